@@ -1,0 +1,11 @@
+//! The app: state (plain data, pure updates), key handling, and the event loop.
+
+mod command;
+mod input;
+mod rows;
+pub mod run;
+mod state;
+
+pub use input::Effect;
+pub use rows::Row;
+pub use state::{App, Context, InputMode, View};

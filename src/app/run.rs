@@ -1,0 +1,129 @@
+//! The event loop: drain every waiting update and key, then draw at most ~60 times a
+//! second and only when something changed. The UI never awaits I/O.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use jiff::Timestamp;
+use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use ratatui::DefaultTerminal;
+use tokio::sync::mpsc;
+
+use super::input::Effect;
+use super::state::App;
+use crate::config::Theme;
+use crate::source::{RefreshSender, Update};
+use crate::ui;
+
+const MIN_FRAME: Duration = Duration::from_millis(16);
+/// Ages on screen ("data 12s ago") move on once a second even when nothing else does.
+const AGE_TICK: Duration = Duration::from_secs(1);
+
+/// Restores the terminal however the loop ends: return, error or panic unwinding.
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
+/// Takes over the terminal and runs until the user quits or a signal arrives.
+pub async fn run(
+    mut app: App,
+    theme: Theme,
+    updates: mpsc::Receiver<Update>,
+    refresh: RefreshSender,
+) -> Result<()> {
+    // ratatui::init also installs a panic hook that restores the terminal first.
+    let mut terminal = ratatui::init();
+    let _guard = TerminalGuard;
+    event_loop(&mut terminal, &mut app, &theme, updates, refresh).await
+}
+
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    app: &mut App,
+    theme: &Theme,
+    mut updates: mpsc::Receiver<Update>,
+    refresh: RefreshSender,
+) -> Result<()> {
+    let mut keys = spawn_key_reader();
+    let mut ticker = tokio::time::interval(AGE_TICK);
+    let mut terminated = termination_signals()?;
+    // Each pass draws once: the loop only comes round when something changed.
+    loop {
+        app.now = Timestamp::now();
+        app.page = usize::from(terminal.size()?.height.saturating_sub(8)).max(1);
+        terminal.draw(|frame| ui::draw(frame, app, theme))?;
+        let drawn = Instant::now();
+        tokio::select! {
+            Some(update) = updates.recv() => app.apply(update),
+            Some(ev) = keys.recv() => on_terminal_event(app, ev?, &refresh),
+            _ = ticker.tick() => {}
+            _ = terminated.recv() => app.quit = true,
+        }
+        if !app.quit {
+            // Let a burst arrive, then take all of it before the next frame.
+            if let Some(wait) = MIN_FRAME.checked_sub(drawn.elapsed()) {
+                tokio::time::sleep(wait).await;
+            }
+            while let Ok(update) = updates.try_recv() {
+                app.apply(update);
+            }
+            while let Ok(ev) = keys.try_recv() {
+                on_terminal_event(app, ev?, &refresh);
+            }
+        }
+        if app.quit {
+            return Ok(());
+        }
+    }
+}
+
+fn on_terminal_event(app: &mut App, ev: Event, refresh: &RefreshSender) {
+    if let Event::Key(key) = ev {
+        if key.kind == KeyEventKind::Press && app.handle_key(key) == Effect::Refresh {
+            refresh.send_modify(|n| *n += 1);
+        }
+    }
+}
+
+/// Reads terminal events on a thread of its own (crossterm's read blocks) and stops
+/// once the loop has hung up.
+fn spawn_key_reader() -> mpsc::UnboundedReceiver<std::io::Result<Event>> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        while !tx.is_closed() {
+            match event::poll(Duration::from_millis(100)) {
+                Ok(false) => {}
+                Ok(true) => {
+                    if tx.send(event::read()).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// SIGTERM and SIGHUP (the SSH link dropped) end the loop cleanly, restoring the terminal.
+fn termination_signals() -> Result<mpsc::UnboundedReceiver<()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (tx, rx) = mpsc::unbounded_channel();
+    for kind in [SignalKind::terminate(), SignalKind::hangup()] {
+        let mut s = signal(kind)?;
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            if s.recv().await.is_some() {
+                let _ = tx.send(());
+            }
+        });
+    }
+    Ok(rx)
+}

@@ -1,0 +1,182 @@
+//! The app state and how updates change it. Pure: no I/O, no async, no terminal.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use jiff::Timestamp;
+
+use super::rows::{self, Row};
+use crate::config::KeyMap;
+use crate::model::events::{self, Event};
+use crate::model::{assess, Fleet, Loadable, ModelHealth, Rules};
+use crate::source::Update;
+
+/// How many events the app remembers.
+const EVENT_LOG: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Pipeline,
+    Models,
+    Alarms,
+    Events,
+    Detail,
+}
+
+impl View {
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Pipeline => "pipeline",
+            View::Models => "models",
+            View::Alarms => "alarms",
+            View::Events => "events",
+            View::Detail => "model",
+        }
+    }
+}
+
+/// What the keyboard is typing into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputMode {
+    Normal,
+    Filter,
+    Command(String),
+}
+
+/// Where the data comes from, as the header names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    pub label: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub context: Context,
+    pub rules: Rules,
+    pub keymap: KeyMap,
+    pub fleet: Loadable<Fleet>,
+    /// Derived from `fleet` and `rules` on every update.
+    pub health: BTreeMap<String, ModelHealth>,
+    /// The models the pipeline and models views list: filtered, worst first.
+    pub rows: Vec<Row>,
+    pub events: VecDeque<Event>,
+    pub view: View,
+    /// Where Back goes from the detail view.
+    pub parent: View,
+    /// The model the detail view shows.
+    pub detail: Option<String>,
+    /// Cursor in the current list, and the model it is on (so it follows re-sorting).
+    pub cursor: usize,
+    pub selected: Option<String>,
+    pub filter: String,
+    pub input: InputMode,
+    pub help: bool,
+    /// A one-line message for the user, e.g. an unknown command.
+    pub status: Option<String>,
+    /// The time the UI renders ages against; set by the event loop, fixed in tests.
+    pub now: Timestamp,
+    /// Rows a page-up/down moves; set by the event loop from the terminal size.
+    pub page: usize,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(context: Context, rules: Rules, keymap: KeyMap, now: Timestamp) -> App {
+        App {
+            context,
+            rules,
+            keymap,
+            fleet: Loadable::Loading,
+            health: BTreeMap::new(),
+            rows: Vec::new(),
+            events: VecDeque::new(),
+            view: View::Pipeline,
+            parent: View::Pipeline,
+            detail: None,
+            cursor: 0,
+            selected: None,
+            filter: String::new(),
+            input: InputMode::Normal,
+            help: false,
+            status: None,
+            now,
+            page: 10,
+            quit: false,
+        }
+    }
+
+    /// Applies one update from a source: new facts, re-derived health, new events.
+    pub fn apply(&mut self, update: Update) {
+        match update {
+            Update::Fleet { fleet, at, .. } => {
+                let health: BTreeMap<String, ModelHealth> = fleet
+                    .models
+                    .iter()
+                    .map(|m| (m.name.clone(), assess(m, &self.rules, at)))
+                    .collect();
+                for (name, after) in &health {
+                    let found = events::changes(name, self.health.get(name), after, at);
+                    for e in found {
+                        self.push_event(e);
+                    }
+                }
+                self.health = health;
+                self.fleet = Loadable::Ready { data: fleet, at };
+            }
+            Update::Failed { source, why, .. } => {
+                let fleet = std::mem::replace(&mut self.fleet, Loadable::Loading);
+                self.fleet = fleet.fail(format!("{}: {why}", source.label()));
+            }
+        }
+        self.refresh_rows();
+    }
+
+    fn push_event(&mut self, e: Event) {
+        self.events.push_front(e);
+        self.events.truncate(EVENT_LOG);
+    }
+
+    /// Recomputes the listed rows after facts or the filter changed, keeping the
+    /// cursor on the same model.
+    pub fn refresh_rows(&mut self) {
+        self.rows = match self.fleet.data() {
+            Some(fleet) => rows::build(fleet, &self.health, &self.filter),
+            None => Vec::new(),
+        };
+        if matches!(self.view, View::Pipeline | View::Models) {
+            if let Some(name) = &self.selected {
+                if let Some(i) = self.rows.iter().position(|r| &r.name == name) {
+                    self.cursor = i;
+                }
+            }
+        }
+        self.clamp_cursor();
+    }
+
+    /// Number of entries in the current list view.
+    pub fn list_len(&self) -> usize {
+        match self.view {
+            View::Pipeline | View::Models => self.rows.len(),
+            View::Alarms => self.fleet.data().map_or(0, |f| f.alarms.len()),
+            View::Events => self.events.len(),
+            View::Detail => 0,
+        }
+    }
+
+    pub fn clamp_cursor(&mut self) {
+        self.cursor = self.cursor.min(self.list_len().saturating_sub(1));
+        if matches!(self.view, View::Pipeline | View::Models) {
+            self.selected = self.rows.get(self.cursor).map(|r| r.name.clone());
+        }
+    }
+
+    /// Alarms in the order the alarms view lists them: firing first.
+    pub fn sorted_alarms(&self) -> Vec<&crate::model::Alarm> {
+        let mut alarms: Vec<_> = self
+            .fleet
+            .data()
+            .map(|f| f.alarms.iter().collect())
+            .unwrap_or_default();
+        alarms.sort_by_key(|a| (a.state != crate::model::AlarmState::Alarm, a.name.clone()));
+        alarms
+    }
+}

@@ -1,0 +1,68 @@
+//! Command-line interface (clap).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mlopsdash",
+    version,
+    about = "One terminal screen for every ML model's whole pipeline on AWS",
+    after_help = "Try it without an AWS account: mlopsdash --demo"
+)]
+pub struct Cli {
+    /// Run on the built-in simulated fleet (no AWS account needed).
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Seed of the simulated fleet; the same seed gives the same numbers.
+    #[arg(long, value_name = "N")]
+    pub demo_seed: Option<u64>,
+
+    /// Number of models in the simulated fleet (4 retail models, then generated ones).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=5000))]
+    pub demo_models: Option<u32>,
+
+    /// Config file [default: the platform config dir, e.g. ~/.config/mlopsdash/config.toml].
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Colour theme: dark, light, mono, or a path to a theme file. NO_COLOR picks mono.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub theme: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage the config file.
+    Config {
+        #[command(subcommand)]
+        action: ConfigCommand,
+    },
+    /// Print shell completions.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write the documented example config (every option, commented).
+    Init {
+        /// Where to write it [default: the platform config path].
+        #[arg(long, value_name = "PATH")]
+        path: Option<PathBuf>,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the path the config is read from.
+    Path,
+    /// Check a config file and report the first problem with its line and column.
+    Check,
+}

@@ -1,0 +1,15 @@
+//! Configuration: the config.toml schema, where it lives, key bindings and themes.
+
+mod error;
+pub mod keys;
+pub mod paths;
+mod schema;
+pub mod theme;
+
+pub use error::ConfigError;
+pub use keys::{KeyAction, KeyMap};
+pub use schema::{Config, DemoConfig, GeneralConfig};
+pub use theme::Theme;
+
+/// The documented example config; `mlopsdash config init` writes exactly this.
+pub const EXAMPLE: &str = include_str!("../../config.example.toml");

@@ -1,0 +1,240 @@
+//! The config.toml schema and its loading. Unknown keys are errors, with their position.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::error::ConfigError;
+use super::keys::{KeyAction, KeyMap};
+use crate::model::{Direction, ModelKind, Rules, Threshold};
+
+/// The whole config file. Every section is optional; an empty file means the defaults.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub general: GeneralConfig,
+    #[serde(default)]
+    pub demo: DemoConfig,
+    #[serde(default)]
+    health: HealthConfig,
+    #[serde(default)]
+    models: Vec<ModelConfig>,
+    #[serde(default)]
+    keys: BTreeMap<KeyAction, Vec<Spanned<String>>>,
+    /// Resolved from `keys` over the built-in bindings while loading.
+    #[serde(skip)]
+    pub keymap: KeyMap,
+    /// Resolved from `health` and `models` while loading.
+    #[serde(skip)]
+    pub rules: Rules,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GeneralConfig {
+    /// Theme name (dark, light, mono) or path to a theme file.
+    pub theme: Option<String>,
+    /// Seconds between refreshes of each source.
+    pub refresh_seconds: u64,
+}
+
+impl Default for GeneralConfig {
+    fn default() -> Self {
+        GeneralConfig {
+            theme: None,
+            refresh_seconds: 30,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoConfig {
+    pub seed: u64,
+    /// Models in the simulated fleet: the four retail models, then generated ones.
+    pub models: usize,
+    /// Seconds between simulated refreshes.
+    pub tick_seconds: u64,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        DemoConfig {
+            seed: 42,
+            models: 4,
+            tick_seconds: 2,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HealthConfig {
+    data_age_hours: Option<Spanned<Threshold>>,
+    drift_violations: Option<Spanned<Threshold>>,
+    #[serde(default)]
+    metrics: BTreeMap<String, Spanned<Threshold>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelConfig {
+    name: String,
+    #[serde(default)]
+    kind: Option<ModelKind>,
+    #[serde(default)]
+    quality_metrics: Option<Vec<String>>,
+    #[serde(default)]
+    thresholds: BTreeMap<String, Spanned<Threshold>>,
+}
+
+impl Config {
+    /// Parses and validates config text; `path` is only used in error messages.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let mut config: Config =
+            toml::from_str(text).map_err(|e| ConfigError::from_toml(path, text, &e))?;
+        let at = |span: std::ops::Range<usize>, msg: String| {
+            ConfigError::at(path, text, span.start, msg)
+        };
+        config.rules = config.build_rules().map_err(|(span, msg)| at(span, msg))?;
+        config.keymap =
+            KeyMap::with_overrides(&config.keys).map_err(|(span, msg)| at(span, msg))?;
+        if config.general.refresh_seconds == 0 || config.demo.tick_seconds == 0 {
+            return Err(ConfigError::file(
+                path,
+                "refresh_seconds and tick_seconds must be at least 1",
+            ));
+        }
+        Ok(config)
+    }
+
+    /// Reads the file at `path`. A missing file is an error only when the user named it.
+    pub fn load(path: &Path, named_by_user: bool) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(path, &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named_by_user => {
+                Ok(Config::defaults())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ConfigError::file(
+                path,
+                "no such file (create one with `mlopsdash config init`)",
+            )),
+            Err(e) => Err(ConfigError::file(path, e.to_string())),
+        }
+    }
+
+    pub fn defaults() -> Config {
+        Config {
+            keymap: KeyMap::default(),
+            ..Config::default()
+        }
+    }
+
+    /// The kind configured for a model, if any.
+    pub fn model_kind(&self, name: &str) -> Option<ModelKind> {
+        self.models
+            .iter()
+            .find(|m| m.name == name)
+            .and_then(|m| m.kind)
+    }
+
+    fn build_rules(&self) -> Result<Rules, (std::ops::Range<usize>, String)> {
+        let mut rules = Rules::default();
+        let checked = |t: &Spanned<Threshold>, what: &str| {
+            validate(t.get_ref())
+                .map(|()| *t.get_ref())
+                .map_err(|e| (t.span(), format!("{what}: {e}")))
+        };
+        if let Some(t) = &self.health.data_age_hours {
+            rules.data_age_hours = checked(t, "data_age_hours")?;
+        }
+        if let Some(t) = &self.health.drift_violations {
+            rules.drift_violations = checked(t, "drift_violations")?;
+        }
+        for (metric, t) in &self.health.metrics {
+            rules.metrics.insert(metric.clone(), checked(t, metric)?);
+        }
+        for m in &self.models {
+            let mut overrides = BTreeMap::new();
+            for (metric, t) in &m.thresholds {
+                overrides.insert(metric.clone(), checked(t, metric)?);
+            }
+            rules.per_model.insert(m.name.clone(), overrides);
+            if let Some(q) = &m.quality_metrics {
+                rules.quality_metrics.insert(m.name.clone(), q.clone());
+            }
+        }
+        Ok(rules)
+    }
+}
+
+/// A crit level on the good side of the warn level is a typo, not a rule.
+fn validate(t: &Threshold) -> Result<(), String> {
+    match (t.warn, t.crit, t.direction) {
+        (None, None, _) => Err("set warn, crit or both".into()),
+        (Some(w), Some(c), Direction::Above) if c < w => Err(format!(
+            "crit ({c}) is below warn ({w}) for a threshold whose direction is \"above\""
+        )),
+        (Some(w), Some(c), Direction::Below) if c > w => Err(format!(
+            "crit ({c}) is above warn ({w}) for a threshold whose direction is \"below\""
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(Path::new("c.toml"), text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c = parse("").unwrap();
+        assert_eq!(c.rules, Rules::default());
+        assert_eq!(c.demo.seed, 42);
+    }
+
+    #[test]
+    fn example_config_is_valid_and_matches_defaults() {
+        let c = parse(super::super::EXAMPLE).unwrap();
+        assert_eq!(c.rules.metrics, Rules::default().metrics);
+        assert_eq!(c.rules.data_age_hours, Rules::default().data_age_hours);
+        assert_eq!(c.keymap, KeyMap::default());
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_column() {
+        let err = parse("[general]\nrefresh_seconds = 5\nthem = \"dark\"\n").unwrap_err();
+        assert!(err.starts_with("c.toml:3:1: unknown field `them`"), "{err}");
+    }
+
+    #[test]
+    fn inverted_threshold_is_rejected_at_its_position() {
+        let err = parse("[health.metrics]\nMAPE = { warn = 15.0, crit = 10.0 }\n").unwrap_err();
+        assert!(
+            err.starts_with("c.toml:2:8: MAPE: crit (10) is below warn (15)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn model_overrides_and_quality_metrics_reach_the_rules() {
+        let c = parse(
+            "[[models]]\nname = \"d\"\nkind = \"forecasting\"\nquality_metrics = [\"WAPE\"]\n\
+             [models.thresholds]\nWAPE = { warn = 5.0, crit = 9.0 }\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.rules.threshold("d", "WAPE"),
+            Some(Threshold::above(5.0, 9.0))
+        );
+        assert_eq!(c.rules.quality_metrics("d", ModelKind::Other), vec!["WAPE"]);
+        assert_eq!(c.model_kind("d"), Some(ModelKind::Forecasting));
+    }
+}

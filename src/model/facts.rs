@@ -1,0 +1,207 @@
+//! What the sources know about the fleet: plain data, filled by AWS sources or the demo.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::metrics::Series;
+
+/// Everything gathered about the fleet at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Fleet {
+    pub models: Vec<ModelFacts>,
+    pub alarms: Vec<Alarm>,
+    pub cost: Option<CostSummary>,
+}
+
+/// What kind of model it is decides which business metric matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    Forecasting,
+    Segmentation,
+    Recommendation,
+    Classification,
+    #[default]
+    Other,
+}
+
+impl ModelKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ModelKind::Forecasting => "forecasting",
+            ModelKind::Segmentation => "segmentation",
+            ModelKind::Recommendation => "recommendation",
+            ModelKind::Classification => "classification",
+            ModelKind::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelFacts {
+    pub name: String,
+    pub kind: ModelKind,
+    pub data: Option<DataFacts>,
+    /// Newest first.
+    pub training: Vec<TrainingRun>,
+    /// Newest first.
+    pub registry: Vec<ModelVersion>,
+    pub endpoint: Option<EndpointFacts>,
+    pub drift: DriftFacts,
+    /// Metric name (see `metrics::names`) to its recent values.
+    pub metrics: BTreeMap<String, Series>,
+}
+
+/// Raw-data freshness: the newest object under the model's input prefix.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataFacts {
+    pub location: String,
+    pub newest_object: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RunStatus {
+    InProgress,
+    Completed,
+    Failed,
+    Stopping,
+    Stopped,
+}
+
+impl RunStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            RunStatus::InProgress => "InProgress",
+            RunStatus::Completed => "Completed",
+            RunStatus::Failed => "Failed",
+            RunStatus::Stopping => "Stopping",
+            RunStatus::Stopped => "Stopped",
+        }
+    }
+}
+
+/// A training job or a pipeline execution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrainingRun {
+    pub name: String,
+    pub status: RunStatus,
+    pub started: Timestamp,
+    pub ended: Option<Timestamp>,
+    pub failure_reason: Option<String>,
+    /// The objective metric's name and final value, e.g. ("validation:mape", 7.9).
+    pub objective: Option<(String, f64)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Approval {
+    Approved,
+    PendingManualApproval,
+    Rejected,
+}
+
+impl Approval {
+    pub fn short(self) -> &'static str {
+        match self {
+            Approval::Approved => "appr",
+            Approval::PendingManualApproval => "pend",
+            Approval::Rejected => "rej",
+        }
+    }
+}
+
+/// One model package version in the registry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelVersion {
+    pub version: u32,
+    pub approval: Approval,
+    pub created: Timestamp,
+    pub deployed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EndpointFacts {
+    pub name: String,
+    /// SageMaker's EndpointStatus, e.g. InService, Updating, Failed.
+    pub status: String,
+    pub failure_reason: Option<String>,
+    pub config_name: String,
+    pub variants: Vec<Variant>,
+    /// Endpoint configs this endpoint has served, newest first: the rollback targets.
+    pub config_history: Vec<EndpointConfigRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Variant {
+    pub name: String,
+    pub weight: f64,
+    pub instances: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EndpointConfigRef {
+    pub name: String,
+    pub created: Timestamp,
+    pub model_version: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DriftFacts {
+    pub violations: Vec<Violation>,
+    pub report_time: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Violation {
+    pub feature: String,
+    pub check: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum AlarmState {
+    Alarm,
+    InsufficientData,
+    Ok,
+}
+
+impl AlarmState {
+    pub fn label(self) -> &'static str {
+        match self {
+            AlarmState::Alarm => "ALARM",
+            AlarmState::InsufficientData => "INSUFFICIENT_DATA",
+            AlarmState::Ok => "OK",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alarm {
+    pub name: String,
+    pub state: AlarmState,
+    pub reason: String,
+    pub since: Timestamp,
+    /// The model whose endpoint or metric the alarm watches, when known.
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CostSummary {
+    pub month_to_date: f64,
+    pub forecast: Option<f64>,
+    pub currency: String,
+}
+
+impl Fleet {
+    pub fn model(&self, name: &str) -> Option<&ModelFacts> {
+        self.models.iter().find(|m| m.name == name)
+    }
+
+    pub fn firing_alarms(&self) -> usize {
+        self.alarms
+            .iter()
+            .filter(|a| a.state == AlarmState::Alarm)
+            .count()
+    }
+}

@@ -1,0 +1,90 @@
+//! Metric series and the names the sources agree on.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+/// Names of the metrics the health rules and views know about. Sources store series
+/// under these keys; a team's own metrics keep their own names.
+pub mod names {
+    pub const INVOCATIONS: &str = "Invocations";
+    pub const ERRORS_4XX: &str = "Invocation4XXErrors";
+    pub const ERRORS_5XX: &str = "Invocation5XXErrors";
+    pub const LATENCY_P50: &str = "ModelLatency.p50";
+    pub const LATENCY_P99: &str = "ModelLatency.p99";
+    pub const DRIFT_SCORE: &str = "DriftScore";
+    pub const MAPE: &str = "MAPE";
+    pub const RMSE: &str = "RMSE";
+    pub const SILHOUETTE: &str = "Silhouette";
+    pub const CTR: &str = "CTR";
+    pub const CONVERSION: &str = "ConversionRate";
+    pub const AUC: &str = "AUC";
+    /// Derived from 5xx and invocations; also the key its threshold lives under.
+    pub const RATE_5XX: &str = "5xxRate";
+    pub const RATE_4XX: &str = "4xxRate";
+}
+
+/// Values of one metric over time, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Series {
+    pub points: Vec<(Timestamp, f64)>,
+}
+
+impl Series {
+    pub fn new(points: Vec<(Timestamp, f64)>) -> Series {
+        Series { points }
+    }
+
+    pub fn latest(&self) -> Option<(Timestamp, f64)> {
+        self.points.last().copied()
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = f64> + '_ {
+        self.points.iter().map(|(_, v)| *v)
+    }
+
+    /// Sum of the last `n` points, used for counts such as invocations.
+    pub fn sum_last(&self, n: usize) -> f64 {
+        self.points.iter().rev().take(n).map(|(_, v)| v).sum()
+    }
+}
+
+/// Errors as a percentage of invocations, point by point over matching timestamps.
+pub fn rate_percent(errors: &Series, invocations: &Series) -> Series {
+    let points = errors
+        .points
+        .iter()
+        .filter_map(|(t, e)| {
+            let inv = invocations
+                .points
+                .iter()
+                .find(|(ti, _)| ti == t)
+                .map(|(_, v)| *v)?;
+            (inv > 0.0).then_some((*t, 100.0 * e / inv))
+        })
+        .collect();
+    Series { points }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: i64) -> Timestamp {
+        Timestamp::from_second(s).unwrap()
+    }
+
+    #[test]
+    fn rate_matches_points_by_time_and_skips_zero_traffic() {
+        let errors = Series::new(vec![(ts(0), 2.0), (ts(60), 5.0), (ts(120), 1.0)]);
+        let inv = Series::new(vec![(ts(0), 100.0), (ts(60), 0.0), (ts(120), 50.0)]);
+        let rate = rate_percent(&errors, &inv);
+        assert_eq!(rate.points, vec![(ts(0), 2.0), (ts(120), 2.0)]);
+    }
+
+    #[test]
+    fn sum_last_adds_newest_points() {
+        let s = Series::new(vec![(ts(0), 1.0), (ts(60), 2.0), (ts(120), 3.0)]);
+        assert_eq!(s.sum_last(2), 5.0);
+        assert_eq!(s.latest(), Some((ts(120), 3.0)));
+    }
+}

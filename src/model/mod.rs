@@ -1,0 +1,17 @@
+//! Domain types and health rules: what we know about each model and how healthy it is.
+//! Pure: no I/O, no async, no terminal. Everything here is unit-tested directly.
+
+pub mod events;
+pub mod facts;
+pub mod format;
+pub mod health;
+pub mod loadable;
+pub mod metrics;
+pub mod rules;
+pub mod stages;
+
+pub use facts::{Alarm, AlarmState, Fleet, ModelFacts, ModelKind};
+pub use health::Health;
+pub use loadable::Loadable;
+pub use rules::{Direction, Rules, Threshold};
+pub use stages::{assess, ModelHealth, Stage, StageStatus};

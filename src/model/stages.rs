@@ -1,0 +1,450 @@
+//! From facts and rules to each stage's health and a short fact for its cell.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::facts::{Approval, ModelFacts, RunStatus};
+use super::format;
+use super::health::Health;
+use super::metrics::{names, rate_percent, Series};
+use super::rules::Rules;
+
+/// The stages of a model's life, left to right as the pipeline view shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Data,
+    Training,
+    Registry,
+    Endpoint,
+    Drift,
+    Quality,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 6] = [
+        Stage::Data,
+        Stage::Training,
+        Stage::Registry,
+        Stage::Endpoint,
+        Stage::Drift,
+        Stage::Quality,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Stage::Data => "DATA",
+            Stage::Training => "TRAIN",
+            Stage::Registry => "REGISTRY",
+            Stage::Endpoint => "ENDPOINT",
+            Stage::Drift => "DRIFT",
+            Stage::Quality => "QUALITY",
+        }
+    }
+}
+
+/// One cell of the pipeline view.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageStatus {
+    pub health: Health,
+    pub summary: String,
+    /// Something is under way (a running job, a pending approval, an updating endpoint).
+    pub in_progress: bool,
+}
+
+impl StageStatus {
+    fn new(health: Health, summary: impl Into<String>) -> StageStatus {
+        StageStatus {
+            health,
+            summary: summary.into(),
+            in_progress: false,
+        }
+    }
+
+    fn busy(mut self) -> StageStatus {
+        self.in_progress = true;
+        self
+    }
+
+    fn unknown() -> StageStatus {
+        StageStatus::new(Health::Unknown, "—")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelHealth {
+    pub overall: Health,
+    /// In `Stage::ALL` order.
+    pub stages: Vec<StageStatus>,
+}
+
+impl ModelHealth {
+    pub fn stage(&self, stage: Stage) -> &StageStatus {
+        &self.stages[stage as usize]
+    }
+}
+
+/// Judges every stage of one model. A row's health is the worst of its stages,
+/// except that `Unknown` stages (nothing configured to look at) do not hide a green row.
+pub fn assess(m: &ModelFacts, rules: &Rules, now: Timestamp) -> ModelHealth {
+    let stages: Vec<StageStatus> = Stage::ALL
+        .iter()
+        .map(|s| match s {
+            Stage::Data => data(m, rules, now),
+            Stage::Training => training(m, now),
+            Stage::Registry => registry(m),
+            Stage::Endpoint => endpoint(m, rules),
+            Stage::Drift => drift(m, rules),
+            Stage::Quality => quality(m, rules),
+        })
+        .collect();
+    let known = stages
+        .iter()
+        .map(|s| s.health)
+        .filter(|h| *h != Health::Unknown);
+    let overall = Health::worst(known);
+    ModelHealth { overall, stages }
+}
+
+fn data(m: &ModelFacts, rules: &Rules, now: Timestamp) -> StageStatus {
+    let Some(data) = &m.data else {
+        return StageStatus::unknown();
+    };
+    let Some(newest) = data.newest_object else {
+        return StageStatus::new(Health::Crit, "no objects");
+    };
+    let hours = now.duration_since(newest).as_secs_f64() / 3600.0;
+    StageStatus::new(
+        rules.data_age_hours.evaluate(Some(hours)),
+        format::age_since(newest, now),
+    )
+}
+
+fn training(m: &ModelFacts, now: Timestamp) -> StageStatus {
+    let Some(run) = m.training.first() else {
+        return StageStatus::unknown();
+    };
+    match run.status {
+        RunStatus::Completed => {
+            let ended = run.ended.unwrap_or(run.started);
+            StageStatus::new(Health::Ok, format!("{} ago", format::age_since(ended, now)))
+        }
+        RunStatus::InProgress => StageStatus::new(
+            Health::Ok,
+            format!("run {}", format::age_since(run.started, now)),
+        )
+        .busy(),
+        RunStatus::Failed => StageStatus::new(Health::Crit, "Failed"),
+        RunStatus::Stopping => StageStatus::new(Health::Warn, "Stopping").busy(),
+        RunStatus::Stopped => StageStatus::new(Health::Warn, "Stopped"),
+    }
+}
+
+fn registry(m: &ModelFacts) -> StageStatus {
+    let Some(latest) = m.registry.first() else {
+        return StageStatus::unknown();
+    };
+    let summary = format!("v{} {}", latest.version, latest.approval.short());
+    match latest.approval {
+        Approval::Approved | Approval::Rejected => StageStatus::new(Health::Ok, summary),
+        Approval::PendingManualApproval => StageStatus::new(Health::Warn, summary).busy(),
+    }
+}
+
+/// Error rates derived from the endpoint's counts.
+pub fn error_rates(m: &ModelFacts) -> [(&'static str, Series); 2] {
+    let inv = m
+        .metrics
+        .get(names::INVOCATIONS)
+        .cloned()
+        .unwrap_or_default();
+    let rate = |errors: &str| {
+        m.metrics
+            .get(errors)
+            .map(|e| rate_percent(e, &inv))
+            .unwrap_or_default()
+    };
+    [
+        (names::RATE_5XX, rate(names::ERRORS_5XX)),
+        (names::RATE_4XX, rate(names::ERRORS_4XX)),
+    ]
+}
+
+fn endpoint(m: &ModelFacts, rules: &Rules) -> StageStatus {
+    let Some(ep) = &m.endpoint else {
+        return StageStatus::unknown();
+    };
+    match ep.status.as_str() {
+        "InService" => {}
+        "Failed" | "OutOfService" | "Deleting" => {
+            return StageStatus::new(Health::Crit, ep.status.clone())
+        }
+        other => return StageStatus::new(Health::Ok, other.to_string()).busy(),
+    }
+    let [rate5, rate4] = error_rates(m);
+    let latency = m
+        .metrics
+        .get(names::LATENCY_P99)
+        .cloned()
+        .unwrap_or_default();
+    let checks = [rate5, (names::LATENCY_P99, latency), rate4];
+    let worst = checks
+        .iter()
+        .filter_map(|(name, series)| {
+            let value = series.latest()?.1;
+            let health = rules.threshold(&m.name, name)?.evaluate(Some(value));
+            Some((health, *name, value))
+        })
+        .max_by_key(|(h, _, _)| *h);
+    match worst {
+        Some((h, name, value)) if h > Health::Ok => StageStatus::new(
+            h,
+            format!(
+                "{} {}",
+                format::short_name(name),
+                format::value(name, value)
+            ),
+        ),
+        _ => StageStatus::new(Health::Ok, "InService"),
+    }
+}
+
+fn drift(m: &ModelFacts, rules: &Rules) -> StageStatus {
+    let count = m.drift.violations.len();
+    let by_violations = rules.drift_violations.evaluate(Some(count as f64));
+    let score = m.metrics.get(names::DRIFT_SCORE).and_then(Series::latest);
+    let by_score = match (score, rules.threshold(&m.name, names::DRIFT_SCORE)) {
+        (Some((_, v)), Some(t)) => t.evaluate(Some(v)),
+        (Some(_), None) => Health::Ok,
+        (None, _) => Health::Unknown,
+    };
+    if count > 0 {
+        let h = match by_score {
+            Health::Unknown => by_violations,
+            score => by_violations.max(score),
+        };
+        return StageStatus::new(h, format!("{count} feat"));
+    }
+    match score {
+        Some((_, v)) => StageStatus::new(by_score, format!("{v:.2}")),
+        None if m.drift.report_time.is_some() => StageStatus::new(Health::Ok, "0 feat"),
+        None => StageStatus::unknown(),
+    }
+}
+
+fn quality(m: &ModelFacts, rules: &Rules) -> StageStatus {
+    let metrics = rules.quality_metrics(&m.name, m.kind);
+    let judged: Vec<(Health, &str, f64)> = metrics
+        .iter()
+        .filter_map(|name| {
+            let value = m.metrics.get(name)?.latest()?.1;
+            let health = rules
+                .threshold(&m.name, name)
+                .map_or(Health::Ok, |t| t.evaluate(Some(value)));
+            Some((health, name.as_str(), value))
+        })
+        .collect();
+    // Show the worst metric; on a tie the first named (most important) one.
+    let shown = judged.iter().rev().max_by_key(|(h, _, _)| *h).copied();
+    match shown {
+        Some((h, name, value)) => StageStatus::new(
+            h,
+            format!(
+                "{} {}",
+                format::short_name(name),
+                format::value(name, value)
+            ),
+        ),
+        None => StageStatus::unknown(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use jiff::{SignedDuration, Timestamp};
+
+    use super::*;
+    use crate::model::facts::*;
+
+    fn now() -> Timestamp {
+        Timestamp::from_second(1_790_000_000).unwrap()
+    }
+
+    fn ago(hours: f64) -> Timestamp {
+        now() - SignedDuration::from_secs_f64(hours * 3600.0)
+    }
+
+    fn series(v: f64) -> Series {
+        Series::new(vec![(ago(0.1), v)])
+    }
+
+    fn healthy() -> ModelFacts {
+        ModelFacts {
+            name: "demand-forecasting".into(),
+            kind: ModelKind::Forecasting,
+            data: Some(DataFacts {
+                location: "s3://raw/demand/".into(),
+                newest_object: Some(ago(3.0)),
+            }),
+            training: vec![TrainingRun {
+                name: "job-1".into(),
+                status: RunStatus::Completed,
+                started: ago(50.0),
+                ended: Some(ago(49.0)),
+                failure_reason: None,
+                objective: None,
+            }],
+            registry: vec![ModelVersion {
+                version: 12,
+                approval: Approval::Approved,
+                created: ago(48.0),
+                deployed: true,
+            }],
+            endpoint: Some(EndpointFacts {
+                name: "demand".into(),
+                status: "InService".into(),
+                failure_reason: None,
+                config_name: "demand-v12".into(),
+                variants: vec![],
+                config_history: vec![],
+            }),
+            drift: DriftFacts {
+                violations: vec![],
+                report_time: Some(ago(1.0)),
+            },
+            metrics: BTreeMap::from([
+                (names::MAPE.to_string(), series(8.0)),
+                (names::INVOCATIONS.to_string(), series(1000.0)),
+                (names::ERRORS_5XX.to_string(), series(2.0)),
+            ]),
+        }
+    }
+
+    fn stage(m: &ModelFacts, s: Stage) -> StageStatus {
+        assess(m, &Rules::default(), now()).stage(s).clone()
+    }
+
+    #[test]
+    fn healthy_model_is_ok_everywhere() {
+        let h = assess(&healthy(), &Rules::default(), now());
+        assert_eq!(h.overall, Health::Ok);
+        assert!(h.stages.iter().all(|s| s.health == Health::Ok), "{h:?}");
+        assert_eq!(h.stage(Stage::Quality).summary, "MAPE 8.0%");
+        assert_eq!(h.stage(Stage::Data).summary, "3h");
+        assert_eq!(h.stage(Stage::Registry).summary, "v12 appr");
+    }
+
+    #[test]
+    fn mape_breach_makes_quality_and_row_crit() {
+        let mut m = healthy();
+        m.metrics.insert(names::MAPE.into(), series(18.2));
+        let h = assess(&m, &Rules::default(), now());
+        assert_eq!(h.stage(Stage::Quality).health, Health::Crit);
+        assert_eq!(h.stage(Stage::Quality).summary, "MAPE 18.2%");
+        assert_eq!(h.overall, Health::Crit);
+    }
+
+    #[test]
+    fn data_age_uses_hour_thresholds() {
+        let mut m = healthy();
+        m.data.as_mut().unwrap().newest_object = Some(ago(30.0));
+        assert_eq!(stage(&m, Stage::Data).health, Health::Warn);
+        m.data.as_mut().unwrap().newest_object = Some(ago(51.0));
+        assert_eq!(stage(&m, Stage::Data).health, Health::Crit);
+        assert_eq!(stage(&m, Stage::Data).summary, "2d 3h");
+    }
+
+    #[test]
+    fn failed_training_is_crit() {
+        let mut m = healthy();
+        m.training[0].status = RunStatus::Failed;
+        assert_eq!(stage(&m, Stage::Training).health, Health::Crit);
+        assert_eq!(stage(&m, Stage::Training).summary, "Failed");
+    }
+
+    #[test]
+    fn pending_approval_warns_and_is_in_progress() {
+        let mut m = healthy();
+        m.registry[0].approval = Approval::PendingManualApproval;
+        let s = stage(&m, Stage::Registry);
+        assert_eq!((s.health, s.in_progress), (Health::Warn, true));
+        assert_eq!(s.summary, "v12 pend");
+    }
+
+    #[test]
+    fn five_xx_rate_is_derived_from_counts() {
+        let mut m = healthy();
+        m.metrics.insert(names::ERRORS_5XX.into(), series(21.0));
+        let s = stage(&m, Stage::Endpoint);
+        assert_eq!(s.health, Health::Warn);
+        assert_eq!(s.summary, "5xx 2.1%");
+        m.metrics.insert(names::ERRORS_5XX.into(), series(65.0));
+        assert_eq!(stage(&m, Stage::Endpoint).health, Health::Crit);
+    }
+
+    #[test]
+    fn failed_endpoint_is_crit_and_updating_is_busy() {
+        let mut m = healthy();
+        m.endpoint.as_mut().unwrap().status = "Failed".into();
+        assert_eq!(stage(&m, Stage::Endpoint).health, Health::Crit);
+        m.endpoint.as_mut().unwrap().status = "Updating".into();
+        let s = stage(&m, Stage::Endpoint);
+        assert!(s.in_progress);
+        assert_eq!(s.summary, "Updating");
+    }
+
+    #[test]
+    fn drift_violations_count_features() {
+        let mut m = healthy();
+        m.drift.violations = (0..3)
+            .map(|i| Violation {
+                feature: format!("f{i}"),
+                check: "baseline_drift_check".into(),
+                description: String::new(),
+            })
+            .collect();
+        let s = stage(&m, Stage::Drift);
+        assert_eq!((s.health, s.summary.as_str()), (Health::Warn, "3 feat"));
+    }
+
+    #[test]
+    fn missing_stage_data_is_unknown_and_does_not_hide_other_health() {
+        let mut m = healthy();
+        m.data = None;
+        m.metrics.clear();
+        let h = assess(&m, &Rules::default(), now());
+        assert_eq!(h.stage(Stage::Data).health, Health::Unknown);
+        assert_eq!(h.stage(Stage::Quality).health, Health::Unknown);
+        assert_eq!(h.overall, Health::Ok);
+    }
+
+    #[test]
+    fn nothing_known_is_unknown_overall() {
+        let m = ModelFacts {
+            name: "x".into(),
+            kind: ModelKind::Other,
+            data: None,
+            training: vec![],
+            registry: vec![],
+            endpoint: None,
+            drift: DriftFacts::default(),
+            metrics: BTreeMap::new(),
+        };
+        assert_eq!(
+            assess(&m, &Rules::default(), now()).overall,
+            Health::Unknown
+        );
+    }
+
+    #[test]
+    fn quality_shows_the_worst_metric() {
+        let mut m = healthy();
+        m.kind = ModelKind::Recommendation;
+        m.metrics.insert(names::CTR.into(), series(3.4));
+        m.metrics.insert(names::CONVERSION.into(), series(0.4));
+        let s = stage(&m, Stage::Quality);
+        assert_eq!((s.health, s.summary.as_str()), (Health::Crit, "CVR 0.4%"));
+    }
+}

@@ -1,0 +1,158 @@
+//! The simulated retail fleet: who the models are and what happens to them.
+
+use crate::model::metrics::names;
+use crate::model::ModelKind;
+
+/// What a demo model looks like when nothing is wrong.
+#[derive(Clone)]
+pub struct Profile {
+    pub name: String,
+    pub kind: ModelKind,
+    pub invocations_per_min: f64,
+    pub latency_p50_ms: f64,
+    pub latency_p99_ms: f64,
+    /// Business metrics: name, normal value, noise amplitude.
+    pub quality: Vec<(&'static str, f64, f64)>,
+    pub drift_score: f64,
+    /// Raw data age when the demo starts, in seconds.
+    pub data_age_at_start: i64,
+    pub latest_version: u32,
+    pub deployed_version: u32,
+    pub latest_pending: bool,
+    pub last_training_failed: bool,
+    pub instances: u32,
+}
+
+/// A scripted incident and when, after the demo starts, it begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Incident {
+    /// Latency and 5xx errors jump on the model's endpoint.
+    LatencySpike,
+    /// Several features drift away from the training baseline.
+    DriftViolations,
+    /// The forecast error climbs past the crit threshold over half a minute.
+    MapeBreach,
+}
+
+pub struct Scripted {
+    pub model: &'static str,
+    pub incident: Incident,
+    pub after_secs: i64,
+}
+
+/// Incidents a user can watch happen within the first minute and a half.
+/// (Stale raw data for churn-detection crosses its crit threshold 40 s in by itself.)
+pub const SCRIPT: [Scripted; 3] = [
+    Scripted {
+        model: "recommendation-engine",
+        incident: Incident::LatencySpike,
+        after_secs: 15,
+    },
+    Scripted {
+        model: "customer-segmentation",
+        incident: Incident::DriftViolations,
+        after_secs: 30,
+    },
+    Scripted {
+        model: "demand-forecasting",
+        incident: Incident::MapeBreach,
+        after_secs: 45,
+    },
+];
+
+/// The MAPE a breach ramps up to.
+pub const MAPE_BREACH: f64 = 18.2;
+pub const MAPE_RAMP_SECS: f64 = 30.0;
+pub const DRIFTED_FEATURES: [(&str, &str); 3] = [
+    ("basket_size", "baseline_drift_check"),
+    ("days_since_last_order", "baseline_drift_check"),
+    ("avg_order_value", "data_type_check"),
+];
+
+/// The four retail models, then `count - 4` generated healthy ones.
+pub fn fleet(count: usize) -> Vec<Profile> {
+    let hours = |h: i64| h * 3600;
+    let mut all = vec![
+        Profile {
+            name: "demand-forecasting".into(),
+            kind: ModelKind::Forecasting,
+            invocations_per_min: 1200.0,
+            latency_p50_ms: 38.0,
+            latency_p99_ms: 160.0,
+            quality: vec![(names::MAPE, 8.1, 0.4), (names::RMSE, 41.0, 2.0)],
+            drift_score: 0.04,
+            data_age_at_start: hours(3),
+            latest_version: 12,
+            deployed_version: 12,
+            latest_pending: false,
+            last_training_failed: false,
+            instances: 2,
+        },
+        Profile {
+            name: "customer-segmentation".into(),
+            kind: ModelKind::Segmentation,
+            invocations_per_min: 300.0,
+            latency_p50_ms: 22.0,
+            latency_p99_ms: 95.0,
+            quality: vec![(names::SILHOUETTE, 0.68, 0.01)],
+            drift_score: 0.05,
+            data_age_at_start: hours(5),
+            latest_version: 4,
+            deployed_version: 4,
+            latest_pending: false,
+            last_training_failed: false,
+            instances: 1,
+        },
+        Profile {
+            name: "recommendation-engine".into(),
+            kind: ModelKind::Recommendation,
+            invocations_per_min: 4200.0,
+            latency_p50_ms: 45.0,
+            latency_p99_ms: 180.0,
+            quality: vec![(names::CTR, 3.4, 0.08), (names::CONVERSION, 1.2, 0.05)],
+            drift_score: 0.06,
+            data_age_at_start: hours(3),
+            latest_version: 7,
+            deployed_version: 6,
+            latest_pending: true,
+            last_training_failed: true,
+            instances: 3,
+        },
+        Profile {
+            name: "churn-detection".into(),
+            kind: ModelKind::Classification,
+            invocations_per_min: 150.0,
+            latency_p50_ms: 18.0,
+            latency_p99_ms: 70.0,
+            quality: vec![(names::AUC, 0.86, 0.005)],
+            drift_score: 0.03,
+            data_age_at_start: hours(50) - 40,
+            latest_version: 3,
+            deployed_version: 3,
+            latest_pending: false,
+            last_training_failed: false,
+            instances: 1,
+        },
+    ];
+    let kinds = [
+        ModelKind::Forecasting,
+        ModelKind::Segmentation,
+        ModelKind::Recommendation,
+        ModelKind::Classification,
+    ];
+    for i in all.len()..count {
+        let generated = Profile {
+            name: format!("model-{i:04}"),
+            kind: kinds[i % 4],
+            latest_pending: false,
+            last_training_failed: false,
+            data_age_at_start: hours(2 + (i as i64 % 20)),
+            latest_version: 1 + (i as u32 % 9),
+            deployed_version: 1 + (i as u32 % 9),
+            ..all[i % 4].clone()
+        };
+        all.push(generated);
+    }
+    all.truncate(count);
+    all
+}

@@ -1,0 +1,442 @@
+//! The simulator: the whole demo fleet as a pure function of (seed, start time, now).
+//! Same seed and times give the same fleet, so snapshots and tests are repeatable.
+
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::profiles::{self, Incident, Profile, DRIFTED_FEATURES, MAPE_BREACH, MAPE_RAMP_SECS};
+use crate::model::facts::*;
+use crate::model::metrics::{names, Series};
+
+/// Minutes of metric history each model carries.
+pub const HISTORY_MINUTES: i64 = 180;
+
+#[derive(Debug, Clone)]
+pub struct Simulator {
+    seed: u64,
+    started: Timestamp,
+    models: usize,
+}
+
+impl Simulator {
+    pub fn new(seed: u64, started: Timestamp, models: usize) -> Simulator {
+        Simulator {
+            seed,
+            started,
+            models,
+        }
+    }
+
+    pub fn fleet_at(&self, now: Timestamp) -> Fleet {
+        let profiles = profiles::fleet(self.models);
+        let models: Vec<ModelFacts> = profiles
+            .iter()
+            .enumerate()
+            .map(|(i, p)| self.model(i as u64, p, now))
+            .collect();
+        let alarms = self.alarms(&profiles, now);
+        Fleet {
+            models,
+            alarms,
+            cost: Some(self.cost(now)),
+        }
+    }
+
+    /// When `incident` begins for `model`, if the script has it.
+    fn incident_start(&self, model: &str, incident: Incident) -> Option<Timestamp> {
+        profiles::SCRIPT
+            .iter()
+            .find(|s| s.model == model && s.incident == incident)
+            .map(|s| self.started + SignedDuration::from_secs(s.after_secs))
+    }
+
+    fn active(&self, model: &str, incident: Incident, at: Timestamp) -> bool {
+        self.incident_start(model, incident)
+            .is_some_and(|start| at >= start)
+    }
+
+    /// Deterministic noise in [-1, 1] for one (model, metric, minute).
+    fn noise(&self, model: u64, metric: u64, minute: i64) -> f64 {
+        let key = self.seed
+            ^ model.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ metric.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+            ^ (minute as u64).wrapping_mul(0x1656_67B1_9E37_79F9);
+        ChaCha8Rng::seed_from_u64(key).random_range(-1.0..=1.0)
+    }
+
+    /// Points at each whole minute of the window, then one at `now` itself so that
+    /// an incident shows the moment it starts.
+    fn times(now: Timestamp) -> Vec<(i64, Timestamp)> {
+        let last = now.as_second().div_euclid(60);
+        let mut t: Vec<(i64, Timestamp)> = ((last - HISTORY_MINUTES + 1)..=last)
+            .filter_map(|m| Some((m, Timestamp::from_second(m * 60).ok()?)))
+            .collect();
+        if t.last().is_some_and(|(_, ts)| *ts < now) {
+            t.push((last, now));
+        }
+        t
+    }
+
+    fn model(&self, idx: u64, p: &Profile, now: Timestamp) -> ModelFacts {
+        let endpoint_name = format!("{}-prod", p.name);
+        ModelFacts {
+            name: p.name.clone(),
+            kind: p.kind,
+            data: Some(DataFacts {
+                location: format!("s3://retail-ml-raw/{}/", p.name),
+                newest_object: Some(self.started - SignedDuration::from_secs(p.data_age_at_start)),
+            }),
+            training: self.training(p),
+            registry: self.registry(p),
+            endpoint: Some(self.endpoint(p, endpoint_name)),
+            drift: self.drift(p, now),
+            metrics: self.metrics(idx, p, now),
+        }
+    }
+
+    fn metrics(&self, idx: u64, p: &Profile, now: Timestamp) -> BTreeMap<String, Series> {
+        let times = Simulator::times(now);
+        let spike = |t: Timestamp| self.active(&p.name, Incident::LatencySpike, t);
+        let series = |metric: u64, f: &dyn Fn(f64, Timestamp) -> f64| {
+            Series::new(
+                times
+                    .iter()
+                    .map(|&(m, t)| (t, f(self.noise(idx, metric, m), t)))
+                    .collect(),
+            )
+        };
+        let invocations = |n: f64, t: Timestamp| {
+            let day = (t.as_second().rem_euclid(86_400)) as f64 / 86_400.0;
+            let daily = 1.0 + 0.3 * (2.0 * std::f64::consts::PI * (day - 0.3)).sin();
+            (p.invocations_per_min * daily * (1.0 + 0.05 * n)).round()
+        };
+        let mut out = BTreeMap::new();
+        out.insert(names::INVOCATIONS.into(), series(0, &invocations));
+        out.insert(
+            names::ERRORS_4XX.into(),
+            series(1, &|n, t| {
+                (invocations(0.0, t) * 0.003 * (1.0 + 0.5 * n)).round()
+            }),
+        );
+        out.insert(
+            names::ERRORS_5XX.into(),
+            series(2, &|n, t| {
+                let rate = if spike(t) { 0.065 } else { 0.001 };
+                (invocations(0.0, t) * rate * (1.0 + 0.3 * n)).round()
+            }),
+        );
+        let factor = |t: Timestamp, f: f64| if spike(t) { f } else { 1.0 };
+        out.insert(
+            names::LATENCY_P50.into(),
+            series(3, &|n, t| {
+                p.latency_p50_ms * (1.0 + 0.1 * n) * factor(t, 3.0)
+            }),
+        );
+        out.insert(
+            names::LATENCY_P99.into(),
+            series(4, &|n, t| {
+                p.latency_p99_ms * (1.0 + 0.15 * n) * factor(t, 5.2)
+            }),
+        );
+        out.insert(
+            names::DRIFT_SCORE.into(),
+            series(5, &|n, t| {
+                let drifted = self.active(&p.name, Incident::DriftViolations, t);
+                let level = if drifted { 0.16 } else { p.drift_score };
+                level + 0.01 * n
+            }),
+        );
+        for (k, &(name, base, jitter)) in p.quality.iter().enumerate() {
+            let breach = self
+                .incident_start(&p.name, Incident::MapeBreach)
+                .filter(|_| name == names::MAPE);
+            out.insert(
+                name.into(),
+                series(10 + k as u64, &|n, t| {
+                    let ramp = breach.map_or(0.0, |start| {
+                        (t.duration_since(start).as_secs_f64() / MAPE_RAMP_SECS).clamp(0.0, 1.0)
+                    });
+                    let normal = base + jitter * n;
+                    normal + (MAPE_BREACH - normal) * ramp
+                }),
+            );
+        }
+        out
+    }
+
+    fn training(&self, p: &Profile) -> Vec<TrainingRun> {
+        (0..5)
+            .map(|k| {
+                let started = self.started
+                    - SignedDuration::from_hours(5 + 72 * k)
+                    - SignedDuration::from_mins(7 * (p.latest_version as i64 % 5));
+                let failed = k == 0 && p.last_training_failed;
+                let minutes = if failed {
+                    38
+                } else {
+                    35 + (k * 3 + p.latest_version as i64) % 15
+                };
+                let ended = started + SignedDuration::from_mins(minutes);
+                let stamp = started.strftime("%Y%m%d-%H%M").to_string();
+                TrainingRun {
+                    name: format!("{}-train-{stamp}", p.name),
+                    status: if failed {
+                        RunStatus::Failed
+                    } else {
+                        RunStatus::Completed
+                    },
+                    started,
+                    ended: Some(ended),
+                    failure_reason: failed.then(|| {
+                        "AlgorithmError: CUDA out of memory. Tried to allocate 2.50 GiB \
+                         (GPU 0; 15.78 GiB total capacity)"
+                            .to_string()
+                    }),
+                    objective: (!failed).then(|| objective(p, k)),
+                }
+            })
+            .collect()
+    }
+
+    fn registry(&self, p: &Profile) -> Vec<ModelVersion> {
+        (1..=p.latest_version)
+            .rev()
+            .take(4)
+            .map(|v| {
+                let age = (p.latest_version - v) as i64;
+                ModelVersion {
+                    version: v,
+                    approval: match v {
+                        _ if v == p.latest_version && p.latest_pending => {
+                            Approval::PendingManualApproval
+                        }
+                        _ if age == 3 => Approval::Rejected,
+                        _ => Approval::Approved,
+                    },
+                    created: self.started - SignedDuration::from_hours(4 + 72 * age),
+                    deployed: v == p.deployed_version,
+                }
+            })
+            .collect()
+    }
+
+    fn endpoint(&self, p: &Profile, name: String) -> EndpointFacts {
+        let config_history: Vec<EndpointConfigRef> = (1..=p.deployed_version)
+            .rev()
+            .take(3)
+            .map(|v| EndpointConfigRef {
+                name: format!("{name}-config-v{v}"),
+                created: self.started
+                    - SignedDuration::from_hours(3 + 72 * (p.latest_version - v) as i64),
+                model_version: Some(v),
+            })
+            .collect();
+        EndpointFacts {
+            config_name: format!("{name}-config-v{}", p.deployed_version),
+            name,
+            status: "InService".into(),
+            failure_reason: None,
+            variants: vec![Variant {
+                name: "AllTraffic".into(),
+                weight: 1.0,
+                instances: p.instances,
+            }],
+            config_history,
+        }
+    }
+
+    fn drift(&self, p: &Profile, now: Timestamp) -> DriftFacts {
+        let hour = Timestamp::from_second(now.as_second().div_euclid(3600) * 3600).ok();
+        let drift_start = self.incident_start(&p.name, Incident::DriftViolations);
+        match drift_start.filter(|s| now >= *s) {
+            Some(start) => DriftFacts {
+                violations: DRIFTED_FEATURES
+                    .iter()
+                    .map(|(feature, check)| Violation {
+                        feature: feature.to_string(),
+                        check: check.to_string(),
+                        description: format!(
+                            "Baseline constraint for {feature} violated: distance 0.16 > 0.1"
+                        ),
+                    })
+                    .collect(),
+                report_time: Some(start),
+            },
+            None => DriftFacts {
+                violations: Vec::new(),
+                report_time: hour,
+            },
+        }
+    }
+
+    fn alarms(&self, profiles: &[Profile], now: Timestamp) -> Vec<Alarm> {
+        let mut alarms = Vec::new();
+        for p in profiles.iter().take(4) {
+            let spike = self.incident_start(&p.name, Incident::LatencySpike);
+            alarms.push(alarm(
+                format!("{}-prod-5xx-rate", p.name),
+                &p.name,
+                spike.filter(|s| now >= *s),
+                "Threshold Crossed: 1 datapoint [6.5] was greater than the threshold (5.0)",
+                self.started - SignedDuration::from_hours(26),
+            ));
+            if p.kind == ModelKind::Forecasting {
+                let breach = self
+                    .incident_start(&p.name, Incident::MapeBreach)
+                    // MAPE crosses 15% about two thirds into its ramp.
+                    .map(|s| s + SignedDuration::from_secs(20));
+                alarms.push(alarm(
+                    format!("{}-mape-breach", p.name),
+                    &p.name,
+                    breach.filter(|s| now >= *s),
+                    "Threshold Crossed: 1 datapoint [18.2] was greater than the threshold (15.0)",
+                    self.started - SignedDuration::from_hours(50),
+                ));
+            }
+        }
+        alarms
+    }
+
+    fn cost(&self, now: Timestamp) -> CostSummary {
+        let zoned = now.to_zoned(jiff::tz::TimeZone::UTC);
+        let daily = 40.0 + 22.0 * self.models as f64;
+        let day = zoned.day() as f64 - 1.0 + zoned.hour() as f64 / 24.0;
+        CostSummary {
+            month_to_date: (daily * day * 100.0).round() / 100.0,
+            forecast: Some((daily * zoned.days_in_month() as f64 * 100.0).round() / 100.0),
+            currency: "USD".into(),
+        }
+    }
+}
+
+fn alarm(
+    name: String,
+    model: &str,
+    firing_since: Option<Timestamp>,
+    reason: &str,
+    ok_since: Timestamp,
+) -> Alarm {
+    match firing_since {
+        Some(since) => Alarm {
+            name,
+            state: AlarmState::Alarm,
+            reason: reason.into(),
+            since,
+            model: Some(model.into()),
+        },
+        None => Alarm {
+            name,
+            state: AlarmState::Ok,
+            reason: "Threshold Crossed: datapoints were not greater than the threshold".into(),
+            since: ok_since,
+            model: Some(model.into()),
+        },
+    }
+}
+
+fn objective(p: &Profile, k: i64) -> (String, f64) {
+    let (metric, base, _) = p.quality.first().copied().unwrap_or(("score", 1.0, 0.0));
+    let drift = 1.0 + 0.01 * k as f64;
+    (
+        format!("validation:{}", metric.to_lowercase()),
+        base * drift,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{assess, Health, Rules, Stage};
+
+    fn start() -> Timestamp {
+        "2026-11-22T03:00:00Z".parse().unwrap()
+    }
+
+    fn health_at(secs: i64, model: &str, stage: Stage) -> Health {
+        let sim = Simulator::new(42, start(), 4);
+        let now = start() + SignedDuration::from_secs(secs);
+        let fleet = sim.fleet_at(now);
+        let m = fleet.model(model).unwrap();
+        assess(m, &Rules::default(), now).stage(stage).health
+    }
+
+    #[test]
+    fn same_seed_same_fleet_other_seed_other_numbers() {
+        let now = start() + SignedDuration::from_secs(100);
+        let a = Simulator::new(42, start(), 4).fleet_at(now);
+        assert_eq!(a, Simulator::new(42, start(), 4).fleet_at(now));
+        assert_ne!(a, Simulator::new(7, start(), 4).fleet_at(now));
+    }
+
+    #[test]
+    fn scripted_incidents_happen_within_the_first_minutes() {
+        use Stage::*;
+        assert_eq!(health_at(0, "recommendation-engine", Endpoint), Health::Ok);
+        assert_eq!(
+            health_at(20, "recommendation-engine", Endpoint),
+            Health::Crit
+        );
+        assert_eq!(health_at(0, "customer-segmentation", Drift), Health::Ok);
+        assert_eq!(health_at(35, "customer-segmentation", Drift), Health::Warn);
+        assert_eq!(health_at(0, "demand-forecasting", Quality), Health::Ok);
+        assert_eq!(health_at(80, "demand-forecasting", Quality), Health::Crit);
+        assert_eq!(health_at(0, "churn-detection", Data), Health::Warn);
+        assert_eq!(health_at(45, "churn-detection", Data), Health::Crit);
+    }
+
+    #[test]
+    fn standing_problems_are_there_from_the_start() {
+        assert_eq!(
+            health_at(0, "recommendation-engine", Stage::Training),
+            Health::Crit
+        );
+        assert_eq!(
+            health_at(0, "recommendation-engine", Stage::Registry),
+            Health::Warn
+        );
+    }
+
+    #[test]
+    fn mape_reaches_the_breach_value() {
+        let sim = Simulator::new(42, start(), 4);
+        let now = start() + SignedDuration::from_secs(120);
+        let fleet = sim.fleet_at(now);
+        let mape = fleet.model("demand-forecasting").unwrap().metrics["MAPE"]
+            .latest()
+            .unwrap();
+        assert_eq!(mape, (now, MAPE_BREACH));
+    }
+
+    #[test]
+    fn firing_alarms_follow_the_incidents() {
+        let sim = Simulator::new(42, start(), 4);
+        assert_eq!(sim.fleet_at(start()).firing_alarms(), 0);
+        assert_eq!(
+            sim.fleet_at(start() + SignedDuration::from_secs(120))
+                .firing_alarms(),
+            2
+        );
+    }
+
+    #[test]
+    fn large_fleets_are_generated_healthy_and_distinct() {
+        let sim = Simulator::new(1, start(), 100);
+        let fleet = sim.fleet_at(start());
+        assert_eq!(fleet.models.len(), 100);
+        assert_eq!(fleet.models[99].name, "model-0099");
+        let h = assess(&fleet.models[50], &Rules::default(), start());
+        assert_eq!(h.overall, Health::Ok, "{h:?}");
+    }
+
+    #[test]
+    fn history_covers_three_hours_and_ends_now() {
+        let now = start() + SignedDuration::from_secs(95);
+        let fleet = Simulator::new(42, start(), 4).fleet_at(now);
+        let inv = &fleet.models[0].metrics["Invocations"];
+        assert_eq!(inv.points.len(), HISTORY_MINUTES as usize + 1);
+        assert_eq!(inv.latest().unwrap().0, now);
+    }
+}

@@ -1,0 +1,119 @@
+//! Sources fetch facts and send them to the app as `Update`s over a channel.
+//! Each source runs as its own task on its own interval, so a slow or failing
+//! service never blocks the UI or the other sources.
+
+pub mod demo;
+
+use std::future::Future;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio::sync::{mpsc, watch};
+
+use crate::model::Fleet;
+
+/// Which source an update came from, so a failure marks only its own panels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourceId {
+    Demo,
+}
+
+impl SourceId {
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceId::Demo => "demo",
+        }
+    }
+}
+
+/// What a source reports.
+#[derive(Debug, Clone)]
+pub enum Update {
+    Fleet {
+        source: SourceId,
+        fleet: Fleet,
+        at: Timestamp,
+    },
+    Failed {
+        source: SourceId,
+        why: String,
+        at: Timestamp,
+    },
+}
+
+/// One fetch of everything a source knows.
+pub trait Source: Send + 'static {
+    fn id(&self) -> SourceId;
+    fn fetch(&mut self) -> impl Future<Output = Update> + Send;
+}
+
+/// Asks sources to refresh now. Presses while a fetch runs collapse into one:
+/// at most one request in flight and one queued (latest request wins).
+pub type RefreshSender = watch::Sender<u64>;
+
+/// Runs `source` until the app hangs up: fetch, send, then wait for the interval
+/// or a refresh request, whichever comes first.
+pub async fn drive<S: Source>(
+    mut source: S,
+    every: Duration,
+    updates: mpsc::Sender<Update>,
+    mut refresh: watch::Receiver<u64>,
+) {
+    loop {
+        let update = source.fetch().await;
+        if updates.send(update).await.is_err() {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            changed = refresh.changed() => if changed.is_err() { return },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Counting(u32);
+
+    impl Source for Counting {
+        fn id(&self) -> SourceId {
+            SourceId::Demo
+        }
+        async fn fetch(&mut self) -> Update {
+            self.0 += 1;
+            Update::Failed {
+                source: SourceId::Demo,
+                why: self.0.to_string(),
+                at: Timestamp::UNIX_EPOCH,
+            }
+        }
+    }
+
+    fn why(u: Update) -> String {
+        match u {
+            Update::Failed { why, .. } => why,
+            Update::Fleet { .. } => String::new(),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refresh_requests_coalesce_and_interval_still_ticks() {
+        let (tx, mut rx) = mpsc::channel(8);
+        let (refresh_tx, refresh_rx) = watch::channel(0);
+        let task = tokio::spawn(drive(Counting(0), Duration::from_secs(60), tx, refresh_rx));
+        assert_eq!(why(rx.recv().await.unwrap()), "1");
+        // Three presses before the source wakes up: one extra fetch, not three.
+        for n in 1..=3 {
+            refresh_tx.send_replace(n);
+        }
+        assert_eq!(why(rx.recv().await.unwrap()), "2");
+        tokio::time::advance(Duration::from_secs(61)).await;
+        assert_eq!(why(rx.recv().await.unwrap()), "3");
+        assert!(rx.try_recv().is_err());
+        drop(refresh_tx);
+        drop(rx);
+        task.await.unwrap();
+    }
+}

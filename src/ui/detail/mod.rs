@@ -1,0 +1,215 @@
+//! The model detail view: every stage at a glance, why it is red, charts of every
+//! metric with threshold lines, and the history tables (training, registry, configs).
+
+mod tables;
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::chart::{self, ChartSpec};
+use super::widgets::{health_mark, panel, stage_cell};
+use crate::app::App;
+use crate::config::Theme;
+use crate::model::facts::{ModelFacts, RunStatus};
+use crate::model::metrics::names;
+use crate::model::stages::error_rates;
+use crate::model::{ModelHealth, Stage};
+
+/// Charts get full line charts when each can have at least this many rows.
+const FULL_CHART_ROWS: u16 = 7;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let found = app.detail.as_ref().and_then(|name| {
+        let model = app.fleet.data()?.model(name)?;
+        Some((model, app.health.get(name)?))
+    });
+    let Some((model, health)) = found else {
+        let msg = format!(
+            "model {} is no longer in the fleet",
+            app.detail.as_deref().unwrap_or("?")
+        );
+        frame.render_widget(
+            Paragraph::new(msg)
+                .style(theme.warn)
+                .block(panel(theme, " model ")),
+            area,
+        );
+        return;
+    };
+    let stale = app.fleet.is_stale();
+    let (mark, style) = health_mark(theme, health.overall, stale);
+    let title = Line::from(vec![
+        Span::raw(" "),
+        Span::styled(mark, style),
+        Span::styled(format!(" {} ", model.name), theme.title),
+        Span::styled(
+            format!("· {} · [ ] prev/next ", model.kind.label()),
+            theme.dim,
+        ),
+    ]);
+    let block = panel(theme, title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let why = reasons(model);
+    let [strip, why_area, rest] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(why.len().min(2) as u16),
+        Constraint::Fill(1),
+    ])
+    .areas(inner);
+    frame.render_widget(
+        Paragraph::new(stage_strip(health, stale, theme, inner.width)),
+        strip,
+    );
+    frame.render_widget(
+        Paragraph::new(
+            why.into_iter()
+                .map(|w| Line::styled(w, theme.crit))
+                .collect::<Vec<_>>(),
+        ),
+        why_area,
+    );
+
+    let specs = charts(model, app);
+    let window = crate::source::demo::HISTORY_MINUTES as f64;
+    if rest.width >= 120 {
+        let [charts_area, tables_area] =
+            Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])
+                .areas(rest);
+        draw_charts(frame, charts_area, &specs, app, theme, window);
+        tables::draw(frame, tables_area, model, app, theme, true);
+    } else {
+        let chart_rows = (specs.len() as u16 + 2).min(rest.height.saturating_sub(5));
+        let full = rest.height >= FULL_CHART_ROWS * specs.len().div_ceil(2) as u16 + 12;
+        let chart_height = if full {
+            rest.height * 3 / 5
+        } else {
+            chart_rows
+        };
+        let [charts_area, tables_area] =
+            Layout::vertical([Constraint::Length(chart_height), Constraint::Fill(1)]).areas(rest);
+        draw_charts(frame, charts_area, &specs, app, theme, window);
+        tables::draw(frame, tables_area, model, app, theme, false);
+    }
+}
+
+/// The six stages in one line, as in the pipeline row.
+fn stage_strip<'a>(health: &ModelHealth, stale: bool, theme: &Theme, width: u16) -> Line<'a> {
+    let cell_w = (width as usize / Stage::ALL.len()).max(4);
+    let mut spans = Vec::new();
+    for stage in Stage::ALL {
+        let label = format!("{} ", stage.title());
+        let cell = stage_cell(
+            theme,
+            health.stage(stage),
+            stale,
+            cell_w.saturating_sub(label.len() + 1),
+        );
+        spans.push(Span::styled(label, theme.dim));
+        spans.extend(cell.spans);
+        spans.push(Span::raw(" "));
+    }
+    Line::from(spans)
+}
+
+/// The "why" of a red row, in AWS's own words.
+fn reasons(m: &ModelFacts) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(run) = m.training.first().filter(|r| r.status == RunStatus::Failed) {
+        let reason = run.failure_reason.as_deref().unwrap_or("no reason given");
+        out.push(format!("✖ training {} failed: {reason}", run.name));
+    }
+    if let Some(reason) = m.endpoint.as_ref().and_then(|e| e.failure_reason.as_ref()) {
+        out.push(format!("✖ endpoint: {reason}"));
+    }
+    out
+}
+
+fn charts(m: &ModelFacts, app: &App) -> Vec<ChartSpec> {
+    let get = |n: &str| m.metrics.get(n).cloned().unwrap_or_default();
+    let threshold = |n: &str| app.rules.threshold(&m.name, n);
+    let [(_, rate5), (_, rate4)] = error_rates(m);
+    let mut specs = vec![
+        ChartSpec {
+            title: "Invocations/min".into(),
+            metric: names::INVOCATIONS.into(),
+            lines: vec![("inv".into(), get(names::INVOCATIONS))],
+            threshold: None,
+        },
+        ChartSpec {
+            title: "Latency p99".into(),
+            metric: names::LATENCY_P99.into(),
+            lines: vec![
+                ("p99".into(), get(names::LATENCY_P99)),
+                ("p50".into(), get(names::LATENCY_P50)),
+            ],
+            threshold: threshold(names::LATENCY_P99),
+        },
+        ChartSpec {
+            title: "5xx rate".into(),
+            metric: names::RATE_5XX.into(),
+            lines: vec![("5xx".into(), rate5), ("4xx".into(), rate4)],
+            threshold: threshold(names::RATE_5XX),
+        },
+    ];
+    for q in app.rules.quality_metrics(&m.name, m.kind) {
+        specs.push(ChartSpec {
+            title: q.clone(),
+            metric: q.clone(),
+            lines: vec![(q.clone(), get(&q))],
+            threshold: threshold(&q),
+        });
+    }
+    specs.push(ChartSpec {
+        title: "Drift score".into(),
+        metric: names::DRIFT_SCORE.into(),
+        lines: vec![("drift".into(), get(names::DRIFT_SCORE))],
+        threshold: threshold(names::DRIFT_SCORE),
+    });
+    specs
+}
+
+fn draw_charts(
+    frame: &mut Frame,
+    area: Rect,
+    specs: &[ChartSpec],
+    app: &App,
+    theme: &Theme,
+    window: f64,
+) {
+    if specs.is_empty() || area.height < 3 {
+        return;
+    }
+    let columns: u16 = if area.width >= 90 { 2 } else { 1 };
+    let rows = (specs.len() as u16).div_ceil(columns);
+    if area.height / rows >= FULL_CHART_ROWS {
+        let row_areas = Layout::vertical(vec![Constraint::Fill(1); rows as usize]).split(area);
+        for (i, spec) in specs.iter().enumerate() {
+            let row = row_areas[i / columns as usize];
+            let cells = Layout::horizontal(vec![Constraint::Fill(1); columns as usize]).split(row);
+            chart::full(
+                frame,
+                cells[i % columns as usize],
+                spec,
+                app.now,
+                window,
+                theme,
+            );
+        }
+        return;
+    }
+    let block = panel(theme, " metrics, last 3h ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    for (i, spec) in specs.iter().take(inner.height as usize).enumerate() {
+        let line = Rect {
+            y: inner.y + i as u16,
+            height: 1,
+            ..inner
+        };
+        chart::compact(frame, line, spec, theme);
+    }
+}

@@ -1,0 +1,91 @@
+//! The bottom lines: key hints (or the filter/command being typed, or a message),
+//! then the latest events.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::widgets::glyph;
+use crate::app::{App, InputMode};
+use crate::config::{KeyAction, Theme};
+use crate::model::events::Event;
+
+/// One line of hints, plus up to two events when the terminal is tall enough.
+pub fn height(app: &App, total: u16) -> u16 {
+    let events = app.events.len().min(if total >= 30 { 3 } else { 2 }) as u16;
+    1 + if total >= 20 { events } else { 0 }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut lines = vec![first_line(app, theme)];
+    for e in app
+        .events
+        .iter()
+        .take(area.height.saturating_sub(1) as usize)
+    {
+        lines.push(event_line(e, theme));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn first_line<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
+    match &app.input {
+        InputMode::Filter => Line::from(vec![
+            Span::styled("/", theme.key),
+            Span::raw(app.filter.as_str()),
+            Span::styled("▏", theme.key),
+            Span::styled("  enter keep · esc clear", theme.dim),
+        ]),
+        InputMode::Command(line) => Line::from(vec![
+            Span::styled(":", theme.key),
+            Span::raw(line.as_str()),
+            Span::styled("▏", theme.key),
+            Span::styled("  tab complete · enter run · esc cancel", theme.dim),
+        ]),
+        InputMode::Normal => match &app.status {
+            Some(msg) => Line::styled(msg.as_str(), theme.warn),
+            None => hints(app, theme),
+        },
+    }
+}
+
+fn hints<'a>(app: &App, theme: &Theme) -> Line<'a> {
+    let k = |a| app.keymap.hint(a).to_string();
+    let pairs = [
+        (
+            format!("{}/{}", k(KeyAction::Down), k(KeyAction::Up)),
+            "move",
+        ),
+        (k(KeyAction::Open), "open"),
+        (k(KeyAction::Back), "back"),
+        (k(KeyAction::Filter), "filter"),
+        (k(KeyAction::Command), "cmd"),
+        (k(KeyAction::Refresh), "refresh"),
+        (k(KeyAction::Help), "help"),
+        (k(KeyAction::Quit), "quit"),
+    ];
+    let mut spans = Vec::new();
+    for (key, what) in pairs {
+        if key.is_empty() {
+            continue;
+        }
+        spans.push(Span::styled(format!(" {key}"), theme.key));
+        spans.push(Span::styled(format!(" {what} "), theme.dim));
+    }
+    Line::from(spans)
+}
+
+pub fn event_line<'a>(e: &Event, theme: &Theme) -> Line<'a> {
+    let stage = e.stage.map_or("", |s| s.title());
+    Line::from(vec![
+        Span::styled(format!(" {} ", e.at.strftime("%H:%M:%S")), theme.dim),
+        Span::styled(glyph(e.to), theme.health(e.to)),
+        Span::raw(format!(" {} ", e.model)),
+        Span::styled(
+            format!("{stage} {}→{} ", e.from.label(), e.to.label()),
+            theme.health(e.to),
+        ),
+        Span::styled(e.detail.clone(), theme.dim),
+    ])
+}

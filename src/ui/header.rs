@@ -1,0 +1,100 @@
+//! The top line: where the data is from, alarms firing, spend, and how old the data is.
+
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+use unicode_width::UnicodeWidthStr;
+
+use super::widgets::glyph;
+use crate::app::App;
+use crate::config::Theme;
+use crate::model::{format, Health, Loadable};
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut segments: Vec<(String, Style)> = vec![
+        (" mlopsdash".into(), theme.header),
+        (app.context.label.clone(), theme.header),
+    ];
+    let fleet = app.fleet.data();
+    if let Some(f) = fleet {
+        let firing = f.firing_alarms();
+        let h = if firing > 0 { Health::Crit } else { Health::Ok };
+        let plural = if firing == 1 { "" } else { "s" };
+        segments.push((
+            format!("{} {firing} alarm{plural}", glyph(h)),
+            theme.header.patch(theme.health(h)),
+        ));
+        if let Some(c) = &f.cost {
+            let fcst = c
+                .forecast
+                .map(|v| format!(" · fcst {}", money(v)))
+                .unwrap_or_default();
+            segments.push((
+                format!("MTD {}{fcst}", money(c.month_to_date)),
+                theme.header,
+            ));
+        }
+    }
+    segments.push(freshness(app, theme));
+    segments.push((format!("{} UTC", app.now.strftime("%H:%M")), theme.header));
+
+    let sep = " │ ";
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for (i, (text, style)) in segments.into_iter().enumerate() {
+        let need = text.width() + if i == 0 { 0 } else { sep.width() };
+        if used + need > area.width as usize {
+            continue;
+        }
+        if i > 0 {
+            spans.push(Span::styled(sep, theme.header));
+        }
+        used += need;
+        spans.push(Span::styled(text, style));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header), area);
+}
+
+fn freshness(app: &App, theme: &Theme) -> (String, Style) {
+    match &app.fleet {
+        Loadable::Loading => ("loading…".into(), theme.header),
+        Loadable::Ready { at, .. } => (
+            format!("data {} ago", format::age_since(*at, app.now)),
+            theme.header,
+        ),
+        Loadable::Stale { at, why, .. } => (
+            format!("STALE {} ago: {why}", format::age_since(*at, app.now)),
+            theme.header.patch(theme.warn),
+        ),
+        Loadable::Failed { why } => (format!("NO DATA: {why}"), theme.header.patch(theme.crit)),
+    }
+}
+
+/// "$1,234" style amounts, whole dollars: enough for a header.
+pub fn money(v: f64) -> String {
+    let whole = v.round() as i64;
+    let digits = whole.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{}${out}", if whole < 0 { "-" } else { "" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_groups_thousands() {
+        assert_eq!(money(1234.4), "$1,234");
+        assert_eq!(money(999.6), "$1,000");
+        assert_eq!(money(12.0), "$12");
+        assert_eq!(money(-1500.0), "-$1,500");
+    }
+}

@@ -1,0 +1,64 @@
+//! Rendering: the app state into a ratatui frame. No I/O, no awaits, no clock:
+//! everything drawn comes from `App` (its `now` included), so frames are repeatable.
+
+mod alarms;
+mod chart;
+mod detail;
+mod events;
+mod footer;
+mod header;
+mod help;
+mod models;
+mod pipeline;
+pub mod svg;
+mod widgets;
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+use crate::app::{App, View};
+use crate::config::Theme;
+
+/// Below this the dashboard says so instead of drawing a mess.
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 10;
+
+pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(frame, area, theme);
+        return;
+    }
+    let footer_height = footer::height(app, area.height);
+    let [head, body, foot] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(footer_height),
+    ])
+    .areas(area);
+    header::draw(frame, head, app, theme);
+    match app.view {
+        View::Pipeline => pipeline::draw(frame, body, app, theme),
+        View::Models => models::draw(frame, body, app, theme),
+        View::Alarms => alarms::draw(frame, body, app, theme),
+        View::Events => events::draw(frame, body, app, theme),
+        View::Detail => detail::draw(frame, body, app, theme),
+    }
+    footer::draw(frame, foot, app, theme);
+    if app.help {
+        help::draw(frame, body, app, theme);
+    }
+}
+
+fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
+    let msg = format!(
+        "mlopsdash needs at least {MIN_WIDTH}x{MIN_HEIGHT} (now {}x{}); enlarge the terminal, q quits",
+        area.width, area.height
+    );
+    frame.render_widget(
+        Paragraph::new(Line::styled(msg, theme.warn)).wrap(Wrap { trim: true }),
+        area,
+    );
+}

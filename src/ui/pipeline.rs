@@ -1,0 +1,96 @@
+//! The home view: one row per model, one column per stage of its life.
+
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
+use ratatui::Frame;
+use unicode_width::UnicodeWidthStr;
+
+use super::widgets::{health_mark, list_title, panel, stage_cell, truncate};
+use crate::app::App;
+use crate::config::Theme;
+use crate::model::{Loadable, Stage};
+
+const SPACING: u16 = 1;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let total = app.fleet.data().map_or(0, |f| f.models.len());
+    let block = panel(
+        theme,
+        list_title("pipeline", app.rows.len(), total, &app.filter),
+    );
+    let Some(fleet) = app.fleet.data() else {
+        return placeholder(frame, area, app, theme, block);
+    };
+    let inner_width = area.width.saturating_sub(2);
+    let (name_w, stage_w) = column_widths(app, inner_width);
+    let stale = app.fleet.is_stale();
+
+    let header = Row::new(
+        std::iter::once(Cell::from("MODEL"))
+            .chain(Stage::ALL.iter().map(|s| Cell::from(s.title()))),
+    )
+    .style(theme.title);
+
+    let rows = app.rows.iter().map(|row| {
+        let model = &fleet.models[row.index];
+        let (mark, style) = health_mark(theme, row.health, stale);
+        let name = Line::from(vec![
+            Span::styled(mark, style),
+            Span::raw(" "),
+            Span::styled(truncate(&model.name, name_w as usize - 2), theme.text),
+        ]);
+        let mut cells = vec![Cell::from(name)];
+        if let Some(h) = app.health.get(&model.name) {
+            cells.extend(
+                h.stages
+                    .iter()
+                    .map(|s| Cell::from(stage_cell(theme, s, stale, stage_w as usize))),
+            );
+        }
+        Row::new(cells)
+    });
+
+    let widths = std::iter::once(Constraint::Length(name_w))
+        .chain(Stage::ALL.iter().map(|_| Constraint::Length(stage_w)));
+    let table = Table::new(rows, widths)
+        .header(header)
+        .column_spacing(SPACING)
+        .row_highlight_style(theme.selected)
+        .block(block);
+    let mut state =
+        TableState::default().with_selected((!app.rows.is_empty()).then_some(app.cursor));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// The model column takes what the longest name needs (within bounds) and gives the
+/// rest to the six stages; on narrow terminals names are cut before stages are.
+fn column_widths(app: &App, width: u16) -> (u16, u16) {
+    let longest = app.rows.iter().map(|r| r.name.width()).max().unwrap_or(10) as u16 + 2;
+    let stages = Stage::ALL.len() as u16;
+    let spacing = SPACING * stages;
+    let min_stage = 9;
+    let name_w = longest
+        .clamp(12, 30)
+        .min(width.saturating_sub(spacing + stages * min_stage))
+        .max(8);
+    let stage_w = (width.saturating_sub(name_w + spacing) / stages).clamp(3, 18);
+    (name_w, stage_w)
+}
+
+/// Loading or failed before any data arrived: say which, never an empty green table.
+pub fn placeholder(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    theme: &Theme,
+    block: ratatui::widgets::Block,
+) {
+    let text = match &app.fleet {
+        Loadable::Failed { why } => {
+            Line::styled(format!("✖ could not load the fleet: {why}"), theme.crit)
+        }
+        _ => Line::styled("loading…", theme.dim),
+    };
+    frame.render_widget(Paragraph::new(text).block(block), area);
+}
