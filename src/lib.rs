@@ -8,4 +8,6 @@ pub mod cli;
 pub mod config;
 pub mod model;
 pub mod source;
+#[doc(hidden)]
+pub mod testing;
 pub mod ui;

@@ -102,6 +102,14 @@ pub enum Approval {
 }
 
 impl Approval {
+    pub fn label(self) -> &'static str {
+        match self {
+            Approval::Approved => "Approved",
+            Approval::PendingManualApproval => "Pending",
+            Approval::Rejected => "Rejected",
+        }
+    }
+
     pub fn short(self) -> &'static str {
         match self {
             Approval::Approved => "appr",

@@ -18,6 +18,11 @@ pub fn age(d: SignedDuration) -> String {
     }
 }
 
+/// The largest unit only: "3h", "2d", for columns of a few characters.
+pub fn age_brief(d: SignedDuration) -> String {
+    age(d).split(' ').next().unwrap_or_default().to_string()
+}
+
 pub fn age_since(then: Timestamp, now: Timestamp) -> String {
     age(now.duration_since(then))
 }
@@ -71,6 +76,7 @@ mod tests {
             "2d 4h"
         );
         assert_eq!(age(SignedDuration::from_secs(-5)), "0s");
+        assert_eq!(age_brief(SignedDuration::from_secs(2 * 86_400 + 4 * 3600)), "2d");
     }
 
     #[test]

@@ -31,6 +31,16 @@ impl Stage {
         Stage::Quality,
     ];
 
+    /// For the narrow one-line strip of the detail view.
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Stage::Registry => "REG",
+            Stage::Endpoint => "EP",
+            Stage::Quality => "QUAL",
+            other => other.title(),
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Stage::Data => "DATA",
@@ -48,17 +58,26 @@ impl Stage {
 pub struct StageStatus {
     pub health: Health,
     pub summary: String,
+    /// The same fact in at most 7 columns, for narrow terminals.
+    pub brief: String,
     /// Something is under way (a running job, a pending approval, an updating endpoint).
     pub in_progress: bool,
 }
 
 impl StageStatus {
     fn new(health: Health, summary: impl Into<String>) -> StageStatus {
+        let summary = summary.into();
         StageStatus {
             health,
-            summary: summary.into(),
+            brief: summary.clone(),
+            summary,
             in_progress: false,
         }
+    }
+
+    fn brief(mut self, brief: impl Into<String>) -> StageStatus {
+        self.brief = brief.into();
+        self
     }
 
     fn busy(mut self) -> StageStatus {
@@ -118,6 +137,7 @@ fn data(m: &ModelFacts, rules: &Rules, now: Timestamp) -> StageStatus {
         rules.data_age_hours.evaluate(Some(hours)),
         format::age_since(newest, now),
     )
+    .brief(format::age_brief(now.duration_since(newest)))
 }
 
 fn training(m: &ModelFacts, now: Timestamp) -> StageStatus {
@@ -128,11 +148,13 @@ fn training(m: &ModelFacts, now: Timestamp) -> StageStatus {
         RunStatus::Completed => {
             let ended = run.ended.unwrap_or(run.started);
             StageStatus::new(Health::Ok, format!("{} ago", format::age_since(ended, now)))
+                .brief(format!("{} ago", format::age_brief(now.duration_since(ended))))
         }
         RunStatus::InProgress => StageStatus::new(
             Health::Ok,
             format!("run {}", format::age_since(run.started, now)),
         )
+        .brief("running")
         .busy(),
         RunStatus::Failed => StageStatus::new(Health::Crit, "Failed"),
         RunStatus::Stopping => StageStatus::new(Health::Warn, "Stopping").busy(),
@@ -146,7 +168,9 @@ fn registry(m: &ModelFacts) -> StageStatus {
     };
     let summary = format!("v{} {}", latest.version, latest.approval.short());
     match latest.approval {
-        Approval::Approved | Approval::Rejected => StageStatus::new(Health::Ok, summary),
+        Approval::Approved | Approval::Rejected => {
+            StageStatus::new(Health::Ok, summary).brief(format!("v{}", latest.version))
+        }
         Approval::PendingManualApproval => StageStatus::new(Health::Warn, summary).busy(),
     }
 }
@@ -188,8 +212,10 @@ fn endpoint(m: &ModelFacts, rules: &Rules) -> StageStatus {
         .cloned()
         .unwrap_or_default();
     let checks = [rate5, (names::LATENCY_P99, latency), rate4];
+    // On a tie the first check wins: errors hurt callers more than slowness.
     let worst = checks
         .iter()
+        .rev()
         .filter_map(|(name, series)| {
             let value = series.latest()?.1;
             let health = rules.threshold(&m.name, name)?.evaluate(Some(value));
@@ -197,16 +223,15 @@ fn endpoint(m: &ModelFacts, rules: &Rules) -> StageStatus {
         })
         .max_by_key(|(h, _, _)| *h);
     match worst {
-        Some((h, name, value)) if h > Health::Ok => StageStatus::new(
-            h,
-            format!(
-                "{} {}",
-                format::short_name(name),
-                format::value(name, value)
-            ),
-        ),
-        _ => StageStatus::new(Health::Ok, "InService"),
+        Some((h, name, value)) if h > Health::Ok => metric_status(h, name, value),
+        _ => StageStatus::new(Health::Ok, "InService").brief("up"),
     }
+}
+
+/// "MAPE 18.2%", briefly "18.2%": the value is what must survive a narrow column.
+fn metric_status(h: Health, metric: &str, value: f64) -> StageStatus {
+    let text = format::value(metric, value);
+    StageStatus::new(h, format!("{} {text}", format::short_name(metric))).brief(text)
 }
 
 fn drift(m: &ModelFacts, rules: &Rules) -> StageStatus {
@@ -247,14 +272,7 @@ fn quality(m: &ModelFacts, rules: &Rules) -> StageStatus {
     // Show the worst metric; on a tie the first named (most important) one.
     let shown = judged.iter().rev().max_by_key(|(h, _, _)| *h).copied();
     match shown {
-        Some((h, name, value)) => StageStatus::new(
-            h,
-            format!(
-                "{} {}",
-                format::short_name(name),
-                format::value(name, value)
-            ),
-        ),
+        Some((h, name, value)) => metric_status(h, name, value),
         None => StageStatus::unknown(),
     }
 }
@@ -334,6 +352,9 @@ mod tests {
         assert_eq!(h.stage(Stage::Quality).summary, "MAPE 8.0%");
         assert_eq!(h.stage(Stage::Data).summary, "3h");
         assert_eq!(h.stage(Stage::Registry).summary, "v12 appr");
+        assert_eq!(h.stage(Stage::Registry).brief, "v12");
+        assert_eq!(h.stage(Stage::Training).brief, "2d ago");
+        assert!(h.stages.iter().all(|s| s.brief.chars().count() <= 7), "{h:?}");
     }
 
     #[test]
@@ -343,6 +364,7 @@ mod tests {
         let h = assess(&m, &Rules::default(), now());
         assert_eq!(h.stage(Stage::Quality).health, Health::Crit);
         assert_eq!(h.stage(Stage::Quality).summary, "MAPE 18.2%");
+        assert_eq!(h.stage(Stage::Quality).brief, "18.2%");
         assert_eq!(h.overall, Health::Crit);
     }
 
@@ -380,6 +402,8 @@ mod tests {
         let s = stage(&m, Stage::Endpoint);
         assert_eq!(s.health, Health::Warn);
         assert_eq!(s.summary, "5xx 2.1%");
+        m.metrics.insert(names::LATENCY_P99.into(), series(700.0));
+        assert_eq!(stage(&m, Stage::Endpoint).summary, "5xx 2.1%", "5xx wins a tie");
         m.metrics.insert(names::ERRORS_5XX.into(), series(65.0));
         assert_eq!(stage(&m, Stage::Endpoint).health, Health::Crit);
     }

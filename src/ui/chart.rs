@@ -77,17 +77,24 @@ pub fn full(
         .flat_map(|t| [(t.warn, theme.warn), (t.crit, theme.crit)])
         .filter_map(|(l, s)| l.map(|l| (l, s)))
         .collect();
+    let data_bounds = bounds(points.iter().flatten().map(|p| p.1));
+    // A threshold far from the data would squash it flat; such levels stay in the title.
+    let span = (data_bounds.1 - data_bounds.0).max(data_bounds.1.abs() * 0.2);
+    let levels: Vec<(f64, Style)> = levels
+        .into_iter()
+        .filter(|(l, _)| *l >= data_bounds.0 - span && *l <= data_bounds.1 + span)
+        .collect();
     let lines: Vec<[(f64, f64); 2]> = levels
         .iter()
         .map(|(l, _)| [(-window_min, *l), (0.0, *l)])
         .collect();
-
-    let all = points
-        .iter()
-        .flatten()
-        .map(|p| p.1)
-        .chain(levels.iter().map(|l| l.0));
-    let (lo, hi) = bounds(all);
+    let (lo, hi) = bounds(
+        points
+            .iter()
+            .flatten()
+            .map(|p| p.1)
+            .chain(levels.iter().map(|l| l.0)),
+    );
     let styles = [theme.chart, theme.chart_alt];
     let mut datasets: Vec<Dataset> = points
         .iter()
@@ -105,7 +112,7 @@ pub fn full(
     for (line, (_, style)) in lines.iter().zip(&levels) {
         datasets.push(
             Dataset::default()
-                .marker(Marker::Dot)
+                .marker(Marker::Braille)
                 .graph_type(GraphType::Line)
                 .style(*style)
                 .data(line),
@@ -176,7 +183,8 @@ pub fn compact(frame: &mut Frame, area: Rect, spec: &ChartSpec, theme: &Theme) {
             .copied()
             .chain(spec.threshold.and_then(|t| t.line())),
     );
-    let scale = |v: f64| (((v - lo) / (hi - lo)) * 1000.0).round().max(0.0) as u64;
+    // The lowest value still gets the lowest bar, so a quiet metric is not a blank.
+    let scale = |v: f64| (1.0 + ((v - lo) / (hi - lo)) * 999.0).round().max(1.0) as u64;
     let bars: Vec<SparklineBar> = values
         .iter()
         .map(|&v| {

@@ -27,8 +27,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.header.patch(theme.health(h)),
         ));
         if let Some(c) = &f.cost {
+            // The forecast is the first thing a narrow terminal gives up.
             let fcst = c
                 .forecast
+                .filter(|_| area.width >= 100)
                 .map(|v| format!(" · fcst {}", money(v)))
                 .unwrap_or_default();
             segments.push((

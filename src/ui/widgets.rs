@@ -38,7 +38,9 @@ pub fn stage_cell<'a>(theme: &Theme, s: &StageStatus, stale: bool, width: usize)
     if s.in_progress && !stale {
         mark = GLYPH_BUSY;
     }
-    let text = truncate(&s.summary, width.saturating_sub(2));
+    let room = width.saturating_sub(2);
+    let text = if s.summary.width() <= room { &s.summary } else { &s.brief };
+    let text = truncate(text, room);
     Line::from(vec![
         Span::styled(mark, style),
         Span::raw(" "),
@@ -66,6 +68,15 @@ pub fn truncate(s: &str, width: usize) -> String {
     }
     out.push('…');
     out
+}
+
+/// Cuts `s` from the left, keeping its end (where job and config names differ).
+pub fn truncate_left(s: &str, width: usize) -> String {
+    if s.width() <= width {
+        return s.to_string();
+    }
+    let reversed: String = s.chars().rev().collect();
+    truncate(&reversed, width).chars().rev().collect()
 }
 
 /// The framed block each view sits in.
@@ -107,6 +118,7 @@ mod tests {
         assert_eq!(truncate("short", 10), "short");
         assert_eq!(truncate("abc", 0), "");
         assert_eq!(truncate("abc", 1), "…");
+        assert_eq!(truncate_left("demand-train-20261122", 10), "…-20261122");
     }
 
     #[test]

@@ -4,8 +4,6 @@
 use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 use super::profiles::{self, Incident, Profile, DRIFTED_FEATURES, MAPE_BREACH, MAPE_RAMP_SECS};
 use crate::model::facts::*;
@@ -58,13 +56,11 @@ impl Simulator {
             .is_some_and(|start| at >= start)
     }
 
-    /// Deterministic noise in [-1, 1] for one (model, metric, minute).
+    /// Deterministic noise in [-1, 1] for one (model, metric, minute): a pure hash of
+    /// the four, so a point never changes as the window slides.
     fn noise(&self, model: u64, metric: u64, minute: i64) -> f64 {
-        let key = self.seed
-            ^ model.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            ^ metric.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
-            ^ (minute as u64).wrapping_mul(0x1656_67B1_9E37_79F9);
-        ChaCha8Rng::seed_from_u64(key).random_range(-1.0..=1.0)
+        let h = mix(mix(mix(self.seed ^ model) ^ metric) ^ minute as u64);
+        (h >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
     }
 
     /// Points at each whole minute of the window, then one at `now` itself so that
@@ -337,6 +333,14 @@ fn alarm(
     }
 }
 
+/// splitmix64's finalizer: a fast, well-distributed 64-bit mix.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 fn objective(p: &Profile, k: i64) -> (String, f64) {
     let (metric, base, _) = p.quality.first().copied().unwrap_or(("score", 1.0, 0.0));
     let drift = 1.0 + 0.01 * k as f64;
@@ -408,6 +412,16 @@ mod tests {
             .latest()
             .unwrap();
         assert_eq!(mape, (now, MAPE_BREACH));
+    }
+
+    #[test]
+    fn noise_is_spread_over_minus_one_to_one() {
+        let sim = Simulator::new(42, start(), 4);
+        let values: Vec<f64> = (0..1000).map(|m| sim.noise(0, 0, m)).collect();
+        assert!(values.iter().all(|v| (-1.0..=1.0).contains(v)));
+        let mean = values.iter().sum::<f64>() / 1000.0;
+        assert!(mean.abs() < 0.1, "mean {mean}");
+        assert!(values.iter().any(|v| *v > 0.9) && values.iter().any(|v| *v < -0.9));
     }
 
     #[test]

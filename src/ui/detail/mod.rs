@@ -5,8 +5,9 @@ mod tables;
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
+use unicode_width::UnicodeWidthStr;
 
 use super::chart::{self, ChartSpec};
 use super::widgets::{health_mark, panel, stage_cell};
@@ -54,22 +55,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(block, area);
 
     let why = reasons(model);
+    // Failure reasons wrap onto a second line; more than two lines would crowd the charts.
+    let why_height = if why.is_empty() { 0 } else { 2 };
     let [strip, why_area, rest] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(why.len().min(2) as u16),
+        Constraint::Length(why_height),
         Constraint::Fill(1),
     ])
     .areas(inner);
+    frame.render_widget(Paragraph::new(stage_strip(health, stale, theme, inner.width)), strip);
+    let why_lines: Vec<Line> = why
+        .into_iter()
+        .map(|w| Line::styled(w, theme.crit))
+        .collect();
     frame.render_widget(
-        Paragraph::new(stage_strip(health, stale, theme, inner.width)),
-        strip,
-    );
-    frame.render_widget(
-        Paragraph::new(
-            why.into_iter()
-                .map(|w| Line::styled(w, theme.crit))
-                .collect::<Vec<_>>(),
-        ),
+        Paragraph::new(why_lines).wrap(Wrap { trim: true }),
         why_area,
     );
 
@@ -82,12 +82,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         draw_charts(frame, charts_area, &specs, app, theme, window);
         tables::draw(frame, tables_area, model, app, theme, true);
     } else {
-        let chart_rows = (specs.len() as u16 + 2).min(rest.height.saturating_sub(5));
-        let full = rest.height >= FULL_CHART_ROWS * specs.len().div_ceil(2) as u16 + 12;
+        // Full charts in two columns when they fit above the tables, else sparklines.
+        let full_rows = FULL_CHART_ROWS * specs.len().div_ceil(2) as u16;
+        let full = rest.width >= 90 && rest.height >= full_rows + 10;
+        let compact_rows = (specs.len() as u16 + 2).min(rest.height.saturating_sub(5));
         let chart_height = if full {
-            rest.height * 3 / 5
+            full_rows.max(rest.height * 3 / 5)
         } else {
-            chart_rows
+            compact_rows
         };
         let [charts_area, tables_area] =
             Layout::vertical([Constraint::Length(chart_height), Constraint::Fill(1)]).areas(rest);
@@ -98,19 +100,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 /// The six stages in one line, as in the pipeline row.
 fn stage_strip<'a>(health: &ModelHealth, stale: bool, theme: &Theme, width: u16) -> Line<'a> {
-    let cell_w = (width as usize / Stage::ALL.len()).max(4);
+    let full: usize = health.stages.iter().map(|s| s.summary.width() + 10).sum();
+    let brief = full > usize::from(width);
     let mut spans = Vec::new();
     for stage in Stage::ALL {
-        let label = format!("{} ", stage.title());
-        let cell = stage_cell(
-            theme,
-            health.stage(stage),
-            stale,
-            cell_w.saturating_sub(label.len() + 1),
-        );
-        spans.push(Span::styled(label, theme.dim));
+        let status = health.stage(stage);
+        let (text, title, gap) = match brief {
+            true => (&status.brief, stage.short_title(), " "),
+            false => (&status.summary, stage.title(), "  "),
+        };
+        let cell = stage_cell(theme, status, stale, text.width() + 2);
+        spans.push(Span::styled(format!("{title} "), theme.dim));
         spans.extend(cell.spans);
-        spans.push(Span::raw(" "));
+        spans.push(Span::raw(gap));
     }
     Line::from(spans)
 }

@@ -5,7 +5,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::{Cell, Row, Table};
 use ratatui::Frame;
 
-use super::super::widgets::{panel, truncate};
+use super::super::widgets::{panel, truncate_left};
 use crate::app::App;
 use crate::config::Theme;
 use crate::model::facts::{Approval, ModelFacts, RunStatus};
@@ -13,9 +13,23 @@ use crate::model::{format, Health};
 
 /// Stacked when `tall`, else two columns side by side.
 pub fn draw(frame: &mut Frame, area: Rect, m: &ModelFacts, app: &App, theme: &Theme, tall: bool) {
-    let training = training(m, app, theme);
+    let training_width = if tall {
+        area.width
+    } else {
+        area.width * 55 / 100
+    };
+    let training = training(m, app, theme, training_width);
     let registry = registry(m, app, theme);
-    let endpoint = endpoint(m, app, theme);
+    let endpoint = endpoint(
+        m,
+        app,
+        theme,
+        if tall {
+            area.width
+        } else {
+            area.width * 45 / 100
+        },
+    );
     let drift = drift(m, theme);
     if tall {
         let heights = [
@@ -55,7 +69,11 @@ fn endpoint_rows(m: &ModelFacts) -> u16 {
     })
 }
 
-fn training<'a>(m: &'a ModelFacts, app: &App, theme: &Theme) -> Table<'a> {
+fn training<'a>(m: &'a ModelFacts, app: &App, theme: &Theme, width: u16) -> Table<'a> {
+    // Narrow panels give up the objective column before the job name.
+    let with_objective = width >= 70;
+    let fixed = 2 + 10 + 6 + 7 + 4 + if with_objective { 15 } else { 0 };
+    let name_width = usize::from(width.saturating_sub(fixed)).max(8);
     let rows = m.training.iter().map(|r| {
         let h = match r.status {
             RunStatus::Completed => Health::Ok,
@@ -64,31 +82,36 @@ fn training<'a>(m: &'a ModelFacts, app: &App, theme: &Theme) -> Table<'a> {
             RunStatus::InProgress => Health::Unknown,
         };
         let took = r.ended.map_or("running".to_string(), |e| {
-            format::age(e.duration_since(r.started))
+            format::age_brief(e.duration_since(r.started))
         });
-        let objective = r.objective.as_ref().map_or("—".to_string(), |(n, v)| {
-            format!("{} {v:.3}", n.trim_start_matches("validation:"))
-        });
-        Row::new(vec![
-            Cell::from(truncate(&r.name, 36)),
+        let mut cells = vec![
+            Cell::from(truncate_left(&r.name, name_width)),
             Cell::from(r.status.label()).style(theme.health(h)),
             Cell::from(took),
-            Cell::from(objective),
             Cell::from(format::age_since(r.started, app.now)),
-        ])
+        ];
+        if with_objective {
+            let objective = r.objective.as_ref().map_or("—".to_string(), |(n, v)| {
+                format!("{} {v:.3}", n.trim_start_matches("validation:"))
+            });
+            cells.insert(3, Cell::from(objective));
+        }
+        Row::new(cells)
     });
-    Table::new(
-        rows,
-        [
-            Constraint::Fill(3),
-            Constraint::Length(10),
-            Constraint::Length(7),
-            Constraint::Length(14),
-            Constraint::Length(7),
-        ],
-    )
-    .header(Row::new(["JOB", "STATUS", "TOOK", "OBJECTIVE", "STARTED"]).style(theme.title))
-    .block(panel(theme, " training "))
+    let mut widths = vec![
+        Constraint::Fill(3),
+        Constraint::Length(10),
+        Constraint::Length(5),
+        Constraint::Length(7),
+    ];
+    let mut header = vec!["JOB", "STATUS", "TOOK", "STARTED"];
+    if with_objective {
+        widths.insert(3, Constraint::Length(14));
+        header.insert(3, "OBJECTIVE");
+    }
+    Table::new(rows, widths)
+        .header(Row::new(header).style(theme.title))
+        .block(panel(theme, " training "))
 }
 
 fn registry<'a>(m: &'a ModelFacts, app: &App, theme: &Theme) -> Table<'a> {
@@ -100,8 +123,8 @@ fn registry<'a>(m: &'a ModelFacts, app: &App, theme: &Theme) -> Table<'a> {
         };
         Row::new(vec![
             Cell::from(format!("v{}", v.version)),
-            Cell::from(format!("{:?}", v.approval)).style(theme.health(h)),
-            Cell::from(if v.deployed { "● deployed" } else { "" }),
+            Cell::from(v.approval.label()).style(theme.health(h)),
+            Cell::from(if v.deployed { "deployed" } else { "" }).style(theme.title),
             Cell::from(format::age_since(v.created, app.now)),
         ])
     });
@@ -109,8 +132,8 @@ fn registry<'a>(m: &'a ModelFacts, app: &App, theme: &Theme) -> Table<'a> {
         rows,
         [
             Constraint::Length(5),
-            Constraint::Fill(2),
-            Constraint::Length(11),
+            Constraint::Length(9),
+            Constraint::Length(9),
             Constraint::Length(7),
         ],
     )
@@ -118,23 +141,29 @@ fn registry<'a>(m: &'a ModelFacts, app: &App, theme: &Theme) -> Table<'a> {
     .block(panel(theme, " registry "))
 }
 
-fn endpoint<'a>(m: &'a ModelFacts, app: &App, theme: &Theme) -> Table<'a> {
+fn endpoint<'a>(m: &'a ModelFacts, app: &App, theme: &Theme, width: u16) -> Table<'a> {
     let Some(ep) = &m.endpoint else {
         return Table::new([Row::new(["no endpoint"])], [Constraint::Fill(1)])
             .block(panel(theme, " endpoint "));
     };
     let variants = ep.variants.iter().map(|v| {
         Row::new(vec![
-            Cell::from(format!("variant {}", v.name)),
-            Cell::from(format!("w {:.2}", v.weight)),
+            Cell::from(format!("  {} · weight {:.2}", v.name, v.weight)),
             Cell::from(format!("{}×", v.instances)),
+            Cell::from(""),
         ])
     });
     let configs = ep.config_history.iter().map(|c| {
         let current = c.name == ep.config_name;
         let version = c.model_version.map_or(String::new(), |v| format!("v{v}"));
+        // Borders, the version and age columns with their gaps, and the "● " mark.
+        let name_width = usize::from(width.saturating_sub(2 + 4 + 6 + 2 + 2)).max(8);
         Row::new(vec![
-            Cell::from(format!("{} {}", if current { "●" } else { "↺" }, c.name)),
+            Cell::from(format!(
+                "{} {}",
+                if current { "●" } else { "↺" },
+                truncate_left(&c.name, name_width)
+            )),
             Cell::from(version),
             Cell::from(format::age_since(c.created, app.now)),
         ])
@@ -144,8 +173,8 @@ fn endpoint<'a>(m: &'a ModelFacts, app: &App, theme: &Theme) -> Table<'a> {
         variants.chain(configs),
         [
             Constraint::Fill(3),
-            Constraint::Length(7),
-            Constraint::Length(7),
+            Constraint::Length(4),
+            Constraint::Length(6),
         ],
     )
     .header(

@@ -1,0 +1,90 @@
+//! The binary's non-interactive paths: config errors, `config init`, completions.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mlopsdash"));
+    c.env_remove("NO_COLOR");
+    c
+}
+
+fn run(args: &[&str], home: &Path) -> Output {
+    bin()
+        .args(args)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .output()
+        .unwrap()
+}
+
+/// Each file in tests/invalid_configs starts with `# expect: <message>`; the binary must
+/// exit 2, print that one line (after the file path) and never touch the terminal.
+#[test]
+fn invalid_configs_give_one_line_with_file_line_and_column() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_configs");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let expected = text.lines().next().unwrap().trim_start_matches("# expect: ");
+        let out = run(&["--demo", "--config", path.to_str().unwrap()], &dir);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {stderr}", path.display());
+        assert_eq!(
+            stderr.trim_end(),
+            format!("mlopsdash: {}{expected}", path.display()),
+            "{}",
+            path.display()
+        );
+        assert!(out.stdout.is_empty(), "nothing may be drawn: {:?}", out.stdout);
+        checked += 1;
+    }
+    assert!(checked >= 5, "only {checked} fixtures");
+}
+
+#[test]
+fn missing_named_config_says_how_to_create_one() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(&["--demo", "--config", "/nonexistent/c.toml"], home.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "mlopsdash: /nonexistent/c.toml: no such file (create one with `mlopsdash config init`)"
+    );
+}
+
+#[test]
+fn unknown_theme_lists_the_builtin_ones() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(&["--demo", "--theme", "neon"], home.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("neon: no such theme (built-in: dark, light, mono"), "{err}");
+}
+
+#[test]
+fn config_init_writes_the_example_and_refuses_to_overwrite() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(&["config", "init"], home.path());
+    assert!(out.status.success(), "{out:?}");
+    let written = home.path().join(".config/mlopsdash/config.toml");
+    assert_eq!(
+        std::fs::read_to_string(&written).unwrap(),
+        include_str!("../../config.example.toml")
+    );
+    let check = run(&["config", "check"], home.path());
+    assert!(check.status.success(), "{check:?}");
+    let again = run(&["config", "init"], home.path());
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists; pass --force"));
+    assert!(run(&["config", "init", "--force"], home.path()).status.success());
+}
+
+#[test]
+fn completions_are_generated() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(&["completions", "bash"], home.path());
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--demo-seed"));
+}

@@ -1,0 +1,38 @@
+//! `screenshots/*.svg` are real frames of the demo, made by this test. It fails when
+//! they no longer match what the views draw; `UPDATE_SCREENSHOTS=1 cargo test` renews them.
+
+use std::path::Path;
+
+use mlopsdash::app::View;
+use mlopsdash::config::Theme;
+use mlopsdash::testing::{demo_app, render};
+use mlopsdash::ui::svg;
+
+fn check(name: &str, app: &mlopsdash::app::App, w: u16, h: u16) {
+    let theme = Theme::load("dark").unwrap();
+    let image = svg::render(render(app, &theme, w, h).backend().buffer());
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots").join(format!("{name}.svg"));
+    if std::env::var_os("UPDATE_SCREENSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, image).unwrap();
+        return;
+    }
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        current == image,
+        "{} is out of date: run `UPDATE_SCREENSHOTS=1 cargo test screenshots` and look at it",
+        path.display()
+    );
+}
+
+#[test]
+fn screenshots_match_the_views() {
+    let app = demo_app(4, 120);
+    check("pipeline", &app, 120, 30);
+    let mut detail = app.clone();
+    detail.open_model("demand-forecasting".into());
+    check("detail", &detail, 140, 45);
+    let mut alarms = app;
+    alarms.show(View::Alarms);
+    check("alarms", &alarms, 120, 14);
+}

@@ -1,0 +1,153 @@
+//! Rendered frames of every view (ratatui TestBackend + insta), fixed seed and time.
+
+use mlopsdash::app::{App, InputMode, View};
+use mlopsdash::config::Theme;
+use mlopsdash::source::{SourceId, Update};
+use mlopsdash::testing::{demo_app, render};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Two minutes in: every scripted incident has happened.
+const AFTER_INCIDENTS: i64 = 120;
+
+fn mono() -> Theme {
+    Theme::load("mono").unwrap()
+}
+
+fn snap(name: &str, app: &App, w: u16, h: u16) {
+    let terminal = render(app, &mono(), w, h);
+    insta::assert_snapshot!(name, terminal.backend());
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn type_str(app: &mut App, s: &str) {
+    for c in s.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+fn detail(name: &str) -> App {
+    let mut app = demo_app(4, AFTER_INCIDENTS);
+    app.open_model(name.into());
+    assert_eq!(app.view, View::Detail);
+    app
+}
+
+#[test]
+fn pipeline_80x24() {
+    snap("pipeline_80x24", &demo_app(4, AFTER_INCIDENTS), 80, 24);
+}
+
+#[test]
+fn pipeline_160x48() {
+    snap("pipeline_160x48", &demo_app(4, AFTER_INCIDENTS), 160, 48);
+}
+
+#[test]
+fn pipeline_at_start_before_incidents() {
+    snap("pipeline_at_start", &demo_app(4, 0), 120, 12);
+}
+
+#[test]
+fn detail_with_mape_breach_80x24() {
+    snap("detail_demand_80x24", &detail("demand-forecasting"), 80, 24);
+}
+
+#[test]
+fn detail_with_mape_breach_160x48() {
+    snap("detail_demand_160x48", &detail("demand-forecasting"), 160, 48);
+}
+
+#[test]
+fn detail_with_failed_training_and_spike_120x40() {
+    snap("detail_recommendation_120x40", &detail("recommendation-engine"), 120, 40);
+}
+
+#[test]
+fn models_view() {
+    let mut app = demo_app(4, AFTER_INCIDENTS);
+    app.show(View::Models);
+    snap("models_120x16", &app, 120, 16);
+}
+
+#[test]
+fn alarms_view_lists_firing_first() {
+    let mut app = demo_app(4, AFTER_INCIDENTS);
+    press(&mut app, KeyCode::Char(':'));
+    type_str(&mut app, "alarms");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Alarms);
+    snap("alarms_120x16", &app, 120, 16);
+}
+
+#[test]
+fn events_view() {
+    let mut app = demo_app(4, AFTER_INCIDENTS);
+    app.show(View::Events);
+    snap("events_120x16", &app, 120, 16);
+}
+
+#[test]
+fn help_overlay_lists_the_bindings() {
+    let mut app = demo_app(4, AFTER_INCIDENTS);
+    press(&mut app, KeyCode::Char('?'));
+    snap("help_120x30", &app, 120, 30);
+}
+
+#[test]
+fn filter_narrows_rows_and_shows_what_is_typed() {
+    let mut app = demo_app(4, AFTER_INCIDENTS);
+    press(&mut app, KeyCode::Char('/'));
+    type_str(&mut app, "seg");
+    assert_eq!(app.input, InputMode::Filter);
+    assert_eq!(app.rows.len(), 1);
+    snap("filter_80x12", &app, 80, 12);
+}
+
+#[test]
+fn stale_data_is_never_drawn_green() {
+    let mut app = demo_app(4, AFTER_INCIDENTS);
+    app.apply(Update::Failed {
+        source: SourceId::Demo,
+        why: "connection refused".into(),
+        at: app.now,
+    });
+    let text = format!("{}", render(&app, &mono(), 120, 12).backend());
+    assert!(!text.contains('✔'), "stale frame still shows ✔:\n{text}");
+    snap("stale_120x12", &app, 120, 12);
+}
+
+#[test]
+fn loading_before_first_data() {
+    let app = App::new(
+        mlopsdash::app::Context { label: "demo · seed 42".into() },
+        Default::default(),
+        Default::default(),
+        mlopsdash::testing::demo_start(),
+    );
+    snap("loading_80x10", &app, 80, 10);
+}
+
+#[test]
+fn tiny_terminals_do_not_panic_and_say_what_to_do() {
+    let app = detail("demand-forecasting");
+    for (w, h) in [(20, 5), (1, 1), (39, 9), (40, 10), (45, 12), (80, 10)] {
+        for view in [View::Pipeline, View::Detail, View::Models, View::Alarms, View::Events] {
+            let mut app = app.clone();
+            app.view = view;
+            app.help = true;
+            render(&app, &mono(), w, h);
+        }
+    }
+    snap("tiny_20x5", &app, 20, 5);
+}
+
+#[test]
+fn large_fleet_renders_worst_first() {
+    let app = demo_app(1000, 0);
+    assert_eq!(app.rows.len(), 1000);
+    assert_eq!(app.rows[0].name, "recommendation-engine");
+    render(&app, &mono(), 200, 60);
+}

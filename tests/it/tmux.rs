@@ -1,0 +1,165 @@
+//! Drives the real binary in tmux as a person would: send keys, read the screen.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A tmux server of our own (its own socket), killed when the test ends.
+struct Tmux {
+    socket: String,
+    _home: tempfile::TempDir,
+}
+
+impl Tmux {
+    fn start(width: u16, height: u16) -> Tmux {
+        let home = tempfile::tempdir().unwrap();
+        let socket = format!("mlopsdash-test-{}-{}", std::process::id(), rand_suffix());
+        let tmux = Tmux { socket, _home: home };
+        let home = tmux._home.path().to_str().unwrap().to_string();
+        let shell = format!(
+            "env -i PATH=/usr/bin:/bin HOME={home} TERM=xterm-256color PS1='READY$ ' bash --norc --noprofile"
+        );
+        tmux.run(&["new-session", "-d", "-x", &width.to_string(), "-y", &height.to_string(), "-s", "t", &shell]);
+        tmux.wait_for("READY$", "the shell prompt");
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux must be installed (the test script installs it)");
+        assert!(out.status.success(), "tmux {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.run(&["send-keys", "-t", "t", k]);
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    /// Waits (bounded) until the screen shows `text`; the bound is a hang guard, not a
+    /// performance assertion.
+    fn wait_for(&self, text: &str, what: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(Instant::now() < deadline, "never saw {what} ({text:?}); screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait_gone(&self, text: &str, what: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if !screen.contains(text) {
+                return screen;
+            }
+            assert!(Instant::now() < deadline, "{what} never went away; screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn pane(&self, format: &str) -> String {
+        self.run(&["display-message", "-p", "-t", "t", format]).trim().to_string()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).output();
+    }
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() as u64)
+}
+
+fn launch(t: &Tmux, args: &str) {
+    let bin = env!("CARGO_BIN_EXE_mlopsdash");
+    assert!(Path::new(bin).exists());
+    t.keys(&[&format!("{bin} {args}"), "Enter"]);
+}
+
+#[test]
+fn a_person_finds_the_models_opens_detail_and_help_then_quits() {
+    let t = Tmux::start(120, 40);
+    launch(&t, "--demo --config /dev/null");
+    let screen = t.wait_for("pipeline (4)", "the pipeline view");
+    for model in ["demand-forecasting", "customer-segmentation", "recommendation-engine", "churn-detection"] {
+        assert!(screen.contains(model), "{model} missing:\n{screen}");
+    }
+    assert!(screen.contains("demo · seed 42"), "{screen}");
+    assert_eq!(t.pane("#{alternate_on}"), "1", "the dashboard uses the alternate screen");
+
+    // Filter to one model and open it.
+    t.keys(&["/", "demand", "Enter"]);
+    t.wait_for("pipeline (1/4) /demand", "the filtered list");
+    t.keys(&["Enter"]);
+    let detail = t.wait_for("forecasting · [ ] prev/next", "the model detail view");
+    assert!(detail.contains("MAPE") && detail.contains("training") && detail.contains("registry"), "{detail}");
+    assert!(detail.contains("demand-forecasting-prod-config-v12"), "{detail}");
+
+    // Back, clear the filter, open help.
+    t.keys(&["Escape"]);
+    t.wait_for("pipeline (1/4)", "the pipeline again");
+    t.keys(&["Escape"]);
+    t.wait_for("pipeline (4)", "the unfiltered pipeline");
+    t.keys(&["?"]);
+    let help = t.wait_for("Keybindings", "the help overlay");
+    assert!(help.contains("Filter models by name") && help.contains("Quit"), "{help}");
+    t.keys(&["Escape"]);
+    t.wait_gone("Keybindings", "the help overlay");
+
+    // A command jumps to a view.
+    t.keys(&[":", "alarms", "Enter"]);
+    t.wait_for(" alarms (", "the alarms view");
+
+    t.keys(&["q"]);
+    let shell = t.wait_for("READY$", "the shell prompt after quitting");
+    assert!(!shell.contains("alarms ("), "dashboard left on screen:\n{shell}");
+    assert_eq!(t.pane("#{alternate_on}"), "0", "terminal left in the alternate screen");
+    assert_eq!(t.pane("#{pane_current_command}"), "bash");
+}
+
+#[test]
+fn ctrl_c_and_a_resize_leave_a_clean_terminal() {
+    let t = Tmux::start(120, 40);
+    launch(&t, "--demo --config /dev/null --theme mono");
+    t.wait_for("pipeline (4)", "the pipeline view");
+    t.run(&["resize-window", "-t", "t", "-x", "80", "-y", "24"]);
+    t.wait_for("│MODEL", "the pipeline redrawn at 80x24");
+    t.run(&["resize-window", "-t", "t", "-x", "30", "-y", "8"]);
+    t.wait_for("needs at least", "the too-small message");
+    t.keys(&["C-c"]);
+    t.wait_for("READY$", "the shell prompt after Ctrl-C");
+    assert_eq!(t.pane("#{alternate_on}"), "0");
+    // The shell still echoes what is typed: raw mode is off.
+    t.keys(&["echo cooked", "Enter"]);
+    t.wait_for("\ncooked", "the shell echoing in cooked mode");
+}
+
+#[test]
+fn scripted_incidents_appear_on_screen_within_the_first_minutes() {
+    let t = Tmux::start(120, 40);
+    launch(&t, "--demo --config /dev/null");
+    t.wait_for("pipeline (4)", "the pipeline view");
+    // The latency spike starts 15 s in; the footer logs it as an event.
+    let screen = t.wait_for("ENDPOINT ok→crit", "the endpoint incident event");
+    assert!(screen.contains("recommendation-engine"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_for("READY$", "the shell prompt");
+}
