@@ -1,6 +1,6 @@
 //! CLI entry: parse args, load config, pick the backend, run the dashboard.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -91,7 +91,7 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-fn config_command(action: ConfigCommand, config_path: &PathBuf, named: bool) -> Result<()> {
+fn config_command(action: ConfigCommand, config_path: &Path, named: bool) -> Result<()> {
     match action {
         ConfigCommand::Path => println!("{}", config_path.display()),
         ConfigCommand::Check => {
@@ -99,7 +99,7 @@ fn config_command(action: ConfigCommand, config_path: &PathBuf, named: bool) -> 
             println!("{}: ok", config_path.display());
         }
         ConfigCommand::Init { path, force } => {
-            let target = path.unwrap_or_else(|| config_path.clone());
+            let target = path.unwrap_or_else(|| config_path.to_path_buf());
             if target.exists() && !force {
                 bail!(
                     "{} already exists; pass --force to overwrite it",

@@ -55,12 +55,14 @@ mod tests {
             .map(|_| StageStatus {
                 health: Health::Ok,
                 summary: "ok".into(),
+                brief: "ok".into(),
                 in_progress: false,
             })
             .collect();
         stages[Stage::Quality as usize] = StageStatus {
             health: quality,
             summary: "MAPE 18.2%".into(),
+            brief: "18.2%".into(),
             in_progress: false,
         };
         ModelHealth {

@@ -183,8 +183,9 @@ pub fn compact(frame: &mut Frame, area: Rect, spec: &ChartSpec, theme: &Theme) {
             .copied()
             .chain(spec.threshold.and_then(|t| t.line())),
     );
-    // The lowest value still gets the lowest bar, so a quiet metric is not a blank.
-    let scale = |v: f64| (1.0 + ((v - lo) / (hi - lo)) * 999.0).round().max(1.0) as u64;
+    // The lowest value still gets the lowest bar (one eighth of a cell), so a quiet
+    // metric is not drawn as blank.
+    let scale = |v: f64| (125.0 + ((v - lo) / (hi - lo)) * 875.0).round().max(125.0) as u64;
     let bars: Vec<SparklineBar> = values
         .iter()
         .map(|&v| {

@@ -1,4 +1,5 @@
 //! Integration tests, one binary (each test binary links the AWS SDKs; one link is enough).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cli;
 mod screenshots;

@@ -185,7 +185,7 @@ fn draw_charts(
     if specs.is_empty() || area.height < 3 {
         return;
     }
-    let columns: u16 = if area.width >= 90 { 2 } else { 1 };
+    let columns: u16 = if area.width >= 70 { 2 } else { 1 };
     let rows = (specs.len() as u16).div_ceil(columns);
     if area.height / rows >= FULL_CHART_ROWS {
         let row_areas = Layout::vertical(vec![Constraint::Fill(1); rows as usize]).split(area);
@@ -206,10 +206,12 @@ fn draw_charts(
     let block = panel(theme, " metrics, last 3h ");
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    for (i, spec) in specs.iter().take(inner.height as usize).enumerate() {
+    // Sparklines grow up to three rows tall when the panel has the room.
+    let each = (inner.height / specs.len() as u16).clamp(1, 3);
+    for (i, spec) in specs.iter().take((inner.height / each) as usize).enumerate() {
         let line = Rect {
-            y: inner.y + i as u16,
-            height: 1,
+            y: inner.y + i as u16 * each,
+            height: each,
             ..inner
         };
         chart::compact(frame, line, spec, theme);
