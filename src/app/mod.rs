@@ -9,3 +9,6 @@ mod state;
 pub use input::Effect;
 pub use rows::Row;
 pub use state::{App, Context, InputMode, View};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,121 @@
+//! App state and key handling, driven the way the event loop drives them.
+
+use jiff::SignedDuration;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::{App, Effect, InputMode, View};
+use crate::model::{Health, Loadable, Stage};
+use crate::source::{SourceId, Update};
+use crate::testing::{demo_app, demo_start};
+
+fn press(app: &mut App, code: KeyCode) -> Effect {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn typed(app: &mut App, s: &str) {
+    for c in s.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+#[test]
+fn updates_derive_health_and_log_each_change_once() {
+    let app = demo_app(4, 120);
+    let mape_events: Vec<_> = app
+        .events
+        .iter()
+        .filter(|e| e.model == "demand-forecasting" && e.stage == Some(Stage::Quality))
+        .map(|e| (e.from, e.to))
+        .collect();
+    // Newest first: ok→warn as MAPE passes 10%, then warn→crit past 15%.
+    assert_eq!(mape_events, vec![(Health::Warn, Health::Crit), (Health::Ok, Health::Warn)]);
+    assert_eq!(app.health["demand-forecasting"].overall, Health::Crit);
+}
+
+#[test]
+fn a_failed_refresh_keeps_the_data_but_marks_it_stale() {
+    let mut app = demo_app(4, 10);
+    app.apply(Update::Failed {
+        source: SourceId::Demo,
+        why: "timeout".into(),
+        at: app.now,
+    });
+    assert!(app.fleet.is_stale());
+    assert_eq!(app.rows.len(), 4);
+    let mut fresh = App::new(app.context.clone(), app.rules.clone(), app.keymap.clone(), app.now);
+    fresh.apply(Update::Failed { source: SourceId::Demo, why: "denied".into(), at: app.now });
+    assert_eq!(fresh.fleet, Loadable::Failed { why: "demo: denied".into() });
+}
+
+#[test]
+fn the_cursor_follows_its_model_when_rows_re_sort() {
+    let mut app = demo_app(4, 0);
+    press(&mut app, KeyCode::Char('G'));
+    let chosen = app.selected.clone().unwrap();
+    // Later incidents move rows around; the cursor stays on the same model.
+    let at = demo_start() + SignedDuration::from_secs(120);
+    let fleet = crate::source::demo::Simulator::new(42, demo_start(), 4).fleet_at(at);
+    app.apply(Update::Fleet { source: SourceId::Demo, fleet, at });
+    assert_eq!(app.rows[app.cursor].name, chosen);
+}
+
+#[test]
+fn enter_opens_the_model_and_back_returns_where_it_came_from() {
+    let mut app = demo_app(4, 120);
+    app.show(View::Alarms);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Detail);
+    assert_eq!(app.detail.as_deref(), Some("demand-forecasting"), "firing alarms come first");
+    press(&mut app, KeyCode::Char(']'));
+    assert_ne!(app.detail.as_deref(), Some("demand-forecasting"));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.view, View::Alarms);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.view, View::Pipeline);
+}
+
+#[test]
+fn refresh_key_asks_the_loop_to_refresh() {
+    let mut app = demo_app(4, 0);
+    assert_eq!(press(&mut app, KeyCode::Char('r')), Effect::Refresh);
+    assert_eq!(press(&mut app, KeyCode::Char('j')), Effect::None);
+}
+
+#[test]
+fn filter_typing_is_not_taken_as_commands() {
+    let mut app = demo_app(4, 0);
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "q");
+    assert!(!app.quit, "q while filtering is text");
+    assert_eq!(app.input, InputMode::Filter);
+    assert!(app.rows.is_empty(), "no model has a q in its name");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.rows.len(), 4);
+    assert_eq!(app.input, InputMode::Normal);
+}
+
+#[test]
+fn unknown_commands_say_what_to_type() {
+    let mut app = demo_app(4, 0);
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "pods");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.status.as_deref().unwrap().starts_with("unknown command :pods (try :pipeline"));
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "model nope");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.status.as_deref(), Some("no model named nope"));
+    assert_eq!(app.view, View::Pipeline);
+}
+
+#[test]
+fn help_swallows_keys_until_closed() {
+    let mut app = demo_app(4, 0);
+    press(&mut app, KeyCode::Char('?'));
+    press(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.cursor, 0);
+    press(&mut app, KeyCode::Char('q'));
+    assert!(!app.help && !app.quit, "q closes help first");
+    press(&mut app, KeyCode::Char('q'));
+    assert!(app.quit);
+}
