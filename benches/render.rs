@@ -50,7 +50,11 @@ fn apply_update(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::from_parameter(models), &models, |b, _| {
             b.iter(|| {
                 let at = start + jiff::SignedDuration::from_secs(60);
-                app.apply(Update::Fleet { source: SourceId::Demo, fleet: sim.fleet_at(at), at });
+                app.apply(Update::Fleet {
+                    source: SourceId::Demo,
+                    fleet: sim.fleet_at(at),
+                    at,
+                });
             })
         });
     }

@@ -28,7 +28,10 @@ fn updates_derive_health_and_log_each_change_once() {
         .map(|e| (e.from, e.to))
         .collect();
     // Newest first: ok→warn as MAPE passes 10%, then warn→crit past 15%.
-    assert_eq!(mape_events, vec![(Health::Warn, Health::Crit), (Health::Ok, Health::Warn)]);
+    assert_eq!(
+        mape_events,
+        vec![(Health::Warn, Health::Crit), (Health::Ok, Health::Warn)]
+    );
     assert_eq!(app.health["demand-forecasting"].overall, Health::Crit);
 }
 
@@ -42,9 +45,23 @@ fn a_failed_refresh_keeps_the_data_but_marks_it_stale() {
     });
     assert!(app.fleet.is_stale());
     assert_eq!(app.rows.len(), 4);
-    let mut fresh = App::new(app.context.clone(), app.rules.clone(), app.keymap.clone(), app.now);
-    fresh.apply(Update::Failed { source: SourceId::Demo, why: "denied".into(), at: app.now });
-    assert_eq!(fresh.fleet, Loadable::Failed { why: "demo: denied".into() });
+    let mut fresh = App::new(
+        app.context.clone(),
+        app.rules.clone(),
+        app.keymap.clone(),
+        app.now,
+    );
+    fresh.apply(Update::Failed {
+        source: SourceId::Demo,
+        why: "denied".into(),
+        at: app.now,
+    });
+    assert_eq!(
+        fresh.fleet,
+        Loadable::Failed {
+            why: "demo: denied".into()
+        }
+    );
 }
 
 #[test]
@@ -55,7 +72,11 @@ fn the_cursor_follows_its_model_when_rows_re_sort() {
     // Later incidents move rows around; the cursor stays on the same model.
     let at = demo_start() + SignedDuration::from_secs(120);
     let fleet = crate::source::demo::Simulator::new(42, demo_start(), 4).fleet_at(at);
-    app.apply(Update::Fleet { source: SourceId::Demo, fleet, at });
+    app.apply(Update::Fleet {
+        source: SourceId::Demo,
+        fleet,
+        at,
+    });
     assert_eq!(app.rows[app.cursor].name, chosen);
 }
 
@@ -65,7 +86,11 @@ fn enter_opens_the_model_and_back_returns_where_it_came_from() {
     app.show(View::Alarms);
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.view, View::Detail);
-    assert_eq!(app.detail.as_deref(), Some("demand-forecasting"), "firing alarms come first");
+    assert_eq!(
+        app.detail.as_deref(),
+        Some("demand-forecasting"),
+        "firing alarms come first"
+    );
     press(&mut app, KeyCode::Char(']'));
     assert_ne!(app.detail.as_deref(), Some("demand-forecasting"));
     press(&mut app, KeyCode::Esc);
@@ -100,7 +125,11 @@ fn unknown_commands_say_what_to_type() {
     press(&mut app, KeyCode::Char(':'));
     typed(&mut app, "pods");
     press(&mut app, KeyCode::Enter);
-    assert!(app.status.as_deref().unwrap().starts_with("unknown command :pods (try :pipeline"));
+    assert!(app
+        .status
+        .as_deref()
+        .unwrap()
+        .starts_with("unknown command :pods (try :pipeline"));
     press(&mut app, KeyCode::Char(':'));
     typed(&mut app, "model nope");
     press(&mut app, KeyCode::Enter);

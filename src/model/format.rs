@@ -76,7 +76,10 @@ mod tests {
             "2d 4h"
         );
         assert_eq!(age(SignedDuration::from_secs(-5)), "0s");
-        assert_eq!(age_brief(SignedDuration::from_secs(2 * 86_400 + 4 * 3600)), "2d");
+        assert_eq!(
+            age_brief(SignedDuration::from_secs(2 * 86_400 + 4 * 3600)),
+            "2d"
+        );
     }
 
     #[test]

@@ -147,8 +147,9 @@ fn training(m: &ModelFacts, now: Timestamp) -> StageStatus {
     match run.status {
         RunStatus::Completed => {
             let ended = run.ended.unwrap_or(run.started);
-            StageStatus::new(Health::Ok, format!("{} ago", format::age_since(ended, now)))
-                .brief(format!("{} ago", format::age_brief(now.duration_since(ended))))
+            StageStatus::new(Health::Ok, format!("{} ago", format::age_since(ended, now))).brief(
+                format!("{} ago", format::age_brief(now.duration_since(ended))),
+            )
         }
         RunStatus::InProgress => StageStatus::new(
             Health::Ok,
@@ -354,7 +355,10 @@ mod tests {
         assert_eq!(h.stage(Stage::Registry).summary, "v12 appr");
         assert_eq!(h.stage(Stage::Registry).brief, "v12");
         assert_eq!(h.stage(Stage::Training).brief, "2d ago");
-        assert!(h.stages.iter().all(|s| s.brief.chars().count() <= 7), "{h:?}");
+        assert!(
+            h.stages.iter().all(|s| s.brief.chars().count() <= 7),
+            "{h:?}"
+        );
     }
 
     #[test]
@@ -403,7 +407,11 @@ mod tests {
         assert_eq!(s.health, Health::Warn);
         assert_eq!(s.summary, "5xx 2.1%");
         m.metrics.insert(names::LATENCY_P99.into(), series(700.0));
-        assert_eq!(stage(&m, Stage::Endpoint).summary, "5xx 2.1%", "5xx wins a tie");
+        assert_eq!(
+            stage(&m, Stage::Endpoint).summary,
+            "5xx 2.1%",
+            "5xx wins a tie"
+        );
         m.metrics.insert(names::ERRORS_5XX.into(), series(65.0));
         assert_eq!(stage(&m, Stage::Endpoint).health, Health::Crit);
     }

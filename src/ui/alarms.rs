@@ -1,10 +1,10 @@
 //! `:alarms`: CloudWatch alarms, firing first, with the model each one watches.
 
 use ratatui::layout::{Constraint, Rect};
-use ratatui::widgets::{Cell, Row, Table, TableState};
+use ratatui::widgets::{Cell, Row, Table};
 use ratatui::Frame;
 
-use super::widgets::panel;
+use super::widgets::{panel, render_list};
 use crate::app::App;
 use crate::config::Theme;
 use crate::model::{format, AlarmState, Health};
@@ -41,10 +41,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Constraint::Length(8),
         Constraint::Fill(3),
     ];
-    let table = Table::new(rows, widths)
-        .header(header)
-        .row_highlight_style(theme.selected)
-        .block(block);
-    let mut state = TableState::default().with_selected((!alarms.is_empty()).then_some(app.cursor));
-    frame.render_stateful_widget(table, area, &mut state);
+    let table = Table::new(rows, widths).header(header).block(block);
+    render_list(frame, area, table, theme, app.cursor, alarms.len());
 }

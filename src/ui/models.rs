@@ -2,11 +2,11 @@
 
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row, Table, TableState};
+use ratatui::widgets::{Cell, Row, Table};
 use ratatui::Frame;
 
 use super::pipeline::placeholder;
-use super::widgets::{health_mark, list_title, panel};
+use super::widgets::{health_mark, list_title, panel, render_list};
 use crate::app::App;
 use crate::config::Theme;
 use crate::model::{format, Stage};
@@ -70,11 +70,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Constraint::Length(13),
         Constraint::Length(10),
     ];
-    let table = Table::new(rows, widths)
-        .header(header)
-        .row_highlight_style(theme.selected)
-        .block(block);
-    let mut state =
-        TableState::default().with_selected((!app.rows.is_empty()).then_some(app.cursor));
-    frame.render_stateful_widget(table, area, &mut state);
+    let table = Table::new(rows, widths).header(header).block(block);
+    render_list(frame, area, table, theme, app.cursor, app.rows.len());
 }

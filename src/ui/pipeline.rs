@@ -2,11 +2,11 @@
 
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 use unicode_width::UnicodeWidthStr;
 
-use super::widgets::{health_mark, list_title, panel, stage_cell, truncate};
+use super::widgets::{health_mark, list_title, panel, render_list, stage_cell, truncate};
 use crate::app::App;
 use crate::config::Theme;
 use crate::model::{Loadable, Stage};
@@ -56,11 +56,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let table = Table::new(rows, widths)
         .header(header)
         .column_spacing(SPACING)
-        .row_highlight_style(theme.selected)
         .block(block);
-    let mut state =
-        TableState::default().with_selected((!app.rows.is_empty()).then_some(app.cursor));
-    frame.render_stateful_widget(table, area, &mut state);
+    render_list(frame, area, table, theme, app.cursor, app.rows.len());
 }
 
 /// The model column takes what the longest name needs (within bounds) and gives the

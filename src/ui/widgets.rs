@@ -3,7 +3,8 @@
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders};
+use ratatui::widgets::{Block, BorderType, Borders, Table, TableState};
+use ratatui::Frame;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::config::Theme;
@@ -39,7 +40,11 @@ pub fn stage_cell<'a>(theme: &Theme, s: &StageStatus, stale: bool, width: usize)
         mark = GLYPH_BUSY;
     }
     let room = width.saturating_sub(2);
-    let text = if s.summary.width() <= room { &s.summary } else { &s.brief };
+    let text = if s.summary.width() <= room {
+        &s.summary
+    } else {
+        &s.brief
+    };
     let text = truncate(text, room);
     Line::from(vec![
         Span::styled(mark, style),
@@ -94,6 +99,19 @@ pub fn list_title(view: &str, shown: usize, total: usize, filter: &str) -> Strin
         (true, true) => format!(" {view} ({total}) "),
         _ => format!(" {view} ({shown}/{total}) /{filter} "),
     }
+}
+
+/// Draws a list view's table with the cursor row highlighted (none when empty).
+pub fn render_list(
+    frame: &mut Frame,
+    area: Rect,
+    table: Table,
+    theme: &Theme,
+    cursor: usize,
+    len: usize,
+) {
+    let mut state = TableState::default().with_selected((len > 0).then_some(cursor));
+    frame.render_stateful_widget(table.row_highlight_style(theme.selected), area, &mut state);
 }
 
 /// The rectangle of `width` x `height` centred in `area`, clipped to it.

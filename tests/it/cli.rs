@@ -27,7 +27,11 @@ fn invalid_configs_give_one_line_with_file_line_and_column() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
-        let expected = text.lines().next().unwrap().trim_start_matches("# expect: ");
+        let expected = text
+            .lines()
+            .next()
+            .unwrap()
+            .trim_start_matches("# expect: ");
         let out = run(&["--demo", "--config", path.to_str().unwrap()], &dir);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{}: {stderr}", path.display());
@@ -37,7 +41,11 @@ fn invalid_configs_give_one_line_with_file_line_and_column() {
             "{}",
             path.display()
         );
-        assert!(out.stdout.is_empty(), "nothing may be drawn: {:?}", out.stdout);
+        assert!(
+            out.stdout.is_empty(),
+            "nothing may be drawn: {:?}",
+            out.stdout
+        );
         checked += 1;
     }
     assert!(checked >= 5, "only {checked} fixtures");
@@ -60,7 +68,10 @@ fn unknown_theme_lists_the_builtin_ones() {
     let out = run(&["--demo", "--theme", "neon"], home.path());
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("neon: no such theme (built-in: dark, light, mono"), "{err}");
+    assert!(
+        err.contains("neon: no such theme (built-in: dark, light, mono"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -78,7 +89,9 @@ fn config_init_writes_the_example_and_refuses_to_overwrite() {
     let again = run(&["config", "init"], home.path());
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists; pass --force"));
-    assert!(run(&["config", "init", "--force"], home.path()).status.success());
+    assert!(run(&["config", "init", "--force"], home.path())
+        .status
+        .success());
 }
 
 #[test]

@@ -11,7 +11,9 @@ use mlopsdash::ui::svg;
 fn check(name: &str, app: &mlopsdash::app::App, w: u16, h: u16) {
     let theme = Theme::load("dark").unwrap();
     let image = svg::render(render(app, &theme, w, h).backend().buffer());
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots").join(format!("{name}.svg"));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("screenshots")
+        .join(format!("{name}.svg"));
     if std::env::var_os("UPDATE_SCREENSHOTS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, image).unwrap();

@@ -57,12 +57,22 @@ fn detail_with_mape_breach_80x24() {
 
 #[test]
 fn detail_with_mape_breach_160x48() {
-    snap("detail_demand_160x48", &detail("demand-forecasting"), 160, 48);
+    snap(
+        "detail_demand_160x48",
+        &detail("demand-forecasting"),
+        160,
+        48,
+    );
 }
 
 #[test]
 fn detail_with_failed_training_and_spike_120x40() {
-    snap("detail_recommendation_120x40", &detail("recommendation-engine"), 120, 40);
+    snap(
+        "detail_recommendation_120x40",
+        &detail("recommendation-engine"),
+        120,
+        40,
+    );
 }
 
 #[test]
@@ -122,7 +132,9 @@ fn stale_data_is_never_drawn_green() {
 #[test]
 fn loading_before_first_data() {
     let app = App::new(
-        mlopsdash::app::Context { label: "demo · seed 42".into() },
+        mlopsdash::app::Context {
+            label: "demo · seed 42".into(),
+        },
         Default::default(),
         Default::default(),
         mlopsdash::testing::demo_start(),
@@ -134,7 +146,13 @@ fn loading_before_first_data() {
 fn tiny_terminals_do_not_panic_and_say_what_to_do() {
     let app = detail("demand-forecasting");
     for (w, h) in [(20, 5), (1, 1), (39, 9), (40, 10), (45, 12), (80, 10)] {
-        for view in [View::Pipeline, View::Detail, View::Models, View::Alarms, View::Events] {
+        for view in [
+            View::Pipeline,
+            View::Detail,
+            View::Models,
+            View::Alarms,
+            View::Events,
+        ] {
             let mut app = app.clone();
             app.view = view;
             app.help = true;

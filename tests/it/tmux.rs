@@ -14,12 +14,25 @@ impl Tmux {
     fn start(width: u16, height: u16) -> Tmux {
         let home = tempfile::tempdir().unwrap();
         let socket = format!("mlopsdash-test-{}-{}", std::process::id(), rand_suffix());
-        let tmux = Tmux { socket, _home: home };
+        let tmux = Tmux {
+            socket,
+            _home: home,
+        };
         let home = tmux._home.path().to_str().unwrap().to_string();
         let shell = format!(
             "env -i PATH=/usr/bin:/bin HOME={home} TERM=xterm-256color PS1='READY$ ' bash --norc --noprofile"
         );
-        tmux.run(&["new-session", "-d", "-x", &width.to_string(), "-y", &height.to_string(), "-s", "t", &shell]);
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            "-s",
+            "t",
+            &shell,
+        ]);
         tmux.wait_for("READY$", "the shell prompt");
         tmux
     }
@@ -31,7 +44,11 @@ impl Tmux {
             .args(args)
             .output()
             .expect("tmux must be installed (the test script installs it)");
-        assert!(out.status.success(), "tmux {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -54,7 +71,10 @@ impl Tmux {
             if screen.contains(text) {
                 return screen;
             }
-            assert!(Instant::now() < deadline, "never saw {what} ({text:?}); screen:\n{screen}");
+            assert!(
+                Instant::now() < deadline,
+                "never saw {what} ({text:?}); screen:\n{screen}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -66,19 +86,26 @@ impl Tmux {
             if !screen.contains(text) {
                 return screen;
             }
-            assert!(Instant::now() < deadline, "{what} never went away; screen:\n{screen}");
+            assert!(
+                Instant::now() < deadline,
+                "{what} never went away; screen:\n{screen}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
 
     fn pane(&self, format: &str) -> String {
-        self.run(&["display-message", "-p", "-t", "t", format]).trim().to_string()
+        self.run(&["display-message", "-p", "-t", "t", format])
+            .trim()
+            .to_string()
     }
 }
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).output();
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
     }
 }
 
@@ -99,19 +126,34 @@ fn a_person_finds_the_models_opens_detail_and_help_then_quits() {
     let t = Tmux::start(120, 40);
     launch(&t, "--demo --config /dev/null");
     let screen = t.wait_for("pipeline (4)", "the pipeline view");
-    for model in ["demand-forecasting", "customer-segmentation", "recommendation-engine", "churn-detection"] {
+    for model in [
+        "demand-forecasting",
+        "customer-segmentation",
+        "recommendation-engine",
+        "churn-detection",
+    ] {
         assert!(screen.contains(model), "{model} missing:\n{screen}");
     }
     assert!(screen.contains("demo · seed 42"), "{screen}");
-    assert_eq!(t.pane("#{alternate_on}"), "1", "the dashboard uses the alternate screen");
+    assert_eq!(
+        t.pane("#{alternate_on}"),
+        "1",
+        "the dashboard uses the alternate screen"
+    );
 
     // Filter to one model and open it.
     t.keys(&["/", "demand", "Enter"]);
     t.wait_for("pipeline (1/4) /demand", "the filtered list");
     t.keys(&["Enter"]);
     let detail = t.wait_for("forecasting · [ ] prev/next", "the model detail view");
-    assert!(detail.contains("MAPE") && detail.contains("training") && detail.contains("registry"), "{detail}");
-    assert!(detail.contains("demand-forecasting-prod-config-v12"), "{detail}");
+    assert!(
+        detail.contains("MAPE") && detail.contains("training") && detail.contains("registry"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("demand-forecasting-prod-config-v12"),
+        "{detail}"
+    );
 
     // Back, clear the filter, open help.
     t.keys(&["Escape"]);
@@ -120,7 +162,10 @@ fn a_person_finds_the_models_opens_detail_and_help_then_quits() {
     t.wait_for("pipeline (4)", "the unfiltered pipeline");
     t.keys(&["?"]);
     let help = t.wait_for("Keybindings", "the help overlay");
-    assert!(help.contains("Filter models by name") && help.contains("Quit"), "{help}");
+    assert!(
+        help.contains("Filter models by name") && help.contains("Quit"),
+        "{help}"
+    );
     t.keys(&["Escape"]);
     t.wait_gone("Keybindings", "the help overlay");
 
@@ -130,8 +175,15 @@ fn a_person_finds_the_models_opens_detail_and_help_then_quits() {
 
     t.keys(&["q"]);
     let shell = t.wait_for("READY$", "the shell prompt after quitting");
-    assert!(!shell.contains("alarms ("), "dashboard left on screen:\n{shell}");
-    assert_eq!(t.pane("#{alternate_on}"), "0", "terminal left in the alternate screen");
+    assert!(
+        !shell.contains("alarms ("),
+        "dashboard left on screen:\n{shell}"
+    );
+    assert_eq!(
+        t.pane("#{alternate_on}"),
+        "0",
+        "terminal left in the alternate screen"
+    );
     assert_eq!(t.pane("#{pane_current_command}"), "bash");
 }
 

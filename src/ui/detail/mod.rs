@@ -63,7 +63,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Constraint::Fill(1),
     ])
     .areas(inner);
-    frame.render_widget(Paragraph::new(stage_strip(health, stale, theme, inner.width)), strip);
+    frame.render_widget(
+        Paragraph::new(stage_strip(health, stale, theme, inner.width)),
+        strip,
+    );
     let why_lines: Vec<Line> = why
         .into_iter()
         .map(|w| Line::styled(w, theme.crit))
@@ -208,7 +211,11 @@ fn draw_charts(
     frame.render_widget(block, area);
     // Sparklines grow up to three rows tall when the panel has the room.
     let each = (inner.height / specs.len() as u16).clamp(1, 3);
-    for (i, spec) in specs.iter().take((inner.height / each) as usize).enumerate() {
+    for (i, spec) in specs
+        .iter()
+        .take((inner.height / each) as usize)
+        .enumerate()
+    {
         let line = Rect {
             y: inner.y + i as u16 * each,
             height: each,
