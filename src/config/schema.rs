@@ -32,22 +32,11 @@ pub struct Config {
     pub rules: Rules,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GeneralConfig {
     /// Theme name (dark, light, mono) or path to a theme file.
     pub theme: Option<String>,
-    /// Seconds between refreshes of each source.
-    pub refresh_seconds: u64,
-}
-
-impl Default for GeneralConfig {
-    fn default() -> Self {
-        GeneralConfig {
-            theme: None,
-            refresh_seconds: 30,
-        }
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,10 +91,10 @@ impl Config {
         config.rules = config.build_rules().map_err(|(span, msg)| at(span, msg))?;
         config.keymap =
             KeyMap::with_overrides(&config.keys).map_err(|(span, msg)| at(span, msg))?;
-        if config.general.refresh_seconds == 0 || config.demo.tick_seconds == 0 {
+        if config.demo.tick_seconds == 0 {
             return Err(ConfigError::file(
                 path,
-                "refresh_seconds and tick_seconds must be at least 1",
+                "demo.tick_seconds must be at least 1",
             ));
         }
         Ok(config)
@@ -133,14 +122,6 @@ impl Config {
         }
     }
 
-    /// The kind configured for a model, if any.
-    pub fn model_kind(&self, name: &str) -> Option<ModelKind> {
-        self.models
-            .iter()
-            .find(|m| m.name == name)
-            .and_then(|m| m.kind)
-    }
-
     fn build_rules(&self) -> Result<Rules, (std::ops::Range<usize>, String)> {
         let mut rules = Rules::default();
         let checked = |t: &Spanned<Threshold>, what: &str| {
@@ -163,6 +144,9 @@ impl Config {
                 overrides.insert(metric.clone(), checked(t, metric)?);
             }
             rules.per_model.insert(m.name.clone(), overrides);
+            if let Some(kind) = m.kind {
+                rules.kinds.insert(m.name.clone(), kind);
+            }
             if let Some(q) = &m.quality_metrics {
                 rules.quality_metrics.insert(m.name.clone(), q.clone());
             }
@@ -210,8 +194,8 @@ mod tests {
 
     #[test]
     fn unknown_key_names_line_and_column() {
-        let err = parse("[general]\nrefresh_seconds = 5\nthem = \"dark\"\n").unwrap_err();
-        assert!(err.starts_with("c.toml:3:1: unknown field `them`"), "{err}");
+        let err = parse("[demo]\nseed = 5\nsed = 6\n").unwrap_err();
+        assert!(err.starts_with("c.toml:3:1: unknown field `sed`"), "{err}");
     }
 
     #[test]
@@ -235,6 +219,6 @@ mod tests {
             Some(Threshold::above(5.0, 9.0))
         );
         assert_eq!(c.rules.quality_metrics("d", ModelKind::Other), vec!["WAPE"]);
-        assert_eq!(c.model_kind("d"), Some(ModelKind::Forecasting));
+        assert_eq!(c.rules.kinds.get("d"), Some(&ModelKind::Forecasting));
     }
 }

@@ -84,6 +84,8 @@ pub struct Rules {
     pub drift_violations: Threshold,
     /// Quality metrics per model name when config names them; else by kind.
     pub quality_metrics: BTreeMap<String, Vec<String>>,
+    /// Kinds config gives models, over what the source says (or could not tell).
+    pub kinds: BTreeMap<String, ModelKind>,
 }
 
 impl Default for Rules {
@@ -108,6 +110,7 @@ impl Default for Rules {
             data_age_hours: Threshold::above(26.0, 50.0),
             drift_violations: Threshold::above(0.0, 4.0),
             quality_metrics: BTreeMap::new(),
+            kinds: BTreeMap::new(),
         }
     }
 }
@@ -127,7 +130,7 @@ impl Rules {
         if let Some(named) = self.quality_metrics.get(model) {
             return named.clone();
         }
-        let by_kind: &[&str] = match kind {
+        let by_kind: &[&str] = match self.kinds.get(model).copied().unwrap_or(kind) {
             ModelKind::Forecasting => &[names::MAPE, names::RMSE],
             ModelKind::Segmentation => &[names::SILHOUETTE],
             ModelKind::Recommendation => &[names::CTR, names::CONVERSION],
@@ -211,6 +214,8 @@ mod tests {
             r.quality_metrics("a", ModelKind::Forecasting),
             vec!["MAPE", "RMSE"]
         );
+        r.kinds.insert("a".into(), ModelKind::Segmentation);
+        assert_eq!(r.quality_metrics("a", ModelKind::Other), vec!["Silhouette"]);
         r.quality_metrics.insert("a".into(), vec!["WAPE".into()]);
         assert_eq!(r.quality_metrics("a", ModelKind::Forecasting), vec!["WAPE"]);
     }
