@@ -1,7 +1,7 @@
 //! The top line: where the data is from, alarms firing, spend, and how old the data is.
 
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
@@ -24,7 +24,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let plural = if firing == 1 { "" } else { "s" };
         segments.push((
             format!("{} {firing} alarm{plural}", glyph(h)),
-            theme.header.patch(theme.health(h)),
+            if firing > 0 {
+                // A badge: the crit colour as background reads on any header colour.
+                theme.crit.add_modifier(Modifier::REVERSED)
+            } else {
+                theme.header
+            },
         ));
         if let Some(c) = &f.cost {
             // The forecast is the first thing a narrow terminal gives up.

@@ -22,7 +22,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let Some(fleet) = app.fleet.data() else {
         return placeholder(frame, area, app, theme, block);
     };
-    let inner_width = area.width.saturating_sub(2);
+    // Borders and the one-column selection marker.
+    let inner_width = area.width.saturating_sub(3);
     let (name_w, stage_w) = column_widths(app, inner_width);
     let stale = app.fleet.is_stale();
 

@@ -21,7 +21,7 @@ pub fn glyph(h: Health) -> &'static str {
 }
 
 pub const GLYPH_STALE: &str = "◌";
-pub const GLYPH_BUSY: &str = "⧗";
+pub const GLYPH_BUSY: &str = "◐";
 
 /// Style and glyph for a health, drawn as stale when the data behind it is old:
 /// old data is never drawn green.
@@ -111,7 +111,10 @@ pub fn render_list(
     len: usize,
 ) {
     let mut state = TableState::default().with_selected((len > 0).then_some(cursor));
-    frame.render_stateful_widget(table.row_highlight_style(theme.selected), area, &mut state);
+    let table = table
+        .row_highlight_style(theme.selected)
+        .highlight_symbol("▶");
+    frame.render_stateful_widget(table, area, &mut state);
 }
 
 /// The rectangle of `width` x `height` centred in `area`, clipped to it.
