@@ -57,6 +57,7 @@ async fn event_loop(
         app.page = usize::from(terminal.size()?.height.saturating_sub(8)).max(1);
         terminal.draw(|frame| ui::draw(frame, app, theme))?;
         let drawn = Instant::now();
+        panic_if_asked_by_test();
         tokio::select! {
             Some(update) = updates.recv() => app.apply(update),
             Some(ev) = keys.recv() => on_terminal_event(app, ev?, &refresh),
@@ -80,6 +81,18 @@ async fn event_loop(
         }
     }
 }
+
+/// Debug builds only: lets the tmux tests prove a panic leaves a usable terminal.
+#[cfg(debug_assertions)]
+#[allow(clippy::panic)]
+fn panic_if_asked_by_test() {
+    if std::env::var_os("MLOPSDASH_TEST_PANIC").is_some() {
+        panic!("test panic after the first frame");
+    }
+}
+
+#[cfg(not(debug_assertions))]
+fn panic_if_asked_by_test() {}
 
 fn on_terminal_event(app: &mut App, ev: Event, refresh: &RefreshSender) {
     if let Event::Key(key) = ev {

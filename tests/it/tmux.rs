@@ -217,3 +217,32 @@ fn scripted_incidents_appear_on_screen_within_the_first_minutes() {
     t.keys(&["q"]);
     t.wait_for("READY$", "the shell prompt");
 }
+
+#[test]
+fn a_panic_restores_the_terminal_and_says_what_happened() {
+    let t = Tmux::start(100, 30);
+    launch(&t, "--demo --config /dev/null");
+    t.wait_for("pipeline (4)", "the pipeline view");
+    t.keys(&["q"]);
+    t.wait_for("READY$", "the prompt");
+    t.keys(&["clear", "Enter"]);
+    // The debug binary panics after its first frame when asked to.
+    let bin = env!("CARGO_BIN_EXE_mlopsdash");
+    t.keys(&[
+        &format!("MLOPSDASH_TEST_PANIC=1 {bin} --demo --config /dev/null; echo exit=$?"),
+        "Enter",
+    ]);
+    let screen = t.wait_for("exit=", "the shell after the panic");
+    assert!(
+        screen.contains("test panic after the first frame"),
+        "{screen}"
+    );
+    assert!(screen.contains("exit=101"), "{screen}");
+    assert_eq!(
+        t.pane("#{alternate_on}"),
+        "0",
+        "left in the alternate screen"
+    );
+    t.keys(&["echo cooked", "Enter"]);
+    t.wait_for("\ncooked", "the shell echoing in cooked mode");
+}
