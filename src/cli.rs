@@ -24,6 +24,19 @@ pub struct Cli {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=5000))]
     pub demo_models: Option<u32>,
 
+    /// AWS region [default: AWS_REGION, then the profile's region].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// AWS profile from ~/.aws/config (SSO profiles included) [default: AWS_PROFILE].
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Send every AWS call to this URL (an emulator, a VPC endpoint). Works like
+    /// AWS_ENDPOINT_URL: a service-specific AWS_ENDPOINT_URL_<SERVICE> still wins.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
     /// Config file [default: the platform config dir, e.g. ~/.config/mlopsdash/config.toml].
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,

@@ -13,7 +13,7 @@ use mlopsdash::app::{self, App, Context};
 use mlopsdash::cli::{Cli, Command, ConfigCommand};
 use mlopsdash::config::{self, paths, Config, Theme};
 use mlopsdash::source::demo::{DemoSource, Simulator};
-use mlopsdash::source::{self};
+use mlopsdash::source::{self, aws, Update};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -55,40 +55,63 @@ fn run(cli: Cli) -> Result<()> {
         cli.theme.as_deref().or(config.general.theme.as_deref()),
         no_color,
     )?;
-    if !cli.demo {
-        bail!("connecting to AWS is not built yet; run `mlopsdash --demo` for the simulated fleet");
+    if let Some(url) = &cli.endpoint_url {
+        // Set before any thread starts; the SDK reads it like the AWS CLI does.
+        std::env::set_var("AWS_ENDPOINT_URL", url);
     }
     let _log = init_logging();
-    tracing::info!(config = %config_path.display(), theme = %theme.name, "starting");
-
-    let seed = cli.demo_seed.unwrap_or(config.demo.seed);
-    let models = cli.demo_models.map_or(config.demo.models, |n| n as usize);
-    let started = Timestamp::now();
-    let sim = Simulator::new(seed, started, models);
-    let context = Context {
-        label: format!("demo · seed {seed}"),
-    };
-    let app = App::new(
-        context,
-        config.rules.clone(),
-        config.keymap.clone(),
-        started,
-    );
+    tracing::info!(config = %config_path.display(), theme = %theme.name, demo = cli.demo, "starting");
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let (tx, rx) = mpsc::channel(64);
         let (refresh_tx, refresh_rx) = watch::channel(0);
-        let every = Duration::from_secs(config.demo.tick_seconds);
-        tokio::spawn(source::drive(DemoSource::new(sim), every, tx, refresh_rx));
+        let now = Timestamp::now();
+        let label = if cli.demo {
+            let seed = cli.demo_seed.unwrap_or(config.demo.seed);
+            let models = cli.demo_models.map_or(config.demo.models, |n| n as usize);
+            let every = Duration::from_secs(config.demo.tick_seconds);
+            let sim = Simulator::new(seed, now, models);
+            tokio::spawn(source::drive(DemoSource::new(sim), every, tx, refresh_rx));
+            format!("demo · seed {seed}")
+        } else {
+            let target = aws::Target {
+                region: cli.region.clone(),
+                profile: cli.profile.clone(),
+            };
+            let sdk = aws::load(&target).await.map_err(anyhow::Error::msg)?;
+            let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
+            let identity_tx = tx.clone();
+            let identity_sdk = sdk.clone();
+            tokio::spawn(async move {
+                let who = aws::identify(&identity_sdk)
+                    .await
+                    .map(|(account, _arn)| account);
+                let _ = identity_tx.send(Update::Identity(who)).await;
+            });
+            let every = Duration::from_secs(config.aws.refresh_seconds);
+            tokio::spawn(source::drive(
+                aws::SageMakerSource::new(&sdk),
+                every,
+                tx,
+                refresh_rx,
+            ));
+            format!("… · {region}")
+        };
+        let app = App::new(
+            Context::new(label),
+            config.rules.clone(),
+            config.keymap.clone(),
+            now,
+        );
         app::run::run(app, theme, rx, refresh_tx).await
-    })?;
+    });
     // Sources may be mid-fetch; they are dropped with the runtime.
     runtime.shutdown_timeout(Duration::from_millis(200));
-    Ok(())
+    result
 }
 
 fn config_command(action: ConfigCommand, config_path: &Path, named: bool) -> Result<()> {

@@ -22,9 +22,7 @@ pub fn demo_app(models: usize, secs: i64) -> App {
     let start = demo_start();
     let sim = Simulator::new(42, start, models);
     let mut app = App::new(
-        Context {
-            label: "demo · seed 42".into(),
-        },
+        Context::new("demo · seed 42"),
         Rules::default(),
         KeyMap::default(),
         start,

@@ -35,8 +35,15 @@ pub async fn run(
     updates: mpsc::Receiver<Update>,
     refresh: RefreshSender,
 ) -> Result<()> {
-    // ratatui::init also installs a panic hook that restores the terminal first.
-    let mut terminal = ratatui::init();
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "the dashboard needs a terminal: run it in one (stdin and stdout are not a TTY)"
+        );
+    }
+    // try_init also installs a panic hook that restores the terminal first.
+    let mut terminal = ratatui::try_init()
+        .map_err(|e| anyhow::anyhow!("could not take over the terminal: {e}"))?;
     let _guard = TerminalGuard;
     event_loop(&mut terminal, &mut app, &theme, updates, refresh).await
 }

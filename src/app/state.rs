@@ -46,6 +46,17 @@ pub enum InputMode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Context {
     pub label: String,
+    /// Set when the caller's identity could not be read (e.g. expired credentials).
+    pub problem: Option<String>,
+}
+
+impl Context {
+    pub fn new(label: impl Into<String>) -> Context {
+        Context {
+            label: label.into(),
+            problem: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -122,6 +133,14 @@ impl App {
                 self.health = health;
                 self.fleet = Loadable::Ready { data: fleet, at };
             }
+            Update::Identity(Ok(account)) => {
+                self.context.label = match self.context.label.split_once(" · ") {
+                    Some((_, region)) => format!("{account} · {region}"),
+                    None => account,
+                };
+                self.context.problem = None;
+            }
+            Update::Identity(Err(why)) => self.context.problem = Some(why),
             Update::Failed { source, why, .. } => {
                 let fleet = std::mem::replace(&mut self.fleet, Loadable::Loading);
                 self.fleet = fleet.fail(format!("{}: {why}", source.label()));

@@ -8,7 +8,7 @@ pub mod theme;
 
 pub use error::ConfigError;
 pub use keys::{KeyAction, KeyMap};
-pub use schema::{Config, DemoConfig, GeneralConfig};
+pub use schema::{AwsConfig, Config, DemoConfig, GeneralConfig};
 pub use theme::Theme;
 
 /// The documented example config; `mlopsdash config init` writes exactly this.

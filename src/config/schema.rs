@@ -19,6 +19,8 @@ pub struct Config {
     #[serde(default)]
     pub demo: DemoConfig,
     #[serde(default)]
+    pub aws: AwsConfig,
+    #[serde(default)]
     health: HealthConfig,
     #[serde(default)]
     models: Vec<ModelConfig>,
@@ -59,6 +61,21 @@ impl Default for DemoConfig {
     }
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AwsConfig {
+    /// Seconds between refreshes of each AWS source.
+    pub refresh_seconds: u64,
+}
+
+impl Default for AwsConfig {
+    fn default() -> Self {
+        AwsConfig {
+            refresh_seconds: 60,
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct HealthConfig {
@@ -91,10 +108,10 @@ impl Config {
         config.rules = config.build_rules().map_err(|(span, msg)| at(span, msg))?;
         config.keymap =
             KeyMap::with_overrides(&config.keys).map_err(|(span, msg)| at(span, msg))?;
-        if config.demo.tick_seconds == 0 {
+        if config.demo.tick_seconds == 0 || config.aws.refresh_seconds == 0 {
             return Err(ConfigError::file(
                 path,
-                "demo.tick_seconds must be at least 1",
+                "demo.tick_seconds and aws.refresh_seconds must be at least 1",
             ));
         }
         Ok(config)

@@ -2,6 +2,7 @@
 //! Each source runs as its own task on its own interval, so a slow or failing
 //! service never blocks the UI or the other sources.
 
+pub mod aws;
 pub mod demo;
 
 use std::future::Future;
@@ -16,12 +17,14 @@ use crate::model::Fleet;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SourceId {
     Demo,
+    SageMaker,
 }
 
 impl SourceId {
     pub fn label(self) -> &'static str {
         match self {
             SourceId::Demo => "demo",
+            SourceId::SageMaker => "sagemaker",
         }
     }
 }
@@ -39,6 +42,8 @@ pub enum Update {
         why: String,
         at: Timestamp,
     },
+    /// Who the dashboard is talking to AWS as: the account id, or why it is not known.
+    Identity(Result<String, String>),
 }
 
 /// One fetch of everything a source knows.
@@ -94,7 +99,7 @@ mod tests {
     fn why(u: Update) -> String {
         match u {
             Update::Failed { why, .. } => why,
-            Update::Fleet { .. } => String::new(),
+            _ => String::new(),
         }
     }
 

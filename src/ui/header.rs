@@ -17,6 +17,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         (" mlopsdash".into(), theme.header),
         (app.context.label.clone(), theme.header),
     ];
+    if let Some(problem) = &app.context.problem {
+        segments.push((
+            format!("✖ {problem}"),
+            theme.crit.add_modifier(Modifier::REVERSED),
+        ));
+    }
     let fleet = app.fleet.data();
     if let Some(f) = fleet {
         let firing = f.firing_alarms();

@@ -101,3 +101,20 @@ fn completions_are_generated() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("--demo-seed"));
 }
+
+#[test]
+fn without_a_terminal_it_says_so_instead_of_panicking() {
+    let home = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["--demo", "--config", "/dev/null"])
+        .env("HOME", home.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "mlopsdash: the dashboard needs a terminal: run it in one (stdin and stdout are not a TTY)"
+    );
+    assert!(out.stdout.is_empty(), "no escape codes on a non-terminal");
+}

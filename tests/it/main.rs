@@ -1,6 +1,7 @@
 //! Integration tests, one binary (each test binary links the AWS SDKs; one link is enough).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod aws;
 mod cli;
 mod screenshots;
 mod snapshots;

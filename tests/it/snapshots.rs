@@ -132,9 +132,7 @@ fn stale_data_is_never_drawn_green() {
 #[test]
 fn loading_before_first_data() {
     let app = App::new(
-        mlopsdash::app::Context {
-            label: "demo · seed 42".into(),
-        },
+        mlopsdash::app::Context::new("demo · seed 42"),
         Default::default(),
         Default::default(),
         mlopsdash::testing::demo_start(),

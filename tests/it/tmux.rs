@@ -5,13 +5,13 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// A tmux server of our own (its own socket), killed when the test ends.
-struct Tmux {
+pub(crate) struct Tmux {
     socket: String,
     _home: tempfile::TempDir,
 }
 
 impl Tmux {
-    fn start(width: u16, height: u16) -> Tmux {
+    pub(crate) fn start(width: u16, height: u16) -> Tmux {
         let home = tempfile::tempdir().unwrap();
         let socket = format!("mlopsdash-test-{}-{}", std::process::id(), rand_suffix());
         let tmux = Tmux {
@@ -52,7 +52,7 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    fn keys(&self, keys: &[&str]) {
+    pub(crate) fn keys(&self, keys: &[&str]) {
         for k in keys {
             self.run(&["send-keys", "-t", "t", k]);
         }
@@ -64,7 +64,7 @@ impl Tmux {
 
     /// Waits (bounded) until the screen shows `text`; the bound is a hang guard, not a
     /// performance assertion.
-    fn wait_for(&self, text: &str, what: &str) -> String {
+    pub(crate) fn wait_for(&self, text: &str, what: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let screen = self.screen();
@@ -115,7 +115,7 @@ fn rand_suffix() -> u64 {
         .map_or(0, |d| d.subsec_nanos() as u64)
 }
 
-fn launch(t: &Tmux, args: &str) {
+pub(crate) fn launch(t: &Tmux, args: &str) {
     let bin = env!("CARGO_BIN_EXE_mlopsdash");
     assert!(Path::new(bin).exists());
     t.keys(&[&format!("{bin} {args}"), "Enter"]);

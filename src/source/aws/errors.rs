@@ -1,0 +1,110 @@
+//! AWS errors as one line that says what to do: the IAM action that is missing, the
+//! command that refreshes credentials, the endpoint that cannot be reached.
+
+use aws_sdk_sagemaker::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+/// Turns an SDK error from the call needing `action` (e.g. `sagemaker:ListEndpoints`)
+/// into a message for the user.
+pub fn describe<E, R>(action: &str, err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match err {
+        SdkError::ServiceError(e) => classify(action, e.err().code(), e.err().message()),
+        SdkError::TimeoutError(_) => format!("{action} timed out; will retry"),
+        SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout() => {
+            format!("cannot reach AWS for {action} (network or --endpoint-url); will retry")
+        }
+        other => {
+            let text = DisplayErrorContext(other).to_string();
+            if text.contains("credentials") {
+                "no AWS credentials: set AWS_PROFILE or pass --profile, run `aws sso login`, \
+                 or try --demo"
+                    .to_string()
+            } else {
+                format!("{action} failed: {}", first_line(&text))
+            }
+        }
+    }
+}
+
+/// The message for an error code AWS returned.
+pub fn classify(action: &str, code: Option<&str>, message: Option<&str>) -> String {
+    match code.unwrap_or_default() {
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
+            format!("AccessDenied: the IAM policy lacks {action}; add it to this role")
+        }
+        "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => {
+            "AWS credentials expired: refresh them (e.g. `aws sso login --profile <name>`)"
+                .to_string()
+        }
+        "UnrecognizedClientException" | "InvalidClientTokenId" | "InvalidSignatureException" => {
+            "AWS rejected the credentials: check AWS_PROFILE / --profile and the keys".to_string()
+        }
+        "ThrottlingException" | "Throttling" | "TooManyRequestsException" => {
+            format!("throttled by AWS on {action}; backing off")
+        }
+        code => {
+            let message = message.map(first_line).unwrap_or("no message");
+            if code.is_empty() {
+                format!("{action} failed: {message}")
+            } else {
+                format!("{action} failed: {code}: {message}")
+            }
+        }
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_denied_names_the_iam_action() {
+        assert_eq!(
+            classify(
+                "sagemaker:ListEndpoints",
+                Some("AccessDeniedException"),
+                Some("User: x")
+            ),
+            "AccessDenied: the IAM policy lacks sagemaker:ListEndpoints; add it to this role"
+        );
+    }
+
+    #[test]
+    fn expired_credentials_say_how_to_refresh() {
+        let m = classify("sts:GetCallerIdentity", Some("ExpiredToken"), None);
+        assert!(m.contains("aws sso login"), "{m}");
+    }
+
+    #[test]
+    fn throttling_says_it_backs_off() {
+        let m = classify(
+            "sagemaker:ListTrainingJobs",
+            Some("ThrottlingException"),
+            None,
+        );
+        assert_eq!(
+            m,
+            "throttled by AWS on sagemaker:ListTrainingJobs; backing off"
+        );
+    }
+
+    #[test]
+    fn other_errors_keep_code_and_first_line() {
+        let m = classify(
+            "sagemaker:DescribeEndpoint",
+            Some("ValidationException"),
+            Some("bad\nmore"),
+        );
+        assert_eq!(
+            m,
+            "sagemaker:DescribeEndpoint failed: ValidationException: bad"
+        );
+    }
+}

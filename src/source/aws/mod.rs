@@ -1,0 +1,43 @@
+//! Real AWS sources, through the official SDK and its default credential chain.
+
+mod errors;
+mod identity;
+mod sagemaker;
+
+pub use errors::{classify, describe};
+pub use identity::identify;
+pub use sagemaker::SageMakerSource;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use jiff::Timestamp;
+
+/// Where and as whom to talk to AWS, from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+}
+
+/// Loads the SDK config: env vars, profiles, SSO, instance role, as the AWS CLI does.
+/// `--endpoint-url` is applied by the caller as `AWS_ENDPOINT_URL`, so a
+/// service-specific variable (`AWS_ENDPOINT_URL_CLOUDWATCH`) still wins for its service.
+pub async fn load(target: &Target) -> Result<SdkConfig, String> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = &target.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(profile) = &target.profile {
+        loader = loader.profile_name(profile);
+    }
+    let sdk = loader.load().await;
+    if sdk.region().is_none() {
+        return Err(
+            "no AWS region: pass --region, set AWS_REGION, or give the profile a region".into(),
+        );
+    }
+    Ok(sdk)
+}
+
+fn timestamp(t: &aws_sdk_sagemaker::primitives::DateTime) -> Option<Timestamp> {
+    Timestamp::from_second(t.secs()).ok()
+}

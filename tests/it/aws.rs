@@ -1,0 +1,165 @@
+//! Real SDK calls against moto on 127.0.0.1, started by scripts/test, which exports
+//! MLOPSDASH_TEST_MOTO_URL. Tests isolate themselves by unique names, not resets, so
+//! they can run in parallel.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sagemaker::config::Credentials;
+use aws_sdk_sagemaker::types::{
+    ContainerDefinition, ProductionVariant, ProductionVariantInstanceType,
+};
+use mlopsdash::source::aws::SageMakerSource;
+use mlopsdash::source::{Source, Update};
+
+fn moto_url() -> String {
+    std::env::var("MLOPSDASH_TEST_MOTO_URL").expect(
+        "MLOPSDASH_TEST_MOTO_URL is not set: run the tests with scripts/test, which starts moto",
+    )
+}
+
+async fn sdk(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .endpoint_url(endpoint)
+        .load()
+        .await
+}
+
+fn unique(name: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{name}-{}-{nanos}", std::process::id())
+}
+
+/// Creates a model, an endpoint config with the given variants (name, weight,
+/// instances) and an endpoint, through the SDK as a team's deploy pipeline would.
+async fn seed_endpoint(sdk: &SdkConfig, endpoint: &str, variants: &[(&str, f32, i32)]) {
+    let sm = aws_sdk_sagemaker::Client::new(sdk);
+    let model = format!("{endpoint}-model");
+    sm.create_model()
+        .model_name(&model)
+        .execution_role_arn("arn:aws:iam::123456789012:role/sagemaker")
+        .primary_container(
+            ContainerDefinition::builder()
+                .image("123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut config = sm
+        .create_endpoint_config()
+        .endpoint_config_name(format!("{endpoint}-config-v1"));
+    for (name, weight, instances) in variants {
+        config = config.production_variants(
+            ProductionVariant::builder()
+                .variant_name(*name)
+                .model_name(&model)
+                .initial_instance_count(*instances)
+                .instance_type(ProductionVariantInstanceType::MlM5Large)
+                .initial_variant_weight(*weight)
+                .build(),
+        );
+    }
+    config.send().await.unwrap();
+    sm.create_endpoint()
+        .endpoint_name(endpoint)
+        .endpoint_config_name(format!("{endpoint}-config-v1"))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn every_endpoint_becomes_a_model_row_with_its_variants() {
+    let sdk = sdk(&moto_url()).await;
+    let (blue_green, single) = (unique("bluegreen"), unique("single"));
+    seed_endpoint(&sdk, &blue_green, &[("blue", 0.9, 2), ("green", 0.1, 1)]).await;
+    seed_endpoint(&sdk, &single, &[("AllTraffic", 1.0, 3)]).await;
+
+    let Update::Fleet { fleet, .. } = SageMakerSource::new(&sdk).fetch().await else {
+        panic!("fetch failed");
+    };
+    let row = fleet
+        .model(&blue_green)
+        .expect("blue/green endpoint listed");
+    let ep = row.endpoint.as_ref().unwrap();
+    assert_eq!(ep.status, "InService");
+    assert_eq!(ep.config_name, format!("{blue_green}-config-v1"));
+    let variants: Vec<(&str, f64, u32)> = ep
+        .variants
+        .iter()
+        .map(|v| (v.name.as_str(), v.weight, v.instances))
+        .collect();
+    assert_eq!(variants.len(), 2);
+    assert_eq!(variants[0].0, "blue");
+    assert!((variants[0].1 - 0.9).abs() < 1e-6, "{variants:?}");
+    assert_eq!(variants[0].2, 2);
+    assert_eq!((variants[1].0, variants[1].2), ("green", 1));
+
+    let row = fleet
+        .model(&single)
+        .expect("single-variant endpoint listed");
+    let v = &row.endpoint.as_ref().unwrap().variants;
+    assert_eq!(
+        (v[0].name.as_str(), v[0].weight, v[0].instances),
+        ("AllTraffic", 1.0, 3)
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_endpoint_fails_with_a_message_not_a_panic() {
+    // Nothing listens on the discard port.
+    let sdk = sdk("http://127.0.0.1:9").await;
+    match SageMakerSource::new(&sdk).fetch().await {
+        Update::Failed { why, .. } => assert_eq!(
+            why,
+            "cannot reach AWS for sagemaker:ListEndpoints (network or --endpoint-url); will retry"
+        ),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_caller_identity_comes_from_sts() {
+    let sdk = sdk(&moto_url()).await;
+    let (account, arn) = mlopsdash::source::aws::identify(&sdk).await.unwrap();
+    assert_eq!(account, "123456789012");
+    assert!(arn.starts_with("arn:aws:sts::123456789012:"), "{arn}");
+}
+
+#[test]
+fn a_person_sees_their_account_and_endpoints_in_the_dashboard() {
+    let url = moto_url();
+    let endpoint = unique("tmux-demand");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        seed_endpoint(&sdk(&url).await, &endpoint, &[("AllTraffic", 1.0, 1)]).await
+    });
+    let bin = env!("CARGO_BIN_EXE_mlopsdash");
+    // The instance-metadata service is never probed from tests.
+    let base = format!("AWS_EC2_METADATA_DISABLED=true {bin} --region us-east-1 --endpoint-url {url} --config /dev/null");
+    let t = crate::tmux::Tmux::start(160, 30);
+
+    // No credentials at all: one line that says what to do, in the header.
+    t.keys(&[&base, "Enter"]);
+    let screen = t.wait_for("no AWS credentials", "the missing-credentials message");
+    assert!(screen.contains("aws sso login"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_for("READY$", "the prompt");
+
+    t.keys(&[
+        &format!("AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test {base}"),
+        "Enter",
+    ]);
+    let screen = t.wait_for(&endpoint, "the seeded endpoint as a row");
+    assert!(
+        screen.contains("123456789012 · us-east-1"),
+        "account and region in the header:\n{screen}"
+    );
+    assert!(screen.contains("InService"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_for("READY$", "the prompt after quitting");
+}
