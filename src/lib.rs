@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod model;
+pub mod snapshot;
 pub mod source;
 #[doc(hidden)]
 pub mod testing;

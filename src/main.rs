@@ -12,21 +12,26 @@ use tokio::sync::{mpsc, watch};
 use mlopsdash::app::{self, App, Context};
 use mlopsdash::cli::{Cli, Command, ConfigCommand};
 use mlopsdash::config::{self, paths, Config, Theme};
-use mlopsdash::source::demo::{DemoSource, Simulator};
-use mlopsdash::source::{self, aws, Update};
+use mlopsdash::snapshot;
+use mlopsdash::source::{aws, Backend};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let snapshot = matches!(cli.command, Some(Command::Snapshot { .. }));
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("mlopsdash: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(if snapshot {
+                snapshot::COULD_NOT_GATHER
+            } else {
+                2
+            })
         }
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(cli: Cli) -> Result<u8> {
     let (config_path, named) = match &cli.config {
         Some(p) => (p.clone(), true),
         None => (
@@ -35,18 +40,21 @@ fn run(cli: Cli) -> Result<()> {
             false,
         ),
     };
-    match cli.command {
-        Some(Command::Config { action }) => return config_command(action, &config_path, named),
+    match &cli.command {
+        Some(Command::Config { action }) => {
+            config_command(action, &config_path, named)?;
+            return Ok(0);
+        }
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
-                shell,
+                *shell,
                 &mut Cli::command(),
                 "mlopsdash",
                 &mut std::io::stdout(),
             );
-            return Ok(());
+            return Ok(0);
         }
-        None => {}
+        Some(Command::Snapshot { .. }) | None => {}
     }
     // Everything that can fail on bad input fails here, before the terminal is touched.
     let config = Config::load(&config_path, named)?;
@@ -60,61 +68,81 @@ fn run(cli: Cli) -> Result<()> {
         std::env::set_var("AWS_ENDPOINT_URL", url);
     }
     let _log = init_logging();
-    tracing::info!(config = %config_path.display(), theme = %theme.name, demo = cli.demo, "starting");
+    tracing::info!(config = %config_path.display(), demo = cli.demo, "starting");
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     let result = runtime.block_on(async move {
+        let now = Timestamp::now();
+        let backend = backend(&cli, &config, now).await?;
+        if let Some(Command::Snapshot { json, fail_on }) = cli.command {
+            let (source, region, label) = (
+                if cli.demo { "demo" } else { "aws" },
+                backend.region(),
+                backend.label(),
+            );
+            let gathered = snapshot::apply(
+                label,
+                config.rules.clone(),
+                backend.gather_once().await,
+                now,
+            );
+            let snap = snapshot::Snapshot::new(&gathered, source, region);
+            let text = match json {
+                true => serde_json::to_string_pretty(&snap)? + "\n",
+                false => snapshot::render_text(&snap),
+            };
+            write_stdout(&text)?;
+            return Ok(snapshot::exit_code(&gathered, fail_on));
+        }
         let (tx, rx) = mpsc::channel(64);
         let (refresh_tx, refresh_rx) = watch::channel(0);
-        let now = Timestamp::now();
-        let label = if cli.demo {
-            let seed = cli.demo_seed.unwrap_or(config.demo.seed);
-            let models = cli.demo_models.map_or(config.demo.models, |n| n as usize);
-            let every = Duration::from_secs(config.demo.tick_seconds);
-            let sim = Simulator::new(seed, now, models);
-            tokio::spawn(source::drive(DemoSource::new(sim), every, tx, refresh_rx));
-            format!("demo · seed {seed}")
-        } else {
-            let target = aws::Target {
-                region: cli.region.clone(),
-                profile: cli.profile.clone(),
-            };
-            let sdk = aws::load(&target).await.map_err(anyhow::Error::msg)?;
-            let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
-            let identity_tx = tx.clone();
-            let identity_sdk = sdk.clone();
-            tokio::spawn(async move {
-                let who = aws::identify(&identity_sdk)
-                    .await
-                    .map(|(account, _arn)| account);
-                let _ = identity_tx.send(Update::Identity(who)).await;
-            });
-            let every = Duration::from_secs(config.aws.refresh_seconds);
-            tokio::spawn(source::drive(
-                aws::SageMakerSource::new(&sdk),
-                every,
-                tx,
-                refresh_rx,
-            ));
-            format!("… · {region}")
-        };
         let app = App::new(
-            Context::new(label),
+            Context::new(backend.label()),
             config.rules.clone(),
             config.keymap.clone(),
             now,
         );
-        app::run::run(app, theme, rx, refresh_tx).await
+        backend.spawn(tx, refresh_rx);
+        app::run::run(app, theme, rx, refresh_tx).await.map(|()| 0)
     });
     // Sources may be mid-fetch; they are dropped with the runtime.
     runtime.shutdown_timeout(Duration::from_millis(200));
     result
 }
 
-fn config_command(action: ConfigCommand, config_path: &Path, named: bool) -> Result<()> {
+/// Writes to stdout; a reader that went away (`| head`) is not an error.
+fn write_stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// The demo simulator, or AWS through the default credential chain.
+async fn backend(cli: &Cli, config: &Config, now: Timestamp) -> Result<Backend> {
+    if cli.demo {
+        let seed = cli.demo_seed.unwrap_or(config.demo.seed);
+        let models = cli.demo_models.map_or(config.demo.models, |n| n as usize);
+        let every = Duration::from_secs(config.demo.tick_seconds);
+        return Ok(Backend::demo(seed, models, every, now));
+    }
+    let target = aws::Target {
+        region: cli.region.clone(),
+        profile: cli.profile.clone(),
+    };
+    let sdk = aws::load(&target).await.map_err(anyhow::Error::msg)?;
+    Ok(Backend::Aws {
+        sdk: Box::new(sdk),
+        every: Duration::from_secs(config.aws.refresh_seconds),
+    })
+}
+
+fn config_command(action: &ConfigCommand, config_path: &Path, named: bool) -> Result<()> {
     match action {
         ConfigCommand::Path => println!("{}", config_path.display()),
         ConfigCommand::Check => {
@@ -122,7 +150,7 @@ fn config_command(action: ConfigCommand, config_path: &Path, named: bool) -> Res
             println!("{}: ok", config_path.display());
         }
         ConfigCommand::Init { path, force } => {
-            let target = path.unwrap_or_else(|| config_path.to_path_buf());
+            let target = path.clone().unwrap_or_else(|| config_path.to_path_buf());
             if target.exists() && !force {
                 bail!(
                     "{} already exists; pass --force to overwrite it",

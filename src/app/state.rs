@@ -46,6 +46,8 @@ pub enum InputMode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Context {
     pub label: String,
+    /// The AWS account id, once STS has answered.
+    pub account: Option<String>,
     /// Set when the caller's identity could not be read (e.g. expired credentials).
     pub problem: Option<String>,
 }
@@ -54,6 +56,7 @@ impl Context {
     pub fn new(label: impl Into<String>) -> Context {
         Context {
             label: label.into(),
+            account: None,
             problem: None,
         }
     }
@@ -136,9 +139,10 @@ impl App {
             Update::Identity(Ok(account)) => {
                 self.context.label = match self.context.label.split_once(" · ") {
                     Some((_, region)) => format!("{account} · {region}"),
-                    None => account,
+                    None => account.clone(),
                 };
                 self.context.problem = None;
+                self.context.account = Some(account);
             }
             Update::Identity(Err(why)) => self.context.problem = Some(why),
             Update::Failed { source, why, .. } => {

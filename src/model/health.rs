@@ -17,6 +17,17 @@ impl Health {
         all.into_iter().max().unwrap_or(Health::Unknown)
     }
 
+    /// Glyphs carry the state on their own, so monochrome terminals and plain text
+    /// lose nothing.
+    pub fn glyph(self) -> &'static str {
+        match self {
+            Health::Ok => "✔",
+            Health::Warn => "⚠",
+            Health::Crit => "✖",
+            Health::Unknown => "?",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Health::Ok => "ok",

@@ -3,7 +3,10 @@
 //! service never blocks the UI or the other sources.
 
 pub mod aws;
+mod backend;
 pub mod demo;
+
+pub use backend::Backend;
 
 use std::future::Future;
 use std::time::Duration;

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph, Sparkline, SparklineBar};
 use ratatui::Frame;
 
-use super::widgets::{glyph, panel, truncate};
+use super::widgets::{panel, truncate};
 use crate::config::Theme;
 use crate::model::metrics::Series;
 use crate::model::{format, Direction, Health, Threshold};
@@ -59,7 +59,10 @@ pub fn full(
         .map_or("—".to_string(), |v| format::value(&spec.metric, v));
     let title = Line::from(vec![
         Span::raw(format!(" {} ", spec.title)),
-        Span::styled(format!("{} {latest} ", glyph(health)), theme.health(health)),
+        Span::styled(
+            format!("{} {latest} ", health.glyph()),
+            theme.health(health),
+        ),
     ]);
     let points: Vec<Vec<(f64, f64)>> = spec
         .lines
@@ -209,7 +212,7 @@ pub fn compact(frame: &mut Frame, area: Rect, spec: &ChartSpec, theme: &Theme) {
         .unwrap_or_default();
     let line = Line::from(vec![
         Span::styled(
-            format!(" {} {latest:>7}", glyph(health)),
+            format!(" {} {latest:>7}", health.glyph()),
             theme.health(health),
         ),
         Span::styled(format!(" {rule}"), theme.dim),

@@ -6,7 +6,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::widgets::glyph;
 use crate::app::{App, InputMode};
 use crate::config::{KeyAction, Theme};
 use crate::model::events::Event;
@@ -80,7 +79,7 @@ pub fn event_line<'a>(e: &Event, theme: &Theme) -> Line<'a> {
     let stage = e.stage.map_or("", |s| s.title());
     Line::from(vec![
         Span::styled(format!(" {} ", e.at.strftime("%H:%M:%S")), theme.dim),
-        Span::styled(glyph(e.to), theme.health(e.to)),
+        Span::styled(e.to.glyph(), theme.health(e.to)),
         Span::raw(format!(" {} ", e.model)),
         Span::styled(
             format!("{stage} {}→{} ", e.from.label(), e.to.label()),

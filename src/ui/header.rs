@@ -7,7 +7,6 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 use unicode_width::UnicodeWidthStr;
 
-use super::widgets::glyph;
 use crate::app::App;
 use crate::config::Theme;
 use crate::model::{format, Health, Loadable};
@@ -29,7 +28,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let h = if firing > 0 { Health::Crit } else { Health::Ok };
         let plural = if firing == 1 { "" } else { "s" };
         segments.push((
-            format!("{} {firing} alarm{plural}", glyph(h)),
+            format!("{} {firing} alarm{plural}", h.glyph()),
             if firing > 0 {
                 // A badge: the crit colour as background reads on any header colour.
                 theme.crit.add_modifier(Modifier::REVERSED)

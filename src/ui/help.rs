@@ -5,7 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
-use super::widgets::{centered, glyph, panel, GLYPH_BUSY, GLYPH_STALE};
+use super::widgets::{centered, panel, GLYPH_BUSY, GLYPH_STALE};
 use crate::app::App;
 use crate::config::Theme;
 use crate::model::Health;
@@ -30,7 +30,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut legend = vec![Span::raw(" ")];
     for h in [Health::Ok, Health::Warn, Health::Crit, Health::Unknown] {
         legend.push(Span::styled(
-            format!("{} {}  ", glyph(h), h.label()),
+            format!("{} {}  ", h.glyph(), h.label()),
             theme.health(h),
         ));
     }

@@ -10,16 +10,6 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use crate::config::Theme;
 use crate::model::{Health, StageStatus};
 
-/// Glyphs carry the state on their own, so monochrome terminals lose nothing.
-pub fn glyph(h: Health) -> &'static str {
-    match h {
-        Health::Ok => "✔",
-        Health::Warn => "⚠",
-        Health::Crit => "✖",
-        Health::Unknown => "?",
-    }
-}
-
 pub const GLYPH_STALE: &str = "◌";
 pub const GLYPH_BUSY: &str = "◐";
 
@@ -28,8 +18,8 @@ pub const GLYPH_BUSY: &str = "◐";
 pub fn health_mark(theme: &Theme, h: Health, stale: bool) -> (&'static str, Style) {
     match (stale, h) {
         (true, Health::Ok | Health::Unknown) => (GLYPH_STALE, theme.stale),
-        (true, _) => (glyph(h), theme.stale),
-        (false, _) => (glyph(h), theme.health(h)),
+        (true, _) => (h.glyph(), theme.stale),
+        (false, _) => (h.glyph(), theme.health(h)),
     }
 }
 

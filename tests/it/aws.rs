@@ -163,3 +163,79 @@ fn a_person_sees_their_account_and_endpoints_in_the_dashboard() {
     t.keys(&["q"]);
     t.wait_for("READY$", "the prompt after quitting");
 }
+
+fn snapshot_json(endpoint_url: &str) -> (Option<i32>, serde_json::Value) {
+    let home = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlopsdash"))
+        .args([
+            "snapshot",
+            "--json",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            endpoint_url,
+            "--config",
+            "/dev/null",
+        ])
+        .env("HOME", home.path())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), json)
+}
+
+#[test]
+fn snapshot_json_reports_the_seeded_endpoints_from_moto() {
+    let url = moto_url();
+    let endpoint = unique("snap-canary");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        seed_endpoint(
+            &sdk(&url).await,
+            &endpoint,
+            &[("stable", 0.75, 2), ("canary", 0.25, 1)],
+        )
+        .await
+    });
+    let (code, v) = snapshot_json(&url);
+    assert_eq!(v["source"], "aws");
+    assert_eq!(v["region"], "us-east-1");
+    assert_eq!(v["account"], "123456789012");
+    assert_eq!(v["errors"], serde_json::json!([]));
+    let row = v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == endpoint.as_str())
+        .unwrap();
+    assert_eq!(row["endpoint"]["status"], "InService");
+    assert_eq!(row["endpoint"]["config"], format!("{endpoint}-config-v1"));
+    assert_eq!(row["endpoint"]["variants"][0]["name"], "stable");
+    assert_eq!(row["endpoint"]["variants"][0]["weight"], 0.75);
+    assert_eq!(row["endpoint"]["variants"][1]["instances"], 1);
+    assert_eq!(row["stages"]["endpoint"]["health"], "ok");
+    assert_eq!(code, Some(0), "only healthy endpoints in moto");
+}
+
+#[test]
+fn snapshot_with_nothing_listening_exits_3_and_lists_the_errors() {
+    let (code, v) = snapshot_json("http://127.0.0.1:9");
+    assert_eq!(code, Some(3));
+    let sources: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, vec!["sts", "sagemaker"]);
+    assert!(v["errors"][1]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("cannot reach AWS for sagemaker:ListEndpoints"));
+    assert_eq!(v["models"], serde_json::json!([]));
+}

@@ -118,3 +118,80 @@ fn without_a_terminal_it_says_so_instead_of_panicking() {
     );
     assert!(out.stdout.is_empty(), "no escape codes on a non-terminal");
 }
+
+#[test]
+fn snapshot_prints_the_fleet_and_exits_by_its_health() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(
+        &["snapshot", "--demo", "--config", "/dev/null"],
+        home.path(),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the demo starts with a failed training job:\n{text}"
+    );
+    assert!(text.starts_with("mlopsdash snapshot · demo · "), "{text}");
+    assert!(
+        text.contains("✖ recommendation-engine") && text.contains("✖ Failed"),
+        "{text}"
+    );
+    let out = run(
+        &[
+            "snapshot",
+            "--demo",
+            "--config",
+            "/dev/null",
+            "--fail-on",
+            "never",
+        ],
+        home.path(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+
+    let out = run(
+        &[
+            "snapshot",
+            "--json",
+            "--demo",
+            "--demo-models",
+            "6",
+            "--config",
+            "/dev/null",
+        ],
+        home.path(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["source"], "demo");
+    assert_eq!(v["models"].as_array().unwrap().len(), 6);
+    assert_eq!(
+        v["models"][0]["name"], "recommendation-engine",
+        "worst first"
+    );
+}
+
+#[test]
+fn snapshot_into_a_closed_pipe_stops_quietly() {
+    let home = tempfile::tempdir().unwrap();
+    let mut child = bin()
+        .args([
+            "snapshot",
+            "--json",
+            "--demo",
+            "--demo-models",
+            "300",
+            "--config",
+            "/dev/null",
+        ])
+        .env("HOME", home.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // like `| head` that has read enough
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(out.status.code(), Some(101));
+}

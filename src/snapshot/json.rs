@@ -1,0 +1,259 @@
+//! The JSON snapshot: its own types, so internal refactors never change the keys
+//! scripts rely on. README documents every key.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::Gathered;
+use crate::model::facts::{Approval, ModelFacts, RunStatus};
+use crate::model::{AlarmState, Health, Stage};
+
+#[derive(Debug, Serialize)]
+pub struct Snapshot {
+    pub generated_at: Timestamp,
+    /// "demo" or "aws".
+    pub source: &'static str,
+    pub region: Option<String>,
+    pub account: Option<String>,
+    pub health: Health,
+    pub models: Vec<ModelOut>,
+    pub alarms: Vec<AlarmOut>,
+    pub errors: Vec<ErrorOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ModelOut {
+    pub name: String,
+    pub kind: &'static str,
+    pub health: Health,
+    pub stages: BTreeMap<Stage, StageOut>,
+    pub endpoint: Option<EndpointOut>,
+    pub training: Option<TrainingOut>,
+    pub registry: RegistryOut,
+    /// Latest value of each metric.
+    pub metrics: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StageOut {
+    pub health: Health,
+    pub summary: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EndpointOut {
+    pub name: String,
+    pub status: String,
+    pub config: String,
+    pub variants: Vec<VariantOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VariantOut {
+    pub name: String,
+    pub weight: f64,
+    pub instances: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TrainingOut {
+    pub name: String,
+    pub status: RunStatus,
+    pub failure_reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RegistryOut {
+    pub versions: Vec<VersionOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VersionOut {
+    pub version: u32,
+    pub approval: Approval,
+    pub deployed: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlarmOut {
+    pub name: String,
+    pub state: AlarmState,
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorOut {
+    pub source: String,
+    pub message: String,
+}
+
+impl Snapshot {
+    pub fn new(g: &Gathered, source: &'static str, region: Option<String>) -> Snapshot {
+        let app = &g.app;
+        let fleet = app.fleet.data();
+        let models: Vec<ModelOut> = app
+            .rows
+            .iter()
+            .filter_map(|row| {
+                let m = fleet?.models.get(row.index)?;
+                Some(model(m, app.health.get(&m.name)?))
+            })
+            .collect();
+        Snapshot {
+            generated_at: app.now,
+            source,
+            region,
+            account: app.context.account.clone(),
+            health: Health::worst(
+                models
+                    .iter()
+                    .map(|m| m.health)
+                    .filter(|h| *h != Health::Unknown),
+            ),
+            alarms: fleet
+                .map(|f| {
+                    f.alarms
+                        .iter()
+                        .map(|a| AlarmOut {
+                            name: a.name.clone(),
+                            state: a.state,
+                            model: a.model.clone(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            errors: g
+                .errors
+                .iter()
+                .map(|(source, message)| ErrorOut {
+                    source: source.clone(),
+                    message: message.clone(),
+                })
+                .collect(),
+            models,
+        }
+    }
+}
+
+fn model(m: &ModelFacts, h: &crate::model::ModelHealth) -> ModelOut {
+    ModelOut {
+        name: m.name.clone(),
+        kind: m.kind.label(),
+        health: h.overall,
+        stages: Stage::ALL
+            .iter()
+            .map(|&s| {
+                let st = h.stage(s);
+                (
+                    s,
+                    StageOut {
+                        health: st.health,
+                        summary: st.summary.clone(),
+                    },
+                )
+            })
+            .collect(),
+        endpoint: m.endpoint.as_ref().map(|e| EndpointOut {
+            name: e.name.clone(),
+            status: e.status.clone(),
+            config: e.config_name.clone(),
+            variants: e
+                .variants
+                .iter()
+                .map(|v| VariantOut {
+                    name: v.name.clone(),
+                    weight: v.weight,
+                    instances: v.instances,
+                })
+                .collect(),
+        }),
+        training: m.training.first().map(|t| TrainingOut {
+            name: t.name.clone(),
+            status: t.status,
+            failure_reason: t.failure_reason.clone(),
+        }),
+        registry: RegistryOut {
+            versions: m
+                .registry
+                .iter()
+                .map(|v| VersionOut {
+                    version: v.version,
+                    approval: v.approval,
+                    deployed: v.deployed,
+                })
+                .collect(),
+        },
+        metrics: m
+            .metrics
+            .iter()
+            .filter_map(|(name, s)| Some((name.clone(), s.latest()?.1)))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::demo_app;
+
+    #[test]
+    fn keys_are_the_documented_ones() {
+        let g = Gathered {
+            app: demo_app(4, 120),
+            errors: vec![("s3".into(), "denied".into())],
+        };
+        let v = serde_json::to_value(Snapshot::new(&g, "demo", None)).unwrap();
+        for key in [
+            "generated_at",
+            "source",
+            "region",
+            "account",
+            "health",
+            "models",
+            "alarms",
+            "errors",
+        ] {
+            assert!(v.get(key).is_some(), "missing {key}");
+        }
+        let m = &v["models"][0];
+        for key in [
+            "name", "health", "stages", "endpoint", "training", "registry", "metrics",
+        ] {
+            assert!(m.get(key).is_some(), "model is missing {key}");
+        }
+        for stage in [
+            "data", "training", "registry", "endpoint", "drift", "quality",
+        ] {
+            assert!(m["stages"][stage]["health"].is_string(), "stage {stage}");
+        }
+        assert_eq!(v["errors"][0]["source"], "s3");
+        let demand = v["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "demand-forecasting")
+            .unwrap();
+        assert_eq!(demand["stages"]["quality"]["health"], "crit");
+        assert_eq!(demand["metrics"]["MAPE"], 18.2);
+        assert_eq!(demand["registry"]["versions"][0]["approval"], "Approved");
+        assert_eq!(demand["endpoint"]["variants"][0]["weight"], 1.0);
+        let rec = v["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "recommendation-engine")
+            .unwrap();
+        assert_eq!(rec["training"]["status"], "Failed");
+        assert_eq!(
+            v["alarms"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|a| a["state"] == "Alarm")
+                .count(),
+            2
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! `mlopsdash snapshot`: gather everything once, print the whole state, exit with a
+//! code that says how healthy the fleet is (for scripts, cron and tickets).
+
+mod json;
+mod text;
+
+pub use json::Snapshot;
+pub use text::render as render_text;
+
+use clap::ValueEnum;
+use jiff::Timestamp;
+
+use crate::app::{App, Context};
+use crate::config::KeyMap;
+use crate::model::{Health, Rules};
+use crate::source::Update;
+
+/// The lowest health that makes the exit code non-zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Warn,
+    Crit,
+    Never,
+}
+
+/// Exit code when nothing could be gathered at all.
+pub const COULD_NOT_GATHER: u8 = 3;
+
+/// The state after applying every update once, and the errors met on the way.
+pub struct Gathered {
+    pub app: App,
+    pub errors: Vec<(String, String)>,
+}
+
+pub fn apply(label: String, rules: Rules, updates: Vec<Update>, now: Timestamp) -> Gathered {
+    let mut app = App::new(Context::new(label), rules, KeyMap::default(), now);
+    let mut errors = Vec::new();
+    for update in updates {
+        match &update {
+            Update::Failed { source, why, .. } => {
+                errors.push((source.label().to_string(), why.clone()))
+            }
+            Update::Identity(Err(why)) => errors.push(("sts".to_string(), why.clone())),
+            _ => {}
+        }
+        app.apply(update);
+    }
+    Gathered { app, errors }
+}
+
+/// 0 all ok, 1 warn, 2 crit (from the `fail_on` level up), 3 nothing gathered.
+pub fn exit_code(g: &Gathered, fail_on: FailOn) -> u8 {
+    if g.app.fleet.data().is_none() {
+        return COULD_NOT_GATHER;
+    }
+    let worst = Health::worst(
+        g.app
+            .rows
+            .iter()
+            .map(|r| r.health)
+            .filter(|h| *h != Health::Unknown),
+    );
+    let code = match worst {
+        Health::Crit => 2,
+        Health::Warn => 1,
+        Health::Ok | Health::Unknown => 0,
+    };
+    let floor = match fail_on {
+        FailOn::Warn => 1,
+        FailOn::Crit => 2,
+        FailOn::Never => u8::MAX,
+    };
+    if code >= floor {
+        code
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceId;
+    use crate::testing::demo_app;
+
+    fn gathered(secs: i64) -> Gathered {
+        let app = demo_app(4, secs);
+        Gathered {
+            app,
+            errors: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn exit_code_follows_the_worst_model_and_fail_on() {
+        let g = gathered(120);
+        assert_eq!(exit_code(&g, FailOn::Warn), 2);
+        assert_eq!(exit_code(&g, FailOn::Crit), 2);
+        assert_eq!(exit_code(&g, FailOn::Never), 0);
+        let healthy = Gathered {
+            app: demo_app(4, 0),
+            errors: Vec::new(),
+        };
+        // At start recommendation-engine's failed training is already crit.
+        assert_eq!(exit_code(&healthy, FailOn::Warn), 2);
+    }
+
+    #[test]
+    fn nothing_gathered_is_three_whatever_fail_on_says() {
+        let failed = Update::Failed {
+            source: SourceId::SageMaker,
+            why: "denied".into(),
+            at: Timestamp::UNIX_EPOCH,
+        };
+        let g = apply(
+            "x".into(),
+            Rules::default(),
+            vec![failed],
+            Timestamp::UNIX_EPOCH,
+        );
+        assert_eq!(
+            g.errors,
+            vec![("sagemaker".to_string(), "denied".to_string())]
+        );
+        assert_eq!(exit_code(&g, FailOn::Never), COULD_NOT_GATHER);
+    }
+}

@@ -1,0 +1,83 @@
+//! Which sources run: the demo simulator, or the AWS sources for one account and region.
+//! The dashboard starts them as tasks; `snapshot` asks each once.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio::sync::{mpsc, watch};
+
+use super::aws::{self, SageMakerSource};
+use super::demo::{DemoSource, Simulator};
+use super::{drive, Source, Update};
+
+pub enum Backend {
+    Demo {
+        source: DemoSource,
+        seed: u64,
+        every: Duration,
+    },
+    Aws {
+        // Boxed: the SDK config is far larger than the demo's fields.
+        sdk: Box<aws_config::SdkConfig>,
+        every: Duration,
+    },
+}
+
+impl Backend {
+    pub fn demo(seed: u64, models: usize, every: Duration, started: Timestamp) -> Backend {
+        let source = DemoSource::new(Simulator::new(seed, started, models));
+        Backend::Demo {
+            source,
+            seed,
+            every,
+        }
+    }
+
+    /// What the header says before anything arrives.
+    pub fn label(&self) -> String {
+        match self {
+            Backend::Demo { seed, .. } => format!("demo · seed {seed}"),
+            Backend::Aws { .. } => format!("… · {}", self.region().unwrap_or_default()),
+        }
+    }
+
+    pub fn region(&self) -> Option<String> {
+        match self {
+            Backend::Demo { .. } => None,
+            Backend::Aws { sdk, .. } => sdk.region().map(|r| r.to_string()),
+        }
+    }
+
+    /// Starts every source as a task of its own.
+    pub fn spawn(self, updates: mpsc::Sender<Update>, refresh: watch::Receiver<u64>) {
+        match self {
+            Backend::Demo { source, every, .. } => {
+                tokio::spawn(drive(source, every, updates, refresh));
+            }
+            Backend::Aws { sdk, every } => {
+                let identity = updates.clone();
+                let identity_sdk = sdk.clone();
+                tokio::spawn(async move {
+                    let _ = identity.send(identify(&identity_sdk).await).await;
+                });
+                tokio::spawn(drive(SageMakerSource::new(&sdk), every, updates, refresh));
+            }
+        }
+    }
+
+    /// Every source's answer, once, fetched concurrently.
+    pub async fn gather_once(self) -> Vec<Update> {
+        match self {
+            Backend::Demo { mut source, .. } => vec![source.fetch().await],
+            Backend::Aws { sdk, .. } => {
+                let mut sagemaker = SageMakerSource::new(&sdk);
+                let (who, fleet) = tokio::join!(identify(&sdk), sagemaker.fetch());
+                vec![who, fleet]
+            }
+        }
+    }
+}
+
+async fn identify(sdk: &aws_config::SdkConfig) -> Update {
+    Update::Identity(aws::identify(sdk).await.map(|(account, _arn)| account))
+}
