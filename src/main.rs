@@ -83,13 +83,9 @@ fn run(cli: Cli) -> Result<u8> {
                 backend.region(),
                 backend.label(),
             );
-            let gathered = snapshot::apply(
-                label,
-                config.rules.clone(),
-                backend.gather_once().await,
-                now,
-            );
-            let snap = snapshot::Snapshot::new(&gathered, source, region);
+            let (updates, api_calls) = backend.gather_once().await;
+            let gathered = snapshot::apply(label, config.rules.clone(), updates, now);
+            let snap = snapshot::Snapshot::new(&gathered, source, region, api_calls);
             let text = match json {
                 true => serde_json::to_string_pretty(&snap)? + "\n",
                 false => snapshot::render_text(&snap),
@@ -138,6 +134,7 @@ async fn backend(cli: &Cli, config: &Config, now: Timestamp) -> Result<Backend> 
     let sdk = aws::load(&target).await.map_err(anyhow::Error::msg)?;
     Ok(Backend::Aws {
         sdk: Box::new(sdk),
+        calls: aws::ApiCalls::default(),
         every: Duration::from_secs(config.aws.refresh_seconds),
     })
 }

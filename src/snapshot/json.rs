@@ -21,6 +21,8 @@ pub struct Snapshot {
     pub models: Vec<ModelOut>,
     pub alarms: Vec<AlarmOut>,
     pub errors: Vec<ErrorOut>,
+    /// AWS requests this snapshot made, keyed "Service:Operation".
+    pub api_calls: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -90,7 +92,12 @@ pub struct ErrorOut {
 }
 
 impl Snapshot {
-    pub fn new(g: &Gathered, source: &'static str, region: Option<String>) -> Snapshot {
+    pub fn new(
+        g: &Gathered,
+        source: &'static str,
+        region: Option<String>,
+        api_calls: BTreeMap<String, u64>,
+    ) -> Snapshot {
         let app = &g.app;
         let fleet = app.fleet.data();
         let models: Vec<ModelOut> = app
@@ -133,6 +140,7 @@ impl Snapshot {
                 })
                 .collect(),
             models,
+            api_calls,
         }
     }
 }
@@ -204,7 +212,7 @@ mod tests {
             app: demo_app(4, 120),
             errors: vec![("s3".into(), "denied".into())],
         };
-        let v = serde_json::to_value(Snapshot::new(&g, "demo", None)).unwrap();
+        let v = serde_json::to_value(Snapshot::new(&g, "demo", None, BTreeMap::new())).unwrap();
         for key in [
             "generated_at",
             "source",

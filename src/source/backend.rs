@@ -1,12 +1,13 @@
 //! Which sources run: the demo simulator, or the AWS sources for one account and region.
 //! The dashboard starts them as tasks; `snapshot` asks each once.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use tokio::sync::{mpsc, watch};
 
-use super::aws::{self, SageMakerSource};
+use super::aws::{self, ApiCalls, SageMakerSource};
 use super::demo::{DemoSource, Simulator};
 use super::{drive, Source, Update};
 
@@ -20,6 +21,7 @@ pub enum Backend {
         // Boxed: the SDK config is far larger than the demo's fields.
         sdk: Box<aws_config::SdkConfig>,
         every: Duration,
+        calls: ApiCalls,
     },
 }
 
@@ -54,30 +56,40 @@ impl Backend {
             Backend::Demo { source, every, .. } => {
                 tokio::spawn(drive(source, every, updates, refresh));
             }
-            Backend::Aws { sdk, every } => {
+            Backend::Aws { sdk, every, calls } => {
                 let identity = updates.clone();
-                let identity_sdk = sdk.clone();
+                let (identity_sdk, identity_calls) = (sdk.clone(), calls.clone());
                 tokio::spawn(async move {
-                    let _ = identity.send(identify(&identity_sdk).await).await;
+                    let who = identify(&identity_sdk, &identity_calls).await;
+                    let _ = identity.send(who).await;
                 });
-                tokio::spawn(drive(SageMakerSource::new(&sdk), every, updates, refresh));
+                tokio::spawn(drive(
+                    SageMakerSource::new(&sdk, &calls),
+                    every,
+                    updates,
+                    refresh,
+                ));
             }
         }
     }
 
-    /// Every source's answer, once, fetched concurrently.
-    pub async fn gather_once(self) -> Vec<Update> {
+    /// Every source's answer, once, fetched concurrently, with the AWS requests it took.
+    pub async fn gather_once(self) -> (Vec<Update>, BTreeMap<String, u64>) {
         match self {
-            Backend::Demo { mut source, .. } => vec![source.fetch().await],
-            Backend::Aws { sdk, .. } => {
-                let mut sagemaker = SageMakerSource::new(&sdk);
-                let (who, fleet) = tokio::join!(identify(&sdk), sagemaker.fetch());
-                vec![who, fleet]
+            Backend::Demo { mut source, .. } => (vec![source.fetch().await], BTreeMap::new()),
+            Backend::Aws { sdk, calls, .. } => {
+                let mut sagemaker = SageMakerSource::new(&sdk, &calls);
+                let (who, fleet) = tokio::join!(identify(&sdk, &calls), sagemaker.fetch());
+                (vec![who, fleet], calls.counts())
             }
         }
     }
 }
 
-async fn identify(sdk: &aws_config::SdkConfig) -> Update {
-    Update::Identity(aws::identify(sdk).await.map(|(account, _arn)| account))
+async fn identify(sdk: &aws_config::SdkConfig, calls: &ApiCalls) -> Update {
+    Update::Identity(
+        aws::identify(sdk, calls)
+            .await
+            .map(|(account, _arn)| account),
+    )
 }

@@ -79,7 +79,10 @@ async fn every_endpoint_becomes_a_model_row_with_its_variants() {
     seed_endpoint(&sdk, &blue_green, &[("blue", 0.9, 2), ("green", 0.1, 1)]).await;
     seed_endpoint(&sdk, &single, &[("AllTraffic", 1.0, 3)]).await;
 
-    let Update::Fleet { fleet, .. } = SageMakerSource::new(&sdk).fetch().await else {
+    let Update::Fleet { fleet, .. } = SageMakerSource::new(&sdk, &Default::default())
+        .fetch()
+        .await
+    else {
         panic!("fetch failed");
     };
     let row = fleet
@@ -113,7 +116,10 @@ async fn every_endpoint_becomes_a_model_row_with_its_variants() {
 async fn an_unreachable_endpoint_fails_with_a_message_not_a_panic() {
     // Nothing listens on the discard port.
     let sdk = sdk("http://127.0.0.1:9").await;
-    match SageMakerSource::new(&sdk).fetch().await {
+    match SageMakerSource::new(&sdk, &Default::default())
+        .fetch()
+        .await
+    {
         Update::Failed { why, .. } => assert_eq!(
             why,
             "cannot reach AWS for sagemaker:ListEndpoints (network or --endpoint-url); will retry"
@@ -125,7 +131,9 @@ async fn an_unreachable_endpoint_fails_with_a_message_not_a_panic() {
 #[tokio::test]
 async fn the_caller_identity_comes_from_sts() {
     let sdk = sdk(&moto_url()).await;
-    let (account, arn) = mlopsdash::source::aws::identify(&sdk).await.unwrap();
+    let (account, arn) = mlopsdash::source::aws::identify(&sdk, &Default::default())
+        .await
+        .unwrap();
     assert_eq!(account, "123456789012");
     assert!(arn.starts_with("arn:aws:sts::123456789012:"), "{arn}");
 }
@@ -154,7 +162,11 @@ fn a_person_sees_their_account_and_endpoints_in_the_dashboard() {
         &format!("AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test {base}"),
         "Enter",
     ]);
-    let screen = t.wait_for(&endpoint, "the seeded endpoint as a row");
+    t.wait_for("123456789012 · us-east-1", "the account in the header");
+    // Other tests share the emulator: find ours as a person would, by filtering.
+    t.keys(&["/", &endpoint, "Enter"]);
+    let screen = t.wait_for("(1/", "the seeded endpoint alone in the list");
+    assert!(screen.contains(&endpoint), "{screen}");
     assert!(
         screen.contains("123456789012 · us-east-1"),
         "account and region in the header:\n{screen}"
@@ -220,6 +232,15 @@ fn snapshot_json_reports_the_seeded_endpoints_from_moto() {
     assert_eq!(row["endpoint"]["variants"][1]["instances"], 1);
     assert_eq!(row["stages"]["endpoint"]["health"], "ok");
     assert_eq!(code, Some(0), "only healthy endpoints in moto");
+    // One list, then a describe of each endpoint and its config; one identity call.
+    let endpoints = v["models"].as_array().unwrap().len() as u64;
+    assert_eq!(v["api_calls"]["SageMaker:ListEndpoints"], 1);
+    assert_eq!(v["api_calls"]["SageMaker:DescribeEndpoint"], endpoints);
+    assert_eq!(
+        v["api_calls"]["SageMaker:DescribeEndpointConfig"],
+        endpoints
+    );
+    assert_eq!(v["api_calls"]["STS:GetCallerIdentity"], 1);
 }
 
 #[test]

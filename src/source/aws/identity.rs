@@ -3,10 +3,14 @@
 use aws_config::SdkConfig;
 
 use super::errors::describe;
+use super::ApiCalls;
 
 /// The account id and caller ARN, or a message that says what to do.
-pub async fn identify(sdk: &SdkConfig) -> Result<(String, String), String> {
-    let out = aws_sdk_sts::Client::new(sdk)
+pub async fn identify(sdk: &SdkConfig, calls: &ApiCalls) -> Result<(String, String), String> {
+    let config = aws_sdk_sts::config::Builder::from(sdk)
+        .interceptor(calls.clone())
+        .build();
+    let out = aws_sdk_sts::Client::from_conf(config)
         .get_caller_identity()
         .send()
         .await

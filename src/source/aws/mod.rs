@@ -1,9 +1,11 @@
 //! Real AWS sources, through the official SDK and its default credential chain.
 
+mod calls;
 mod errors;
 mod identity;
 mod sagemaker;
 
+pub use calls::ApiCalls;
 pub use errors::{classify, describe};
 pub use identity::identify;
 pub use sagemaker::SageMakerSource;

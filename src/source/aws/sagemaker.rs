@@ -7,6 +7,7 @@ use jiff::Timestamp;
 
 use super::errors::describe;
 use super::timestamp;
+use super::ApiCalls;
 use crate::model::facts::{DriftFacts, EndpointFacts, ModelFacts, Variant};
 use crate::model::{Fleet, ModelKind};
 use crate::source::{Source, SourceId, Update};
@@ -16,9 +17,12 @@ pub struct SageMakerSource {
 }
 
 impl SageMakerSource {
-    pub fn new(sdk: &aws_config::SdkConfig) -> SageMakerSource {
+    pub fn new(sdk: &aws_config::SdkConfig, calls: &ApiCalls) -> SageMakerSource {
+        let config = aws_sdk_sagemaker::config::Builder::from(sdk)
+            .interceptor(calls.clone())
+            .build();
         SageMakerSource {
-            client: Client::new(sdk),
+            client: Client::from_conf(config),
         }
     }
 

@@ -120,8 +120,9 @@ impl Simulator {
         out.insert(
             names::ERRORS_5XX.into(),
             series(2, &|n, t| {
-                let rate = if spike(t) { 0.065 } else { 0.001 };
-                (invocations(0.0, t) * rate * (1.0 + 0.3 * n)).round()
+                // The spike stays well inside crit (6.8–9.2%) so it never flickers.
+                let (rate, spread) = if spike(t) { (0.08, 0.15) } else { (0.001, 0.3) };
+                (invocations(0.0, t) * rate * (1.0 + spread * n)).round()
             }),
         );
         let factor = |t: Timestamp, f: f64| if spike(t) { f } else { 1.0 };
@@ -276,7 +277,7 @@ impl Simulator {
                 format!("{}-prod-5xx-rate", p.name),
                 &p.name,
                 spike.filter(|s| now >= *s),
-                "Threshold Crossed: 1 datapoint [6.5] was greater than the threshold (5.0)",
+                "Threshold Crossed: 1 datapoint [8.0] was greater than the threshold (5.0)",
                 self.started - SignedDuration::from_hours(26),
             ));
             if p.kind == ModelKind::Forecasting {
@@ -389,6 +390,23 @@ mod tests {
         assert_eq!(health_at(80, "demand-forecasting", Quality), Health::Crit);
         assert_eq!(health_at(0, "churn-detection", Data), Health::Warn);
         assert_eq!(health_at(45, "churn-detection", Data), Health::Crit);
+    }
+
+    #[test]
+    fn the_spike_is_crit_at_every_moment_not_just_on_average() {
+        let sim = Simulator::new(42, start(), 4);
+        for secs in 15..600 {
+            let now = start() + SignedDuration::from_secs(secs);
+            let fleet = sim.fleet_at(now);
+            let m = fleet.model("recommendation-engine").unwrap();
+            assert_eq!(
+                assess(m, &Rules::default(), now)
+                    .stage(Stage::Endpoint)
+                    .health,
+                Health::Crit,
+                "at {secs}s"
+            );
+        }
     }
 
     #[test]
