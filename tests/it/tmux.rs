@@ -79,6 +79,21 @@ impl Tmux {
         }
     }
 
+    /// Waits until every one of `texts` is on screen: a capture can catch a frame half
+    /// drawn, so a check waits for all it will look at.
+    pub(crate) fn wait_for_all(&self, texts: &[&str], what: &str) -> String {
+        let mut screen = String::new();
+        for text in texts {
+            screen = self.wait_for(text, what);
+        }
+        let missing: Vec<&&str> = texts.iter().filter(|t| !screen.contains(**t)).collect();
+        if missing.is_empty() {
+            screen
+        } else {
+            self.wait_for_all(texts, what)
+        }
+    }
+
     fn wait_gone(&self, text: &str, what: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -125,16 +140,17 @@ pub(crate) fn launch(t: &Tmux, args: &str) {
 fn a_person_finds_the_models_opens_detail_and_help_then_quits() {
     let t = Tmux::start(120, 40);
     launch(&t, "--demo --config /dev/null");
-    let screen = t.wait_for("pipeline (4)", "the pipeline view");
-    for model in [
-        "demand-forecasting",
-        "customer-segmentation",
-        "recommendation-engine",
-        "churn-detection",
-    ] {
-        assert!(screen.contains(model), "{model} missing:\n{screen}");
-    }
-    assert!(screen.contains("demo · seed 42"), "{screen}");
+    t.wait_for_all(
+        &[
+            "pipeline (4)",
+            "demo · seed 42",
+            "demand-forecasting",
+            "customer-segmentation",
+            "recommendation-engine",
+            "churn-detection",
+        ],
+        "the pipeline view with every demo model",
+    );
     assert_eq!(
         t.pane("#{alternate_on}"),
         "1",
@@ -145,14 +161,15 @@ fn a_person_finds_the_models_opens_detail_and_help_then_quits() {
     t.keys(&["/", "demand", "Enter"]);
     t.wait_for("pipeline (1/4) /demand", "the filtered list");
     t.keys(&["Enter"]);
-    let detail = t.wait_for("forecasting · [ ] prev/next", "the model detail view");
-    assert!(
-        detail.contains("MAPE") && detail.contains("training") && detail.contains("registry"),
-        "{detail}"
-    );
-    assert!(
-        detail.contains("demand-forecasting-prod-config-v12"),
-        "{detail}"
+    t.wait_for_all(
+        &[
+            "forecasting · [ ] prev/next",
+            "MAPE",
+            "training",
+            "registry",
+            "demand-forecasting-prod-config-v12",
+        ],
+        "the model detail view: charts, history, rollback targets",
     );
 
     // Back, clear the filter, open help.
@@ -213,8 +230,10 @@ fn scripted_incidents_appear_on_screen_within_the_first_minutes() {
     launch(&t, "--demo --config /dev/null");
     t.wait_for("pipeline (4)", "the pipeline view");
     // The latency spike starts 15 s in; the footer logs it as an event.
-    let screen = t.wait_for("ENDPOINT ok→crit", "the endpoint incident event");
-    assert!(screen.contains("recommendation-engine"), "{screen}");
+    t.wait_for_all(
+        &["recommendation-engine ENDPOINT ok→crit"],
+        "the endpoint incident event",
+    );
     t.keys(&["q"]);
     t.wait_for("READY$", "the shell prompt");
 }
