@@ -230,7 +230,17 @@ fn snapshot_json_reports_the_seeded_endpoints_from_moto() {
     assert_eq!(row["endpoint"]["variants"][0]["weight"], 0.75);
     assert_eq!(row["endpoint"]["variants"][1]["instances"], 1);
     assert_eq!(row["stages"]["endpoint"]["health"], "ok");
-    assert_eq!(code, Some(0), "only healthy endpoints in moto");
+    // Other tests share the emulator, so the fleet's health varies; the rule does not.
+    let expected = match v["health"].as_str().unwrap() {
+        "crit" => 2,
+        "warn" => 1,
+        _ => 0,
+    };
+    assert_eq!(
+        code,
+        Some(expected),
+        "exit code follows the reported health"
+    );
     // One list, then a describe of each endpoint and its config; one identity call.
     let endpoints = v["models"].as_array().unwrap().len() as u64;
     assert_eq!(v["api_calls"]["SageMaker:ListEndpoints"], 1);
@@ -258,4 +268,199 @@ fn snapshot_with_nothing_listening_exits_3_and_lists_the_errors() {
         .unwrap()
         .starts_with("cannot reach AWS for sagemaker:ListEndpoints"));
     assert_eq!(v["models"], serde_json::json!([]));
+}
+
+/// A package group with versions (approval per version), a model built from
+/// `deployed` (1-based), an endpoint serving it, and training jobs named after the
+/// group: what a SageMaker Pipelines team leaves behind.
+async fn seed_registered_model(
+    sdk: &SdkConfig,
+    group: &str,
+    approvals: &[&str],
+    deployed: usize,
+    jobs: &[&str],
+) -> String {
+    use aws_sdk_sagemaker::types::*;
+    let sm = aws_sdk_sagemaker::Client::new(sdk);
+    sm.create_model_package_group()
+        .model_package_group_name(group)
+        .send()
+        .await
+        .unwrap();
+    let mut arns = Vec::new();
+    for approval in approvals {
+        let spec = InferenceSpecification::builder()
+            .containers(
+                ModelPackageContainerDefinition::builder()
+                    .image("123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1")
+                    .build(),
+            )
+            .supported_content_types("text/csv")
+            .supported_response_mime_types("text/csv")
+            .build();
+        let out = sm
+            .create_model_package()
+            .model_package_group_name(group)
+            .model_approval_status(ModelApprovalStatus::from(*approval))
+            .inference_specification(spec)
+            .send()
+            .await
+            .unwrap();
+        arns.push(out.model_package_arn().unwrap().to_string());
+    }
+    let model = format!("{group}-model");
+    sm.create_model()
+        .model_name(&model)
+        .execution_role_arn("arn:aws:iam::123456789012:role/sagemaker")
+        .primary_container(
+            ContainerDefinition::builder()
+                .model_package_name(&arns[deployed - 1])
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for job in jobs {
+        sm.create_training_job()
+            .training_job_name(format!("{group}-{job}"))
+            .algorithm_specification(
+                AlgorithmSpecification::builder()
+                    .training_image("123456789012.dkr.ecr.us-east-1.amazonaws.com/train:1")
+                    .training_input_mode(TrainingInputMode::File)
+                    .build(),
+            )
+            .role_arn("arn:aws:iam::123456789012:role/sagemaker")
+            .output_data_config(
+                OutputDataConfig::builder()
+                    .s3_output_path("s3://models/out")
+                    .build(),
+            )
+            .resource_config(
+                ResourceConfig::builder()
+                    .instance_type(TrainingInstanceType::MlM5Large)
+                    .instance_count(1)
+                    .volume_size_in_gb(10)
+                    .build(),
+            )
+            .stopping_condition(
+                StoppingCondition::builder()
+                    .max_runtime_in_seconds(3600)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let endpoint = format!("{group}-prod");
+    sm.create_endpoint_config()
+        .endpoint_config_name(format!("{endpoint}-config"))
+        .production_variants(
+            ProductionVariant::builder()
+                .variant_name("AllTraffic")
+                .model_name(&model)
+                .initial_instance_count(1)
+                .instance_type(ProductionVariantInstanceType::MlM5Large)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    sm.create_endpoint()
+        .endpoint_name(&endpoint)
+        .endpoint_config_name(format!("{endpoint}-config"))
+        .send()
+        .await
+        .unwrap();
+    endpoint
+}
+
+#[tokio::test]
+async fn endpoints_join_their_registry_versions_and_training_jobs() {
+    let sdk = sdk(&moto_url()).await;
+    let group = unique("fraud");
+    let endpoint = seed_registered_model(
+        &sdk,
+        &group,
+        &["Approved", "Rejected", "Approved", "PendingManualApproval"],
+        3,
+        &["train-a", "train-b"],
+    )
+    .await;
+
+    let Update::Fleet { fleet, .. } = SageMakerSource::new(&sdk, &Default::default())
+        .fetch()
+        .await
+    else {
+        panic!("fetch failed");
+    };
+    let row = fleet.model(&endpoint).expect("endpoint listed");
+    use mlopsdash::model::facts::Approval::*;
+    let versions: Vec<_> = row
+        .registry
+        .iter()
+        .map(|v| (v.version, v.approval, v.deployed))
+        .collect();
+    assert_eq!(
+        versions,
+        vec![
+            (4, PendingManualApproval, false),
+            (3, Approved, true),
+            (2, Rejected, false),
+            (1, Approved, false)
+        ]
+    );
+    let names: Vec<&str> = row.training.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(
+        names.contains(&format!("{group}-train-a").as_str()),
+        "{names:?}"
+    );
+    assert!(row
+        .training
+        .iter()
+        .all(|r| r.status == mlopsdash::model::facts::RunStatus::Completed));
+    assert_eq!(
+        row.endpoint.as_ref().unwrap().config_history[0].model_version,
+        Some(3)
+    );
+
+    let health = mlopsdash::model::assess(row, &Default::default(), jiff::Timestamp::now());
+    assert_eq!(
+        health.stage(mlopsdash::model::Stage::Registry).summary,
+        "v4 pend"
+    );
+    assert_eq!(
+        health.stage(mlopsdash::model::Stage::Registry).health,
+        mlopsdash::model::Health::Warn
+    );
+}
+
+#[tokio::test]
+async fn a_second_refresh_describes_only_what_changed() {
+    let sdk = sdk(&moto_url()).await;
+    seed_endpoint(&sdk, &unique("cached"), &[("AllTraffic", 1.0, 1)]).await;
+    let calls = mlopsdash::source::aws::ApiCalls::default();
+    let mut source = SageMakerSource::new(&sdk, &calls);
+    let Update::Fleet { fleet, .. } = source.fetch().await else {
+        panic!("first fetch failed")
+    };
+    let first = calls.counts();
+    assert_eq!(
+        first["SageMaker:DescribeEndpoint"],
+        fleet.models.len() as u64
+    );
+
+    let Update::Fleet { .. } = source.fetch().await else {
+        panic!("second fetch failed")
+    };
+    let second = calls.counts();
+    assert_eq!(second["SageMaker:ListEndpoints"], 2);
+    assert_eq!(
+        second["SageMaker:DescribeEndpoint"], first["SageMaker:DescribeEndpoint"],
+        "nothing changed, nothing described"
+    );
+    assert_eq!(
+        second["SageMaker:DescribeEndpointConfig"],
+        first["SageMaker:DescribeEndpointConfig"]
+    );
 }

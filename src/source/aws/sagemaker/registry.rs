@@ -1,0 +1,84 @@
+//! Model package versions of a group, newest first, with the deployed one marked.
+
+use std::collections::HashMap;
+
+use aws_sdk_sagemaker::types::{ModelApprovalStatus, ModelPackageSortBy, SortOrder};
+use aws_sdk_sagemaker::Client;
+use jiff::Timestamp;
+
+use super::super::errors::describe;
+use super::super::timestamp;
+use super::endpoint::PackageRef;
+use crate::model::facts::{Approval, ModelVersion};
+
+/// Versions listed this refresh, by group: endpoints sharing a group list it once.
+#[derive(Default)]
+pub struct Versions(HashMap<String, Vec<(String, ModelVersion)>>);
+
+impl Versions {
+    /// The group's versions with the one `deployed` serves marked.
+    pub async fn of_group(
+        &mut self,
+        client: &Client,
+        deployed: &PackageRef,
+    ) -> Result<Vec<ModelVersion>, String> {
+        if !self.0.contains_key(&deployed.group) {
+            let listed = list(client, &deployed.group).await?;
+            self.0.insert(deployed.group.clone(), listed);
+        }
+        let listed = self
+            .0
+            .get(&deployed.group)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        Ok(listed
+            .iter()
+            .map(|(arn, v)| ModelVersion {
+                deployed: *arn == deployed.arn,
+                ..v.clone()
+            })
+            .collect())
+    }
+}
+
+async fn list(client: &Client, group: &str) -> Result<Vec<(String, ModelVersion)>, String> {
+    let summaries: Vec<_> = client
+        .list_model_packages()
+        .model_package_group_name(group)
+        .sort_by(ModelPackageSortBy::CreationTime)
+        .sort_order(SortOrder::Descending)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|e| describe("sagemaker:ListModelPackages", &e))?;
+    let mut versions: Vec<(String, ModelVersion)> = summaries
+        .iter()
+        .map(|s| {
+            let approval = match s.model_approval_status() {
+                Some(ModelApprovalStatus::Approved) => Approval::Approved,
+                Some(ModelApprovalStatus::Rejected) => Approval::Rejected,
+                _ => Approval::PendingManualApproval,
+            };
+            let version = ModelVersion {
+                version: s
+                    .model_package_version()
+                    .and_then(|v| u32::try_from(v).ok())
+                    .unwrap_or(0),
+                approval,
+                created: s
+                    .creation_time()
+                    .and_then(timestamp)
+                    .unwrap_or(Timestamp::UNIX_EPOCH),
+                deployed: false,
+            };
+            (
+                s.model_package_arn().unwrap_or_default().to_string(),
+                version,
+            )
+        })
+        .collect();
+    versions.sort_by_key(|(_, v)| std::cmp::Reverse(v.version));
+    Ok(versions)
+}

@@ -1,0 +1,89 @@
+//! Training jobs: one listing per refresh for the whole account (ListTrainingJobs is
+//! rate-limited to a couple of requests a second), matched to models by name.
+
+use aws_sdk_sagemaker::types::{SortBy, SortOrder, TrainingJobStatus, TrainingJobSummary};
+use aws_sdk_sagemaker::Client;
+use jiff::Timestamp;
+
+use super::super::errors::describe;
+use super::super::timestamp;
+use crate::model::facts::{RunStatus, TrainingRun};
+
+/// Newest jobs looked at each refresh; older ones rarely matter on call.
+const RECENT_JOBS: usize = 300;
+/// Runs kept per model for the detail view.
+const RUNS_PER_MODEL: usize = 5;
+
+pub async fn recent_jobs(client: &Client) -> Result<Vec<TrainingJobSummary>, String> {
+    let mut pages = client
+        .list_training_jobs()
+        .sort_by(SortBy::CreationTime)
+        .sort_order(SortOrder::Descending)
+        .max_results(100)
+        .into_paginator()
+        .send();
+    let mut jobs = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| describe("sagemaker:ListTrainingJobs", &e))?;
+        jobs.extend(page.training_job_summaries().iter().cloned());
+        if jobs.len() >= RECENT_JOBS {
+            break;
+        }
+    }
+    Ok(jobs)
+}
+
+/// The newest runs whose names start with one of `prefixes` (the package group, the
+/// model, the endpoint), newest first; a failed newest run is described for its reason.
+pub async fn for_model(
+    client: &Client,
+    jobs: &[TrainingJobSummary],
+    prefixes: &[Option<&str>],
+) -> Result<Vec<TrainingRun>, String> {
+    let prefix = prefixes.iter().flatten().find(|p| {
+        jobs.iter()
+            .any(|j| j.training_job_name().is_some_and(|n| n.starts_with(**p)))
+    });
+    let Some(prefix) = prefix else {
+        return Ok(Vec::new());
+    };
+    let mut runs: Vec<TrainingRun> = jobs
+        .iter()
+        .filter(|j| {
+            j.training_job_name()
+                .is_some_and(|n| n.starts_with(*prefix))
+        })
+        .take(RUNS_PER_MODEL)
+        .map(run)
+        .collect();
+    if let Some(newest) = runs.first_mut().filter(|r| r.status == RunStatus::Failed) {
+        let d = client
+            .describe_training_job()
+            .training_job_name(&newest.name)
+            .send()
+            .await
+            .map_err(|e| describe("sagemaker:DescribeTrainingJob", &e))?;
+        newest.failure_reason = d.failure_reason().map(str::to_string);
+    }
+    Ok(runs)
+}
+
+fn run(j: &TrainingJobSummary) -> TrainingRun {
+    TrainingRun {
+        name: j.training_job_name().unwrap_or_default().to_string(),
+        status: match j.training_job_status() {
+            Some(TrainingJobStatus::Completed) => RunStatus::Completed,
+            Some(TrainingJobStatus::Failed) => RunStatus::Failed,
+            Some(TrainingJobStatus::Stopping) => RunStatus::Stopping,
+            Some(TrainingJobStatus::Stopped) => RunStatus::Stopped,
+            _ => RunStatus::InProgress,
+        },
+        started: j
+            .creation_time()
+            .and_then(timestamp)
+            .unwrap_or(Timestamp::UNIX_EPOCH),
+        ended: j.training_end_time().and_then(timestamp),
+        failure_reason: None,
+        objective: None,
+    }
+}
