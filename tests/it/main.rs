@@ -3,6 +3,7 @@
 
 mod aws;
 mod cli;
+mod mocked;
 mod screenshots;
 mod snapshots;
 mod tmux;

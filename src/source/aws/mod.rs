@@ -24,7 +24,10 @@ pub struct Target {
 /// `--endpoint-url` is applied by the caller as `AWS_ENDPOINT_URL`, so a
 /// service-specific variable (`AWS_ENDPOINT_URL_CLOUDWATCH`) still wins for its service.
 pub async fn load(target: &Target) -> Result<SdkConfig, String> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    // Adaptive retries: exponential backoff, plus a client-side rate limit that
+    // slows down after AWS throttles (ListTrainingJobs allows a couple per second).
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(aws_config::retry::RetryConfig::adaptive());
     if let Some(region) = &target.region {
         loader = loader.region(Region::new(region.clone()));
     }

@@ -31,8 +31,13 @@ impl SageMakerSource {
         let config = aws_sdk_sagemaker::config::Builder::from(sdk)
             .interceptor(calls.clone())
             .build();
+        SageMakerSource::from_client(Client::from_conf(config))
+    }
+
+    /// A source on a client built elsewhere (the tests' mocked one).
+    pub fn from_client(client: Client) -> SageMakerSource {
         SageMakerSource {
-            client: Client::from_conf(config),
+            client,
             described: HashMap::new(),
         }
     }
