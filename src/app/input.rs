@@ -55,7 +55,7 @@ impl App {
             KeyAction::Command => self.input = InputMode::Command(String::new()),
             KeyAction::Help => self.help = true,
             KeyAction::Refresh => {
-                self.status = Some("refreshing…".into());
+                self.refreshing = true;
                 return Effect::Refresh;
             }
             KeyAction::Quit => self.quit = true,

@@ -86,6 +86,8 @@ pub struct App {
     pub help: bool,
     /// A one-line message for the user, e.g. an unknown command.
     pub status: Option<String>,
+    /// The user asked for a refresh that has not answered yet.
+    pub refreshing: bool,
     /// The time the UI renders ages against; set by the event loop, fixed in tests.
     pub now: Timestamp,
     /// Rows a page-up/down moves; set by the event loop from the terminal size.
@@ -112,6 +114,7 @@ impl App {
             input: InputMode::Normal,
             help: false,
             status: None,
+            refreshing: false,
             now,
             page: 10,
             quit: false,
@@ -120,6 +123,9 @@ impl App {
 
     /// Applies one update from a source: new facts, re-derived health, new events.
     pub fn apply(&mut self, update: Update) {
+        if matches!(update, Update::Fleet { .. } | Update::Failed { .. }) {
+            self.refreshing = false;
+        }
         match update {
             Update::Fleet { fleet, at, .. } => {
                 let health: BTreeMap<String, ModelHealth> = fleet

@@ -103,7 +103,17 @@ fn enter_opens_the_model_and_back_returns_where_it_came_from() {
 fn refresh_key_asks_the_loop_to_refresh() {
     let mut app = demo_app(4, 0);
     assert_eq!(press(&mut app, KeyCode::Char('r')), Effect::Refresh);
+    assert!(app.refreshing);
     assert_eq!(press(&mut app, KeyCode::Char('j')), Effect::None);
+    assert!(app.refreshing, "moving does not hide a pending refresh");
+    let at = demo_start();
+    let fleet = crate::source::demo::Simulator::new(42, at, 4).fleet_at(at);
+    app.apply(Update::Fleet {
+        source: SourceId::Demo,
+        fleet,
+        at,
+    });
+    assert!(!app.refreshing, "the answer clears it");
 }
 
 #[test]

@@ -42,9 +42,10 @@ fn first_line<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
             Span::styled("▏", theme.key),
             Span::styled("  tab complete · enter run · esc cancel", theme.dim),
         ]),
-        InputMode::Normal => match &app.status {
-            Some(msg) => Line::styled(msg.as_str(), theme.warn),
-            None => hints(app, theme),
+        InputMode::Normal => match (&app.status, app.refreshing) {
+            (Some(msg), _) => Line::styled(msg.as_str(), theme.warn),
+            (None, true) => Line::styled(" refreshing…", theme.dim),
+            (None, false) => hints(app, theme),
         },
     }
 }
