@@ -11,8 +11,8 @@ pub enum Command {
 }
 
 /// Every command the line accepts, for completion and the error message.
-pub const NAMES: [&str; 7] = [
-    "pipeline", "models", "alarms", "events", "model", "help", "quit",
+pub const NAMES: [&str; 8] = [
+    "pipeline", "models", "alarms", "events", "stats", "model", "help", "quit",
 ];
 
 /// Parses a command; a unique prefix works (`:al` is `:alarms`), as in k9s.
@@ -44,6 +44,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "models" => Command::Show(View::Models),
         "alarms" => Command::Show(View::Alarms),
         "events" => Command::Show(View::Events),
+        "stats" => Command::Show(View::Stats),
         "model" if arg.is_empty() => return Err("usage: :model NAME".into()),
         "model" => Command::Open(arg),
         "help" => Command::Help,
@@ -85,6 +86,7 @@ mod tests {
     fn full_names_and_unique_prefixes_work() {
         assert_eq!(parse("alarms"), Ok(Command::Show(View::Alarms)));
         assert_eq!(parse("al"), Ok(Command::Show(View::Alarms)));
+        assert_eq!(parse("st"), Ok(Command::Show(View::Stats)));
         assert_eq!(parse("pipeline"), Ok(Command::Show(View::Pipeline)));
         assert_eq!(parse("q"), Ok(Command::Quit));
         assert_eq!(

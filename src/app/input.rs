@@ -83,7 +83,7 @@ impl App {
                 .get(self.cursor)
                 .and_then(|a| a.model.clone()),
             View::Events => self.events.get(self.cursor).map(|e| e.model.clone()),
-            View::Detail => None,
+            View::Stats | View::Detail => None,
         };
         if let Some(name) = model {
             self.open_model(name);

@@ -19,6 +19,7 @@ pub enum View {
     Models,
     Alarms,
     Events,
+    Stats,
     Detail,
 }
 
@@ -29,6 +30,7 @@ impl View {
             View::Models => "models",
             View::Alarms => "alarms",
             View::Events => "events",
+            View::Stats => "stats",
             View::Detail => "model",
         }
     }
@@ -88,6 +90,8 @@ pub struct App {
     pub status: Option<String>,
     /// The user asked for a refresh that has not answered yet.
     pub refreshing: bool,
+    /// AWS requests made this session, keyed "Service:Operation" (empty in the demo).
+    pub api_calls: std::collections::BTreeMap<String, u64>,
     /// The time the UI renders ages against; set by the event loop, fixed in tests.
     pub now: Timestamp,
     /// Rows a page-up/down moves; set by the event loop from the terminal size.
@@ -115,6 +119,7 @@ impl App {
             help: false,
             status: None,
             refreshing: false,
+            api_calls: BTreeMap::new(),
             now,
             page: 10,
             quit: false,
@@ -151,6 +156,7 @@ impl App {
                 self.context.account = Some(account);
             }
             Update::Identity(Err(why)) => self.context.problem = Some(why),
+            Update::ApiCalls(counts) => self.api_calls = counts,
             Update::Failed { source, why, .. } => {
                 let fleet = std::mem::replace(&mut self.fleet, Loadable::Loading);
                 self.fleet = fleet.fail(format!("{}: {why}", source.label()));
@@ -187,6 +193,7 @@ impl App {
             View::Pipeline | View::Models => self.rows.len(),
             View::Alarms => self.fleet.data().map_or(0, |f| f.alarms.len()),
             View::Events => self.events.len(),
+            View::Stats => self.api_calls.len(),
             View::Detail => 0,
         }
     }

@@ -63,12 +63,9 @@ impl Backend {
                     let who = identify(&identity_sdk, &identity_calls).await;
                     let _ = identity.send(who).await;
                 });
-                tokio::spawn(drive(
-                    SageMakerSource::new(&sdk, &calls),
-                    every,
-                    updates,
-                    refresh,
-                ));
+                let sagemaker = SageMakerSource::new(&sdk, &calls);
+                tokio::spawn(drive(sagemaker, every, updates.clone(), refresh));
+                tokio::spawn(report_calls(calls, updates));
             }
         }
     }
@@ -83,6 +80,21 @@ impl Backend {
                 (vec![who, fleet], calls.counts())
             }
         }
+    }
+}
+
+/// Tells the app the request counts whenever they change (checked every 2 s).
+async fn report_calls(calls: ApiCalls, updates: mpsc::Sender<Update>) {
+    let mut sent = BTreeMap::new();
+    loop {
+        let now = calls.counts();
+        if now != sent {
+            if updates.send(Update::ApiCalls(now.clone())).await.is_err() {
+                return;
+            }
+            sent = now;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
     }
 }
 

@@ -47,6 +47,8 @@ pub enum Update {
     },
     /// Who the dashboard is talking to AWS as: the account id, or why it is not known.
     Identity(Result<String, String>),
+    /// AWS requests made so far this session, keyed "Service:Operation".
+    ApiCalls(std::collections::BTreeMap<String, u64>),
 }
 
 /// One fetch of everything a source knows.

@@ -10,6 +10,7 @@ mod header;
 mod help;
 mod models;
 mod pipeline;
+mod stats;
 pub mod svg;
 mod widgets;
 
@@ -44,6 +45,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         View::Models => models::draw(frame, body, app, theme),
         View::Alarms => alarms::draw(frame, body, app, theme),
         View::Events => events::draw(frame, body, app, theme),
+        View::Stats => stats::draw(frame, body, app, theme),
         View::Detail => detail::draw(frame, body, app, theme),
     }
     footer::draw(frame, foot, app, theme);

@@ -171,6 +171,16 @@ fn a_person_sees_their_account_and_endpoints_in_the_dashboard() {
         &["(1/", &endpoint, "123456789012 · us-east-1", "InService"],
         "the seeded endpoint alone in the list, in service",
     );
+    // What the session has cost so far, counted from the real SDK calls.
+    t.keys(&[":", "stats", "Enter"]);
+    t.wait_for_all(
+        &[
+            "AWS requests this session",
+            "SageMaker:ListEndpoints",
+            "STS:GetCallerIdentity",
+        ],
+        "the :stats view",
+    );
     t.keys(&["q"]);
     t.wait_for("READY$", "the prompt after quitting");
 }

@@ -167,3 +167,27 @@ fn large_fleet_renders_worst_first() {
     assert_eq!(app.rows[0].name, "recommendation-engine");
     render(&app, &mono(), 200, 60);
 }
+
+#[test]
+fn stats_view_counts_requests_and_prices_them() {
+    let mut app = demo_app(4, 0);
+    app.apply(Update::ApiCalls(
+        [
+            ("SageMaker:ListEndpoints".to_string(), 12),
+            ("SageMaker:DescribeEndpoint".to_string(), 40),
+            ("STS:GetCallerIdentity".to_string(), 1),
+            ("CostExplorer:GetCostAndUsage".to_string(), 3),
+        ]
+        .into(),
+    ));
+    press(&mut app, KeyCode::Char(':'));
+    type_str(&mut app, "stats");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Stats);
+    let text = format!("{}", render(&app, &mono(), 100, 12).backend());
+    assert!(
+        text.contains("56 AWS requests this session · est. $0.0300"),
+        "{text}"
+    );
+    snap("stats_100x12", &app, 100, 12);
+}

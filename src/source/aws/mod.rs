@@ -3,6 +3,7 @@
 mod calls;
 mod errors;
 mod identity;
+pub mod pricing;
 mod sagemaker;
 
 pub use calls::ApiCalls;

@@ -1,0 +1,43 @@
+//! What AWS charges for the requests the dashboard makes: public list prices
+//! (us-east-1, November 2026), so the `:stats` view can show a session's API spend.
+
+/// GetMetricData is billed per metric requested, $0.01 per 1,000 (CloudWatch pricing).
+/// Until metric counts are recorded, each request counts as one metric: a floor.
+const CLOUDWATCH_PER_METRIC: f64 = 0.01 / 1000.0;
+/// Other CloudWatch API requests (DescribeAlarms, ListMetrics, …): $0.01 per 1,000.
+const CLOUDWATCH_PER_REQUEST: f64 = 0.01 / 1000.0;
+/// S3 Standard LIST requests: $0.005 per 1,000.
+const S3_LIST_PER_REQUEST: f64 = 0.005 / 1000.0;
+/// Cost Explorer API: $0.01 per request, pages included.
+const COST_EXPLORER_PER_REQUEST: f64 = 0.01;
+/// X-Ray traces retrieved or scanned: $0.50 per million; a request is counted as one.
+const XRAY_PER_REQUEST: f64 = 0.5 / 1_000_000.0;
+
+/// Estimated dollars for `calls` requests of `operation` ("Service:Operation").
+/// SageMaker's control plane and STS are free.
+pub fn estimate(operation: &str, calls: u64) -> f64 {
+    let (service, op) = operation.split_once(':').unwrap_or((operation, ""));
+    let each = match (service, op) {
+        ("CloudWatch", "GetMetricData") => CLOUDWATCH_PER_METRIC,
+        ("CloudWatch", _) => CLOUDWATCH_PER_REQUEST,
+        ("S3", op) if op.starts_with("List") => S3_LIST_PER_REQUEST,
+        ("CostExplorer", _) => COST_EXPLORER_PER_REQUEST,
+        ("XRay", _) => XRAY_PER_REQUEST,
+        _ => 0.0,
+    };
+    each * calls as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paid_apis_cost_and_free_ones_do_not() {
+        assert_eq!(estimate("SageMaker:ListEndpoints", 1000), 0.0);
+        assert_eq!(estimate("STS:GetCallerIdentity", 5), 0.0);
+        assert!((estimate("CostExplorer:GetCostAndUsage", 3) - 0.03).abs() < 1e-12);
+        assert!((estimate("CloudWatch:GetMetricData", 1000) - 0.01).abs() < 1e-12);
+        assert!((estimate("S3:ListObjectsV2", 2000) - 0.01).abs() < 1e-12);
+    }
+}
