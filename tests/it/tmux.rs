@@ -267,3 +267,24 @@ fn a_panic_restores_the_terminal_and_says_what_happened() {
     t.keys(&["echo cooked", "Enter"]);
     t.wait_for("\ncooked", "the shell echoing in cooked mode");
 }
+
+#[test]
+fn sigterm_ends_the_dashboard_cleanly() {
+    let t = Tmux::start(100, 30);
+    // A seed no other test uses, so the signal reaches only this dashboard.
+    launch(&t, "--demo --demo-seed 90417 --config /dev/null");
+    t.wait_for("seed 90417", "the pipeline view");
+    let killed = Command::new("pkill")
+        .args(["-TERM", "-f", "demo-seed 90417"])
+        .status()
+        .unwrap();
+    assert!(killed.success(), "the dashboard process was not found");
+    t.wait_for("READY$", "the shell prompt after SIGTERM");
+    assert_eq!(
+        t.pane("#{alternate_on}"),
+        "0",
+        "left in the alternate screen"
+    );
+    t.keys(&["echo cooked", "Enter"]);
+    t.wait_for("\ncooked", "the shell echoing in cooked mode");
+}
