@@ -9,7 +9,7 @@ use clap::{CommandFactory, Parser};
 use jiff::Timestamp;
 use tokio::sync::{mpsc, watch};
 
-use mlopsdash::app::{self, App, Context};
+use mlopsdash::app::{self, App};
 use mlopsdash::cli::{Cli, Command, ConfigCommand};
 use mlopsdash::config::{self, paths, Config, Theme};
 use mlopsdash::snapshot;
@@ -78,14 +78,10 @@ fn run(cli: Cli) -> Result<u8> {
         let now = Timestamp::now();
         let backend = backend(&cli, &config, now).await?;
         if let Some(Command::Snapshot { json, fail_on }) = cli.command {
-            let (source, region, label) = (
-                if cli.demo { "demo" } else { "aws" },
-                backend.region(),
-                backend.label(),
-            );
+            let context = backend.context();
             let (updates, api_calls) = backend.gather_once().await;
-            let gathered = snapshot::apply(label, config.rules.clone(), updates, now);
-            let snap = snapshot::Snapshot::new(&gathered, source, region, api_calls);
+            let gathered = snapshot::apply(context, config.rules.clone(), updates, now);
+            let snap = snapshot::Snapshot::new(&gathered, api_calls);
             let text = match json {
                 true => serde_json::to_string_pretty(&snap)? + "\n",
                 false => snapshot::render_text(&snap),
@@ -96,7 +92,7 @@ fn run(cli: Cli) -> Result<u8> {
         let (tx, rx) = mpsc::channel(64);
         let (refresh_tx, refresh_rx) = watch::channel(0);
         let app = App::new(
-            Context::new(backend.label()),
+            backend.context(),
             config.rules.clone(),
             config.keymap.clone(),
             now,

@@ -4,7 +4,7 @@ use jiff::{SignedDuration, Timestamp};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-use crate::app::{App, Context};
+use crate::app::{App, Context, Place};
 use crate::config::{KeyMap, Theme};
 use crate::model::Rules;
 use crate::source::demo::Simulator;
@@ -22,7 +22,7 @@ pub fn demo_app(models: usize, secs: i64) -> App {
     let start = demo_start();
     let sim = Simulator::new(42, start, models);
     let mut app = App::new(
-        Context::new("demo · seed 42"),
+        Context::new(Place::Demo { seed: 42 }),
         Rules::default(),
         KeyMap::default(),
         start,

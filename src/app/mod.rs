@@ -8,7 +8,7 @@ mod state;
 
 pub use input::Effect;
 pub use rows::Row;
-pub use state::{App, Context, InputMode, View};
+pub use state::{App, Context, InputMode, Place, View};
 
 #[cfg(test)]
 mod tests;

@@ -41,11 +41,22 @@ pub async fn run(
             "the dashboard needs a terminal: run it in one (stdin and stdout are not a TTY)"
         );
     }
+    // Catch SIGTERM/SIGHUP before taking the terminal: one arriving during start-up
+    // must still end in a restored terminal, not the signal's default kill.
+    let terminated = termination_signals()?;
     // try_init also installs a panic hook that restores the terminal first.
     let mut terminal = ratatui::try_init()
         .map_err(|e| anyhow::anyhow!("could not take over the terminal: {e}"))?;
     let _guard = TerminalGuard;
-    event_loop(&mut terminal, &mut app, &theme, updates, refresh).await
+    event_loop(
+        &mut terminal,
+        &mut app,
+        &theme,
+        updates,
+        refresh,
+        terminated,
+    )
+    .await
 }
 
 async fn event_loop(
@@ -54,10 +65,10 @@ async fn event_loop(
     theme: &Theme,
     mut updates: mpsc::Receiver<Update>,
     refresh: RefreshSender,
+    mut terminated: mpsc::UnboundedReceiver<()>,
 ) -> Result<()> {
     let mut keys = spawn_key_reader();
     let mut ticker = tokio::time::interval(AGE_TICK);
-    let mut terminated = termination_signals()?;
     // Each pass draws once: the loop only comes round when something changed.
     loop {
         app.now = Timestamp::now();

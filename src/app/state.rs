@@ -44,10 +44,17 @@ pub enum InputMode {
     Command(String),
 }
 
-/// Where the data comes from, as the header names it.
+/// Where the data comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    Demo { seed: u64 },
+    Aws { region: String },
+}
+
+/// Where the data comes from and as whom, as the header names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Context {
-    pub label: String,
+    pub place: Place,
     /// The AWS account id, once STS has answered.
     pub account: Option<String>,
     /// Set when the caller's identity could not be read (e.g. expired credentials).
@@ -55,11 +62,28 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(label: impl Into<String>) -> Context {
+    pub fn new(place: Place) -> Context {
         Context {
-            label: label.into(),
+            place,
             account: None,
             problem: None,
+        }
+    }
+
+    /// "demo · seed 42", or "123456789012 · us-east-1" ("…" until STS answers).
+    pub fn label(&self) -> String {
+        match &self.place {
+            Place::Demo { seed } => format!("demo · seed {seed}"),
+            Place::Aws { region } => {
+                format!("{} · {region}", self.account.as_deref().unwrap_or("…"))
+            }
+        }
+    }
+
+    pub fn region(&self) -> Option<&str> {
+        match &self.place {
+            Place::Demo { .. } => None,
+            Place::Aws { region } => Some(region),
         }
     }
 }
@@ -148,10 +172,6 @@ impl App {
                 self.fleet = Loadable::Ready { data: fleet, at };
             }
             Update::Identity(Ok(account)) => {
-                self.context.label = match self.context.label.split_once(" · ") {
-                    Some((_, region)) => format!("{account} · {region}"),
-                    None => account.clone(),
-                };
                 self.context.problem = None;
                 self.context.account = Some(account);
             }

@@ -23,6 +23,9 @@ pub mod names {
     pub const RATE_4XX: &str = "4xxRate";
 }
 
+/// Minutes of history the sources fetch and the charts show.
+pub const WINDOW_MINUTES: i64 = 180;
+
 /// Values of one metric over time, oldest first.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Series {
@@ -40,11 +43,6 @@ impl Series {
 
     pub fn values(&self) -> impl Iterator<Item = f64> + '_ {
         self.points.iter().map(|(_, v)| *v)
-    }
-
-    /// Sum of the last `n` points, used for counts such as invocations.
-    pub fn sum_last(&self, n: usize) -> f64 {
-        self.points.iter().rev().take(n).map(|(_, v)| v).sum()
     }
 }
 
@@ -79,12 +77,5 @@ mod tests {
         let inv = Series::new(vec![(ts(0), 100.0), (ts(60), 0.0), (ts(120), 50.0)]);
         let rate = rate_percent(&errors, &inv);
         assert_eq!(rate.points, vec![(ts(0), 2.0), (ts(120), 2.0)]);
-    }
-
-    #[test]
-    fn sum_last_adds_newest_points() {
-        let s = Series::new(vec![(ts(0), 1.0), (ts(60), 2.0), (ts(120), 3.0)]);
-        assert_eq!(s.sum_last(2), 5.0);
-        assert_eq!(s.latest(), Some((ts(120), 3.0)));
     }
 }

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::Gathered;
+use crate::app::Place;
 use crate::model::facts::{Approval, ModelFacts, RunStatus};
 use crate::model::{AlarmState, Health, Stage};
 
@@ -92,12 +93,7 @@ pub struct ErrorOut {
 }
 
 impl Snapshot {
-    pub fn new(
-        g: &Gathered,
-        source: &'static str,
-        region: Option<String>,
-        api_calls: BTreeMap<String, u64>,
-    ) -> Snapshot {
+    pub fn new(g: &Gathered, api_calls: BTreeMap<String, u64>) -> Snapshot {
         let app = &g.app;
         let fleet = app.fleet.data();
         let models: Vec<ModelOut> = app
@@ -110,8 +106,11 @@ impl Snapshot {
             .collect();
         Snapshot {
             generated_at: app.now,
-            source,
-            region,
+            source: match app.context.place {
+                Place::Demo { .. } => "demo",
+                Place::Aws { .. } => "aws",
+            },
+            region: app.context.region().map(str::to_string),
             account: app.context.account.clone(),
             health: Health::worst(
                 models
@@ -212,7 +211,7 @@ mod tests {
             app: demo_app(4, 120),
             errors: vec![("s3".into(), "denied".into())],
         };
-        let v = serde_json::to_value(Snapshot::new(&g, "demo", None, BTreeMap::new())).unwrap();
+        let v = serde_json::to_value(Snapshot::new(&g, BTreeMap::new())).unwrap();
         for key in [
             "generated_at",
             "source",

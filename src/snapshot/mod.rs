@@ -32,8 +32,8 @@ pub struct Gathered {
     pub errors: Vec<(String, String)>,
 }
 
-pub fn apply(label: String, rules: Rules, updates: Vec<Update>, now: Timestamp) -> Gathered {
-    let mut app = App::new(Context::new(label), rules, KeyMap::default(), now);
+pub fn apply(context: Context, rules: Rules, updates: Vec<Update>, now: Timestamp) -> Gathered {
+    let mut app = App::new(context, rules, KeyMap::default(), now);
     let mut errors = Vec::new();
     for update in updates {
         match &update {
@@ -113,7 +113,9 @@ mod tests {
             at: Timestamp::UNIX_EPOCH,
         };
         let g = apply(
-            "x".into(),
+            Context::new(crate::app::Place::Aws {
+                region: "us-east-1".into(),
+            }),
             Rules::default(),
             vec![failed],
             Timestamp::UNIX_EPOCH,

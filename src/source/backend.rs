@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, watch};
 use super::aws::{self, ApiCalls, SageMakerSource};
 use super::demo::{DemoSource, Simulator};
 use super::{drive, Source, Update};
+use crate::app::{Context, Place};
 
 pub enum Backend {
     Demo {
@@ -35,19 +36,14 @@ impl Backend {
         }
     }
 
-    /// What the header says before anything arrives.
-    pub fn label(&self) -> String {
-        match self {
-            Backend::Demo { seed, .. } => format!("demo · seed {seed}"),
-            Backend::Aws { .. } => format!("… · {}", self.region().unwrap_or_default()),
-        }
-    }
-
-    pub fn region(&self) -> Option<String> {
-        match self {
-            Backend::Demo { .. } => None,
-            Backend::Aws { sdk, .. } => sdk.region().map(|r| r.to_string()),
-        }
+    /// Where the data will come from, for the header and the snapshot.
+    pub fn context(&self) -> Context {
+        Context::new(match self {
+            Backend::Demo { seed, .. } => Place::Demo { seed: *seed },
+            Backend::Aws { sdk, .. } => Place::Aws {
+                region: sdk.region().map(|r| r.to_string()).unwrap_or_default(),
+            },
+        })
     }
 
     /// Starts every source as a task of its own.

@@ -53,7 +53,6 @@ pub enum Update {
 
 /// One fetch of everything a source knows.
 pub trait Source: Send + 'static {
-    fn id(&self) -> SourceId;
     fn fetch(&mut self) -> impl Future<Output = Update> + Send;
 }
 
@@ -88,9 +87,6 @@ mod tests {
     struct Counting(u32);
 
     impl Source for Counting {
-        fn id(&self) -> SourceId {
-            SourceId::Demo
-        }
         async fn fetch(&mut self) -> Update {
             self.0 += 1;
             Update::Failed {

@@ -14,7 +14,7 @@ use crate::model::{format, Health, Loadable};
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut segments: Vec<(String, Style)> = vec![
         (" mlopsdash".into(), theme.header),
-        (app.context.label.clone(), theme.header),
+        (app.context.label(), theme.header),
     ];
     if let Some(problem) = &app.context.problem {
         segments.push((

@@ -132,7 +132,7 @@ fn stale_data_is_never_drawn_green() {
 #[test]
 fn loading_before_first_data() {
     let app = App::new(
-        mlopsdash::app::Context::new("demo · seed 42"),
+        mlopsdash::app::Context::new(mlopsdash::app::Place::Demo { seed: 42 }),
         Default::default(),
         Default::default(),
         mlopsdash::testing::demo_start(),

@@ -94,6 +94,24 @@ impl Tmux {
         }
     }
 
+    /// The dashboard is gone and the terminal is usable again: the main screen is
+    /// back and the shell echoes what is typed (raw mode is off).
+    pub(crate) fn assert_clean_shell(&self, after: &str) {
+        self.wait_for("READY$", &format!("the shell prompt after {after}"));
+        assert_eq!(
+            self.pane("#{alternate_on}"),
+            "0",
+            "left in the alternate screen after {after}"
+        );
+        // A word of its own per check, so an earlier echo cannot satisfy this one.
+        let word: String = format!("cooked-after-{after}")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        self.keys(&[&format!("echo {word}"), "Enter"]);
+        self.wait_for(&format!("\n{word}"), "the shell echoing in cooked mode");
+    }
+
     fn wait_gone(&self, text: &str, what: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -217,11 +235,7 @@ fn ctrl_c_and_a_resize_leave_a_clean_terminal() {
     t.run(&["resize-window", "-t", "t", "-x", "30", "-y", "8"]);
     t.wait_for("needs at least", "the too-small message");
     t.keys(&["C-c"]);
-    t.wait_for("READY$", "the shell prompt after Ctrl-C");
-    assert_eq!(t.pane("#{alternate_on}"), "0");
-    // The shell still echoes what is typed: raw mode is off.
-    t.keys(&["echo cooked", "Enter"]);
-    t.wait_for("\ncooked", "the shell echoing in cooked mode");
+    t.assert_clean_shell("Ctrl-C");
 }
 
 #[test]
@@ -259,32 +273,22 @@ fn a_panic_restores_the_terminal_and_says_what_happened() {
         "{screen}"
     );
     assert!(screen.contains("exit=101"), "{screen}");
-    assert_eq!(
-        t.pane("#{alternate_on}"),
-        "0",
-        "left in the alternate screen"
-    );
-    t.keys(&["echo cooked", "Enter"]);
-    t.wait_for("\ncooked", "the shell echoing in cooked mode");
+    t.assert_clean_shell("a panic");
 }
 
 #[test]
-fn sigterm_ends_the_dashboard_cleanly() {
+fn sigterm_and_sighup_end_the_dashboard_cleanly() {
     let t = Tmux::start(100, 30);
-    // A seed no other test uses, so the signal reaches only this dashboard.
-    launch(&t, "--demo --demo-seed 90417 --config /dev/null");
-    t.wait_for("seed 90417", "the pipeline view");
-    let killed = Command::new("pkill")
-        .args(["-TERM", "-f", "demo-seed 90417"])
-        .status()
-        .unwrap();
-    assert!(killed.success(), "the dashboard process was not found");
-    t.wait_for("READY$", "the shell prompt after SIGTERM");
-    assert_eq!(
-        t.pane("#{alternate_on}"),
-        "0",
-        "left in the alternate screen"
-    );
-    t.keys(&["echo cooked", "Enter"]);
-    t.wait_for("\ncooked", "the shell echoing in cooked mode");
+    // Seeds no other test uses, so each signal reaches only this dashboard.
+    for (signal, seed) in [("TERM", "90417"), ("HUP", "90418")] {
+        launch(&t, &format!("--demo --demo-seed {seed} --config /dev/null"));
+        // The header, not the typed command line (which also says "seed {seed}").
+        t.wait_for(&format!("demo · seed {seed}"), "the running dashboard");
+        let sent = Command::new("pkill")
+            .args([&format!("-{signal}"), "-f", &format!("demo-seed {seed}")])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "the dashboard process was not found");
+        t.assert_clean_shell(&format!("SIG{signal}"));
+    }
 }

@@ -10,7 +10,7 @@ use crate::model::facts::*;
 use crate::model::metrics::{names, Series};
 
 /// Minutes of metric history each model carries.
-pub const HISTORY_MINUTES: i64 = 180;
+pub const HISTORY_MINUTES: i64 = crate::model::metrics::WINDOW_MINUTES;
 
 #[derive(Debug, Clone)]
 pub struct Simulator {

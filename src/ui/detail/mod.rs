@@ -77,7 +77,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     );
 
     let specs = charts(model, app);
-    let window = crate::source::demo::HISTORY_MINUTES as f64;
+    let window = crate::model::metrics::WINDOW_MINUTES as f64;
     if rest.width >= 120 {
         let [charts_area, tables_area] =
             Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])

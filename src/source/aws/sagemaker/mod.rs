@@ -97,10 +97,6 @@ impl SageMakerSource {
 }
 
 impl Source for SageMakerSource {
-    fn id(&self) -> SourceId {
-        SourceId::SageMaker
-    }
-
     async fn fetch(&mut self) -> Update {
         let result = self.gather().await;
         let at = Timestamp::now();
