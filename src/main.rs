@@ -130,8 +130,9 @@ async fn backend(cli: &Cli, config: &Config, now: Timestamp) -> Result<Backend> 
     let sdk = aws::load(&target).await.map_err(anyhow::Error::msg)?;
     Ok(Backend::Aws {
         sdk: Box::new(sdk),
+        settings: config.aws.clone(),
+        mappings: config.mappings.clone(),
         calls: aws::ApiCalls::default(),
-        every: Duration::from_secs(config.aws.refresh_seconds),
     })
 }
 

@@ -6,7 +6,7 @@ use ratatui::Terminal;
 
 use crate::app::{App, Context, Place};
 use crate::config::{KeyMap, Theme};
-use crate::model::Rules;
+use crate::model::{Fleet, Rules};
 use crate::source::demo::Simulator;
 use crate::source::{SourceId, Update};
 
@@ -36,6 +36,41 @@ pub fn demo_app(models: usize, secs: i64) -> App {
         });
         app.now = at;
     }
+    app
+}
+
+/// The demo fleet `secs` after start, split the way the AWS sources see it:
+/// SageMaker's part (endpoints, training, registry, data) and CloudWatch's (metrics,
+/// alarms).
+pub fn split_fleet(secs: i64) -> (Fleet, Fleet, Timestamp) {
+    let at = demo_start() + SignedDuration::from_secs(secs);
+    let whole = Simulator::new(42, demo_start(), 4).fleet_at(at);
+    let mut sagemaker = whole.clone();
+    let mut cloudwatch = whole;
+    for m in &mut sagemaker.models {
+        m.metrics.clear();
+    }
+    sagemaker.alarms.clear();
+    for m in &mut cloudwatch.models {
+        m.training.clear();
+        m.registry.clear();
+        m.endpoint = None;
+        m.data = None;
+    }
+    (sagemaker, cloudwatch, at)
+}
+
+/// An empty app for an AWS account in us-east-1.
+pub fn aws_app(now: Timestamp) -> App {
+    let mut app = App::new(
+        Context::new(Place::Aws {
+            region: "us-east-1".into(),
+        }),
+        Rules::default(),
+        KeyMap::default(),
+        now,
+    );
+    app.context.account = Some("123456789012".into());
     app
 }
 

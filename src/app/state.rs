@@ -7,8 +7,9 @@ use jiff::Timestamp;
 use super::rows::{self, Row};
 use crate::config::KeyMap;
 use crate::model::events::{self, Event};
-use crate::model::{assess, Fleet, Loadable, ModelHealth, Rules};
-use crate::source::Update;
+use crate::model::merge::merge;
+use crate::model::{assess, Fleet, Loadable, ModelHealth, Rules, Stage};
+use crate::source::{SourceId, Update};
 
 /// How many events the app remembers.
 const EVENT_LOG: usize = 500;
@@ -93,6 +94,9 @@ pub struct App {
     pub context: Context,
     pub rules: Rules,
     pub keymap: KeyMap,
+    /// What each source last reported (or why it could not).
+    pub sources: BTreeMap<SourceId, Loadable<Fleet>>,
+    /// All sources' facts joined by model name; stale when any source is.
     pub fleet: Loadable<Fleet>,
     /// Derived from `fleet` and `rules` on every update.
     pub health: BTreeMap<String, ModelHealth>,
@@ -129,6 +133,7 @@ impl App {
             context,
             rules,
             keymap,
+            sources: BTreeMap::new(),
             fleet: Loadable::Loading,
             health: BTreeMap::new(),
             rows: Vec::new(),
@@ -156,20 +161,13 @@ impl App {
             self.refreshing = false;
         }
         match update {
-            Update::Fleet { fleet, at, .. } => {
-                let health: BTreeMap<String, ModelHealth> = fleet
-                    .models
-                    .iter()
-                    .map(|m| (m.name.clone(), assess(m, &self.rules, at)))
-                    .collect();
-                for (name, after) in &health {
-                    let found = events::changes(name, self.health.get(name), after, at);
-                    for e in found {
-                        self.push_event(e);
-                    }
-                }
-                self.health = health;
-                self.fleet = Loadable::Ready { data: fleet, at };
+            Update::Fleet { source, fleet, at } => {
+                let first = self.sources.get(&source).and_then(Loadable::data).is_none();
+                self.sources
+                    .insert(source, Loadable::Ready { data: fleet, at });
+                // A source's first answer fills stages that were unknown: not news.
+                let quiet = if first { source.feeds() } else { &[] };
+                self.rederive(at, quiet);
             }
             Update::Identity(Ok(account)) => {
                 self.context.problem = None;
@@ -177,12 +175,90 @@ impl App {
             }
             Update::Identity(Err(why)) => self.context.problem = Some(why),
             Update::ApiCalls(counts) => self.api_calls = counts,
-            Update::Failed { source, why, .. } => {
-                let fleet = std::mem::replace(&mut self.fleet, Loadable::Loading);
-                self.fleet = fleet.fail(format!("{}: {why}", source.label()));
+            Update::Failed { source, why, at } => {
+                let last = self.sources.remove(&source).unwrap_or(Loadable::Loading);
+                self.sources.insert(source, last.fail(why));
+                self.rederive(at, &[]);
             }
         }
         self.refresh_rows();
+    }
+
+    /// Joins the sources' facts again and re-judges every model; health changes become
+    /// events, except on the `quiet` stages.
+    fn rederive(&mut self, at: Timestamp, quiet: &[Stage]) {
+        self.fleet = self.merged();
+        let Some(fleet) = self.fleet.data() else {
+            return;
+        };
+        let health: BTreeMap<String, ModelHealth> = fleet
+            .models
+            .iter()
+            .map(|m| (m.name.clone(), assess(m, &self.rules, at)))
+            .collect();
+        for (name, after) in &health {
+            let found = events::changes(name, self.health.get(name), after, at);
+            for e in found {
+                if !e.stage.is_some_and(|s| quiet.contains(&s)) {
+                    self.push_event(e);
+                }
+            }
+        }
+        self.health = health;
+    }
+
+    /// Every source's data joined; stale (with each failing source's reason) when any
+    /// source failed, as old as the oldest answer.
+    fn merged(&self) -> Loadable<Fleet> {
+        let problems: Vec<String> = self
+            .source_problems()
+            .map(|(id, why)| format!("{}: {why}", id.label()))
+            .collect();
+        let oldest = self
+            .sources
+            .values()
+            .filter_map(|l| match l {
+                Loadable::Ready { at, .. } | Loadable::Stale { at, .. } => Some(*at),
+                Loadable::Loading | Loadable::Failed { .. } => None,
+            })
+            .min();
+        let Some(at) = oldest else {
+            return match problems.is_empty() {
+                true => Loadable::Loading,
+                false => Loadable::Failed {
+                    why: problems.join("; "),
+                },
+            };
+        };
+        let data = merge(self.sources.values().filter_map(Loadable::data));
+        match problems.is_empty() {
+            true => Loadable::Ready { data, at },
+            false => Loadable::Stale {
+                data,
+                at,
+                why: problems.join("; "),
+            },
+        }
+    }
+
+    /// The sources whose last refresh failed, and why.
+    pub fn source_problems(&self) -> impl Iterator<Item = (SourceId, &str)> {
+        self.sources.iter().filter_map(|(id, l)| match l {
+            Loadable::Stale { why, .. } | Loadable::Failed { why } => Some((*id, why.as_str())),
+            Loadable::Loading | Loadable::Ready { .. } => None,
+        })
+    }
+
+    /// Whether `stage`'s cells show old facts: a source that decides it failed.
+    pub fn stage_is_stale(&self, stage: Stage) -> bool {
+        self.sources
+            .iter()
+            .any(|(id, l)| !matches!(l, Loadable::Ready { .. }) && id.feeds().contains(&stage))
+    }
+
+    /// Whether every stage shows old facts, so the row's own mark is old too.
+    pub fn all_stale(&self) -> bool {
+        Stage::ALL.iter().all(|s| self.stage_is_stale(*s))
     }
 
     fn push_event(&mut self, e: Event) {

@@ -6,7 +6,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::{App, Effect, InputMode, View};
 use crate::model::{Health, Loadable, Stage};
 use crate::source::{SourceId, Update};
-use crate::testing::{demo_app, demo_start};
+use crate::testing::{aws_app, demo_app, demo_start, split_fleet};
 
 fn press(app: &mut App, code: KeyCode) -> Effect {
     app.handle_key(KeyEvent::new(code, KeyModifiers::NONE))
@@ -157,4 +157,81 @@ fn help_swallows_keys_until_closed() {
     assert!(!app.help && !app.quit, "q closes help first");
     press(&mut app, KeyCode::Char('q'));
     assert!(app.quit);
+}
+
+#[test]
+fn sources_join_by_model_and_a_failing_one_greys_only_its_stages() {
+    let (sagemaker, cloudwatch, at) = split_fleet(120);
+    let mut app = aws_app(demo_start());
+    app.apply(Update::Fleet {
+        source: SourceId::SageMaker,
+        fleet: sagemaker,
+        at,
+    });
+    assert_eq!(
+        app.health["demand-forecasting"]
+            .stage(Stage::Quality)
+            .health,
+        Health::Unknown
+    );
+    app.apply(Update::Fleet {
+        source: SourceId::CloudWatch,
+        fleet: cloudwatch,
+        at,
+    });
+    assert_eq!(app.rows.len(), 4, "one row per model, not per source");
+    assert_eq!(
+        app.health["demand-forecasting"]
+            .stage(Stage::Quality)
+            .health,
+        Health::Crit
+    );
+    assert!(
+        app.events.iter().all(|e| e.stage != Some(Stage::Quality)),
+        "a source's first answer fills unknown stages silently"
+    );
+    assert!(Stage::ALL.iter().all(|s| !app.stage_is_stale(*s)));
+
+    app.apply(Update::Failed {
+        source: SourceId::CloudWatch,
+        why: "throttled by AWS on cloudwatch:GetMetricData; backing off".into(),
+        at,
+    });
+    let stale: Vec<Stage> = Stage::ALL
+        .into_iter()
+        .filter(|s| app.stage_is_stale(*s))
+        .collect();
+    assert_eq!(stale, vec![Stage::Endpoint, Stage::Drift, Stage::Quality]);
+    assert!(!app.all_stale());
+    assert_eq!(
+        app.health["demand-forecasting"]
+            .stage(Stage::Quality)
+            .health,
+        Health::Crit,
+        "last known facts stay"
+    );
+    match &app.fleet {
+        Loadable::Stale { why, .. } => assert!(why.starts_with("cloudwatch: throttled"), "{why}"),
+        other => panic!("expected stale, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_source_failing_before_its_first_answer_leaves_the_others_shown() {
+    let (sagemaker, _, at) = split_fleet(0);
+    let mut app = aws_app(demo_start());
+    app.apply(Update::Failed {
+        source: SourceId::S3,
+        why: "AccessDenied: the IAM policy lacks s3:ListBucket; add it to this role".into(),
+        at,
+    });
+    assert!(matches!(app.fleet, Loadable::Failed { .. }));
+    app.apply(Update::Fleet {
+        source: SourceId::SageMaker,
+        fleet: sagemaker,
+        at,
+    });
+    assert_eq!(app.rows.len(), 4);
+    assert!(app.stage_is_stale(Stage::Data));
+    assert!(!app.stage_is_stale(Stage::Training));
 }

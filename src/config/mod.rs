@@ -2,12 +2,14 @@
 
 mod error;
 pub mod keys;
+mod models;
 pub mod paths;
 mod schema;
 pub mod theme;
 
 pub use error::ConfigError;
 pub use keys::{KeyAction, KeyMap};
+pub use models::{MetricQuery, ModelMapping, S3Location};
 pub use schema::{AwsConfig, Config, DemoConfig, GeneralConfig};
 pub use theme::Theme;
 

@@ -8,7 +8,8 @@ use toml::Spanned;
 
 use super::error::ConfigError;
 use super::keys::{KeyAction, KeyMap};
-use crate::model::{Direction, ModelKind, Rules, Threshold};
+use super::models::{ModelConfig, ModelMapping};
+use crate::model::{Direction, Rules, Threshold};
 
 /// The whole config file. Every section is optional; an empty file means the defaults.
 #[derive(Debug, Default, Deserialize)]
@@ -32,6 +33,9 @@ pub struct Config {
     /// Resolved from `health` and `models` while loading.
     #[serde(skip)]
     pub rules: Rules,
+    /// Resolved from `models` while loading.
+    #[serde(skip)]
+    pub mappings: Vec<ModelMapping>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -61,17 +65,34 @@ impl Default for DemoConfig {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AwsConfig {
-    /// Seconds between refreshes of each AWS source.
+    /// Seconds between refreshes of each AWS source, unless set per source below.
     pub refresh_seconds: u64,
+    pub sagemaker_seconds: Option<u64>,
+    pub cloudwatch_seconds: Option<u64>,
+    pub s3_seconds: Option<u64>,
+    /// Every endpoint becomes a row, not only those `[[models]]` name.
+    pub discover: bool,
+    /// Where teams publish business metrics, and the dimension naming the model.
+    pub custom_namespace: String,
+    pub model_dimension: String,
+    /// At most this many pages (1,000 keys each) listed per raw-data prefix.
+    pub s3_max_pages: u32,
 }
 
 impl Default for AwsConfig {
     fn default() -> Self {
         AwsConfig {
             refresh_seconds: 60,
+            sagemaker_seconds: None,
+            cloudwatch_seconds: None,
+            s3_seconds: None,
+            discover: true,
+            custom_namespace: "MLOps/Models".into(),
+            model_dimension: "ModelName".into(),
+            s3_max_pages: 20,
         }
     }
 }
@@ -85,18 +106,6 @@ struct HealthConfig {
     metrics: BTreeMap<String, Spanned<Threshold>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ModelConfig {
-    name: String,
-    #[serde(default)]
-    kind: Option<ModelKind>,
-    #[serde(default)]
-    quality_metrics: Option<Vec<String>>,
-    #[serde(default)]
-    thresholds: BTreeMap<String, Spanned<Threshold>>,
-}
-
 impl Config {
     /// Parses and validates config text; `path` is only used in error messages.
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
@@ -106,12 +115,24 @@ impl Config {
             ConfigError::at(path, text, span.start, msg)
         };
         config.rules = config.build_rules().map_err(|(span, msg)| at(span, msg))?;
+        config.mappings = config
+            .models
+            .iter()
+            .map(|m| m.mapping().map_err(|(span, msg)| at(span, msg)))
+            .collect::<Result<_, _>>()?;
         config.keymap =
             KeyMap::with_overrides(&config.keys).map_err(|(span, msg)| at(span, msg))?;
-        if config.demo.tick_seconds == 0 || config.aws.refresh_seconds == 0 {
+        let aws = &config.aws;
+        let intervals = [
+            aws.sagemaker_seconds,
+            aws.cloudwatch_seconds,
+            aws.s3_seconds,
+        ];
+        if config.demo.tick_seconds == 0 || aws.refresh_seconds == 0 || intervals.contains(&Some(0))
+        {
             return Err(ConfigError::file(
                 path,
-                "demo.tick_seconds and aws.refresh_seconds must be at least 1",
+                "demo.tick_seconds and the aws.*_seconds intervals must be at least 1",
             ));
         }
         Ok(config)
@@ -160,6 +181,12 @@ impl Config {
             for (metric, t) in &m.thresholds {
                 overrides.insert(metric.clone(), checked(t, metric)?);
             }
+            for q in &m.metrics {
+                if let Some(t) = &q.threshold {
+                    let key = q.key.as_ref().unwrap_or(&q.name);
+                    overrides.insert(key.clone(), checked(t, key)?);
+                }
+            }
             rules.per_model.insert(m.name.clone(), overrides);
             if let Some(kind) = m.kind {
                 rules.kinds.insert(m.name.clone(), kind);
@@ -189,6 +216,7 @@ fn validate(t: &Threshold) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ModelKind;
 
     fn parse(text: &str) -> Result<Config, String> {
         Config::parse(Path::new("c.toml"), text).map_err(|e| e.to_string())
@@ -237,5 +265,34 @@ mod tests {
         );
         assert_eq!(c.rules.quality_metrics("d", ModelKind::Other), vec!["WAPE"]);
         assert_eq!(c.rules.kinds.get("d"), Some(&ModelKind::Forecasting));
+    }
+
+    #[test]
+    fn models_map_to_their_aws_resources() {
+        let c = parse(
+            "[[models]]\nname = \"demand\"\nendpoint = \"demand-prod\"\n\
+             pipeline = \"demand-train\"\nmodel_package_group = \"demand-group\"\n\
+             training_job_prefix = \"demand-fc\"\ndata = \"s3://raw/sales/\"\n\
+             [[models.metrics]]\nnamespace = \"Team/Forecasts\"\nname = \"WeeklyMAPE\"\n\
+             key = \"MAPE\"\nstat = \"p90\"\ndimensions = { Model = \"demand\" }\n\
+             threshold = { warn = 5.0, crit = 9.0 }\n",
+        )
+        .unwrap();
+        let m = &c.mappings[0];
+        assert_eq!(m.endpoint.as_deref(), Some("demand-prod"));
+        assert_eq!(m.pipeline.as_deref(), Some("demand-train"));
+        assert_eq!(m.model_package_group.as_deref(), Some("demand-group"));
+        assert_eq!(m.training_job_prefix.as_deref(), Some("demand-fc"));
+        assert_eq!(m.data.as_ref().unwrap().to_string(), "s3://raw/sales/");
+        let q = &m.metrics[0];
+        assert_eq!(
+            (q.key.as_str(), q.name.as_str(), q.stat.as_str()),
+            ("MAPE", "WeeklyMAPE", "p90")
+        );
+        assert_eq!(q.dimensions["Model"], "demand");
+        assert_eq!(
+            c.rules.threshold("demand", "MAPE"),
+            Some(Threshold::above(5.0, 9.0))
+        );
     }
 }

@@ -11,6 +11,9 @@ pub mod names {
     pub const ERRORS_5XX: &str = "Invocation5XXErrors";
     pub const LATENCY_P50: &str = "ModelLatency.p50";
     pub const LATENCY_P99: &str = "ModelLatency.p99";
+    pub const OVERHEAD_LATENCY: &str = "OverheadLatency";
+    pub const CPU: &str = "CPUUtilization";
+    pub const MEMORY: &str = "MemoryUtilization";
     pub const DRIFT_SCORE: &str = "DriftScore";
     pub const MAPE: &str = "MAPE";
     pub const RMSE: &str = "RMSE";

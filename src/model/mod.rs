@@ -6,6 +6,7 @@ pub mod facts;
 pub mod format;
 pub mod health;
 pub mod loadable;
+pub mod merge;
 pub mod metrics;
 pub mod rules;
 pub mod stages;

@@ -195,13 +195,16 @@ pub fn error_rates(m: &ModelFacts) -> [(&'static str, Series); 2] {
     ]
 }
 
+/// The status given to an endpoint that config names but the region does not have.
+pub const NOT_FOUND: &str = "NotFound";
+
 fn endpoint(m: &ModelFacts, rules: &Rules) -> StageStatus {
     let Some(ep) = &m.endpoint else {
         return StageStatus::unknown();
     };
     match ep.status.as_str() {
         "InService" => {}
-        "Failed" | "OutOfService" | "Deleting" => {
+        "Failed" | "OutOfService" | "Deleting" | NOT_FOUND => {
             return StageStatus::new(Health::Crit, ep.status.clone())
         }
         other => return StageStatus::new(Health::Ok, other.to_string()).busy(),

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::Gathered;
 use crate::app::Place;
 use crate::model::facts::{Approval, ModelFacts, RunStatus};
+use crate::model::stages::error_rates;
 use crate::model::{AlarmState, Health, Stage};
 
 #[derive(Debug, Serialize)]
@@ -35,8 +36,16 @@ pub struct ModelOut {
     pub endpoint: Option<EndpointOut>,
     pub training: Option<TrainingOut>,
     pub registry: RegistryOut,
-    /// Latest value of each metric.
+    /// Raw-data freshness, when config names a location.
+    pub data: Option<DataOut>,
+    /// Latest value of each metric, and of the error rates derived from them.
     pub metrics: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DataOut {
+    pub location: String,
+    pub newest_object: Option<Timestamp>,
 }
 
 #[derive(Debug, Serialize)]
@@ -51,6 +60,15 @@ pub struct EndpointOut {
     pub status: String,
     pub config: String,
     pub variants: Vec<VariantOut>,
+    /// The current config and older ones named like it, newest first.
+    pub history: Vec<ConfigOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConfigOut {
+    pub config: String,
+    pub created: Timestamp,
+    pub model_version: Option<u32>,
 }
 
 #[derive(Debug, Serialize)]
@@ -83,6 +101,8 @@ pub struct VersionOut {
 pub struct AlarmOut {
     pub name: String,
     pub state: AlarmState,
+    pub reason: String,
+    pub since: Timestamp,
     pub model: Option<String>,
 }
 
@@ -125,6 +145,8 @@ impl Snapshot {
                         .map(|a| AlarmOut {
                             name: a.name.clone(),
                             state: a.state,
+                            reason: a.reason.clone(),
+                            since: a.since,
                             model: a.model.clone(),
                         })
                         .collect()
@@ -175,6 +197,15 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth) -> ModelOut {
                     instances: v.instances,
                 })
                 .collect(),
+            history: e
+                .config_history
+                .iter()
+                .map(|c| ConfigOut {
+                    config: c.name.clone(),
+                    created: c.created,
+                    model_version: c.model_version,
+                })
+                .collect(),
         }),
         training: m.training.first().map(|t| TrainingOut {
             name: t.name.clone(),
@@ -192,10 +223,16 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth) -> ModelOut {
                 })
                 .collect(),
         },
+        data: m.data.as_ref().map(|d| DataOut {
+            location: d.location.clone(),
+            newest_object: d.newest_object,
+        }),
         metrics: m
             .metrics
             .iter()
-            .filter_map(|(name, s)| Some((name.clone(), s.latest()?.1)))
+            .map(|(name, s)| (name.to_string(), s))
+            .chain(error_rates(m).iter().map(|(name, s)| (name.to_string(), s)))
+            .filter_map(|(name, s)| Some((name, s.latest()?.1)))
             .collect(),
     }
 }

@@ -7,10 +7,13 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::sync::{mpsc, watch};
 
-use super::aws::{self, ApiCalls, SageMakerSource};
+use super::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
+use super::aws::targets::{endpoint_targets, TargetsSender};
+use super::aws::{self, ApiCalls, Pacer, S3Source, SageMakerSource};
 use super::demo::{DemoSource, Simulator};
 use super::{drive, Source, Update};
 use crate::app::{Context, Place};
+use crate::config::{AwsConfig, ModelMapping};
 
 pub enum Backend {
     Demo {
@@ -21,9 +24,44 @@ pub enum Backend {
     Aws {
         // Boxed: the SDK config is far larger than the demo's fields.
         sdk: Box<aws_config::SdkConfig>,
-        every: Duration,
+        settings: AwsConfig,
+        mappings: Vec<ModelMapping>,
         calls: ApiCalls,
     },
+}
+
+/// The AWS sources of one session, built from the same settings for the dashboard
+/// and for `snapshot`.
+struct AwsSources {
+    sagemaker: SageMakerSource,
+    cloudwatch: CloudWatchSource,
+    s3: S3Source,
+    targets: TargetsSender,
+}
+
+impl AwsSources {
+    fn new(
+        sdk: &aws_config::SdkConfig,
+        settings: &AwsConfig,
+        mappings: Vec<ModelMapping>,
+        calls: &ApiCalls,
+    ) -> AwsSources {
+        let (targets, targets_rx) = watch::channel(Vec::new());
+        let custom = CustomMetrics {
+            namespace: settings.custom_namespace.clone(),
+            dimension: settings.model_dimension.clone(),
+            discover: settings.discover,
+        };
+        AwsSources {
+            s3: S3Source::new(sdk, calls, &mappings, settings.s3_max_pages),
+            cloudwatch: CloudWatchSource::new(sdk, calls, targets_rx, mappings.clone(), custom),
+            // One pacer per session: every ListTrainingJobs caller shares it.
+            sagemaker: SageMakerSource::new(sdk, calls)
+                .mapped(mappings, settings.discover)
+                .paced(Pacer::new(2)),
+            targets,
+        }
+    }
 }
 
 impl Backend {
@@ -46,34 +84,73 @@ impl Backend {
         })
     }
 
-    /// Starts every source as a task of its own.
+    /// Starts every source as a task of its own, each on its own interval.
     pub fn spawn(self, updates: mpsc::Sender<Update>, refresh: watch::Receiver<u64>) {
         match self {
             Backend::Demo { source, every, .. } => {
                 tokio::spawn(drive(source, every, updates, refresh));
             }
-            Backend::Aws { sdk, every, calls } => {
+            Backend::Aws {
+                sdk,
+                settings,
+                mappings,
+                calls,
+            } => {
                 let identity = updates.clone();
                 let (identity_sdk, identity_calls) = (sdk.clone(), calls.clone());
                 tokio::spawn(async move {
                     let who = identify(&identity_sdk, &identity_calls).await;
                     let _ = identity.send(who).await;
                 });
-                let sagemaker = SageMakerSource::new(&sdk, &calls);
-                tokio::spawn(drive(sagemaker, every, updates.clone(), refresh));
+                let every =
+                    |own: Option<u64>| Duration::from_secs(own.unwrap_or(settings.refresh_seconds));
+                let s = AwsSources::new(&sdk, &settings, mappings, &calls);
+                let sagemaker = s.sagemaker.publish_targets(s.targets);
+                let (sm_every, cw_every) = (
+                    every(settings.sagemaker_seconds),
+                    every(settings.cloudwatch_seconds),
+                );
+                tokio::spawn(drive(sagemaker, sm_every, updates.clone(), refresh.clone()));
+                tokio::spawn(drive(
+                    s.cloudwatch,
+                    cw_every,
+                    updates.clone(),
+                    refresh.clone(),
+                ));
+                if s.s3.has_work() {
+                    let s3_every = every(settings.s3_seconds);
+                    tokio::spawn(drive(s.s3, s3_every, updates.clone(), refresh));
+                }
                 tokio::spawn(report_calls(calls, updates));
             }
         }
     }
 
-    /// Every source's answer, once, fetched concurrently, with the AWS requests it took.
+    /// Every source's answer, once, with the AWS requests it took. SageMaker goes
+    /// first: CloudWatch needs the endpoints it finds.
     pub async fn gather_once(self) -> (Vec<Update>, BTreeMap<String, u64>) {
         match self {
             Backend::Demo { mut source, .. } => (vec![source.fetch().await], BTreeMap::new()),
-            Backend::Aws { sdk, calls, .. } => {
-                let mut sagemaker = SageMakerSource::new(&sdk, &calls);
-                let (who, fleet) = tokio::join!(identify(&sdk, &calls), sagemaker.fetch());
-                (vec![who, fleet], calls.counts())
+            Backend::Aws {
+                sdk,
+                settings,
+                mappings,
+                calls,
+            } => {
+                let mut s = AwsSources::new(&sdk, &settings, mappings, &calls);
+                let (who, fleet) = tokio::join!(identify(&sdk, &calls), s.sagemaker.fetch());
+                if let Update::Fleet { fleet, .. } = &fleet {
+                    s.targets.send_replace(endpoint_targets(fleet));
+                }
+                let has_s3 = s.s3.has_work();
+                let (metrics, data) = tokio::join!(s.cloudwatch.fetch(), async {
+                    match has_s3 {
+                        true => Some(s.s3.fetch().await),
+                        false => None,
+                    }
+                });
+                let updates = [Some(who), Some(fleet), Some(metrics), data];
+                (updates.into_iter().flatten().collect(), calls.counts())
             }
         }
     }

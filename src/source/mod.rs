@@ -14,13 +14,16 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::sync::{mpsc, watch};
 
-use crate::model::Fleet;
+use crate::model::{Fleet, Stage};
 
 /// Which source an update came from, so a failure marks only its own panels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Sources are merged in this order: where two know the same fact, the earlier wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SourceId {
     Demo,
     SageMaker,
+    CloudWatch,
+    S3,
 }
 
 impl SourceId {
@@ -28,6 +31,18 @@ impl SourceId {
         match self {
             SourceId::Demo => "demo",
             SourceId::SageMaker => "sagemaker",
+            SourceId::CloudWatch => "cloudwatch",
+            SourceId::S3 => "s3",
+        }
+    }
+
+    /// The pipeline stages this source's facts decide: its failure greys only these.
+    pub fn feeds(self) -> &'static [Stage] {
+        match self {
+            SourceId::Demo => &Stage::ALL,
+            SourceId::SageMaker => &[Stage::Training, Stage::Registry, Stage::Endpoint],
+            SourceId::CloudWatch => &[Stage::Endpoint, Stage::Drift, Stage::Quality],
+            SourceId::S3 => &[Stage::Data],
         }
     }
 }
@@ -49,6 +64,15 @@ pub enum Update {
     Identity(Result<String, String>),
     /// AWS requests made so far this session, keyed "Service:Operation".
     ApiCalls(std::collections::BTreeMap<String, u64>),
+}
+
+/// A source's answer as an update: its facts, or why it has none.
+pub fn report(source: SourceId, result: Result<Fleet, String>) -> Update {
+    let at = Timestamp::now();
+    match result {
+        Ok(fleet) => Update::Fleet { source, fleet, at },
+        Err(why) => Update::Failed { source, why, at },
+    }
 }
 
 /// One fetch of everything a source knows.

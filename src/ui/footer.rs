@@ -10,14 +10,18 @@ use crate::app::{App, InputMode};
 use crate::config::{KeyAction, Theme};
 use crate::model::events::Event;
 
-/// One line of hints, plus up to two events when the terminal is tall enough.
+/// One line of hints, a line on failing sources while there are any, plus up to
+/// two events when the terminal is tall enough.
 pub fn height(app: &App, total: u16) -> u16 {
     let events = app.events.len().min(if total >= 30 { 3 } else { 2 }) as u16;
-    1 + if total >= 20 { events } else { 0 }
+    1 + u16::from(problems(app).is_some()) + if total >= 20 { events } else { 0 }
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut lines = vec![first_line(app, theme)];
+    if let Some(why) = problems(app) {
+        lines.push(Line::styled(why, theme.warn));
+    }
     for e in app
         .events
         .iter()
@@ -48,6 +52,15 @@ fn first_line<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
             (None, false) => hints(app, theme),
         },
     }
+}
+
+/// "⚠ cloudwatch: throttled …; s3: AccessDenied …", while any source is failing.
+fn problems(app: &App) -> Option<String> {
+    let all: Vec<String> = app
+        .source_problems()
+        .map(|(id, why)| format!("{}: {why}", id.label()))
+        .collect();
+    (!all.is_empty()).then(|| format!(" ⚠ {}", all.join("; ")))
 }
 
 fn hints<'a>(app: &App, theme: &Theme) -> Line<'a> {

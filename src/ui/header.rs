@@ -76,8 +76,16 @@ fn freshness(app: &App, theme: &Theme) -> (String, Style) {
             format!("data {} ago", format::age_since(*at, app.now)),
             theme.header,
         ),
-        Loadable::Stale { at, why, .. } => (
-            format!("STALE {} ago: {why}", format::age_since(*at, app.now)),
+        // Which sources are behind; the footer says why.
+        Loadable::Stale { at, .. } => (
+            format!(
+                "⚠ STALE {} · {} ago",
+                app.source_problems()
+                    .map(|(id, _)| id.label())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                format::age_since(*at, app.now)
+            ),
             theme.header.patch(theme.warn),
         ),
         Loadable::Failed { why } => (format!("NO DATA: {why}"), theme.header.patch(theme.crit)),

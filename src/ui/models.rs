@@ -20,7 +20,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let Some(fleet) = app.fleet.data() else {
         return placeholder(frame, area, app, theme, block);
     };
-    let stale = app.fleet.is_stale();
+    let stale = app.all_stale();
     let header = Row::new([
         "MODEL", "KIND", "ENDPOINT", "STATUS", "DEPLOYED", "QUALITY", "TRAINED",
     ])

@@ -25,7 +25,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // Borders and the one-column selection marker.
     let inner_width = area.width.saturating_sub(3);
     let (name_w, stage_w) = column_widths(app, inner_width);
-    let stale = app.fleet.is_stale();
+    let stale_stages = Stage::ALL.map(|s| app.stage_is_stale(s));
+    let stale = app.all_stale();
 
     let header = Row::new(
         std::iter::once(Cell::from("MODEL"))
@@ -46,7 +47,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             cells.extend(
                 h.stages
                     .iter()
-                    .map(|s| Cell::from(stage_cell(theme, s, stale, stage_w as usize))),
+                    .zip(stale_stages)
+                    .map(|(s, stale)| Cell::from(stage_cell(theme, s, stale, stage_w as usize))),
             );
         }
         Row::new(cells)

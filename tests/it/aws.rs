@@ -10,13 +10,20 @@ use aws_sdk_sagemaker::types::{
 use mlopsdash::source::aws::SageMakerSource;
 use mlopsdash::source::{Source, Update};
 
-fn moto_url() -> String {
+pub fn moto_url() -> String {
     std::env::var("MLOPSDASH_TEST_MOTO_URL").expect(
         "MLOPSDASH_TEST_MOTO_URL is not set: run the tests with scripts/test, which starts moto",
     )
 }
 
-async fn sdk(endpoint: &str) -> SdkConfig {
+/// CloudWatch's emulator: moto does not speak its current protocol (RPC v2 CBOR).
+pub fn ministack_url() -> String {
+    std::env::var("MLOPSDASH_TEST_MINISTACK_URL").expect(
+        "MLOPSDASH_TEST_MINISTACK_URL is not set: run the tests with scripts/test, which starts ministack",
+    )
+}
+
+pub async fn sdk(endpoint: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
@@ -25,7 +32,7 @@ async fn sdk(endpoint: &str) -> SdkConfig {
         .await
 }
 
-fn unique(name: &str) -> String {
+pub fn unique(name: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -35,7 +42,7 @@ fn unique(name: &str) -> String {
 
 /// Creates a model, an endpoint config with the given variants (name, weight,
 /// instances) and an endpoint, through the SDK as a team's deploy pipeline would.
-async fn seed_endpoint(sdk: &SdkConfig, endpoint: &str, variants: &[(&str, f32, i32)]) {
+pub async fn seed_endpoint(sdk: &SdkConfig, endpoint: &str, variants: &[(&str, f32, i32)]) {
     let sm = aws_sdk_sagemaker::Client::new(sdk);
     let model = format!("{endpoint}-model");
     sm.create_model()
@@ -148,7 +155,11 @@ fn a_person_sees_their_account_and_endpoints_in_the_dashboard() {
     });
     let bin = env!("CARGO_BIN_EXE_mlopsdash");
     // The instance-metadata service is never probed from tests.
-    let base = format!("AWS_EC2_METADATA_DISABLED=true {bin} --region us-east-1 --endpoint-url {url} --config /dev/null");
+    let cloudwatch = ministack_url();
+    let base = format!(
+        "AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL_CLOUDWATCH={cloudwatch} \
+         {bin} --region us-east-1 --endpoint-url {url} --config /dev/null"
+    );
     let t = crate::tmux::Tmux::start(160, 30);
 
     // No credentials at all: one line that says what to do, in the header.
@@ -185,7 +196,13 @@ fn a_person_sees_their_account_and_endpoints_in_the_dashboard() {
     t.wait_for("READY$", "the prompt after quitting");
 }
 
-fn snapshot_json(endpoint_url: &str) -> (Option<i32>, serde_json::Value) {
+/// The real `snapshot --json` binary against the emulators (SageMaker, S3 and STS at
+/// `endpoint_url`, CloudWatch at `cloudwatch_url`): exit code and parsed output.
+pub fn snapshot_json(
+    endpoint_url: &str,
+    cloudwatch_url: &str,
+    config: &str,
+) -> (Option<i32>, serde_json::Value) {
     let home = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlopsdash"))
         .args([
@@ -196,8 +213,9 @@ fn snapshot_json(endpoint_url: &str) -> (Option<i32>, serde_json::Value) {
             "--endpoint-url",
             endpoint_url,
             "--config",
-            "/dev/null",
+            config,
         ])
+        .env("AWS_ENDPOINT_URL_CLOUDWATCH", cloudwatch_url)
         .env("HOME", home.path())
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
@@ -223,7 +241,7 @@ fn snapshot_json_reports_the_seeded_endpoints_from_moto() {
         )
         .await
     });
-    let (code, v) = snapshot_json(&url);
+    let (code, v) = snapshot_json(&url, &ministack_url(), "/dev/null");
     assert_eq!(v["source"], "aws");
     assert_eq!(v["region"], "us-east-1");
     assert_eq!(v["account"], "123456789012");
@@ -264,7 +282,8 @@ fn snapshot_json_reports_the_seeded_endpoints_from_moto() {
 
 #[test]
 fn snapshot_with_nothing_listening_exits_3_and_lists_the_errors() {
-    let (code, v) = snapshot_json("http://127.0.0.1:9");
+    let dead = "http://127.0.0.1:9";
+    let (code, v) = snapshot_json(dead, dead, "/dev/null");
     assert_eq!(code, Some(3));
     let sources: Vec<&str> = v["errors"]
         .as_array()
@@ -272,7 +291,7 @@ fn snapshot_with_nothing_listening_exits_3_and_lists_the_errors() {
         .iter()
         .map(|e| e["source"].as_str().unwrap())
         .collect();
-    assert_eq!(sources, vec!["sts", "sagemaker"]);
+    assert_eq!(sources, vec!["sts", "sagemaker", "cloudwatch"]);
     assert!(v["errors"][1]["message"]
         .as_str()
         .unwrap()
@@ -283,7 +302,7 @@ fn snapshot_with_nothing_listening_exits_3_and_lists_the_errors() {
 /// A package group with versions (approval per version), a model built from
 /// `deployed` (1-based), an endpoint serving it, and training jobs named after the
 /// group: what a SageMaker Pipelines team leaves behind.
-async fn seed_registered_model(
+pub async fn seed_registered_model(
     sdk: &SdkConfig,
     group: &str,
     approvals: &[&str],

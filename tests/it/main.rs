@@ -3,6 +3,7 @@
 
 mod aws;
 mod cli;
+mod cloudwatch;
 mod mocked;
 mod screenshots;
 mod snapshots;

@@ -56,3 +56,110 @@ async fn expired_credentials_say_how_to_refresh_them() {
         "{why}"
     );
 }
+
+mod cloudwatch {
+    use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
+    use aws_sdk_cloudwatch::operation::get_metric_data::{GetMetricDataError, GetMetricDataOutput};
+    use aws_sdk_cloudwatch::operation::list_metrics::ListMetricsOutput;
+    use aws_sdk_cloudwatch::primitives::DateTime;
+    use aws_sdk_cloudwatch::types::MetricDataResult;
+    use aws_sdk_cloudwatch::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use mlopsdash::source::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
+    use mlopsdash::source::aws::targets::EndpointTarget;
+    use mlopsdash::source::aws::{ApiCalls, METRICS_REQUESTED};
+    use mlopsdash::source::{Source, Update};
+
+    /// 63 single-variant endpoints: 504 queries, one more than a request may carry.
+    fn targets() -> tokio::sync::watch::Receiver<Vec<EndpointTarget>> {
+        let endpoints = (0..63)
+            .map(|i| EndpointTarget {
+                model: format!("m{i:02}"),
+                endpoint: format!("ep{i:02}"),
+                variants: vec!["AllTraffic".into()],
+            })
+            .collect();
+        tokio::sync::watch::channel(endpoints).1
+    }
+
+    fn source(client: Client, calls: &ApiCalls) -> CloudWatchSource {
+        let custom = CustomMetrics {
+            namespace: "MLOps/Models".into(),
+            dimension: "ModelName".into(),
+            discover: true,
+        };
+        CloudWatchSource::from_client(client, calls.clone(), targets(), Vec::new(), custom)
+    }
+
+    /// Query q0 is m00's Invocations: one point per page.
+    fn page(at: i64, value: f64, token: Option<&str>) -> GetMetricDataOutput {
+        GetMetricDataOutput::builder()
+            .metric_data_results(
+                MetricDataResult::builder()
+                    .id("q0")
+                    .timestamps(DateTime::from_secs(at))
+                    .values(value)
+                    .build(),
+            )
+            .set_next_token(token.map(str::to_string))
+            .build()
+    }
+
+    #[tokio::test]
+    async fn get_metric_data_batches_500_queries_and_follows_next_token() {
+        let list = mock!(Client::list_metrics).then_output(|| ListMetricsOutput::builder().build());
+        let first = mock!(Client::get_metric_data)
+            .match_requests(|r| r.metric_data_queries().len() == 500 && r.next_token().is_none())
+            .then_output(|| page(1_800_000_000, 40.0, Some("page-2")));
+        let second = mock!(Client::get_metric_data)
+            .match_requests(|r| {
+                r.metric_data_queries().len() == 500 && r.next_token() == Some("page-2")
+            })
+            .then_output(|| page(1_800_000_060, 60.0, None));
+        let rest = mock!(Client::get_metric_data)
+            .match_requests(|r| {
+                r.metric_data_queries().len() == 4
+                    && r.metric_data_queries()[0].id() == Some("q500")
+            })
+            .then_output(|| GetMetricDataOutput::builder().build());
+        let alarms =
+            mock!(Client::describe_alarms).then_output(|| DescribeAlarmsOutput::builder().build());
+        let client = mock_client!(
+            aws_sdk_cloudwatch,
+            RuleMode::Sequential,
+            [&list, &first, &second, &rest, &alarms]
+        );
+        let calls = ApiCalls::default();
+        let Update::Fleet { fleet, .. } = source(client, &calls).fetch().await else {
+            panic!("expected metrics");
+        };
+        let m00 = fleet.model("m00").unwrap();
+        let values: Vec<f64> = m00.metrics["Invocations"].values().collect();
+        assert_eq!(values, vec![40.0, 60.0], "both pages, oldest first");
+        assert_eq!(fleet.models.len(), 63);
+        // Billed per metric requested: each page asks for its 500 again.
+        assert_eq!(calls.counts()[METRICS_REQUESTED], 500 + 500 + 4);
+        assert_eq!(rest.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn access_denied_on_metrics_names_the_action() {
+        let list = mock!(Client::list_metrics).then_output(|| ListMetricsOutput::builder().build());
+        let denied = mock!(Client::get_metric_data).then_error(|| {
+            GetMetricDataError::generic(
+                aws_sdk_cloudwatch::error::ErrorMetadata::builder()
+                    .code("AccessDenied")
+                    .message("not authorized to perform: cloudwatch:GetMetricData")
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_cloudwatch, RuleMode::Sequential, [&list, &denied]);
+        match source(client, &ApiCalls::default()).fetch().await {
+            Update::Failed { why, .. } => assert_eq!(
+                why,
+                "AccessDenied: the IAM policy lacks cloudwatch:GetMetricData; add it to this role"
+            ),
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+}

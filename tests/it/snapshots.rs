@@ -191,3 +191,21 @@ fn stats_view_counts_requests_and_prices_them() {
     );
     snap("stats_100x12", &app, 100, 12);
 }
+
+#[test]
+fn a_failing_source_greys_only_its_own_stages() {
+    let (sagemaker, cloudwatch, at) = mlopsdash::testing::split_fleet(AFTER_INCIDENTS);
+    let mut app = mlopsdash::testing::aws_app(at);
+    for (source, fleet) in [
+        (SourceId::SageMaker, sagemaker),
+        (SourceId::CloudWatch, cloudwatch),
+    ] {
+        app.apply(Update::Fleet { source, fleet, at });
+    }
+    app.apply(Update::Failed {
+        source: SourceId::CloudWatch,
+        why: "throttled by AWS on cloudwatch:GetMetricData; backing off".into(),
+        at,
+    });
+    snap("cloudwatch_failed_120x12", &app, 120, 12);
+}

@@ -15,7 +15,18 @@ use aws_smithy_types::config_bag::ConfigBag;
 #[derive(Debug, Clone, Default)]
 pub struct ApiCalls(Arc<Mutex<BTreeMap<String, u64>>>);
 
+/// Not a request: how many metrics GetMetricData requests asked for, which is what
+/// CloudWatch bills.
+pub const METRICS_REQUESTED: &str = "CloudWatch:GetMetricData/metrics";
+
 impl ApiCalls {
+    /// Records `n` metrics asked for in one GetMetricData request.
+    pub fn add_metrics_requested(&self, n: u64) {
+        if let Ok(mut counts) = self.0.lock() {
+            *counts.entry(METRICS_REQUESTED.to_string()).or_default() += n;
+        }
+    }
+
     /// Requests so far, keyed "Service:Operation" (e.g. "SageMaker:ListEndpoints").
     pub fn counts(&self) -> BTreeMap<String, u64> {
         self.0.lock().map(|m| m.clone()).unwrap_or_default()

@@ -1,15 +1,20 @@
 //! Real AWS sources, through the official SDK and its default credential chain.
 
 mod calls;
+pub mod cloudwatch;
 mod errors;
 mod identity;
 pub mod pricing;
+mod s3;
 mod sagemaker;
+pub mod targets;
 
-pub use calls::ApiCalls;
+pub use calls::{ApiCalls, METRICS_REQUESTED};
+pub use cloudwatch::CloudWatchSource;
 pub use errors::{classify, describe};
 pub use identity::identify;
-pub use sagemaker::SageMakerSource;
+pub use s3::S3Source;
+pub use sagemaker::{Pacer, SageMakerSource};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use jiff::Timestamp;

@@ -1,8 +1,8 @@
 //! What AWS charges for the requests the dashboard makes: public list prices
 //! (us-east-1, November 2026), so the `:stats` view can show a session's API spend.
 
-/// GetMetricData is billed per metric requested, $0.01 per 1,000 (CloudWatch pricing).
-/// Until metric counts are recorded, each request counts as one metric: a floor.
+/// GetMetricData is billed per metric requested, $0.01 per 1,000 (CloudWatch pricing);
+/// the requests themselves are not billed again.
 const CLOUDWATCH_PER_METRIC: f64 = 0.01 / 1000.0;
 /// Other CloudWatch API requests (DescribeAlarms, ListMetrics, …): $0.01 per 1,000.
 const CLOUDWATCH_PER_REQUEST: f64 = 0.01 / 1000.0;
@@ -18,7 +18,8 @@ const XRAY_PER_REQUEST: f64 = 0.5 / 1_000_000.0;
 pub fn estimate(operation: &str, calls: u64) -> f64 {
     let (service, op) = operation.split_once(':').unwrap_or((operation, ""));
     let each = match (service, op) {
-        ("CloudWatch", "GetMetricData") => CLOUDWATCH_PER_METRIC,
+        ("CloudWatch", "GetMetricData/metrics") => CLOUDWATCH_PER_METRIC,
+        ("CloudWatch", "GetMetricData") => 0.0,
         ("CloudWatch", _) => CLOUDWATCH_PER_REQUEST,
         ("S3", op) if op.starts_with("List") => S3_LIST_PER_REQUEST,
         ("CostExplorer", _) => COST_EXPLORER_PER_REQUEST,
@@ -37,7 +38,10 @@ mod tests {
         assert_eq!(estimate("SageMaker:ListEndpoints", 1000), 0.0);
         assert_eq!(estimate("STS:GetCallerIdentity", 5), 0.0);
         assert!((estimate("CostExplorer:GetCostAndUsage", 3) - 0.03).abs() < 1e-12);
-        assert!((estimate("CloudWatch:GetMetricData", 1000) - 0.01).abs() < 1e-12);
+        assert_eq!(estimate("CloudWatch:GetMetricData", 1000), 0.0);
+        let metrics = estimate("CloudWatch:GetMetricData/metrics", 1000);
+        assert!((metrics - 0.01).abs() < 1e-12);
+        assert!((estimate("CloudWatch:DescribeAlarms", 1000) - 0.01).abs() < 1e-12);
         assert!((estimate("S3:ListObjectsV2", 2000) - 0.01).abs() < 1e-12);
     }
 }

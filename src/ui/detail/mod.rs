@@ -39,8 +39,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         );
         return;
     };
-    let stale = app.fleet.is_stale();
-    let (mark, style) = health_mark(theme, health.overall, stale);
+    let (mark, style) = health_mark(theme, health.overall, app.all_stale());
     let title = Line::from(vec![
         Span::raw(" "),
         Span::styled(mark, style),
@@ -64,7 +63,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     ])
     .areas(inner);
     frame.render_widget(
-        Paragraph::new(stage_strip(health, stale, theme, inner.width)),
+        Paragraph::new(stage_strip(health, app, theme, inner.width)),
         strip,
     );
     let why_lines: Vec<Line> = why
@@ -102,7 +101,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 /// The six stages in one line, as in the pipeline row.
-fn stage_strip<'a>(health: &ModelHealth, stale: bool, theme: &Theme, width: u16) -> Line<'a> {
+fn stage_strip<'a>(health: &ModelHealth, app: &App, theme: &Theme, width: u16) -> Line<'a> {
     let full: usize = health.stages.iter().map(|s| s.summary.width() + 10).sum();
     let brief = full > usize::from(width);
     let mut spans = Vec::new();
@@ -112,7 +111,7 @@ fn stage_strip<'a>(health: &ModelHealth, stale: bool, theme: &Theme, width: u16)
             true => (&status.brief, stage.short_title(), " "),
             false => (&status.summary, stage.title(), "  "),
         };
-        let cell = stage_cell(theme, status, stale, text.width() + 2);
+        let cell = stage_cell(theme, status, app.stage_is_stale(stage), text.width() + 2);
         spans.push(Span::styled(format!("{title} "), theme.dim));
         spans.extend(cell.spans);
         spans.push(Span::raw(gap));

@@ -97,7 +97,7 @@ pub async fn describe_endpoint(client: &Client, name: &str) -> Result<Described,
 }
 
 /// The model package a model was created from, when its container names one.
-async fn package_of(client: &Client, model: &str) -> Result<Option<PackageRef>, String> {
+pub async fn package_of(client: &Client, model: &str) -> Result<Option<PackageRef>, String> {
     let m = client
         .describe_model()
         .model_name(model)

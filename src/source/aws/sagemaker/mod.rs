@@ -1,32 +1,64 @@
-//! SageMaker: every endpoint in the region becomes a model row (zero-config discovery),
-//! joined to the model package group its model came from and the training jobs
-//! named after it.
+//! SageMaker: every endpoint in the region becomes a model row (zero-config
+//! discovery), and each `[[models]]` entry a row mapped to what config names; each row
+//! is joined to its model package group, training jobs and pipeline executions.
 
 mod endpoint;
+mod history;
+mod pipelines;
 mod registry;
 mod training;
 
+pub use training::Pacer;
+
 use std::collections::HashMap;
 
-use aws_sdk_sagemaker::types::EndpointSummary;
+use aws_sdk_sagemaker::types::{EndpointConfigSummary, EndpointSummary, TrainingJobSummary};
 use aws_sdk_sagemaker::Client;
-use jiff::Timestamp;
 
 use self::endpoint::Described;
 use super::errors::describe;
+use super::targets::{endpoint_targets, TargetsSender};
 use super::ApiCalls;
-use crate::model::facts::{DriftFacts, ModelFacts};
+use crate::config::ModelMapping;
+use crate::model::facts::{DriftFacts, EndpointFacts, ModelFacts, TrainingRun};
+use crate::model::stages::NOT_FOUND;
 use crate::model::{Fleet, ModelKind};
-use crate::source::{Source, SourceId, Update};
+use crate::source::{report, Source, SourceId, Update};
+
+/// Runs kept per model: training jobs and pipeline executions together.
+const RUNS_PER_MODEL: usize = 5;
 
 pub struct SageMakerSource {
     client: Client,
+    mappings: Vec<ModelMapping>,
+    /// Rows for endpoints config does not name.
+    discover: bool,
+    pacer: Pacer,
     /// Endpoint descriptions by name, with the LastModifiedTime they were made at:
     /// an unchanged endpoint is not described again.
     described: HashMap<String, (i64, Described)>,
+    config_versions: history::ConfigVersions,
+    pipeline_reasons: pipelines::Reasons,
+    /// Where the CloudWatch source learns which endpoints to watch.
+    targets: Option<TargetsSender>,
+}
+
+/// One model row to build, and what it is made of.
+struct Row {
+    name: String,
+    mapping: Option<ModelMapping>,
+    endpoint: Option<String>,
+}
+
+/// The region-wide listings of one refresh, each fetched once for all rows.
+struct Listings {
+    jobs: Vec<TrainingJobSummary>,
+    configs: Vec<EndpointConfigSummary>,
+    pipelines: Vec<String>,
 }
 
 impl SageMakerSource {
+    /// A zero-config source: every endpoint becomes a row.
     pub fn new(sdk: &aws_config::SdkConfig, calls: &ApiCalls) -> SageMakerSource {
         let config = aws_sdk_sagemaker::config::Builder::from(sdk)
             .interceptor(calls.clone())
@@ -34,12 +66,37 @@ impl SageMakerSource {
         SageMakerSource::from_client(Client::from_conf(config))
     }
 
-    /// A source on a client built elsewhere (the tests' mocked one).
+    /// Rows for the models config names; other endpoints too when `discover`.
+    pub fn mapped(mut self, mappings: Vec<ModelMapping>, discover: bool) -> SageMakerSource {
+        self.mappings = mappings;
+        self.discover = discover;
+        self
+    }
+
+    /// Shares the session's ListTrainingJobs pacer.
+    pub fn paced(mut self, pacer: Pacer) -> SageMakerSource {
+        self.pacer = pacer;
+        self
+    }
+
+    /// A zero-config source on a client built elsewhere (the tests' mocked one).
     pub fn from_client(client: Client) -> SageMakerSource {
         SageMakerSource {
             client,
+            mappings: Vec::new(),
+            discover: true,
+            pacer: Pacer::new(2),
             described: HashMap::new(),
+            config_versions: Default::default(),
+            pipeline_reasons: Default::default(),
+            targets: None,
         }
+    }
+
+    /// Sends each refresh's endpoints to `targets` (the CloudWatch source's input).
+    pub fn publish_targets(mut self, targets: TargetsSender) -> SageMakerSource {
+        self.targets = Some(targets);
+        self
     }
 
     async fn gather(&mut self) -> Result<Vec<ModelFacts>, String> {
@@ -52,8 +109,33 @@ impl SageMakerSource {
             .collect::<Result<_, _>>()
             .await
             .map_err(|e| describe("sagemaker:ListEndpoints", &e))?;
+        self.describe_changed(&summaries).await?;
+        let rows = self.rows();
+        let listings = Listings {
+            jobs: training::recent_jobs(&self.client, &self.pacer).await?,
+            configs: history::recent_configs(&self.client).await?,
+            // Pipelines are matched by name only for rows config gives none.
+            pipelines: match rows
+                .iter()
+                .all(|r| r.mapping.as_ref().is_some_and(|m| m.pipeline.is_some()))
+            {
+                true => Vec::new(),
+                false => pipelines::names(&self.client).await?,
+            },
+        };
+        let mut versions = registry::Versions::default();
+        let mut models = Vec::with_capacity(rows.len());
+        for row in &rows {
+            models.push(self.model(row, &listings, &mut versions).await?);
+        }
+        models.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(models)
+    }
+
+    /// Describes the endpoints that are new or changed since the last refresh.
+    async fn describe_changed(&mut self, summaries: &[EndpointSummary]) -> Result<(), String> {
         let mut fresh = HashMap::new();
-        for s in &summaries {
+        for s in summaries {
             let Some(name) = s.endpoint_name() else {
                 continue;
             };
@@ -65,56 +147,136 @@ impl SageMakerSource {
             fresh.insert(name.to_string(), (modified, described));
         }
         self.described = fresh;
+        Ok(())
+    }
 
-        let jobs = training::recent_jobs(&self.client).await?;
-        let mut versions = registry::Versions::default();
-        let mut models = Vec::with_capacity(self.described.len());
-        for (name, (_, d)) in &self.described {
-            let registry = match &d.package {
-                Some(p) => versions.of_group(&self.client, p).await?,
-                None => Vec::new(),
-            };
-            let prefixes = [
-                d.package.as_ref().map(|p| p.group.as_str()),
-                d.model_name.as_deref(),
-                Some(name),
-            ];
-            let training = training::for_model(&self.client, &jobs, &prefixes).await?;
-            models.push(ModelFacts {
-                name: name.clone(),
-                kind: ModelKind::Other,
-                data: None,
-                training,
-                registry,
-                endpoint: Some(d.endpoint.clone()),
-                drift: DriftFacts::default(),
-                metrics: Default::default(),
-            });
+    /// Configured models first, then (when discovering) every endpoint none claims.
+    fn rows(&self) -> Vec<Row> {
+        let mut rows: Vec<Row> = self
+            .mappings
+            .iter()
+            .map(|m| Row {
+                name: m.name.clone(),
+                mapping: Some(m.clone()),
+                endpoint: m
+                    .endpoint
+                    .clone()
+                    .or_else(|| self.described.contains_key(&m.name).then(|| m.name.clone())),
+            })
+            .collect();
+        if self.discover {
+            let mut unclaimed: Vec<&String> = self
+                .described
+                .keys()
+                .filter(|ep| !rows.iter().any(|r| r.endpoint.as_ref() == Some(*ep)))
+                .collect();
+            unclaimed.sort();
+            rows.extend(unclaimed.into_iter().map(|ep| Row {
+                name: ep.clone(),
+                mapping: None,
+                endpoint: Some(ep.clone()),
+            }));
         }
-        models.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(models)
+        rows
+    }
+
+    async fn model(
+        &mut self,
+        row: &Row,
+        listings: &Listings,
+        versions: &mut registry::Versions,
+    ) -> Result<ModelFacts, String> {
+        let client = &self.client;
+        let mapping = row.mapping.as_ref();
+        let described = row.endpoint.as_ref().and_then(|ep| self.described.get(ep));
+        let described = described.map(|(_, d)| d);
+        let package = described.and_then(|d| d.package.as_ref());
+        let group = mapping
+            .and_then(|m| m.model_package_group.as_deref())
+            .or(package.map(|p| p.group.as_str()));
+        let registry = match group {
+            Some(g) => versions.of_group(client, g, package).await?,
+            None => Vec::new(),
+        };
+        let endpoint = match (&row.endpoint, described) {
+            (Some(_), Some(d)) => {
+                let mut facts = d.endpoint.clone();
+                if let Some(current) = facts.config_history.first().cloned() {
+                    facts.config_history = self
+                        .config_versions
+                        .history(client, &listings.configs, &current)
+                        .await?;
+                }
+                Some(facts)
+            }
+            (Some(name), None) => Some(missing_endpoint(name)),
+            (None, _) => None,
+        };
+        // Name prefixes link runs to models when nothing else does.
+        let prefixes: Vec<&str> = match mapping.and_then(|m| m.training_job_prefix.as_deref()) {
+            Some(p) => vec![p],
+            None => [group, described.and_then(|d| d.model_name.as_deref())]
+                .into_iter()
+                .flatten()
+                .chain([row.name.as_str()])
+                .chain(row.endpoint.as_deref())
+                .collect(),
+        };
+        let mut training = training::for_model(client, &listings.jobs, &prefixes).await?;
+        let pipeline = mapping.and_then(|m| m.pipeline.clone()).or_else(|| {
+            prefixes.iter().find_map(|p| {
+                listings
+                    .pipelines
+                    .iter()
+                    .find(|name| name.starts_with(*p))
+                    .cloned()
+            })
+        });
+        if let Some(p) = pipeline {
+            training.extend(self.pipeline_reasons.runs(client, &p).await?);
+        }
+        Ok(ModelFacts {
+            name: row.name.clone(),
+            kind: mapping.and_then(|m| m.kind).unwrap_or(ModelKind::Other),
+            data: None,
+            training: newest_runs(training),
+            registry,
+            endpoint,
+            drift: DriftFacts::default(),
+            metrics: Default::default(),
+        })
+    }
+}
+
+fn newest_runs(mut runs: Vec<TrainingRun>) -> Vec<TrainingRun> {
+    runs.sort_by_key(|r| std::cmp::Reverse(r.started));
+    runs.truncate(RUNS_PER_MODEL);
+    runs
+}
+
+/// Config names an endpoint the region does not have: a red cell that says so.
+fn missing_endpoint(name: &str) -> EndpointFacts {
+    EndpointFacts {
+        name: name.to_string(),
+        status: NOT_FOUND.to_string(),
+        failure_reason: Some(format!(
+            "endpoint {name} (named in config) is not in this region"
+        )),
+        config_name: String::new(),
+        variants: Vec::new(),
+        config_history: Vec::new(),
     }
 }
 
 impl Source for SageMakerSource {
     async fn fetch(&mut self) -> Update {
-        let result = self.gather().await;
-        let at = Timestamp::now();
-        match result {
-            Ok(models) => Update::Fleet {
-                source: SourceId::SageMaker,
-                fleet: Fleet {
-                    models,
-                    alarms: Vec::new(),
-                    cost: None,
-                },
-                at,
-            },
-            Err(why) => Update::Failed {
-                source: SourceId::SageMaker,
-                why,
-                at,
-            },
+        let result = self.gather().await.map(|models| Fleet {
+            models,
+            ..Fleet::default()
+        });
+        if let (Ok(fleet), Some(targets)) = (&result, &self.targets) {
+            targets.send_replace(endpoint_targets(fleet));
         }
+        report(SourceId::SageMaker, result)
     }
 }

@@ -16,25 +16,22 @@ use crate::model::facts::{Approval, ModelVersion};
 pub struct Versions(HashMap<String, Vec<(String, ModelVersion)>>);
 
 impl Versions {
-    /// The group's versions with the one `deployed` serves marked.
+    /// The group's versions with the one the endpoint serves (`deployed`) marked.
     pub async fn of_group(
         &mut self,
         client: &Client,
-        deployed: &PackageRef,
+        group: &str,
+        deployed: Option<&PackageRef>,
     ) -> Result<Vec<ModelVersion>, String> {
-        if !self.0.contains_key(&deployed.group) {
-            let listed = list(client, &deployed.group).await?;
-            self.0.insert(deployed.group.clone(), listed);
+        if !self.0.contains_key(group) {
+            let listed = list(client, group).await?;
+            self.0.insert(group.to_string(), listed);
         }
-        let listed = self
-            .0
-            .get(&deployed.group)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let listed = self.0.get(group).map(Vec::as_slice).unwrap_or_default();
         Ok(listed
             .iter()
             .map(|(arn, v)| ModelVersion {
-                deployed: *arn == deployed.arn,
+                deployed: deployed.is_some_and(|d| *arn == d.arn),
                 ..v.clone()
             })
             .collect())

@@ -4,6 +4,10 @@
 use aws_sdk_sagemaker::types::{SortBy, SortOrder, TrainingJobStatus, TrainingJobSummary};
 use aws_sdk_sagemaker::Client;
 use jiff::Timestamp;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
+use tokio::time::{interval, Interval, MissedTickBehavior};
 
 use super::super::errors::describe;
 use super::super::timestamp;
@@ -14,7 +18,29 @@ const RECENT_JOBS: usize = 300;
 /// Runs kept per model for the detail view.
 const RUNS_PER_MODEL: usize = 5;
 
-pub async fn recent_jobs(client: &Client) -> Result<Vec<TrainingJobSummary>, String> {
+/// ListTrainingJobs allows about two requests a second per account. Every caller in
+/// the session (refreshes, actions) takes its turn here, so bursts never reach AWS.
+#[derive(Clone)]
+pub struct Pacer(Arc<Mutex<Interval>>);
+
+impl Pacer {
+    pub fn new(per_second: u32) -> Pacer {
+        let mut every = interval(Duration::from_secs(1) / per_second.max(1));
+        every.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        Pacer(Arc::new(Mutex::new(every)))
+    }
+
+    /// Waits for this caller's turn.
+    pub async fn turn(&self) {
+        self.0.lock().await.tick().await;
+    }
+}
+
+pub async fn recent_jobs(
+    client: &Client,
+    pacer: &Pacer,
+) -> Result<Vec<TrainingJobSummary>, String> {
+    pacer.turn().await;
     let mut pages = client
         .list_training_jobs()
         .sort_by(SortBy::CreationTime)
@@ -26,9 +52,10 @@ pub async fn recent_jobs(client: &Client) -> Result<Vec<TrainingJobSummary>, Str
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| describe("sagemaker:ListTrainingJobs", &e))?;
         jobs.extend(page.training_job_summaries().iter().cloned());
-        if jobs.len() >= RECENT_JOBS {
+        if jobs.len() >= RECENT_JOBS || page.next_token().is_none() {
             break;
         }
+        pacer.turn().await;
     }
     Ok(jobs)
 }
@@ -38,9 +65,9 @@ pub async fn recent_jobs(client: &Client) -> Result<Vec<TrainingJobSummary>, Str
 pub async fn for_model(
     client: &Client,
     jobs: &[TrainingJobSummary],
-    prefixes: &[Option<&str>],
+    prefixes: &[&str],
 ) -> Result<Vec<TrainingRun>, String> {
-    let prefix = prefixes.iter().flatten().find(|p| {
+    let prefix = prefixes.iter().find(|p| {
         jobs.iter()
             .any(|j| j.training_job_name().is_some_and(|n| n.starts_with(**p)))
     });

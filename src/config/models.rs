@@ -1,0 +1,180 @@
+//! `[[models]]`: models named one by one, each mapped to the AWS resources that make
+//! up its pipeline. Anything left out is discovered (endpoint name, name prefixes).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::model::{ModelKind, Threshold};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ModelConfig {
+    pub name: String,
+    #[serde(default)]
+    pub kind: Option<ModelKind>,
+    #[serde(default)]
+    pub quality_metrics: Option<Vec<String>>,
+    #[serde(default)]
+    pub thresholds: BTreeMap<String, Spanned<Threshold>>,
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    #[serde(default)]
+    pub pipeline: Option<String>,
+    #[serde(default)]
+    pub model_package_group: Option<String>,
+    #[serde(default)]
+    pub training_job_prefix: Option<String>,
+    /// Raw-data location, "s3://bucket/prefix/".
+    #[serde(default)]
+    pub data: Option<Spanned<String>>,
+    #[serde(default)]
+    pub metrics: Vec<MetricConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct MetricConfig {
+    pub namespace: String,
+    pub name: String,
+    /// What the dashboard calls it (thresholds, charts); defaults to `name`.
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(default)]
+    pub dimensions: BTreeMap<String, String>,
+    #[serde(default = "average")]
+    pub stat: Spanned<String>,
+    #[serde(default)]
+    pub threshold: Option<Spanned<Threshold>>,
+}
+
+fn average() -> Spanned<String> {
+    Spanned::new(0..0, "Average".to_string())
+}
+
+/// Where one model's pipeline lives in AWS, as config names it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModelMapping {
+    pub name: String,
+    pub kind: Option<ModelKind>,
+    pub endpoint: Option<String>,
+    pub pipeline: Option<String>,
+    pub model_package_group: Option<String>,
+    pub training_job_prefix: Option<String>,
+    pub data: Option<S3Location>,
+    pub metrics: Vec<MetricQuery>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Location {
+    pub bucket: String,
+    pub prefix: String,
+}
+
+impl std::fmt::Display for S3Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.prefix)
+    }
+}
+
+/// One CloudWatch metric to fetch for a model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricQuery {
+    pub key: String,
+    pub namespace: String,
+    pub name: String,
+    pub dimensions: BTreeMap<String, String>,
+    pub stat: String,
+}
+
+impl ModelConfig {
+    /// The mapping, or the position and text of what is wrong with it.
+    pub fn mapping(&self) -> Result<ModelMapping, (std::ops::Range<usize>, String)> {
+        let data = match &self.data {
+            Some(d) => Some(parse_s3(d.get_ref()).ok_or_else(|| {
+                (
+                    d.span(),
+                    format!(
+                        "data: {:?} is not an S3 location like \"s3://bucket/prefix/\"",
+                        d.get_ref()
+                    ),
+                )
+            })?),
+            None => None,
+        };
+        let mut metrics = Vec::new();
+        for m in &self.metrics {
+            if !is_statistic(m.stat.get_ref()) {
+                return Err((
+                    m.stat.span(),
+                    format!(
+                        "stat: {:?} is not a CloudWatch statistic (Average, Sum, Minimum, \
+                         Maximum, SampleCount, or a percentile like p99)",
+                        m.stat.get_ref()
+                    ),
+                ));
+            }
+            metrics.push(MetricQuery {
+                key: m.key.clone().unwrap_or_else(|| m.name.clone()),
+                namespace: m.namespace.clone(),
+                name: m.name.clone(),
+                dimensions: m.dimensions.clone(),
+                stat: m.stat.get_ref().clone(),
+            });
+        }
+        Ok(ModelMapping {
+            name: self.name.clone(),
+            kind: self.kind,
+            endpoint: self.endpoint.clone(),
+            pipeline: self.pipeline.clone(),
+            model_package_group: self.model_package_group.clone(),
+            training_job_prefix: self.training_job_prefix.clone(),
+            data,
+            metrics,
+        })
+    }
+}
+
+fn parse_s3(url: &str) -> Option<S3Location> {
+    let rest = url.strip_prefix("s3://")?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    (!bucket.is_empty()).then(|| S3Location {
+        bucket: bucket.to_string(),
+        prefix: prefix.to_string(),
+    })
+}
+
+fn is_statistic(s: &str) -> bool {
+    matches!(s, "Average" | "Sum" | "Minimum" | "Maximum" | "SampleCount")
+        || s.strip_prefix('p')
+            .and_then(|n| n.parse::<f64>().ok())
+            .is_some_and(|n| (0.0..=100.0).contains(&n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_locations_need_a_bucket() {
+        let l = parse_s3("s3://raw/sales/2026/").unwrap();
+        assert_eq!(
+            (l.bucket.as_str(), l.prefix.as_str()),
+            ("raw", "sales/2026/")
+        );
+        assert_eq!(parse_s3("s3://raw").unwrap().prefix, "");
+        assert!(parse_s3("s3:///x").is_none());
+        assert!(parse_s3("raw/sales").is_none());
+    }
+
+    #[test]
+    fn statistics_are_the_ones_cloudwatch_knows() {
+        for ok in ["Average", "Sum", "p99", "p99.9", "SampleCount"] {
+            assert!(is_statistic(ok), "{ok}");
+        }
+        for bad in ["avg", "p", "p101", ""] {
+            assert!(!is_statistic(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! Which metrics to ask CloudWatch for, and how the answers become each model's
+//! series. Pure: the plan is built and folded without talking to AWS.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+
+use super::super::targets::EndpointTarget;
+use crate::config::MetricQuery;
+use crate::model::metrics::{names, Series};
+
+/// GetMetricData takes at most 500 queries per request.
+pub const MAX_QUERIES_PER_CALL: usize = 500;
+
+const SAGEMAKER: &str = "AWS/SageMaker";
+const INSTANCE: &str = "/aws/sagemaker/Endpoints";
+
+/// How variants of one endpoint combine into the model's series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Combine {
+    /// Counts add up across variants.
+    Sum,
+    /// Latency and utilisation: the worst variant speaks for the endpoint.
+    Max,
+}
+
+/// One metric of the endpoint, per variant: (namespace, metric, stat, stored as,
+/// scale, combine). SageMaker reports latency in microseconds; the dashboard in ms.
+const ENDPOINT_METRICS: [(&str, &str, &str, &str, f64, Combine); 8] = [
+    (
+        SAGEMAKER,
+        "Invocations",
+        "Sum",
+        names::INVOCATIONS,
+        1.0,
+        Combine::Sum,
+    ),
+    (
+        SAGEMAKER,
+        "Invocation4XXErrors",
+        "Sum",
+        names::ERRORS_4XX,
+        1.0,
+        Combine::Sum,
+    ),
+    (
+        SAGEMAKER,
+        "Invocation5XXErrors",
+        "Sum",
+        names::ERRORS_5XX,
+        1.0,
+        Combine::Sum,
+    ),
+    (
+        SAGEMAKER,
+        "ModelLatency",
+        "p50",
+        names::LATENCY_P50,
+        0.001,
+        Combine::Max,
+    ),
+    (
+        SAGEMAKER,
+        "ModelLatency",
+        "p99",
+        names::LATENCY_P99,
+        0.001,
+        Combine::Max,
+    ),
+    (
+        SAGEMAKER,
+        "OverheadLatency",
+        "Average",
+        names::OVERHEAD_LATENCY,
+        0.001,
+        Combine::Max,
+    ),
+    (
+        INSTANCE,
+        "CPUUtilization",
+        "Average",
+        names::CPU,
+        1.0,
+        Combine::Max,
+    ),
+    (
+        INSTANCE,
+        "MemoryUtilization",
+        "Average",
+        names::MEMORY,
+        1.0,
+        Combine::Max,
+    ),
+];
+
+/// One query of the plan and where its answer goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub model: String,
+    pub key: String,
+    pub query: MetricQuery,
+    pub scale: f64,
+    pub combine: Combine,
+}
+
+/// Every query for one refresh: the endpoints' metrics per variant, then each model's
+/// own metrics (discovered in the custom namespace, or named in config).
+pub fn plan(endpoints: &[EndpointTarget], custom: &[(String, MetricQuery)]) -> Vec<Planned> {
+    let mut out = Vec::new();
+    for t in endpoints {
+        for variant in &t.variants {
+            for (namespace, metric, stat, key, scale, combine) in ENDPOINT_METRICS {
+                let dimensions = BTreeMap::from([
+                    ("EndpointName".to_string(), t.endpoint.clone()),
+                    ("VariantName".to_string(), variant.clone()),
+                ]);
+                out.push(Planned {
+                    model: t.model.clone(),
+                    key: key.to_string(),
+                    query: MetricQuery {
+                        key: key.to_string(),
+                        namespace: namespace.to_string(),
+                        name: metric.to_string(),
+                        dimensions,
+                        stat: stat.to_string(),
+                    },
+                    scale,
+                    combine,
+                });
+            }
+        }
+    }
+    for (model, q) in custom {
+        out.push(Planned {
+            model: model.clone(),
+            key: q.key.clone(),
+            query: q.clone(),
+            scale: 1.0,
+            combine: Combine::Max,
+        });
+    }
+    out
+}
+
+/// GetMetricData ids must start with a lower-case letter: "q" and the plan index.
+pub fn query_id(index: usize) -> String {
+    format!("q{index}")
+}
+
+pub fn index_of(id: &str) -> Option<usize> {
+    id.strip_prefix('q')?.parse().ok()
+}
+
+/// Each model's series from the answers (plan index → points), variants combined
+/// point by point, oldest first.
+pub fn fold(
+    plan: &[Planned],
+    answers: &BTreeMap<usize, Vec<(Timestamp, f64)>>,
+) -> BTreeMap<String, BTreeMap<String, Series>> {
+    let mut combined: BTreeMap<(String, String), BTreeMap<Timestamp, f64>> = BTreeMap::new();
+    for (i, points) in answers {
+        let Some(p) = plan.get(*i) else { continue };
+        let series = combined
+            .entry((p.model.clone(), p.key.clone()))
+            .or_default();
+        for (t, v) in points {
+            let v = v * p.scale;
+            series
+                .entry(*t)
+                .and_modify(|old| {
+                    *old = match p.combine {
+                        Combine::Sum => *old + v,
+                        Combine::Max => old.max(v),
+                    }
+                })
+                .or_insert(v);
+        }
+    }
+    let mut out: BTreeMap<String, BTreeMap<String, Series>> = BTreeMap::new();
+    for ((model, key), points) in combined {
+        out.entry(model)
+            .or_default()
+            .insert(key, Series::new(points.into_iter().collect()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(model: &str, variants: &[&str]) -> EndpointTarget {
+        EndpointTarget {
+            model: model.into(),
+            endpoint: format!("{model}-ep"),
+            variants: variants.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    fn ts(s: i64) -> Timestamp {
+        Timestamp::from_second(s).unwrap()
+    }
+
+    #[test]
+    fn each_variant_gets_every_endpoint_metric_then_custom_ones_follow() {
+        let custom = MetricQuery {
+            key: "MAPE".into(),
+            namespace: "MLOps/Models".into(),
+            name: "MAPE".into(),
+            dimensions: BTreeMap::from([("ModelName".into(), "demand".into())]),
+            stat: "Average".into(),
+        };
+        let p = plan(
+            &[
+                target("rec", &["blue", "green"]),
+                target("demand", &["AllTraffic"]),
+            ],
+            &[("demand".into(), custom.clone())],
+        );
+        assert_eq!(p.len(), 3 * 8 + 1);
+        assert_eq!(p[0].query.dimensions["VariantName"], "blue");
+        assert_eq!(p[8].query.dimensions["VariantName"], "green");
+        assert_eq!(p[24].query, custom);
+        assert_eq!(index_of(&query_id(24)), Some(24));
+        assert_eq!(index_of("x1"), None);
+    }
+
+    #[test]
+    fn variants_sum_counts_and_take_the_worst_latency_in_milliseconds() {
+        let p = plan(&[target("rec", &["blue", "green"])], &[]);
+        let find = |variant: &str, key: &str| {
+            p.iter()
+                .position(|q| q.key == key && q.query.dimensions["VariantName"] == variant)
+                .unwrap()
+        };
+        let answers = BTreeMap::from([
+            (
+                find("blue", "Invocations"),
+                vec![(ts(0), 90.0), (ts(60), 80.0)],
+            ),
+            (find("green", "Invocations"), vec![(ts(0), 10.0)]),
+            (find("blue", names::LATENCY_P99), vec![(ts(0), 120_000.0)]),
+            (find("green", names::LATENCY_P99), vec![(ts(0), 900_000.0)]),
+        ]);
+        let series = fold(&p, &answers);
+        let rec = &series["rec"];
+        assert_eq!(
+            rec["Invocations"].points,
+            vec![(ts(0), 100.0), (ts(60), 80.0)]
+        );
+        assert_eq!(rec[names::LATENCY_P99].points, vec![(ts(0), 900.0)]);
+    }
+}

@@ -1,0 +1,102 @@
+//! S3: raw-data freshness, the newest object's age under each model's configured
+//! prefix (ListObjectsV2, paged, at most `max_pages` pages of 1,000 keys).
+
+use aws_sdk_s3::Client;
+use jiff::Timestamp;
+
+use super::errors::describe;
+use super::ApiCalls;
+use crate::config::{ModelMapping, S3Location};
+use crate::model::facts::{DataFacts, DriftFacts, ModelFacts};
+use crate::model::{Fleet, ModelKind};
+use crate::source::{report, Source, SourceId, Update};
+
+pub struct S3Source {
+    client: Client,
+    /// Models whose config names a raw-data location.
+    watched: Vec<(String, S3Location)>,
+    max_pages: u32,
+}
+
+impl S3Source {
+    pub fn new(
+        sdk: &aws_config::SdkConfig,
+        calls: &ApiCalls,
+        mappings: &[ModelMapping],
+        max_pages: u32,
+    ) -> S3Source {
+        let config = aws_sdk_s3::config::Builder::from(sdk)
+            .interceptor(calls.clone())
+            // Emulators and VPC endpoints answer on one host, not bucket subdomains.
+            .force_path_style(true)
+            .build();
+        S3Source {
+            client: Client::from_conf(config),
+            watched: mappings
+                .iter()
+                .filter_map(|m| Some((m.name.clone(), m.data.clone()?)))
+                .collect(),
+            max_pages: max_pages.max(1),
+        }
+    }
+
+    /// Whether any model has a raw-data location to watch.
+    pub fn has_work(&self) -> bool {
+        !self.watched.is_empty()
+    }
+
+    /// The newest object's time under `at`, or None when the prefix is empty.
+    async fn newest(&self, at: &S3Location) -> Result<Option<Timestamp>, String> {
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&at.bucket)
+            .prefix(&at.prefix)
+            .into_paginator()
+            .send();
+        let mut newest: Option<Timestamp> = None;
+        let mut listed = 0;
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| format!("{at}: {}", describe("s3:ListBucket", &e)))?;
+            let times = page
+                .contents()
+                .iter()
+                .filter_map(|o| Timestamp::from_second(o.last_modified()?.secs()).ok());
+            newest = newest.into_iter().chain(times).max();
+            listed += 1;
+            if listed >= self.max_pages {
+                break;
+            }
+        }
+        Ok(newest)
+    }
+
+    async fn gather(&self) -> Result<Fleet, String> {
+        let mut models = Vec::with_capacity(self.watched.len());
+        for (name, at) in &self.watched {
+            models.push(ModelFacts {
+                name: name.clone(),
+                kind: ModelKind::Other,
+                data: Some(DataFacts {
+                    location: at.to_string(),
+                    newest_object: self.newest(at).await?,
+                }),
+                training: Vec::new(),
+                registry: Vec::new(),
+                endpoint: None,
+                drift: DriftFacts::default(),
+                metrics: Default::default(),
+            });
+        }
+        Ok(Fleet {
+            models,
+            ..Fleet::default()
+        })
+    }
+}
+
+impl Source for S3Source {
+    async fn fetch(&mut self) -> Update {
+        report(SourceId::S3, self.gather().await)
+    }
+}

@@ -1,0 +1,121 @@
+//! Endpoint configs an endpoint could go back to: the region's configs named like its
+//! current one, newest first. Configs never change, so each is described once.
+
+use std::collections::HashMap;
+
+use aws_sdk_sagemaker::types::{EndpointConfigSortKey, EndpointConfigSummary, OrderKey};
+use aws_sdk_sagemaker::Client;
+use jiff::Timestamp;
+
+use super::super::errors::describe;
+use super::super::timestamp;
+use super::endpoint::package_of;
+use crate::model::facts::EndpointConfigRef;
+
+/// Configs kept per endpoint: the current one and the newest older ones.
+const HISTORY: usize = 5;
+/// Newest configs in the region looked at each refresh.
+const RECENT_CONFIGS: usize = 500;
+
+pub async fn recent_configs(client: &Client) -> Result<Vec<EndpointConfigSummary>, String> {
+    let mut pages = client
+        .list_endpoint_configs()
+        .sort_by(EndpointConfigSortKey::CreationTime)
+        .sort_order(OrderKey::Descending)
+        .max_results(100)
+        .into_paginator()
+        .send();
+    let mut configs = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| describe("sagemaker:ListEndpointConfigs", &e))?;
+        configs.extend(page.endpoint_configs().iter().cloned());
+        if configs.len() >= RECENT_CONFIGS {
+            break;
+        }
+    }
+    Ok(configs)
+}
+
+/// The model version each config serves, by config name.
+#[derive(Default)]
+pub struct ConfigVersions(HashMap<String, Option<u32>>);
+
+impl ConfigVersions {
+    /// `current` and the configs created before it that share its stem, newest first.
+    pub async fn history(
+        &mut self,
+        client: &Client,
+        configs: &[EndpointConfigSummary],
+        current: &EndpointConfigRef,
+    ) -> Result<Vec<EndpointConfigRef>, String> {
+        let family = stem(&current.name);
+        let mut out = vec![current.clone()];
+        let older = configs.iter().filter(|c| {
+            let name = c.endpoint_config_name().unwrap_or_default();
+            let created = c.creation_time().and_then(timestamp);
+            name != current.name
+                && stem(name) == family
+                && created.is_some_and(|t| t <= current.created)
+        });
+        for c in older.take(HISTORY - 1) {
+            let name = c.endpoint_config_name().unwrap_or_default().to_string();
+            let model_version = self.version(client, &name).await?;
+            out.push(EndpointConfigRef {
+                created: c
+                    .creation_time()
+                    .and_then(timestamp)
+                    .unwrap_or(Timestamp::UNIX_EPOCH),
+                name,
+                model_version,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn version(&mut self, client: &Client, config: &str) -> Result<Option<u32>, String> {
+        if let Some(v) = self.0.get(config) {
+            return Ok(*v);
+        }
+        let d = client
+            .describe_endpoint_config()
+            .endpoint_config_name(config)
+            .send()
+            .await
+            .map_err(|e| describe("sagemaker:DescribeEndpointConfig", &e))?;
+        let model = d.production_variants().first().and_then(|v| v.model_name());
+        let version = match model {
+            Some(m) => package_of(client, m).await?.map(|p| p.version),
+            None => None,
+        };
+        self.0.insert(config.to_string(), version);
+        Ok(version)
+    }
+}
+
+/// A config name without its trailing version or timestamp, e.g. "demand-config-v3"
+/// and "demand-config-20261101" both give "demand-config".
+fn stem(name: &str) -> &str {
+    let mut s = name;
+    while let Some((head, tail)) = s.rsplit_once(['-', '_']) {
+        let tail = tail.strip_prefix('v').unwrap_or(tail);
+        if tail.is_empty() || !tail.chars().all(|c| c.is_ascii_digit()) {
+            break;
+        }
+        s = head;
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stem;
+
+    #[test]
+    fn stems_drop_trailing_versions_and_dates() {
+        assert_eq!(stem("demand-config-v3"), "demand-config");
+        assert_eq!(stem("demand-config-20261101-1200"), "demand-config");
+        assert_eq!(stem("churn_cfg_v12"), "churn_cfg");
+        assert_eq!(stem("plain"), "plain");
+        assert_eq!(stem("rec-v2-canary"), "rec-v2-canary");
+    }
+}

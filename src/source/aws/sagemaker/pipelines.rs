@@ -1,0 +1,112 @@
+//! SageMaker Pipelines: the executions that retrain a model, as training runs.
+
+use std::collections::HashMap;
+
+use aws_sdk_sagemaker::types::{PipelineExecutionStatus, PipelineExecutionSummary, SortOrder};
+use aws_sdk_sagemaker::Client;
+use jiff::Timestamp;
+
+use super::super::errors::describe;
+use super::super::timestamp;
+use crate::model::facts::{RunStatus, TrainingRun};
+
+/// Executions kept per pipeline for the detail view.
+const RUNS_PER_PIPELINE: i32 = 5;
+
+/// Every pipeline name in the region, for matching models by name when config is silent.
+pub async fn names(client: &Client) -> Result<Vec<String>, String> {
+    let pipelines: Vec<_> = client
+        .list_pipelines()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|e| describe("sagemaker:ListPipelines", &e))?;
+    Ok(pipelines
+        .iter()
+        .filter_map(|p| p.pipeline_name().map(str::to_string))
+        .collect())
+}
+
+/// Failure reasons by execution ARN: a finished execution never changes, so each
+/// failed one is described once per session.
+#[derive(Default)]
+pub struct Reasons(HashMap<String, Option<String>>);
+
+impl Reasons {
+    /// The pipeline's newest executions, newest first; a failed newest one carries
+    /// its reason.
+    pub async fn runs(
+        &mut self,
+        client: &Client,
+        pipeline: &str,
+    ) -> Result<Vec<TrainingRun>, String> {
+        let listed = client
+            .list_pipeline_executions()
+            .pipeline_name(pipeline)
+            .sort_order(SortOrder::Descending)
+            .max_results(RUNS_PER_PIPELINE)
+            .send()
+            .await
+            .map_err(|e| describe("sagemaker:ListPipelineExecutions", &e))?;
+        let mut runs = Vec::new();
+        for (i, s) in listed.pipeline_execution_summaries().iter().enumerate() {
+            let mut run = run(pipeline, s);
+            if i == 0 && run.status == RunStatus::Failed {
+                let arn = s.pipeline_execution_arn().unwrap_or_default();
+                run.failure_reason = self.reason(client, arn).await?;
+            }
+            runs.push(run);
+        }
+        Ok(runs)
+    }
+
+    async fn reason(&mut self, client: &Client, arn: &str) -> Result<Option<String>, String> {
+        if let Some(known) = self.0.get(arn) {
+            return Ok(known.clone());
+        }
+        let d = client
+            .describe_pipeline_execution()
+            .pipeline_execution_arn(arn)
+            .send()
+            .await
+            .map_err(|e| describe("sagemaker:DescribePipelineExecution", &e))?;
+        let reason = d
+            .failure_reason()
+            .filter(|r| !r.is_empty())
+            .map(str::to_string);
+        self.0.insert(arn.to_string(), reason.clone());
+        Ok(reason)
+    }
+}
+
+fn run(pipeline: &str, s: &PipelineExecutionSummary) -> TrainingRun {
+    let id = s
+        .pipeline_execution_arn()
+        .and_then(|a| a.rsplit('/').next())
+        .unwrap_or_default();
+    let name = s
+        .pipeline_execution_display_name()
+        .filter(|n| !n.is_empty())
+        .map_or_else(|| format!("{pipeline}/{id}"), str::to_string);
+    let status = match s.pipeline_execution_status() {
+        Some(PipelineExecutionStatus::Succeeded) => RunStatus::Completed,
+        Some(PipelineExecutionStatus::Failed) => RunStatus::Failed,
+        Some(PipelineExecutionStatus::Stopping) => RunStatus::Stopping,
+        Some(PipelineExecutionStatus::Stopped) => RunStatus::Stopped,
+        _ => RunStatus::InProgress,
+    };
+    TrainingRun {
+        name,
+        status,
+        started: s
+            .start_time()
+            .and_then(timestamp)
+            .unwrap_or(Timestamp::UNIX_EPOCH),
+        // The summary has no end time; the detail view shows the start.
+        ended: None,
+        failure_reason: None,
+        objective: None,
+    }
+}

@@ -1,0 +1,335 @@
+//! CloudWatch (ministack), S3 and SageMaker Pipelines (moto) through the real
+//! `snapshot --json` binary: seeded values must come back on the right rows.
+
+use aws_config::SdkConfig;
+use aws_sdk_cloudwatch::primitives::DateTime;
+use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StateValue, Statistic};
+
+use crate::aws::{ministack_url, moto_url, sdk, seed_endpoint, snapshot_json, unique};
+
+/// A CloudWatch client for seeding. ministack drops gzip bodies, and the SDK
+/// compresses big PutMetricData requests: compression off.
+fn cloudwatch(sdk: &SdkConfig) -> aws_sdk_cloudwatch::Client {
+    let config = aws_sdk_cloudwatch::config::Builder::from(sdk)
+        .disable_request_compression(true)
+        .build();
+    aws_sdk_cloudwatch::Client::from_conf(config)
+}
+
+/// Three minutes ago, on a minute boundary: inside the dashboard's window.
+fn recently() -> DateTime {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    DateTime::from_secs(now - now % 60 - 180)
+}
+
+fn dims(pairs: &[(&str, &str)]) -> Vec<Dimension> {
+    pairs
+        .iter()
+        .map(|(k, v)| Dimension::builder().name(*k).value(*v).build())
+        .collect()
+}
+
+/// Puts each value as one datum of `metric` at `recently()`.
+async fn put(
+    cw: &aws_sdk_cloudwatch::Client,
+    namespace: &str,
+    metric: &str,
+    dimensions: &[(&str, &str)],
+    values: &[f64],
+) {
+    let data = values.iter().map(|v| {
+        MetricDatum::builder()
+            .metric_name(metric)
+            .set_dimensions(Some(dims(dimensions)))
+            .timestamp(recently())
+            .value(*v)
+            .build()
+    });
+    cw.put_metric_data()
+        .namespace(namespace)
+        .set_metric_data(Some(data.collect()))
+        .send()
+        .await
+        .unwrap();
+}
+
+fn row<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == name)
+        .unwrap_or_else(|| panic!("no row {name} in {v:#}"))
+}
+
+#[test]
+fn endpoint_metrics_business_metrics_and_alarms_land_on_their_model() {
+    let endpoint = unique("cw-rec");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let moto = sdk(&moto_url()).await;
+        seed_endpoint(&moto, &endpoint, &[("blue", 0.9, 2), ("green", 0.1, 1)]).await;
+        let cw = cloudwatch(&sdk(&ministack_url()).await);
+        let sm = "AWS/SageMaker";
+        let blue = [("EndpointName", endpoint.as_str()), ("VariantName", "blue")];
+        let green = [
+            ("EndpointName", endpoint.as_str()),
+            ("VariantName", "green"),
+        ];
+        put(&cw, sm, "Invocations", &blue, &[900.0]).await;
+        put(&cw, sm, "Invocations", &green, &[100.0]).await;
+        put(&cw, sm, "Invocation5XXErrors", &blue, &[0.0]).await;
+        put(&cw, sm, "Invocation5XXErrors", &green, &[30.0]).await;
+        // Microseconds, as SageMaker reports them.
+        put(&cw, sm, "ModelLatency", &blue, &[120_000.0]).await;
+        put(&cw, sm, "ModelLatency", &green, &[250_000.0]).await;
+        put(
+            &cw,
+            "/aws/sagemaker/Endpoints",
+            "CPUUtilization",
+            &blue,
+            &[41.5],
+        )
+        .await;
+        let by_model = [("ModelName", endpoint.as_str())];
+        put(&cw, "MLOps/Models", "CTR", &by_model, &[2.1]).await;
+        cw.put_metric_alarm()
+            .alarm_name(format!("{endpoint}-5xx"))
+            .namespace(sm)
+            .metric_name("Invocation5XXErrors")
+            .set_dimensions(Some(dims(&green)))
+            .statistic(Statistic::Sum)
+            .period(60)
+            .evaluation_periods(1)
+            .threshold(10.0)
+            .comparison_operator(
+                aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold,
+            )
+            .send()
+            .await
+            .unwrap();
+        cw.set_alarm_state()
+            .alarm_name(format!("{endpoint}-5xx"))
+            .state_value(StateValue::Alarm)
+            .state_reason("Threshold Crossed: 1 datapoint [30.0] was greater than 10.0")
+            .send()
+            .await
+            .unwrap();
+    });
+
+    let (_, v) = snapshot_json(&moto_url(), &ministack_url(), "/dev/null");
+    assert_eq!(v["errors"], serde_json::json!([]), "{v:#}");
+    let rec = row(&v, &endpoint);
+    let metrics = &rec["metrics"];
+    assert_eq!(metrics["Invocations"], 1000.0, "variants add up");
+    assert_eq!(metrics["Invocation5XXErrors"], 30.0);
+    assert_eq!(metrics["5xxRate"], 3.0);
+    assert_eq!(metrics["ModelLatency.p99"], 250.0, "worst variant, in ms");
+    assert_eq!(metrics["CPUUtilization"], 41.5);
+    assert_eq!(metrics["CTR"], 2.1);
+    // A CTR says it is a recommender; 2.1% is below the 2.5% crit line.
+    assert_eq!(rec["kind"], "recommendation");
+    assert_eq!(rec["stages"]["quality"]["health"], "crit");
+    assert_eq!(rec["stages"]["endpoint"]["health"], "warn");
+    assert_eq!(rec["stages"]["endpoint"]["summary"], "5xx 3.0%");
+
+    let alarm = v["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == format!("{endpoint}-5xx"))
+        .unwrap();
+    assert_eq!(alarm["state"], "Alarm");
+    assert_eq!(alarm["model"], endpoint.as_str());
+    assert!(alarm["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("Threshold Crossed"));
+
+    // Batched: every query of the refresh in as few requests as 500-query batches allow.
+    let calls = &v["api_calls"];
+    let metrics_requested = calls["CloudWatch:GetMetricData/metrics"].as_u64().unwrap();
+    let requests = calls["CloudWatch:GetMetricData"].as_u64().unwrap();
+    // Two variants of 8 metrics, and the CTR: at least.
+    assert!(metrics_requested > 2 * 8);
+    assert_eq!(requests, metrics_requested.div_ceil(500));
+}
+
+#[test]
+fn configured_models_map_pipeline_registry_data_and_metrics() {
+    let name = unique("demand-fc");
+    let bucket = unique("raw").to_lowercase();
+    let pipeline = format!("{name}-train");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let endpoint = rt.block_on(async {
+        let moto = sdk(&moto_url()).await;
+        let group = format!("{name}-group");
+        let endpoint = crate::aws::seed_registered_model(
+            &moto,
+            &group,
+            &["Approved", "PendingManualApproval"],
+            1,
+            &[],
+        )
+        .await;
+        let sm = aws_sdk_sagemaker::Client::new(&moto);
+        sm.create_pipeline()
+            .pipeline_name(&pipeline)
+            .role_arn("arn:aws:iam::123456789012:role/sagemaker")
+            .pipeline_definition(r#"{"Version":"2020-12-01","Steps":[]}"#)
+            .client_request_token(unique("token"))
+            .send()
+            .await
+            .unwrap();
+        sm.start_pipeline_execution()
+            .pipeline_name(&pipeline)
+            .pipeline_execution_display_name("retrain-nightly")
+            .client_request_token(unique("token"))
+            .send()
+            .await
+            .unwrap();
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&moto)
+                .force_path_style(true)
+                .build(),
+        );
+        s3.create_bucket().bucket(&bucket).send().await.unwrap();
+        for key in ["sales/2026/11/a.csv", "sales/2026/11/b.csv", "other/x.csv"] {
+            s3.put_object()
+                .bucket(&bucket)
+                .key(key)
+                .body(b"id,qty\n1,2\n".to_vec().into())
+                .send()
+                .await
+                .unwrap();
+        }
+        let cw = cloudwatch(&sdk(&ministack_url()).await);
+        put(
+            &cw,
+            "Team/Forecasts",
+            "WeeklyMAPE",
+            &[("Model", name.as_str())],
+            &[7.5],
+        )
+        .await;
+        endpoint
+    });
+    let config = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        config.path(),
+        format!(
+            r#"[aws]
+discover = false
+
+[[models]]
+name = "{name}"
+kind = "forecasting"
+endpoint = "{endpoint}"
+pipeline = "{pipeline}"
+model_package_group = "{name}-group"
+data = "s3://{bucket}/sales/"
+[[models.metrics]]
+namespace = "Team/Forecasts"
+name = "WeeklyMAPE"
+key = "MAPE"
+dimensions = {{ Model = "{name}" }}
+"#
+        ),
+    )
+    .unwrap();
+
+    let (code, v) = snapshot_json(
+        &moto_url(),
+        &ministack_url(),
+        config.path().to_str().unwrap(),
+    );
+    assert_eq!(v["errors"], serde_json::json!([]), "{v:#}");
+    let names: Vec<&str> = v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec![name.as_str()],
+        "discover = false: only what config names"
+    );
+    let m = row(&v, &name);
+    assert_eq!(m["kind"], "forecasting");
+    assert_eq!(m["endpoint"]["name"], endpoint.as_str());
+    assert_eq!(m["training"]["name"], "retrain-nightly");
+    assert_eq!(m["training"]["status"], "Completed");
+    let versions = &m["registry"]["versions"];
+    assert_eq!(versions[0]["approval"], "PendingManualApproval");
+    assert_eq!(versions[1]["deployed"], true);
+    assert_eq!(m["data"]["location"], format!("s3://{bucket}/sales/"));
+    assert!(m["data"]["newest_object"].is_string());
+    assert_eq!(m["stages"]["data"]["health"], "ok");
+    assert_eq!(m["metrics"]["MAPE"], 7.5);
+    assert_eq!(m["stages"]["quality"]["health"], "ok");
+    assert_eq!(code, Some(1), "the pending version warns");
+
+    // One model, one variant: 8 endpoint metrics and 1 business metric, one request.
+    let calls = &v["api_calls"];
+    assert_eq!(calls["CloudWatch:GetMetricData/metrics"], 9);
+    assert_eq!(calls["CloudWatch:GetMetricData"], 1);
+    assert_eq!(calls["CloudWatch:ListMetrics"], 1);
+    assert_eq!(calls["S3:ListObjectsV2"], 1);
+    assert_eq!(calls["SageMaker:ListTrainingJobs"], 1);
+    assert_eq!(calls["SageMaker:ListPipelineExecutions"], 1);
+    assert!(
+        calls.get("SageMaker:ListPipelines").is_none(),
+        "config names the pipeline"
+    );
+}
+
+#[test]
+fn older_endpoint_configs_named_alike_are_the_rollback_history() {
+    use aws_sdk_sagemaker::types::{ProductionVariant, ProductionVariantInstanceType};
+    let endpoint = unique("hist");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let moto = sdk(&moto_url()).await;
+        // The model and "-config-v1"; then v2 a second later, and the endpoint on v2.
+        seed_endpoint(&moto, &format!("{endpoint}-old"), &[("AllTraffic", 1.0, 1)]).await;
+        let sm = aws_sdk_sagemaker::Client::new(&moto);
+        for version in ["v1", "v2"] {
+            sm.create_endpoint_config()
+                .endpoint_config_name(format!("{endpoint}-config-{version}"))
+                .production_variants(
+                    ProductionVariant::builder()
+                        .variant_name("AllTraffic")
+                        .model_name(format!("{endpoint}-old-model"))
+                        .initial_instance_count(1)
+                        .instance_type(ProductionVariantInstanceType::MlM5Large)
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        }
+        sm.create_endpoint()
+            .endpoint_name(&endpoint)
+            .endpoint_config_name(format!("{endpoint}-config-v2"))
+            .send()
+            .await
+            .unwrap();
+    });
+    let (_, v) = snapshot_json(&moto_url(), &ministack_url(), "/dev/null");
+    let history: Vec<&str> = row(&v, &endpoint)["endpoint"]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["config"].as_str().unwrap())
+        .collect();
+    let (v1, v2) = (
+        format!("{endpoint}-config-v1"),
+        format!("{endpoint}-config-v2"),
+    );
+    assert_eq!(history, vec![v2.as_str(), v1.as_str()]);
+}
