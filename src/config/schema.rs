@@ -295,4 +295,20 @@ mod tests {
             Some(Threshold::above(5.0, 9.0))
         );
     }
+
+    #[test]
+    fn the_example_models_block_is_valid_once_uncommented() {
+        let example = super::super::EXAMPLE;
+        let start = example.find("# [[models]]").unwrap();
+        let block: String = example[start..]
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .map(|l| format!("{}\n", l.strip_prefix("# ").unwrap_or("")))
+            .collect();
+        let c = parse(&block).unwrap();
+        let m = &c.mappings[0];
+        assert_eq!(m.data.as_ref().unwrap().bucket, "retail-raw");
+        assert_eq!(m.metrics[0].dimensions["Horizon"], "7d");
+        assert_eq!(c.rules.kinds["demand-forecasting"], ModelKind::Forecasting);
+    }
 }

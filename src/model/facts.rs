@@ -92,6 +92,8 @@ pub struct TrainingRun {
     pub failure_reason: Option<String>,
     /// The objective metric's name and final value, e.g. ("validation:mape", 7.9).
     pub objective: Option<(String, f64)>,
+    /// What a running job is doing, in SageMaker's words (e.g. "Downloading").
+    pub secondary_status: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

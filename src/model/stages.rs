@@ -153,7 +153,11 @@ fn training(m: &ModelFacts, now: Timestamp) -> StageStatus {
         }
         RunStatus::InProgress => StageStatus::new(
             Health::Ok,
-            format!("run {}", format::age_since(run.started, now)),
+            format!(
+                "{} {}",
+                run.secondary_status.as_deref().unwrap_or("run"),
+                format::age_since(run.started, now)
+            ),
         )
         .brief("running")
         .busy(),
@@ -317,6 +321,7 @@ mod tests {
                 ended: Some(ago(49.0)),
                 failure_reason: None,
                 objective: None,
+                secondary_status: None,
             }],
             registry: vec![ModelVersion {
                 version: 12,

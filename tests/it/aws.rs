@@ -151,7 +151,11 @@ fn a_person_sees_their_account_and_endpoints_in_the_dashboard() {
     let endpoint = unique("tmux-demand");
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        seed_endpoint(&sdk(&url).await, &endpoint, &[("AllTraffic", 1.0, 1)]).await
+        seed_endpoint(&sdk(&url).await, &endpoint, &[("AllTraffic", 1.0, 1)]).await;
+        // The business metric the team publishes: a CTR under the crit line.
+        let cw = crate::cloudwatch::cloudwatch(&sdk(&ministack_url()).await);
+        let by_model = [("ModelName", endpoint.as_str())];
+        crate::cloudwatch::put(&cw, "MLOps/Models", "CTR", &by_model, &[2.1]).await;
     });
     let bin = env!("CARGO_BIN_EXE_mlopsdash");
     // The instance-metadata service is never probed from tests.
@@ -179,8 +183,14 @@ fn a_person_sees_their_account_and_endpoints_in_the_dashboard() {
     // Other tests share the emulator: find ours as a person would, by filtering.
     t.keys(&["/", &endpoint, "Enter"]);
     t.wait_for_all(
-        &["(1/", &endpoint, "123456789012 · us-east-1", "InService"],
-        "the seeded endpoint alone in the list, in service",
+        &[
+            "(1/",
+            &endpoint,
+            "123456789012 · us-east-1",
+            "InService",
+            "CTR 2.1%",
+        ],
+        "the seeded endpoint alone in the list, in service, its CTR from CloudWatch",
     );
     // What the session has cost so far, counted from the real SDK calls.
     t.keys(&[":", "stats", "Enter"]);
@@ -269,13 +279,26 @@ fn snapshot_json_reports_the_seeded_endpoints_from_moto() {
         Some(expected),
         "exit code follows the reported health"
     );
-    // One list, then a describe of each endpoint and its config; one identity call.
-    let endpoints = v["models"].as_array().unwrap().len() as u64;
+    // One list, then a describe of each endpoint and its config, and of each older
+    // config in the histories once; one identity call. (Rows without an endpoint
+    // come from business metrics other tests put in CloudWatch.)
+    let with_endpoint: Vec<&serde_json::Value> = v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| !m["endpoint"].is_null())
+        .collect();
+    let older: std::collections::BTreeSet<&str> = with_endpoint
+        .iter()
+        .flat_map(|m| m["endpoint"]["history"].as_array().unwrap()[1..].iter())
+        .map(|c| c["config"].as_str().unwrap())
+        .collect();
+    let endpoints = with_endpoint.len() as u64;
     assert_eq!(v["api_calls"]["SageMaker:ListEndpoints"], 1);
     assert_eq!(v["api_calls"]["SageMaker:DescribeEndpoint"], endpoints);
     assert_eq!(
         v["api_calls"]["SageMaker:DescribeEndpointConfig"],
-        endpoints
+        endpoints + older.len() as u64
     );
     assert_eq!(v["api_calls"]["STS:GetCallerIdentity"], 1);
 }
@@ -448,6 +471,11 @@ async fn endpoints_join_their_registry_versions_and_training_jobs() {
         .training
         .iter()
         .all(|r| r.status == mlopsdash::model::facts::RunStatus::Completed));
+    // The newest job is described for its final metric (moto reports train:progress).
+    assert_eq!(
+        row.training[0].objective,
+        Some(("train:progress".to_string(), 100.0))
+    );
     assert_eq!(
         row.endpoint.as_ref().unwrap().config_history[0].model_version,
         Some(3)

@@ -9,7 +9,7 @@ use crate::aws::{ministack_url, moto_url, sdk, seed_endpoint, snapshot_json, uni
 
 /// A CloudWatch client for seeding. ministack drops gzip bodies, and the SDK
 /// compresses big PutMetricData requests: compression off.
-fn cloudwatch(sdk: &SdkConfig) -> aws_sdk_cloudwatch::Client {
+pub fn cloudwatch(sdk: &SdkConfig) -> aws_sdk_cloudwatch::Client {
     let config = aws_sdk_cloudwatch::config::Builder::from(sdk)
         .disable_request_compression(true)
         .build();
@@ -33,7 +33,7 @@ fn dims(pairs: &[(&str, &str)]) -> Vec<Dimension> {
 }
 
 /// Puts each value as one datum of `metric` at `recently()`.
-async fn put(
+pub async fn put(
     cw: &aws_sdk_cloudwatch::Client,
     namespace: &str,
     metric: &str,

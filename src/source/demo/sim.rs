@@ -193,6 +193,7 @@ impl Simulator {
                             .to_string()
                     }),
                     objective: (!failed).then(|| objective(p, k)),
+                    secondary_status: None,
                 }
             })
             .collect()

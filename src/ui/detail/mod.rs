@@ -159,6 +159,18 @@ fn charts(m: &ModelFacts, app: &App) -> Vec<ChartSpec> {
             threshold: threshold(names::RATE_5XX),
         },
     ];
+    // Instance metrics exist only where SageMaker publishes them (not in the demo).
+    if m.metrics.contains_key(names::CPU) || m.metrics.contains_key(names::MEMORY) {
+        specs.push(ChartSpec {
+            title: "CPU / memory %".into(),
+            metric: names::CPU.into(),
+            lines: vec![
+                ("cpu".into(), get(names::CPU)),
+                ("mem".into(), get(names::MEMORY)),
+            ],
+            threshold: None,
+        });
+    }
     for q in app.rules.quality_metrics(&m.name, m.kind) {
         specs.push(ChartSpec {
             title: q.clone(),

@@ -38,6 +38,7 @@ pub struct SageMakerSource {
     /// an unchanged endpoint is not described again.
     described: HashMap<String, (i64, Described)>,
     config_versions: history::ConfigVersions,
+    job_details: training::JobDetails,
     pipeline_reasons: pipelines::Reasons,
     /// Where the CloudWatch source learns which endpoints to watch.
     targets: Option<TargetsSender>,
@@ -88,6 +89,7 @@ impl SageMakerSource {
             pacer: Pacer::new(2),
             described: HashMap::new(),
             config_versions: Default::default(),
+            job_details: Default::default(),
             pipeline_reasons: Default::default(),
             targets: None,
         }
@@ -139,6 +141,9 @@ impl SageMakerSource {
             let Some(name) = s.endpoint_name() else {
                 continue;
             };
+            if !self.discover && !self.is_named(name) {
+                continue;
+            }
             let modified = s.last_modified_time().map_or(0, |t| t.secs());
             let described = match self.described.remove(name) {
                 Some((at, d)) if at == modified => d,
@@ -148,6 +153,13 @@ impl SageMakerSource {
         }
         self.described = fresh;
         Ok(())
+    }
+
+    /// Whether config names `endpoint` (as a model's endpoint, or as a model's name).
+    fn is_named(&self, endpoint: &str) -> bool {
+        self.mappings
+            .iter()
+            .any(|m| m.endpoint.as_deref().unwrap_or(&m.name) == endpoint)
     }
 
     /// Configured models first, then (when discovering) every endpoint none claims.
@@ -222,7 +234,8 @@ impl SageMakerSource {
                 .chain(row.endpoint.as_deref())
                 .collect(),
         };
-        let mut training = training::for_model(client, &listings.jobs, &prefixes).await?;
+        let mut training =
+            training::for_model(client, &mut self.job_details, &listings.jobs, &prefixes).await?;
         let pipeline = mapping.and_then(|m| m.pipeline.clone()).or_else(|| {
             prefixes.iter().find_map(|p| {
                 listings

@@ -108,5 +108,6 @@ fn run(pipeline: &str, s: &PipelineExecutionSummary) -> TrainingRun {
         ended: None,
         failure_reason: None,
         objective: None,
+        secondary_status: None,
     }
 }

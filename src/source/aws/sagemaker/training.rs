@@ -4,6 +4,7 @@
 use aws_sdk_sagemaker::types::{SortBy, SortOrder, TrainingJobStatus, TrainingJobSummary};
 use aws_sdk_sagemaker::Client;
 use jiff::Timestamp;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
@@ -60,10 +61,43 @@ pub async fn recent_jobs(
     Ok(jobs)
 }
 
+/// What DescribeTrainingJob adds to a listed job. A finished job never changes, so
+/// it is described once per session; a running one each refresh.
+#[derive(Default)]
+pub struct JobDetails(HashMap<String, TrainingRun>);
+
+impl JobDetails {
+    /// Fills `run` (a listed job) with its failure reason, final metric and
+    /// secondary status.
+    async fn fill(&mut self, client: &Client, run: &mut TrainingRun) -> Result<(), String> {
+        if let Some(known) = self.0.get(&run.name).filter(|k| k.status == run.status) {
+            *run = known.clone();
+            return Ok(());
+        }
+        let d = client
+            .describe_training_job()
+            .training_job_name(&run.name)
+            .send()
+            .await
+            .map_err(|e| describe("sagemaker:DescribeTrainingJob", &e))?;
+        run.failure_reason = d.failure_reason().map(str::to_string);
+        run.secondary_status = d.secondary_status().map(|s| s.as_str().to_string());
+        run.objective = d
+            .final_metric_data_list()
+            .first()
+            .and_then(|m| Some((m.metric_name()?.to_string(), f64::from(m.value()?))));
+        if !matches!(run.status, RunStatus::InProgress | RunStatus::Stopping) {
+            self.0.insert(run.name.clone(), run.clone());
+        }
+        Ok(())
+    }
+}
+
 /// The newest runs whose names start with one of `prefixes` (the package group, the
-/// model, the endpoint), newest first; a failed newest run is described for its reason.
+/// model, the endpoint), newest first; the newest is described for its details.
 pub async fn for_model(
     client: &Client,
+    details: &mut JobDetails,
     jobs: &[TrainingJobSummary],
     prefixes: &[&str],
 ) -> Result<Vec<TrainingRun>, String> {
@@ -83,14 +117,8 @@ pub async fn for_model(
         .take(RUNS_PER_MODEL)
         .map(run)
         .collect();
-    if let Some(newest) = runs.first_mut().filter(|r| r.status == RunStatus::Failed) {
-        let d = client
-            .describe_training_job()
-            .training_job_name(&newest.name)
-            .send()
-            .await
-            .map_err(|e| describe("sagemaker:DescribeTrainingJob", &e))?;
-        newest.failure_reason = d.failure_reason().map(str::to_string);
+    if let Some(newest) = runs.first_mut() {
+        details.fill(client, newest).await?;
     }
     Ok(runs)
 }
@@ -112,5 +140,6 @@ fn run(j: &TrainingJobSummary) -> TrainingRun {
         ended: j.training_end_time().and_then(timestamp),
         failure_reason: None,
         objective: None,
+        secondary_status: None,
     }
 }

@@ -1,0 +1,223 @@
+//! AWS requests and wall time to gather a seeded fleet of 20 and 100 models from the
+//! emulators (moto for SageMaker/S3/STS, ministack for CloudWatch): the first refresh
+//! and a steady-state one. Run with scripts/bench-gather, which starts the emulators.
+//! Under `cargo test` it gathers a 3-model fleet once, as a smoke test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sagemaker::config::Credentials;
+use aws_sdk_sagemaker::types::{
+    ContainerDefinition, InferenceSpecification, ModelPackageContainerDefinition,
+    ProductionVariant, ProductionVariantInstanceType,
+};
+use mlopsdash::config::Config;
+use mlopsdash::source::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
+use mlopsdash::source::aws::targets::endpoint_targets;
+use mlopsdash::source::aws::{ApiCalls, S3Source, SageMakerSource, METRICS_REQUESTED};
+use mlopsdash::source::{Source, Update};
+
+async fn sdk(url: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "bench"))
+        .endpoint_url(url)
+        .load()
+        .await
+}
+
+/// `n` models as a team deploys them: package group with two versions, a model from
+/// the newest, an endpoint, a training job, raw data in S3 and metrics in CloudWatch.
+async fn seed(moto: &SdkConfig, ministack: &SdkConfig, run: &str, n: usize) -> String {
+    let sm = aws_sdk_sagemaker::Client::new(moto);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(moto)
+            .force_path_style(true)
+            .build(),
+    );
+    let cw = aws_sdk_cloudwatch::Client::from_conf(
+        aws_sdk_cloudwatch::config::Builder::from(ministack)
+            .disable_request_compression(true)
+            .build(),
+    );
+    let bucket = format!("{run}-raw");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1";
+    let role = "arn:aws:iam::123456789012:role/sagemaker";
+    let mut config = String::from("[aws]\ndiscover = false\n");
+    for i in 0..n {
+        let name = format!("{run}-m{i:03}");
+        sm.create_model_package_group()
+            .model_package_group_name(&name)
+            .send()
+            .await
+            .unwrap();
+        let mut arn = String::new();
+        for _ in 0..2 {
+            arn = sm
+                .create_model_package()
+                .model_package_group_name(&name)
+                .inference_specification(
+                    InferenceSpecification::builder()
+                        .containers(
+                            ModelPackageContainerDefinition::builder()
+                                .image(image)
+                                .build(),
+                        )
+                        .supported_content_types("text/csv")
+                        .supported_response_mime_types("text/csv")
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap()
+                .model_package_arn
+                .unwrap();
+        }
+        sm.create_model()
+            .model_name(&name)
+            .execution_role_arn(role)
+            .primary_container(
+                ContainerDefinition::builder()
+                    .model_package_name(&arn)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        sm.create_endpoint_config()
+            .endpoint_config_name(format!("{name}-config-v1"))
+            .production_variants(
+                ProductionVariant::builder()
+                    .variant_name("AllTraffic")
+                    .model_name(&name)
+                    .initial_instance_count(1)
+                    .instance_type(ProductionVariantInstanceType::MlM5Large)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        sm.create_endpoint()
+            .endpoint_name(&name)
+            .endpoint_config_name(format!("{name}-config-v1"))
+            .send()
+            .await
+            .unwrap();
+        s3.put_object()
+            .bucket(&bucket)
+            .key(format!("{name}/part-0.csv"))
+            .body(b"x\n".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+        let datum = aws_sdk_cloudwatch::types::MetricDatum::builder()
+            .metric_name("MAPE")
+            .dimensions(
+                aws_sdk_cloudwatch::types::Dimension::builder()
+                    .name("ModelName")
+                    .value(&name)
+                    .build(),
+            )
+            .value(8.0)
+            .build();
+        cw.put_metric_data()
+            .namespace("MLOps/Models")
+            .metric_data(datum)
+            .send()
+            .await
+            .unwrap();
+        config.push_str(&format!(
+            "[[models]]\nname = \"{name}\"\ndata = \"s3://{bucket}/{name}/\"\n"
+        ));
+    }
+    config
+}
+
+/// Requests per operation made between two counts.
+fn diff(after: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0)))
+        .filter(|(_, v)| *v > 0)
+        .collect()
+}
+
+fn report(label: &str, millis: u128, calls: &BTreeMap<String, u64>) {
+    let requests: u64 = calls
+        .iter()
+        .filter(|(k, _)| k.as_str() != METRICS_REQUESTED)
+        .map(|(_, v)| v)
+        .sum();
+    let metrics = calls.get(METRICS_REQUESTED).copied().unwrap_or(0);
+    let cost: f64 = calls
+        .iter()
+        .map(|(k, v)| mlopsdash::source::aws::pricing::estimate(k, *v))
+        .sum();
+    println!("{label:<28} {millis:>6} ms {requests:>5} requests {metrics:>5} metrics  ${cost:.4}");
+    for (op, n) in calls {
+        println!("    {op:<40} {n:>5}");
+    }
+}
+
+async fn gather(moto_url: &str, ministack_url: &str, n: usize) {
+    let run = format!("b{}{}", n, std::process::id());
+    let (moto, ministack) = (sdk(moto_url).await, sdk(ministack_url).await);
+    let config_text = seed(&moto, &ministack, &run, n).await;
+    let config = Config::parse(std::path::Path::new("bench.toml"), &config_text).unwrap();
+    let calls = ApiCalls::default();
+    let mut sagemaker = SageMakerSource::new(&moto, &calls).mapped(config.mappings.clone(), false);
+    let (targets_tx, targets_rx) = tokio::sync::watch::channel(Vec::new());
+    let custom = CustomMetrics {
+        namespace: "MLOps/Models".into(),
+        dimension: "ModelName".into(),
+        discover: false,
+    };
+    let mut cloudwatch = CloudWatchSource::new(
+        &ministack,
+        &calls,
+        targets_rx,
+        config.mappings.clone(),
+        custom,
+    );
+    let mut s3 = S3Source::new(&moto, &calls, &config.mappings, 20);
+    for refresh in ["first refresh", "steady-state refresh"] {
+        let before = calls.counts();
+        let started = Instant::now();
+        let Update::Fleet { fleet, .. } = sagemaker.fetch().await else {
+            panic!("sagemaker failed")
+        };
+        assert_eq!(fleet.models.len(), n);
+        targets_tx.send_replace(endpoint_targets(&fleet));
+        let (metrics, data) = tokio::join!(cloudwatch.fetch(), s3.fetch());
+        assert!(matches!(metrics, Update::Fleet { .. }), "{metrics:?}");
+        assert!(matches!(data, Update::Fleet { .. }), "{data:?}");
+        let millis = started.elapsed().as_millis();
+        report(
+            &format!("{n} models, {refresh}"),
+            millis,
+            &diff(&calls.counts(), &before),
+        );
+    }
+}
+
+fn main() {
+    let (Ok(moto), Ok(ministack)) = (
+        std::env::var("MLOPSDASH_TEST_MOTO_URL"),
+        std::env::var("MLOPSDASH_TEST_MINISTACK_URL"),
+    ) else {
+        println!("gather: skipped (scripts/bench-gather starts the emulators it needs)");
+        return;
+    };
+    // `cargo bench` passes --bench; `cargo test` does not: a quick smoke run then.
+    let sizes: &[usize] = match std::env::args().any(|a| a == "--bench") {
+        true => &[20, 100],
+        false => &[3],
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for &n in sizes {
+        rt.block_on(gather(&moto, &ministack, n));
+    }
+}
