@@ -2,7 +2,7 @@
 //! emulators (moto for SageMaker/S3/STS, ministack for CloudWatch): the first refresh
 //! and a steady-state one. Run with scripts/bench-gather, which starts the emulators.
 //! Under `cargo test` it gathers a 3-model fleet once, as a smoke test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 use std::time::Instant;
