@@ -333,3 +333,22 @@ fn older_endpoint_configs_named_alike_are_the_rollback_history() {
     );
     assert_eq!(history, vec![v2.as_str(), v1.as_str()]);
 }
+
+#[test]
+fn cloudwatch_unreachable_still_delivers_the_sagemaker_facts() {
+    let endpoint = unique("cw-down");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        seed_endpoint(&sdk(&moto_url()).await, &endpoint, &[("AllTraffic", 1.0, 1)]).await
+    });
+    let (code, v) = snapshot_json(&moto_url(), "http://127.0.0.1:9", "/dev/null");
+    let errors = v["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["source"], "cloudwatch");
+    assert!(errors[0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("cannot reach AWS for cloudwatch:ListMetrics"));
+    assert_eq!(row(&v, &endpoint)["endpoint"]["status"], "InService");
+    assert_ne!(code, Some(3), "something was gathered");
+}
