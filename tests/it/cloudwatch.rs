@@ -339,7 +339,12 @@ fn cloudwatch_unreachable_still_delivers_the_sagemaker_facts() {
     let endpoint = unique("cw-down");
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        seed_endpoint(&sdk(&moto_url()).await, &endpoint, &[("AllTraffic", 1.0, 1)]).await
+        seed_endpoint(
+            &sdk(&moto_url()).await,
+            &endpoint,
+            &[("AllTraffic", 1.0, 1)],
+        )
+        .await
     });
     let (code, v) = snapshot_json(&moto_url(), "http://127.0.0.1:9", "/dev/null");
     let errors = v["errors"].as_array().unwrap();
