@@ -29,6 +29,9 @@ pub(super) struct ModelConfig {
     /// Raw-data location, "s3://bucket/prefix/".
     #[serde(default)]
     pub data: Option<Spanned<String>>,
+    /// Where Model Monitor writes this model's reports, "s3://bucket/prefix/".
+    #[serde(default)]
+    pub monitoring_reports: Option<Spanned<String>>,
     #[serde(default)]
     pub metrics: Vec<MetricConfig>,
 }
@@ -63,6 +66,7 @@ pub struct ModelMapping {
     pub model_package_group: Option<String>,
     pub training_job_prefix: Option<String>,
     pub data: Option<S3Location>,
+    pub monitoring_reports: Option<S3Location>,
     pub metrics: Vec<MetricQuery>,
 }
 
@@ -79,7 +83,7 @@ impl std::fmt::Display for S3Location {
 }
 
 /// One CloudWatch metric to fetch for a model.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct MetricQuery {
     pub key: String,
     pub namespace: String,
@@ -91,18 +95,8 @@ pub struct MetricQuery {
 impl ModelConfig {
     /// The mapping, or the position and text of what is wrong with it.
     pub fn mapping(&self) -> Result<ModelMapping, (std::ops::Range<usize>, String)> {
-        let data = match &self.data {
-            Some(d) => Some(parse_s3(d.get_ref()).ok_or_else(|| {
-                (
-                    d.span(),
-                    format!(
-                        "data: {:?} is not an S3 location like \"s3://bucket/prefix/\"",
-                        d.get_ref()
-                    ),
-                )
-            })?),
-            None => None,
-        };
+        let data = s3_field("data", self.data.as_ref())?;
+        let monitoring_reports = s3_field("monitoring_reports", self.monitoring_reports.as_ref())?;
         let mut metrics = Vec::new();
         for m in &self.metrics {
             if !is_statistic(m.stat.get_ref()) {
@@ -131,9 +125,27 @@ impl ModelConfig {
             model_package_group: self.model_package_group.clone(),
             training_job_prefix: self.training_job_prefix.clone(),
             data,
+            monitoring_reports,
             metrics,
         })
     }
+}
+
+/// An optional S3 location field, or its position and what is wrong with it.
+fn s3_field(
+    field: &str,
+    value: Option<&Spanned<String>>,
+) -> Result<Option<S3Location>, (std::ops::Range<usize>, String)> {
+    let Some(v) = value else { return Ok(None) };
+    parse_s3(v.get_ref()).map(Some).ok_or_else(|| {
+        (
+            v.span(),
+            format!(
+                "{field}: {:?} is not an S3 location like \"s3://bucket/prefix/\"",
+                v.get_ref()
+            ),
+        )
+    })
 }
 
 fn parse_s3(url: &str) -> Option<S3Location> {

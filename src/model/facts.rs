@@ -156,10 +156,29 @@ pub struct EndpointConfigRef {
     pub model_version: Option<u32>,
 }
 
+/// What Model Monitor (or the team's own job) says about drift. Per-feature drift
+/// scores and a team's DriftScore live with the other metrics.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DriftFacts {
+    /// The newest report's violations.
     pub violations: Vec<Violation>,
     pub report_time: Option<Timestamp>,
+    /// Where the newest report is, e.g. "s3://bucket/…/constraint_violations.json".
+    pub report: Option<String>,
+    /// Why the report could not be read (malformed, too large, denied).
+    pub report_problem: Option<String>,
+    /// The newest run of the model's data-quality monitoring schedule.
+    pub monitoring: Option<MonitoringRun>,
+}
+
+/// One execution of a monitoring schedule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonitoringRun {
+    pub schedule: String,
+    /// SageMaker's MonitoringExecutionStatus, e.g. Completed, Failed, CompletedWithViolations.
+    pub status: String,
+    pub failure_reason: Option<String>,
+    pub scheduled: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -201,6 +220,22 @@ pub struct CostSummary {
     pub month_to_date: f64,
     pub forecast: Option<f64>,
     pub currency: String,
+}
+
+impl ModelFacts {
+    /// A model known by name only; sources fill in what they know.
+    pub fn named(name: &str) -> ModelFacts {
+        ModelFacts {
+            name: name.to_string(),
+            kind: ModelKind::Other,
+            data: None,
+            training: Vec::new(),
+            registry: Vec::new(),
+            endpoint: None,
+            drift: DriftFacts::default(),
+            metrics: BTreeMap::new(),
+        }
+    }
 }
 
 impl Fleet {

@@ -43,8 +43,15 @@ fn join(into: &mut ModelFacts, from: &ModelFacts) {
     if into.endpoint.is_none() {
         into.endpoint.clone_from(&from.endpoint);
     }
-    if into.drift.violations.is_empty() && into.drift.report_time.is_none() {
-        into.drift.clone_from(&from.drift);
+    let drift = &mut into.drift;
+    if drift.report_time.is_none() && drift.report_problem.is_none() {
+        drift.violations.clone_from(&from.drift.violations);
+        drift.report_time = from.drift.report_time;
+        drift.report.clone_from(&from.drift.report);
+        drift.report_problem.clone_from(&from.drift.report_problem);
+    }
+    if drift.monitoring.is_none() {
+        drift.monitoring.clone_from(&from.drift.monitoring);
     }
     for (name, series) in &from.metrics {
         into.metrics
@@ -56,21 +63,12 @@ fn join(into: &mut ModelFacts, from: &ModelFacts) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::facts::{Alarm, AlarmState, DataFacts, DriftFacts};
+    use crate::model::facts::{Alarm, AlarmState, DataFacts};
     use crate::model::metrics::Series;
     use jiff::Timestamp;
 
     fn model(name: &str) -> ModelFacts {
-        ModelFacts {
-            name: name.into(),
-            kind: ModelKind::Other,
-            data: None,
-            training: Vec::new(),
-            registry: Vec::new(),
-            endpoint: None,
-            drift: DriftFacts::default(),
-            metrics: Default::default(),
-        }
+        ModelFacts::named(name)
     }
 
     #[test]

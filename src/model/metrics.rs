@@ -15,6 +15,10 @@ pub mod names {
     pub const CPU: &str = "CPUUtilization";
     pub const MEMORY: &str = "MemoryUtilization";
     pub const DRIFT_SCORE: &str = "DriftScore";
+    /// Model Monitor publishes one drift metric per feature under this prefix.
+    pub const FEATURE_DRIFT_PREFIX: &str = "feature_baseline_drift_";
+    /// The threshold per-feature drift metrics use unless a feature has its own.
+    pub const FEATURE_DRIFT: &str = "FeatureDrift";
     pub const MAPE: &str = "MAPE";
     pub const RMSE: &str = "RMSE";
     pub const SILHOUETTE: &str = "Silhouette";

@@ -8,6 +8,7 @@ pub mod health;
 pub mod loadable;
 pub mod merge;
 pub mod metrics;
+pub mod quality;
 pub mod rules;
 pub mod stages;
 

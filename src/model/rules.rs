@@ -100,6 +100,7 @@ impl Default for Rules {
             (names::RATE_4XX, Threshold::above(5.0, 10.0)),
             (names::LATENCY_P99, Threshold::above(500.0, 1000.0)),
             (names::DRIFT_SCORE, Threshold::above(0.1, 0.2)),
+            (names::FEATURE_DRIFT, Threshold::above(0.1, 0.2)),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

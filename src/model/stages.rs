@@ -113,8 +113,8 @@ pub fn assess(m: &ModelFacts, rules: &Rules, now: Timestamp) -> ModelHealth {
             Stage::Training => training(m, now),
             Stage::Registry => registry(m),
             Stage::Endpoint => endpoint(m, rules),
-            Stage::Drift => drift(m, rules),
-            Stage::Quality => quality(m, rules),
+            Stage::Drift => drift(m, rules, now),
+            Stage::Quality => quality(m, rules, now),
         })
         .collect();
     let known = stages
@@ -242,45 +242,78 @@ fn metric_status(h: Health, metric: &str, value: f64) -> StageStatus {
     StageStatus::new(h, format!("{} {text}", format::short_name(metric))).brief(text)
 }
 
-fn drift(m: &ModelFacts, rules: &Rules) -> StageStatus {
-    let count = m.drift.violations.len();
-    let by_violations = rules.drift_violations.evaluate(Some(count as f64));
-    let score = m.metrics.get(names::DRIFT_SCORE).and_then(Series::latest);
-    let by_score = match (score, rules.threshold(&m.name, names::DRIFT_SCORE)) {
-        (Some((_, v)), Some(t)) => t.evaluate(Some(v)),
-        (Some(_), None) => Health::Ok,
-        (None, _) => Health::Unknown,
-    };
+/// Drift is the worst of: the newest report's violated features, the team's drift
+/// score, Model Monitor's per-feature drift metrics, each against its threshold. A
+/// report that cannot be read or a monitoring run that failed is a warning of its
+/// own: drift is unknown then, never silently green.
+fn drift(m: &ModelFacts, rules: &Rules, now: Timestamp) -> StageStatus {
+    let d = &m.drift;
+    let mut checks: Vec<StageStatus> = Vec::new();
+    let count = d.violations.len();
+    let violations = d.report_time.map(|_| {
+        let h = rules.drift_violations.evaluate(Some(count as f64));
+        StageStatus::new(h, format!("{count} feat"))
+    });
     if count > 0 {
-        let h = match by_score {
-            Health::Unknown => by_violations,
-            score => by_violations.max(score),
+        checks.extend(violations.clone());
+    }
+    if let Some((_, v)) = m.metrics.get(names::DRIFT_SCORE).and_then(Series::latest) {
+        let h = rules
+            .threshold(&m.name, names::DRIFT_SCORE)
+            .map_or(Health::Ok, |t| t.evaluate(Some(v)));
+        checks.push(StageStatus::new(h, format!("{v:.2}")));
+    }
+    // A clean report speaks only when no score does.
+    if count == 0 {
+        checks.extend(violations);
+    }
+    for (key, series) in &m.metrics {
+        let Some(feature) = key.strip_prefix(names::FEATURE_DRIFT_PREFIX) else {
+            continue;
         };
-        return StageStatus::new(h, format!("{count} feat"));
+        let Some((_, v)) = series.latest() else {
+            continue;
+        };
+        let h = rules
+            .threshold(&m.name, key)
+            .or_else(|| rules.threshold(&m.name, names::FEATURE_DRIFT))
+            .map_or(Health::Ok, |t| t.evaluate(Some(v)));
+        checks.push(StageStatus::new(h, format!("{feature} {v:.2}")).brief(format!("{v:.2}")));
     }
-    match score {
-        Some((_, v)) => StageStatus::new(by_score, format!("{v:.2}")),
-        None if m.drift.report_time.is_some() => StageStatus::new(Health::Ok, "0 feat"),
-        None => StageStatus::unknown(),
+    if let Some(run) = d.monitoring.as_ref().filter(|r| r.status == "Failed") {
+        let ago = format::age_since(run.scheduled, now);
+        checks.push(
+            StageStatus::new(Health::Warn, format!("monitor failed {ago} ago")).brief("mon ✖"),
+        );
     }
+    if d.report_problem.is_some() {
+        checks.push(StageStatus::new(Health::Warn, "bad report").brief("report?"));
+    }
+    // The worst check; on a tie the first (violated features, score, features' drift,
+    // problems).
+    checks
+        .into_iter()
+        .rev()
+        .max_by_key(|c| c.health)
+        .unwrap_or_else(StageStatus::unknown)
 }
 
-fn quality(m: &ModelFacts, rules: &Rules) -> StageStatus {
-    let metrics = rules.quality_metrics(&m.name, m.kind);
-    let judged: Vec<(Health, &str, f64)> = metrics
-        .iter()
-        .filter_map(|name| {
-            let value = m.metrics.get(name)?.latest()?.1;
-            let health = rules
-                .threshold(&m.name, name)
-                .map_or(Health::Ok, |t| t.evaluate(Some(value)));
-            Some((health, name.as_str(), value))
-        })
-        .collect();
+fn quality(m: &ModelFacts, rules: &Rules, now: Timestamp) -> StageStatus {
+    let judged = super::quality::judge(m, rules, now);
     // Show the worst metric; on a tie the first named (most important) one.
-    let shown = judged.iter().rev().max_by_key(|(h, _, _)| *h).copied();
+    let shown = judged
+        .iter()
+        .filter(|j| j.value.is_some())
+        .rev()
+        .max_by_key(|j| j.health);
     match shown {
-        Some((h, name, value)) => metric_status(h, name, value),
+        Some(j) => {
+            let mut status = metric_status(j.health, &j.metric, j.value.unwrap_or(f64::NAN));
+            if j.stale {
+                status.summary.push_str(" (old)");
+            }
+            status
+        }
         None => StageStatus::unknown(),
     }
 }
@@ -340,6 +373,7 @@ mod tests {
             drift: DriftFacts {
                 violations: vec![],
                 report_time: Some(ago(1.0)),
+                ..DriftFacts::default()
             },
             metrics: BTreeMap::from([
                 (names::MAPE.to_string(), series(8.0)),
@@ -447,6 +481,52 @@ mod tests {
             .collect();
         let s = stage(&m, Stage::Drift);
         assert_eq!((s.health, s.summary.as_str()), (Health::Warn, "3 feat"));
+    }
+
+    #[test]
+    fn per_feature_drift_uses_its_own_threshold_else_the_default() {
+        let mut m = healthy();
+        m.drift.report_time = None;
+        m.metrics.remove(names::DRIFT_SCORE);
+        let key = |f: &str| format!("{}{f}", names::FEATURE_DRIFT_PREFIX);
+        m.metrics.insert(key("basket_size"), series(0.15));
+        m.metrics.insert(key("region"), series(0.05));
+        let s = stage(&m, Stage::Drift);
+        assert_eq!(
+            (s.health, s.summary.as_str()),
+            (Health::Warn, "basket_size 0.15")
+        );
+        let mut rules = Rules::default();
+        rules.per_model.insert(
+            m.name.clone(),
+            [(key("region"), crate::model::Threshold::above(0.01, 0.04))].into(),
+        );
+        let s = assess(&m, &rules, now()).stage(Stage::Drift).clone();
+        assert_eq!(
+            (s.health, s.summary.as_str()),
+            (Health::Crit, "region 0.05")
+        );
+    }
+
+    #[test]
+    fn a_failed_monitoring_run_or_bad_report_is_a_warning_not_green() {
+        let mut m = healthy();
+        m.drift.violations.clear();
+        m.metrics.remove(names::DRIFT_SCORE);
+        m.drift.monitoring = Some(MonitoringRun {
+            schedule: "s".into(),
+            status: "Failed".into(),
+            failure_reason: Some("Job inputs had no data".into()),
+            scheduled: ago(3.0),
+        });
+        let s = stage(&m, Stage::Drift);
+        assert_eq!(
+            (s.health, s.summary.as_str()),
+            (Health::Warn, "monitor failed 3h ago")
+        );
+        m.drift.monitoring = None;
+        m.drift.report_problem = Some("constraint_violations.json is truncated".into());
+        assert_eq!(stage(&m, Stage::Drift).health, Health::Warn);
     }
 
     #[test]

@@ -9,8 +9,10 @@ use serde::Serialize;
 use super::Gathered;
 use crate::app::Place;
 use crate::model::facts::{Approval, ModelFacts, RunStatus};
+use crate::model::metrics::names;
+use crate::model::quality::{self, Trend};
 use crate::model::stages::error_rates;
-use crate::model::{AlarmState, Health, Stage};
+use crate::model::{AlarmState, Direction, Health, Rules, Stage};
 
 #[derive(Debug, Serialize)]
 pub struct Snapshot {
@@ -40,6 +42,51 @@ pub struct ModelOut {
     pub data: Option<DataOut>,
     /// Latest value of each metric, and of the error rates derived from them.
     pub metrics: BTreeMap<String, f64>,
+    pub drift: DriftOut,
+    /// Each quality metric judged against its threshold.
+    pub quality: BTreeMap<String, QualityOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DriftOut {
+    pub health: Health,
+    pub violations: Vec<ViolationOut>,
+    /// The team's DriftScore, latest value.
+    pub score: Option<f64>,
+    /// Model Monitor's per-feature drift metrics, latest values.
+    pub features: BTreeMap<String, f64>,
+    pub report: Option<String>,
+    pub report_time: Option<Timestamp>,
+    /// Why drift cannot be judged fully: an unreadable report, a failed monitoring run.
+    pub problem: Option<String>,
+    pub monitoring: Option<MonitoringOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ViolationOut {
+    pub feature: String,
+    pub check: String,
+    pub description: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MonitoringOut {
+    pub schedule: String,
+    pub status: String,
+    pub failure_reason: Option<String>,
+    pub scheduled: Timestamp,
+}
+
+#[derive(Debug, Serialize)]
+pub struct QualityOut {
+    pub value: Option<f64>,
+    /// The crit level, else the warn one.
+    pub threshold: Option<f64>,
+    pub direction: Option<Direction>,
+    pub health: Health,
+    pub stale: bool,
+    pub breached_since: Option<Timestamp>,
+    pub trend: Option<Trend>,
 }
 
 #[derive(Debug, Serialize)]
@@ -121,7 +168,7 @@ impl Snapshot {
             .iter()
             .filter_map(|row| {
                 let m = fleet?.models.get(row.index)?;
-                Some(model(m, app.health.get(&m.name)?))
+                Some(model(m, app.health.get(&m.name)?, &app.rules, app.now))
             })
             .collect();
         Snapshot {
@@ -166,7 +213,7 @@ impl Snapshot {
     }
 }
 
-fn model(m: &ModelFacts, h: &crate::model::ModelHealth) -> ModelOut {
+fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Timestamp) -> ModelOut {
     ModelOut {
         name: m.name.clone(),
         kind: m.kind.label(),
@@ -234,6 +281,65 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth) -> ModelOut {
             .chain(error_rates(m).iter().map(|(name, s)| (name.to_string(), s)))
             .filter_map(|(name, s)| Some((name, s.latest()?.1)))
             .collect(),
+        drift: drift(m, h.stage(Stage::Drift).health),
+        quality: quality::judge(m, rules, now)
+            .into_iter()
+            .map(|j| {
+                let out = QualityOut {
+                    value: j.value,
+                    threshold: j.threshold.and_then(|t| t.line()),
+                    direction: j.threshold.map(|t| t.direction),
+                    health: j.health,
+                    stale: j.stale,
+                    breached_since: j.breached_since,
+                    trend: j.trend,
+                };
+                (j.metric, out)
+            })
+            .collect(),
+    }
+}
+
+fn drift(m: &ModelFacts, health: Health) -> DriftOut {
+    let d = &m.drift;
+    let latest = |s: &crate::model::metrics::Series| s.latest().map(|(_, v)| v);
+    let failed_run = d
+        .monitoring
+        .as_ref()
+        .filter(|r| r.status == "Failed")
+        .map(|r| {
+            let why = r.failure_reason.as_deref().unwrap_or("no reason given");
+            format!("monitoring run of {} failed: {why}", r.schedule)
+        });
+    DriftOut {
+        health,
+        violations: d
+            .violations
+            .iter()
+            .map(|v| ViolationOut {
+                feature: v.feature.clone(),
+                check: v.check.clone(),
+                description: v.description.clone(),
+            })
+            .collect(),
+        score: m.metrics.get(names::DRIFT_SCORE).and_then(latest),
+        features: m
+            .metrics
+            .iter()
+            .filter_map(|(k, s)| {
+                let feature = k.strip_prefix(names::FEATURE_DRIFT_PREFIX)?;
+                Some((feature.to_string(), latest(s)?))
+            })
+            .collect(),
+        report: d.report.clone(),
+        report_time: d.report_time,
+        problem: d.report_problem.clone().or(failed_run),
+        monitoring: d.monitoring.as_ref().map(|r| MonitoringOut {
+            schedule: r.schedule.clone(),
+            status: r.status.clone(),
+            failure_reason: r.failure_reason.clone(),
+            scheduled: r.scheduled,
+        }),
     }
 }
 

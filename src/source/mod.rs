@@ -42,7 +42,7 @@ impl SourceId {
             SourceId::Demo => &Stage::ALL,
             SourceId::SageMaker => &[Stage::Training, Stage::Registry, Stage::Endpoint],
             SourceId::CloudWatch => &[Stage::Endpoint, Stage::Drift, Stage::Quality],
-            SourceId::S3 => &[Stage::Data],
+            SourceId::S3 => &[Stage::Data, Stage::Drift],
         }
     }
 }

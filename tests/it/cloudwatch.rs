@@ -16,13 +16,13 @@ pub fn cloudwatch(sdk: &SdkConfig) -> aws_sdk_cloudwatch::Client {
     aws_sdk_cloudwatch::Client::from_conf(config)
 }
 
-/// Three minutes ago, on a minute boundary: inside the dashboard's window.
-fn recently() -> DateTime {
+/// `minutes` ago, on a minute boundary: inside the dashboard's window.
+fn minutes_ago(minutes: i64) -> DateTime {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    DateTime::from_secs(now - now % 60 - 180)
+    DateTime::from_secs(now - now % 60 - minutes * 60)
 }
 
 fn dims(pairs: &[(&str, &str)]) -> Vec<Dimension> {
@@ -32,7 +32,7 @@ fn dims(pairs: &[(&str, &str)]) -> Vec<Dimension> {
         .collect()
 }
 
-/// Puts each value as one datum of `metric` at `recently()`.
+/// Puts each value as one datum of `metric` three minutes ago.
 pub async fn put(
     cw: &aws_sdk_cloudwatch::Client,
     namespace: &str,
@@ -40,11 +40,23 @@ pub async fn put(
     dimensions: &[(&str, &str)],
     values: &[f64],
 ) {
-    let data = values.iter().map(|v| {
+    let points: Vec<(i64, f64)> = values.iter().map(|v| (3, *v)).collect();
+    put_series(cw, namespace, metric, dimensions, &points).await
+}
+
+/// Puts (minutes ago, value) points of `metric`.
+pub async fn put_series(
+    cw: &aws_sdk_cloudwatch::Client,
+    namespace: &str,
+    metric: &str,
+    dimensions: &[(&str, &str)],
+    points: &[(i64, f64)],
+) {
+    let data = points.iter().map(|(ago, v)| {
         MetricDatum::builder()
             .metric_name(metric)
             .set_dimensions(Some(dims(dimensions)))
-            .timestamp(recently())
+            .timestamp(minutes_ago(*ago))
             .value(*v)
             .build()
     });
@@ -277,7 +289,8 @@ dimensions = {{ Model = "{name}" }}
     let calls = &v["api_calls"];
     assert_eq!(calls["CloudWatch:GetMetricData/metrics"], 9);
     assert_eq!(calls["CloudWatch:GetMetricData"], 1);
-    assert_eq!(calls["CloudWatch:ListMetrics"], 1);
+    // The custom namespace and Model Monitor's two, once each.
+    assert_eq!(calls["CloudWatch:ListMetrics"], 3);
     assert_eq!(calls["S3:ListObjectsV2"], 1);
     assert_eq!(calls["SageMaker:ListTrainingJobs"], 1);
     assert_eq!(calls["SageMaker:ListPipelineExecutions"], 1);

@@ -4,6 +4,7 @@
 mod aws;
 mod cli;
 mod cloudwatch;
+mod drift;
 mod mocked;
 mod screenshots;
 mod snapshots;

@@ -91,6 +91,15 @@ mod cloudwatch {
         CloudWatchSource::from_client(client, calls.clone(), targets(), Vec::new(), custom)
     }
 
+    /// ListMetrics finds nothing in the custom namespace nor Model Monitor's two.
+    fn no_metrics_listed() -> aws_smithy_mocks::Rule {
+        mock!(Client::list_metrics)
+            .sequence()
+            .output(|| ListMetricsOutput::builder().build())
+            .times(3)
+            .build()
+    }
+
     /// Query q0 is m00's Invocations: one point per page.
     fn page(at: i64, value: f64, token: Option<&str>) -> GetMetricDataOutput {
         GetMetricDataOutput::builder()
@@ -107,7 +116,7 @@ mod cloudwatch {
 
     #[tokio::test]
     async fn get_metric_data_batches_500_queries_and_follows_next_token() {
-        let list = mock!(Client::list_metrics).then_output(|| ListMetricsOutput::builder().build());
+        let list = no_metrics_listed();
         let first = mock!(Client::get_metric_data)
             .match_requests(|r| r.metric_data_queries().len() == 500 && r.next_token().is_none())
             .then_output(|| page(1_800_000_000, 40.0, Some("page-2")));
@@ -144,7 +153,7 @@ mod cloudwatch {
 
     #[tokio::test]
     async fn access_denied_on_metrics_names_the_action() {
-        let list = mock!(Client::list_metrics).then_output(|| ListMetricsOutput::builder().build());
+        let list = no_metrics_listed();
         let denied = mock!(Client::get_metric_data).then_error(|| {
             GetMetricDataError::generic(
                 aws_sdk_cloudwatch::error::ErrorMetadata::builder()

@@ -262,10 +262,12 @@ impl Simulator {
                     })
                     .collect(),
                 report_time: Some(start),
+                ..DriftFacts::default()
             },
             None => DriftFacts {
                 violations: Vec::new(),
                 report_time: hour,
+                ..DriftFacts::default()
             },
         }
     }

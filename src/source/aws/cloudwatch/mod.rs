@@ -3,23 +3,23 @@
 //! NextToken. GetMetricData is billed per metric requested, so the count is recorded.
 
 mod alarms;
+mod discover;
 mod queries;
 
 use std::collections::BTreeMap;
 
 use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{
-    Dimension, DimensionFilter, Metric, MetricDataQuery, MetricStat, ScanBy,
-};
+use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
 use aws_sdk_cloudwatch::Client;
 use jiff::{SignedDuration, Timestamp};
 
+use self::discover::{Found, Owner};
 use self::queries::{fold, plan, Planned, MAX_QUERIES_PER_CALL};
 use super::errors::describe;
 use super::targets::{EndpointTarget, TargetsReceiver};
 use super::ApiCalls;
 use crate::config::{MetricQuery, ModelMapping};
-use crate::model::facts::{DriftFacts, ModelFacts};
+use crate::model::facts::ModelFacts;
 use crate::model::metrics::{names, WINDOW_MINUTES};
 use crate::model::{Fleet, ModelKind};
 use crate::source::{report, Source, SourceId, Update};
@@ -45,8 +45,8 @@ pub struct CloudWatchSource {
     targets: TargetsReceiver,
     mappings: Vec<ModelMapping>,
     custom: CustomMetrics,
-    /// Metrics found in the custom namespace, by model, and the refresh that found them.
-    discovered: Vec<(String, MetricQuery)>,
+    /// Metrics found by ListMetrics at the last discovery.
+    discovered: Vec<Found>,
     refreshes: u64,
 }
 
@@ -95,7 +95,7 @@ impl CloudWatchSource {
             self.discovered = self.discover().await?;
         }
         self.refreshes += 1;
-        let custom = self.custom_queries();
+        let custom = self.custom_queries(&endpoints);
         let plan = plan(&endpoints, &custom);
         let end = Timestamp::now();
         let answers = self.fetch_all(&plan, end).await?;
@@ -115,17 +115,10 @@ impl CloudWatchSource {
             .models
             .iter()
             .map(|name| {
-                let metrics = series.remove(name).unwrap_or_default();
-                ModelFacts {
-                    name: name.clone(),
-                    kind: kind_from(&metrics),
-                    data: None,
-                    training: Vec::new(),
-                    registry: Vec::new(),
-                    endpoint: None,
-                    drift: DriftFacts::default(),
-                    metrics,
-                }
+                let mut m = ModelFacts::named(name);
+                m.metrics = series.remove(name).unwrap_or_default();
+                m.kind = kind_from(&m.metrics);
+                m
             })
             .collect();
         Ok(Fleet {
@@ -141,69 +134,56 @@ impl CloudWatchSource {
             .iter()
             .map(|t| t.model.clone())
             .chain(self.mappings.iter().map(|m| m.name.clone()))
-            .chain(self.discovered.iter().map(|(m, _)| m.clone()))
+            .chain(self.discovered.iter().filter_map(|f| match &f.owner {
+                Owner::Model(m) => Some(m.clone()),
+                Owner::Endpoint(_) => None,
+            }))
             .collect();
         names.sort();
         names.dedup();
         names
     }
 
-    /// Configured metric queries win; discovered ones fill in what config does not name.
-    fn custom_queries(&self) -> Vec<(String, MetricQuery)> {
+    /// Configured metric queries win; discovered ones fill in what config does not
+    /// name. Metrics found by endpoint go to the model serving it.
+    fn custom_queries(&self, endpoints: &[EndpointTarget]) -> Vec<(String, MetricQuery)> {
         let mut out: Vec<(String, MetricQuery)> = self
             .mappings
             .iter()
             .flat_map(|m| m.metrics.iter().map(|q| (m.name.clone(), q.clone())))
             .collect();
-        for (model, q) in &self.discovered {
-            if !out.iter().any(|(m, c)| m == model && c.key == q.key) {
-                out.push((model.clone(), q.clone()));
+        for f in &self.discovered {
+            let model = match &f.owner {
+                Owner::Model(m) => Some(m),
+                Owner::Endpoint(e) => endpoints
+                    .iter()
+                    .find(|t| &t.endpoint == e)
+                    .map(|t| &t.model),
+            };
+            let Some(model) = model else { continue };
+            if !out.iter().any(|(m, c)| m == model && c.key == f.query.key) {
+                out.push((model.clone(), f.query.clone()));
             }
         }
         out
     }
 
-    /// Every metric in the custom namespace that names a model by the model dimension
-    /// alone (ListMetrics, paged).
-    async fn discover(&self) -> Result<Vec<(String, MetricQuery)>, String> {
-        let mut pages = self
-            .client
-            .list_metrics()
-            .namespace(&self.custom.namespace)
-            .dimensions(
-                DimensionFilter::builder()
-                    .name(&self.custom.dimension)
-                    .build(),
-            )
-            .into_paginator()
-            .send();
-        let mut metrics: Vec<Metric> = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| describe("cloudwatch:ListMetrics", &e))?;
-            metrics.extend(page.metrics().iter().cloned());
+    /// The business metrics in the custom namespace, and Model Monitor's.
+    async fn discover(&self) -> Result<Vec<Found>, String> {
+        let custom = &self.custom;
+        let listed =
+            discover::list(&self.client, &custom.namespace, Some(&custom.dimension)).await?;
+        let mut found = discover::business(&listed, &custom.namespace, &custom.dimension);
+        for namespace in [discover::DATA_METRICS, discover::MODEL_METRICS] {
+            let listed = discover::list(&self.client, namespace, Some("Endpoint")).await?;
+            found.extend(discover::monitor(&listed, namespace));
         }
-        let mut found: Vec<(String, MetricQuery)> = metrics
-            .iter()
-            .filter_map(|m| {
-                let [only] = m.dimensions() else { return None };
-                (only.name()? == self.custom.dimension).then_some(())?;
-                let model = only.value()?.to_string();
-                let name = m.metric_name()?.to_string();
-                let query = MetricQuery {
-                    key: name.clone(),
-                    namespace: self.custom.namespace.clone(),
-                    name,
-                    dimensions: BTreeMap::from([(self.custom.dimension.clone(), model.clone())]),
-                    stat: "Average".into(),
-                };
-                Some((model, query))
-            })
-            .collect();
-        if !self.custom.discover {
-            found.retain(|(model, _)| self.mappings.iter().any(|m| &m.name == model));
+        if !custom.discover {
+            found.retain(|f| match &f.owner {
+                Owner::Model(model) => self.mappings.iter().any(|m| &m.name == model),
+                Owner::Endpoint(_) => true,
+            });
         }
-        found.sort_by(|a, b| (&a.0, &a.1.key).cmp(&(&b.0, &b.1.key)));
-        found.dedup();
         Ok(found)
     }
 

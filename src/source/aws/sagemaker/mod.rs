@@ -20,7 +20,7 @@ use super::errors::describe;
 use super::targets::{endpoint_targets, TargetsSender};
 use super::ApiCalls;
 use crate::config::ModelMapping;
-use crate::model::facts::{DriftFacts, EndpointFacts, ModelFacts, TrainingRun};
+use crate::model::facts::{EndpointFacts, ModelFacts, TrainingRun};
 use crate::model::stages::NOT_FOUND;
 use crate::model::{Fleet, ModelKind};
 use crate::source::{report, Source, SourceId, Update};
@@ -249,14 +249,11 @@ impl SageMakerSource {
             training.extend(self.pipeline_reasons.runs(client, &p).await?);
         }
         Ok(ModelFacts {
-            name: row.name.clone(),
             kind: mapping.and_then(|m| m.kind).unwrap_or(ModelKind::Other),
-            data: None,
             training: newest_runs(training),
             registry,
             endpoint,
-            drift: DriftFacts::default(),
-            metrics: Default::default(),
+            ..ModelFacts::named(&row.name)
         })
     }
 }

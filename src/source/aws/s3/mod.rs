@@ -1,5 +1,11 @@
 //! S3: raw-data freshness, the newest object's age under each model's configured
-//! prefix (ListObjectsV2, paged, at most `max_pages` pages of 1,000 keys).
+//! prefix (ListObjectsV2, paged, at most `max_pages` pages of 1,000 keys), and the
+//! newest Model Monitor report under its report prefix.
+
+mod report;
+mod reports;
+
+use std::collections::HashMap;
 
 use aws_sdk_s3::Client;
 use jiff::Timestamp;
@@ -7,14 +13,18 @@ use jiff::Timestamp;
 use super::errors::describe;
 use super::ApiCalls;
 use crate::config::{ModelMapping, S3Location};
-use crate::model::facts::{DataFacts, DriftFacts, ModelFacts};
-use crate::model::{Fleet, ModelKind};
+use crate::model::facts::{DataFacts, ModelFacts};
+use crate::model::Fleet;
 use crate::source::{report, Source, SourceId, Update};
 
 pub struct S3Source {
     client: Client,
     /// Models whose config names a raw-data location.
     watched: Vec<(String, S3Location)>,
+    /// Models whose config names where their monitoring reports are, and what each
+    /// has shown so far.
+    reports: Vec<(String, S3Location)>,
+    seen: HashMap<String, reports::Watch>,
     max_pages: u32,
 }
 
@@ -36,13 +46,18 @@ impl S3Source {
                 .iter()
                 .filter_map(|m| Some((m.name.clone(), m.data.clone()?)))
                 .collect(),
+            reports: mappings
+                .iter()
+                .filter_map(|m| Some((m.name.clone(), m.monitoring_reports.clone()?)))
+                .collect(),
+            seen: HashMap::new(),
             max_pages: max_pages.max(1),
         }
     }
 
-    /// Whether any model has a raw-data location to watch.
+    /// Whether any model has a raw-data or report location to watch.
     pub fn has_work(&self) -> bool {
-        !self.watched.is_empty()
+        !self.watched.is_empty() || !self.reports.is_empty()
     }
 
     /// The newest object's time under `at`, or None when the prefix is empty.
@@ -71,22 +86,27 @@ impl S3Source {
         Ok(newest)
     }
 
-    async fn gather(&self) -> Result<Fleet, String> {
-        let mut models = Vec::with_capacity(self.watched.len());
+    async fn gather(&mut self) -> Result<Fleet, String> {
+        let mut models: Vec<ModelFacts> = Vec::new();
         for (name, at) in &self.watched {
-            models.push(ModelFacts {
-                name: name.clone(),
-                kind: ModelKind::Other,
-                data: Some(DataFacts {
-                    location: at.to_string(),
-                    newest_object: self.newest(at).await?,
-                }),
-                training: Vec::new(),
-                registry: Vec::new(),
-                endpoint: None,
-                drift: DriftFacts::default(),
-                metrics: Default::default(),
+            let mut m = ModelFacts::named(name);
+            m.data = Some(DataFacts {
+                location: at.to_string(),
+                newest_object: self.newest(at).await?,
             });
+            models.push(m);
+        }
+        for (name, at) in &self.reports {
+            let watch = self.seen.entry(name.clone()).or_default();
+            let drift = watch.refresh(&self.client, at, self.max_pages).await;
+            match models.iter_mut().find(|m| &m.name == name) {
+                Some(m) => m.drift = drift,
+                None => {
+                    let mut m = ModelFacts::named(name);
+                    m.drift = drift;
+                    models.push(m);
+                }
+            }
         }
         Ok(Fleet {
             models,

@@ -41,7 +41,9 @@ pub fn parse_violations(bytes: &[u8]) -> Result<Vec<Violation>, String> {
         .into_iter()
         .map(|v| Violation {
             feature: v.feature_name.unwrap_or_else(|| "(dataset)".into()),
-            check: v.constraint_check_type.unwrap_or_else(|| "unknown_check".into()),
+            check: v
+                .constraint_check_type
+                .unwrap_or_else(|| "unknown_check".into()),
             description: v.description.unwrap_or_default(),
         })
         .collect())
@@ -87,13 +89,17 @@ mod tests {
     fn bad_reports_say_what_is_wrong() {
         let cut = &REAL.as_bytes()[..40];
         assert!(parse_violations(cut).unwrap_err().contains("is truncated"));
-        assert!(parse_violations(b"<html>").unwrap_err().contains("not valid JSON"));
+        assert!(parse_violations(b"<html>")
+            .unwrap_err()
+            .contains("not valid JSON"));
         let other = parse_violations(br#"{"features": []}"#).unwrap_err();
         assert!(other.contains("not a violations report"), "{other}");
         let wrong = parse_violations(br#"{"violations": [{"feature_name": 3}]}"#).unwrap_err();
         assert!(wrong.contains("not a violations report"), "{wrong}");
         let huge = vec![b' '; MAX_REPORT_BYTES as usize + 1];
-        assert!(parse_violations(&huge).unwrap_err().contains("over the 4 MiB"));
+        assert!(parse_violations(&huge)
+            .unwrap_err()
+            .contains("over the 4 MiB"));
         let deep = "[".repeat(100_000);
         assert!(parse_violations(deep.as_bytes()).is_err());
     }
