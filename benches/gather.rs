@@ -175,6 +175,7 @@ async fn gather(moto_url: &str, ministack_url: &str, n: usize) {
         dimension: "ModelName".into(),
         discover: false,
     };
+    let mut s3 = S3Source::new(&moto, &calls, &config.mappings, targets_rx.clone(), 20);
     let mut cloudwatch = CloudWatchSource::new(
         &ministack,
         &calls,
@@ -182,7 +183,6 @@ async fn gather(moto_url: &str, ministack_url: &str, n: usize) {
         config.mappings.clone(),
         custom,
     );
-    let mut s3 = S3Source::new(&moto, &calls, &config.mappings, 20);
     for refresh in ["first refresh", "steady-state refresh"] {
         let before = calls.counts();
         let started = Instant::now();

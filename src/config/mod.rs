@@ -9,7 +9,7 @@ pub mod theme;
 
 pub use error::ConfigError;
 pub use keys::{KeyAction, KeyMap};
-pub use models::{MetricQuery, ModelMapping, S3Location};
+pub use models::{parse_s3, MetricQuery, ModelMapping, S3Location};
 pub use schema::{AwsConfig, Config, DemoConfig, GeneralConfig};
 pub use theme::Theme;
 

@@ -148,7 +148,8 @@ fn s3_field(
     })
 }
 
-fn parse_s3(url: &str) -> Option<S3Location> {
+/// "s3://bucket/prefix" as a location; None when it is not one.
+pub fn parse_s3(url: &str) -> Option<S3Location> {
     let rest = url.strip_prefix("s3://")?;
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
     (!bucket.is_empty()).then(|| S3Location {

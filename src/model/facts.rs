@@ -169,6 +169,8 @@ pub struct DriftFacts {
     pub report_problem: Option<String>,
     /// The newest run of the model's data-quality monitoring schedule.
     pub monitoring: Option<MonitoringRun>,
+    /// Where the schedule writes its reports ("s3://bucket/prefix/").
+    pub reports_at: Option<String>,
 }
 
 /// One execution of a monitoring schedule.

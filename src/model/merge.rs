@@ -52,6 +52,7 @@ fn join(into: &mut ModelFacts, from: &ModelFacts) {
     }
     if drift.monitoring.is_none() {
         drift.monitoring.clone_from(&from.drift.monitoring);
+        drift.reports_at.clone_from(&from.drift.reports_at);
     }
     for (name, series) in &from.metrics {
         into.metrics

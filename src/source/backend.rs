@@ -53,7 +53,13 @@ impl AwsSources {
             discover: settings.discover,
         };
         AwsSources {
-            s3: S3Source::new(sdk, calls, &mappings, settings.s3_max_pages),
+            s3: S3Source::new(
+                sdk,
+                calls,
+                &mappings,
+                targets_rx.clone(),
+                settings.s3_max_pages,
+            ),
             cloudwatch: CloudWatchSource::new(sdk, calls, targets_rx, mappings.clone(), custom),
             // One pacer per session: every ListTrainingJobs caller shares it.
             sagemaker: SageMakerSource::new(sdk, calls)
@@ -117,10 +123,8 @@ impl Backend {
                     updates.clone(),
                     refresh.clone(),
                 ));
-                if s.s3.has_work() {
-                    let s3_every = every(settings.s3_seconds);
-                    tokio::spawn(drive(s.s3, s3_every, updates.clone(), refresh));
-                }
+                let s3_every = every(settings.s3_seconds);
+                tokio::spawn(drive(s.s3, s3_every, updates.clone(), refresh));
                 tokio::spawn(report_calls(calls, updates));
             }
         }
@@ -142,15 +146,8 @@ impl Backend {
                 if let Update::Fleet { fleet, .. } = &fleet {
                     s.targets.send_replace(endpoint_targets(fleet));
                 }
-                let has_s3 = s.s3.has_work();
-                let (metrics, data) = tokio::join!(s.cloudwatch.fetch(), async {
-                    match has_s3 {
-                        true => Some(s.s3.fetch().await),
-                        false => None,
-                    }
-                });
-                let updates = [Some(who), Some(fleet), Some(metrics), data];
-                (updates.into_iter().flatten().collect(), calls.counts())
+                let (metrics, data) = tokio::join!(s.cloudwatch.fetch(), s.s3.fetch());
+                (vec![who, fleet, metrics, data], calls.counts())
             }
         }
     }

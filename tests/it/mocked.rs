@@ -77,6 +77,7 @@ mod cloudwatch {
                 model: format!("m{i:02}"),
                 endpoint: format!("ep{i:02}"),
                 variants: vec!["AllTraffic".into()],
+                reports: None,
             })
             .collect();
         tokio::sync::watch::channel(endpoints).1
@@ -170,5 +171,137 @@ mod cloudwatch {
             ),
             other => panic!("expected a failure, got {other:?}"),
         }
+    }
+}
+
+mod monitoring {
+    use aws_sdk_sagemaker::operation::describe_endpoint::DescribeEndpointOutput;
+    use aws_sdk_sagemaker::operation::describe_endpoint_config::DescribeEndpointConfigOutput;
+    use aws_sdk_sagemaker::operation::describe_model::DescribeModelOutput;
+    use aws_sdk_sagemaker::operation::describe_monitoring_schedule::DescribeMonitoringScheduleOutput;
+    use aws_sdk_sagemaker::operation::list_endpoint_configs::ListEndpointConfigsOutput;
+    use aws_sdk_sagemaker::operation::list_endpoints::ListEndpointsOutput;
+    use aws_sdk_sagemaker::operation::list_monitoring_schedules::ListMonitoringSchedulesOutput;
+    use aws_sdk_sagemaker::operation::list_pipelines::ListPipelinesOutput;
+    use aws_sdk_sagemaker::operation::list_training_jobs::ListTrainingJobsOutput;
+    use aws_sdk_sagemaker::primitives::DateTime;
+    use aws_sdk_sagemaker::types::*;
+    use aws_sdk_sagemaker::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use mlopsdash::source::aws::SageMakerSource;
+    use mlopsdash::source::{Source, Update};
+
+    /// One endpoint with a data-quality schedule whose newest run failed, shaped like
+    /// AWS's ListMonitoringSchedules / DescribeMonitoringSchedule documentation.
+    #[tokio::test]
+    async fn a_failed_monitoring_run_and_its_report_location_reach_the_model() {
+        let created = DateTime::from_secs(1_800_000_000);
+        let rules = [
+            mock!(Client::list_endpoints).then_output(move || {
+                ListEndpointsOutput::builder()
+                    .endpoints(
+                        EndpointSummary::builder()
+                            .endpoint_name("churn")
+                            .endpoint_arn("arn:aws:sagemaker:us-east-1:123456789012:endpoint/churn")
+                            .creation_time(created)
+                            .last_modified_time(created)
+                            .endpoint_status(EndpointStatus::InService)
+                            .build(),
+                    )
+                    .build()
+            }),
+            mock!(Client::describe_endpoint).then_output(|| {
+                DescribeEndpointOutput::builder()
+                    .endpoint_name("churn")
+                    .endpoint_config_name("churn-config-v1")
+                    .endpoint_status(EndpointStatus::InService)
+                    .build()
+            }),
+            mock!(Client::describe_endpoint_config).then_output(move || {
+                DescribeEndpointConfigOutput::builder()
+                    .endpoint_config_name("churn-config-v1")
+                    .creation_time(created)
+                    .build()
+            }),
+            mock!(Client::describe_model).then_output(|| DescribeModelOutput::builder().build()),
+            mock!(Client::list_training_jobs)
+                .then_output(|| ListTrainingJobsOutput::builder().build()),
+            mock!(Client::list_endpoint_configs)
+                .then_output(|| ListEndpointConfigsOutput::builder().build()),
+            mock!(Client::list_pipelines).then_output(|| ListPipelinesOutput::builder().build()),
+            mock!(Client::list_monitoring_schedules).then_output(move || {
+                ListMonitoringSchedulesOutput::builder()
+                    .monitoring_schedule_summaries(
+                        MonitoringScheduleSummary::builder()
+                            .monitoring_schedule_name("churn-data-quality")
+                            .monitoring_schedule_arn("arn:aws:sagemaker:us-east-1:123456789012:monitoring-schedule/churn-data-quality")
+                            .creation_time(created)
+                            .last_modified_time(created)
+                            .monitoring_schedule_status(ScheduleStatus::Scheduled)
+                            .endpoint_name("churn")
+                            .monitoring_type(MonitoringType::DataQuality)
+                            .build(),
+                    )
+                    .build()
+            }),
+            mock!(Client::describe_monitoring_schedule)
+                .match_requests(|r| r.monitoring_schedule_name() == Some("churn-data-quality"))
+                .then_output(move || {
+                    let output = MonitoringOutput::builder()
+                        .s3_output(
+                            MonitoringS3Output::builder()
+                                .s3_uri("s3://monitoring-bucket/reports/churn/churn-data-quality")
+                                .local_path("/opt/ml/processing/output")
+                                .build(),
+                        )
+                        .build();
+                    let job = MonitoringJobDefinition::builder()
+                        .monitoring_output_config(
+                            MonitoringOutputConfig::builder().monitoring_outputs(output).build(),
+                        )
+                        .build();
+                    DescribeMonitoringScheduleOutput::builder()
+                        .monitoring_schedule_name("churn-data-quality")
+                        .monitoring_schedule_status(ScheduleStatus::Scheduled)
+                        .monitoring_schedule_config(
+                            MonitoringScheduleConfig::builder()
+                                .monitoring_job_definition(job)
+                                .build(),
+                        )
+                        .last_monitoring_execution_summary(
+                            MonitoringExecutionSummary::builder()
+                                .monitoring_schedule_name("churn-data-quality")
+                                .scheduled_time(created)
+                                .creation_time(created)
+                                .last_modified_time(created)
+                                .monitoring_execution_status(ExecutionStatus::Failed)
+                                .failure_reason("AlgorithmError: no data captured in the last hour")
+                                .build(),
+                        )
+                        .build()
+                }),
+        ];
+        let client = mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, &rules);
+        let Update::Fleet { fleet, .. } = SageMakerSource::from_client(client).fetch().await else {
+            panic!("expected the fleet");
+        };
+        let drift = &fleet.model("churn").unwrap().drift;
+        let run = drift.monitoring.as_ref().unwrap();
+        assert_eq!(run.status, "Failed");
+        assert_eq!(
+            run.failure_reason.as_deref(),
+            Some("AlgorithmError: no data captured in the last hour")
+        );
+        assert_eq!(
+            drift.reports_at.as_deref(),
+            Some("s3://monitoring-bucket/reports/churn/churn-data-quality")
+        );
+        let health = mlopsdash::model::assess(
+            fleet.model("churn").unwrap(),
+            &Default::default(),
+            jiff::Timestamp::from_second(1_800_000_000 + 3 * 3600).unwrap(),
+        );
+        let s = health.stage(mlopsdash::model::Stage::Drift);
+        assert_eq!(s.summary, "monitor failed 3h ago");
     }
 }

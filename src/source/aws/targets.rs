@@ -3,6 +3,7 @@
 
 use tokio::sync::watch;
 
+use crate::config::{parse_s3, S3Location};
 use crate::model::Fleet;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,6 +12,8 @@ pub struct EndpointTarget {
     pub model: String,
     pub endpoint: String,
     pub variants: Vec<String>,
+    /// Where its monitoring schedule writes reports, when it has one.
+    pub reports: Option<S3Location>,
 }
 
 pub type TargetsSender = watch::Sender<Vec<EndpointTarget>>;
@@ -27,6 +30,7 @@ pub fn endpoint_targets(fleet: &Fleet) -> Vec<EndpointTarget> {
                 model: m.name.clone(),
                 endpoint: ep.name.clone(),
                 variants: ep.variants.iter().map(|v| v.name.clone()).collect(),
+                reports: m.drift.reports_at.as_deref().and_then(parse_s3),
             })
         })
         .collect()

@@ -194,6 +194,7 @@ mod tests {
             model: model.into(),
             endpoint: format!("{model}-ep"),
             variants: variants.iter().map(|v| v.to_string()).collect(),
+            reports: None,
         }
     }
 

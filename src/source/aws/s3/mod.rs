@@ -11,6 +11,7 @@ use aws_sdk_s3::Client;
 use jiff::Timestamp;
 
 use super::errors::describe;
+use super::targets::TargetsReceiver;
 use super::ApiCalls;
 use crate::config::{ModelMapping, S3Location};
 use crate::model::facts::{DataFacts, ModelFacts};
@@ -21,9 +22,11 @@ pub struct S3Source {
     client: Client,
     /// Models whose config names a raw-data location.
     watched: Vec<(String, S3Location)>,
-    /// Models whose config names where their monitoring reports are, and what each
-    /// has shown so far.
+    /// Models whose config names where their monitoring reports are; the others'
+    /// come with the targets, from their monitoring schedules.
     reports: Vec<(String, S3Location)>,
+    targets: TargetsReceiver,
+    /// What each model's report location has shown so far.
     seen: HashMap<String, reports::Watch>,
     max_pages: u32,
 }
@@ -33,6 +36,7 @@ impl S3Source {
         sdk: &aws_config::SdkConfig,
         calls: &ApiCalls,
         mappings: &[ModelMapping],
+        targets: TargetsReceiver,
         max_pages: u32,
     ) -> S3Source {
         let config = aws_sdk_s3::config::Builder::from(sdk)
@@ -50,14 +54,10 @@ impl S3Source {
                 .iter()
                 .filter_map(|m| Some((m.name.clone(), m.monitoring_reports.clone()?)))
                 .collect(),
+            targets,
             seen: HashMap::new(),
             max_pages: max_pages.max(1),
         }
-    }
-
-    /// Whether any model has a raw-data or report location to watch.
-    pub fn has_work(&self) -> bool {
-        !self.watched.is_empty() || !self.reports.is_empty()
     }
 
     /// The newest object's time under `at`, or None when the prefix is empty.
@@ -96,7 +96,17 @@ impl S3Source {
             });
             models.push(m);
         }
-        for (name, at) in &self.reports {
+        let mut reports = self.reports.clone();
+        for t in self.targets.borrow_and_update().iter() {
+            if let Some(at) = t
+                .reports
+                .clone()
+                .filter(|_| !reports.iter().any(|(m, _)| *m == t.model))
+            {
+                reports.push((t.model.clone(), at));
+            }
+        }
+        for (name, at) in &reports {
             let watch = self.seen.entry(name.clone()).or_default();
             let drift = watch.refresh(&self.client, at, self.max_pages).await;
             match models.iter_mut().find(|m| &m.name == name) {

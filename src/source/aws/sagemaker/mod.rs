@@ -4,6 +4,7 @@
 
 mod endpoint;
 mod history;
+mod monitoring;
 mod pipelines;
 mod registry;
 mod training;
@@ -40,6 +41,7 @@ pub struct SageMakerSource {
     config_versions: history::ConfigVersions,
     job_details: training::JobDetails,
     pipeline_reasons: pipelines::Reasons,
+    schedules: monitoring::Schedules,
     /// Where the CloudWatch source learns which endpoints to watch.
     targets: Option<TargetsSender>,
 }
@@ -91,6 +93,7 @@ impl SageMakerSource {
             config_versions: Default::default(),
             job_details: Default::default(),
             pipeline_reasons: Default::default(),
+            schedules: Default::default(),
             targets: None,
         }
     }
@@ -125,10 +128,17 @@ impl SageMakerSource {
                 false => pipelines::names(&self.client).await?,
             },
         };
+        let endpoints: Vec<&str> = rows.iter().filter_map(|r| r.endpoint.as_deref()).collect();
+        let monitoring = self.schedules.by_endpoint(&self.client, &endpoints).await;
         let mut versions = registry::Versions::default();
         let mut models = Vec::with_capacity(rows.len());
         for row in &rows {
-            models.push(self.model(row, &listings, &mut versions).await?);
+            let mut m = self.model(row, &listings, &mut versions).await?;
+            if let Some(found) = row.endpoint.as_ref().and_then(|e| monitoring.get(e)) {
+                m.drift.monitoring.clone_from(&found.last_run);
+                m.drift.reports_at = found.reports.as_ref().map(ToString::to_string);
+            }
+            models.push(m);
         }
         models.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(models)

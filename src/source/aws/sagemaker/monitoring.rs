@@ -1,0 +1,139 @@
+//! Model Monitor schedules: each endpoint's newest monitoring run (a failed one makes
+//! drift a warning) and where its reports go (the S3 source reads them). Model Monitor
+//! is closed to new customers, so many accounts have none, and some emulators do not
+//! implement it: any error here leaves drift to the other sources and never fails
+//! the SageMaker refresh.
+
+use std::collections::HashMap;
+
+use aws_sdk_sagemaker::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sagemaker::types::MonitoringScheduleSummary;
+use aws_sdk_sagemaker::Client;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use jiff::Timestamp;
+
+use super::super::errors::describe;
+use super::super::timestamp;
+use crate::config::S3Location;
+use crate::model::facts::MonitoringRun;
+
+/// One endpoint's data-quality monitoring, as described this refresh.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Monitoring {
+    pub last_run: Option<MonitoringRun>,
+    pub reports: Option<S3Location>,
+}
+
+/// Schedules by endpoint; `off` once the service said it does not implement them.
+#[derive(Default)]
+pub struct Schedules {
+    off: bool,
+    /// Why the last lookup failed, for the log and the snapshot.
+    pub problem: Option<String>,
+}
+
+impl Schedules {
+    /// Every endpoint's monitoring: one paged ListMonitoringSchedules for the region,
+    /// then one DescribeMonitoringSchedule per schedule of a watched endpoint.
+    pub async fn by_endpoint(
+        &mut self,
+        client: &Client,
+        endpoints: &[&str],
+    ) -> HashMap<String, Monitoring> {
+        if self.off || endpoints.is_empty() {
+            return HashMap::new();
+        }
+        match lookup(client, endpoints).await {
+            Ok(found) => {
+                self.problem = None;
+                found
+            }
+            Err((why, unimplemented)) => {
+                tracing::warn!("monitoring schedules unavailable: {why}");
+                self.off = unimplemented;
+                self.problem = Some(why);
+                HashMap::new()
+            }
+        }
+    }
+}
+
+type Failure = (String, bool);
+
+async fn lookup(
+    client: &Client,
+    endpoints: &[&str],
+) -> Result<HashMap<String, Monitoring>, Failure> {
+    let summaries: Vec<MonitoringScheduleSummary> = client
+        .list_monitoring_schedules()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|e| failure("sagemaker:ListMonitoringSchedules", &e))?;
+    let mut out = HashMap::new();
+    // Data-quality schedules decide drift; other kinds (model quality, bias) do not.
+    let watched = summaries.iter().filter(|s| {
+        s.endpoint_name().is_some_and(|e| endpoints.contains(&e))
+            && s.monitoring_type()
+                .is_none_or(|t| t.as_str() == "DataQuality")
+    });
+    for s in watched {
+        let (Some(endpoint), Some(name)) = (s.endpoint_name(), s.monitoring_schedule_name()) else {
+            continue;
+        };
+        if out.contains_key(endpoint) {
+            continue;
+        }
+        let d = client
+            .describe_monitoring_schedule()
+            .monitoring_schedule_name(name)
+            .send()
+            .await
+            .map_err(|e| failure("sagemaker:DescribeMonitoringSchedule", &e))?;
+        let last_run = d
+            .last_monitoring_execution_summary()
+            .map(|r| MonitoringRun {
+                schedule: name.to_string(),
+                status: r
+                    .monitoring_execution_status()
+                    .map_or("Unknown", |s| s.as_str())
+                    .to_string(),
+                failure_reason: r.failure_reason().map(str::to_string),
+                scheduled: r
+                    .scheduled_time()
+                    .and_then(timestamp)
+                    .unwrap_or(Timestamp::UNIX_EPOCH),
+            });
+        let uri = d
+            .monitoring_schedule_config()
+            .and_then(|c| c.monitoring_job_definition())
+            .and_then(|j| j.monitoring_output_config())
+            .and_then(|o| o.monitoring_outputs().first())
+            .and_then(|o| o.s3_output())
+            .and_then(|s| s.s3_uri());
+        out.insert(
+            endpoint.to_string(),
+            Monitoring {
+                last_run,
+                reports: uri.and_then(crate::config::parse_s3),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// The one-line reason, and whether the service does not implement the call at all:
+/// an explicit NotImplemented, or a 5xx without an AWS error code (what emulators
+/// send; AWS's own 5xx carry one, e.g. InternalFailure).
+fn failure<E>(action: &str, err: &SdkError<E, HttpResponse>) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let code = err.as_service_error().and_then(|e| e.code());
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let unimplemented = matches!(code, Some("NotImplemented" | "UnknownOperationException"))
+        || (code.is_none() && status.is_some_and(|s| s >= 500));
+    (describe(action, err), unimplemented)
+}
