@@ -83,6 +83,16 @@ pub fn judge_one(
     }
 }
 
+/// The metric a quality cell shows: the worst; on a tie the first named (most
+/// important) one. Metrics without a value are not shown.
+pub fn shown(judged: &[Judged]) -> Option<&Judged> {
+    judged
+        .iter()
+        .filter(|j| j.value.is_some())
+        .rev()
+        .max_by_key(|j| j.health)
+}
+
 /// When the values started being out of bounds, if the latest one is.
 pub fn breached_since(series: &Series, threshold: &Threshold) -> Option<Timestamp> {
     let breached = |v: f64| threshold.evaluate(Some(v)) > Health::Ok;

@@ -300,13 +300,7 @@ fn drift(m: &ModelFacts, rules: &Rules, now: Timestamp) -> StageStatus {
 
 fn quality(m: &ModelFacts, rules: &Rules, now: Timestamp) -> StageStatus {
     let judged = super::quality::judge(m, rules, now);
-    // Show the worst metric; on a tie the first named (most important) one.
-    let shown = judged
-        .iter()
-        .filter(|j| j.value.is_some())
-        .rev()
-        .max_by_key(|j| j.health);
-    match shown {
+    match super::quality::shown(&judged) {
         Some(j) => {
             let mut status = metric_status(j.health, &j.metric, j.value.unwrap_or(f64::NAN));
             if j.stale {

@@ -9,6 +9,7 @@ use super::pipeline::placeholder;
 use super::widgets::{health_mark, list_title, panel, render_list};
 use crate::app::App;
 use crate::config::Theme;
+use crate::model::quality;
 use crate::model::{format, Stage};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -22,7 +23,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     let stale = app.all_stale();
     let header = Row::new([
-        "MODEL", "KIND", "ENDPOINT", "STATUS", "DEPLOYED", "QUALITY", "TRAINED",
+        "MODEL", "KIND", "ENDPOINT", "STATUS", "DEPLOYED", "DRIFT", "QUALITY", "TRAINED",
     ])
     .style(theme.title);
     let rows = app.rows.iter().map(|row| {
@@ -34,10 +35,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .iter()
             .find(|v| v.deployed)
             .map_or("—".to_string(), |v| format!("v{}", v.version));
-        let quality = app
-            .health
-            .get(&m.name)
-            .map_or(String::new(), |h| h.stage(Stage::Quality).summary.clone());
+        let stage = |s: Stage| {
+            app.health
+                .get(&m.name)
+                .map_or(String::new(), |h| h.stage(s).summary.clone())
+        };
+        let quality = quality_cell(stage(Stage::Quality), m, app);
         let trained = m
             .training
             .iter()
@@ -57,6 +60,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Cell::from(ep.map_or("—", |e| e.name.as_str())),
             Cell::from(ep.map_or("—", |e| e.status.as_str())),
             Cell::from(deployed),
+            Cell::from(stage(Stage::Drift)),
             Cell::from(quality),
             Cell::from(trained),
         ])
@@ -67,9 +71,24 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Constraint::Fill(3),
         Constraint::Length(11),
         Constraint::Length(8),
-        Constraint::Length(13),
+        Constraint::Length(10),
+        Constraint::Length(18),
         Constraint::Length(10),
     ];
     let table = Table::new(rows, widths).header(header).block(block);
     render_list(frame, area, table, theme, app.cursor, app.rows.len());
+}
+
+/// "MAPE 18.2% ↑ 20m": the quality cell, which way the metric it names is heading,
+/// and for how long it has been out of bounds.
+fn quality_cell(summary: String, m: &crate::model::ModelFacts, app: &App) -> String {
+    let judged = quality::judge(m, &app.rules, app.now);
+    let Some(j) = quality::shown(&judged) else {
+        return summary;
+    };
+    let arrow = j.trend.map_or("", |t| t.arrow());
+    let breach = j.breached_since.map_or(String::new(), |t| {
+        format!(" {}", format::age_brief(app.now.duration_since(t)))
+    });
+    format!("{summary} {arrow}{breach}")
 }

@@ -14,7 +14,7 @@ use super::widgets::{health_mark, panel, stage_cell};
 use crate::app::App;
 use crate::config::Theme;
 use crate::model::facts::{ModelFacts, RunStatus};
-use crate::model::metrics::names;
+use crate::model::metrics::{names, Series};
 use crate::model::stages::error_rates;
 use crate::model::{ModelHealth, Stage};
 
@@ -129,7 +129,29 @@ fn reasons(m: &ModelFacts) -> Vec<String> {
     if let Some(reason) = m.endpoint.as_ref().and_then(|e| e.failure_reason.as_ref()) {
         out.push(format!("✖ endpoint: {reason}"));
     }
+    if let Some(run) = m.drift.monitoring.as_ref().filter(|r| r.status == "Failed") {
+        let reason = run.failure_reason.as_deref().unwrap_or("no reason given");
+        out.push(format!(
+            "⚠ drift unknown: monitoring run of {} failed: {reason}",
+            run.schedule
+        ));
+    }
+    if let Some(problem) = &m.drift.report_problem {
+        out.push(format!("⚠ drift report: {problem}"));
+    }
     out
+}
+
+/// Model Monitor's per-feature drift distances, worst first.
+fn feature_drift(m: &ModelFacts) -> Vec<(&str, &Series)> {
+    let mut features: Vec<(&str, &Series)> = m
+        .metrics
+        .iter()
+        .filter_map(|(k, s)| Some((k.strip_prefix(names::FEATURE_DRIFT_PREFIX)?, s)))
+        .collect();
+    let latest = |s: &Series| s.latest().map_or(f64::MIN, |(_, v)| v);
+    features.sort_by(|a, b| latest(b.1).total_cmp(&latest(a.1)));
+    features
 }
 
 fn charts(m: &ModelFacts, app: &App) -> Vec<ChartSpec> {
@@ -179,12 +201,30 @@ fn charts(m: &ModelFacts, app: &App) -> Vec<ChartSpec> {
             threshold: threshold(&q),
         });
     }
-    specs.push(ChartSpec {
-        title: "Drift score".into(),
-        metric: names::DRIFT_SCORE.into(),
-        lines: vec![("drift".into(), get(names::DRIFT_SCORE))],
-        threshold: threshold(names::DRIFT_SCORE),
-    });
+    // The team's score, or Model Monitor's three worst features.
+    let features = feature_drift(m);
+    let drift = match (
+        m.metrics.contains_key(names::DRIFT_SCORE),
+        features.is_empty(),
+    ) {
+        (false, false) => ChartSpec {
+            title: "Feature drift".into(),
+            metric: names::FEATURE_DRIFT.into(),
+            lines: features
+                .iter()
+                .take(3)
+                .map(|(f, s)| (f.to_string(), (*s).clone()))
+                .collect(),
+            threshold: threshold(names::FEATURE_DRIFT),
+        },
+        _ => ChartSpec {
+            title: "Drift score".into(),
+            metric: names::DRIFT_SCORE.into(),
+            lines: vec![("drift".into(), get(names::DRIFT_SCORE))],
+            threshold: threshold(names::DRIFT_SCORE),
+        },
+    };
+    specs.push(drift);
     specs
 }
 

@@ -9,6 +9,7 @@ use super::super::widgets::{panel, truncate_left};
 use crate::app::App;
 use crate::config::Theme;
 use crate::model::facts::{Approval, ModelFacts, RunStatus};
+use crate::model::metrics::names;
 use crate::model::{format, Health};
 
 /// Stacked when `tall`, else two columns side by side.
@@ -30,7 +31,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &ModelFacts, app: &App, theme: &Th
             area.width * 45 / 100
         },
     );
-    let drift = drift(m, theme);
+    let drift = drift(m, app, theme);
     if tall {
         let heights = [
             m.training.len().min(5) as u16 + 3,
@@ -188,18 +189,45 @@ fn endpoint<'a>(m: &'a ModelFacts, app: &App, theme: &Theme, width: u16) -> Tabl
     .block(panel(theme, " endpoint · ● current ↺ rollback target "))
 }
 
-fn drift<'a>(m: &'a ModelFacts, theme: &Theme) -> Table<'a> {
-    let rows = m.drift.violations.iter().map(|v| {
+/// Violated features of the newest report, with their drift distance when Model
+/// Monitor publishes one; the report's age and the monitoring run in the title.
+fn drift<'a>(m: &'a ModelFacts, app: &App, theme: &Theme) -> Table<'a> {
+    let d = &m.drift;
+    let distance = |feature: &str| {
+        m.metrics
+            .get(&format!("{}{feature}", names::FEATURE_DRIFT_PREFIX))
+            .and_then(|s| s.latest())
+            .map_or(String::new(), |(_, v)| format!("{v:.2}"))
+    };
+    let rows = d.violations.iter().map(|v| {
         Row::new(vec![
             Cell::from(v.feature.as_str()),
             Cell::from(v.check.as_str()),
+            Cell::from(distance(&v.feature)),
         ])
         .style(theme.warn)
     });
-    Table::new(rows, [Constraint::Fill(1), Constraint::Fill(1)])
-        .header(Row::new(["FEATURE", "CHECK"]).style(theme.title))
-        .block(panel(
-            theme,
-            format!(" drift violations ({}) ", m.drift.violations.len()),
-        ))
+    let report = d.report_time.map_or("no report".to_string(), |t| {
+        format!("report {} ago", format::age_since(t, app.now))
+    });
+    let run = d.monitoring.as_ref().map_or(String::new(), |r| {
+        format!(
+            " · run {} {} ago",
+            r.status,
+            format::age_since(r.scheduled, app.now)
+        )
+    });
+    Table::new(
+        rows,
+        [
+            Constraint::Fill(1),
+            Constraint::Fill(1),
+            Constraint::Length(6),
+        ],
+    )
+    .header(Row::new(["FEATURE", "CHECK", "DIST"]).style(theme.title))
+    .block(panel(
+        theme,
+        format!(" drift · {} violated · {report}{run} ", d.violations.len()),
+    ))
 }
