@@ -294,7 +294,11 @@ fn snapshot_json_reports_the_seeded_endpoints_from_moto() {
         .map(|c| c["config"].as_str().unwrap())
         .collect();
     let endpoints = with_endpoint.len() as u64;
-    assert_eq!(v["api_calls"]["SageMaker:ListEndpoints"], 1);
+    assert_eq!(
+        v["api_calls"]["SageMaker:ListEndpoints"],
+        endpoints.div_ceil(100),
+        "pages of 100"
+    );
     assert_eq!(v["api_calls"]["SageMaker:DescribeEndpoint"], endpoints);
     assert_eq!(
         v["api_calls"]["SageMaker:DescribeEndpointConfig"],
@@ -511,7 +515,11 @@ async fn a_second_refresh_describes_only_what_changed() {
         panic!("second fetch failed")
     };
     let second = calls.counts();
-    assert_eq!(second["SageMaker:ListEndpoints"], 2);
+    // Listing again is the whole cost of an unchanged fleet (pages of 100).
+    assert_eq!(
+        second["SageMaker:ListEndpoints"],
+        2 * first["SageMaker:ListEndpoints"]
+    );
     assert_eq!(
         second["SageMaker:DescribeEndpoint"], first["SageMaker:DescribeEndpoint"],
         "nothing changed, nothing described"

@@ -32,6 +32,9 @@ pub enum Incident {
     DriftViolations,
     /// The forecast error climbs past the crit threshold over half a minute.
     MapeBreach,
+    /// The team's pipeline retrains the model: a run of `RETRAIN_SECS`, then a new
+    /// approved version is deployed and drift and quality recover.
+    Retrain,
 }
 
 pub struct Scripted {
@@ -40,9 +43,10 @@ pub struct Scripted {
     pub after_secs: i64,
 }
 
-/// Incidents a user can watch happen within the first minute and a half.
-/// (Stale raw data for churn-detection crosses its crit threshold 40 s in by itself.)
-pub const SCRIPT: [Scripted; 3] = [
+/// Incidents a user can watch happen within the first minute and a half, and the
+/// retrains that fix two of them a minute later. (Stale raw data for churn-detection
+/// crosses its crit threshold 40 s in by itself; the 5xx spike waits for a rollback.)
+pub const SCRIPT: [Scripted; 5] = [
     Scripted {
         model: "recommendation-engine",
         incident: Incident::LatencySpike,
@@ -58,7 +62,22 @@ pub const SCRIPT: [Scripted; 3] = [
         incident: Incident::MapeBreach,
         after_secs: 45,
     },
+    Scripted {
+        model: "demand-forecasting",
+        incident: Incident::Retrain,
+        after_secs: 150,
+    },
+    Scripted {
+        model: "customer-segmentation",
+        incident: Incident::Retrain,
+        after_secs: 165,
+    },
 ];
+
+/// How long a scripted retrain runs before its version is deployed.
+pub const RETRAIN_SECS: i64 = 30;
+/// How long metrics take to settle back after the new version serves.
+pub const RECOVER_SECS: f64 = 30.0;
 
 /// The MAPE a breach ramps up to.
 pub const MAPE_BREACH: f64 = 18.2;

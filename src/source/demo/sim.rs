@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::profiles::{self, Incident, Profile, DRIFTED_FEATURES, MAPE_BREACH, MAPE_RAMP_SECS};
+use super::profiles::{
+    self, Incident, Profile, DRIFTED_FEATURES, MAPE_BREACH, MAPE_RAMP_SECS, RECOVER_SECS,
+    RETRAIN_SECS,
+};
 use crate::model::facts::*;
 use crate::model::metrics::{names, Series};
 
@@ -51,6 +54,20 @@ impl Simulator {
             .map(|s| self.started + SignedDuration::from_secs(s.after_secs))
     }
 
+    /// When the model's scripted retrain deployed its new version, if it has by `at`.
+    fn retrained(&self, model: &str, at: Timestamp) -> Option<Timestamp> {
+        self.incident_start(model, Incident::Retrain)
+            .map(|s| s + SignedDuration::from_secs(RETRAIN_SECS))
+            .filter(|done| at >= *done)
+    }
+
+    /// 0 before the retrain deployed, rising to 1 over `RECOVER_SECS` after.
+    fn recovery(&self, model: &str, at: Timestamp) -> f64 {
+        self.retrained(model, at).map_or(0.0, |done| {
+            (at.duration_since(done).as_secs_f64() / RECOVER_SECS).clamp(0.0, 1.0)
+        })
+    }
+
     fn active(&self, model: &str, incident: Incident, at: Timestamp) -> bool {
         self.incident_start(model, incident)
             .is_some_and(|start| at >= start)
@@ -85,9 +102,9 @@ impl Simulator {
                 location: format!("s3://retail-ml-raw/{}/", p.name),
                 newest_object: Some(self.started - SignedDuration::from_secs(p.data_age_at_start)),
             }),
-            training: self.training(p),
-            registry: self.registry(p),
-            endpoint: Some(self.endpoint(p, endpoint_name)),
+            training: self.training(p, now),
+            registry: self.registry(p, now),
+            endpoint: Some(self.endpoint(p, endpoint_name, now)),
             drift: self.drift(p, now),
             metrics: self.metrics(idx, p, now),
         }
@@ -141,7 +158,8 @@ impl Simulator {
         out.insert(
             names::DRIFT_SCORE.into(),
             series(5, &|n, t| {
-                let drifted = self.active(&p.name, Incident::DriftViolations, t);
+                let drifted = self.active(&p.name, Incident::DriftViolations, t)
+                    && self.retrained(&p.name, t).is_none();
                 let level = if drifted { 0.16 } else { p.drift_score };
                 level + 0.01 * n
             }),
@@ -153,9 +171,10 @@ impl Simulator {
             out.insert(
                 name.into(),
                 series(10 + k as u64, &|n, t| {
-                    let ramp = breach.map_or(0.0, |start| {
+                    let up = breach.map_or(0.0, |start| {
                         (t.duration_since(start).as_secs_f64() / MAPE_RAMP_SECS).clamp(0.0, 1.0)
                     });
+                    let ramp = up * (1.0 - self.recovery(&p.name, t));
                     let normal = base + jitter * n;
                     normal + (MAPE_BREACH - normal) * ramp
                 }),
@@ -164,47 +183,79 @@ impl Simulator {
         out
     }
 
-    fn training(&self, p: &Profile) -> Vec<TrainingRun> {
-        (0..5)
-            .map(|k| {
-                let started = self.started
-                    - SignedDuration::from_hours(5 + 72 * k)
-                    - SignedDuration::from_mins(7 * (p.latest_version as i64 % 5));
-                let failed = k == 0 && p.last_training_failed;
-                let minutes = if failed {
-                    38
+    fn training(&self, p: &Profile, now: Timestamp) -> Vec<TrainingRun> {
+        let mut runs: Vec<TrainingRun> = self.retrain_run(p, now).into_iter().collect();
+        runs.extend((0..5).map(|k| {
+            let started = self.started
+                - SignedDuration::from_hours(5 + 72 * k)
+                - SignedDuration::from_mins(7 * (p.latest_version as i64 % 5));
+            let failed = k == 0 && p.last_training_failed;
+            let minutes = if failed {
+                38
+            } else {
+                35 + (k * 3 + p.latest_version as i64) % 15
+            };
+            let ended = started + SignedDuration::from_mins(minutes);
+            let stamp = started.strftime("%Y%m%d-%H%M").to_string();
+            TrainingRun {
+                name: format!("{}-train-{stamp}", p.name),
+                status: if failed {
+                    RunStatus::Failed
                 } else {
-                    35 + (k * 3 + p.latest_version as i64) % 15
-                };
-                let ended = started + SignedDuration::from_mins(minutes);
-                let stamp = started.strftime("%Y%m%d-%H%M").to_string();
-                TrainingRun {
-                    name: format!("{}-train-{stamp}", p.name),
-                    status: if failed {
-                        RunStatus::Failed
-                    } else {
-                        RunStatus::Completed
-                    },
-                    started,
-                    ended: Some(ended),
-                    failure_reason: failed.then(|| {
-                        "AlgorithmError: CUDA out of memory. Tried to allocate 2.50 GiB \
+                    RunStatus::Completed
+                },
+                started,
+                ended: Some(ended),
+                failure_reason: failed.then(|| {
+                    "AlgorithmError: CUDA out of memory. Tried to allocate 2.50 GiB \
                          (GPU 0; 15.78 GiB total capacity)"
-                            .to_string()
-                    }),
-                    objective: (!failed).then(|| objective(p, k)),
-                    secondary_status: None,
-                }
-            })
-            .collect()
+                        .to_string()
+                }),
+                objective: (!failed).then(|| objective(p, k)),
+                secondary_status: None,
+            }
+        }));
+        runs.truncate(5);
+        runs
     }
 
-    fn registry(&self, p: &Profile) -> Vec<ModelVersion> {
-        (1..=p.latest_version)
+    /// The scripted retrain's pipeline execution, once it has started.
+    fn retrain_run(&self, p: &Profile, now: Timestamp) -> Option<TrainingRun> {
+        let started = self
+            .incident_start(&p.name, Incident::Retrain)
+            .filter(|s| now >= *s)?;
+        let done = self.retrained(&p.name, now);
+        Some(TrainingRun {
+            name: format!("{}-retrain-{}", p.name, started.strftime("%Y%m%d-%H%M")),
+            status: match done {
+                Some(_) => RunStatus::Completed,
+                None => RunStatus::InProgress,
+            },
+            started,
+            ended: done,
+            failure_reason: None,
+            objective: done.map(|_| objective(p, 0)),
+            secondary_status: done.is_none().then(|| "Training".to_string()),
+        })
+    }
+
+    /// The latest and the deployed version, after a scripted retrain if one deployed.
+    fn versions(&self, p: &Profile, now: Timestamp) -> (u32, u32) {
+        match self.retrained(&p.name, now) {
+            Some(_) => (p.latest_version + 1, p.latest_version + 1),
+            None => (p.latest_version, p.deployed_version),
+        }
+    }
+
+    fn registry(&self, p: &Profile, now: Timestamp) -> Vec<ModelVersion> {
+        let (latest, deployed) = self.versions(p, now);
+        let retrained = self.retrained(&p.name, now);
+        (1..=latest)
             .rev()
             .take(4)
             .map(|v| {
-                let age = (p.latest_version - v) as i64;
+                let age = (p.latest_version.saturating_sub(v)) as i64;
+                let fresh = v > p.latest_version;
                 ModelVersion {
                     version: v,
                     approval: match v {
@@ -214,26 +265,36 @@ impl Simulator {
                         _ if age == 3 => Approval::Rejected,
                         _ => Approval::Approved,
                     },
-                    created: self.started - SignedDuration::from_hours(4 + 72 * age),
-                    deployed: v == p.deployed_version,
+                    created: match (fresh, retrained) {
+                        (true, Some(done)) => done,
+                        _ => self.started - SignedDuration::from_hours(4 + 72 * age),
+                    },
+                    deployed: v == deployed,
                 }
             })
             .collect()
     }
 
-    fn endpoint(&self, p: &Profile, name: String) -> EndpointFacts {
-        let config_history: Vec<EndpointConfigRef> = (1..=p.deployed_version)
+    fn endpoint(&self, p: &Profile, name: String, now: Timestamp) -> EndpointFacts {
+        let (_, deployed) = self.versions(p, now);
+        let retrained = self.retrained(&p.name, now);
+        let config_history: Vec<EndpointConfigRef> = (1..=deployed)
             .rev()
             .take(3)
             .map(|v| EndpointConfigRef {
                 name: format!("{name}-config-v{v}"),
-                created: self.started
-                    - SignedDuration::from_hours(3 + 72 * (p.latest_version - v) as i64),
+                created: match retrained.filter(|_| v > p.latest_version) {
+                    Some(done) => done,
+                    None => {
+                        let age = p.latest_version.saturating_sub(v) as i64;
+                        self.started - SignedDuration::from_hours(3 + 72 * age)
+                    }
+                },
                 model_version: Some(v),
             })
             .collect();
         EndpointFacts {
-            config_name: format!("{name}-config-v{}", p.deployed_version),
+            config_name: format!("{name}-config-v{deployed}"),
             name,
             status: "InService".into(),
             failure_reason: None,
@@ -249,6 +310,13 @@ impl Simulator {
     fn drift(&self, p: &Profile, now: Timestamp) -> DriftFacts {
         let hour = Timestamp::from_second(now.as_second().div_euclid(3600) * 3600).ok();
         let drift_start = self.incident_start(&p.name, Incident::DriftViolations);
+        // After a retrain the next report is clean.
+        if let Some(done) = self.retrained(&p.name, now) {
+            return DriftFacts {
+                report_time: Some(done),
+                ..DriftFacts::default()
+            };
+        }
         match drift_start.filter(|s| now >= *s) {
             Some(start) => DriftFacts {
                 violations: DRIFTED_FEATURES
@@ -288,12 +356,17 @@ impl Simulator {
                     .incident_start(&p.name, Incident::MapeBreach)
                     // MAPE crosses 15% about two thirds into its ramp.
                     .map(|s| s + SignedDuration::from_secs(20));
+                // ... and back under it about a third into the recovery.
+                let resolved = self
+                    .retrained(&p.name, now)
+                    .map(|done| done + SignedDuration::from_secs(10))
+                    .filter(|r| now >= *r);
                 alarms.push(alarm(
                     format!("{}-mape-breach", p.name),
                     &p.name,
-                    breach.filter(|s| now >= *s),
+                    breach.filter(|s| now >= *s && resolved.is_none()),
                     "Threshold Crossed: 1 datapoint [18.2] was greater than the threshold (15.0)",
-                    self.started - SignedDuration::from_hours(50),
+                    resolved.unwrap_or(self.started - SignedDuration::from_hours(50)),
                 ));
             }
         }
@@ -369,6 +442,60 @@ mod tests {
         let fleet = sim.fleet_at(now);
         let m = fleet.model(model).unwrap();
         assess(m, &Rules::default(), now).stage(stage).health
+    }
+
+    #[test]
+    fn a_retrain_clears_the_mape_breach_and_the_drift() {
+        use crate::model::quality;
+        assert_eq!(
+            health_at(120, "demand-forecasting", Stage::Quality),
+            Health::Crit
+        );
+        assert_eq!(
+            health_at(120, "customer-segmentation", Stage::Drift),
+            Health::Warn
+        );
+        // The retraining pipelines run...
+        let sim = Simulator::new(42, start(), 4);
+        let at = start() + SignedDuration::from_secs(160);
+        let fleet = sim.fleet_at(at);
+        let demand = fleet.model("demand-forecasting").unwrap();
+        assert_eq!(demand.training[0].status, RunStatus::InProgress);
+        let h = assess(demand, &Rules::default(), at);
+        assert!(h.stage(Stage::Training).in_progress);
+        // ... then v13 serves, MAPE settles and the clean report arrives.
+        let at = start() + SignedDuration::from_secs(240);
+        let fleet = sim.fleet_at(at);
+        let demand = fleet.model("demand-forecasting").unwrap();
+        assert!(demand
+            .registry
+            .iter()
+            .any(|v| v.version == 13 && v.deployed));
+        assert_eq!(
+            demand.endpoint.as_ref().unwrap().config_name,
+            "demand-forecasting-prod-config-v13"
+        );
+        let mape = quality::judge(demand, &Rules::default(), at);
+        assert!(mape[0].value.unwrap() < 10.0, "{:?}", mape[0].value);
+        assert_eq!(
+            health_at(240, "demand-forecasting", Stage::Quality),
+            Health::Ok
+        );
+        assert_eq!(
+            health_at(240, "customer-segmentation", Stage::Drift),
+            Health::Ok
+        );
+        let alarm = fleet
+            .alarms
+            .iter()
+            .find(|a| a.name == "demand-forecasting-mape-breach")
+            .unwrap();
+        assert_eq!(alarm.state, AlarmState::Ok);
+        // The 5xx spike is not fixed by retraining: it waits for a rollback.
+        assert_eq!(
+            health_at(240, "recommendation-engine", Stage::Endpoint),
+            Health::Crit
+        );
     }
 
     #[test]

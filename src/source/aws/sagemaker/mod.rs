@@ -108,6 +108,8 @@ impl SageMakerSource {
         let summaries: Vec<EndpointSummary> = self
             .client
             .list_endpoints()
+            // The default page is 10: fewer, fuller pages.
+            .max_results(100)
             .into_paginator()
             .items()
             .send()

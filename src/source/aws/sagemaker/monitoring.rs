@@ -66,6 +66,8 @@ async fn lookup(
 ) -> Result<HashMap<String, Monitoring>, Failure> {
     let summaries: Vec<MonitoringScheduleSummary> = client
         .list_monitoring_schedules()
+        // The default page is 10: fewer, fuller pages.
+        .max_results(100)
         .into_paginator()
         .items()
         .send()
