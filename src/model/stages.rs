@@ -282,9 +282,7 @@ fn drift(m: &ModelFacts, rules: &Rules, now: Timestamp) -> StageStatus {
     }
     if let Some(run) = d.monitoring.as_ref().filter(|r| r.status == "Failed") {
         let ago = format::age_since(run.scheduled, now);
-        checks.push(
-            StageStatus::new(Health::Warn, format!("monitor failed {ago} ago")).brief("mon ✖"),
-        );
+        checks.push(StageStatus::new(Health::Warn, format!("mon failed {ago}")).brief("mon ✖"));
     }
     if d.report_problem.is_some() {
         checks.push(StageStatus::new(Health::Warn, "bad report").brief("report?"));
@@ -516,7 +514,7 @@ mod tests {
         let s = stage(&m, Stage::Drift);
         assert_eq!(
             (s.health, s.summary.as_str()),
-            (Health::Warn, "monitor failed 3h ago")
+            (Health::Warn, "mon failed 3h")
         );
         m.drift.monitoring = None;
         m.drift.report_problem = Some("constraint_violations.json is truncated".into());

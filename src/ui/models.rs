@@ -71,7 +71,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Constraint::Fill(3),
         Constraint::Length(11),
         Constraint::Length(8),
-        Constraint::Length(10),
+        Constraint::Length(16),
         Constraint::Length(18),
         Constraint::Length(10),
     ];

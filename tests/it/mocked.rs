@@ -302,6 +302,6 @@ mod monitoring {
             jiff::Timestamp::from_second(1_800_000_000 + 3 * 3600).unwrap(),
         );
         let s = health.stage(mlopsdash::model::Stage::Drift);
-        assert_eq!(s.summary, "monitor failed 3h ago");
+        assert_eq!(s.summary, "mon failed 3h");
     }
 }

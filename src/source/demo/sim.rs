@@ -164,6 +164,22 @@ impl Simulator {
                 level + 0.01 * n
             }),
         );
+        // Model Monitor's distance per drifting feature, while the drift lasts.
+        if self
+            .incident_start(&p.name, Incident::DriftViolations)
+            .is_some()
+        {
+            for (k, (feature, _)) in DRIFTED_FEATURES.iter().enumerate() {
+                out.insert(
+                    format!("{}{feature}", names::FEATURE_DRIFT_PREFIX),
+                    series(20 + k as u64, &|n, t| {
+                        let drifted = self.active(&p.name, Incident::DriftViolations, t)
+                            && self.retrained(&p.name, t).is_none();
+                        (if drifted { 0.16 } else { 0.03 }) + 0.01 * n
+                    }),
+                );
+            }
+        }
         for (k, &(name, base, jitter)) in p.quality.iter().enumerate() {
             let breach = self
                 .incident_start(&p.name, Incident::MapeBreach)
@@ -307,19 +323,37 @@ impl Simulator {
         }
     }
 
+    /// The newest Model Monitor report and run. Reports come hourly; a drift incident
+    /// brings one with violations, a retrain a clean one. churn-detection's monitoring
+    /// finds no new data to check (its raw data is stale): its runs fail.
     fn drift(&self, p: &Profile, now: Timestamp) -> DriftFacts {
         let hour = Timestamp::from_second(now.as_second().div_euclid(3600) * 3600).ok();
-        let drift_start = self.incident_start(&p.name, Incident::DriftViolations);
-        // After a retrain the next report is clean.
-        if let Some(done) = self.retrained(&p.name, now) {
+        let schedule = format!("{}-prod-data-quality", p.name);
+        let run = |status: &str, failure: Option<&str>, at: Timestamp| MonitoringRun {
+            schedule: schedule.clone(),
+            status: status.into(),
+            failure_reason: failure.map(str::to_string),
+            scheduled: at,
+        };
+        if p.name == "churn-detection" {
+            let last_good = self.started - SignedDuration::from_hours(50);
+            let failed_at = hour.unwrap_or(now) - SignedDuration::from_hours(2);
             return DriftFacts {
-                report_time: Some(done),
+                report_time: Some(last_good),
+                monitoring: Some(run(
+                    "Failed",
+                    Some("Job inputs had no data: no captured requests since the last run"),
+                    failed_at,
+                )),
                 ..DriftFacts::default()
             };
         }
-        match drift_start.filter(|s| now >= *s) {
-            Some(start) => DriftFacts {
-                violations: DRIFTED_FEATURES
+        let drift_start = self.incident_start(&p.name, Incident::DriftViolations);
+        let (violations, report_time) = match (self.retrained(&p.name, now), drift_start) {
+            // After a retrain the next report is clean.
+            (Some(done), _) => (Vec::new(), Some(done)),
+            (None, Some(start)) if now >= start => {
+                let violations = DRIFTED_FEATURES
                     .iter()
                     .map(|(feature, check)| Violation {
                         feature: feature.to_string(),
@@ -328,15 +362,20 @@ impl Simulator {
                             "Baseline constraint for {feature} violated: distance 0.16 > 0.1"
                         ),
                     })
-                    .collect(),
-                report_time: Some(start),
-                ..DriftFacts::default()
-            },
-            None => DriftFacts {
-                violations: Vec::new(),
-                report_time: hour,
-                ..DriftFacts::default()
-            },
+                    .collect();
+                (violations, Some(start))
+            }
+            _ => (Vec::new(), hour),
+        };
+        let status = match violations.is_empty() {
+            true => "Completed",
+            false => "CompletedWithViolations",
+        };
+        DriftFacts {
+            monitoring: report_time.map(|t| run(status, None, t)),
+            violations,
+            report_time,
+            ..DriftFacts::default()
         }
     }
 
