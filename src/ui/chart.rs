@@ -220,6 +220,17 @@ pub fn compact(frame: &mut Frame, area: Rect, spec: &ChartSpec, theme: &Theme) {
     frame.render_widget(Paragraph::new(line), value_area);
 }
 
+/// A sparkline as text, `width` cells of ▁…█, for a table cell.
+pub fn spark_text(series: &Series, width: usize) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let values = buckets(series, width);
+    let (lo, hi) = bounds(values.iter().copied());
+    values
+        .iter()
+        .map(|v| BARS[(((v - lo) / (hi - lo)) * 7.0).round().clamp(0.0, 7.0) as usize])
+        .collect()
+}
+
 /// "crit>15.0%" or "crit<2.5%": the level that matters most, in words.
 fn describe(metric: &str, t: Threshold) -> String {
     let (name, level) = match (t.crit, t.warn) {

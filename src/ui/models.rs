@@ -5,12 +5,16 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table};
 use ratatui::Frame;
 
+use super::chart;
 use super::pipeline::placeholder;
 use super::widgets::{health_mark, list_title, panel, render_list};
 use crate::app::App;
 use crate::config::Theme;
 use crate::model::quality;
 use crate::model::{format, Stage};
+
+const SPARK_WIDTH: usize = 8;
+const ENDPOINT_COLUMN: usize = 2;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let total = app.fleet.data().map_or(0, |f| f.models.len());
@@ -22,9 +26,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         return placeholder(frame, area, app, theme, block);
     };
     let stale = app.all_stale();
-    let header = Row::new([
-        "MODEL", "KIND", "ENDPOINT", "STATUS", "DEPLOYED", "DRIFT", "QUALITY", "TRAINED",
-    ])
+    // The endpoint is usually named like the model: the first column to give up.
+    let show_endpoint = area.width >= 150;
+    let keep = |columns| columns_shown(columns, show_endpoint);
+    let header = Row::new(keep(
+        [
+            "MODEL", "KIND", "ENDPOINT", "STATUS", "DEPLOYED", "DRIFT", "QUALITY", "3H", "TRAINED",
+        ]
+        .map(Cell::from)
+        .to_vec(),
+    ))
     .style(theme.title);
     let rows = app.rows.iter().map(|row| {
         let m = &fleet.models[row.index];
@@ -41,6 +52,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 .map_or(String::new(), |h| h.stage(s).summary.clone())
         };
         let quality = quality_cell(stage(Stage::Quality), m, app);
+        // The shown quality metric over the chart window.
+        let judged = quality::judge(m, &app.rules, app.now);
+        let spark = quality::shown(&judged)
+            .and_then(|j| m.metrics.get(&j.metric))
+            .map_or(String::new(), |s| chart::spark_text(s, SPARK_WIDTH));
         let trained = m
             .training
             .iter()
@@ -51,32 +67,47 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .map_or("—".to_string(), |t| {
                 format!("{} ago", format::age_since(t, app.now))
             });
-        Row::new(vec![
+        Row::new(keep(vec![
             Cell::from(Line::from(vec![
                 Span::styled(mark, style),
                 Span::raw(format!(" {}", m.name)),
             ])),
             Cell::from(m.kind.label()),
-            Cell::from(ep.map_or("—", |e| e.name.as_str())),
-            Cell::from(ep.map_or("—", |e| e.status.as_str())),
+            Cell::from(ep.map_or("—".to_string(), |e| e.name.clone())),
+            Cell::from(ep.map_or("—".to_string(), |e| e.status.clone())),
             Cell::from(deployed),
             Cell::from(stage(Stage::Drift)),
             Cell::from(quality),
+            Cell::from(spark).style(theme.chart),
             Cell::from(trained),
-        ])
+        ]))
     });
-    let widths = [
-        Constraint::Fill(3),
-        Constraint::Length(14),
-        Constraint::Fill(3),
-        Constraint::Length(11),
-        Constraint::Length(8),
-        Constraint::Length(16),
-        Constraint::Length(18),
-        Constraint::Length(10),
-    ];
+    let widths = columns_shown(
+        vec![
+            Constraint::Fill(3),
+            Constraint::Length(14),
+            Constraint::Fill(3),
+            Constraint::Length(11),
+            Constraint::Length(8),
+            Constraint::Length(16),
+            Constraint::Length(18),
+            Constraint::Length(SPARK_WIDTH as u16),
+            Constraint::Length(10),
+        ],
+        show_endpoint,
+    );
     let table = Table::new(rows, widths).header(header).block(block);
     render_list(frame, area, table, theme, app.cursor, app.rows.len());
+}
+
+/// The columns (header, cells or widths) without the endpoint's when it is hidden.
+fn columns_shown<T>(columns: Vec<T>, show_endpoint: bool) -> Vec<T> {
+    columns
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| show_endpoint || *i != ENDPOINT_COLUMN)
+        .map(|(_, c)| c)
+        .collect()
 }
 
 /// "MAPE 18.2% ↑ 20m": the quality cell, which way the metric it names is heading,
