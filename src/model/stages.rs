@@ -280,9 +280,15 @@ fn drift(m: &ModelFacts, rules: &Rules, now: Timestamp) -> StageStatus {
             .map_or(Health::Ok, |t| t.evaluate(Some(v)));
         checks.push(StageStatus::new(h, format!("{feature} {v:.2}")).brief(format!("{v:.2}")));
     }
-    if let Some(run) = d.monitoring.as_ref().filter(|r| r.status == "Failed") {
+    if let Some(run) = &d.monitoring {
         let ago = format::age_since(run.scheduled, now);
-        checks.push(StageStatus::new(Health::Warn, format!("mon failed {ago}")).brief("mon ✖"));
+        // A schedule that has not run for a day checks nothing: as bad as a failure.
+        let idle = now.duration_since(run.scheduled) > super::quality::STALE_AFTER;
+        if run.status == "Failed" {
+            checks.push(StageStatus::new(Health::Warn, format!("mon failed {ago}")).brief("mon ✖"));
+        } else if idle {
+            checks.push(StageStatus::new(Health::Warn, format!("mon idle {ago}")).brief("mon ?"));
+        }
     }
     if d.report_problem.is_some() {
         checks.push(StageStatus::new(Health::Warn, "bad report").brief("report?"));
@@ -515,6 +521,17 @@ mod tests {
         assert_eq!(
             (s.health, s.summary.as_str()),
             (Health::Warn, "mon failed 3h")
+        );
+        m.drift.monitoring = Some(MonitoringRun {
+            status: "Completed".into(),
+            failure_reason: None,
+            scheduled: ago(30.0),
+            schedule: "s".into(),
+        });
+        let s = stage(&m, Stage::Drift);
+        assert_eq!(
+            (s.health, s.summary.as_str()),
+            (Health::Warn, "mon idle 1d 6h")
         );
         m.drift.monitoring = None;
         m.drift.report_problem = Some("constraint_violations.json is truncated".into());

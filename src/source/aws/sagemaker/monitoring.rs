@@ -28,8 +28,6 @@ pub struct Monitoring {
 #[derive(Default)]
 pub struct Schedules {
     off: bool,
-    /// Why the last lookup failed, for the log and the snapshot.
-    pub problem: Option<String>,
 }
 
 impl Schedules {
@@ -44,14 +42,10 @@ impl Schedules {
             return HashMap::new();
         }
         match lookup(client, endpoints).await {
-            Ok(found) => {
-                self.problem = None;
-                found
-            }
+            Ok(found) => found,
             Err((why, unimplemented)) => {
                 tracing::warn!("monitoring schedules unavailable: {why}");
                 self.off = unimplemented;
-                self.problem = Some(why);
                 HashMap::new()
             }
         }
@@ -94,6 +88,16 @@ async fn lookup(
             .send()
             .await
             .map_err(|e| failure("sagemaker:DescribeMonitoringSchedule", &e))?;
+        // A schedule that never ran counts as idle since it was created.
+        let never_ran = || MonitoringRun {
+            schedule: name.to_string(),
+            status: "NotRunYet".into(),
+            failure_reason: None,
+            scheduled: d
+                .creation_time()
+                .and_then(timestamp)
+                .unwrap_or(Timestamp::UNIX_EPOCH),
+        };
         let last_run = d
             .last_monitoring_execution_summary()
             .map(|r| MonitoringRun {
@@ -107,7 +111,8 @@ async fn lookup(
                     .scheduled_time()
                     .and_then(timestamp)
                     .unwrap_or(Timestamp::UNIX_EPOCH),
-            });
+            })
+            .or_else(|| Some(never_ran()));
         let uri = d
             .monitoring_schedule_config()
             .and_then(|c| c.monitoring_job_definition())
