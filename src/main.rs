@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context as _, Result};
 use clap::{CommandFactory, Parser};
 use jiff::Timestamp;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use mlopsdash::app::{self, App};
 use mlopsdash::cli::{Cli, Command, ConfigCommand};
@@ -90,7 +90,7 @@ fn run(cli: Cli) -> Result<u8> {
             return Ok(snapshot::exit_code(&gathered, fail_on));
         }
         let (tx, rx) = mpsc::channel(64);
-        let (refresh_tx, refresh_rx) = watch::channel(0);
+        let (refresh_tx, refresh_rx) = mlopsdash::source::refresh_channels();
         let app = App::new(
             backend.context(),
             config.rules.clone(),

@@ -11,6 +11,8 @@ use crate::config::KeyAction;
 pub enum Effect {
     None,
     Refresh,
+    /// Ask Cost Explorer again now, though it costs requests (confirmed).
+    RefreshCost,
 }
 
 impl App {
@@ -23,6 +25,15 @@ impl App {
             }
             InputMode::Command(line) => {
                 self.edit_command(line, key);
+                Effect::None
+            }
+            InputMode::ConfirmCostRefresh => {
+                self.input = InputMode::Normal;
+                if key.code == KeyCode::Char('y') {
+                    self.status = Some("asking Cost Explorer…".into());
+                    return Effect::RefreshCost;
+                }
+                self.status = Some("cost refresh cancelled: nothing was asked".into());
                 Effect::None
             }
             InputMode::Normal => match self.keymap.action(&key) {
@@ -54,6 +65,10 @@ impl App {
             KeyAction::Filter => self.input = InputMode::Filter,
             KeyAction::Command => self.input = InputMode::Command(String::new()),
             KeyAction::Help => self.help = true,
+            // Cost Explorer bills each request: ask first (the demo's is free).
+            KeyAction::Refresh if self.view == View::Cost && self.context.region().is_some() => {
+                self.input = InputMode::ConfirmCostRefresh;
+            }
             KeyAction::Refresh => {
                 self.refreshing = true;
                 return Effect::Refresh;
@@ -83,7 +98,7 @@ impl App {
                 .get(self.cursor)
                 .and_then(|a| a.model.clone()),
             View::Events => self.events.get(self.cursor).map(|e| e.model.clone()),
-            View::Stats | View::Detail => None,
+            View::Stats | View::Cost | View::Detail => None,
         };
         if let Some(name) = model {
             self.open_model(name);

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use super::input::Effect;
 use super::state::App;
 use crate::config::Theme;
-use crate::source::{RefreshSender, Update};
+use crate::source::{RefreshSenders, Update};
 use crate::ui;
 
 const MIN_FRAME: Duration = Duration::from_millis(16);
@@ -33,7 +33,7 @@ pub async fn run(
     mut app: App,
     theme: Theme,
     updates: mpsc::Receiver<Update>,
-    refresh: RefreshSender,
+    refresh: RefreshSenders,
 ) -> Result<()> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
@@ -64,7 +64,7 @@ async fn event_loop(
     app: &mut App,
     theme: &Theme,
     mut updates: mpsc::Receiver<Update>,
-    refresh: RefreshSender,
+    refresh: RefreshSenders,
     mut terminated: mpsc::UnboundedReceiver<()>,
 ) -> Result<()> {
     let mut keys = spawn_key_reader();
@@ -112,10 +112,15 @@ fn panic_if_asked_by_test() {
 #[cfg(not(debug_assertions))]
 fn panic_if_asked_by_test() {}
 
-fn on_terminal_event(app: &mut App, ev: Event, refresh: &RefreshSender) {
+fn on_terminal_event(app: &mut App, ev: Event, refresh: &RefreshSenders) {
     if let Event::Key(key) = ev {
-        if key.kind == KeyEventKind::Press && app.handle_key(key) == Effect::Refresh {
-            refresh.send_modify(|n| *n += 1);
+        if key.kind != KeyEventKind::Press {
+            return;
+        }
+        match app.handle_key(key) {
+            Effect::Refresh => refresh.all.send_modify(|n| *n += 1),
+            Effect::RefreshCost => refresh.cost.send_modify(|n| *n += 1),
+            Effect::None => {}
         }
     }
 }

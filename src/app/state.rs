@@ -21,6 +21,7 @@ pub enum View {
     Alarms,
     Events,
     Stats,
+    Cost,
     Detail,
 }
 
@@ -32,6 +33,7 @@ impl View {
             View::Alarms => "alarms",
             View::Events => "events",
             View::Stats => "stats",
+            View::Cost => "cost",
             View::Detail => "model",
         }
     }
@@ -43,6 +45,8 @@ pub enum InputMode {
     Normal,
     Filter,
     Command(String),
+    /// A y/n question before something that costs money.
+    ConfirmCostRefresh,
 }
 
 /// Where the data comes from.
@@ -290,6 +294,11 @@ impl App {
             View::Alarms => self.fleet.data().map_or(0, |f| f.alarms.len()),
             View::Events => self.events.len(),
             View::Stats => self.api_calls.len(),
+            View::Cost => self
+                .fleet
+                .data()
+                .and_then(|f| f.cost.as_ref())
+                .map_or(0, |c| c.by_service.len()),
             View::Detail => 0,
         }
     }

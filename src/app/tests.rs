@@ -235,3 +235,28 @@ fn a_source_failing_before_its_first_answer_leaves_the_others_shown() {
     assert!(app.stage_is_stale(Stage::Data));
     assert!(!app.stage_is_stale(Stage::Training));
 }
+
+#[test]
+fn refreshing_cost_on_aws_asks_first_and_a_no_asks_nothing() {
+    let (sagemaker, _, at) = split_fleet(0);
+    let mut app = aws_app(demo_start());
+    app.apply(Update::Fleet {
+        source: SourceId::SageMaker,
+        fleet: sagemaker,
+        at,
+    });
+    app.show(View::Cost);
+    assert_eq!(press(&mut app, KeyCode::Char('r')), Effect::None);
+    assert_eq!(app.input, InputMode::ConfirmCostRefresh);
+    assert_eq!(press(&mut app, KeyCode::Char('n')), Effect::None);
+    assert_eq!(app.input, InputMode::Normal);
+    assert!(app.status.as_deref().unwrap().contains("nothing was asked"));
+    press(&mut app, KeyCode::Char('r'));
+    assert_eq!(press(&mut app, KeyCode::Char('y')), Effect::RefreshCost);
+    // Elsewhere, and in the demo, r is the free refresh it always was.
+    app.show(View::Pipeline);
+    assert_eq!(press(&mut app, KeyCode::Char('r')), Effect::Refresh);
+    let mut demo = demo_app(4, 0);
+    demo.show(View::Cost);
+    assert_eq!(press(&mut demo, KeyCode::Char('r')), Effect::Refresh);
+}

@@ -13,6 +13,11 @@ pub fn default_config_file() -> Option<PathBuf> {
     dirs().map(|d| d.config_dir().join("config.toml"))
 }
 
+/// Cached answers that cost money to ask again (Cost Explorer).
+pub fn cache_dir() -> Option<PathBuf> {
+    dirs().map(|d| d.cache_dir().to_path_buf())
+}
+
 /// Log files: the state dir where the platform has one (Linux), else the cache dir.
 pub fn log_dir() -> Option<PathBuf> {
     let d = dirs()?;

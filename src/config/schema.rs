@@ -80,6 +80,10 @@ pub struct AwsConfig {
     pub model_dimension: String,
     /// At most this many pages (1,000 keys each) listed per raw-data prefix.
     pub s3_max_pages: u32,
+    /// Cost Explorer answers are reused this long (each request costs $0.01).
+    pub cost_refresh_minutes: u64,
+    /// The cost-allocation tag whose value names the model (e.g. "model").
+    pub cost_model_tag: Option<String>,
 }
 
 impl Default for AwsConfig {
@@ -93,6 +97,8 @@ impl Default for AwsConfig {
             custom_namespace: "MLOps/Models".into(),
             model_dimension: "ModelName".into(),
             s3_max_pages: 20,
+            cost_refresh_minutes: 60,
+            cost_model_tag: None,
         }
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+pub use super::cost::{CostSummary, Forecast};
 use super::metrics::Series;
 
 /// Everything gathered about the fleet at one moment.
@@ -215,13 +216,6 @@ pub struct Alarm {
     pub since: Timestamp,
     /// The model whose endpoint or metric the alarm watches, when known.
     pub model: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CostSummary {
-    pub month_to_date: f64,
-    pub forecast: Option<f64>,
-    pub currency: String,
 }
 
 impl ModelFacts {

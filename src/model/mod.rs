@@ -1,6 +1,7 @@
 //! Domain types and health rules: what we know about each model and how healthy it is.
 //! Pure: no I/O, no async, no terminal. Everything here is unit-tested directly.
 
+pub mod cost;
 pub mod events;
 pub mod facts;
 pub mod format;
@@ -12,6 +13,7 @@ pub mod quality;
 pub mod rules;
 pub mod stages;
 
+pub use cost::{CostSummary, Forecast};
 pub use facts::{Alarm, AlarmState, Fleet, ModelFacts, ModelKind};
 pub use health::Health;
 pub use loadable::Loadable;

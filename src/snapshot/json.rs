@@ -27,6 +27,21 @@ pub struct Snapshot {
     pub errors: Vec<ErrorOut>,
     /// AWS requests this snapshot made, keyed "Service:Operation".
     pub api_calls: BTreeMap<String, u64>,
+    pub cost: Option<CostOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CostOut {
+    pub currency: String,
+    pub month_to_date: f64,
+    /// The whole month's expected cost.
+    pub forecast: Option<f64>,
+    /// The forecast's 80% interval, [lower, upper].
+    pub forecast_interval: Option<[f64; 2]>,
+    pub by_service: BTreeMap<String, f64>,
+    pub by_model: BTreeMap<String, f64>,
+    /// When Cost Explorer answered (cached answers keep their time).
+    pub as_of: Timestamp,
 }
 
 #[derive(Debug, Serialize)]
@@ -209,6 +224,15 @@ impl Snapshot {
                 .collect(),
             models,
             api_calls,
+            cost: fleet.and_then(|f| f.cost.as_ref()).map(|c| CostOut {
+                currency: c.currency.clone(),
+                month_to_date: c.month_to_date,
+                forecast: c.forecast.map(|f| f.mean),
+                forecast_interval: c.forecast.and_then(|f| Some([f.lower?, f.upper?])),
+                by_service: c.by_service.iter().cloned().collect(),
+                by_model: c.by_model.clone(),
+                as_of: c.as_of,
+            }),
         }
     }
 }

@@ -8,10 +8,11 @@ use jiff::Timestamp;
 use tokio::sync::{mpsc, watch};
 
 use super::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
+use super::aws::cost::{CostSource, CHECK_EVERY as COST_CHECK_EVERY};
 use super::aws::targets::{endpoint_targets, TargetsSender};
 use super::aws::{self, ApiCalls, Pacer, S3Source, SageMakerSource};
 use super::demo::{DemoSource, Simulator};
-use super::{drive, Source, Update};
+use super::{drive, RefreshReceivers, Source, Update};
 use crate::app::{Context, Place};
 use crate::config::{AwsConfig, ModelMapping};
 
@@ -36,6 +37,7 @@ struct AwsSources {
     sagemaker: SageMakerSource,
     cloudwatch: CloudWatchSource,
     s3: S3Source,
+    cost: CostSource,
     targets: TargetsSender,
 }
 
@@ -45,6 +47,7 @@ impl AwsSources {
         settings: &AwsConfig,
         mappings: Vec<ModelMapping>,
         calls: &ApiCalls,
+        cost_force: watch::Receiver<u64>,
     ) -> AwsSources {
         let (targets, targets_rx) = watch::channel(Vec::new());
         let custom = CustomMetrics {
@@ -65,6 +68,13 @@ impl AwsSources {
             sagemaker: SageMakerSource::new(sdk, calls)
                 .mapped(mappings, settings.discover)
                 .paced(Pacer::new(2)),
+            cost: CostSource::new(
+                sdk,
+                calls,
+                settings.cost_model_tag.clone(),
+                settings.cost_refresh_minutes,
+                cost_force,
+            ),
             targets,
         }
     }
@@ -91,7 +101,11 @@ impl Backend {
     }
 
     /// Starts every source as a task of its own, each on its own interval.
-    pub fn spawn(self, updates: mpsc::Sender<Update>, refresh: watch::Receiver<u64>) {
+    pub fn spawn(self, updates: mpsc::Sender<Update>, refresh: RefreshReceivers) {
+        let RefreshReceivers {
+            all: refresh,
+            cost: cost_force,
+        } = refresh;
         match self {
             Backend::Demo { source, every, .. } => {
                 tokio::spawn(drive(source, every, updates, refresh));
@@ -102,15 +116,22 @@ impl Backend {
                 mappings,
                 calls,
             } => {
-                let identity = updates.clone();
-                let (identity_sdk, identity_calls) = (sdk.clone(), calls.clone());
-                tokio::spawn(async move {
-                    let who = identify(&identity_sdk, &identity_calls).await;
-                    let _ = identity.send(who).await;
-                });
                 let every =
                     |own: Option<u64>| Duration::from_secs(own.unwrap_or(settings.refresh_seconds));
-                let s = AwsSources::new(&sdk, &settings, mappings, &calls);
+                let s = AwsSources::new(&sdk, &settings, mappings, &calls, cost_force.clone());
+                // Who we are first: the cost cache is per account.
+                let identity = updates.clone();
+                let (identity_sdk, identity_calls, cost) = (sdk.clone(), calls.clone(), s.cost);
+                tokio::spawn(async move {
+                    let who = identify(&identity_sdk, &identity_calls).await;
+                    let cost = match &who {
+                        Update::Identity(Ok(account)) => cost.for_account(account.clone()),
+                        _ => cost,
+                    };
+                    if identity.send(who).await.is_ok() {
+                        drive(cost, COST_CHECK_EVERY, identity, cost_force).await;
+                    }
+                });
                 let sagemaker = s.sagemaker.publish_targets(s.targets);
                 let (sm_every, cw_every) = (
                     every(settings.sagemaker_seconds),
@@ -141,13 +162,19 @@ impl Backend {
                 mappings,
                 calls,
             } => {
-                let mut s = AwsSources::new(&sdk, &settings, mappings, &calls);
+                let (_, never_forced) = watch::channel(0);
+                let mut s = AwsSources::new(&sdk, &settings, mappings, &calls, never_forced);
                 let (who, fleet) = tokio::join!(identify(&sdk, &calls), s.sagemaker.fetch());
+                let mut cost = match &who {
+                    Update::Identity(Ok(account)) => s.cost.for_account(account.clone()),
+                    _ => s.cost,
+                };
                 if let Update::Fleet { fleet, .. } = &fleet {
                     s.targets.send_replace(endpoint_targets(fleet));
                 }
-                let (metrics, data) = tokio::join!(s.cloudwatch.fetch(), s.s3.fetch());
-                (vec![who, fleet, metrics, data], calls.counts())
+                let (metrics, data, spend) =
+                    tokio::join!(s.cloudwatch.fetch(), s.s3.fetch(), cost.fetch());
+                (vec![who, fleet, metrics, data, spend], calls.counts())
             }
         }
     }

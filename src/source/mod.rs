@@ -24,6 +24,7 @@ pub enum SourceId {
     SageMaker,
     CloudWatch,
     S3,
+    Cost,
 }
 
 impl SourceId {
@@ -33,6 +34,7 @@ impl SourceId {
             SourceId::SageMaker => "sagemaker",
             SourceId::CloudWatch => "cloudwatch",
             SourceId::S3 => "s3",
+            SourceId::Cost => "cost",
         }
     }
 
@@ -43,6 +45,8 @@ impl SourceId {
             SourceId::SageMaker => &[Stage::Training, Stage::Registry, Stage::Endpoint],
             SourceId::CloudWatch => &[Stage::Endpoint, Stage::Drift, Stage::Quality],
             SourceId::S3 => &[Stage::Data, Stage::Drift],
+            // The header's spend and the :cost view, no stage.
+            SourceId::Cost => &[],
         }
     }
 }
@@ -83,6 +87,32 @@ pub trait Source: Send + 'static {
 /// Asks sources to refresh now. Presses while a fetch runs collapse into one:
 /// at most one request in flight and one queued (latest request wins).
 pub type RefreshSender = watch::Sender<u64>;
+
+/// The app's side of the refresh requests: every source, or the billed one alone.
+pub struct RefreshSenders {
+    pub all: RefreshSender,
+    /// Cost Explorer, after the user confirmed what it costs.
+    pub cost: RefreshSender,
+}
+
+/// The sources' side of the refresh requests.
+#[derive(Clone)]
+pub struct RefreshReceivers {
+    pub all: watch::Receiver<u64>,
+    pub cost: watch::Receiver<u64>,
+}
+
+pub fn refresh_channels() -> (RefreshSenders, RefreshReceivers) {
+    let (all, all_rx) = watch::channel(0);
+    let (cost, cost_rx) = watch::channel(0);
+    (
+        RefreshSenders { all, cost },
+        RefreshReceivers {
+            all: all_rx,
+            cost: cost_rx,
+        },
+    )
+}
 
 /// Runs `source` until the app hangs up: fetch, send, then wait for the interval
 /// or a refresh request, whichever comes first.

@@ -46,6 +46,14 @@ fn first_line<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
             Span::styled("▏", theme.key),
             Span::styled("  tab complete · enter run · esc cancel", theme.dim),
         ]),
+        InputMode::ConfirmCostRefresh => Line::from(vec![
+            Span::styled(
+                " Ask Cost Explorer again? About 4 requests at $0.01 each. ",
+                theme.warn,
+            ),
+            Span::styled("y", theme.key),
+            Span::styled(" yes · any other key no", theme.dim),
+        ]),
         InputMode::Normal => match (&app.status, app.refreshing) {
             (Some(msg), _) => Line::styled(msg.as_str(), theme.warn),
             (None, true) => Line::styled(" refreshing…", theme.dim),

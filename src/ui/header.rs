@@ -41,7 +41,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let fcst = c
                 .forecast
                 .filter(|_| area.width >= 100)
-                .map(|v| format!(" · fcst {}", money(v)))
+                .map(|f| format!(" · fcst {}", money(f.mean)))
                 .unwrap_or_default();
             segments.push((
                 format!("MTD {}{fcst}", money(c.month_to_date)),

@@ -3,6 +3,7 @@
 
 mod alarms;
 mod chart;
+mod cost;
 mod detail;
 mod events;
 mod footer;
@@ -46,6 +47,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         View::Alarms => alarms::draw(frame, body, app, theme),
         View::Events => events::draw(frame, body, app, theme),
         View::Stats => stats::draw(frame, body, app, theme),
+        View::Cost => cost::draw(frame, body, app, theme),
         View::Detail => detail::draw(frame, body, app, theme),
     }
     footer::draw(frame, foot, app, theme);

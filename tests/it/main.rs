@@ -4,6 +4,7 @@
 mod aws;
 mod cli;
 mod cloudwatch;
+mod cost;
 mod drift;
 mod mocked;
 mod screenshots;

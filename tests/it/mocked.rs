@@ -305,3 +305,83 @@ mod monitoring {
         assert_eq!(s.summary, "mon failed 3h");
     }
 }
+
+mod cost {
+    use aws_sdk_costexplorer::operation::get_cost_and_usage::GetCostAndUsageOutput;
+    use aws_sdk_costexplorer::operation::get_cost_forecast::GetCostForecastOutput;
+    use aws_sdk_costexplorer::types::{DateInterval, ForecastResult, MetricValue, ResultByTime};
+    use aws_sdk_costexplorer::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use mlopsdash::source::aws::cost::CostSource;
+    use mlopsdash::source::{Source, Update};
+
+    /// GetCostForecast as AWS documents it (moto lacks it): the rest of the month's
+    /// mean and 80% interval, added to what was spent before today.
+    #[tokio::test]
+    async fn the_forecast_adds_the_rest_of_the_month_to_what_was_spent() {
+        let today = jiff::Timestamp::now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date();
+        let yesterday = today.yesterday().unwrap();
+        let day = move |date: jiff::civil::Date, amount: &str| {
+            ResultByTime::builder()
+                .time_period(
+                    DateInterval::builder()
+                        .start(date.to_string())
+                        .end(date.tomorrow().unwrap().to_string())
+                        .build()
+                        .unwrap(),
+                )
+                .total(
+                    "UnblendedCost",
+                    MetricValue::builder().amount(amount).unit("USD").build(),
+                )
+                .build()
+        };
+        let usage = mock!(Client::get_cost_and_usage).then_output(move || {
+            GetCostAndUsageOutput::builder()
+                .results_by_time(day(yesterday, "100.0"))
+                .results_by_time(day(today, "40.0"))
+                .build()
+        });
+        let forecast = mock!(Client::get_cost_forecast)
+            .match_requests(|r| r.prediction_interval_level() == Some(80))
+            .then_output(|| {
+                let value = |v: &str| MetricValue::builder().amount(v).unit("USD").build();
+                GetCostForecastOutput::builder()
+                    .total(value("900.0"))
+                    .forecast_results_by_time(
+                        ForecastResult::builder()
+                            .mean_value("900.0")
+                            .prediction_interval_lower_bound("800.0")
+                            .prediction_interval_upper_bound("1000.0")
+                            .build(),
+                    )
+                    .build()
+            });
+        let client = mock_client!(
+            aws_sdk_costexplorer,
+            RuleMode::MatchAny,
+            [&usage, &forecast]
+        );
+        let cache = tempfile::tempdir().unwrap();
+        let (_, force) = tokio::sync::watch::channel(0);
+        let mut source = CostSource::from_client(client, force).cache_in(cache.path().into());
+        let Update::Fleet { fleet, .. } = source.fetch().await else {
+            panic!("cost failed")
+        };
+        let cost = fleet.cost.unwrap();
+        // On the first of the month "yesterday" is last month's: not this month's spend.
+        let before = if yesterday.month() == today.month() {
+            100.0
+        } else {
+            0.0
+        };
+        let f = cost.forecast.unwrap();
+        assert_eq!(f.mean, before + 900.0);
+        assert_eq!(
+            (f.lower, f.upper),
+            (Some(before + 800.0), Some(before + 1000.0))
+        );
+    }
+}

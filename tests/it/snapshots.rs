@@ -209,3 +209,10 @@ fn a_failing_source_greys_only_its_own_stages() {
     });
     snap("cloudwatch_failed_120x12", &app, 120, 12);
 }
+
+#[test]
+fn cost_view() {
+    let mut app = demo_app(4, AFTER_INCIDENTS);
+    app.show(View::Cost);
+    snap("cost_120x30", &app, 120, 30);
+}

@@ -2,6 +2,7 @@
 
 mod calls;
 pub mod cloudwatch;
+pub mod cost;
 mod errors;
 mod identity;
 pub mod pricing;

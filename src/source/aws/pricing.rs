@@ -22,7 +22,8 @@ pub fn estimate(operation: &str, calls: u64) -> f64 {
         ("CloudWatch", "GetMetricData") => 0.0,
         ("CloudWatch", _) => CLOUDWATCH_PER_REQUEST,
         ("S3", op) if op.starts_with("List") => S3_LIST_PER_REQUEST,
-        ("CostExplorer", _) => COST_EXPLORER_PER_REQUEST,
+        // The SDK names the service "Cost Explorer".
+        ("Cost Explorer" | "CostExplorer", _) => COST_EXPLORER_PER_REQUEST,
         ("XRay", _) => XRAY_PER_REQUEST,
         _ => 0.0,
     };
@@ -37,7 +38,7 @@ mod tests {
     fn paid_apis_cost_and_free_ones_do_not() {
         assert_eq!(estimate("SageMaker:ListEndpoints", 1000), 0.0);
         assert_eq!(estimate("STS:GetCallerIdentity", 5), 0.0);
-        assert!((estimate("CostExplorer:GetCostAndUsage", 3) - 0.03).abs() < 1e-12);
+        assert!((estimate("Cost Explorer:GetCostAndUsage", 3) - 0.03).abs() < 1e-12);
         assert_eq!(estimate("CloudWatch:GetMetricData", 1000), 0.0);
         let metrics = estimate("CloudWatch:GetMetricData/metrics", 1000);
         assert!((metrics - 0.01).abs() < 1e-12);

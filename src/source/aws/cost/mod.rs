@@ -1,0 +1,139 @@
+//! Cost Explorer: month-to-date spend, its forecast, by service, by day and by model.
+//! Its API lives in us-east-1 whatever the dashboard's region, and every request is
+//! billed: answers are cached on disk and asked again at most every
+//! `refresh_minutes`, or when the user confirms a forced refresh.
+
+mod explorer;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::Region;
+use aws_sdk_costexplorer::Client;
+use jiff::{SignedDuration, Timestamp};
+use tokio::sync::watch;
+
+use super::ApiCalls;
+use crate::model::{CostSummary, Fleet};
+use crate::source::{report, Source, SourceId, Update};
+
+pub struct CostSource {
+    client: Client,
+    /// Where the last answer is kept between sessions, per account.
+    cache_dir: Option<PathBuf>,
+    account: Option<String>,
+    model_tag: Option<String>,
+    max_age: SignedDuration,
+    /// Bumped when the user confirms a refresh that costs requests.
+    force: watch::Receiver<u64>,
+    last: Option<CostSummary>,
+}
+
+impl CostSource {
+    pub fn new(
+        sdk: &aws_config::SdkConfig,
+        calls: &ApiCalls,
+        model_tag: Option<String>,
+        refresh_minutes: u64,
+        force: watch::Receiver<u64>,
+    ) -> CostSource {
+        // Each attempt is a billed request: one retry at most.
+        let config = aws_sdk_costexplorer::config::Builder::from(sdk)
+            .region(Region::new("us-east-1"))
+            .retry_config(RetryConfig::adaptive().with_max_attempts(2))
+            .interceptor(calls.clone())
+            .build();
+        let mut source = CostSource::from_client(Client::from_conf(config), force);
+        source.model_tag = model_tag;
+        source.max_age = SignedDuration::from_mins(i64::try_from(refresh_minutes).unwrap_or(60));
+        source
+    }
+
+    /// A source on a client built elsewhere (the tests' mocked one): hourly, no tag.
+    pub fn from_client(client: Client, force: watch::Receiver<u64>) -> CostSource {
+        CostSource {
+            client,
+            cache_dir: crate::config::paths::cache_dir(),
+            account: None,
+            model_tag: None,
+            max_age: SignedDuration::from_mins(60),
+            force,
+            last: None,
+        }
+    }
+
+    /// Keeps the cache in `dir` (tests use a temporary one).
+    pub fn cache_in(mut self, dir: PathBuf) -> CostSource {
+        self.cache_dir = Some(dir);
+        self
+    }
+
+    /// Whose bill it is: the cache is per account.
+    pub fn for_account(mut self, account: String) -> CostSource {
+        self.account = Some(account);
+        self
+    }
+
+    fn cache_file(&self) -> Option<PathBuf> {
+        let account = self.account.as_deref().unwrap_or("default");
+        Some(
+            self.cache_dir
+                .as_ref()?
+                .join(format!("cost-{account}.json")),
+        )
+    }
+
+    fn cached(&self) -> Option<CostSummary> {
+        if let Some(last) = &self.last {
+            return Some(last.clone());
+        }
+        let text = std::fs::read_to_string(self.cache_file()?).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    fn keep(&mut self, cost: &CostSummary) {
+        self.last = Some(cost.clone());
+        let Some(file) = self.cache_file() else {
+            return;
+        };
+        let written = file
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&file, serde_json::to_vec(cost).unwrap_or_default()));
+        if let Err(e) = written {
+            tracing::warn!("cost cache {}: {e}", file.display());
+        }
+    }
+
+    async fn gather(&mut self) -> Result<Fleet, String> {
+        let forced = self.force.has_changed().unwrap_or(false);
+        self.force.borrow_and_update();
+        let now = Timestamp::now();
+        let fresh = self
+            .cached()
+            .filter(|c| now.duration_since(c.as_of) < self.max_age);
+        let cost = match fresh {
+            Some(c) if !forced => c,
+            _ => {
+                let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+                let c = explorer::month(&self.client, today, self.model_tag.as_deref()).await?;
+                self.keep(&c);
+                c
+            }
+        };
+        Ok(Fleet {
+            cost: Some(cost),
+            ..Fleet::default()
+        })
+    }
+}
+
+impl Source for CostSource {
+    async fn fetch(&mut self) -> Update {
+        report(SourceId::Cost, self.gather().await)
+    }
+}
+
+/// How often the cost source looks at its cache; requests happen only when stale.
+pub const CHECK_EVERY: Duration = Duration::from_secs(300);
