@@ -11,8 +11,8 @@ pub enum Command {
 }
 
 /// Every command the line accepts, for completion and the error message.
-pub const NAMES: [&str; 9] = [
-    "pipeline", "models", "alarms", "events", "stats", "cost", "model", "help", "quit",
+pub const NAMES: [&str; 10] = [
+    "pipeline", "models", "alarms", "events", "traces", "stats", "cost", "model", "help", "quit",
 ];
 
 /// Parses a command; a unique prefix works (`:al` is `:alarms`), as in k9s.
@@ -46,6 +46,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "events" => Command::Show(View::Events),
         "stats" => Command::Show(View::Stats),
         "cost" => Command::Show(View::Cost),
+        "traces" => Command::Show(View::Traces),
         "model" if arg.is_empty() => return Err("usage: :model NAME".into()),
         "model" => Command::Open(arg),
         "help" => Command::Help,

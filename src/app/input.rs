@@ -98,7 +98,18 @@ impl App {
                 .get(self.cursor)
                 .and_then(|a| a.model.clone()),
             View::Events => self.events.get(self.cursor).map(|e| e.model.clone()),
-            View::Stats | View::Cost | View::Detail => None,
+            View::Traces => {
+                self.trace = self
+                    .traces()
+                    .and_then(|t| t.traces.get(self.cursor))
+                    .map(|t| t.id.clone());
+                if self.trace.is_some() {
+                    self.parent = View::Traces;
+                    self.view = View::Trace;
+                }
+                None
+            }
+            View::Stats | View::Cost | View::Trace | View::Detail => None,
         };
         if let Some(name) = model {
             self.open_model(name);
@@ -119,7 +130,7 @@ impl App {
     }
 
     fn back(&mut self) {
-        if self.view == View::Detail {
+        if matches!(self.view, View::Detail | View::Trace) {
             self.show(self.parent);
         } else if !self.filter.is_empty() {
             self.filter.clear();

@@ -22,6 +22,9 @@ pub enum View {
     Events,
     Stats,
     Cost,
+    Traces,
+    /// One trace's waterfall.
+    Trace,
     Detail,
 }
 
@@ -34,6 +37,8 @@ impl View {
             View::Events => "events",
             View::Stats => "stats",
             View::Cost => "cost",
+            View::Traces => "traces",
+            View::Trace => "trace",
             View::Detail => "model",
         }
     }
@@ -112,6 +117,8 @@ pub struct App {
     pub parent: View,
     /// The model the detail view shows.
     pub detail: Option<String>,
+    /// The trace the waterfall view shows.
+    pub trace: Option<String>,
     /// Cursor in the current list, and the model it is on (so it follows re-sorting).
     pub cursor: usize,
     pub selected: Option<String>,
@@ -145,6 +152,7 @@ impl App {
             view: View::Pipeline,
             parent: View::Pipeline,
             detail: None,
+            trace: None,
             cursor: 0,
             selected: None,
             filter: String::new(),
@@ -294,6 +302,8 @@ impl App {
             View::Alarms => self.fleet.data().map_or(0, |f| f.alarms.len()),
             View::Events => self.events.len(),
             View::Stats => self.api_calls.len(),
+            View::Traces => self.traces().map_or(0, |t| t.traces.len()),
+            View::Trace => 0,
             View::Cost => self
                 .fleet
                 .data()
@@ -308,6 +318,11 @@ impl App {
         if matches!(self.view, View::Pipeline | View::Models) {
             self.selected = self.rows.get(self.cursor).map(|r| r.name.clone());
         }
+    }
+
+    /// X-Ray's service map and traces, when a source has them.
+    pub fn traces(&self) -> Option<&crate::model::traces::TraceFacts> {
+        self.fleet.data()?.traces.as_deref()
     }
 
     /// Alarms in the order the alarms view lists them: firing first.

@@ -34,6 +34,9 @@ pub(super) struct ModelConfig {
     pub monitoring_reports: Option<Spanned<String>>,
     #[serde(default)]
     pub metrics: Vec<MetricConfig>,
+    /// The X-Ray service name of the model's API, when not the model's or endpoint's.
+    #[serde(default)]
+    pub xray_service: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +71,7 @@ pub struct ModelMapping {
     pub data: Option<S3Location>,
     pub monitoring_reports: Option<S3Location>,
     pub metrics: Vec<MetricQuery>,
+    pub xray_service: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +131,7 @@ impl ModelConfig {
             data,
             monitoring_reports,
             metrics,
+            xray_service: self.xray_service.clone(),
         })
     }
 }

@@ -84,6 +84,11 @@ pub struct AwsConfig {
     pub cost_refresh_minutes: u64,
     /// The cost-allocation tag whose value names the model (e.g. "model").
     pub cost_model_tag: Option<String>,
+    /// X-Ray bills per trace scanned: a short window and a bounded number of traces.
+    pub xray_window_minutes: u64,
+    pub xray_max_traces: usize,
+    /// An X-Ray filter expression for the traces listed.
+    pub xray_filter: Option<String>,
 }
 
 impl Default for AwsConfig {
@@ -99,6 +104,9 @@ impl Default for AwsConfig {
             s3_max_pages: 20,
             cost_refresh_minutes: 60,
             cost_model_tag: None,
+            xray_window_minutes: 15,
+            xray_max_traces: 20,
+            xray_filter: None,
         }
     }
 }

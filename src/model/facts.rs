@@ -13,7 +13,9 @@ use super::metrics::Series;
 pub struct Fleet {
     pub models: Vec<ModelFacts>,
     pub alarms: Vec<Alarm>,
-    pub cost: Option<CostSummary>,
+    // Boxed: updates carry fleets by value, and these are large and rarely change.
+    pub cost: Option<Box<CostSummary>>,
+    pub traces: Option<Box<super::traces::TraceFacts>>,
 }
 
 /// What kind of model it is decides which business metric matters.

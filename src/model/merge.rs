@@ -23,6 +23,9 @@ pub fn merge<'a>(parts: impl IntoIterator<Item = &'a Fleet>) -> Fleet {
         if out.cost.is_none() {
             out.cost.clone_from(&part.cost);
         }
+        if out.traces.is_none() {
+            out.traces.clone_from(&part.traces);
+        }
     }
     out
 }
@@ -98,7 +101,7 @@ mod tests {
                 since: at,
                 model: Some("churn".into()),
             }],
-            cost: None,
+            ..Fleet::default()
         };
         let s3 = Fleet {
             models: vec![from_s3],

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod quality;
 pub mod rules;
 pub mod stages;
+pub mod traces;
 
 pub use cost::{CostSummary, Forecast};
 pub use facts::{Alarm, AlarmState, Fleet, ModelFacts, ModelKind};

@@ -28,6 +28,29 @@ pub struct Snapshot {
     /// AWS requests this snapshot made, keyed "Service:Operation".
     pub api_calls: BTreeMap<String, u64>,
     pub cost: Option<CostOut>,
+    pub traces: Option<TracesOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TracesOut {
+    pub window_minutes: i64,
+    /// Worst first, each with request count, 4xx/5xx/429 rates (%), latency (ms).
+    pub services: Vec<crate::model::traces::ServiceNode>,
+    /// Faulty first, then slowest; the worst few with their slowest span.
+    pub worst: Vec<TraceOut>,
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TraceOut {
+    pub id: String,
+    pub duration_ms: f64,
+    pub http_status: Option<u16>,
+    pub fault: bool,
+    pub error: bool,
+    pub entry: Option<String>,
+    /// The span with the most time of its own, when the trace was fetched in full.
+    pub culprit: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -224,6 +247,24 @@ impl Snapshot {
                 .collect(),
             models,
             api_calls,
+            traces: app.traces().map(|t| TracesOut {
+                window_minutes: t.window_minutes,
+                services: t.services.clone(),
+                worst: t
+                    .traces
+                    .iter()
+                    .map(|tr| TraceOut {
+                        id: tr.id.clone(),
+                        duration_ms: tr.duration_ms,
+                        http_status: tr.http_status,
+                        fault: tr.fault,
+                        error: tr.error,
+                        entry: tr.entry.clone(),
+                        culprit: tr.culprit().map(|s| s.name.clone()),
+                    })
+                    .collect(),
+                problem: t.problem.clone(),
+            }),
             cost: fleet.and_then(|f| f.cost.as_ref()).map(|c| CostOut {
                 currency: c.currency.clone(),
                 month_to_date: c.month_to_date,

@@ -10,11 +10,14 @@ use tokio::sync::{mpsc, watch};
 use super::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
 use super::aws::cost::{CostSource, CHECK_EVERY as COST_CHECK_EVERY};
 use super::aws::targets::{endpoint_targets, TargetsSender};
+use super::aws::xray::{XraySettings, XraySource};
 use super::aws::{self, ApiCalls, Pacer, S3Source, SageMakerSource};
 use super::demo::{DemoSource, Simulator};
 use super::{drive, RefreshReceivers, Source, Update};
 use crate::app::{Context, Place};
 use crate::config::{AwsConfig, ModelMapping};
+
+const XRAY_EVERY: Duration = Duration::from_secs(300);
 
 pub enum Backend {
     Demo {
@@ -38,6 +41,7 @@ struct AwsSources {
     cloudwatch: CloudWatchSource,
     s3: S3Source,
     cost: CostSource,
+    xray: XraySource,
     targets: TargetsSender,
 }
 
@@ -56,6 +60,16 @@ impl AwsSources {
             discover: settings.discover,
         };
         AwsSources {
+            xray: XraySource::new(
+                sdk,
+                calls,
+                XraySettings {
+                    window_minutes: i64::try_from(settings.xray_window_minutes).unwrap_or(15),
+                    max_traces: settings.xray_max_traces,
+                    filter: settings.xray_filter.clone(),
+                },
+                &mappings,
+            ),
             s3: S3Source::new(
                 sdk,
                 calls,
@@ -145,7 +159,9 @@ impl Backend {
                     refresh.clone(),
                 ));
                 let s3_every = every(settings.s3_seconds);
-                tokio::spawn(drive(s.s3, s3_every, updates.clone(), refresh));
+                tokio::spawn(drive(s.s3, s3_every, updates.clone(), refresh.clone()));
+                // X-Ray bills per trace scanned: every five minutes is enough on call.
+                tokio::spawn(drive(s.xray, XRAY_EVERY, updates.clone(), refresh));
                 tokio::spawn(report_calls(calls, updates));
             }
         }
@@ -172,9 +188,16 @@ impl Backend {
                 if let Update::Fleet { fleet, .. } = &fleet {
                     s.targets.send_replace(endpoint_targets(fleet));
                 }
-                let (metrics, data, spend) =
-                    tokio::join!(s.cloudwatch.fetch(), s.s3.fetch(), cost.fetch());
-                (vec![who, fleet, metrics, data, spend], calls.counts())
+                let (metrics, data, spend, traces) = tokio::join!(
+                    s.cloudwatch.fetch(),
+                    s.s3.fetch(),
+                    cost.fetch(),
+                    s.xray.fetch()
+                );
+                (
+                    vec![who, fleet, metrics, data, spend, traces],
+                    calls.counts(),
+                )
             }
         }
     }

@@ -25,6 +25,7 @@ pub enum SourceId {
     CloudWatch,
     S3,
     Cost,
+    XRay,
 }
 
 impl SourceId {
@@ -35,6 +36,7 @@ impl SourceId {
             SourceId::CloudWatch => "cloudwatch",
             SourceId::S3 => "s3",
             SourceId::Cost => "cost",
+            SourceId::XRay => "xray",
         }
     }
 
@@ -46,7 +48,7 @@ impl SourceId {
             SourceId::CloudWatch => &[Stage::Endpoint, Stage::Drift, Stage::Quality],
             SourceId::S3 => &[Stage::Data, Stage::Drift],
             // The header's spend and the :cost view, no stage.
-            SourceId::Cost => &[],
+            SourceId::Cost | SourceId::XRay => &[],
         }
     }
 }

@@ -13,6 +13,8 @@ mod models;
 mod pipeline;
 mod stats;
 pub mod svg;
+mod traces;
+mod waterfall;
 mod widgets;
 
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -48,6 +50,8 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         View::Events => events::draw(frame, body, app, theme),
         View::Stats => stats::draw(frame, body, app, theme),
         View::Cost => cost::draw(frame, body, app, theme),
+        View::Traces => traces::draw(frame, body, app, theme),
+        View::Trace => waterfall::draw(frame, body, app, theme),
         View::Detail => detail::draw(frame, body, app, theme),
     }
     footer::draw(frame, foot, app, theme);

@@ -14,6 +14,7 @@ use crate::model::quality;
 use crate::model::{format, Stage};
 
 const SPARK_WIDTH: usize = 8;
+const KIND_COLUMN: usize = 1;
 const ENDPOINT_COLUMN: usize = 2;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -26,12 +27,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         return placeholder(frame, area, app, theme, block);
     };
     let stale = app.all_stale();
-    // The endpoint is usually named like the model: the first column to give up.
-    let show_endpoint = area.width >= 150;
-    let keep = |columns| columns_shown(columns, show_endpoint);
+    // The endpoint is usually named like the model, and the quality metric says the
+    // kind: the first columns to give way to the model's name.
+    let hidden: Vec<usize> = [(ENDPOINT_COLUMN, 150), (KIND_COLUMN, 140)]
+        .into_iter()
+        .filter(|(_, min_width)| area.width < *min_width)
+        .map(|(column, _)| column)
+        .collect();
+    let keep = |columns| columns_shown(columns, &hidden);
     let header = Row::new(keep(
         [
             "MODEL", "KIND", "ENDPOINT", "STATUS", "DEPLOYED", "DRIFT", "QUALITY", "3H", "TRAINED",
+            "  $/DAY",
         ]
         .map(Cell::from)
         .to_vec(),
@@ -80,6 +87,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Cell::from(quality),
             Cell::from(spark).style(theme.chart),
             Cell::from(trained),
+            // Tagged spend, when the account tags resources by model.
+            Cell::from(
+                fleet
+                    .cost
+                    .as_ref()
+                    .and_then(|c| c.model_daily(&m.name))
+                    .map_or(String::new(), |v| format!("{:>7}", super::header::money(v))),
+            ),
         ]))
     });
     let widths = columns_shown(
@@ -93,19 +108,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Constraint::Length(18),
             Constraint::Length(SPARK_WIDTH as u16),
             Constraint::Length(10),
+            Constraint::Length(7),
         ],
-        show_endpoint,
+        &hidden,
     );
     let table = Table::new(rows, widths).header(header).block(block);
     render_list(frame, area, table, theme, app.cursor, app.rows.len());
 }
 
-/// The columns (header, cells or widths) without the endpoint's when it is hidden.
-fn columns_shown<T>(columns: Vec<T>, show_endpoint: bool) -> Vec<T> {
+/// The columns (header, cells or widths) without the hidden ones.
+fn columns_shown<T>(columns: Vec<T>, hidden: &[usize]) -> Vec<T> {
     columns
         .into_iter()
         .enumerate()
-        .filter(|(i, _)| show_endpoint || *i != ENDPOINT_COLUMN)
+        .filter(|(i, _)| !hidden.contains(i))
         .map(|(_, c)| c)
         .collect()
 }

@@ -10,3 +10,4 @@ mod mocked;
 mod screenshots;
 mod snapshots;
 mod tmux;
+mod xray;

@@ -216,3 +216,13 @@ fn cost_view() {
     app.show(View::Cost);
     snap("cost_120x30", &app, 120, 30);
 }
+
+#[test]
+fn traces_view_and_a_waterfall() {
+    let mut app = demo_app(4, AFTER_INCIDENTS);
+    app.show(View::Traces);
+    snap("traces_140x24", &app, 140, 24);
+    app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(app.view, View::Trace);
+    snap("waterfall_140x12", &app, 140, 12);
+}

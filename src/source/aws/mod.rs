@@ -9,6 +9,7 @@ pub mod pricing;
 mod s3;
 mod sagemaker;
 pub mod targets;
+pub mod xray;
 
 pub use calls::{ApiCalls, METRICS_REQUESTED};
 pub use cloudwatch::CloudWatchSource;

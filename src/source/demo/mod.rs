@@ -2,6 +2,7 @@
 
 mod profiles;
 mod sim;
+mod traces;
 
 pub use sim::{Simulator, HISTORY_MINUTES};
 

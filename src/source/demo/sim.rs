@@ -42,7 +42,11 @@ impl Simulator {
         Fleet {
             models,
             alarms,
-            cost: Some(self.cost(now)),
+            cost: Some(Box::new(self.cost(now))),
+            traces: Some(Box::new(super::traces::traces(
+                &profiles,
+                self.active("recommendation-engine", Incident::LatencySpike, now),
+            ))),
         }
     }
 

@@ -2,7 +2,8 @@
 //! endpoint's variants and configs (the rollback targets), plus drift violations.
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::widgets::{Cell, Row, Table};
+use ratatui::text::Line;
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use super::super::widgets::{panel, truncate_left};
@@ -33,22 +34,28 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &ModelFacts, app: &App, theme: &Th
     );
     let drift = drift(m, app, theme);
     if tall {
+        let traces = traces(m, app, theme);
         let heights = [
             m.training.len().min(5) as u16 + 3,
             m.registry.len().min(5) as u16 + 3,
             endpoint_rows(m) + 3,
+            traces.as_ref().map_or(0, |(_, lines)| lines + 2),
         ];
         let areas = Layout::vertical([
             Constraint::Length(heights[0]),
             Constraint::Length(heights[1]),
             Constraint::Length(heights[2]),
+            Constraint::Length(heights[3]),
             Constraint::Fill(1),
         ])
         .split(area);
         frame.render_widget(training, areas[0]);
         frame.render_widget(registry, areas[1]);
         frame.render_widget(endpoint, areas[2]);
-        frame.render_widget(drift, areas[3]);
+        if let Some((panel, _)) = traces {
+            frame.render_widget(panel, areas[3]);
+        }
+        frame.render_widget(drift, areas[4]);
     } else {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
@@ -229,5 +236,60 @@ fn drift<'a>(m: &'a ModelFacts, app: &App, theme: &Theme) -> Table<'a> {
     .block(panel(
         theme,
         format!(" drift · {} violated · {report}{run} ", d.violations.len()),
+    ))
+}
+
+/// X-Ray's view of the model: its services' traffic, faults and p99, and the worst
+/// trace through them with where its time went. None when X-Ray knows no service of it.
+fn traces<'a>(m: &ModelFacts, app: &App, theme: &Theme) -> Option<(Paragraph<'a>, u16)> {
+    let t = app.traces()?;
+    let services: Vec<_> = t
+        .services
+        .iter()
+        .filter(|s| s.model.as_deref() == Some(m.name.as_str()))
+        .collect();
+    if services.is_empty() {
+        return None;
+    }
+    let mut lines: Vec<Line> = services
+        .iter()
+        .map(|s| {
+            let p99 = s.p99_ms.map_or("—".into(), |v| format!("{v:.0}ms"));
+            let text = format!(
+                "{} · {} req · 5xx {:.1}% · 4xx {:.1}% · p99 {p99}",
+                s.name, s.requests, s.fault_rate, s.error_rate
+            );
+            let style = if s.fault_rate >= 1.0 {
+                theme.crit
+            } else {
+                theme.text
+            };
+            Line::styled(text, style)
+        })
+        .collect();
+    let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+    let worst = t.traces.iter().find(|tr| {
+        tr.waterfall
+            .as_ref()
+            .is_some_and(|w| w.spans.iter().any(|s| names.contains(&s.name.as_str())))
+    });
+    if let Some(tr) = worst {
+        let culprit = tr
+            .culprit()
+            .map_or(String::new(), |s| format!(" · most time: {}", s.name));
+        lines.push(Line::styled(
+            format!(
+                "worst trace {} · {} · {:.0}ms{culprit} (:traces)",
+                tr.id,
+                tr.entry.as_deref().unwrap_or("?"),
+                tr.duration_ms
+            ),
+            theme.dim,
+        ));
+    }
+    let height = lines.len() as u16;
+    Some((
+        Paragraph::new(lines).block(panel(theme, " traces (X-Ray) ")),
+        height,
     ))
 }

@@ -124,7 +124,7 @@ impl CloudWatchSource {
         Ok(Fleet {
             models,
             alarms,
-            cost: None,
+            ..Fleet::default()
         })
     }
 

@@ -123,7 +123,7 @@ impl CostSource {
             }
         };
         Ok(Fleet {
-            cost: Some(cost),
+            cost: Some(Box::new(cost)),
             ..Fleet::default()
         })
     }
