@@ -6,12 +6,14 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 use unicode_width::UnicodeWidthStr;
 
+use super::header::money;
 use super::widgets::{health_mark, list_title, panel, render_list, stage_cell, truncate};
 use crate::app::App;
 use crate::config::Theme;
 use crate::model::{Loadable, Stage};
 
 const SPACING: u16 = 1;
+const COST_WIDTH: u16 = 7;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let total = app.fleet.data().map_or(0, |f| f.models.len());
@@ -24,13 +26,24 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     // Borders and the one-column selection marker.
     let inner_width = area.width.saturating_sub(3);
-    let (name_w, stage_w) = column_widths(app, inner_width);
+    // Each model's daily spend, when the account tags by model and there is room.
+    let cost = fleet
+        .cost
+        .as_deref()
+        .filter(|c| !c.by_model.is_empty() && inner_width >= 140);
+    let cost_w = if cost.is_some() {
+        COST_WIDTH + SPACING
+    } else {
+        0
+    };
+    let (name_w, stage_w) = column_widths(app, inner_width - cost_w);
     let stale_stages = Stage::ALL.map(|s| app.stage_is_stale(s));
     let stale = app.all_stale();
 
     let header = Row::new(
         std::iter::once(Cell::from("MODEL"))
-            .chain(Stage::ALL.iter().map(|s| Cell::from(s.title()))),
+            .chain(Stage::ALL.iter().map(|s| Cell::from(s.title())))
+            .chain(cost.map(|_| Cell::from("  $/DAY"))),
     )
     .style(theme.title);
 
@@ -51,11 +64,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     .map(|(s, stale)| Cell::from(stage_cell(theme, s, stale, stage_w as usize))),
             );
         }
+        if let Some(c) = cost {
+            let daily = c.model_daily(&model.name).map_or(String::new(), money);
+            cells.push(Cell::from(format!("{daily:>7}")).style(theme.dim));
+        }
         Row::new(cells)
     });
 
     let widths = std::iter::once(Constraint::Length(name_w))
-        .chain(Stage::ALL.iter().map(|_| Constraint::Length(stage_w)));
+        .chain(Stage::ALL.iter().map(|_| Constraint::Length(stage_w)))
+        .chain(cost.map(|_| Constraint::Length(COST_WIDTH)));
     let table = Table::new(rows, widths)
         .header(header)
         .column_spacing(SPACING)

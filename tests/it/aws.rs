@@ -318,7 +318,10 @@ fn snapshot_with_nothing_listening_exits_3_and_lists_the_errors() {
         .iter()
         .map(|e| e["source"].as_str().unwrap())
         .collect();
-    assert_eq!(sources, vec!["sts", "sagemaker", "cloudwatch", "cost", "xray"]);
+    assert_eq!(
+        sources,
+        vec!["sts", "sagemaker", "cloudwatch", "cost", "xray"]
+    );
     assert!(v["errors"][1]["message"]
         .as_str()
         .unwrap()

@@ -292,3 +292,40 @@ fn sigterm_and_sighup_end_the_dashboard_cleanly() {
         t.assert_clean_shell(&format!("SIG{signal}"));
     }
 }
+
+#[test]
+fn a_person_follows_a_slow_trace_and_checks_the_bill() {
+    let t = Tmux::start(140, 36);
+    launch(&t, "--demo --config /dev/null");
+    t.wait_for("pipeline (4)", "the pipeline view");
+    // After the 5xx spike (15 s in), the slow trace is the faulty one.
+    t.wait_for("5xx", "the endpoint incident");
+    t.keys(&[":", "traces", "Enter"]);
+    t.wait_for_all(
+        &[
+            "service map · last 15 min",
+            "retail-api-gateway",
+            "POST /recommendations",
+        ],
+        "the service map and the traces",
+    );
+    t.keys(&["Enter"]);
+    t.wait_for_all(
+        &["model container /invocations", "◀ most time", "esc back"],
+        "the waterfall naming the culprit",
+    );
+    t.keys(&["Escape"]);
+    t.wait_for("service map", "the traces view again");
+    t.keys(&[":", "cost", "Enter"]);
+    t.wait_for_all(
+        &[
+            "month to date",
+            "Amazon SageMaker",
+            "each day this month",
+            "by model",
+        ],
+        "the cost view",
+    );
+    t.keys(&["q"]);
+    t.wait_for("READY$", "the shell prompt after quitting");
+}
