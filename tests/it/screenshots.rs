@@ -7,6 +7,7 @@ use mlopsdash::app::View;
 use mlopsdash::config::Theme;
 use mlopsdash::testing::{demo_app, render};
 use mlopsdash::ui::svg;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 fn check(name: &str, app: &mlopsdash::app::App, w: u16, h: u16) {
     let theme = Theme::load("dark").unwrap();
@@ -34,7 +35,17 @@ fn screenshots_match_the_views() {
     let mut detail = app.clone();
     detail.open_model("demand-forecasting".into());
     check("detail", &detail, 140, 45);
-    let mut alarms = app;
+    let mut alarms = app.clone();
     alarms.show(View::Alarms);
     check("alarms", &alarms, 120, 14);
+    let mut models = app.clone();
+    models.show(View::Models);
+    check("models", &models, 150, 12);
+    let mut traces = app.clone();
+    traces.show(View::Traces);
+    traces.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    check("waterfall", &traces, 140, 12);
+    let mut cost = app;
+    cost.show(View::Cost);
+    check("cost", &cost, 120, 30);
 }
