@@ -222,10 +222,7 @@ impl App {
     /// Every source's data joined; stale (with each failing source's reason) when any
     /// source failed, as old as the oldest answer.
     fn merged(&self) -> Loadable<Fleet> {
-        let problems: Vec<String> = self
-            .source_problems()
-            .map(|(id, why)| format!("{}: {why}", id.label()))
-            .collect();
+        let problems = self.problem_lines();
         let oldest = self
             .sources
             .values()
@@ -259,6 +256,22 @@ impl App {
             Loadable::Stale { why, .. } | Loadable::Failed { why } => Some((*id, why.as_str())),
             Loadable::Loading | Loadable::Ready { .. } => None,
         })
+    }
+
+    /// One line per distinct reason, naming every source it stops: expired
+    /// credentials are one message, not one per source.
+    pub fn problem_lines(&self) -> Vec<String> {
+        let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
+        for (id, why) in self.source_problems() {
+            match by_reason.iter_mut().find(|(w, _)| *w == why) {
+                Some((_, sources)) => sources.push(id.label()),
+                None => by_reason.push((why, vec![id.label()])),
+            }
+        }
+        by_reason
+            .into_iter()
+            .map(|(why, sources)| format!("{}: {why}", sources.join(", ")))
+            .collect()
     }
 
     /// Whether `stage`'s cells show old facts: a source that decides it failed.

@@ -260,3 +260,28 @@ fn refreshing_cost_on_aws_asks_first_and_a_no_asks_nothing() {
     demo.show(View::Cost);
     assert_eq!(press(&mut demo, KeyCode::Char('r')), Effect::Refresh);
 }
+
+#[test]
+fn one_reason_failing_every_source_is_one_line() {
+    let mut app = aws_app(demo_start());
+    let why = "no AWS credentials: run `aws sso login --profile X`";
+    for source in [SourceId::SageMaker, SourceId::CloudWatch, SourceId::S3] {
+        app.apply(Update::Failed {
+            source,
+            why: why.into(),
+            at: demo_start(),
+        });
+    }
+    app.apply(Update::Failed {
+        source: SourceId::Cost,
+        why: "throttled".into(),
+        at: demo_start(),
+    });
+    assert_eq!(
+        app.problem_lines(),
+        vec![
+            format!("sagemaker, cloudwatch, s3: {why}"),
+            "cost: throttled".to_string()
+        ]
+    );
+}

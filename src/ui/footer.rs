@@ -64,10 +64,7 @@ fn first_line<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
 
 /// "⚠ cloudwatch: throttled …; s3: AccessDenied …", while any source is failing.
 fn problems(app: &App) -> Option<String> {
-    let all: Vec<String> = app
-        .source_problems()
-        .map(|(id, why)| format!("{}: {why}", id.label()))
-        .collect();
+    let all = app.problem_lines();
     (!all.is_empty()).then(|| format!(" ⚠ {}", all.join("; ")))
 }
 
