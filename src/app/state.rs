@@ -274,6 +274,23 @@ impl App {
             .collect()
     }
 
+    /// Whether a source that decides `stage` has not answered yet: an unknown cell
+    /// is then loading, not "nothing to judge".
+    pub fn stage_is_loading(&self, stage: Stage) -> bool {
+        let expected: &[SourceId] = match self.context.place {
+            Place::Demo { .. } => &[SourceId::Demo],
+            Place::Aws { .. } => &[SourceId::SageMaker, SourceId::CloudWatch, SourceId::S3],
+        };
+        expected
+            .iter()
+            .filter(|id| id.feeds().contains(&stage))
+            .any(|id| {
+                self.sources
+                    .get(id)
+                    .is_none_or(|l| matches!(l, Loadable::Loading))
+            })
+    }
+
     /// Whether `stage`'s cells show old facts: a source that decides it failed.
     pub fn stage_is_stale(&self, stage: Stage) -> bool {
         self.sources

@@ -285,3 +285,33 @@ fn one_reason_failing_every_source_is_one_line() {
         ]
     );
 }
+
+#[test]
+fn stages_whose_sources_have_not_answered_are_loading_not_unknown() {
+    let (_, cloudwatch, at) = split_fleet(0);
+    let mut app = aws_app(demo_start());
+    assert!(app.stage_is_loading(Stage::Training));
+    app.apply(Update::Fleet {
+        source: SourceId::CloudWatch,
+        fleet: cloudwatch,
+        at,
+    });
+    assert!(
+        app.stage_is_loading(Stage::Training),
+        "SageMaker has not answered"
+    );
+    assert!(!app.stage_is_loading(Stage::Quality));
+    assert!(
+        app.stage_is_loading(Stage::Endpoint),
+        "its status comes from SageMaker"
+    );
+    app.apply(Update::Failed {
+        source: SourceId::SageMaker,
+        why: "denied".into(),
+        at,
+    });
+    assert!(
+        !app.stage_is_loading(Stage::Training),
+        "failed is not loading"
+    );
+}

@@ -10,7 +10,7 @@ use super::header::money;
 use super::widgets::{health_mark, list_title, panel, render_list, stage_cell, truncate};
 use crate::app::App;
 use crate::config::Theme;
-use crate::model::{Loadable, Stage};
+use crate::model::{Health, Loadable, Stage};
 
 const SPACING: u16 = 1;
 const COST_WIDTH: u16 = 7;
@@ -38,6 +38,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     let (name_w, stage_w) = column_widths(app, inner_width - cost_w);
     let stale_stages = Stage::ALL.map(|s| app.stage_is_stale(s));
+    let loading_stages = Stage::ALL.map(|s| app.stage_is_loading(s));
     let stale = app.all_stale();
 
     let header = Row::new(
@@ -57,12 +58,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ]);
         let mut cells = vec![Cell::from(name)];
         if let Some(h) = app.health.get(&model.name) {
-            cells.extend(
-                h.stages
-                    .iter()
-                    .zip(stale_stages)
-                    .map(|(s, stale)| Cell::from(stage_cell(theme, s, stale, stage_w as usize))),
-            );
+            cells.extend(h.stages.iter().zip(stale_stages).zip(loading_stages).map(
+                |((s, stale), loading)| match loading && s.health == Health::Unknown {
+                    // Its source has not answered yet: not the same as nothing to judge.
+                    true => Cell::from("  …").style(theme.dim),
+                    false => Cell::from(stage_cell(theme, s, stale, stage_w as usize)),
+                },
+            ));
         }
         if let Some(c) = cost {
             let daily = c.model_daily(&model.name).map_or(String::new(), money);

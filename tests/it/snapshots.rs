@@ -226,3 +226,15 @@ fn traces_view_and_a_waterfall() {
     assert_eq!(app.view, View::Trace);
     snap("waterfall_140x12", &app, 140, 12);
 }
+
+#[test]
+fn stages_wait_for_their_sources() {
+    let (_, cloudwatch, at) = mlopsdash::testing::split_fleet(AFTER_INCIDENTS);
+    let mut app = mlopsdash::testing::aws_app(at);
+    app.apply(Update::Fleet {
+        source: SourceId::CloudWatch,
+        fleet: cloudwatch,
+        at,
+    });
+    snap("cloudwatch_first_120x10", &app, 120, 10);
+}
