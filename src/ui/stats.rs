@@ -8,10 +8,16 @@ use ratatui::Frame;
 use super::widgets::{panel, render_list};
 use crate::app::App;
 use crate::config::Theme;
-use crate::source::aws::pricing;
+use crate::source::aws::{pricing, METRICS_REQUESTED};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let total_calls: u64 = app.api_calls.values().sum();
+    // The metrics GetMetricData asked for are what CloudWatch bills, not requests.
+    let total_calls: u64 = app
+        .api_calls
+        .iter()
+        .filter(|(op, _)| op.as_str() != METRICS_REQUESTED)
+        .map(|(_, n)| n)
+        .sum();
     let total_cost: f64 = app
         .api_calls
         .iter()
@@ -26,8 +32,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         app.api_calls
             .iter()
             .map(|(op, n)| {
+                let label = match op.as_str() {
+                    METRICS_REQUESTED => "  └ metrics requested (billed per metric)".to_string(),
+                    _ => op.clone(),
+                };
                 Row::new(vec![
-                    Cell::from(op.clone()),
+                    Cell::from(label),
                     Cell::from(format!("{n:>8}")),
                     Cell::from(format!(
                         "{:>11}",

@@ -176,7 +176,9 @@ fn stats_view_counts_requests_and_prices_them() {
             ("SageMaker:ListEndpoints".to_string(), 12),
             ("SageMaker:DescribeEndpoint".to_string(), 40),
             ("STS:GetCallerIdentity".to_string(), 1),
-            ("CostExplorer:GetCostAndUsage".to_string(), 3),
+            ("Cost Explorer:GetCostAndUsage".to_string(), 3),
+            ("CloudWatch:GetMetricData".to_string(), 2),
+            ("CloudWatch:GetMetricData/metrics".to_string(), 900),
         ]
         .into(),
     ));
@@ -186,7 +188,7 @@ fn stats_view_counts_requests_and_prices_them() {
     assert_eq!(app.view, View::Stats);
     let text = format!("{}", render(&app, &mono(), 100, 12).backend());
     assert!(
-        text.contains("56 AWS requests this session · est. $0.0300"),
+        text.contains("58 AWS requests this session · est. $0.0390"),
         "{text}"
     );
     snap("stats_100x12", &app, 100, 12);
