@@ -7,105 +7,29 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_sagemaker::config::Credentials;
-use aws_sdk_sagemaker::types::{
-    ContainerDefinition, InferenceSpecification, ModelPackageContainerDefinition,
-    ProductionVariant, ProductionVariantInstanceType,
-};
+use aws_config::SdkConfig;
 use mlopsdash::config::Config;
 use mlopsdash::source::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
 use mlopsdash::source::aws::targets::endpoint_targets;
 use mlopsdash::source::aws::{ApiCalls, S3Source, SageMakerSource, METRICS_REQUESTED};
 use mlopsdash::source::{Source, Update};
 
-async fn sdk(url: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "bench"))
-        .endpoint_url(url)
-        .load()
-        .await
-}
+#[path = "../tests/common/seed.rs"]
+mod seed;
+
+use seed::{cloudwatch, put, s3, sdk, seed_registered_model};
 
 /// `n` models as a team deploys them: package group with two versions, a model from
-/// the newest, an endpoint, a training job, raw data in S3 and metrics in CloudWatch.
+/// the newest, an endpoint, raw data in S3 and a business metric in CloudWatch; and
+/// the config naming them.
 async fn seed(moto: &SdkConfig, ministack: &SdkConfig, run: &str, n: usize) -> String {
-    let sm = aws_sdk_sagemaker::Client::new(moto);
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(moto)
-            .force_path_style(true)
-            .build(),
-    );
-    let cw = aws_sdk_cloudwatch::Client::from_conf(
-        aws_sdk_cloudwatch::config::Builder::from(ministack)
-            .disable_request_compression(true)
-            .build(),
-    );
+    let (s3, cw) = (s3(moto), cloudwatch(ministack));
     let bucket = format!("{run}-raw");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    let image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1";
-    let role = "arn:aws:iam::123456789012:role/sagemaker";
     let mut config = String::from("[aws]\ndiscover = false\n");
     for i in 0..n {
         let name = format!("{run}-m{i:03}");
-        sm.create_model_package_group()
-            .model_package_group_name(&name)
-            .send()
-            .await
-            .unwrap();
-        let mut arn = String::new();
-        for _ in 0..2 {
-            arn = sm
-                .create_model_package()
-                .model_package_group_name(&name)
-                .inference_specification(
-                    InferenceSpecification::builder()
-                        .containers(
-                            ModelPackageContainerDefinition::builder()
-                                .image(image)
-                                .build(),
-                        )
-                        .supported_content_types("text/csv")
-                        .supported_response_mime_types("text/csv")
-                        .build(),
-                )
-                .send()
-                .await
-                .unwrap()
-                .model_package_arn
-                .unwrap();
-        }
-        sm.create_model()
-            .model_name(&name)
-            .execution_role_arn(role)
-            .primary_container(
-                ContainerDefinition::builder()
-                    .model_package_name(&arn)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        sm.create_endpoint_config()
-            .endpoint_config_name(format!("{name}-config-v1"))
-            .production_variants(
-                ProductionVariant::builder()
-                    .variant_name("AllTraffic")
-                    .model_name(&name)
-                    .initial_instance_count(1)
-                    .instance_type(ProductionVariantInstanceType::MlM5Large)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        sm.create_endpoint()
-            .endpoint_name(&name)
-            .endpoint_config_name(format!("{name}-config-v1"))
-            .send()
-            .await
-            .unwrap();
+        let endpoint = seed_registered_model(moto, &name, &["Approved", "Approved"], 2, &[]).await;
         s3.put_object()
             .bucket(&bucket)
             .key(format!("{name}/part-0.csv"))
@@ -113,24 +37,16 @@ async fn seed(moto: &SdkConfig, ministack: &SdkConfig, run: &str, n: usize) -> S
             .send()
             .await
             .unwrap();
-        let datum = aws_sdk_cloudwatch::types::MetricDatum::builder()
-            .metric_name("MAPE")
-            .dimensions(
-                aws_sdk_cloudwatch::types::Dimension::builder()
-                    .name("ModelName")
-                    .value(&name)
-                    .build(),
-            )
-            .value(8.0)
-            .build();
-        cw.put_metric_data()
-            .namespace("MLOps/Models")
-            .metric_data(datum)
-            .send()
-            .await
-            .unwrap();
+        put(
+            &cw,
+            "MLOps/Models",
+            "MAPE",
+            &[("ModelName", name.as_str())],
+            &[8.0],
+        )
+        .await;
         config.push_str(&format!(
-            "[[models]]\nname = \"{name}\"\ndata = \"s3://{bucket}/{name}/\"\n"
+            "[[models]]\nname = \"{name}\"\nendpoint = \"{endpoint}\"\ndata = \"s3://{bucket}/{name}/\"\n"
         ));
     }
     config

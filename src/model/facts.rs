@@ -220,6 +220,16 @@ pub struct Alarm {
     pub model: Option<String>,
 }
 
+impl MonitoringRun {
+    /// "monitoring run of S failed: why", when it failed.
+    pub fn failure(&self) -> Option<String> {
+        (self.status == "Failed").then(|| {
+            let why = self.failure_reason.as_deref().unwrap_or("no reason given");
+            format!("monitoring run of {} failed: {why}", self.schedule)
+        })
+    }
+}
+
 impl ModelFacts {
     /// A model known by name only; sources fill in what they know.
     pub fn named(name: &str) -> ModelFacts {

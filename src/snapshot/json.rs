@@ -368,14 +368,7 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
 fn drift(m: &ModelFacts, health: Health) -> DriftOut {
     let d = &m.drift;
     let latest = |s: &crate::model::metrics::Series| s.latest().map(|(_, v)| v);
-    let failed_run = d
-        .monitoring
-        .as_ref()
-        .filter(|r| r.status == "Failed")
-        .map(|r| {
-            let why = r.failure_reason.as_deref().unwrap_or("no reason given");
-            format!("monitoring run of {} failed: {why}", r.schedule)
-        });
+    let failed_run = d.monitoring.as_ref().and_then(|r| r.failure());
     DriftOut {
         health,
         violations: d

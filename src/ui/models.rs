@@ -58,10 +58,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 .get(&m.name)
                 .map_or(String::new(), |h| h.stage(s).summary.clone())
         };
-        let quality = quality_cell(stage(Stage::Quality), m, app);
-        // The shown quality metric over the chart window.
+        // The quality metric the cell shows, judged once for the cell and its sparkline.
         let judged = quality::judge(m, &app.rules, app.now);
-        let spark = quality::shown(&judged)
+        let shown = quality::shown(&judged);
+        let quality = quality_cell(stage(Stage::Quality), shown, app);
+        let spark = shown
             .and_then(|j| m.metrics.get(&j.metric))
             .map_or(String::new(), |s| chart::spark_text(s, SPARK_WIDTH));
         let trained = m
@@ -128,9 +129,8 @@ fn columns_shown<T>(columns: Vec<T>, hidden: &[usize]) -> Vec<T> {
 
 /// "MAPE 18.2% ↑ 20m": the quality cell, which way the metric it names is heading,
 /// and for how long it has been out of bounds.
-fn quality_cell(summary: String, m: &crate::model::ModelFacts, app: &App) -> String {
-    let judged = quality::judge(m, &app.rules, app.now);
-    let Some(j) = quality::shown(&judged) else {
+fn quality_cell(summary: String, shown: Option<&quality::Judged>, app: &App) -> String {
+    let Some(j) = shown else {
         return summary;
     };
     let arrow = j.trend.map_or("", |t| t.arrow());

@@ -2,13 +2,10 @@
 //! MLOPSDASH_TEST_MOTO_URL. Tests isolate themselves by unique names, not resets, so
 //! they can run in parallel.
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_sagemaker::config::Credentials;
-use aws_sdk_sagemaker::types::{
-    ContainerDefinition, ProductionVariant, ProductionVariantInstanceType,
-};
 use mlopsdash::source::aws::SageMakerSource;
 use mlopsdash::source::{Source, Update};
+
+use crate::seed::{cloudwatch, put, sdk, seed_endpoint, seed_registered_model, unique};
 
 pub fn moto_url() -> String {
     std::env::var("MLOPSDASH_TEST_MOTO_URL").expect(
@@ -21,62 +18,6 @@ pub fn ministack_url() -> String {
     std::env::var("MLOPSDASH_TEST_MINISTACK_URL").expect(
         "MLOPSDASH_TEST_MINISTACK_URL is not set: run the tests with scripts/test, which starts ministack",
     )
-}
-
-pub async fn sdk(endpoint: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-        .endpoint_url(endpoint)
-        .load()
-        .await
-}
-
-pub fn unique(name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("{name}-{}-{nanos}", std::process::id())
-}
-
-/// Creates a model, an endpoint config with the given variants (name, weight,
-/// instances) and an endpoint, through the SDK as a team's deploy pipeline would.
-pub async fn seed_endpoint(sdk: &SdkConfig, endpoint: &str, variants: &[(&str, f32, i32)]) {
-    let sm = aws_sdk_sagemaker::Client::new(sdk);
-    let model = format!("{endpoint}-model");
-    sm.create_model()
-        .model_name(&model)
-        .execution_role_arn("arn:aws:iam::123456789012:role/sagemaker")
-        .primary_container(
-            ContainerDefinition::builder()
-                .image("123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1")
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let mut config = sm
-        .create_endpoint_config()
-        .endpoint_config_name(format!("{endpoint}-config-v1"));
-    for (name, weight, instances) in variants {
-        config = config.production_variants(
-            ProductionVariant::builder()
-                .variant_name(*name)
-                .model_name(&model)
-                .initial_instance_count(*instances)
-                .instance_type(ProductionVariantInstanceType::MlM5Large)
-                .initial_variant_weight(*weight)
-                .build(),
-        );
-    }
-    config.send().await.unwrap();
-    sm.create_endpoint()
-        .endpoint_name(endpoint)
-        .endpoint_config_name(format!("{endpoint}-config-v1"))
-        .send()
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
@@ -153,9 +94,9 @@ fn a_person_sees_their_account_and_endpoints_in_the_dashboard() {
     rt.block_on(async {
         seed_endpoint(&sdk(&url).await, &endpoint, &[("AllTraffic", 1.0, 1)]).await;
         // The business metric the team publishes: a CTR under the crit line.
-        let cw = crate::cloudwatch::cloudwatch(&sdk(&ministack_url()).await);
+        let cw = cloudwatch(&sdk(&ministack_url()).await);
         let by_model = [("ModelName", endpoint.as_str())];
-        crate::cloudwatch::put(&cw, "MLOps/Models", "CTR", &by_model, &[2.1]).await;
+        put(&cw, "MLOps/Models", "CTR", &by_model, &[2.1]).await;
     });
     let bin = env!("CARGO_BIN_EXE_mlopsdash");
     // The instance-metadata service is never probed from tests.
@@ -327,110 +268,6 @@ fn snapshot_with_nothing_listening_exits_3_and_lists_the_errors() {
         .unwrap()
         .starts_with("cannot reach AWS for sagemaker:ListEndpoints"));
     assert_eq!(v["models"], serde_json::json!([]));
-}
-
-/// A package group with versions (approval per version), a model built from
-/// `deployed` (1-based), an endpoint serving it, and training jobs named after the
-/// group: what a SageMaker Pipelines team leaves behind.
-pub async fn seed_registered_model(
-    sdk: &SdkConfig,
-    group: &str,
-    approvals: &[&str],
-    deployed: usize,
-    jobs: &[&str],
-) -> String {
-    use aws_sdk_sagemaker::types::*;
-    let sm = aws_sdk_sagemaker::Client::new(sdk);
-    sm.create_model_package_group()
-        .model_package_group_name(group)
-        .send()
-        .await
-        .unwrap();
-    let mut arns = Vec::new();
-    for approval in approvals {
-        let spec = InferenceSpecification::builder()
-            .containers(
-                ModelPackageContainerDefinition::builder()
-                    .image("123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1")
-                    .build(),
-            )
-            .supported_content_types("text/csv")
-            .supported_response_mime_types("text/csv")
-            .build();
-        let out = sm
-            .create_model_package()
-            .model_package_group_name(group)
-            .model_approval_status(ModelApprovalStatus::from(*approval))
-            .inference_specification(spec)
-            .send()
-            .await
-            .unwrap();
-        arns.push(out.model_package_arn().unwrap().to_string());
-    }
-    let model = format!("{group}-model");
-    sm.create_model()
-        .model_name(&model)
-        .execution_role_arn("arn:aws:iam::123456789012:role/sagemaker")
-        .primary_container(
-            ContainerDefinition::builder()
-                .model_package_name(&arns[deployed - 1])
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    for job in jobs {
-        sm.create_training_job()
-            .training_job_name(format!("{group}-{job}"))
-            .algorithm_specification(
-                AlgorithmSpecification::builder()
-                    .training_image("123456789012.dkr.ecr.us-east-1.amazonaws.com/train:1")
-                    .training_input_mode(TrainingInputMode::File)
-                    .build(),
-            )
-            .role_arn("arn:aws:iam::123456789012:role/sagemaker")
-            .output_data_config(
-                OutputDataConfig::builder()
-                    .s3_output_path("s3://models/out")
-                    .build(),
-            )
-            .resource_config(
-                ResourceConfig::builder()
-                    .instance_type(TrainingInstanceType::MlM5Large)
-                    .instance_count(1)
-                    .volume_size_in_gb(10)
-                    .build(),
-            )
-            .stopping_condition(
-                StoppingCondition::builder()
-                    .max_runtime_in_seconds(3600)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-    }
-    let endpoint = format!("{group}-prod");
-    sm.create_endpoint_config()
-        .endpoint_config_name(format!("{endpoint}-config"))
-        .production_variants(
-            ProductionVariant::builder()
-                .variant_name("AllTraffic")
-                .model_name(&model)
-                .initial_instance_count(1)
-                .instance_type(ProductionVariantInstanceType::MlM5Large)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    sm.create_endpoint()
-        .endpoint_name(&endpoint)
-        .endpoint_config_name(format!("{endpoint}-config"))
-        .send()
-        .await
-        .unwrap();
-    endpoint
 }
 
 #[tokio::test]

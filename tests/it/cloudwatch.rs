@@ -1,72 +1,10 @@
 //! CloudWatch (ministack), S3 and SageMaker Pipelines (moto) through the real
 //! `snapshot --json` binary: seeded values must come back on the right rows.
 
-use aws_config::SdkConfig;
-use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StateValue, Statistic};
+use aws_sdk_cloudwatch::types::{StateValue, Statistic};
 
-use crate::aws::{ministack_url, moto_url, sdk, seed_endpoint, snapshot_json, unique};
-
-/// A CloudWatch client for seeding. ministack drops gzip bodies, and the SDK
-/// compresses big PutMetricData requests: compression off.
-pub fn cloudwatch(sdk: &SdkConfig) -> aws_sdk_cloudwatch::Client {
-    let config = aws_sdk_cloudwatch::config::Builder::from(sdk)
-        .disable_request_compression(true)
-        .build();
-    aws_sdk_cloudwatch::Client::from_conf(config)
-}
-
-/// `minutes` ago, on a minute boundary: inside the dashboard's window.
-fn minutes_ago(minutes: i64) -> DateTime {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    DateTime::from_secs(now - now % 60 - minutes * 60)
-}
-
-fn dims(pairs: &[(&str, &str)]) -> Vec<Dimension> {
-    pairs
-        .iter()
-        .map(|(k, v)| Dimension::builder().name(*k).value(*v).build())
-        .collect()
-}
-
-/// Puts each value as one datum of `metric` three minutes ago.
-pub async fn put(
-    cw: &aws_sdk_cloudwatch::Client,
-    namespace: &str,
-    metric: &str,
-    dimensions: &[(&str, &str)],
-    values: &[f64],
-) {
-    let points: Vec<(i64, f64)> = values.iter().map(|v| (3, *v)).collect();
-    put_series(cw, namespace, metric, dimensions, &points).await
-}
-
-/// Puts (minutes ago, value) points of `metric`.
-pub async fn put_series(
-    cw: &aws_sdk_cloudwatch::Client,
-    namespace: &str,
-    metric: &str,
-    dimensions: &[(&str, &str)],
-    points: &[(i64, f64)],
-) {
-    let data = points.iter().map(|(ago, v)| {
-        MetricDatum::builder()
-            .metric_name(metric)
-            .set_dimensions(Some(dims(dimensions)))
-            .timestamp(minutes_ago(*ago))
-            .value(*v)
-            .build()
-    });
-    cw.put_metric_data()
-        .namespace(namespace)
-        .set_metric_data(Some(data.collect()))
-        .send()
-        .await
-        .unwrap();
-}
+use crate::aws::{ministack_url, moto_url, snapshot_json};
+use crate::seed::{cloudwatch, dims, put, s3, sdk, seed_endpoint, seed_registered_model, unique};
 
 fn row<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     v["models"]
@@ -179,7 +117,7 @@ fn configured_models_map_pipeline_registry_data_and_metrics() {
     let endpoint = rt.block_on(async {
         let moto = sdk(&moto_url()).await;
         let group = format!("{name}-group");
-        let endpoint = crate::aws::seed_registered_model(
+        let endpoint = seed_registered_model(
             &moto,
             &group,
             &["Approved", "PendingManualApproval"],
@@ -203,11 +141,7 @@ fn configured_models_map_pipeline_registry_data_and_metrics() {
             .send()
             .await
             .unwrap();
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&moto)
-                .force_path_style(true)
-                .build(),
-        );
+        let s3 = s3(&moto);
         s3.create_bucket().bucket(&bucket).send().await.unwrap();
         for key in ["sales/2026/11/a.csv", "sales/2026/11/b.csv", "other/x.csv"] {
             s3.put_object()

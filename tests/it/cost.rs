@@ -7,7 +7,8 @@ use mlopsdash::source::aws::cost::CostSource;
 use mlopsdash::source::aws::ApiCalls;
 use mlopsdash::source::{Source, Update};
 
-use crate::aws::{moto_url, sdk};
+use crate::aws::moto_url;
+use crate::seed::sdk;
 
 /// Credentials moto files under a fresh account: assume a role there.
 async fn account_of_its_own() -> (String, SdkConfig) {

@@ -3,8 +3,8 @@
 
 use std::str::FromStr;
 
-use crate::aws::{ministack_url, moto_url, sdk, seed_endpoint, snapshot_json, unique};
-use crate::cloudwatch::{cloudwatch, put, put_series};
+use crate::aws::{ministack_url, moto_url, snapshot_json};
+use crate::seed::{cloudwatch, put, put_series, s3, sdk, seed_endpoint, unique};
 
 const REPORT: &str = r#"{
   "violations": [
@@ -28,11 +28,7 @@ fn reports_and_metrics_decide_drift_and_quality_per_model() {
         let moto = sdk(&moto_url()).await;
         seed_endpoint(&moto, &good, &[("AllTraffic", 1.0, 1)]).await;
         seed_endpoint(&moto, &broken, &[("AllTraffic", 1.0, 1)]).await;
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&moto)
-                .force_path_style(true)
-                .build(),
-        );
+        let s3 = s3(&moto);
         s3.create_bucket().bucket(&bucket).send().await.unwrap();
         // Model Monitor's layout: <prefix>/<endpoint>/<schedule>/yyyy/mm/dd/hh/.
         let objects = [

@@ -1,6 +1,9 @@
 //! Integration tests, one binary (each test binary links the AWS SDKs; one link is enough).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../common/seed.rs"]
+mod seed;
+
 mod aws;
 mod cli;
 mod cloudwatch;

@@ -11,7 +11,8 @@ use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use mlopsdash::source::aws::xray::{XraySettings, XraySource};
 use mlopsdash::source::{Source, Update};
 
-use crate::aws::{moto_url, sdk};
+use crate::aws::moto_url;
+use crate::seed::sdk;
 
 fn settings() -> XraySettings {
     XraySettings {

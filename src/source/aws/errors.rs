@@ -2,6 +2,7 @@
 //! command that refreshes credentials, the endpoint that cannot be reached.
 
 use aws_sdk_sagemaker::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 /// Turns an SDK error from the call needing `action` (e.g. `sagemaker:ListEndpoints`)
 /// into a message for the user.
@@ -27,6 +28,20 @@ where
             }
         }
     }
+}
+
+/// Whether the service does not implement the call at all: an explicit
+/// NotImplemented or UnknownOperation, or an error status without an AWS error code
+/// (what emulators send; AWS's own errors always carry a code, e.g. InternalFailure).
+/// Optional features (Model Monitor schedules, cost forecasts) then quietly step aside.
+pub fn is_unimplemented<E>(err: &SdkError<E, HttpResponse>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    let code = err.as_service_error().and_then(|e| e.code());
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    matches!(code, Some("NotImplemented" | "UnknownOperationException"))
+        || (code.is_none() && status.is_some_and(|s| s >= 400))
 }
 
 /// The message for an error code AWS returned.

@@ -13,7 +13,7 @@ pub mod xray;
 
 pub use calls::{ApiCalls, METRICS_REQUESTED};
 pub use cloudwatch::CloudWatchSource;
-pub use errors::{classify, describe};
+pub use errors::{classify, describe, is_unimplemented};
 pub use identity::identify;
 pub use s3::S3Source;
 pub use sagemaker::{Pacer, SageMakerSource};

@@ -129,12 +129,8 @@ fn reasons(m: &ModelFacts) -> Vec<String> {
     if let Some(reason) = m.endpoint.as_ref().and_then(|e| e.failure_reason.as_ref()) {
         out.push(format!("✖ endpoint: {reason}"));
     }
-    if let Some(run) = m.drift.monitoring.as_ref().filter(|r| r.status == "Failed") {
-        let reason = run.failure_reason.as_deref().unwrap_or("no reason given");
-        out.push(format!(
-            "⚠ drift unknown: monitoring run of {} failed: {reason}",
-            run.schedule
-        ));
+    if let Some(failure) = m.drift.monitoring.as_ref().and_then(|r| r.failure()) {
+        out.push(format!("⚠ drift unknown: {failure}"));
     }
     if let Some(problem) = &m.drift.report_problem {
         out.push(format!("⚠ drift report: {problem}"));

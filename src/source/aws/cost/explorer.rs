@@ -11,7 +11,7 @@ use aws_sdk_costexplorer::Client;
 use jiff::civil::Date;
 use jiff::Timestamp;
 
-use super::super::errors::describe;
+use super::super::errors::{describe, is_unimplemented};
 use crate::model::{CostSummary, Forecast};
 
 const METRIC: &str = "UnblendedCost";
@@ -152,9 +152,7 @@ async fn forecast(client: &Client, rest: &DateInterval) -> Result<Option<Forecas
         // emulator may not offer forecasts at all (an error without an AWS code).
         Err(e) => {
             let code = e.as_service_error().and_then(|s| s.code());
-            let unimplemented =
-                code.is_none() && e.raw_response().is_some_and(|r| r.status().as_u16() >= 400);
-            if code == Some("DataUnavailableException") || unimplemented {
+            if code == Some("DataUnavailableException") || is_unimplemented(&e) {
                 tracing::info!("no cost forecast: {}", describe("ce:GetCostForecast", &e));
                 return Ok(None);
             }
@@ -162,14 +160,11 @@ async fn forecast(client: &Client, rest: &DateInterval) -> Result<Option<Forecas
         }
     };
     let mean = out.total().and_then(|t| amount(t.amount()));
-    let first = out.forecast_results_by_time().first();
+    // A bound over the periods: their sum, when every period has one.
+    let periods = out.forecast_results_by_time();
     let bound = |f: fn(&aws_sdk_costexplorer::types::ForecastResult) -> Option<&str>| {
-        let sum: Option<f64> = out
-            .forecast_results_by_time()
-            .iter()
-            .map(|r| amount(f(r)))
-            .sum();
-        sum.filter(|_| first.is_some())
+        let sum: Option<f64> = periods.iter().map(|r| amount(f(r))).sum();
+        sum.filter(|_| !periods.is_empty())
     };
     Ok(mean.map(|mean| Forecast {
         mean,

@@ -22,7 +22,7 @@ pub async fn recent_configs(client: &Client) -> Result<Vec<EndpointConfigSummary
         .list_endpoint_configs()
         .sort_by(EndpointConfigSortKey::CreationTime)
         .sort_order(OrderKey::Descending)
-        .max_results(100)
+        .max_results(super::PAGE)
         .into_paginator()
         .send();
     let mut configs = Vec::new();

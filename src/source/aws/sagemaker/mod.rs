@@ -26,6 +26,10 @@ use crate::model::stages::NOT_FOUND;
 use crate::model::{Fleet, ModelKind};
 use crate::source::{report, Source, SourceId, Update};
 
+/// Items per page of every SageMaker listing: the default is 10, so a bigger page
+/// means fewer requests for the same answer.
+const PAGE: i32 = 100;
+
 /// Runs kept per model: training jobs and pipeline executions together.
 const RUNS_PER_MODEL: usize = 5;
 
@@ -108,8 +112,7 @@ impl SageMakerSource {
         let summaries: Vec<EndpointSummary> = self
             .client
             .list_endpoints()
-            // The default page is 10: fewer, fuller pages.
-            .max_results(100)
+            .max_results(PAGE)
             .into_paginator()
             .items()
             .send()

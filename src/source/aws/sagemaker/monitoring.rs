@@ -12,7 +12,7 @@ use aws_sdk_sagemaker::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use jiff::Timestamp;
 
-use super::super::errors::describe;
+use super::super::errors::{describe, is_unimplemented};
 use super::super::timestamp;
 use crate::config::S3Location;
 use crate::model::facts::MonitoringRun;
@@ -60,8 +60,7 @@ async fn lookup(
 ) -> Result<HashMap<String, Monitoring>, Failure> {
     let summaries: Vec<MonitoringScheduleSummary> = client
         .list_monitoring_schedules()
-        // The default page is 10: fewer, fuller pages.
-        .max_results(100)
+        .max_results(super::PAGE)
         .into_paginator()
         .items()
         .send()
@@ -131,16 +130,10 @@ async fn lookup(
     Ok(out)
 }
 
-/// The one-line reason, and whether the service does not implement the call at all:
-/// an explicit NotImplemented, or a 5xx without an AWS error code (what emulators
-/// send; AWS's own 5xx carry one, e.g. InternalFailure).
+/// The one-line reason, and whether the service does not implement the call.
 fn failure<E>(action: &str, err: &SdkError<E, HttpResponse>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let code = err.as_service_error().and_then(|e| e.code());
-    let status = err.raw_response().map(|r| r.status().as_u16());
-    let unimplemented = matches!(code, Some("NotImplemented" | "UnknownOperationException"))
-        || (code.is_none() && status.is_some_and(|s| s >= 500));
-    (describe(action, err), unimplemented)
+    (describe(action, err), is_unimplemented(err))
 }

@@ -17,8 +17,7 @@ const RUNS_PER_PIPELINE: i32 = 5;
 pub async fn names(client: &Client) -> Result<Vec<String>, String> {
     let pipelines: Vec<_> = client
         .list_pipelines()
-        // The default page is 10: fewer, fuller pages.
-        .max_results(100)
+        .max_results(super::PAGE)
         .into_paginator()
         .items()
         .send()

@@ -41,8 +41,7 @@ impl Versions {
 async fn list(client: &Client, group: &str) -> Result<Vec<(String, ModelVersion)>, String> {
     let summaries: Vec<_> = client
         .list_model_packages()
-        // The default page is 10: fewer, fuller pages.
-        .max_results(100)
+        .max_results(super::PAGE)
         .model_package_group_name(group)
         .sort_by(ModelPackageSortBy::CreationTime)
         .sort_order(SortOrder::Descending)

@@ -46,7 +46,7 @@ pub async fn recent_jobs(
         .list_training_jobs()
         .sort_by(SortBy::CreationTime)
         .sort_order(SortOrder::Descending)
-        .max_results(100)
+        .max_results(super::PAGE)
         .into_paginator()
         .send();
     let mut jobs = Vec::new();

@@ -1,0 +1,241 @@
+//! Seeding the emulators through the Rust SDK, as a team's deploy pipeline and
+//! monitoring would: shared by the integration tests and the gather benchmark.
+#![allow(dead_code)] // Each includer uses its own part.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_cloudwatch::primitives::DateTime;
+use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+use aws_sdk_sagemaker::config::Credentials;
+use aws_sdk_sagemaker::types::{
+    ContainerDefinition, ProductionVariant, ProductionVariantInstanceType,
+};
+
+pub async fn sdk(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .endpoint_url(endpoint)
+        .load()
+        .await
+}
+
+pub fn unique(name: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{name}-{}-{nanos}", std::process::id())
+}
+
+/// An S3 client in path style: emulators answer on one host, not bucket subdomains.
+pub fn s3(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+/// Creates a model, an endpoint config with the given variants (name, weight,
+/// instances) and an endpoint, through the SDK as a team's deploy pipeline would.
+pub async fn seed_endpoint(sdk: &SdkConfig, endpoint: &str, variants: &[(&str, f32, i32)]) {
+    let sm = aws_sdk_sagemaker::Client::new(sdk);
+    let model = format!("{endpoint}-model");
+    sm.create_model()
+        .model_name(&model)
+        .execution_role_arn("arn:aws:iam::123456789012:role/sagemaker")
+        .primary_container(
+            ContainerDefinition::builder()
+                .image("123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut config = sm
+        .create_endpoint_config()
+        .endpoint_config_name(format!("{endpoint}-config-v1"));
+    for (name, weight, instances) in variants {
+        config = config.production_variants(
+            ProductionVariant::builder()
+                .variant_name(*name)
+                .model_name(&model)
+                .initial_instance_count(*instances)
+                .instance_type(ProductionVariantInstanceType::MlM5Large)
+                .initial_variant_weight(*weight)
+                .build(),
+        );
+    }
+    config.send().await.unwrap();
+    sm.create_endpoint()
+        .endpoint_name(endpoint)
+        .endpoint_config_name(format!("{endpoint}-config-v1"))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// A package group with versions (approval per version), a model built from
+/// `deployed` (1-based), an endpoint serving it, and training jobs named after the
+/// group: what a SageMaker Pipelines team leaves behind.
+pub async fn seed_registered_model(
+    sdk: &SdkConfig,
+    group: &str,
+    approvals: &[&str],
+    deployed: usize,
+    jobs: &[&str],
+) -> String {
+    use aws_sdk_sagemaker::types::*;
+    let sm = aws_sdk_sagemaker::Client::new(sdk);
+    sm.create_model_package_group()
+        .model_package_group_name(group)
+        .send()
+        .await
+        .unwrap();
+    let mut arns = Vec::new();
+    for approval in approvals {
+        let spec = InferenceSpecification::builder()
+            .containers(
+                ModelPackageContainerDefinition::builder()
+                    .image("123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1")
+                    .build(),
+            )
+            .supported_content_types("text/csv")
+            .supported_response_mime_types("text/csv")
+            .build();
+        let out = sm
+            .create_model_package()
+            .model_package_group_name(group)
+            .model_approval_status(ModelApprovalStatus::from(*approval))
+            .inference_specification(spec)
+            .send()
+            .await
+            .unwrap();
+        arns.push(out.model_package_arn().unwrap().to_string());
+    }
+    let model = format!("{group}-model");
+    sm.create_model()
+        .model_name(&model)
+        .execution_role_arn("arn:aws:iam::123456789012:role/sagemaker")
+        .primary_container(
+            ContainerDefinition::builder()
+                .model_package_name(&arns[deployed - 1])
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for job in jobs {
+        sm.create_training_job()
+            .training_job_name(format!("{group}-{job}"))
+            .algorithm_specification(
+                AlgorithmSpecification::builder()
+                    .training_image("123456789012.dkr.ecr.us-east-1.amazonaws.com/train:1")
+                    .training_input_mode(TrainingInputMode::File)
+                    .build(),
+            )
+            .role_arn("arn:aws:iam::123456789012:role/sagemaker")
+            .output_data_config(
+                OutputDataConfig::builder()
+                    .s3_output_path("s3://models/out")
+                    .build(),
+            )
+            .resource_config(
+                ResourceConfig::builder()
+                    .instance_type(TrainingInstanceType::MlM5Large)
+                    .instance_count(1)
+                    .volume_size_in_gb(10)
+                    .build(),
+            )
+            .stopping_condition(
+                StoppingCondition::builder()
+                    .max_runtime_in_seconds(3600)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let endpoint = format!("{group}-prod");
+    sm.create_endpoint_config()
+        .endpoint_config_name(format!("{endpoint}-config"))
+        .production_variants(
+            ProductionVariant::builder()
+                .variant_name("AllTraffic")
+                .model_name(&model)
+                .initial_instance_count(1)
+                .instance_type(ProductionVariantInstanceType::MlM5Large)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    sm.create_endpoint()
+        .endpoint_name(&endpoint)
+        .endpoint_config_name(format!("{endpoint}-config"))
+        .send()
+        .await
+        .unwrap();
+    endpoint
+}
+
+/// A CloudWatch client for seeding. ministack drops gzip bodies, and the SDK
+/// compresses big PutMetricData requests: compression off.
+pub fn cloudwatch(sdk: &SdkConfig) -> aws_sdk_cloudwatch::Client {
+    let config = aws_sdk_cloudwatch::config::Builder::from(sdk)
+        .disable_request_compression(true)
+        .build();
+    aws_sdk_cloudwatch::Client::from_conf(config)
+}
+
+/// `minutes` ago, on a minute boundary: inside the dashboard's window.
+fn minutes_ago(minutes: i64) -> DateTime {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    DateTime::from_secs(now - now % 60 - minutes * 60)
+}
+
+pub fn dims(pairs: &[(&str, &str)]) -> Vec<Dimension> {
+    pairs
+        .iter()
+        .map(|(k, v)| Dimension::builder().name(*k).value(*v).build())
+        .collect()
+}
+
+/// Puts each value as one datum of `metric` three minutes ago.
+pub async fn put(
+    cw: &aws_sdk_cloudwatch::Client,
+    namespace: &str,
+    metric: &str,
+    dimensions: &[(&str, &str)],
+    values: &[f64],
+) {
+    let points: Vec<(i64, f64)> = values.iter().map(|v| (3, *v)).collect();
+    put_series(cw, namespace, metric, dimensions, &points).await
+}
+
+/// Puts (minutes ago, value) points of `metric`.
+pub async fn put_series(
+    cw: &aws_sdk_cloudwatch::Client,
+    namespace: &str,
+    metric: &str,
+    dimensions: &[(&str, &str)],
+    points: &[(i64, f64)],
+) {
+    let data = points.iter().map(|(ago, v)| {
+        MetricDatum::builder()
+            .metric_name(metric)
+            .set_dimensions(Some(dims(dimensions)))
+            .timestamp(minutes_ago(*ago))
+            .value(*v)
+            .build()
+    });
+    cw.put_metric_data()
+        .namespace(namespace)
+        .set_metric_data(Some(data.collect()))
+        .send()
+        .await
+        .unwrap();
+}
