@@ -41,6 +41,10 @@ pub struct Cli {
     #[arg(long, value_name = "PATH", global = true)]
     pub config: Option<PathBuf>,
 
+    /// Disable every action (rollback, retrain, approve/reject, stop): look, never touch.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
     /// Colour theme: dark, light, mono, or a path to a theme file. NO_COLOR picks mono.
     #[arg(long, value_name = "NAME|PATH", global = true)]
     pub theme: Option<String>,

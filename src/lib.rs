@@ -3,6 +3,7 @@
 //! Flow is one way: `source` tasks send `Update`s → `app` state applies them →
 //! `ui` draws the state. Keys become commands that the app handles.
 
+pub mod action;
 pub mod app;
 pub mod cli;
 pub mod config;

@@ -9,6 +9,7 @@ use clap::{CommandFactory, Parser};
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
+use mlopsdash::action::{AuditLog, Polling};
 use mlopsdash::app::{self, App};
 use mlopsdash::cli::{Cli, Command, ConfigCommand};
 use mlopsdash::config::{self, paths, Config, Theme};
@@ -91,18 +92,50 @@ fn run(cli: Cli) -> Result<u8> {
         }
         let (tx, rx) = mpsc::channel(64);
         let (refresh_tx, refresh_rx) = mlopsdash::source::refresh_channels();
-        let app = App::new(
+        let mut app = App::new(
             backend.context(),
             config.rules.clone(),
             config.keymap.clone(),
             now,
         );
+        let audit = open_audit_log(&config.actions);
+        app.actions.read_only = cli.read_only || config.actions.read_only;
+        app.actions.blocked = audit.as_ref().err().cloned();
+        let actions = app::run::ActionRuntime {
+            executor: backend.executor(),
+            audit: audit.ok(),
+            polling: polling(&config.actions, cli.demo),
+            updates: tx.clone(),
+        };
         backend.spawn(tx, refresh_rx);
-        app::run::run(app, theme, rx, refresh_tx).await.map(|()| 0)
+        let links = app::run::Links {
+            refresh: refresh_tx,
+            actions,
+        };
+        app::run::run(app, theme, rx, links).await.map(|()| 0)
     });
     // Sources may be mid-fetch; they are dropped with the runtime.
     runtime.shutdown_timeout(Duration::from_millis(200));
     result
+}
+
+/// The audit log at the configured path, else in the platform data dir.
+fn open_audit_log(settings: &config::ActionsConfig) -> Result<AuditLog, String> {
+    let path = match &settings.audit_log {
+        Some(p) => p.clone(),
+        None => paths::data_dir()
+            .ok_or("no home directory for the audit log; set [actions] audit_log")?
+            .join("audit.jsonl"),
+    };
+    AuditLog::open(&path)
+}
+
+/// The demo's simulated updates take seconds: watch them closely.
+fn polling(settings: &config::ActionsConfig, demo: bool) -> Polling {
+    Polling {
+        every: Duration::from_secs(if demo { 1 } else { settings.poll_seconds }),
+        timeout: Duration::from_secs(settings.timeout_minutes * 60),
+    }
 }
 
 /// Writes to stdout; a reader that went away (`| head`) is not an error.
@@ -133,6 +166,7 @@ async fn backend(cli: &Cli, config: &Config, now: Timestamp) -> Result<Backend> 
         settings: config.aws.clone(),
         mappings: config.mappings.clone(),
         calls: aws::ApiCalls::default(),
+        protected_tags: config.actions.protected_tags.clone(),
     })
 }
 

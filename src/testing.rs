@@ -83,3 +83,31 @@ pub fn render(app: &App, theme: &Theme, width: u16, height: u16) -> Terminal<Tes
     let _ = terminal.draw(|f| crate::ui::draw(f, app, theme));
     terminal
 }
+
+/// `app` with `key` pressed on `model` and the action dialog open on what the
+/// planner offers (the audit log recorded nothing before).
+pub fn with_dialog(mut app: App, model: &str, key: char) -> App {
+    use crate::action::{plan, Kind};
+    use crate::app::Effect;
+    use crate::model::facts::Approval;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    app.open_model(model.into());
+    let pressed = app.handle_key(KeyEvent::new(KeyCode::Char(key), KeyModifiers::NONE));
+    // A key that plans nothing leaves the app as it is: the caller's assert says why.
+    let Effect::Prepare(req) = pressed else {
+        return app;
+    };
+    let plans = match req.kind {
+        Kind::Rollback => plan::rollbacks(&req, None),
+        Kind::Approve => plan::approvals(&req, Approval::Approved),
+        Kind::Reject => plan::approvals(&req, Approval::Rejected),
+        Kind::Stop => plan::stops(&req),
+        Kind::Retrain => Err("retrain is planned by an executor, not here".into()),
+    };
+    app.apply(Update::Planned {
+        kind: req.kind,
+        model: model.into(),
+        plans,
+    });
+    app
+}

@@ -4,15 +4,20 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::command::{self, Command};
 use super::state::{App, InputMode, View};
+use crate::action::Kind;
 use crate::config::KeyAction;
 
 /// Work the event loop does on the app's behalf.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     None,
     Refresh,
     /// Ask Cost Explorer again now, though it costs requests (confirmed).
     RefreshCost,
+    /// Plan the choices an action key offers (may need AWS lookups).
+    Prepare(Box<crate::action::Request>),
+    /// Run an action the user confirmed.
+    Execute(Box<crate::action::Confirmed>),
 }
 
 impl App {
@@ -36,6 +41,7 @@ impl App {
                 self.status = Some("cost refresh cancelled: nothing was asked".into());
                 Effect::None
             }
+            InputMode::Confirm(dialog) => self.edit_dialog(*dialog, key),
             InputMode::Normal => match self.keymap.action(&key) {
                 Some(action) => self.act(action),
                 None => Effect::None,
@@ -73,6 +79,11 @@ impl App {
                 self.refreshing = true;
                 return Effect::Refresh;
             }
+            KeyAction::Rollback => return self.request_action(Kind::Rollback),
+            KeyAction::Retrain => return self.request_action(Kind::Retrain),
+            KeyAction::Approve => return self.request_action(Kind::Approve),
+            KeyAction::Reject => return self.request_action(Kind::Reject),
+            KeyAction::Stop => return self.request_action(Kind::Stop),
             KeyAction::Quit => self.quit = true,
         }
         Effect::None

@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 
 use super::input::Effect;
 use super::state::App;
+use crate::action::{runner, AuditLog, Executor, Polling};
 use crate::config::Theme;
 use crate::source::{RefreshSenders, Update};
 use crate::ui;
@@ -28,12 +29,29 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// What actions need from the loop: who performs them, where they are logged, how
+/// they are watched, and where their steps are reported.
+#[derive(Clone)]
+pub struct ActionRuntime {
+    pub executor: Executor,
+    /// None when the log could not be opened (the app then refuses every action).
+    pub audit: Option<AuditLog>,
+    pub polling: Polling,
+    pub updates: mpsc::Sender<Update>,
+}
+
+/// The loop's links to the tasks around it.
+pub struct Links {
+    pub refresh: RefreshSenders,
+    pub actions: ActionRuntime,
+}
+
 /// Takes over the terminal and runs until the user quits or a signal arrives.
 pub async fn run(
     mut app: App,
     theme: Theme,
     updates: mpsc::Receiver<Update>,
-    refresh: RefreshSenders,
+    links: Links,
 ) -> Result<()> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
@@ -48,15 +66,7 @@ pub async fn run(
     let mut terminal = ratatui::try_init()
         .map_err(|e| anyhow::anyhow!("could not take over the terminal: {e}"))?;
     let _guard = TerminalGuard;
-    event_loop(
-        &mut terminal,
-        &mut app,
-        &theme,
-        updates,
-        refresh,
-        terminated,
-    )
-    .await
+    event_loop(&mut terminal, &mut app, &theme, updates, links, terminated).await
 }
 
 async fn event_loop(
@@ -64,7 +74,7 @@ async fn event_loop(
     app: &mut App,
     theme: &Theme,
     mut updates: mpsc::Receiver<Update>,
-    refresh: RefreshSenders,
+    links: Links,
     mut terminated: mpsc::UnboundedReceiver<()>,
 ) -> Result<()> {
     let mut keys = spawn_key_reader();
@@ -77,8 +87,8 @@ async fn event_loop(
         let drawn = Instant::now();
         panic_if_asked_by_test();
         tokio::select! {
-            Some(update) = updates.recv() => app.apply(update),
-            Some(ev) = keys.recv() => on_terminal_event(app, ev?, &refresh),
+            Some(update) = updates.recv() => on_update(app, update, &links),
+            Some(ev) = keys.recv() => on_terminal_event(app, ev?, &links),
             _ = ticker.tick() => {}
             _ = terminated.recv() => app.quit = true,
         }
@@ -88,10 +98,10 @@ async fn event_loop(
                 tokio::time::sleep(wait).await;
             }
             while let Ok(update) = updates.try_recv() {
-                app.apply(update);
+                on_update(app, update, &links);
             }
             while let Ok(ev) = keys.try_recv() {
-                on_terminal_event(app, ev?, &refresh);
+                on_terminal_event(app, ev?, &links);
             }
         }
         if app.quit {
@@ -112,15 +122,63 @@ fn panic_if_asked_by_test() {
 #[cfg(not(debug_assertions))]
 fn panic_if_asked_by_test() {}
 
-fn on_terminal_event(app: &mut App, ev: Event, refresh: &RefreshSenders) {
+fn on_update(app: &mut App, update: Update, links: &Links) {
+    // A finished action changed AWS: look again now rather than at the next interval.
+    let settled = matches!(&update, Update::Action(p) if p.step.is_done());
+    app.apply(update);
+    write_audit_lines(app, links.actions.audit.as_ref());
+    if settled {
+        links.refresh.all.send_modify(|n| *n += 1);
+    }
+}
+
+fn on_terminal_event(app: &mut App, ev: Event, links: &Links) {
     if let Event::Key(key) = ev {
         if key.kind != KeyEventKind::Press {
             return;
         }
-        match app.handle_key(key) {
-            Effect::Refresh => refresh.all.send_modify(|n| *n += 1),
-            Effect::RefreshCost => refresh.cost.send_modify(|n| *n += 1),
+        let effect = app.handle_key(key);
+        // Requested/cancelled lines hit the disk before anything else happens.
+        write_audit_lines(app, links.actions.audit.as_ref());
+        let actions = &links.actions;
+        match effect {
+            Effect::Refresh => links.refresh.all.send_modify(|n| *n += 1),
+            Effect::RefreshCost => links.refresh.cost.send_modify(|n| *n += 1),
+            Effect::Prepare(req) => {
+                let a = actions.clone();
+                tokio::spawn(async move {
+                    let plans = a.executor.prepare(&req, a.audit.as_ref()).await;
+                    let planned = Update::Planned {
+                        kind: req.kind,
+                        model: req.model.name.clone(),
+                        plans,
+                    };
+                    let _ = a.updates.send(planned).await;
+                });
+            }
+            Effect::Execute(confirmed) => {
+                let a = actions.clone();
+                let audit = a
+                    .audit
+                    .ok_or_else(|| "the audit log is not open".to_string());
+                tokio::spawn(runner::run(
+                    a.executor, audit, *confirmed, a.updates, a.polling,
+                ));
+            }
             Effect::None => {}
+        }
+    }
+}
+
+/// Writes the app's pending audit lines; a failed write closes any open dialog.
+fn write_audit_lines(app: &mut App, audit: Option<&AuditLog>) {
+    for record in std::mem::take(&mut app.actions.outbox) {
+        let written = match audit {
+            Some(log) => log.append(&record),
+            None => Err("the audit log is not open".into()),
+        };
+        if let Err(why) = written {
+            app.audit_failed(why);
         }
     }
 }

@@ -45,13 +45,15 @@ impl View {
 }
 
 /// What the keyboard is typing into.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum InputMode {
     Normal,
     Filter,
     Command(String),
     /// A y/n question before something that costs money.
     ConfirmCostRefresh,
+    /// An action's targets and exact call, waiting for the user's word.
+    Confirm(Box<super::actions::Dialog>),
 }
 
 /// Where the data comes from.
@@ -67,6 +69,8 @@ pub struct Context {
     pub place: Place,
     /// The AWS account id, once STS has answered.
     pub account: Option<String>,
+    /// The caller's ARN from STS, for the audit log.
+    pub caller: Option<String>,
     /// Set when the caller's identity could not be read (e.g. expired credentials).
     pub problem: Option<String>,
 }
@@ -76,6 +80,7 @@ impl Context {
         Context {
             place,
             account: None,
+            caller: None,
             problem: None,
         }
     }
@@ -135,6 +140,8 @@ pub struct App {
     pub now: Timestamp,
     /// Rows a page-up/down moves; set by the event loop from the terminal size.
     pub page: usize,
+    /// Action keys: read-only, in flight, audit lines to write.
+    pub actions: super::actions::Actions,
     pub quit: bool,
 }
 
@@ -163,6 +170,7 @@ impl App {
             api_calls: BTreeMap::new(),
             now,
             page: 10,
+            actions: Default::default(),
             quit: false,
         }
     }
@@ -181,10 +189,13 @@ impl App {
                 let quiet = if first { source.feeds() } else { &[] };
                 self.rederive(at, quiet);
             }
-            Update::Identity(Ok(account)) => {
+            Update::Identity(Ok(who)) => {
                 self.context.problem = None;
-                self.context.account = Some(account);
+                self.context.account = Some(who.account);
+                self.context.caller = Some(who.arn);
             }
+            Update::Planned { kind, model, plans } => self.planned(kind, model, plans),
+            Update::Action(progress) => self.progressed(progress),
             Update::Identity(Err(why)) => self.context.problem = Some(why),
             Update::ApiCalls(counts) => self.api_calls = counts,
             Update::Failed { source, why, at } => {
@@ -303,7 +314,7 @@ impl App {
         Stage::ALL.iter().all(|s| self.stage_is_stale(*s))
     }
 
-    fn push_event(&mut self, e: Event) {
+    pub(super) fn push_event(&mut self, e: Event) {
         self.events.push_front(e);
         self.events.truncate(EVENT_LOG);
     }

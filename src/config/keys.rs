@@ -28,6 +28,11 @@ pub enum KeyAction {
     Filter,
     Command,
     Refresh,
+    Rollback,
+    Retrain,
+    Approve,
+    Reject,
+    Stop,
     Help,
     Quit,
 }

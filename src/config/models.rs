@@ -37,6 +37,9 @@ pub(super) struct ModelConfig {
     /// The X-Ray service name of the model's API, when not the model's or endpoint's.
     #[serde(default)]
     pub xray_service: Option<String>,
+    /// Actions on this model's endpoint need its name typed to confirm.
+    #[serde(default)]
+    pub protected: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,6 +75,7 @@ pub struct ModelMapping {
     pub monitoring_reports: Option<S3Location>,
     pub metrics: Vec<MetricQuery>,
     pub xray_service: Option<String>,
+    pub protected: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +136,7 @@ impl ModelConfig {
             monitoring_reports,
             metrics,
             xray_service: self.xray_service.clone(),
+            protected: self.protected,
         })
     }
 }

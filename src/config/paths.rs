@@ -27,3 +27,8 @@ pub fn log_dir() -> Option<PathBuf> {
             .unwrap_or_else(|| d.cache_dir().to_path_buf()),
     )
 }
+
+/// Files that must outlive the session: the audit log.
+pub fn data_dir() -> Option<PathBuf> {
+    dirs().map(|d| d.data_dir().to_path_buf())
+}

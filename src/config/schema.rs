@@ -22,6 +22,8 @@ pub struct Config {
     #[serde(default)]
     pub aws: AwsConfig,
     #[serde(default)]
+    pub actions: ActionsConfig,
+    #[serde(default)]
     health: HealthConfig,
     #[serde(default)]
     models: Vec<ModelConfig>,
@@ -111,6 +113,33 @@ impl Default for AwsConfig {
     }
 }
 
+/// Keyboard actions (rollback, retrain, approve/reject, stop) and their guard rails.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ActionsConfig {
+    /// Disables every action, like `--read-only`.
+    pub read_only: bool,
+    /// Endpoints with any of these tags ("key=value") need their name typed.
+    pub protected_tags: Vec<String>,
+    /// How often a running action's progress is polled, and for how long at most.
+    pub poll_seconds: u64,
+    pub timeout_minutes: u64,
+    /// The append-only audit log [default: the platform data dir's audit.jsonl].
+    pub audit_log: Option<std::path::PathBuf>,
+}
+
+impl Default for ActionsConfig {
+    fn default() -> Self {
+        ActionsConfig {
+            read_only: false,
+            protected_tags: vec!["env=prod".into(), "environment=production".into()],
+            poll_seconds: 5,
+            timeout_minutes: 30,
+            audit_log: None,
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct HealthConfig {
@@ -147,6 +176,12 @@ impl Config {
             return Err(ConfigError::file(
                 path,
                 "demo.tick_seconds and the aws.*_seconds intervals must be at least 1",
+            ));
+        }
+        if config.actions.poll_seconds == 0 || config.actions.timeout_minutes == 0 {
+            return Err(ConfigError::file(
+                path,
+                "actions.poll_seconds and actions.timeout_minutes must be at least 1",
             ));
         }
         Ok(config)

@@ -15,6 +15,30 @@ pub struct Event {
     pub from: Health,
     pub to: Health,
     pub detail: String,
+    /// Set for an action's step ("rollback confirmed"): not a health change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+}
+
+impl Event {
+    /// A step of an action the user took, with what it did or found.
+    pub fn action(
+        at: Timestamp,
+        model: &str,
+        what: String,
+        detail: String,
+        health: Health,
+    ) -> Event {
+        Event {
+            at,
+            model: model.to_string(),
+            stage: None,
+            from: health,
+            to: health,
+            detail,
+            action: Some(what),
+        }
+    }
 }
 
 /// The stage health changes between `before` and `after` for one model.
@@ -39,6 +63,7 @@ pub fn changes(
                 from: old.health,
                 to: new.health,
                 detail: new.summary.clone(),
+                action: None,
             })
         })
         .collect()

@@ -55,6 +55,9 @@ pub struct ModelFacts {
     pub drift: DriftFacts,
     /// Metric name (see `metrics::names`) to its recent values.
     pub metrics: BTreeMap<String, Series>,
+    /// The SageMaker Pipeline that retrains the model, when one is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<String>,
 }
 
 /// Raw-data freshness: the newest object under the model's input prefix.
@@ -97,6 +100,9 @@ pub struct TrainingRun {
     pub objective: Option<(String, f64)>,
     /// What a running job is doing, in SageMaker's words (e.g. "Downloading").
     pub secondary_status: Option<String>,
+    /// Set for a pipeline execution (what stopping it needs); a training job has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -131,6 +137,9 @@ pub struct ModelVersion {
     pub approval: Approval,
     pub created: Timestamp,
     pub deployed: bool,
+    /// What UpdateModelPackage names it by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -143,6 +152,9 @@ pub struct EndpointFacts {
     pub variants: Vec<Variant>,
     /// Endpoint configs this endpoint has served, newest first: the rollback targets.
     pub config_history: Vec<EndpointConfigRef>,
+    /// Why actions on it need its name typed (config, or a tag like env=prod).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protected: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -150,6 +162,9 @@ pub struct Variant {
     pub name: String,
     pub weight: f64,
     pub instances: u32,
+    /// The model package version it serves, when its model came from the registry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -242,6 +257,7 @@ impl ModelFacts {
             endpoint: None,
             drift: DriftFacts::default(),
             metrics: BTreeMap::new(),
+            pipeline: None,
         }
     }
 }

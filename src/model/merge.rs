@@ -43,6 +43,9 @@ fn join(into: &mut ModelFacts, from: &ModelFacts) {
     if into.registry.is_empty() {
         into.registry.clone_from(&from.registry);
     }
+    if into.pipeline.is_none() {
+        into.pipeline.clone_from(&from.pipeline);
+    }
     if into.endpoint.is_none() {
         into.endpoint.clone_from(&from.endpoint);
     }

@@ -353,12 +353,14 @@ mod tests {
                 failure_reason: None,
                 objective: None,
                 secondary_status: None,
+                execution_arn: None,
             }],
             registry: vec![ModelVersion {
                 version: 12,
                 approval: Approval::Approved,
                 created: ago(48.0),
                 deployed: true,
+                arn: None,
             }],
             endpoint: Some(EndpointFacts {
                 name: "demand".into(),
@@ -367,6 +369,7 @@ mod tests {
                 config_name: "demand-v12".into(),
                 variants: vec![],
                 config_history: vec![],
+                protected: None,
             }),
             drift: DriftFacts {
                 violations: vec![],
@@ -378,6 +381,7 @@ mod tests {
                 (names::INVOCATIONS.to_string(), series(1000.0)),
                 (names::ERRORS_5XX.to_string(), series(2.0)),
             ]),
+            pipeline: None,
         }
     }
 
@@ -560,6 +564,7 @@ mod tests {
             endpoint: None,
             drift: DriftFacts::default(),
             metrics: BTreeMap::new(),
+            pipeline: None,
         };
         assert_eq!(
             assess(&m, &Rules::default(), now()).overall,

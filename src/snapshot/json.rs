@@ -447,13 +447,13 @@ mod tests {
         assert_eq!(demand["metrics"]["MAPE"], 18.2);
         assert_eq!(demand["registry"]["versions"][0]["approval"], "Approved");
         assert_eq!(demand["endpoint"]["variants"][0]["weight"], 1.0);
-        let rec = v["models"]
+        let churn = v["models"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|m| m["name"] == "recommendation-engine")
+            .find(|m| m["name"] == "churn-detection")
             .unwrap();
-        assert_eq!(rec["training"]["status"], "Failed");
+        assert_eq!(churn["training"]["status"], "Failed");
         assert_eq!(
             v["alarms"]
                 .as_array()

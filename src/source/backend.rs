@@ -14,6 +14,7 @@ use super::aws::xray::{XraySettings, XraySource};
 use super::aws::{self, ApiCalls, Pacer, S3Source, SageMakerSource};
 use super::demo::{DemoSource, Simulator};
 use super::{drive, RefreshReceivers, Source, Update};
+use crate::action::{AwsExecutor, DemoExecutor, Executor};
 use crate::app::{Context, Place};
 use crate::config::{AwsConfig, ModelMapping};
 
@@ -31,6 +32,8 @@ pub enum Backend {
         settings: AwsConfig,
         mappings: Vec<ModelMapping>,
         calls: ApiCalls,
+        /// Endpoint tags that make actions on it need the name typed.
+        protected_tags: Vec<String>,
     },
 }
 
@@ -52,6 +55,7 @@ impl AwsSources {
         mappings: Vec<ModelMapping>,
         calls: &ApiCalls,
         cost_force: watch::Receiver<u64>,
+        protected_tags: Vec<String>,
     ) -> AwsSources {
         let (targets, targets_rx) = watch::channel(Vec::new());
         let custom = CustomMetrics {
@@ -81,7 +85,8 @@ impl AwsSources {
             // One pacer per session: every ListTrainingJobs caller shares it.
             sagemaker: SageMakerSource::new(sdk, calls)
                 .mapped(mappings, settings.discover)
-                .paced(Pacer::new(2)),
+                .paced(Pacer::new(2))
+                .protecting(protected_tags),
             cost: CostSource::new(
                 sdk,
                 calls,
@@ -101,6 +106,16 @@ impl Backend {
             source,
             seed,
             every,
+        }
+    }
+
+    /// What performs actions: the AWS executor, or the demo's on the same simulator.
+    pub fn executor(&self) -> Executor {
+        match self {
+            Backend::Demo { source, .. } => {
+                Executor::Demo(DemoExecutor::new(source.simulator().clone()))
+            }
+            Backend::Aws { sdk, calls, .. } => Executor::Aws(AwsExecutor::new(sdk, calls)),
         }
     }
 
@@ -129,17 +144,25 @@ impl Backend {
                 settings,
                 mappings,
                 calls,
+                protected_tags,
             } => {
                 let every =
                     |own: Option<u64>| Duration::from_secs(own.unwrap_or(settings.refresh_seconds));
-                let s = AwsSources::new(&sdk, &settings, mappings, &calls, cost_force.clone());
+                let s = AwsSources::new(
+                    &sdk,
+                    &settings,
+                    mappings,
+                    &calls,
+                    cost_force.clone(),
+                    protected_tags,
+                );
                 // Who we are first: the cost cache is per account.
                 let identity = updates.clone();
                 let (identity_sdk, identity_calls, cost) = (sdk.clone(), calls.clone(), s.cost);
                 tokio::spawn(async move {
                     let who = identify(&identity_sdk, &identity_calls).await;
                     let cost = match &who {
-                        Update::Identity(Ok(account)) => cost.for_account(account.clone()),
+                        Update::Identity(Ok(who)) => cost.for_account(who.account.clone()),
                         _ => cost,
                     };
                     if identity.send(who).await.is_ok() {
@@ -177,12 +200,20 @@ impl Backend {
                 settings,
                 mappings,
                 calls,
+                protected_tags,
             } => {
                 let (_, never_forced) = watch::channel(0);
-                let mut s = AwsSources::new(&sdk, &settings, mappings, &calls, never_forced);
+                let mut s = AwsSources::new(
+                    &sdk,
+                    &settings,
+                    mappings,
+                    &calls,
+                    never_forced,
+                    protected_tags,
+                );
                 let (who, fleet) = tokio::join!(identify(&sdk, &calls), s.sagemaker.fetch());
                 let mut cost = match &who {
-                    Update::Identity(Ok(account)) => s.cost.for_account(account.clone()),
+                    Update::Identity(Ok(who)) => s.cost.for_account(who.account.clone()),
                     _ => s.cost,
                 };
                 if let Update::Fleet { fleet, .. } = &fleet {
@@ -222,6 +253,6 @@ async fn identify(sdk: &aws_config::SdkConfig, calls: &ApiCalls) -> Update {
     Update::Identity(
         aws::identify(sdk, calls)
             .await
-            .map(|(account, _arn)| account),
+            .map(|(account, arn)| super::Caller { account, arn }),
     )
 }

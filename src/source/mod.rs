@@ -67,9 +67,24 @@ pub enum Update {
         at: Timestamp,
     },
     /// Who the dashboard is talking to AWS as: the account id, or why it is not known.
-    Identity(Result<String, String>),
+    Identity(Result<Caller, String>),
     /// AWS requests made so far this session, keyed "Service:Operation".
     ApiCalls(std::collections::BTreeMap<String, u64>),
+    /// The choices an action key offers, planned down to the call, or why there are none.
+    Planned {
+        kind: crate::action::Kind,
+        model: String,
+        plans: Result<Vec<crate::action::Plan>, String>,
+    },
+    /// A step of a running action.
+    Action(crate::action::Progress),
+}
+
+/// Who the dashboard acts as, from STS GetCallerIdentity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account: String,
+    pub arn: String,
 }
 
 /// A source's answer as an update: its facts, or why it has none.

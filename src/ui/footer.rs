@@ -14,11 +14,35 @@ use crate::model::events::Event;
 /// two events when the terminal is tall enough.
 pub fn height(app: &App, total: u16) -> u16 {
     let events = app.events.len().min(if total >= 30 { 3 } else { 2 }) as u16;
-    1 + u16::from(problems(app).is_some()) + if total >= 20 { events } else { 0 }
+    let running = app.actions.running.len().min(2) as u16;
+    1 + running + u16::from(problems(app).is_some()) + if total >= 20 { events } else { 0 }
+}
+
+/// "⟳ rollback recommendation-engine-prod: Updating (12s)" per action under way.
+fn running_lines<'a>(app: &App, theme: &Theme) -> Vec<Line<'a>> {
+    app.actions
+        .running
+        .values()
+        .take(2)
+        .map(|p| {
+            let secs = app.now.duration_since(p.at).as_secs().max(0);
+            Line::styled(
+                format!(
+                    " ⟳ {} {} on {}: {} ({secs}s)",
+                    p.kind.label(),
+                    p.model,
+                    p.resource,
+                    p.step.text()
+                ),
+                theme.warn,
+            )
+        })
+        .collect()
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut lines = vec![first_line(app, theme)];
+    lines.extend(running_lines(app, theme));
     if let Some(why) = problems(app) {
         lines.push(Line::styled(why, theme.warn));
     }
@@ -53,6 +77,10 @@ fn first_line<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
             ),
             Span::styled("y", theme.key),
             Span::styled(" yes · any other key no", theme.dim),
+        ]),
+        InputMode::Confirm(d) => Line::from(vec![
+            Span::styled(format!(" {} ", d.kind.verb()), theme.warn),
+            Span::styled("answer in the dialog above · esc cancels", theme.dim),
         ]),
         InputMode::Normal => match (&app.status, app.refreshing) {
             (Some(msg), _) => Line::styled(msg.as_str(), theme.warn),
@@ -95,6 +123,15 @@ fn hints<'a>(app: &App, theme: &Theme) -> Line<'a> {
 }
 
 pub fn event_line<'a>(e: &Event, theme: &Theme) -> Line<'a> {
+    if let Some(what) = &e.action {
+        return Line::from(vec![
+            Span::styled(format!(" {} ", e.at.strftime("%H:%M:%S")), theme.dim),
+            Span::styled("⚙", theme.health(e.to)),
+            Span::raw(format!(" {} ", e.model)),
+            Span::styled(format!("{what} "), theme.health(e.to)),
+            Span::styled(e.detail.clone(), theme.dim),
+        ]);
+    }
     let stage = e.stage.map_or("", |s| s.title());
     Line::from(vec![
         Span::styled(format!(" {} ", e.at.strftime("%H:%M:%S")), theme.dim),

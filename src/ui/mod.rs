@@ -3,6 +3,7 @@
 
 mod alarms;
 mod chart;
+mod confirm;
 mod cost;
 mod detail;
 mod events;
@@ -57,6 +58,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     footer::draw(frame, foot, app, theme);
     if app.help {
         help::draw(frame, body, app, theme);
+    }
+    if let crate::app::InputMode::Confirm(dialog) = &app.input {
+        confirm::draw(frame, body, app, dialog, theme);
     }
 }
 

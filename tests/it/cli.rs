@@ -134,7 +134,7 @@ fn snapshot_prints_the_fleet_and_exits_by_its_health() {
     );
     assert!(text.starts_with("mlopsdash snapshot · demo · "), "{text}");
     assert!(
-        text.contains("✖ recommendation-engine") && text.contains("✖ Failed"),
+        text.contains("✖ churn-detection") && text.contains("✖ Failed"),
         "{text}"
     );
     let out = run(
@@ -165,10 +165,7 @@ fn snapshot_prints_the_fleet_and_exits_by_its_health() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["source"], "demo");
     assert_eq!(v["models"].as_array().unwrap().len(), 6);
-    assert_eq!(
-        v["models"][0]["name"], "recommendation-engine",
-        "worst first"
-    );
+    assert_eq!(v["models"][0]["name"], "churn-detection", "worst first");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 #[path = "../common/seed.rs"]
 mod seed;
 
+mod actions;
 mod aws;
 mod cli;
 mod cloudwatch;
@@ -13,4 +14,5 @@ mod mocked;
 mod screenshots;
 mod snapshots;
 mod tmux;
+mod tmux_actions;
 mod xray;

@@ -45,7 +45,9 @@ fn screenshots_match_the_views() {
     traces.show(View::Traces);
     traces.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
     check("waterfall", &traces, 140, 12);
-    let mut cost = app;
+    let mut cost = app.clone();
     cost.show(View::Cost);
     check("cost", &cost, 120, 30);
+    let rollback = mlopsdash::testing::with_dialog(app, "recommendation-engine", 'B');
+    check("rollback", &rollback, 120, 30);
 }

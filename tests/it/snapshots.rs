@@ -104,6 +104,8 @@ fn help_overlay_lists_the_bindings() {
     let mut app = demo_app(4, AFTER_INCIDENTS);
     press(&mut app, KeyCode::Char('?'));
     snap("help_120x30", &app, 120, 30);
+    // Too tall for 80x24: two columns, nothing cut off.
+    snap("help_80x24", &app, 80, 24);
 }
 
 #[test]
@@ -164,7 +166,7 @@ fn tiny_terminals_do_not_panic_and_say_what_to_do() {
 fn large_fleet_renders_worst_first() {
     let app = demo_app(1000, 0);
     assert_eq!(app.rows.len(), 1000);
-    assert_eq!(app.rows[0].name, "recommendation-engine");
+    assert_eq!(app.rows[0].name, "churn-detection");
     render(&app, &mono(), 200, 60);
 }
 
@@ -239,4 +241,38 @@ fn stages_wait_for_their_sources() {
         at,
     });
     snap("cloudwatch_first_120x10", &app, 120, 10);
+}
+
+fn action_dialog(model: &str, key: char) -> App {
+    let app = mlopsdash::testing::with_dialog(demo_app(4, AFTER_INCIDENTS), model, key);
+    assert!(
+        matches!(app.input, InputMode::Confirm(_)),
+        "{:?}",
+        app.status
+    );
+    app
+}
+
+#[test]
+fn rollback_dialog_shows_the_exact_call() {
+    let app = action_dialog("recommendation-engine", 'B');
+    snap("rollback_dialog_120x40", &app, 120, 40);
+    snap("rollback_dialog_80x24", &app, 80, 24);
+}
+
+#[test]
+fn a_protected_endpoint_asks_for_its_name() {
+    let mut app = action_dialog("demand-forecasting", 'B');
+    type_str(&mut app, "demand-fore");
+    snap("rollback_dialog_protected_100x30", &app, 100, 30);
+}
+
+#[test]
+fn approve_dialog_lists_the_versions() {
+    snap(
+        "approve_dialog_100x30",
+        &action_dialog("churn-detection", 'a'),
+        100,
+        30,
+    );
 }

@@ -112,7 +112,7 @@ impl Tmux {
         self.wait_for(&format!("\n{word}"), "the shell echoing in cooked mode");
     }
 
-    fn wait_gone(&self, text: &str, what: &str) -> String {
+    pub(crate) fn wait_gone(&self, text: &str, what: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let screen = self.screen();
@@ -127,7 +127,12 @@ impl Tmux {
         }
     }
 
-    fn pane(&self, format: &str) -> String {
+    /// The HOME the dashboard runs with (its audit log lives under it).
+    pub(crate) fn home(&self) -> &Path {
+        self._home.path()
+    }
+
+    pub(crate) fn pane(&self, format: &str) -> String {
         self.run(&["display-message", "-p", "-t", "t", format])
             .trim()
             .to_string()

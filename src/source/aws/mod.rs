@@ -3,7 +3,7 @@
 mod calls;
 pub mod cloudwatch;
 pub mod cost;
-mod errors;
+pub(crate) mod errors;
 mod identity;
 pub mod pricing;
 mod s3;

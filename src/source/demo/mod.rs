@@ -1,10 +1,12 @@
 //! The built-in simulated fleet behind `--demo`.
 
+mod actions;
 mod profiles;
 mod sim;
 mod traces;
 
-pub use sim::{Simulator, HISTORY_MINUTES};
+pub use actions::{DemoActions, Deploy, Retrain, UPDATE_SECS};
+pub use sim::{config_name, execution_arn, package_arn, pipeline_of, Simulator, HISTORY_MINUTES};
 
 use jiff::Timestamp;
 
@@ -18,6 +20,11 @@ pub struct DemoSource {
 impl DemoSource {
     pub fn new(sim: Simulator) -> DemoSource {
         DemoSource { sim }
+    }
+
+    /// The simulator it serves; clones share the record of actions taken on it.
+    pub fn simulator(&self) -> &Simulator {
+        &self.sim
     }
 }
 

@@ -21,6 +21,8 @@ pub struct Profile {
     pub latest_pending: bool,
     pub last_training_failed: bool,
     pub instances: u32,
+    /// Tagged env=prod: actions need the endpoint's name typed.
+    pub protected: bool,
 }
 
 /// A scripted incident and when, after the demo starts, it begins.
@@ -106,6 +108,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             latest_pending: false,
             last_training_failed: false,
             instances: 2,
+            protected: true,
         },
         Profile {
             name: "customer-segmentation".into(),
@@ -121,6 +124,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             latest_pending: false,
             last_training_failed: false,
             instances: 1,
+            protected: false,
         },
         Profile {
             name: "recommendation-engine".into(),
@@ -131,11 +135,13 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             quality: vec![(names::CTR, 3.4, 0.08), (names::CONVERSION, 1.2, 0.05)],
             drift_score: 0.06,
             data_age_at_start: hours(3),
+            // v7 goes out 15 s in (the bad deploy behind the latency spike).
             latest_version: 7,
             deployed_version: 6,
-            latest_pending: true,
-            last_training_failed: true,
+            latest_pending: false,
+            last_training_failed: false,
             instances: 3,
+            protected: false,
         },
         Profile {
             name: "churn-detection".into(),
@@ -146,11 +152,12 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             quality: vec![(names::AUC, 0.86, 0.005)],
             drift_score: 0.03,
             data_age_at_start: hours(50) - 40,
-            latest_version: 3,
+            latest_version: 4,
             deployed_version: 3,
-            latest_pending: false,
-            last_training_failed: false,
+            latest_pending: true,
+            last_training_failed: true,
             instances: 1,
+            protected: true,
         },
     ];
     let kinds = [
@@ -168,6 +175,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             data_age_at_start: hours(2 + (i as i64 % 20)),
             latest_version: 1 + (i as u32 % 9),
             deployed_version: 1 + (i as u32 % 9),
+            protected: false,
             ..all[i % 4].clone()
         };
         all.push(generated);

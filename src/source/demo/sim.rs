@@ -2,8 +2,11 @@
 //! Same seed and times give the same fleet, so snapshots and tests are repeatable.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use jiff::{SignedDuration, Timestamp};
+
+use super::actions::DemoActions;
 
 use super::profiles::{
     self, Incident, Profile, DRIFTED_FEATURES, MAPE_BREACH, MAPE_RAMP_SECS, RECOVER_SECS,
@@ -20,6 +23,49 @@ pub struct Simulator {
     seed: u64,
     started: Timestamp,
     models: usize,
+    /// Shared with the demo executor (clones share it): what the user did.
+    actions: Arc<Mutex<DemoActions>>,
+}
+
+/// A retrain the user started, as the simulator sees it at some moment.
+struct UserRun {
+    name: String,
+    started: Timestamp,
+    end: Option<End>,
+}
+
+#[derive(Clone, Copy)]
+enum End {
+    Completed(Timestamp),
+    Stopped(Timestamp),
+}
+
+impl UserRun {
+    /// When it finished and registered a version (a stopped run registers none).
+    fn completed(&self) -> Option<Timestamp> {
+        match self.end {
+            Some(End::Completed(t)) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// The pipeline that retrains a demo model.
+pub fn pipeline_of(model: &str) -> String {
+    format!("{model}-retrain")
+}
+
+/// A demo pipeline execution's ARN, shaped like AWS's.
+pub fn execution_arn(model: &str, run: &str) -> String {
+    format!(
+        "arn:aws:sagemaker:demo:000000000000:pipeline/{}/execution/{run}",
+        pipeline_of(model)
+    )
+}
+
+/// A demo model package version's ARN, shaped like AWS's.
+pub fn package_arn(model: &str, version: u32) -> String {
+    format!("arn:aws:sagemaker:demo:000000000000:model-package/{model}/{version}")
 }
 
 impl Simulator {
@@ -28,7 +74,19 @@ impl Simulator {
             seed,
             started,
             models,
+            actions: Arc::default(),
         }
+    }
+
+    /// Reads what the user has done so far. The lock lives only inside `f`, so no
+    /// guard can outlive a statement and deadlock a nested read.
+    fn acts<R>(&self, f: impl FnOnce(&DemoActions) -> R) -> R {
+        f(&self.actions.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Records an action the demo executor performed.
+    pub fn record(&self, f: impl FnOnce(&mut DemoActions)) {
+        f(&mut self.actions.lock().unwrap_or_else(PoisonError::into_inner));
     }
 
     pub fn fleet_at(&self, now: Timestamp) -> Fleet {
@@ -45,7 +103,10 @@ impl Simulator {
             cost: Some(Box::new(self.cost(now))),
             traces: Some(Box::new(super::traces::traces(
                 &profiles,
-                self.active("recommendation-engine", Incident::LatencySpike, now),
+                profiles
+                    .iter()
+                    .find(|p| p.name == "recommendation-engine")
+                    .is_some_and(|p| self.spike(p, now)),
             ))),
         }
     }
@@ -60,9 +121,58 @@ impl Simulator {
 
     /// When the model's scripted retrain deployed its new version, if it has by `at`.
     fn retrained(&self, model: &str, at: Timestamp) -> Option<Timestamp> {
-        self.incident_start(model, Incident::Retrain)
-            .map(|s| s + SignedDuration::from_secs(RETRAIN_SECS))
-            .filter(|done| at >= *done)
+        let started = self.incident_start(model, Incident::Retrain)?;
+        let done = started + SignedDuration::from_secs(RETRAIN_SECS);
+        let stopped = self.acts(|a| a.stopped(&scripted_run(model, started), done));
+        (at >= done && stopped.is_none()).then_some(done)
+    }
+
+    /// The version the endpoint serves at `at`: the profile's, then whichever deploy
+    /// finished last (the scripted bad deploy, a scripted retrain, the user's).
+    fn deployed_version(&self, p: &Profile, at: Timestamp) -> u32 {
+        let mut deploys: Vec<(Timestamp, u32)> = Vec::new();
+        if let Some(bad) = self.incident_start(&p.name, Incident::LatencySpike) {
+            deploys.push((bad, p.latest_version));
+        }
+        if let Some(done) = self.retrained(&p.name, at) {
+            deploys.push((done, p.latest_version + 1));
+        }
+        if let Some(d) = self.acts(|a| a.deployed(&p.name, at).cloned()) {
+            deploys.push((d.done(), d.version));
+        }
+        deploys
+            .into_iter()
+            .filter(|(t, _)| *t <= at)
+            .max_by_key(|(t, _)| *t)
+            .map_or(p.deployed_version, |(_, v)| v)
+    }
+
+    /// The latency spike: the scripted bad deploy's version is serving.
+    fn spike(&self, p: &Profile, at: Timestamp) -> bool {
+        self.active(&p.name, Incident::LatencySpike, at)
+            && self.deployed_version(p, at) == p.latest_version
+    }
+
+    /// Retrains the user started, and how each ended by `now`.
+    fn user_runs(&self, model: &str, now: Timestamp) -> Vec<UserRun> {
+        self.acts(|acts| {
+            acts.retrains
+                .iter()
+                .filter(|r| r.model == model && r.at <= now)
+                .map(|r| {
+                    let done = r.at + SignedDuration::from_secs(RETRAIN_SECS);
+                    let end = match acts.stopped(&r.name, now) {
+                        Some(when) if when < done => Some(End::Stopped(when)),
+                        _ => (now >= done).then_some(End::Completed(done)),
+                    };
+                    UserRun {
+                        name: r.name.clone(),
+                        started: r.at,
+                        end,
+                    }
+                })
+                .collect()
+        })
     }
 
     /// 0 before the retrain deployed, rising to 1 over `RECOVER_SECS` after.
@@ -111,12 +221,13 @@ impl Simulator {
             endpoint: Some(self.endpoint(p, endpoint_name, now)),
             drift: self.drift(p, now),
             metrics: self.metrics(idx, p, now),
+            pipeline: Some(pipeline_of(&p.name)),
         }
     }
 
     fn metrics(&self, idx: u64, p: &Profile, now: Timestamp) -> BTreeMap<String, Series> {
         let times = Simulator::times(now);
-        let spike = |t: Timestamp| self.active(&p.name, Incident::LatencySpike, t);
+        let spike = |t: Timestamp| self.spike(p, t);
         let series = |metric: u64, f: &dyn Fn(f64, Timestamp) -> f64| {
             Series::new(
                 times
@@ -205,6 +316,23 @@ impl Simulator {
 
     fn training(&self, p: &Profile, now: Timestamp) -> Vec<TrainingRun> {
         let mut runs: Vec<TrainingRun> = self.retrain_run(p, now).into_iter().collect();
+        for run in self.user_runs(&p.name, now) {
+            runs.push(TrainingRun {
+                execution_arn: Some(execution_arn(&p.name, &run.name)),
+                status: match run.end {
+                    None => RunStatus::InProgress,
+                    Some(End::Stopped(_)) => RunStatus::Stopped,
+                    Some(End::Completed(_)) => RunStatus::Completed,
+                },
+                started: run.started,
+                ended: run.end.map(|(End::Stopped(t) | End::Completed(t))| t),
+                failure_reason: None,
+                objective: run.completed().map(|_| objective(p, 0)),
+                secondary_status: run.end.is_none().then(|| "Training".to_string()),
+                name: run.name,
+            });
+        }
+        runs.sort_by_key(|r| std::cmp::Reverse(r.started));
         runs.extend((0..5).map(|k| {
             let started = self.started
                 - SignedDuration::from_hours(5 + 72 * k)
@@ -233,6 +361,7 @@ impl Simulator {
                 }),
                 objective: (!failed).then(|| objective(p, k)),
                 secondary_status: None,
+                execution_arn: None,
             }
         }));
         runs.truncate(5);
@@ -245,85 +374,114 @@ impl Simulator {
             .incident_start(&p.name, Incident::Retrain)
             .filter(|s| now >= *s)?;
         let done = self.retrained(&p.name, now);
+        let name = scripted_run(&p.name, started);
+        let stopped = self.acts(|a| a.stopped(&name, now));
         Some(TrainingRun {
-            name: format!("{}-retrain-{}", p.name, started.strftime("%Y%m%d-%H%M")),
-            status: match done {
-                Some(_) => RunStatus::Completed,
-                None => RunStatus::InProgress,
+            execution_arn: Some(execution_arn(&p.name, &name)),
+            name,
+            status: match (done, stopped) {
+                (Some(_), _) => RunStatus::Completed,
+                (None, Some(_)) => RunStatus::Stopped,
+                (None, None) => RunStatus::InProgress,
             },
             started,
-            ended: done,
+            ended: done.or(stopped),
             failure_reason: None,
             objective: done.map(|_| objective(p, 0)),
-            secondary_status: done.is_none().then(|| "Training".to_string()),
+            secondary_status: (done.is_none() && stopped.is_none()).then(|| "Training".to_string()),
         })
     }
 
     /// The latest and the deployed version, after a scripted retrain if one deployed.
-    fn versions(&self, p: &Profile, now: Timestamp) -> (u32, u32) {
-        match self.retrained(&p.name, now) {
-            Some(_) => (p.latest_version + 1, p.latest_version + 1),
-            None => (p.latest_version, p.deployed_version),
+    /// The newest version registered by `now` (scripted and user retrains add one each).
+    fn latest_version(&self, p: &Profile, now: Timestamp) -> u32 {
+        let scripted = u32::from(self.retrained(&p.name, now).is_some());
+        let users = self
+            .user_runs(&p.name, now)
+            .iter()
+            .filter(|r| r.completed().is_some())
+            .count();
+        p.latest_version + scripted + u32::try_from(users).unwrap_or(0)
+    }
+
+    /// When version `v` was registered.
+    fn registered(&self, p: &Profile, v: u32, now: Timestamp) -> Timestamp {
+        if v > p.latest_version {
+            let scripted = self.retrained(&p.name, now);
+            let mut done: Vec<Timestamp> = scripted.into_iter().collect();
+            done.extend(
+                self.user_runs(&p.name, now)
+                    .iter()
+                    .filter_map(UserRun::completed),
+            );
+            done.sort();
+            let nth = (v - p.latest_version - 1) as usize;
+            return done.get(nth).copied().unwrap_or(now);
         }
+        let age = p.latest_version.saturating_sub(v) as i64;
+        self.started - SignedDuration::from_hours(4 + 72 * age)
     }
 
     fn registry(&self, p: &Profile, now: Timestamp) -> Vec<ModelVersion> {
-        let (latest, deployed) = self.versions(p, now);
-        let retrained = self.retrained(&p.name, now);
+        let latest = self.latest_version(p, now);
+        let deployed = self.deployed_version(p, now);
+        let scripted_new = self.retrained(&p.name, now).map(|_| p.latest_version + 1);
         (1..=latest)
             .rev()
             .take(4)
             .map(|v| {
                 let age = (p.latest_version.saturating_sub(v)) as i64;
-                let fresh = v > p.latest_version;
+                let scripted = match v {
+                    _ if v == p.latest_version && p.latest_pending => {
+                        Approval::PendingManualApproval
+                    }
+                    // The team's pipeline approves what it deploys; the user's waits.
+                    _ if v > p.latest_version && Some(v) != scripted_new => {
+                        Approval::PendingManualApproval
+                    }
+                    _ if age == 3 => Approval::Rejected,
+                    _ => Approval::Approved,
+                };
                 ModelVersion {
                     version: v,
-                    approval: match v {
-                        _ if v == p.latest_version && p.latest_pending => {
-                            Approval::PendingManualApproval
-                        }
-                        _ if age == 3 => Approval::Rejected,
-                        _ => Approval::Approved,
-                    },
-                    created: match (fresh, retrained) {
-                        (true, Some(done)) => done,
-                        _ => self.started - SignedDuration::from_hours(4 + 72 * age),
-                    },
+                    approval: self.acts(|a| a.approval(&p.name, v)).unwrap_or(scripted),
+                    created: self.registered(p, v, now),
                     deployed: v == deployed,
+                    arn: Some(package_arn(&p.name, v)),
                 }
             })
             .collect()
     }
 
     fn endpoint(&self, p: &Profile, name: String, now: Timestamp) -> EndpointFacts {
-        let (_, deployed) = self.versions(p, now);
-        let retrained = self.retrained(&p.name, now);
+        let deployed = self.deployed_version(p, now);
+        let bad_deploy = self.incident_start(&p.name, Incident::LatencySpike);
         let config_history: Vec<EndpointConfigRef> = (1..=deployed)
             .rev()
             .take(3)
             .map(|v| EndpointConfigRef {
-                name: format!("{name}-config-v{v}"),
-                created: match retrained.filter(|_| v > p.latest_version) {
-                    Some(done) => done,
-                    None => {
-                        let age = p.latest_version.saturating_sub(v) as i64;
-                        self.started - SignedDuration::from_hours(3 + 72 * age)
-                    }
+                name: config_name(&name, v),
+                created: match bad_deploy {
+                    Some(at) if v == p.latest_version && v > p.deployed_version => at,
+                    _ => self.registered(p, v, now) + SignedDuration::from_hours(1),
                 },
                 model_version: Some(v),
             })
             .collect();
+        let updating = self.acts(|a| a.last_deploy(&p.name, now).is_some_and(|d| now < d.done()));
         EndpointFacts {
-            config_name: format!("{name}-config-v{deployed}"),
+            config_name: config_name(&name, deployed),
             name,
-            status: "InService".into(),
+            status: if updating { "Updating" } else { "InService" }.into(),
             failure_reason: None,
             variants: vec![Variant {
                 name: "AllTraffic".into(),
                 weight: 1.0,
                 instances: p.instances,
+                model_version: Some(deployed),
             }],
             config_history,
+            protected: p.protected.then(|| "tagged env=prod".to_string()),
         }
     }
 
@@ -387,12 +545,17 @@ impl Simulator {
         let mut alarms = Vec::new();
         for p in profiles.iter().take(4) {
             let spike = self.incident_start(&p.name, Incident::LatencySpike);
+            // A rollback clears it about a minute's datapoint after the update is done.
+            let cleared = self.acts(|a| {
+                a.deployed(&p.name, now)
+                    .map(|d| d.done() + SignedDuration::from_secs(5))
+            });
             alarms.push(alarm(
                 format!("{}-prod-5xx-rate", p.name),
                 &p.name,
-                spike.filter(|s| now >= *s),
+                spike.filter(|_| self.spike(p, now)),
                 "Threshold Crossed: 1 datapoint [8.0] was greater than the threshold (5.0)",
-                self.started - SignedDuration::from_hours(26),
+                cleared.unwrap_or(self.started - SignedDuration::from_hours(26)),
             ));
             if p.kind == ModelKind::Forecasting {
                 let breach = self
@@ -471,6 +634,16 @@ impl Simulator {
             as_of: now,
         }
     }
+}
+
+/// The demo's endpoint config name for version `v`.
+pub fn config_name(endpoint: &str, v: u32) -> String {
+    format!("{endpoint}-config-v{v}")
+}
+
+/// The scripted retrain's pipeline execution name.
+fn scripted_run(model: &str, started: Timestamp) -> String {
+    format!("{model}-retrain-{}", started.strftime("%Y%m%d-%H%M"))
 }
 
 fn alarm(
@@ -634,12 +807,17 @@ mod tests {
     #[test]
     fn standing_problems_are_there_from_the_start() {
         assert_eq!(
-            health_at(0, "recommendation-engine", Stage::Training),
+            health_at(0, "churn-detection", Stage::Training),
             Health::Crit
         );
         assert_eq!(
-            health_at(0, "recommendation-engine", Stage::Registry),
+            health_at(0, "churn-detection", Stage::Registry),
             Health::Warn
+        );
+        // The bad deploy has not happened yet.
+        assert_eq!(
+            health_at(0, "recommendation-engine", Stage::Endpoint),
+            Health::Ok
         );
     }
 
@@ -672,6 +850,70 @@ mod tests {
             sim.fleet_at(start() + SignedDuration::from_secs(120))
                 .firing_alarms(),
             2
+        );
+    }
+
+    #[test]
+    fn what_the_user_did_changes_the_fleet() {
+        use crate::model::facts::Approval;
+        use crate::source::demo::{Deploy, Retrain, UPDATE_SECS};
+        let sim = Simulator::new(42, start(), 4);
+        let at = |secs: i64| start() + SignedDuration::from_secs(secs);
+        let rec = |secs| {
+            sim.fleet_at(at(secs))
+                .model("recommendation-engine")
+                .cloned()
+        };
+        // Rolled back to v6 at 60 s: Updating while it deploys, then healthy again.
+        sim.record(|a| {
+            a.deploys.push(Deploy {
+                model: "recommendation-engine".into(),
+                version: 6,
+                at: at(60),
+            })
+        });
+        assert_eq!(rec(61).unwrap().endpoint.unwrap().status, "Updating");
+        let after = at(60 + UPDATE_SECS + 1);
+        let m = rec(60 + UPDATE_SECS + 1).unwrap();
+        assert_eq!(
+            m.endpoint.as_ref().unwrap().config_name,
+            config_name("recommendation-engine-prod", 6)
+        );
+        assert_eq!(
+            assess(&m, &Rules::default(), after)
+                .stage(Stage::Endpoint)
+                .health,
+            Health::Ok
+        );
+        // A retrain of demand-forecasting at 20 s registers a version that waits for
+        // approval; approving it shows. Read past the scripted retrain (150 s on).
+        sim.record(|a| {
+            a.retrains.push(Retrain {
+                model: "demand-forecasting".into(),
+                name: "user-run".into(),
+                at: at(20),
+            })
+        });
+        let newest = |secs| {
+            sim.fleet_at(at(secs))
+                .model("demand-forecasting")
+                .unwrap()
+                .registry[0]
+                .clone()
+        };
+        let v = newest(20 + RETRAIN_SECS + 1);
+        assert_eq!(v.approval, Approval::PendingManualApproval);
+        sim.record(|a| {
+            a.approvals
+                .push(("demand-forecasting".into(), v.version, Approval::Approved))
+        });
+        assert_eq!(newest(20 + RETRAIN_SECS + 2).approval, Approval::Approved);
+        let later = sim.fleet_at(at(400));
+        let registry = &later.model("demand-forecasting").unwrap().registry;
+        assert_eq!(
+            registry[0].version,
+            v.version + 1,
+            "the scripted retrain's version"
         );
     }
 

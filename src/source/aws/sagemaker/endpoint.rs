@@ -22,6 +22,9 @@ pub struct Described {
     /// The model behind the first variant.
     pub model_name: Option<String>,
     pub package: Option<PackageRef>,
+    /// The endpoint's tags as "key=value" (what `protected_tags` matches), or why
+    /// they could not be read (a reader without sagemaker:ListTags still sees the row).
+    pub tags: Result<Vec<String>, String>,
 }
 
 pub async fn describe_endpoint(client: &Client, name: &str) -> Result<Described, String> {
@@ -39,6 +42,14 @@ pub async fn describe_endpoint(client: &Client, name: &str) -> Result<Described,
         .await
         .map_err(|e| describe("sagemaker:DescribeEndpointConfig", &e))?;
     let initial = config.production_variants();
+    // Each variant's model version: what a traffic-shift rollback would serve.
+    let mut versions = std::collections::HashMap::new();
+    for p in initial {
+        if let (Some(variant), Some(model)) = (p.variant_name(), p.model_name()) {
+            let version = package_of(client, model).await?.map(|p| p.version);
+            versions.insert(variant.to_string(), version);
+        }
+    }
     let variants = ep
         .production_variants()
         .iter()
@@ -57,6 +68,7 @@ pub async fn describe_endpoint(client: &Client, name: &str) -> Result<Described,
                 .or_else(|| configured.and_then(|p| p.initial_instance_count()))
                 .unwrap_or(0);
             Variant {
+                model_version: versions.get(&name).copied().flatten(),
                 name,
                 weight: f64::from(weight),
                 instances: u32::try_from(instances).unwrap_or(0),
@@ -70,6 +82,10 @@ pub async fn describe_endpoint(client: &Client, name: &str) -> Result<Described,
     let package = match &model_name {
         Some(model) => package_of(client, model).await?,
         None => None,
+    };
+    let tags = match ep.endpoint_arn() {
+        Some(arn) => tags(client, arn).await,
+        None => Ok(Vec::new()),
     };
     let created = config
         .creation_time()
@@ -90,10 +106,32 @@ pub async fn describe_endpoint(client: &Client, name: &str) -> Result<Described,
             }],
             config_name,
             variants,
+            protected: None,
         },
         model_name,
         package,
+        tags,
     })
+}
+
+async fn tags(client: &Client, arn: &str) -> Result<Vec<String>, String> {
+    let listed = client
+        .list_tags()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| describe("sagemaker:ListTags", &e))?;
+    Ok(listed
+        .tags()
+        .iter()
+        .map(|t| {
+            format!(
+                "{}={}",
+                t.key().unwrap_or_default(),
+                t.value().unwrap_or_default()
+            )
+        })
+        .collect())
 }
 
 /// The model package a model was created from, when its container names one.

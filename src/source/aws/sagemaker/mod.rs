@@ -48,6 +48,8 @@ pub struct SageMakerSource {
     schedules: monitoring::Schedules,
     /// Where the CloudWatch source learns which endpoints to watch.
     targets: Option<TargetsSender>,
+    /// Endpoint tags ("key=value") that make actions on it need the name typed.
+    protected_tags: Vec<String>,
 }
 
 /// One model row to build, and what it is made of.
@@ -99,7 +101,14 @@ impl SageMakerSource {
             pipeline_reasons: Default::default(),
             schedules: Default::default(),
             targets: None,
+            protected_tags: Vec::new(),
         }
+    }
+
+    /// Endpoints carrying any of `tags` ("key=value") are protected from stray keys.
+    pub fn protecting(mut self, tags: Vec<String>) -> SageMakerSource {
+        self.protected_tags = tags;
+        self
     }
 
     /// Sends each refresh's endpoints to `targets` (the CloudWatch source's input).
@@ -228,6 +237,7 @@ impl SageMakerSource {
         let endpoint = match (&row.endpoint, described) {
             (Some(_), Some(d)) => {
                 let mut facts = d.endpoint.clone();
+                facts.protected = protection(mapping, &d.tags, &self.protected_tags);
                 if let Some(current) = facts.config_history.first().cloned() {
                     facts.config_history = self
                         .config_versions
@@ -260,10 +270,11 @@ impl SageMakerSource {
                     .cloned()
             })
         });
-        if let Some(p) = pipeline {
-            training.extend(self.pipeline_reasons.runs(client, &p).await?);
+        if let Some(p) = &pipeline {
+            training.extend(self.pipeline_reasons.runs(client, p).await?);
         }
         Ok(ModelFacts {
+            pipeline,
             kind: mapping.and_then(|m| m.kind).unwrap_or(ModelKind::Other),
             training: newest_runs(training),
             registry,
@@ -279,6 +290,28 @@ fn newest_runs(mut runs: Vec<TrainingRun>) -> Vec<TrainingRun> {
     runs
 }
 
+/// Why the endpoint is protected, if it is: config says so, or it has a protected tag.
+/// Tags that could not be read count as protected: a stray key must not slip through.
+fn protection(
+    mapping: Option<&ModelMapping>,
+    tags: &Result<Vec<String>, String>,
+    protected: &[String],
+) -> Option<String> {
+    if mapping.is_some_and(|m| m.protected) {
+        return Some("protected in config".into());
+    }
+    if protected.is_empty() {
+        return None;
+    }
+    match tags {
+        Ok(tags) => tags
+            .iter()
+            .find(|t| protected.contains(t))
+            .map(|t| format!("tagged {t}")),
+        Err(why) => Some(format!("its tags could not be read ({why})")),
+    }
+}
+
 /// Config names an endpoint the region does not have: a red cell that says so.
 fn missing_endpoint(name: &str) -> EndpointFacts {
     EndpointFacts {
@@ -290,6 +323,7 @@ fn missing_endpoint(name: &str) -> EndpointFacts {
         config_name: String::new(),
         variants: Vec::new(),
         config_history: Vec::new(),
+        protected: None,
     }
 }
 
@@ -303,5 +337,26 @@ impl Source for SageMakerSource {
             targets.send_replace(endpoint_targets(fleet));
         }
         report(SourceId::SageMaker, result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::protection;
+
+    #[test]
+    fn tags_that_could_not_be_read_count_as_protected() {
+        let prod = ["env=prod".to_string()];
+        let denied = Err("sagemaker:ListTags: access denied".to_string());
+        assert!(protection(None, &denied, &prod)
+            .unwrap()
+            .contains("ListTags"));
+        // Nobody asked for tag protection: nothing to fear from unread tags.
+        assert_eq!(protection(None, &denied, &[]), None);
+        assert_eq!(protection(None, &Ok(vec!["team=ml".into()]), &prod), None);
+        assert_eq!(
+            protection(None, &Ok(vec!["env=prod".into()]), &prod).as_deref(),
+            Some("tagged env=prod")
+        );
     }
 }

@@ -110,5 +110,6 @@ fn run(pipeline: &str, s: &PipelineExecutionSummary) -> TrainingRun {
         failure_reason: None,
         objective: None,
         secondary_status: None,
+        execution_arn: s.pipeline_execution_arn().map(str::to_string),
     }
 }

@@ -70,6 +70,7 @@ async fn list(client: &Client, group: &str) -> Result<Vec<(String, ModelVersion)
                     .and_then(timestamp)
                     .unwrap_or(Timestamp::UNIX_EPOCH),
                 deployed: false,
+                arn: s.model_package_arn().map(str::to_string),
             };
             (
                 s.model_package_arn().unwrap_or_default().to_string(),

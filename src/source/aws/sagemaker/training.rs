@@ -141,5 +141,6 @@ fn run(j: &TrainingJobSummary) -> TrainingRun {
         failure_reason: None,
         objective: None,
         secondary_status: None,
+        execution_arn: None,
     }
 }

@@ -1,0 +1,228 @@
+//! The append-only audit log: one JSON line per step of every action, flushed and
+//! synced to disk before the dashboard moves on, so a crash mid-action still leaves
+//! the "requested" and "confirmed" lines behind.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{Actor, Plan};
+
+/// The step of an action a line records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// The confirmation opened.
+    Requested,
+    Cancelled,
+    /// The user confirmed: written before the call is made.
+    Confirmed,
+    Succeeded,
+    Failed,
+    /// Still running when the dashboard stopped watching.
+    TimedOut,
+}
+
+impl Phase {
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Requested => "requested",
+            Phase::Cancelled => "cancelled",
+            Phase::Confirmed => "confirmed",
+            Phase::Succeeded => "succeeded",
+            Phase::Failed => "failed",
+            Phase::TimedOut => "timed out",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub time: Timestamp,
+    pub phase: Phase,
+    /// The caller's ARN from STS ("demo" in the demo).
+    pub caller: String,
+    pub account: String,
+    pub region: String,
+    pub action: String,
+    pub model: String,
+    pub call: String,
+    pub resource: String,
+    pub arguments: Value,
+    pub previous: String,
+    /// The endpoint config served before a deploy (what a later rollback offers first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_config: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+}
+
+impl Record {
+    pub fn new(phase: Phase, plan: &Plan, actor: &Actor, result: Option<String>) -> Record {
+        Record {
+            time: Timestamp::now(),
+            phase,
+            caller: actor.caller.clone(),
+            account: actor.account.clone(),
+            region: actor.region.clone(),
+            action: plan.kind.label().to_string(),
+            model: plan.model.clone(),
+            call: plan.call.operation().to_string(),
+            resource: plan.call.resource(),
+            arguments: plan.call.arguments(),
+            previous: plan.previous.clone(),
+            previous_config: plan.previous_config.clone(),
+            result,
+        }
+    }
+}
+
+/// Appends records to one file; clones share it, and lines never interleave.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    path: PathBuf,
+    file: Arc<Mutex<File>>,
+}
+
+impl AuditLog {
+    /// Opens (creating it and its directory) the log at `path` for appending.
+    pub fn open(path: &Path) -> Result<AuditLog, String> {
+        let fail = |e: std::io::Error| format!("audit log {}: {e}", path.display());
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(fail)?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(fail)?;
+        Ok(AuditLog {
+            path: path.to_path_buf(),
+            file: Arc::new(Mutex::new(file)),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes one line and syncs it to disk; an error means the line may be lost, so
+    /// the caller must not go on with the action.
+    pub fn append(&self, record: &Record) -> Result<(), String> {
+        let mut line = serde_json::to_string(record).map_err(|e| e.to_string())?;
+        line.push('\n');
+        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        file.write_all(line.as_bytes())
+            .and_then(|()| file.flush())
+            .and_then(|()| file.sync_data())
+            .map_err(|e| format!("could not write the audit log {}: {e}", self.path.display()))
+    }
+
+    /// The config `endpoint` served before its last deploy that succeeded, as recorded.
+    /// Lines that do not parse (another version's, a torn last line) are skipped.
+    pub fn config_before_last_deploy(&self, endpoint: &str) -> Option<String> {
+        let text = std::fs::read_to_string(&self.path).ok()?;
+        text.lines()
+            .rev()
+            .filter_map(|l| serde_json::from_str::<Record>(l).ok())
+            .find(|r| {
+                r.phase == Phase::Succeeded
+                    && r.resource == endpoint
+                    && r.call == "sagemaker:UpdateEndpoint"
+            })
+            .and_then(|r| r.previous_config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::action::{Call, Kind};
+
+    fn plan(config: &str, previous: &str) -> Plan {
+        Plan {
+            kind: Kind::Rollback,
+            model: "m".into(),
+            call: Call::UpdateEndpoint {
+                endpoint: "ep".into(),
+                config: config.into(),
+                guardrail_alarms: vec![],
+            },
+            label: String::new(),
+            previous: String::new(),
+            previous_config: Some(previous.into()),
+            protected: None,
+            note: None,
+        }
+    }
+
+    fn actor() -> Actor {
+        Actor {
+            caller: "arn:aws:iam::1:user/me".into(),
+            account: "1".into(),
+            region: "us-east-1".into(),
+        }
+    }
+
+    #[test]
+    fn every_line_is_on_disk_when_append_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/audit.jsonl");
+        let log = AuditLog::open(&path).unwrap();
+        log.append(&Record::new(
+            Phase::Requested,
+            &plan("c1", "c2"),
+            &actor(),
+            None,
+        ))
+        .unwrap();
+        // What a crash right now would leave: read through a separate handle.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let back: Record = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(back.phase, Phase::Requested);
+        assert_eq!(back.caller, "arn:aws:iam::1:user/me");
+        assert_eq!(back.arguments["EndpointConfigName"], "c1");
+    }
+
+    #[test]
+    fn the_config_before_the_last_successful_deploy_is_found_despite_torn_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open(&dir.path().join("a.jsonl")).unwrap();
+        let ok = |config, previous| {
+            let mut r = Record::new(Phase::Succeeded, &plan(config, previous), &actor(), None);
+            r.result = Some("InService".into());
+            r
+        };
+        log.append(&ok("c1", "c0")).unwrap();
+        log.append(&ok("c2", "c1")).unwrap();
+        log.append(&Record::new(
+            Phase::Failed,
+            &plan("c3", "c2"),
+            &actor(),
+            None,
+        ))
+        .unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(log.path())
+            .unwrap()
+            .write_all(b"{\"time\": \"torn")
+            .unwrap();
+        assert_eq!(log.config_before_last_deploy("ep").as_deref(), Some("c1"));
+        assert_eq!(log.config_before_last_deploy("other"), None);
+    }
+
+    #[test]
+    fn a_log_that_cannot_be_opened_says_where_and_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let err = AuditLog::open(&file.join("audit.jsonl")).unwrap_err();
+        assert!(err.starts_with("audit log "), "{err}");
+    }
+}

@@ -1,0 +1,431 @@
+//! The AWS executor: plans that need a lookup (pipeline parameters, the job to clone),
+//! the SageMaker calls themselves, and reading progress back.
+
+use aws_sdk_sagemaker::types::{
+    Alarm, AlgorithmSpecification, AutoRollbackConfig, BlueGreenUpdatePolicy, Channel as SmChannel,
+    DataSource, DeploymentConfig, DesiredWeightAndCapacity, ModelApprovalStatus, OutputDataConfig,
+    Parameter, ResourceConfig, S3DataSource, S3DataType, StoppingCondition, TrafficRoutingConfig,
+    TrafficRoutingConfigType, TrainingInputMode, TrainingInstanceType,
+};
+use aws_sdk_sagemaker::Client;
+use jiff::Timestamp;
+
+use super::audit::AuditLog;
+use super::runner::{endpoint_step, run_step, Step};
+use super::{plan, Call, Channel, Kind, Plan, Request, TrainingClone, GUARDRAIL_BAKE_SECONDS};
+use crate::model::facts::{Approval, RunStatus};
+use crate::source::aws::errors::describe;
+use crate::source::aws::ApiCalls;
+
+#[derive(Clone)]
+pub struct AwsExecutor {
+    client: Client,
+}
+
+impl AwsExecutor {
+    /// SageMaker calls counted with the session's other requests.
+    pub fn new(sdk: &aws_config::SdkConfig, calls: &ApiCalls) -> AwsExecutor {
+        let config = aws_sdk_sagemaker::config::Builder::from(sdk)
+            .interceptor(calls.clone())
+            .build();
+        AwsExecutor::from_client(Client::from_conf(config))
+    }
+
+    /// On a client built elsewhere (the tests' mocked one).
+    pub fn from_client(client: Client) -> AwsExecutor {
+        AwsExecutor { client }
+    }
+
+    pub async fn prepare(
+        &self,
+        req: &Request,
+        audit: Option<&AuditLog>,
+    ) -> Result<Vec<Plan>, String> {
+        let m = &req.model;
+        match req.kind {
+            Kind::Rollback => plan::rollbacks_after_audit(req, audit),
+            Kind::Retrain => match &m.pipeline {
+                Some(pipeline) => {
+                    let parameters = self.pipeline_parameters(pipeline).await?;
+                    Ok(vec![plan::pipeline_retrain(
+                        m,
+                        pipeline,
+                        parameters,
+                        Timestamp::now(),
+                    )])
+                }
+                None => {
+                    let job = self.clone_of(plan::last_good_job(m)?).await?;
+                    Ok(vec![plan::cloned_retrain(m, job)])
+                }
+            },
+            Kind::Approve => plan::approvals(req, Approval::Approved),
+            Kind::Reject => plan::approvals(req, Approval::Rejected),
+            Kind::Stop => plan::stops(req),
+        }
+    }
+
+    /// The pipeline's parameters at their defaults, as its definition declares them.
+    async fn pipeline_parameters(&self, pipeline: &str) -> Result<Vec<(String, String)>, String> {
+        let d = self
+            .client
+            .describe_pipeline()
+            .pipeline_name(pipeline)
+            .send()
+            .await
+            .map_err(|e| describe("sagemaker:DescribePipeline", &e))?;
+        parameters_of(d.pipeline_definition().unwrap_or("{}"))
+            .map_err(|e| format!("pipeline {pipeline}: {e}"))
+    }
+
+    /// A new job copying `from`: same image, role, inputs, output, resources, limits
+    /// and hyperparameters.
+    async fn clone_of(&self, from: &str) -> Result<TrainingClone, String> {
+        let d = self
+            .client
+            .describe_training_job()
+            .training_job_name(from)
+            .send()
+            .await
+            .map_err(|e| describe("sagemaker:DescribeTrainingJob", &e))?;
+        let algo = d.algorithm_specification();
+        let image = algo.and_then(|a| a.training_image()).ok_or_else(|| {
+            format!(
+                "{from} names no training image (an algorithm resource?): clone it in the console"
+            )
+        })?;
+        let resources = d.resource_config();
+        let mut hyperparameters: Vec<(String, String)> = d
+            .hyper_parameters()
+            .map(|h| h.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        // SageMaker adds these itself; sending them back would be rejected.
+        hyperparameters.retain(|(k, _)| !k.starts_with("sagemaker_") && !k.starts_with('_'));
+        hyperparameters.sort();
+        Ok(TrainingClone {
+            name: plan::clone_name(from, Timestamp::now()),
+            from_job: from.to_string(),
+            image: image.to_string(),
+            input_mode: algo
+                .and_then(|a| a.training_input_mode())
+                .map_or("File", |m| m.as_str())
+                .to_string(),
+            role: d.role_arn().unwrap_or_default().to_string(),
+            inputs: d
+                .input_data_config()
+                .iter()
+                .map(|c| Channel {
+                    name: c.channel_name().unwrap_or_default().to_string(),
+                    s3_uri: c
+                        .data_source()
+                        .and_then(|s| s.s3_data_source())
+                        .and_then(|s| s.s3_uri())
+                        .unwrap_or_default()
+                        .to_string(),
+                    content_type: c.content_type().map(str::to_string),
+                })
+                .collect(),
+            output: d
+                .output_data_config()
+                .and_then(|o| o.s3_output_path())
+                .unwrap_or_default()
+                .to_string(),
+            instance_type: resources
+                .and_then(|r| r.instance_type())
+                .map_or("ml.m5.xlarge", |t| t.as_str())
+                .to_string(),
+            instance_count: resources.and_then(|r| r.instance_count()).unwrap_or(1),
+            volume_gb: resources.and_then(|r| r.volume_size_in_gb()).unwrap_or(30),
+            max_runtime_seconds: d
+                .stopping_condition()
+                .and_then(|s| s.max_runtime_in_seconds())
+                .unwrap_or(86_400),
+            hyperparameters,
+        })
+    }
+
+    pub async fn execute(&self, p: &Plan) -> Result<Option<String>, String> {
+        let op = p.call.operation();
+        match &p.call {
+            Call::UpdateEndpoint {
+                endpoint,
+                config,
+                guardrail_alarms,
+            } => {
+                let mut req = self
+                    .client
+                    .update_endpoint()
+                    .endpoint_name(endpoint)
+                    .endpoint_config_name(config);
+                if !guardrail_alarms.is_empty() {
+                    req = req.deployment_config(guardrails(guardrail_alarms));
+                }
+                req.send().await.map_err(|e| describe(op, &e))?;
+                Ok(None)
+            }
+            Call::UpdateEndpointWeights { endpoint, weights } => {
+                let mut desired = Vec::new();
+                for (variant, weight) in weights {
+                    desired.push(
+                        DesiredWeightAndCapacity::builder()
+                            .variant_name(variant)
+                            .desired_weight(*weight)
+                            .build(),
+                    );
+                }
+                self.client
+                    .update_endpoint_weights_and_capacities()
+                    .endpoint_name(endpoint)
+                    .set_desired_weights_and_capacities(Some(desired))
+                    .send()
+                    .await
+                    .map_err(|e| describe(op, &e))?;
+                Ok(None)
+            }
+            Call::StartPipelineExecution {
+                pipeline,
+                display_name,
+                parameters,
+                token,
+            } => {
+                let mut params = Vec::new();
+                for (name, value) in parameters {
+                    params.push(Parameter::builder().name(name).value(value).build());
+                }
+                let out = self
+                    .client
+                    .start_pipeline_execution()
+                    .pipeline_name(pipeline)
+                    .pipeline_execution_display_name(display_name)
+                    .set_pipeline_parameters(Some(params))
+                    .client_request_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| describe(op, &e))?;
+                Ok(out.pipeline_execution_arn().map(str::to_string))
+            }
+            Call::CreateTrainingJob(job) => {
+                self.create_training_job(job).await?;
+                Ok(Some(job.name.clone()))
+            }
+            Call::UpdateModelPackage { arn, approval } => {
+                let status = match approval {
+                    Approval::Approved => ModelApprovalStatus::Approved,
+                    Approval::Rejected => ModelApprovalStatus::Rejected,
+                    Approval::PendingManualApproval => ModelApprovalStatus::PendingManualApproval,
+                };
+                self.client
+                    .update_model_package()
+                    .model_package_arn(arn)
+                    .model_approval_status(status)
+                    .approval_description("set from mlopsdash")
+                    .send()
+                    .await
+                    .map_err(|e| describe(op, &e))?;
+                Ok(None)
+            }
+            Call::StopTrainingJob { name } => {
+                self.client
+                    .stop_training_job()
+                    .training_job_name(name)
+                    .send()
+                    .await
+                    .map_err(|e| describe(op, &e))?;
+                Ok(None)
+            }
+            Call::StopPipelineExecution { arn, token } => {
+                self.client
+                    .stop_pipeline_execution()
+                    .pipeline_execution_arn(arn)
+                    .client_request_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| describe(op, &e))?;
+                Ok(None)
+            }
+        }
+    }
+
+    async fn create_training_job(&self, job: &TrainingClone) -> Result<(), String> {
+        let op = "sagemaker:CreateTrainingJob";
+        let mut channels = Vec::new();
+        for c in &job.inputs {
+            let source = S3DataSource::builder()
+                .s3_data_type(S3DataType::S3Prefix)
+                .s3_uri(&c.s3_uri)
+                .build();
+            channels.push(
+                SmChannel::builder()
+                    .channel_name(&c.name)
+                    .data_source(DataSource::builder().s3_data_source(source).build())
+                    .set_content_type(c.content_type.clone())
+                    .build(),
+            );
+        }
+        self.client
+            .create_training_job()
+            .training_job_name(&job.name)
+            .algorithm_specification(
+                AlgorithmSpecification::builder()
+                    .training_image(&job.image)
+                    .training_input_mode(TrainingInputMode::from(job.input_mode.as_str()))
+                    .build(),
+            )
+            .role_arn(&job.role)
+            .set_input_data_config(Some(channels))
+            .output_data_config(
+                OutputDataConfig::builder()
+                    .s3_output_path(&job.output)
+                    .build(),
+            )
+            .resource_config(
+                ResourceConfig::builder()
+                    .instance_type(TrainingInstanceType::from(job.instance_type.as_str()))
+                    .instance_count(job.instance_count)
+                    .volume_size_in_gb(job.volume_gb)
+                    .build(),
+            )
+            .stopping_condition(
+                StoppingCondition::builder()
+                    .max_runtime_in_seconds(job.max_runtime_seconds)
+                    .build(),
+            )
+            .set_hyper_parameters(Some(job.hyperparameters.iter().cloned().collect()))
+            .send()
+            .await
+            .map_err(|e| describe(op, &e))?;
+        Ok(())
+    }
+
+    pub async fn progress(&self, p: &Plan, started: Option<&str>) -> Result<Step, String> {
+        match &p.call {
+            Call::UpdateEndpoint { endpoint, .. }
+            | Call::UpdateEndpointWeights { endpoint, .. } => {
+                let d = self
+                    .client
+                    .describe_endpoint()
+                    .endpoint_name(endpoint)
+                    .send()
+                    .await
+                    .map_err(|e| describe("sagemaker:DescribeEndpoint", &e))?;
+                let status = d.endpoint_status().map_or("Unknown", |s| s.as_str());
+                Ok(endpoint_step(status, d.failure_reason()))
+            }
+            Call::StartPipelineExecution { .. } => {
+                let arn = started.ok_or("SageMaker returned no execution ARN")?;
+                self.execution_step(arn, false).await
+            }
+            Call::StopPipelineExecution { arn, .. } => self.execution_step(arn, true).await,
+            Call::CreateTrainingJob(job) => self.job_step(&job.name, false).await,
+            Call::StopTrainingJob { name } => self.job_step(name, true).await,
+            Call::UpdateModelPackage { arn, approval } => {
+                let d = self
+                    .client
+                    .describe_model_package()
+                    .model_package_name(arn)
+                    .send()
+                    .await
+                    .map_err(|e| describe("sagemaker:DescribeModelPackage", &e))?;
+                let now = d.model_approval_status().map_or("unknown", |s| s.as_str());
+                Ok(match now == approval_name(*approval) {
+                    true => Step::Succeeded(format!("now {now}")),
+                    false => Step::Running(format!("still {now}")),
+                })
+            }
+        }
+    }
+
+    async fn execution_step(&self, arn: &str, stopping: bool) -> Result<Step, String> {
+        let d = self
+            .client
+            .describe_pipeline_execution()
+            .pipeline_execution_arn(arn)
+            .send()
+            .await
+            .map_err(|e| describe("sagemaker:DescribePipelineExecution", &e))?;
+        use aws_sdk_sagemaker::types::PipelineExecutionStatus as S;
+        let status = match d.pipeline_execution_status() {
+            Some(S::Succeeded) => RunStatus::Completed,
+            Some(S::Failed) => RunStatus::Failed,
+            Some(S::Stopping) => RunStatus::Stopping,
+            Some(S::Stopped) => RunStatus::Stopped,
+            _ => RunStatus::InProgress,
+        };
+        Ok(run_step(status, None, d.failure_reason(), stopping))
+    }
+
+    async fn job_step(&self, name: &str, stopping: bool) -> Result<Step, String> {
+        let d = self
+            .client
+            .describe_training_job()
+            .training_job_name(name)
+            .send()
+            .await
+            .map_err(|e| describe("sagemaker:DescribeTrainingJob", &e))?;
+        use aws_sdk_sagemaker::types::TrainingJobStatus as S;
+        let status = match d.training_job_status() {
+            Some(S::Completed) => RunStatus::Completed,
+            Some(S::Failed) => RunStatus::Failed,
+            Some(S::Stopping) => RunStatus::Stopping,
+            Some(S::Stopped) => RunStatus::Stopped,
+            _ => RunStatus::InProgress,
+        };
+        let detail = d.secondary_status().map(|s| s.as_str());
+        Ok(run_step(status, detail, d.failure_reason(), stopping))
+    }
+}
+
+fn approval_name(a: Approval) -> &'static str {
+    match a {
+        Approval::Approved => "Approved",
+        Approval::Rejected => "Rejected",
+        Approval::PendingManualApproval => "PendingManualApproval",
+    }
+}
+
+/// Blue/green all at once, baked for a while, rolled back by SageMaker if an alarm fires.
+fn guardrails(alarms: &[String]) -> DeploymentConfig {
+    let routing = TrafficRoutingConfig::builder()
+        .r#type(TrafficRoutingConfigType::AllAtOnce)
+        .wait_interval_in_seconds(GUARDRAIL_BAKE_SECONDS)
+        .build();
+    DeploymentConfig::builder()
+        .blue_green_update_policy(
+            BlueGreenUpdatePolicy::builder()
+                .traffic_routing_configuration(routing)
+                .build(),
+        )
+        .auto_rollback_configuration(
+            AutoRollbackConfig::builder()
+                .set_alarms(Some(
+                    alarms
+                        .iter()
+                        .map(|a| Alarm::builder().alarm_name(a).build())
+                        .collect(),
+                ))
+                .build(),
+        )
+        .build()
+}
+
+/// A pipeline definition's parameters at their defaults. A parameter without a
+/// default cannot be filled in from here.
+pub fn parameters_of(definition: &str) -> Result<Vec<(String, String)>, String> {
+    let v: serde_json::Value = serde_json::from_str(definition)
+        .map_err(|e| format!("its definition is not JSON ({e})"))?;
+    let mut out = Vec::new();
+    for p in v["Parameters"].as_array().into_iter().flatten() {
+        let name = p["Name"].as_str().unwrap_or_default();
+        let value = match &p["DefaultValue"] {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => {
+                return Err(format!(
+                    "parameter {name} has no default; start this pipeline from the console"
+                ))
+            }
+            other => other.to_string(),
+        };
+        out.push((name.to_string(), value));
+    }
+    Ok(out)
+}

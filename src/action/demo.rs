@@ -1,0 +1,179 @@
+//! The demo executor: the same plans, performed on the simulated fleet.
+
+use jiff::Timestamp;
+
+use super::audit::AuditLog;
+use super::runner::{endpoint_step, run_step, Step};
+use super::{plan, Call, Kind, Plan, Request};
+use crate::model::facts::Approval;
+use crate::model::Fleet;
+use crate::source::demo::{execution_arn, pipeline_of, Deploy, Retrain, Simulator};
+
+#[derive(Clone)]
+pub struct DemoExecutor {
+    sim: Simulator,
+}
+
+impl DemoExecutor {
+    /// Acts on `sim`'s fleet (the demo source shares its record of actions).
+    pub fn new(sim: Simulator) -> DemoExecutor {
+        DemoExecutor { sim }
+    }
+
+    pub fn prepare(&self, req: &Request, audit: Option<&AuditLog>) -> Result<Vec<Plan>, String> {
+        let m = &req.model;
+        match req.kind {
+            Kind::Rollback => plan::rollbacks_after_audit(req, audit),
+            Kind::Retrain => {
+                let pipeline = m.pipeline.clone().unwrap_or_else(|| pipeline_of(&m.name));
+                let parameters = vec![
+                    (
+                        "InputDataUrl".into(),
+                        format!("s3://retail-ml-raw/{}/", m.name),
+                    ),
+                    ("TrainingInstanceType".into(), "ml.m5.xlarge".into()),
+                    ("ModelApprovalStatus".into(), "PendingManualApproval".into()),
+                ];
+                Ok(vec![plan::pipeline_retrain(
+                    m,
+                    &pipeline,
+                    parameters,
+                    Timestamp::now(),
+                )])
+            }
+            Kind::Approve => plan::approvals(req, Approval::Approved),
+            Kind::Reject => plan::approvals(req, Approval::Rejected),
+            Kind::Stop => plan::stops(req),
+        }
+    }
+
+    pub fn execute(&self, p: &Plan) -> Result<Option<String>, String> {
+        let now = Timestamp::now();
+        let model = p.model.clone();
+        match &p.call {
+            Call::UpdateEndpoint { config, .. } => {
+                let version = trailing_number(config)
+                    .ok_or_else(|| format!("no demo endpoint config named {config}"))?;
+                self.sim.record(|a| {
+                    a.deploys.push(Deploy {
+                        model,
+                        version,
+                        at: now,
+                    })
+                });
+                Ok(None)
+            }
+            Call::UpdateEndpointWeights { endpoint, .. } => Err(format!(
+                "ValidationException: {endpoint} has a single variant in the demo"
+            )),
+            Call::StartPipelineExecution { display_name, .. } => {
+                let name = display_name.clone();
+                let arn = execution_arn(&model, &name);
+                self.sim.record(|a| {
+                    a.retrains.push(Retrain {
+                        model,
+                        name,
+                        at: now,
+                    })
+                });
+                Ok(Some(arn))
+            }
+            Call::CreateTrainingJob(job) => {
+                let name = job.name.clone();
+                self.sim.record(|a| {
+                    a.retrains.push(Retrain {
+                        model,
+                        name: name.clone(),
+                        at: now,
+                    })
+                });
+                Ok(Some(name))
+            }
+            Call::UpdateModelPackage { arn, approval } => {
+                let version =
+                    trailing_number(arn).ok_or_else(|| format!("no demo model package {arn}"))?;
+                let approval = *approval;
+                self.sim
+                    .record(|a| a.approvals.push((model, version, approval)));
+                Ok(None)
+            }
+            Call::StopTrainingJob { name } => {
+                let name = name.clone();
+                self.sim.record(|a| a.stops.push((name, now)));
+                Ok(None)
+            }
+            Call::StopPipelineExecution { arn, .. } => {
+                let name = arn.rsplit('/').next().unwrap_or_default().to_string();
+                self.sim.record(|a| a.stops.push((name, now)));
+                Ok(None)
+            }
+        }
+    }
+
+    pub fn progress(&self, p: &Plan, started: Option<&str>) -> Result<Step, String> {
+        let fleet: Fleet = self.sim.fleet_at(Timestamp::now());
+        let m = fleet
+            .model(&p.model)
+            .ok_or_else(|| format!("{} is gone from the demo fleet", p.model))?;
+        let run = |name: &str| m.training.iter().find(|r| r.name == name);
+        match &p.call {
+            Call::UpdateEndpoint { .. } | Call::UpdateEndpointWeights { .. } => {
+                let ep = m.endpoint.as_ref().ok_or("the endpoint is gone")?;
+                Ok(endpoint_step(&ep.status, ep.failure_reason.as_deref()))
+            }
+            Call::StartPipelineExecution { .. } | Call::CreateTrainingJob(_) => {
+                let name = started
+                    .map(|s| s.rsplit('/').next().unwrap_or(s))
+                    .unwrap_or_default();
+                let r = run(name).ok_or_else(|| format!("run {name} not listed yet"))?;
+                Ok(run_step(
+                    r.status,
+                    r.secondary_status.as_deref(),
+                    r.failure_reason.as_deref(),
+                    false,
+                ))
+            }
+            Call::UpdateModelPackage { arn, approval } => {
+                let v = m
+                    .registry
+                    .iter()
+                    .find(|v| v.arn.as_deref() == Some(arn.as_str()));
+                Ok(match v {
+                    Some(v) if v.approval == *approval => {
+                        Step::Succeeded(format!("v{} is {}", v.version, approval.label()))
+                    }
+                    _ => Step::Running("updating".into()),
+                })
+            }
+            Call::StopTrainingJob { name } => stop_step(run(name)),
+            Call::StopPipelineExecution { arn, .. } => stop_step(
+                m.training
+                    .iter()
+                    .find(|r| r.execution_arn.as_deref() == Some(arn.as_str())),
+            ),
+        }
+    }
+}
+
+fn stop_step(run: Option<&crate::model::facts::TrainingRun>) -> Result<Step, String> {
+    let r = run.ok_or("the run is no longer listed")?;
+    Ok(run_step(
+        r.status,
+        r.secondary_status.as_deref(),
+        r.failure_reason.as_deref(),
+        true,
+    ))
+}
+
+/// "…-config-v7" → 7, ".../model-package/m/7" → 7.
+fn trailing_number(s: &str) -> Option<u32> {
+    let digits: String = s
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    digits.parse().ok()
+}

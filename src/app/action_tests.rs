@@ -1,0 +1,150 @@
+//! Action keys: the double-fire and in-flight guards, read-only, protected endpoints.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::{App, Effect, InputMode};
+use crate::action::{plan, Kind, Phase, Progress, Request, Step};
+use crate::testing::demo_app;
+
+fn press(app: &mut App, code: KeyCode) -> Effect {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn select(app: &mut App, model: &str) {
+    press(app, KeyCode::Char('/'));
+    for c in model.chars() {
+        press(app, KeyCode::Char(c));
+    }
+    press(app, KeyCode::Enter);
+    assert_eq!(app.selected.as_deref(), Some(model));
+}
+
+/// Presses the rollback key and answers with the plans the planner makes.
+fn open_rollback(app: &mut App) {
+    let Effect::Prepare(req) = press(app, KeyCode::Char('B')) else {
+        panic!("no prepare: {:?}", app.status);
+    };
+    let plans = plan::rollbacks(&req, None);
+    app.apply(crate::source::Update::Planned {
+        kind: Kind::Rollback,
+        model: req.model.name.clone(),
+        plans,
+    });
+    assert!(
+        matches!(app.input, InputMode::Confirm(_)),
+        "{:?}",
+        app.status
+    );
+}
+
+fn phases(app: &App) -> Vec<Phase> {
+    app.actions.outbox.iter().map(|r| r.phase).collect()
+}
+
+#[test]
+fn a_key_pressed_twice_fires_the_action_once() {
+    let mut app = demo_app(4, 60);
+    select(&mut app, "recommendation-engine");
+    assert!(matches!(
+        press(&mut app, KeyCode::Char('B')),
+        Effect::Prepare(_)
+    ));
+    // Plans are on their way: a second press asks for nothing more.
+    assert!(matches!(press(&mut app, KeyCode::Char('B')), Effect::None));
+    app.actions.preparing = None;
+    open_rollback(&mut app);
+    assert!(matches!(
+        press(&mut app, KeyCode::Char('y')),
+        Effect::Execute(_)
+    ));
+    assert!(matches!(press(&mut app, KeyCode::Char('y')), Effect::None));
+    assert!(matches!(press(&mut app, KeyCode::Enter), Effect::None));
+    assert_eq!(phases(&app), [Phase::Requested]);
+}
+
+#[test]
+fn an_action_in_flight_on_a_resource_blocks_a_second_one() {
+    let mut app = demo_app(4, 60);
+    select(&mut app, "recommendation-engine");
+    open_rollback(&mut app);
+    press(&mut app, KeyCode::Char('y'));
+    let busy = press(&mut app, KeyCode::Char('B'));
+    assert!(matches!(busy, Effect::None));
+    assert!(app
+        .status
+        .as_deref()
+        .unwrap_or_default()
+        .contains("already running"));
+    // Once it ends, the key works again.
+    app.apply(crate::source::Update::Action(Progress {
+        kind: Kind::Rollback,
+        model: "recommendation-engine".into(),
+        resource: "recommendation-engine-prod".into(),
+        step: Step::Succeeded("InService".into()),
+        at: app.now,
+    }));
+    assert!(app.actions.running.is_empty());
+    assert!(matches!(
+        press(&mut app, KeyCode::Char('B')),
+        Effect::Prepare(_)
+    ));
+}
+
+#[test]
+fn read_only_refuses_before_anything_is_planned() {
+    let mut app = demo_app(4, 60);
+    app.actions.read_only = true;
+    select(&mut app, "recommendation-engine");
+    assert!(matches!(press(&mut app, KeyCode::Char('B')), Effect::None));
+    assert!(app
+        .status
+        .as_deref()
+        .unwrap_or_default()
+        .starts_with("read-only"));
+    assert!(app.actions.outbox.is_empty());
+}
+
+#[test]
+fn a_protected_endpoint_needs_its_exact_name() {
+    let mut app = demo_app(4, 60);
+    select(&mut app, "demand-forecasting");
+    open_rollback(&mut app);
+    // Letters go to the name field: y is not a yes here.
+    for c in "demand-forecasting-prodx".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    assert!(matches!(press(&mut app, KeyCode::Enter), Effect::None));
+    assert_eq!(phases(&app), [Phase::Requested, Phase::Cancelled]);
+    open_rollback(&mut app);
+    for c in "demand-forecasting-prod".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    assert!(matches!(
+        press(&mut app, KeyCode::Enter),
+        Effect::Execute(_)
+    ));
+}
+
+#[test]
+fn plans_for_a_key_the_user_moved_on_from_are_dropped() {
+    let mut app = demo_app(4, 60);
+    select(&mut app, "recommendation-engine");
+    let model = app
+        .fleet
+        .data()
+        .unwrap()
+        .model("churn-detection")
+        .unwrap()
+        .clone();
+    let req = Request {
+        kind: Kind::Rollback,
+        model,
+        alarms: vec![],
+    };
+    app.apply(crate::source::Update::Planned {
+        kind: Kind::Rollback,
+        model: "churn-detection".into(),
+        plans: plan::rollbacks(&req, None),
+    });
+    assert_eq!(app.input, InputMode::Normal);
+}

@@ -1,0 +1,304 @@
+//! Action keys as state: a key only asks for plans; the plans open one dialog (pick
+//! a target, read the exact call, type the name if protected); only a confirm in that
+//! dialog produces `Effect::Execute`, once (gitui's confirm-as-state).
+
+use std::collections::BTreeMap;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::input::Effect;
+use super::state::{App, InputMode, Place, View};
+use crate::action::{Actor, Confirmed, Kind, Phase, Plan, Progress, Record, Request, Step};
+use crate::model::events::Event;
+use crate::model::Health;
+
+/// The action dialog: the choices, the highlighted one, and the name typed so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dialog {
+    pub kind: Kind,
+    pub plans: Vec<Plan>,
+    pub cursor: usize,
+    pub typed: String,
+}
+
+impl Dialog {
+    pub fn plan(&self) -> &Plan {
+        &self.plans[self.cursor.min(self.plans.len() - 1)]
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Actions {
+    /// `--read-only` or `[actions] read_only`: every action key says no.
+    pub read_only: bool,
+    /// Why actions cannot run at all (the audit log cannot be opened).
+    pub blocked: Option<String>,
+    /// A key was pressed and its plans are on their way.
+    pub preparing: Option<(Kind, String)>,
+    /// Actions under way, by the resource they change.
+    pub running: BTreeMap<String, Progress>,
+    /// Audit lines for the event loop to write (requested, cancelled).
+    pub outbox: Vec<Record>,
+}
+
+impl App {
+    /// Who acts, as the audit log records it.
+    pub fn actor(&self) -> Actor {
+        let unknown = || "unknown (STS has not answered)".to_string();
+        match &self.context.place {
+            Place::Demo { .. } => Actor {
+                caller: "demo".into(),
+                account: "demo".into(),
+                region: "demo".into(),
+            },
+            Place::Aws { region } => Actor {
+                caller: self.context.caller.clone().unwrap_or_else(unknown),
+                account: self.context.account.clone().unwrap_or_else(unknown),
+                region: region.clone(),
+            },
+        }
+    }
+
+    /// The model an action key acts on: the selected row, or the detail view's model.
+    fn action_target(&self) -> Option<String> {
+        match self.view {
+            View::Pipeline | View::Models => self.selected.clone(),
+            View::Detail => self.detail.clone(),
+            _ => None,
+        }
+    }
+
+    /// An action key: plans are asked for, nothing else happens yet.
+    pub(super) fn request_action(&mut self, kind: Kind) -> Effect {
+        if self.actions.read_only {
+            self.status = Some(format!(
+                "read-only: {} is disabled (--read-only or [actions] read_only); nothing was done",
+                kind.label()
+            ));
+            return Effect::None;
+        }
+        if let Some(why) = &self.actions.blocked {
+            self.status = Some(format!("actions are off: {why}"));
+            return Effect::None;
+        }
+        let Some(name) = self.action_target() else {
+            self.status = Some(format!(
+                "{}: select a model first (pipeline, models or model view)",
+                kind.label()
+            ));
+            return Effect::None;
+        };
+        if let Some((k, m)) = &self.actions.preparing {
+            self.status = Some(format!("still preparing {} of {m}…", k.label()));
+            return Effect::None;
+        }
+        if let Some(p) = self
+            .actions
+            .running
+            .values()
+            .find(|p| p.model == name && p.kind == kind)
+        {
+            self.status = Some(format!(
+                "{} of {name} is already running on {}: {}",
+                kind.label(),
+                p.resource,
+                p.step.text()
+            ));
+            return Effect::None;
+        }
+        let Some(model) = self.fleet.data().and_then(|f| f.model(&name)).cloned() else {
+            return Effect::None;
+        };
+        // Guardrails watch alarms that are quiet now: one already firing would roll
+        // the deploy straight back.
+        let alarms = self
+            .fleet
+            .data()
+            .map(|f| {
+                f.alarms
+                    .iter()
+                    .filter(|a| a.model.as_deref() == Some(name.as_str()))
+                    .filter(|a| a.state != crate::model::AlarmState::Alarm)
+                    .map(|a| a.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.actions.preparing = Some((kind, name.clone()));
+        self.status = Some(format!("preparing {} of {name}…", kind.label()));
+        Effect::Prepare(Box::new(Request {
+            kind,
+            model,
+            alarms,
+        }))
+    }
+
+    /// The plans for a key pressed earlier: open the dialog (unless the user moved on).
+    pub(super) fn planned(&mut self, kind: Kind, model: String, plans: Result<Vec<Plan>, String>) {
+        if self.actions.preparing.as_ref() != Some(&(kind, model.clone())) {
+            return;
+        }
+        self.actions.preparing = None;
+        self.status = None;
+        match plans {
+            Err(why) => self.status = Some(format!("{}: {why}", kind.label())),
+            Ok(plans) if plans.is_empty() => {
+                self.status = Some(format!("{}: nothing to do for {model}", kind.label()))
+            }
+            Ok(plans) => {
+                if self.input != InputMode::Normal {
+                    // The user is typing something else: do not steal their keys.
+                    self.status = Some(format!(
+                        "{} of {model} dropped: finish typing first",
+                        kind.label()
+                    ));
+                    return;
+                }
+                let dialog = Dialog {
+                    kind,
+                    plans,
+                    cursor: 0,
+                    typed: String::new(),
+                };
+                self.log(Phase::Requested, dialog.plan(), None);
+                self.input = InputMode::Confirm(Box::new(dialog));
+            }
+        }
+    }
+
+    /// Keys while the dialog is open.
+    pub(super) fn edit_dialog(&mut self, mut d: Dialog, key: KeyEvent) -> Effect {
+        let protected = d.plan().protected.is_some();
+        let last = d.plans.len() - 1;
+        match key.code {
+            KeyCode::Esc => return self.cancel(&d, "cancelled"),
+            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                return self.cancel(&d, "cancelled")
+            }
+            KeyCode::Down => d.cursor = (d.cursor + 1).min(last),
+            KeyCode::Up => d.cursor = d.cursor.saturating_sub(1),
+            KeyCode::Char('j') if !protected => d.cursor = (d.cursor + 1).min(last),
+            KeyCode::Char('k') if !protected => d.cursor = d.cursor.saturating_sub(1),
+            KeyCode::Char('n') if !protected => return self.cancel(&d, "cancelled"),
+            KeyCode::Char('y') | KeyCode::Enter if !protected => return self.confirm(d),
+            KeyCode::Enter => {
+                let (name, _) = d.plan().protected.clone().unwrap_or_default();
+                if d.typed == name {
+                    return self.confirm(d);
+                }
+                let why = format!("typed name {:?} is not {name}", d.typed);
+                return self.cancel(&d, &why);
+            }
+            KeyCode::Backspace => {
+                d.typed.pop();
+            }
+            KeyCode::Char(c) if protected && !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                d.typed.push(c)
+            }
+            _ => {}
+        }
+        self.input = InputMode::Confirm(Box::new(d));
+        Effect::None
+    }
+
+    fn cancel(&mut self, d: &Dialog, why: &str) -> Effect {
+        self.input = InputMode::Normal;
+        self.log(Phase::Cancelled, d.plan(), Some(why.to_string()));
+        self.status = Some(format!("{} {why}: nothing was done", d.kind.label()));
+        Effect::None
+    }
+
+    /// The one place an action is let go: the dialog closes first, so a second key
+    /// press has nothing to confirm; a resource with an action under way refuses.
+    fn confirm(&mut self, d: Dialog) -> Effect {
+        self.input = InputMode::Normal;
+        let plan = d.plan().clone();
+        let resource = plan.call.resource();
+        if let Some(p) = self.actions.running.get(&resource) {
+            self.status = Some(format!(
+                "{} is busy with {} ({}): nothing was done",
+                resource,
+                p.kind.label(),
+                p.step.text()
+            ));
+            return Effect::None;
+        }
+        self.actions.running.insert(
+            resource.clone(),
+            Progress {
+                kind: plan.kind,
+                model: plan.model.clone(),
+                resource,
+                step: Step::Running("confirmed".into()),
+                at: self.now,
+            },
+        );
+        self.status = Some(format!(
+            "{} of {}: calling {}…",
+            plan.kind.label(),
+            plan.model,
+            plan.call.operation()
+        ));
+        self.push_event(Event::action(
+            self.now,
+            &plan.model,
+            format!("{} confirmed", plan.kind.label()),
+            format!("{} {}", plan.call.operation(), plan.call.resource()),
+            Health::Unknown,
+        ));
+        Effect::Execute(Box::new(Confirmed {
+            plan,
+            actor: self.actor(),
+        }))
+    }
+
+    /// A step of a running action: progress stays on screen; the end is an event.
+    pub(super) fn progressed(&mut self, p: Progress) {
+        if !p.step.is_done() {
+            self.actions.running.insert(p.resource.clone(), p);
+            return;
+        }
+        self.actions.running.remove(&p.resource);
+        let (word, health) = match &p.step {
+            Step::Succeeded(_) => ("succeeded", Health::Ok),
+            Step::Failed(_) => ("failed", Health::Crit),
+            Step::TimedOut(_) | Step::Running(_) => ("timed out", Health::Warn),
+        };
+        self.status = Some(format!(
+            "{} of {} {word}: {}",
+            p.kind.label(),
+            p.resource,
+            p.step.text()
+        ));
+        self.push_event(Event::action(
+            p.at,
+            &p.model,
+            format!("{} {word}", p.kind.label()),
+            format!("{}: {}", p.resource, p.step.text()),
+            health,
+        ));
+    }
+
+    /// The audit log could not take a line: an open dialog closes, nothing runs.
+    pub fn audit_failed(&mut self, why: String) {
+        if matches!(self.input, InputMode::Confirm(_)) {
+            self.input = InputMode::Normal;
+        }
+        self.status = Some(format!("action blocked: {why}"));
+    }
+
+    fn log(&mut self, phase: Phase, plan: &Plan, result: Option<String>) {
+        let record = Record::new(phase, plan, &self.actor(), result.clone());
+        self.actions.outbox.push(record);
+        let health = match phase {
+            Phase::Cancelled => Health::Unknown,
+            _ => Health::Warn,
+        };
+        self.push_event(Event::action(
+            self.now,
+            &plan.model,
+            format!("{} {}", plan.kind.label(), phase.label()),
+            result.unwrap_or_else(|| format!("{} {}", plan.call.operation(), plan.call.resource())),
+            health,
+        ));
+    }
+}

@@ -1,0 +1,118 @@
+//! The action dialog: the targets to pick from, then exactly what confirming does:
+//! the API call, the resource, account and region, the arguments, the state now.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+use ratatui::Frame;
+
+use super::widgets::{centered, panel};
+use crate::action::Plan;
+use crate::app::{App, Dialog, Place};
+use crate::config::Theme;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
+    let plan = d.plan();
+    let width = area.width.saturating_sub(2).min(120);
+    // Room for a field's value: the label column and the borders take the rest.
+    let room = usize::from(width.saturating_sub(14)).max(10);
+    let mut head = vec![Line::styled(
+        format!(" {} choices, newest first (↑/↓ choose):", d.plans.len()),
+        theme.dim,
+    )];
+    for (i, p) in d.plans.iter().enumerate() {
+        let (mark, style) = match i == d.cursor {
+            true => ("▶ ", theme.selected),
+            false => ("  ", theme.text),
+        };
+        head.push(Line::styled(format!(" {mark}{}", p.label), style));
+    }
+    head.push(Line::raw(""));
+    let mut body = Vec::new();
+    let mut field = |name: &str, value: String| {
+        // Long values wrap under their own column, never under the labels.
+        let chars: Vec<char> = value.chars().collect();
+        for (i, chunk) in chars.chunks(room).enumerate() {
+            body.push(Line::from(vec![
+                Span::styled(
+                    format!(" {:<10} ", if i == 0 { name } else { "" }),
+                    theme.dim,
+                ),
+                Span::styled(chunk.iter().collect::<String>(), theme.text),
+            ]));
+        }
+    };
+    field("call", plan.call.operation().to_string());
+    field("resource", plan.call.resource());
+    let actor = app.actor();
+    field(
+        "where",
+        match app.context.place {
+            Place::Demo { .. } => "demo: the simulated fleet, no AWS request".to_string(),
+            Place::Aws { .. } => format!("account {} · region {}", actor.account, actor.region),
+        },
+    );
+    field("now", plan.previous.clone());
+    // One line per request field, nested values compact: tall dialogs hide the answer.
+    let args = plan.call.arguments();
+    for (i, (key, value)) in args.as_object().into_iter().flatten().enumerate() {
+        let label = if i == 0 { "arguments" } else { "" };
+        field(label, format!("{key}: {value}"));
+    }
+    let mut tail = Vec::new();
+    if let Some(note) = &plan.note {
+        let chars: Vec<char> = format!("⚠ {note}").chars().collect();
+        for chunk in chars.chunks(usize::from(width.saturating_sub(4)).max(10)) {
+            tail.push(Line::styled(
+                format!(" {}", chunk.iter().collect::<String>()),
+                theme.warn,
+            ));
+        }
+    }
+    tail.push(Line::raw(""));
+    tail.extend(prompt(plan, d, theme));
+    // The prompt must always show: on a short screen the middle gives way.
+    let inner = usize::from(area.height.saturating_sub(2));
+    let fixed = head.len() + tail.len();
+    if fixed + body.len() > inner {
+        let keep = inner.saturating_sub(fixed + 1);
+        let cut = body.len() - keep.min(body.len());
+        body.truncate(keep);
+        body.push(Line::styled(
+            format!(" … {cut} more lines (a taller terminal shows them)"),
+            theme.dim,
+        ));
+    }
+    let lines: Vec<Line> = head.into_iter().chain(body).chain(tail).collect();
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let popup = centered(area, width, height);
+    frame.render_widget(Clear, popup);
+    let title = format!(" {} {} · confirm ", d.kind.verb(), plan.model);
+    frame.render_widget(Paragraph::new(lines).block(panel(theme, title)), popup);
+}
+
+/// What to press: y/n, or for a protected endpoint the name field (two lines, so the
+/// field and its keys survive a narrow screen).
+fn prompt<'a>(plan: &Plan, d: &Dialog, theme: &Theme) -> Vec<Line<'a>> {
+    match &plan.protected {
+        Some((name, why)) => vec![
+            Line::styled(format!(" {name} is protected ({why})"), theme.warn),
+            Line::from(vec![
+                Span::styled(" type its name: ", theme.warn),
+                Span::styled(d.typed.clone(), theme.text),
+                Span::styled("▏", theme.key),
+                Span::styled("  enter confirm · esc cancel", theme.dim),
+            ]),
+        ],
+        None => vec![Line::from(vec![
+            Span::styled(" y", theme.key),
+            Span::styled("/", theme.dim),
+            Span::styled("enter", theme.key),
+            Span::styled(" confirm · ", theme.dim),
+            Span::styled("n", theme.key),
+            Span::styled("/", theme.dim),
+            Span::styled("esc", theme.key),
+            Span::styled(" cancel", theme.dim),
+        ])],
+    }
+}

@@ -1,0 +1,199 @@
+//! Actions as a person takes them on `--demo`: the rollback that fixes the latency
+//! incident, a cancel, `--read-only`, a protected endpoint, a crash mid-dialog.
+
+use crate::tmux::{launch, Tmux};
+
+/// The phases in the audit log, in order.
+fn audit_phases(t: &Tmux) -> Vec<String> {
+    let path = t.home().join(".local/share/mlopsdash/audit.jsonl");
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            format!(
+                "{} {}",
+                v["action"].as_str().unwrap(),
+                v["phase"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// Waits (bounded) for the audit log to hold `n` lines: the UI writes them before
+/// drawing, the runner task just after.
+fn audit_after(t: &Tmux, n: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let phases = audit_phases(t);
+        if phases.len() >= n || std::time::Instant::now() > deadline {
+            return phases;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+fn open_model(t: &Tmux, name: &str) {
+    t.keys(&["/", name, "Enter"]);
+    t.wait_for("pipeline (1/4)", "the filtered pipeline");
+}
+
+#[test]
+fn a_person_rolls_back_the_bad_deploy_after_cancelling_once() {
+    let t = Tmux::start(150, 45);
+    launch(&t, "--demo --config /dev/null");
+    t.wait_for(
+        "recommendation-engine ENDPOINT ok→crit",
+        "the latency incident (15 s in)",
+    );
+    open_model(&t, "recommendation");
+    t.keys(&["B"]);
+    t.wait_for_all(
+        &[
+            "Roll back recommendation-engine · confirm",
+            "recommendation-engine-prod-config-v6 · v6 Approved",
+            "sagemaker:UpdateEndpoint",
+            "serving recommendation-engine-prod-config-v7",
+            "y/enter confirm",
+        ],
+        "the rollback dialog with the target and the exact call",
+    );
+    t.keys(&["Escape"]);
+    t.wait_for("rollback cancelled: nothing was done", "the cancel message");
+    assert_eq!(
+        audit_after(&t, 2),
+        ["rollback requested", "rollback cancelled"]
+    );
+    t.wait_for("✖ 5xx", "the endpoint still failing after the cancel");
+
+    t.keys(&["B"]);
+    t.wait_for("y/enter confirm", "the dialog again");
+    // A second y lands on the closed dialog: the action fires once.
+    t.keys(&["y", "y"]);
+    t.wait_for_all(
+        &[
+            "rollback succeeded",
+            "✔ InService",
+            "✔ recommendation-engine",
+        ],
+        "the endpoint updated and the row green",
+    );
+    assert_eq!(
+        audit_after(&t, 5),
+        [
+            "rollback requested",
+            "rollback cancelled",
+            "rollback requested",
+            "rollback confirmed",
+            "rollback succeeded"
+        ]
+    );
+    t.keys(&[":", "events", "Enter"]);
+    t.wait_for_all(
+        &[
+            "rollback confirmed",
+            "rollback succeeded",
+            "rollback cancelled",
+        ],
+        "the actions in the events view",
+    );
+    t.keys(&["q"]);
+    t.assert_clean_shell("the rollback");
+}
+
+#[test]
+fn read_only_refuses_every_action_key() {
+    let t = Tmux::start(150, 40);
+    launch(&t, "--demo --config /dev/null --read-only");
+    t.wait_for("pipeline (4)", "the pipeline view");
+    for (key, action) in [
+        ("B", "rollback"),
+        ("R", "retrain"),
+        ("a", "approve"),
+        ("s", "stop"),
+    ] {
+        t.keys(&[key]);
+        t.wait_for(
+            &format!("read-only: {action} is disabled"),
+            "the read-only refusal",
+        );
+    }
+    assert!(audit_phases(&t).is_empty());
+    t.keys(&["q"]);
+    t.wait_for("READY$", "the shell prompt");
+}
+
+#[test]
+fn a_protected_endpoint_refuses_a_wrong_name_and_a_crash_keeps_the_request() {
+    let t = Tmux::start(150, 45);
+    launch(&t, "--demo --config /dev/null");
+    t.wait_for("pipeline (4)", "the pipeline view");
+    open_model(&t, "demand");
+    t.keys(&["B"]);
+    t.wait_for(
+        "demand-forecasting-prod is protected (tagged env=prod)",
+        "the protected endpoint's prompt",
+    );
+    t.keys(&["demand-forecasting-staging", "Enter"]);
+    t.wait_for(
+        "is not demand-forecasting-prod: nothing was done",
+        "the wrong-name refusal",
+    );
+    assert_eq!(
+        audit_after(&t, 2),
+        ["rollback requested", "rollback cancelled"]
+    );
+
+    // The dialog is open again when the process dies: its request is on disk.
+    t.keys(&["B"]);
+    t.wait_for("type its name", "the dialog again");
+    let shell = t.pane("#{pane_pid}");
+    let killed = std::process::Command::new("pkill")
+        .args(["-KILL", "-P", &shell])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert_eq!(
+        audit_after(&t, 3),
+        [
+            "rollback requested",
+            "rollback cancelled",
+            "rollback requested"
+        ]
+    );
+}
+
+#[test]
+fn retrain_then_approve_the_new_version_in_the_demo() {
+    let t = Tmux::start(150, 45);
+    launch(&t, "--demo --config /dev/null");
+    t.wait_for("pipeline (4)", "the pipeline view");
+    open_model(&t, "churn");
+    t.keys(&["R"]);
+    t.wait_for_all(
+        &[
+            "sagemaker:StartPipelineExecution",
+            "churn-detection-retrain",
+            "PipelineParameters",
+        ],
+        "the retrain dialog naming the pipeline and its parameters",
+    );
+    t.keys(&["y"]);
+    t.wait_for("Executing · Training", "the execution's progress");
+    // A second retrain while one runs is refused.
+    t.keys(&["R"]);
+    t.wait_for(
+        "retrain of churn-detection is already running",
+        "the in-flight guard",
+    );
+    t.keys(&["a"]);
+    t.wait_for_all(
+        &["Approve churn-detection", "v4 · Pending"],
+        "the approve dialog",
+    );
+    t.keys(&["y"]);
+    t.wait_for("approve of", "the approval result");
+    t.wait_for("v4 appr", "the registry cell showing the approval");
+    t.keys(&["q"]);
+    t.wait_for("READY$", "the shell prompt");
+}
