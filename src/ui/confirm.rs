@@ -17,7 +17,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme)
     // Room for a field's value: the label column and the borders take the rest.
     let room = usize::from(width.saturating_sub(14)).max(10);
     let mut head = vec![Line::styled(
-        format!(" {} choices, newest first (↑/↓ choose):", d.plans.len()),
+        match d.plans.len() {
+            1 => " 1 choice:".to_string(),
+            n => format!(" {n} choices, newest first (↑/↓ choose):"),
+        },
         theme.dim,
     )];
     for (i, p) in d.plans.iter().enumerate() {
@@ -55,9 +58,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme)
     field("now", plan.previous.clone());
     // One line per request field, nested values compact: tall dialogs hide the answer.
     let args = plan.call.arguments();
-    for (i, (key, value)) in args.as_object().into_iter().flatten().enumerate() {
-        let label = if i == 0 { "arguments" } else { "" };
-        field(label, format!("{key}: {value}"));
+    let mut first = true;
+    for (key, value) in args.as_object().into_iter().flatten() {
+        for text in argument_lines(key, value) {
+            field(if first { "arguments" } else { "" }, text);
+            first = false;
+        }
     }
     let mut tail = Vec::new();
     if let Some(note) = &plan.note {
@@ -114,5 +120,62 @@ fn prompt<'a>(plan: &Plan, d: &Dialog, theme: &Theme) -> Vec<Line<'a>> {
             Span::styled("esc", theme.key),
             Span::styled(" cancel", theme.dim),
         ])],
+    }
+}
+
+/// One request field as lines: Name/Value lists (pipeline parameters) and flat maps
+/// (hyperparameters) one pair per line, since those are what the user checks.
+fn argument_lines(key: &str, value: &serde_json::Value) -> Vec<String> {
+    let plain = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+    let listed: Option<Vec<String>> = value.as_array().and_then(|items| {
+        items
+            .iter()
+            .map(|item| {
+                let (name, value) = (item.get("Name")?, item.get("Value")?);
+                Some(format!("  {} = {}", plain(name), plain(value)))
+            })
+            .collect()
+    });
+    let mapped: Option<Vec<String>> = value.as_object().and_then(|map| {
+        map.iter()
+            .map(|(k, v)| v.is_string().then(|| format!("  {k} = {}", plain(v))))
+            .collect()
+    });
+    match listed.or(mapped) {
+        Some(pairs) if !pairs.is_empty() => {
+            std::iter::once(format!("{key}:")).chain(pairs).collect()
+        }
+        _ => vec![format!("{key}: {value}")],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::argument_lines;
+    use serde_json::json;
+
+    #[test]
+    fn parameters_and_hyperparameters_read_one_per_line() {
+        let params =
+            json!([{"Name": "Epochs", "Value": "20"}, {"Name": "Data", "Value": "s3://raw/"}]);
+        assert_eq!(
+            argument_lines("PipelineParameters", &params),
+            ["PipelineParameters:", "  Epochs = 20", "  Data = s3://raw/"]
+        );
+        let hyper = json!({"eta": "0.2", "max_depth": "6"});
+        assert_eq!(
+            argument_lines("HyperParameters", &hyper),
+            ["HyperParameters:", "  eta = 0.2", "  max_depth = 6"]
+        );
+        // Anything nested stays one compact line.
+        let nested = json!({"AutoRollbackConfiguration": {"Alarms": []}});
+        assert_eq!(
+            argument_lines("DeploymentConfig", &nested),
+            [r#"DeploymentConfig: {"AutoRollbackConfiguration":{"Alarms":[]}}"#]
+        );
+        assert_eq!(
+            argument_lines("EndpointName", &json!("rec-prod")),
+            [r#"EndpointName: "rec-prod""#]
+        );
     }
 }
