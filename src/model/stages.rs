@@ -206,13 +206,15 @@ fn endpoint(m: &ModelFacts, rules: &Rules) -> StageStatus {
     let Some(ep) = &m.endpoint else {
         return StageStatus::unknown();
     };
-    match ep.status.as_str() {
-        "InService" => {}
+    // Updating, Creating, ...: still serving the old model, so its metrics still count
+    // (a rollback in flight keeps the row red until it lands).
+    let busy = match ep.status.as_str() {
+        "InService" => false,
         "Failed" | "OutOfService" | "Deleting" | NOT_FOUND => {
             return StageStatus::new(Health::Crit, ep.status.clone())
         }
-        other => return StageStatus::new(Health::Ok, other.to_string()).busy(),
-    }
+        _ => true,
+    };
     let [rate5, rate4] = error_rates(m);
     let latency = m
         .metrics
@@ -231,6 +233,9 @@ fn endpoint(m: &ModelFacts, rules: &Rules) -> StageStatus {
         })
         .max_by_key(|(h, _, _)| *h);
     match worst {
+        _ if busy => {
+            StageStatus::new(worst.map_or(Health::Ok, |(h, _, _)| h), ep.status.clone()).busy()
+        }
         Some((h, name, value)) if h > Health::Ok => metric_status(h, name, value),
         _ => StageStatus::new(Health::Ok, "InService").brief("up"),
     }
@@ -468,6 +473,17 @@ mod tests {
         m.endpoint.as_mut().unwrap().status = "Updating".into();
         let s = stage(&m, Stage::Endpoint);
         assert!(s.in_progress);
+        assert_eq!(s.summary, "Updating");
+        assert_eq!(s.health, Health::Ok);
+    }
+
+    #[test]
+    fn an_updating_endpoint_still_serving_errors_stays_crit() {
+        let mut m = healthy();
+        m.endpoint.as_mut().unwrap().status = "Updating".into();
+        m.metrics.insert(names::ERRORS_5XX.into(), series(90.0));
+        let s = stage(&m, Stage::Endpoint);
+        assert_eq!((s.health, s.in_progress), (Health::Crit, true));
         assert_eq!(s.summary, "Updating");
     }
 
