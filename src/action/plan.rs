@@ -87,11 +87,13 @@ pub fn rollbacks(req: &Request, recorded: Option<&str>) -> Result<Vec<Plan>, Str
         .map(|c| Plan {
             kind: Kind::Rollback,
             model: m.name.clone(),
+            // What it would serve first: the config's name is in the arguments too.
             label: format!(
-                "{} · {} · created {}{}",
-                c.name,
+                "{} · created {} · model {} · {}{}",
                 approval_of(m, c.model_version),
                 day(c.created),
+                c.model.as_deref().unwrap_or("?"),
+                c.name,
                 if Some(c.name.as_str()) == recorded {
                     " · before the last deploy (audit log)"
                 } else {
@@ -342,6 +344,7 @@ mod tests {
 
     fn config(name: &str, h: i64, v: u32) -> EndpointConfigRef {
         EndpointConfigRef {
+            model: Some(format!("{name}-model")),
             name: name.into(),
             created: at(h),
             model_version: Some(v),

@@ -171,6 +171,8 @@ pub struct Variant {
 pub struct EndpointConfigRef {
     pub name: String,
     pub created: Timestamp,
+    /// The SageMaker model its (first) variant serves.
+    pub model: Option<String>,
     pub model_version: Option<u32>,
 }
 

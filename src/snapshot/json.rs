@@ -153,6 +153,7 @@ pub struct EndpointOut {
 pub struct ConfigOut {
     pub config: String,
     pub created: Timestamp,
+    pub model: Option<String>,
     pub model_version: Option<u32>,
 }
 
@@ -315,6 +316,7 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
                 .map(|c| ConfigOut {
                     config: c.name.clone(),
                     created: c.created,
+                    model: c.model.clone(),
                     model_version: c.model_version,
                 })
                 .collect(),

@@ -28,7 +28,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme)
             true => ("▶ ", theme.selected),
             false => ("  ", theme.text),
         };
-        head.push(Line::styled(format!(" {mark}{}", p.label), style));
+        // A long target wraps under itself: what it would serve must be readable.
+        let chars: Vec<char> = p.label.chars().collect();
+        let room = usize::from(width.saturating_sub(6)).max(10);
+        for (i, chunk) in chars.chunks(room).enumerate() {
+            let lead = if i == 0 { mark } else { "  " };
+            let text: String = chunk.iter().collect();
+            head.push(Line::styled(format!(" {lead}{text}"), style));
+        }
     }
     head.push(Line::raw(""));
     let mut body = Vec::new();

@@ -320,9 +320,11 @@ async fn endpoints_join_their_registry_versions_and_training_jobs() {
         row.training[0].objective,
         Some(("train:progress".to_string(), 100.0))
     );
+    let current = &row.endpoint.as_ref().unwrap().config_history[0];
+    assert_eq!(current.model_version, Some(3));
     assert_eq!(
-        row.endpoint.as_ref().unwrap().config_history[0].model_version,
-        Some(3)
+        current.model.as_deref(),
+        Some(format!("{group}-model").as_str())
     );
 
     let health = mlopsdash::model::assess(row, &Default::default(), jiff::Timestamp::now());

@@ -51,7 +51,8 @@ fn a_person_rolls_back_the_bad_deploy_after_cancelling_once() {
     t.wait_for_all(
         &[
             "Roll back recommendation-engine · confirm",
-            "recommendation-engine-prod-config-v6 · v6 Approved",
+            "v6 Approved · created",
+            "model recommendation-engine-model-v6",
             "sagemaker:UpdateEndpoint",
             "serving recommendation-engine-prod-config-v7",
             "y/enter confirm",

@@ -465,6 +465,7 @@ impl Simulator {
                     Some(at) if v == p.latest_version && v > p.deployed_version => at,
                     _ => self.registered(p, v, now) + SignedDuration::from_hours(1),
                 },
+                model: Some(format!("{}-model-v{v}", p.name)),
                 model_version: Some(v),
             })
             .collect();

@@ -102,6 +102,7 @@ pub async fn describe_endpoint(client: &Client, name: &str) -> Result<Described,
             config_history: vec![EndpointConfigRef {
                 name: config_name.clone(),
                 created,
+                model: model_name.clone(),
                 model_version: package.as_ref().map(|p| p.version),
             }],
             config_name,

@@ -36,9 +36,16 @@ pub async fn recent_configs(client: &Client) -> Result<Vec<EndpointConfigSummary
     Ok(configs)
 }
 
-/// The model version each config serves, by config name.
+/// The model each config serves and its package version, by config name.
 #[derive(Default)]
-pub struct ConfigVersions(HashMap<String, Option<u32>>);
+pub struct ConfigVersions(HashMap<String, Served>);
+
+/// What one endpoint config serves: its first variant's model and package version.
+#[derive(Clone, Default)]
+struct Served {
+    model: Option<String>,
+    version: Option<u32>,
+}
 
 impl ConfigVersions {
     /// `current` and the configs created before it that share its stem, newest first.
@@ -59,22 +66,23 @@ impl ConfigVersions {
         });
         for c in older.take(HISTORY - 1) {
             let name = c.endpoint_config_name().unwrap_or_default().to_string();
-            let model_version = self.version(client, &name).await?;
+            let served = self.served(client, &name).await?;
             out.push(EndpointConfigRef {
                 created: c
                     .creation_time()
                     .and_then(timestamp)
                     .unwrap_or(Timestamp::UNIX_EPOCH),
                 name,
-                model_version,
+                model: served.model,
+                model_version: served.version,
             });
         }
         Ok(out)
     }
 
-    async fn version(&mut self, client: &Client, config: &str) -> Result<Option<u32>, String> {
-        if let Some(v) = self.0.get(config) {
-            return Ok(*v);
+    async fn served(&mut self, client: &Client, config: &str) -> Result<Served, String> {
+        if let Some(s) = self.0.get(config) {
+            return Ok(s.clone());
         }
         let d = client
             .describe_endpoint_config()
@@ -87,8 +95,12 @@ impl ConfigVersions {
             Some(m) => package_of(client, m).await?.map(|p| p.version),
             None => None,
         };
-        self.0.insert(config.to_string(), version);
-        Ok(version)
+        let served = Served {
+            model: model.map(str::to_string),
+            version,
+        };
+        self.0.insert(config.to_string(), served.clone());
+        Ok(served)
     }
 }
 
