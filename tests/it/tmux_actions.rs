@@ -1,5 +1,6 @@
 //! Actions as a person takes them on `--demo`: the rollback that fixes the latency
-//! incident, a cancel, `--read-only`, a protected endpoint, a crash mid-dialog.
+//! incident, a cancel, `--read-only`, a protected endpoint, a crash mid-dialog; and
+//! an approval on the AWS API (moto).
 
 use crate::tmux::{launch, Tmux};
 
@@ -197,4 +198,88 @@ fn retrain_then_approve_the_new_version_in_the_demo() {
     t.wait_for("v4 appr", "the registry cell showing the approval");
     t.keys(&["q"]);
     t.wait_for("READY$", "the shell prompt");
+}
+
+/// The same keys on a real AWS API (moto): the approval lands in the registry, and the
+/// audit log names the caller STS returned.
+#[test]
+fn a_person_approves_a_pending_version_on_aws() {
+    use crate::aws::{ministack_url, moto_url};
+    use crate::seed::{sdk, seed_registered_model, unique};
+    let url = moto_url();
+    let group = unique("tmux-approve");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let endpoint = rt.block_on(async {
+        seed_registered_model(
+            &sdk(&url).await,
+            &group,
+            &["Approved", "PendingManualApproval"],
+            1,
+            &[],
+        )
+        .await
+    });
+    let t = Tmux::start(160, 40);
+    let bin = env!("CARGO_BIN_EXE_mlopsdash");
+    t.keys(&[
+        &format!(
+            "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true \
+             AWS_ENDPOINT_URL_CLOUDWATCH={} {bin} --region us-east-1 --endpoint-url {url} \
+             --config /dev/null",
+            ministack_url()
+        ),
+        "Enter",
+    ]);
+    t.wait_for("123456789012 · us-east-1", "the account in the header");
+    t.keys(&["/", &endpoint, "Enter"]);
+    t.wait_for("v2 pend", "the pending version in the row");
+    t.keys(&["a"]);
+    t.wait_for_all(
+        &[
+            "sagemaker:UpdateModelPackage",
+            "account 123456789012 · region us-east-1",
+            "ModelApprovalStatus: \"Approved\"",
+        ],
+        "the approval dialog with the exact call",
+    );
+    t.keys(&["y"]);
+    t.wait_for(
+        "approve succeeded",
+        "the approval confirmed by reading it back",
+    );
+    t.wait_for("v2 appr", "the row after the refresh");
+    let approvals = rt.block_on(async {
+        let sm = aws_sdk_sagemaker::Client::new(&sdk(&url).await);
+        let listed = sm
+            .list_model_packages()
+            .model_package_group_name(&group)
+            .send()
+            .await
+            .unwrap();
+        listed
+            .model_package_summary_list()
+            .iter()
+            .map(|p| p.model_approval_status().map(|s| s.as_str().to_string()))
+            .collect::<Vec<_>>()
+    });
+    assert!(
+        approvals.iter().all(|a| a.as_deref() == Some("Approved")),
+        "{approvals:?}"
+    );
+    assert_eq!(
+        audit_after(&t, 3),
+        [
+            "approve requested",
+            "approve confirmed",
+            "approve succeeded"
+        ]
+    );
+    let log = std::fs::read_to_string(t.home().join(".local/share/mlopsdash/audit.jsonl")).unwrap();
+    assert!(
+        log.lines()
+            .all(|l| l.contains("\"caller\":\"arn:aws:sts::123456789012:")),
+        "{log}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("READY$", "the prompt after quitting");
 }
