@@ -7,7 +7,7 @@ use super::runner::{endpoint_step, run_step, Step};
 use super::{plan, Call, Kind, Plan, Request};
 use crate::model::facts::Approval;
 use crate::model::Fleet;
-use crate::source::demo::{execution_arn, pipeline_of, Deploy, Retrain, Simulator};
+use crate::source::demo::{execution_arn, pipeline_of, Deploy, Retrain, Shift, Simulator};
 
 #[derive(Clone)]
 pub struct DemoExecutor {
@@ -63,9 +63,17 @@ impl DemoExecutor {
                 });
                 Ok(None)
             }
-            Call::UpdateEndpointWeights { endpoint, .. } => Err(format!(
-                "ValidationException: {endpoint} has a single variant in the demo"
-            )),
+            Call::UpdateEndpointWeights { weights, .. } => {
+                let weights = weights.clone();
+                self.sim.record(|a| {
+                    a.shifts.push(Shift {
+                        model,
+                        weights,
+                        at: now,
+                    })
+                });
+                Ok(None)
+            }
             Call::StartPipelineExecution { display_name, .. } => {
                 let name = display_name.clone();
                 let arn = execution_arn(&model, &name);

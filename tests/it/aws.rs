@@ -341,9 +341,16 @@ async fn endpoints_join_their_registry_versions_and_training_jobs() {
 #[tokio::test]
 async fn a_second_refresh_describes_only_what_changed() {
     let sdk = sdk(&moto_url()).await;
-    seed_endpoint(&sdk, &unique("cached"), &[("AllTraffic", 1.0, 1)]).await;
+    let endpoint = unique("cached");
+    seed_endpoint(&sdk, &endpoint, &[("AllTraffic", 1.0, 1)]).await;
     let calls = mlopsdash::source::aws::ApiCalls::default();
-    let mut source = SageMakerSource::new(&sdk, &calls);
+    // Only our endpoint: other tests add and change theirs on the same emulator.
+    let ours = mlopsdash::config::ModelMapping {
+        name: endpoint.clone(),
+        endpoint: Some(endpoint),
+        ..Default::default()
+    };
+    let mut source = SageMakerSource::new(&sdk, &calls).mapped(vec![ours], false);
     let Update::Fleet { fleet, .. } = source.fetch().await else {
         panic!("first fetch failed")
     };

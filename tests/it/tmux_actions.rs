@@ -166,6 +166,44 @@ fn a_protected_endpoint_refuses_a_wrong_name_and_a_crash_keeps_the_request() {
 }
 
 #[test]
+fn a_canary_is_rolled_back_by_shifting_its_traffic_in_the_demo() {
+    let t = Tmux::start(150, 45);
+    launch(&t, "--demo --config /dev/null");
+    t.wait_for("pipeline (4)", "the pipeline view");
+    open_model(&t, "churn");
+    t.keys(&["Enter"]);
+    t.wait_for(
+        "canary · weight 0.10",
+        "the canary variant in the detail view",
+    );
+    t.keys(&["B"]);
+    t.wait_for_all(
+        &[
+            "all traffic to variant stable",
+            "sagemaker:UpdateEndpointWeightsAndCapacities",
+            "churn-detection-prod is protected",
+        ],
+        "the traffic-shift rollback, protected",
+    );
+    t.keys(&["churn-detection-prod", "Enter"]);
+    t.wait_for("rollback succeeded", "the shift confirmed");
+    t.wait_for_all(
+        &["stable · weight 1.00", "canary · weight 0.00"],
+        "the weights after the shift",
+    );
+    assert_eq!(
+        audit_after(&t, 3),
+        [
+            "rollback requested",
+            "rollback confirmed",
+            "rollback succeeded"
+        ]
+    );
+    t.keys(&["q"]);
+    t.wait_for("READY$", "the shell prompt");
+}
+
+#[test]
 fn retrain_then_approve_the_new_version_in_the_demo() {
     let t = Tmux::start(150, 45);
     launch(&t, "--demo --config /dev/null");

@@ -22,6 +22,20 @@ impl Deploy {
     }
 }
 
+/// Traffic shifted between an endpoint's variants at `at` (UpdateEndpointWeights...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shift {
+    pub model: String,
+    pub weights: Vec<(String, f32)>,
+    pub at: Timestamp,
+}
+
+impl Shift {
+    pub fn done(&self) -> Timestamp {
+        self.at + SignedDuration::from_secs(UPDATE_SECS)
+    }
+}
+
 /// A retrain (pipeline execution) the user started.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Retrain {
@@ -33,6 +47,7 @@ pub struct Retrain {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DemoActions {
     pub deploys: Vec<Deploy>,
+    pub shifts: Vec<Shift>,
     pub retrains: Vec<Retrain>,
     /// (model, version, decision), oldest first.
     pub approvals: Vec<(String, u32, Approval)>,
@@ -55,6 +70,14 @@ impl DemoActions {
             .iter()
             .filter(|d| d.model == model && d.done() <= at)
             .max_by_key(|d| d.at)
+    }
+
+    /// The newest traffic shift of `model` asked for by `at`.
+    pub fn last_shift(&self, model: &str, at: Timestamp) -> Option<&Shift> {
+        self.shifts
+            .iter()
+            .filter(|s| s.model == model && s.at <= at)
+            .max_by_key(|s| s.at)
     }
 
     pub fn stopped(&self, run: &str, at: Timestamp) -> Option<Timestamp> {

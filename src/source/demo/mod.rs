@@ -5,7 +5,7 @@ mod profiles;
 mod sim;
 mod traces;
 
-pub use actions::{DemoActions, Deploy, Retrain, UPDATE_SECS};
+pub use actions::{DemoActions, Deploy, Retrain, Shift, UPDATE_SECS};
 pub use sim::{config_name, execution_arn, package_arn, pipeline_of, Simulator, HISTORY_MINUTES};
 
 use jiff::Timestamp;

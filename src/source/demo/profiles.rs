@@ -23,6 +23,9 @@ pub struct Profile {
     pub instances: u32,
     /// Tagged env=prod: actions need the endpoint's name typed.
     pub protected: bool,
+    /// The newest version runs as a canary variant (10% of traffic) beside the
+    /// deployed one: a rollback shifts the weights back.
+    pub canary: bool,
 }
 
 /// A scripted incident and when, after the demo starts, it begins.
@@ -109,6 +112,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             last_training_failed: false,
             instances: 2,
             protected: true,
+            canary: false,
         },
         Profile {
             name: "customer-segmentation".into(),
@@ -125,6 +129,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             last_training_failed: false,
             instances: 1,
             protected: false,
+            canary: false,
         },
         Profile {
             name: "recommendation-engine".into(),
@@ -142,6 +147,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             last_training_failed: false,
             instances: 3,
             protected: false,
+            canary: false,
         },
         Profile {
             name: "churn-detection".into(),
@@ -158,6 +164,8 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             last_training_failed: true,
             instances: 1,
             protected: true,
+            // v4 takes 10% of the traffic while it waits for approval.
+            canary: true,
         },
     ];
     let kinds = [
@@ -176,6 +184,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             latest_version: 1 + (i as u32 % 9),
             deployed_version: 1 + (i as u32 % 9),
             protected: false,
+            canary: false,
             ..all[i % 4].clone()
         };
         all.push(generated);

@@ -469,21 +469,60 @@ impl Simulator {
                 model_version: Some(v),
             })
             .collect();
-        let updating = self.acts(|a| a.last_deploy(&p.name, now).is_some_and(|d| now < d.done()));
+        let (updating, shifted) = self.acts(|a| {
+            let deploying = a.last_deploy(&p.name, now).is_some_and(|d| now < d.done());
+            let shift = a.last_shift(&p.name, now);
+            let shifting = shift.is_some_and(|s| now < s.done());
+            let landed = shift.filter(|s| now >= s.done()).map(|s| s.weights.clone());
+            (deploying || shifting, landed)
+        });
         EndpointFacts {
             config_name: config_name(&name, deployed),
             name,
             status: if updating { "Updating" } else { "InService" }.into(),
             failure_reason: None,
-            variants: vec![Variant {
+            variants: self.variants(p, deployed, shifted),
+            config_history,
+            protected: p.protected.then(|| "tagged env=prod".to_string()),
+        }
+    }
+
+    /// One variant serving the deployed version; a canary profile adds the newest
+    /// version beside it at 10%, until the user shifts the weights.
+    fn variants(
+        &self,
+        p: &Profile,
+        deployed: u32,
+        shifted: Option<Vec<(String, f32)>>,
+    ) -> Vec<Variant> {
+        if !p.canary {
+            return vec![Variant {
                 name: "AllTraffic".into(),
                 weight: 1.0,
                 instances: p.instances,
                 model_version: Some(deployed),
-            }],
-            config_history,
-            protected: p.protected.then(|| "tagged env=prod".to_string()),
+            }];
         }
+        let weight = |name: &str, default: f64| {
+            shifted
+                .as_ref()
+                .and_then(|w| w.iter().find(|(n, _)| n == name))
+                .map_or(default, |(_, w)| f64::from(*w))
+        };
+        vec![
+            Variant {
+                name: "stable".into(),
+                weight: weight("stable", 0.9),
+                instances: p.instances,
+                model_version: Some(deployed),
+            },
+            Variant {
+                name: "canary".into(),
+                weight: weight("canary", 0.1),
+                instances: 1,
+                model_version: Some(p.latest_version),
+            },
+        ]
     }
 
     /// The newest Model Monitor report and run. Reports come hourly; a drift incident
@@ -909,6 +948,46 @@ mod tests {
                 .push(("demand-forecasting".into(), v.version, Approval::Approved))
         });
         assert_eq!(newest(20 + RETRAIN_SECS + 2).approval, Approval::Approved);
+        // churn-detection's canary: the planner sends everything back to stable, and
+        // the weights land after the update.
+        let churn = |secs| {
+            sim.fleet_at(at(secs))
+                .model("churn-detection")
+                .cloned()
+                .unwrap()
+        };
+        let weights = |m: &ModelFacts| {
+            let ep = m.endpoint.as_ref().unwrap();
+            ep.variants
+                .iter()
+                .map(|v| (v.name.clone(), v.weight))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            weights(&churn(30)),
+            [("stable".into(), 0.9), ("canary".into(), 0.1)]
+        );
+        let req = crate::action::Request {
+            kind: crate::action::Kind::Rollback,
+            model: churn(30),
+            alarms: vec![],
+        };
+        let plans = crate::action::plan::rollbacks(&req, None).unwrap();
+        let crate::action::Call::UpdateEndpointWeights { weights: to, .. } = &plans[0].call else {
+            panic!("{:?}", plans[0].call);
+        };
+        sim.record(|a| {
+            a.shifts.push(crate::source::demo::Shift {
+                model: "churn-detection".into(),
+                weights: to.clone(),
+                at: at(30),
+            })
+        });
+        assert_eq!(churn(31).endpoint.unwrap().status, "Updating");
+        assert_eq!(
+            weights(&churn(30 + UPDATE_SECS)),
+            [("stable".into(), 1.0), ("canary".into(), 0.0)]
+        );
         let later = sim.fleet_at(at(400));
         let registry = &later.model("demand-forecasting").unwrap().registry;
         assert_eq!(

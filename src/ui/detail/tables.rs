@@ -157,8 +157,9 @@ fn endpoint<'a>(m: &'a ModelFacts, app: &App, theme: &Theme, width: u16) -> Tabl
     let variants = ep.variants.iter().map(|v| {
         Row::new(vec![
             Cell::from(format!("  {} · weight {:.2}", v.name, v.weight)),
+            // The version lines up with the configs' below it.
+            Cell::from(v.model_version.map_or(String::new(), |n| format!("v{n}"))),
             Cell::from(format!("{}×", v.instances)),
-            Cell::from(""),
         ])
     });
     let configs = ep.config_history.iter().map(|c| {
