@@ -443,6 +443,82 @@ mod mocked {
     }
 
     #[tokio::test]
+    async fn a_stopped_pipeline_execution_is_watched_until_it_has_stopped() {
+        use aws_sdk_sagemaker::operation::describe_pipeline_execution::DescribePipelineExecutionOutput;
+        use aws_sdk_sagemaker::operation::stop_pipeline_execution::StopPipelineExecutionOutput;
+        use aws_sdk_sagemaker::types::PipelineExecutionStatus;
+        let arn = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-retrain/execution/abc";
+        let stop = mock!(Client::stop_pipeline_execution)
+            .match_requests(move |r| {
+                r.pipeline_execution_arn() == Some(arn)
+                    && r.client_request_token() == Some("mlopsdash-token")
+            })
+            .then_output(move || {
+                StopPipelineExecutionOutput::builder()
+                    .pipeline_execution_arn(arn)
+                    .build()
+            });
+        let status = |s: PipelineExecutionStatus| {
+            move || {
+                DescribePipelineExecutionOutput::builder()
+                    .pipeline_execution_status(s.clone())
+                    .build()
+            }
+        };
+        let describe = mock!(Client::describe_pipeline_execution)
+            .sequence()
+            .output(status(PipelineExecutionStatus::Stopping))
+            .times(2)
+            .output(status(PipelineExecutionStatus::Stopped))
+            .build();
+        let client = mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, [&stop, &describe]);
+        let exec = Executor::Aws(AwsExecutor::from_client(client));
+        let mut p = plan(Call::StopPipelineExecution {
+            arn: arn.into(),
+            token: "mlopsdash-token".into(),
+        });
+        p.kind = Kind::Stop;
+        let dir = tempfile::tempdir().unwrap();
+        let last = super::run_to_end(exec, p, dir.path()).await;
+        assert_eq!(last, mlopsdash::action::Step::Succeeded("Stopped".into()));
+        assert_eq!((stop.num_calls(), describe.num_calls()), (1, 3));
+        assert_eq!(super::phases(dir.path()), ["confirmed", "succeeded"]);
+    }
+
+    #[tokio::test]
+    async fn a_denied_rollback_fails_in_plain_words_and_is_logged() {
+        use aws_sdk_sagemaker::operation::update_endpoint::UpdateEndpointError;
+        let denied = mock!(Client::update_endpoint).then_error(|| {
+            UpdateEndpointError::generic(
+                aws_sdk_sagemaker::error::ErrorMetadata::builder()
+                    .code("AccessDeniedException")
+                    .message(
+                        "User: arn:aws:sts::123456789012:assumed-role/oncall/me is not \
+                         authorized to perform: sagemaker:UpdateEndpoint",
+                    )
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, [&denied]);
+        let exec = Executor::Aws(AwsExecutor::from_client(client));
+        let p = plan(Call::UpdateEndpoint {
+            endpoint: "rec-prod".into(),
+            config: "rec-config-v6".into(),
+            guardrail_alarms: vec![],
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let last = super::run_to_end(exec, p, dir.path()).await;
+        assert_eq!(
+            last,
+            mlopsdash::action::Step::Failed(
+                "AccessDenied: the IAM policy lacks sagemaker:UpdateEndpoint; add it to this role"
+                    .into()
+            )
+        );
+        assert_eq!(super::phases(dir.path()), ["confirmed", "failed"]);
+    }
+
+    #[tokio::test]
     async fn an_audit_log_that_cannot_be_written_blocks_the_call() {
         let rule =
             mock!(Client::update_endpoint).then_output(|| UpdateEndpointOutput::builder().build());
