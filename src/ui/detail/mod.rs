@@ -84,12 +84,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         draw_charts(frame, charts_area, &specs, app, theme, window);
         tables::draw(frame, tables_area, model, app, theme, true);
     } else {
-        // Full charts in two columns when they fit above the tables, else sparklines.
+        // Full charts in two columns when they fit above tables that still show every
+        // rollback target, else sparklines.
         let full_rows = FULL_CHART_ROWS * specs.len().div_ceil(2) as u16;
-        let full = rest.width >= 90 && rest.height >= full_rows + 10;
+        let tables_rows = tables::side_by_side_height(model);
+        let full = rest.width >= 90 && rest.height >= full_rows + tables_rows;
         let compact_rows = (specs.len() as u16 + 2).min(rest.height.saturating_sub(5));
         let chart_height = if full {
-            full_rows.max(rest.height * 3 / 5)
+            full_rows.max(rest.height - tables_rows)
         } else {
             compact_rows
         };

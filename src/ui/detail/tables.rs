@@ -61,7 +61,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &ModelFacts, app: &App, theme: &Th
             Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
                 .areas(area);
         let [reg, ep] = Layout::vertical([
-            Constraint::Length(m.registry.len().min(4) as u16 + 3),
+            Constraint::Length(registry_height(m)),
             Constraint::Fill(1),
         ])
         .areas(right);
@@ -69,6 +69,16 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &ModelFacts, app: &App, theme: &Th
         frame.render_widget(registry, reg);
         frame.render_widget(endpoint, ep);
     }
+}
+
+/// Rows the side-by-side tables need to show every rollback target: the registry
+/// above the endpoint's variants and configs.
+pub fn side_by_side_height(m: &ModelFacts) -> u16 {
+    registry_height(m) + endpoint_rows(m) + 3
+}
+
+fn registry_height(m: &ModelFacts) -> u16 {
+    m.registry.len().min(4) as u16 + 3
 }
 
 fn endpoint_rows(m: &ModelFacts) -> u16 {
