@@ -85,11 +85,10 @@ pub fn render(app: &App, theme: &Theme, width: u16, height: u16) -> Terminal<Tes
 }
 
 /// `app` with `key` pressed on `model` and the action dialog open on what the
-/// planner offers (the audit log recorded nothing before).
+/// demo executor offers (the audit log recorded nothing before).
 pub fn with_dialog(mut app: App, model: &str, key: char) -> App {
-    use crate::action::{plan, Kind};
+    use crate::action::DemoExecutor;
     use crate::app::Effect;
-    use crate::model::facts::Approval;
     use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     app.open_model(model.into());
     let pressed = app.handle_key(KeyEvent::new(KeyCode::Char(key), KeyModifiers::NONE));
@@ -97,13 +96,9 @@ pub fn with_dialog(mut app: App, model: &str, key: char) -> App {
     let Effect::Prepare(req) = pressed else {
         return app;
     };
-    let plans = match req.kind {
-        Kind::Rollback => plan::rollbacks(&req, None),
-        Kind::Approve => plan::approvals(&req, Approval::Approved),
-        Kind::Reject => plan::approvals(&req, Approval::Rejected),
-        Kind::Stop => plan::stops(&req),
-        Kind::Retrain => Err("retrain is planned by an executor, not here".into()),
-    };
+    // The demo executor plans from the request alone (a retrain's names take the clock).
+    let executor = DemoExecutor::new(Simulator::new(42, demo_start(), 0));
+    let plans = executor.prepare(&req, None);
     app.apply(Update::Planned {
         kind: req.kind,
         model: model.into(),

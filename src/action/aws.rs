@@ -13,9 +13,9 @@ use jiff::Timestamp;
 use super::audit::AuditLog;
 use super::runner::{endpoint_step, run_step, Step};
 use super::{plan, Call, Channel, Kind, Plan, Request, TrainingClone, GUARDRAIL_BAKE_SECONDS};
-use crate::model::facts::{Approval, RunStatus};
+use crate::model::facts::Approval;
 use crate::source::aws::errors::describe;
-use crate::source::aws::ApiCalls;
+use crate::source::aws::{approval_of, execution_status, job_status, ApiCalls};
 
 #[derive(Clone)]
 pub struct AwsExecutor {
@@ -209,11 +209,7 @@ impl AwsExecutor {
                 Ok(Some(job.name.clone()))
             }
             Call::UpdateModelPackage { arn, approval } => {
-                let status = match approval {
-                    Approval::Approved => ModelApprovalStatus::Approved,
-                    Approval::Rejected => ModelApprovalStatus::Rejected,
-                    Approval::PendingManualApproval => ModelApprovalStatus::PendingManualApproval,
-                };
+                let status = ModelApprovalStatus::from(approval.aws_name());
                 self.client
                     .update_model_package()
                     .model_package_arn(arn)
@@ -326,10 +322,10 @@ impl AwsExecutor {
                     .send()
                     .await
                     .map_err(|e| describe("sagemaker:DescribeModelPackage", &e))?;
-                let now = d.model_approval_status().map_or("unknown", |s| s.as_str());
-                Ok(match now == approval_name(*approval) {
-                    true => Step::Succeeded(format!("now {now}")),
-                    false => Step::Running(format!("still {now}")),
+                let now = approval_of(d.model_approval_status());
+                Ok(match now == *approval {
+                    true => Step::Succeeded(format!("now {}", now.aws_name())),
+                    false => Step::Running(format!("still {}", now.aws_name())),
                 })
             }
         }
@@ -343,14 +339,7 @@ impl AwsExecutor {
             .send()
             .await
             .map_err(|e| describe("sagemaker:DescribePipelineExecution", &e))?;
-        use aws_sdk_sagemaker::types::PipelineExecutionStatus as S;
-        let status = match d.pipeline_execution_status() {
-            Some(S::Succeeded) => RunStatus::Completed,
-            Some(S::Failed) => RunStatus::Failed,
-            Some(S::Stopping) => RunStatus::Stopping,
-            Some(S::Stopped) => RunStatus::Stopped,
-            _ => RunStatus::InProgress,
-        };
+        let status = execution_status(d.pipeline_execution_status());
         Ok(run_step(status, None, d.failure_reason(), stopping))
     }
 
@@ -362,24 +351,9 @@ impl AwsExecutor {
             .send()
             .await
             .map_err(|e| describe("sagemaker:DescribeTrainingJob", &e))?;
-        use aws_sdk_sagemaker::types::TrainingJobStatus as S;
-        let status = match d.training_job_status() {
-            Some(S::Completed) => RunStatus::Completed,
-            Some(S::Failed) => RunStatus::Failed,
-            Some(S::Stopping) => RunStatus::Stopping,
-            Some(S::Stopped) => RunStatus::Stopped,
-            _ => RunStatus::InProgress,
-        };
+        let status = job_status(d.training_job_status());
         let detail = d.secondary_status().map(|s| s.as_str());
         Ok(run_step(status, detail, d.failure_reason(), stopping))
-    }
-}
-
-fn approval_name(a: Approval) -> &'static str {
-    match a {
-        Approval::Approved => "Approved",
-        Approval::Rejected => "Rejected",
-        Approval::PendingManualApproval => "PendingManualApproval",
     }
 }
 
@@ -428,4 +402,32 @@ pub fn parameters_of(definition: &str) -> Result<Vec<(String, String)>, String> 
         out.push((name.to_string(), value));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parameters_of;
+
+    #[test]
+    fn pipeline_parameters_come_at_their_defaults_or_not_at_all() {
+        let definition = r#"{"Parameters": [
+            {"Name": "Data", "Type": "String", "DefaultValue": "s3://raw/"},
+            {"Name": "Epochs", "Type": "Integer", "DefaultValue": 20}
+        ]}"#;
+        assert_eq!(
+            parameters_of(definition).unwrap(),
+            [
+                ("Data".to_string(), "s3://raw/".to_string()),
+                ("Epochs".to_string(), "20".to_string())
+            ]
+        );
+        let err = parameters_of(r#"{"Parameters": [{"Name": "Region"}]}"#).unwrap_err();
+        assert_eq!(
+            err,
+            "parameter Region has no default; start this pipeline from the console"
+        );
+        assert!(parameters_of("not json")
+            .unwrap_err()
+            .starts_with("its definition is not JSON"));
+    }
 }

@@ -74,9 +74,14 @@ impl DemoExecutor {
                 });
                 Ok(None)
             }
-            Call::StartPipelineExecution { display_name, .. } => {
-                let name = display_name.clone();
-                let arn = execution_arn(&model, &name);
+            // Both retrains are one simulated run; the execution is named by its ARN.
+            Call::StartPipelineExecution { .. } | Call::CreateTrainingJob(_) => {
+                let (name, started) = match &p.call {
+                    Call::StartPipelineExecution { display_name, .. } => {
+                        (display_name.clone(), execution_arn(&model, display_name))
+                    }
+                    _ => (p.call.resource(), p.call.resource()),
+                };
                 self.sim.record(|a| {
                     a.retrains.push(Retrain {
                         model,
@@ -84,18 +89,7 @@ impl DemoExecutor {
                         at: now,
                     })
                 });
-                Ok(Some(arn))
-            }
-            Call::CreateTrainingJob(job) => {
-                let name = job.name.clone();
-                self.sim.record(|a| {
-                    a.retrains.push(Retrain {
-                        model,
-                        name: name.clone(),
-                        at: now,
-                    })
-                });
-                Ok(Some(name))
+                Ok(Some(started))
             }
             Call::UpdateModelPackage { arn, approval } => {
                 let version =
@@ -105,13 +99,10 @@ impl DemoExecutor {
                     .record(|a| a.approvals.push((model, version, approval)));
                 Ok(None)
             }
-            Call::StopTrainingJob { name } => {
-                let name = name.clone();
-                self.sim.record(|a| a.stops.push((name, now)));
-                Ok(None)
-            }
-            Call::StopPipelineExecution { arn, .. } => {
-                let name = arn.rsplit('/').next().unwrap_or_default().to_string();
+            Call::StopTrainingJob { .. } | Call::StopPipelineExecution { .. } => {
+                // A job by its name, an execution by the last part of its ARN.
+                let resource = p.call.resource();
+                let name = resource.rsplit('/').next().unwrap_or_default().to_string();
                 self.sim.record(|a| a.stops.push((name, now)));
                 Ok(None)
             }

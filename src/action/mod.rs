@@ -226,11 +226,7 @@ impl Call {
             }),
             Call::UpdateModelPackage { arn, approval } => json!({
                 "ModelPackageArn": arn,
-                "ModelApprovalStatus": match approval {
-                    Approval::Approved => "Approved",
-                    Approval::Rejected => "Rejected",
-                    Approval::PendingManualApproval => "PendingManualApproval",
-                },
+                "ModelApprovalStatus": approval.aws_name(),
                 "ApprovalDescription": "set from mlopsdash",
             }),
             Call::StopTrainingJob { name } => json!({ "TrainingJobName": name }),

@@ -113,6 +113,15 @@ pub enum Approval {
 }
 
 impl Approval {
+    /// As AWS spells it (ModelApprovalStatus).
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Approval::Approved => "Approved",
+            Approval::PendingManualApproval => "PendingManualApproval",
+            Approval::Rejected => "Rejected",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Approval::Approved => "Approved",

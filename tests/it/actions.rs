@@ -54,8 +54,20 @@ async fn facts_of(endpoint: &str) -> ModelFacts {
 
 /// Runs a confirmed plan to the end with an audit log in `dir`; the last step.
 async fn run_to_end(executor: Executor, plan: Plan, dir: &std::path::Path) -> Step {
-    let (tx, mut rx) = tokio::sync::mpsc::channel(32);
     let audit = AuditLog::open(&dir.join("audit.jsonl"));
+    let steps = run_steps(executor, plan, audit, std::time::Duration::from_secs(20)).await;
+    steps.into_iter().last().unwrap()
+}
+
+/// Runs a confirmed plan through the runner, watched for at most `timeout`: every
+/// step it reported.
+async fn run_steps(
+    executor: Executor,
+    plan: Plan,
+    audit: Result<AuditLog, String>,
+    timeout: std::time::Duration,
+) -> Vec<Step> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(32);
     let confirmed = Confirmed {
         plan,
         actor: Actor {
@@ -66,14 +78,14 @@ async fn run_to_end(executor: Executor, plan: Plan, dir: &std::path::Path) -> St
     };
     let polling = Polling {
         every: std::time::Duration::from_millis(50),
-        timeout: std::time::Duration::from_secs(20),
+        timeout,
     };
     runner::run(executor, audit, confirmed, tx, polling).await;
-    let mut last = None;
+    let mut steps = Vec::new();
     while let Ok(Update::Action(p)) = rx.try_recv() {
-        last = Some(p.step);
+        steps.push(p.step);
     }
-    last.unwrap()
+    steps
 }
 
 fn phases(dir: &std::path::Path) -> Vec<String> {
@@ -396,6 +408,15 @@ mod mocked {
         }
     }
 
+    /// rec-prod back to its v6 config, without guardrails.
+    fn rollback_of_rec_prod() -> Plan {
+        plan(Call::UpdateEndpoint {
+            endpoint: "rec-prod".into(),
+            config: "rec-config-v6".into(),
+            guardrail_alarms: vec![],
+        })
+    }
+
     #[tokio::test]
     async fn update_endpoint_sends_the_config_and_the_guardrail_alarms() {
         let rule = mock!(Client::update_endpoint)
@@ -501,11 +522,7 @@ mod mocked {
         });
         let client = mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, [&denied]);
         let exec = Executor::Aws(AwsExecutor::from_client(client));
-        let p = plan(Call::UpdateEndpoint {
-            endpoint: "rec-prod".into(),
-            config: "rec-config-v6".into(),
-            guardrail_alarms: vec![],
-        });
+        let p = rollback_of_rec_prod();
         let dir = tempfile::tempdir().unwrap();
         let last = super::run_to_end(exec, p, dir.path()).await;
         assert_eq!(
@@ -519,38 +536,46 @@ mod mocked {
     }
 
     #[tokio::test]
+    async fn an_endpoint_that_never_settles_times_out_and_says_so() {
+        use aws_sdk_sagemaker::operation::describe_endpoint::DescribeEndpointOutput;
+        use aws_sdk_sagemaker::types::EndpointStatus;
+        let update =
+            mock!(Client::update_endpoint).then_output(|| UpdateEndpointOutput::builder().build());
+        let describe = mock!(Client::describe_endpoint).then_output(|| {
+            DescribeEndpointOutput::builder()
+                .endpoint_status(EndpointStatus::Updating)
+                .build()
+        });
+        let client = mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, [&update, &describe]);
+        let exec = Executor::Aws(AwsExecutor::from_client(client));
+        let p = rollback_of_rec_prod();
+        let dir = tempfile::tempdir().unwrap();
+        let audit = mlopsdash::action::AuditLog::open(&dir.path().join("audit.jsonl"));
+        let steps = super::run_steps(exec, p, audit, std::time::Duration::from_millis(300)).await;
+        let last = steps.last().unwrap();
+        assert!(
+            matches!(last, mlopsdash::action::Step::TimedOut(t) if t.starts_with("still Updating")),
+            "{steps:?}"
+        );
+        assert!(describe.num_calls() >= 2, "polled until the deadline");
+        assert_eq!(super::phases(dir.path()), ["confirmed", "timed_out"]);
+    }
+
+    #[tokio::test]
     async fn an_audit_log_that_cannot_be_written_blocks_the_call() {
         let rule =
             mock!(Client::update_endpoint).then_output(|| UpdateEndpointOutput::builder().build());
         let client = mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, [&rule]);
         let exec = Executor::Aws(AwsExecutor::from_client(client));
-        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-        let p = plan(Call::UpdateEndpoint {
-            endpoint: "rec-prod".into(),
-            config: "c".into(),
-            guardrail_alarms: vec![],
-        });
-        let confirmed = mlopsdash::action::Confirmed {
-            plan: p,
-            actor: mlopsdash::action::Actor {
-                caller: "c".into(),
-                account: "a".into(),
-                region: "r".into(),
-            },
-        };
-        let polling = mlopsdash::action::Polling {
-            every: std::time::Duration::from_millis(10),
-            timeout: std::time::Duration::from_secs(1),
-        };
+        let p = rollback_of_rec_prod();
         let audit = Err("audit log /ro/audit.jsonl: Permission denied".to_string());
-        mlopsdash::action::runner::run(exec, audit, confirmed, tx, polling).await;
-        let Some(mlopsdash::source::Update::Action(p)) = rx.recv().await else {
+        let steps = super::run_steps(exec, p, audit, std::time::Duration::from_secs(1)).await;
+        let Some(first) = steps.first() else {
             panic!("no step reported");
         };
         assert!(
-            p.step.text().starts_with("blocked, nothing was called"),
-            "{:?}",
-            p.step
+            first.text().starts_with("blocked, nothing was called"),
+            "{first:?}"
         );
         assert_eq!(rule.num_calls(), 0);
     }

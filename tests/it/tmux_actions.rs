@@ -120,6 +120,15 @@ fn read_only_refuses_every_action_key() {
             "the read-only refusal",
         );
     }
+    t.keys(&["q"]);
+    t.wait_for("READY$", "the shell prompt");
+    // The config file's switch does the same.
+    let config = t.home().join("read-only.toml");
+    std::fs::write(&config, "[actions]\nread_only = true\n").unwrap();
+    launch(&t, &format!("--demo --config {}", config.display()));
+    t.wait_for("pipeline (4)", "the pipeline view");
+    t.keys(&["B"]);
+    t.wait_for("read-only: rollback is disabled", "the config's refusal");
     assert!(audit_phases(&t).is_empty());
     t.keys(&["q"]);
     t.wait_for("READY$", "the shell prompt");
@@ -281,8 +290,9 @@ fn a_person_approves_a_pending_version_on_aws() {
         "the approval dialog with the exact call",
     );
     t.keys(&["y"]);
+    // The status line, not the event list: other tests' models crowd that on moto.
     t.wait_for(
-        "approve succeeded",
+        "succeeded: now Approved",
         "the approval confirmed by reading it back",
     );
     t.wait_for("v2 appr", "the row after the refresh");

@@ -16,7 +16,7 @@ pub use cloudwatch::CloudWatchSource;
 pub use errors::{classify, describe, is_unimplemented};
 pub use identity::identify;
 pub use s3::S3Source;
-pub use sagemaker::{Pacer, SageMakerSource};
+pub use sagemaker::{approval_of, execution_status, job_status, Pacer, SageMakerSource};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use jiff::Timestamp;

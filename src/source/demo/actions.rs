@@ -5,8 +5,14 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::model::facts::Approval;
 
-/// How long a simulated endpoint stays Updating after UpdateEndpoint.
+/// How long a simulated endpoint stays Updating after UpdateEndpoint (or a weights
+/// update).
 pub const UPDATE_SECS: i64 = 8;
+
+/// When an endpoint update asked for at `at` lands.
+fn landed(at: Timestamp) -> Timestamp {
+    at + SignedDuration::from_secs(UPDATE_SECS)
+}
 
 /// A deploy asked for at `at`: the endpoint serves `version` once the update is done.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,7 +24,7 @@ pub struct Deploy {
 
 impl Deploy {
     pub fn done(&self) -> Timestamp {
-        self.at + SignedDuration::from_secs(UPDATE_SECS)
+        landed(self.at)
     }
 }
 
@@ -32,7 +38,7 @@ pub struct Shift {
 
 impl Shift {
     pub fn done(&self) -> Timestamp {
-        self.at + SignedDuration::from_secs(UPDATE_SECS)
+        landed(self.at)
     }
 }
 

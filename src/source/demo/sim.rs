@@ -998,6 +998,26 @@ mod tests {
     }
 
     #[test]
+    fn a_stopped_scripted_retrain_registers_no_version() {
+        let sim = Simulator::new(42, start(), 4);
+        let at = |secs: i64| start() + SignedDuration::from_secs(secs);
+        let model = |secs| {
+            sim.fleet_at(at(secs))
+                .model("demand-forecasting")
+                .cloned()
+                .unwrap()
+        };
+        let running = model(155);
+        let run = &running.training[0];
+        assert_eq!(run.status, RunStatus::InProgress);
+        let name = run.name.clone();
+        sim.record(|a| a.stops.push((name, at(160))));
+        let later = model(300);
+        assert_eq!(later.training[0].status, RunStatus::Stopped);
+        assert_eq!(later.registry[0].version, running.registry[0].version);
+    }
+
+    #[test]
     fn large_fleets_are_generated_healthy_and_distinct() {
         let sim = Simulator::new(1, start(), 100);
         let fleet = sim.fleet_at(start());

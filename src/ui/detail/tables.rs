@@ -60,11 +60,9 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &ModelFacts, app: &App, theme: &Th
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
                 .areas(area);
-        let [reg, ep] = Layout::vertical([
-            Constraint::Length(registry_height(m)),
-            Constraint::Fill(1),
-        ])
-        .areas(right);
+        let [reg, ep] =
+            Layout::vertical([Constraint::Length(registry_height(m)), Constraint::Fill(1)])
+                .areas(right);
         frame.render_widget(training, left);
         frame.render_widget(registry, reg);
         frame.render_widget(endpoint, ep);

@@ -9,7 +9,9 @@ mod pipelines;
 mod registry;
 mod training;
 
-pub use training::Pacer;
+pub use pipelines::execution_status;
+pub use registry::approval_of;
+pub use training::{job_status, Pacer};
 
 use std::collections::HashMap;
 
@@ -357,6 +359,15 @@ mod tests {
         assert_eq!(
             protection(None, &Ok(vec!["env=prod".into()]), &prod).as_deref(),
             Some("tagged env=prod")
+        );
+        // `protected = true` in config needs no tag at all.
+        let mapping = crate::config::ModelMapping {
+            protected: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            protection(Some(&mapping), &Ok(vec![]), &[]).as_deref(),
+            Some("protected in config")
         );
     }
 }

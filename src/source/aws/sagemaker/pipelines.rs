@@ -91,13 +91,7 @@ fn run(pipeline: &str, s: &PipelineExecutionSummary) -> TrainingRun {
         .pipeline_execution_display_name()
         .filter(|n| !n.is_empty())
         .map_or_else(|| format!("{pipeline}/{id}"), str::to_string);
-    let status = match s.pipeline_execution_status() {
-        Some(PipelineExecutionStatus::Succeeded) => RunStatus::Completed,
-        Some(PipelineExecutionStatus::Failed) => RunStatus::Failed,
-        Some(PipelineExecutionStatus::Stopping) => RunStatus::Stopping,
-        Some(PipelineExecutionStatus::Stopped) => RunStatus::Stopped,
-        _ => RunStatus::InProgress,
-    };
+    let status = execution_status(s.pipeline_execution_status());
     TrainingRun {
         name,
         status,
@@ -111,5 +105,16 @@ fn run(pipeline: &str, s: &PipelineExecutionSummary) -> TrainingRun {
         objective: None,
         secondary_status: None,
         execution_arn: s.pipeline_execution_arn().map(str::to_string),
+    }
+}
+
+/// A pipeline execution's status as a run's.
+pub fn execution_status(s: Option<&PipelineExecutionStatus>) -> RunStatus {
+    match s {
+        Some(PipelineExecutionStatus::Succeeded) => RunStatus::Completed,
+        Some(PipelineExecutionStatus::Failed) => RunStatus::Failed,
+        Some(PipelineExecutionStatus::Stopping) => RunStatus::Stopping,
+        Some(PipelineExecutionStatus::Stopped) => RunStatus::Stopped,
+        _ => RunStatus::InProgress,
     }
 }

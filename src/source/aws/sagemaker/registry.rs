@@ -54,11 +54,7 @@ async fn list(client: &Client, group: &str) -> Result<Vec<(String, ModelVersion)
     let mut versions: Vec<(String, ModelVersion)> = summaries
         .iter()
         .map(|s| {
-            let approval = match s.model_approval_status() {
-                Some(ModelApprovalStatus::Approved) => Approval::Approved,
-                Some(ModelApprovalStatus::Rejected) => Approval::Rejected,
-                _ => Approval::PendingManualApproval,
-            };
+            let approval = approval_of(s.model_approval_status());
             let version = ModelVersion {
                 version: s
                     .model_package_version()
@@ -80,4 +76,13 @@ async fn list(client: &Client, group: &str) -> Result<Vec<(String, ModelVersion)
         .collect();
     versions.sort_by_key(|(_, v)| std::cmp::Reverse(v.version));
     Ok(versions)
+}
+
+/// A package's approval status as the registry column shows it.
+pub fn approval_of(s: Option<&ModelApprovalStatus>) -> Approval {
+    match s {
+        Some(ModelApprovalStatus::Approved) => Approval::Approved,
+        Some(ModelApprovalStatus::Rejected) => Approval::Rejected,
+        _ => Approval::PendingManualApproval,
+    }
 }

@@ -126,13 +126,7 @@ pub async fn for_model(
 fn run(j: &TrainingJobSummary) -> TrainingRun {
     TrainingRun {
         name: j.training_job_name().unwrap_or_default().to_string(),
-        status: match j.training_job_status() {
-            Some(TrainingJobStatus::Completed) => RunStatus::Completed,
-            Some(TrainingJobStatus::Failed) => RunStatus::Failed,
-            Some(TrainingJobStatus::Stopping) => RunStatus::Stopping,
-            Some(TrainingJobStatus::Stopped) => RunStatus::Stopped,
-            _ => RunStatus::InProgress,
-        },
+        status: job_status(j.training_job_status()),
         started: j
             .creation_time()
             .and_then(timestamp)
@@ -142,5 +136,16 @@ fn run(j: &TrainingJobSummary) -> TrainingRun {
         objective: None,
         secondary_status: None,
         execution_arn: None,
+    }
+}
+
+/// A training job's status as a run's.
+pub fn job_status(s: Option<&TrainingJobStatus>) -> RunStatus {
+    match s {
+        Some(TrainingJobStatus::Completed) => RunStatus::Completed,
+        Some(TrainingJobStatus::Failed) => RunStatus::Failed,
+        Some(TrainingJobStatus::Stopping) => RunStatus::Stopping,
+        Some(TrainingJobStatus::Stopped) => RunStatus::Stopped,
+        _ => RunStatus::InProgress,
     }
 }
