@@ -163,10 +163,11 @@ async fn backend(cli: &Cli, config: &Config, now: Timestamp) -> Result<Backend> 
     let sdk = aws::load(&target).await.map_err(anyhow::Error::msg)?;
     Ok(Backend::Aws {
         sdk: Box::new(sdk),
-        settings: config.aws.clone(),
+        settings: Box::new(config.aws.clone()),
         mappings: config.mappings.clone(),
         calls: aws::ApiCalls::default(),
         protected_tags: config.actions.protected_tags.clone(),
+        identity: config.identity.clone(),
     })
 }
 

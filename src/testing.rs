@@ -89,7 +89,7 @@ pub fn render(app: &App, theme: &Theme, width: u16, height: u16) -> Terminal<Tes
 pub fn with_dialog(mut app: App, model: &str, key: char) -> App {
     use crate::action::DemoExecutor;
     use crate::app::Effect;
-    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     app.open_model(model.into());
     let pressed = app.handle_key(KeyEvent::new(KeyCode::Char(key), KeyModifiers::NONE));
     // A key that plans nothing leaves the app as it is: the caller's assert says why.

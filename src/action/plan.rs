@@ -516,6 +516,7 @@ mod tests {
             objective: None,
             secondary_status: None,
             execution_arn: arn.map(str::to_string),
+            serving: false,
         };
         req.model.training = vec![
             run("exec", Some("arn:exec"), RunStatus::InProgress),

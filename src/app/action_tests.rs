@@ -1,6 +1,6 @@
 //! Action keys: the double-fire and in-flight guards, read-only, protected endpoints.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::{App, Effect, InputMode};
 use crate::action::{plan, Kind, Phase, Progress, Request, Step};

@@ -1,6 +1,6 @@
 //! Keys to state changes. Returns what the event loop must do outside the state.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::command::{self, Command};
 use super::state::{App, InputMode, View};

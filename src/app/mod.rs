@@ -16,4 +16,6 @@ pub use state::{App, Context, InputMode, Place, View};
 #[cfg(test)]
 mod action_tests;
 #[cfg(test)]
+mod identity_tests;
+#[cfg(test)]
 mod tests;

@@ -12,14 +12,19 @@ pub struct Row {
     pub health: Health,
 }
 
-/// Case-insensitive substring filter; red rows first, then by name.
+/// Case-insensitive substring filter on the model's name and the names it goes by
+/// (endpoint, package group): red rows first, then by name.
 pub fn build(fleet: &Fleet, health: &BTreeMap<String, ModelHealth>, filter: &str) -> Vec<Row> {
     let needle = filter.to_lowercase();
     let mut rows: Vec<Row> = fleet
         .models
         .iter()
         .enumerate()
-        .filter(|(_, m)| m.name.to_lowercase().contains(&needle))
+        .filter(|(_, m)| {
+            std::iter::once(&m.name)
+                .chain(&m.aliases)
+                .any(|n| n.to_lowercase().contains(&needle))
+        })
         .map(|(index, m)| Row {
             name: m.name.clone(),
             index,

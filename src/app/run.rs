@@ -4,8 +4,9 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures_util::{FutureExt, StreamExt};
 use jiff::Timestamp;
-use ratatui::crossterm::event::{self, Event, KeyEventKind};
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
@@ -77,7 +78,7 @@ async fn event_loop(
     links: Links,
     mut terminated: mpsc::UnboundedReceiver<()>,
 ) -> Result<()> {
-    let mut keys = spawn_key_reader();
+    let mut keys = EventStream::new();
     let mut ticker = tokio::time::interval(AGE_TICK);
     // Each pass draws once: the loop only comes round when something changed.
     loop {
@@ -88,7 +89,7 @@ async fn event_loop(
         panic_if_asked_by_test();
         tokio::select! {
             Some(update) = updates.recv() => on_update(app, update, &links),
-            Some(ev) = keys.recv() => on_terminal_event(app, ev?, &links),
+            Some(ev) = keys.next() => on_terminal_event(app, ev?, &links),
             _ = ticker.tick() => {}
             _ = terminated.recv() => app.quit = true,
         }
@@ -100,7 +101,7 @@ async fn event_loop(
             while let Ok(update) = updates.try_recv() {
                 on_update(app, update, &links);
             }
-            while let Ok(ev) = keys.try_recv() {
+            while let Some(Some(ev)) = keys.next().now_or_never() {
                 on_terminal_event(app, ev?, &links);
             }
         }
@@ -181,29 +182,6 @@ fn write_audit_lines(app: &mut App, audit: Option<&AuditLog>) {
             app.audit_failed(why);
         }
     }
-}
-
-/// Reads terminal events on a thread of its own (crossterm's read blocks) and stops
-/// once the loop has hung up.
-fn spawn_key_reader() -> mpsc::UnboundedReceiver<std::io::Result<Event>> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    std::thread::spawn(move || {
-        while !tx.is_closed() {
-            match event::poll(Duration::from_millis(100)) {
-                Ok(false) => {}
-                Ok(true) => {
-                    if tx.send(event::read()).is_err() {
-                        return;
-                    }
-                }
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
-            }
-        }
-    });
-    rx
 }
 
 /// SIGTERM and SIGHUP (the SSH link dropped) end the loop cleanly, restoring the terminal.

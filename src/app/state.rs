@@ -8,7 +8,8 @@ use super::rows::{self, Row};
 use crate::config::KeyMap;
 use crate::model::events::{self, Event};
 use crate::model::merge::merge;
-use crate::model::{assess, Fleet, Loadable, ModelHealth, Rules, Stage};
+use crate::model::stages::assess_with_alarms;
+use crate::model::{Fleet, Loadable, ModelHealth, Rules, Stage};
 use crate::source::{SourceId, Update};
 
 /// How many events the app remembers.
@@ -217,7 +218,18 @@ impl App {
         let health: BTreeMap<String, ModelHealth> = fleet
             .models
             .iter()
-            .map(|m| (m.name.clone(), assess(m, &self.rules, at)))
+            .map(|m| {
+                let alarms: Vec<_> = fleet
+                    .alarms
+                    .iter()
+                    .filter(|a| a.model.as_deref() == Some(&m.name))
+                    .cloned()
+                    .collect();
+                (
+                    m.name.clone(),
+                    assess_with_alarms(m, &alarms, &self.rules, at),
+                )
+            })
             .collect();
         for (name, after) in &health {
             let found = events::changes(name, self.health.get(name), after, at);
@@ -250,7 +262,10 @@ impl App {
                 },
             };
         };
-        let data = merge(self.sources.values().filter_map(Loadable::data));
+        let data = merge(
+            self.sources.values().filter_map(Loadable::data),
+            &self.rules.names,
+        );
         match problems.is_empty() {
             true => Loadable::Ready { data, at },
             false => Loadable::Stale {

@@ -1,7 +1,7 @@
 //! App state and key handling, driven the way the event loop drives them.
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use jiff::SignedDuration;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::{App, Effect, InputMode, View};
 use crate::model::{Health, Loadable, Stage};

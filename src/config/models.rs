@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::model::units::Scale;
 use crate::model::{ModelKind, Threshold};
 
 #[derive(Debug, Deserialize)]
@@ -56,6 +57,10 @@ pub(super) struct MetricConfig {
     pub stat: Spanned<String>,
     #[serde(default)]
     pub threshold: Option<Spanned<Threshold>>,
+    /// How the published numbers read: "fraction" (0–1) or "percent" (0–100). Unset:
+    /// the unit they were published with, then the ratio rule (see README).
+    #[serde(default)]
+    pub scale: Option<Scale>,
 }
 
 fn average() -> Spanned<String> {
@@ -98,6 +103,8 @@ pub struct MetricQuery {
     pub name: String,
     pub dimensions: BTreeMap<String, String>,
     pub stat: String,
+    /// The scale config gives its numbers, over the published unit.
+    pub scale: Option<Scale>,
 }
 
 impl ModelConfig {
@@ -123,6 +130,7 @@ impl ModelConfig {
                 name: m.name.clone(),
                 dimensions: m.dimensions.clone(),
                 stat: m.stat.get_ref().clone(),
+                scale: m.scale,
             });
         }
         Ok(ModelMapping {

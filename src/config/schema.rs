@@ -9,6 +9,7 @@ use toml::Spanned;
 use super::error::ConfigError;
 use super::keys::{KeyAction, KeyMap};
 use super::models::{ModelConfig, ModelMapping};
+use crate::model::identity::Normaliser;
 use crate::model::{Direction, Rules, Threshold};
 
 /// The whole config file. Every section is optional; an empty file means the defaults.
@@ -23,6 +24,8 @@ pub struct Config {
     pub aws: AwsConfig,
     #[serde(default)]
     pub actions: ActionsConfig,
+    #[serde(default)]
+    pub identity: IdentityConfig,
     #[serde(default)]
     health: HealthConfig,
     #[serde(default)]
@@ -109,6 +112,26 @@ impl Default for AwsConfig {
             xray_window_minutes: 15,
             xray_max_traces: 20,
             xray_filter: None,
+        }
+    }
+}
+
+/// How models are recognised when config does not name them (README: "How models
+/// are recognised").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdentityConfig {
+    /// Tag keys on an endpoint whose value names its model.
+    pub tag_keys: Vec<String>,
+    /// Words stripped from the ends of names besides the built-in ones (prod, -v3, …).
+    pub affixes: Vec<String>,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        IdentityConfig {
+            tag_keys: vec!["model".into(), "mlopsdash:model".into()],
+            affixes: Vec::new(),
         }
     }
 }
@@ -210,7 +233,10 @@ impl Config {
     }
 
     fn build_rules(&self) -> Result<Rules, (std::ops::Range<usize>, String)> {
-        let mut rules = Rules::default();
+        let mut rules = Rules {
+            names: Normaliser::new(&self.identity.affixes),
+            ..Rules::default()
+        };
         let checked = |t: &Spanned<Threshold>, what: &str| {
             validate(t.get_ref())
                 .map(|()| *t.get_ref())

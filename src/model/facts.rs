@@ -6,7 +6,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use super::cost::{CostSummary, Forecast};
+use super::identity::Identity;
 use super::metrics::Series;
+use super::units::Published;
 
 /// Everything gathered about the fleet at one moment.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -58,6 +60,13 @@ pub struct ModelFacts {
     /// The SageMaker Pipeline that retrains the model, when one is known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pipeline: Option<String>,
+    /// How the row's name was found and how each piece was joined to it.
+    pub identity: Option<Identity>,
+    /// Other names sources may know the model by (endpoint, package group, SageMaker
+    /// model): what rows of other sources join on.
+    pub aliases: Vec<String>,
+    /// The team's own metrics (by key in `metrics`) and how their numbers were read.
+    pub published: BTreeMap<String, Published>,
 }
 
 /// Raw-data freshness: the newest object under the model's input prefix.
@@ -103,6 +112,9 @@ pub struct TrainingRun {
     /// Set for a pipeline execution (what stopping it needs); a training job has none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub execution_arn: Option<String>,
+    /// This job wrote the artifact the endpoint serves now (exact lineage).
+    #[serde(default)]
+    pub serving: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -244,6 +256,8 @@ pub struct Alarm {
     pub since: Timestamp,
     /// The model whose endpoint or metric the alarm watches, when known.
     pub model: Option<String>,
+    /// The stage its metric belongs to (endpoint metrics, business metrics, drift).
+    pub stage: Option<super::stages::Stage>,
 }
 
 impl MonitoringRun {
@@ -269,6 +283,9 @@ impl ModelFacts {
             drift: DriftFacts::default(),
             metrics: BTreeMap::new(),
             pipeline: None,
+            identity: None,
+            aliases: Vec::new(),
+            published: BTreeMap::new(),
         }
     }
 }

@@ -3,6 +3,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::metrics::names;
+use super::units::is_ratio;
 
 /// "12s", "41m", "3h", "2d 4h": the two largest units, for narrow cells.
 pub fn age(d: SignedDuration) -> String {
@@ -27,23 +28,30 @@ pub fn age_since(then: Timestamp, now: Timestamp) -> String {
     age(now.duration_since(then))
 }
 
-/// The unit a metric is shown in, by name.
+/// The unit a metric is shown in, by name: ratios in percent (see `units`).
 pub fn unit(metric: &str) -> &'static str {
     match metric {
-        names::MAPE | names::CTR | names::CONVERSION | names::RATE_5XX | names::RATE_4XX => "%",
+        names::RATE_5XX | names::RATE_4XX => "%",
         names::LATENCY_P50 | names::LATENCY_P99 => "ms",
+        m if is_ratio(m) => "%",
         _ => "",
     }
 }
 
 /// A metric value with its unit and a sensible precision.
 pub fn value(metric: &str, v: f64) -> String {
-    let u = unit(metric);
-    match u {
-        "%" => format!("{v:.1}%"),
+    match unit(metric) {
         "ms" => format!("{v:.0}ms"),
-        _ if v.abs() >= 100.0 => format!("{v:.0}"),
-        _ => format!("{v:.2}"),
+        u => value_as(v, u == "%"),
+    }
+}
+
+/// A value in percent ("18.3%") or as a plain number ("0.93", "1234").
+pub fn value_as(v: f64, percent: bool) -> String {
+    match percent {
+        true => format!("{v:.1}%"),
+        false if v.abs() >= 100.0 => format!("{v:.0}"),
+        false => format!("{v:.2}"),
     }
 }
 
@@ -57,6 +65,8 @@ pub fn short_name(metric: &str) -> &str {
         names::RATE_5XX => "5xx",
         names::RATE_4XX => "4xx",
         names::DRIFT_SCORE => "drift",
+        names::ACCURACY => "Acc",
+        names::PRECISION => "Prec",
         other => other,
     }
 }

@@ -1,25 +1,79 @@
-//! One fleet from the parts each source knows, joined by model name: SageMaker knows
-//! endpoints and training, CloudWatch metrics and alarms, S3 raw-data freshness.
+//! One fleet from the parts each source knows: SageMaker knows endpoints and
+//! training, CloudWatch metrics and alarms, S3 raw-data freshness. Rows join by exact
+//! name first, then by any of their names once affixes are stripped (`Normaliser`),
+//! so a metric published as `ModelName=demand` lands on the row whose endpoint is
+//! `demand-prod`. Rows of one source never merge with each other by name: two
+//! endpoints of one source stay two rows.
 
 use std::collections::HashMap;
 
 use super::facts::{Fleet, ModelFacts, ModelKind};
+use super::identity::{JoinedBy, Normaliser};
+
+/// Where each name and stripped name of the rows joined so far points.
+#[derive(Default)]
+struct Index {
+    exact: HashMap<String, usize>,
+    keys: HashMap<String, usize>,
+}
+
+impl Index {
+    fn add(&mut self, m: &ModelFacts, at: usize, names: &Normaliser) {
+        for name in std::iter::once(&m.name).chain(&m.aliases) {
+            self.exact.entry(name.clone()).or_insert(at);
+        }
+        for name in std::iter::once(&m.name).chain(&m.aliases) {
+            self.keys.entry(names.key(name)).or_insert(at);
+        }
+    }
+
+    /// The row `m` belongs to, and whether only stripped names matched.
+    fn find(&self, m: &ModelFacts, names: &Normaliser) -> Option<(usize, bool)> {
+        let all = || std::iter::once(&m.name).chain(&m.aliases);
+        all()
+            .find_map(|n| self.exact.get(n).map(|&i| (i, false)))
+            .or_else(|| all().find_map(|n| self.keys.get(&names.key(n)).map(|&i| (i, true))))
+    }
+}
 
 /// Joins `parts` in order; where two parts know the same fact, the earlier one wins.
-pub fn merge<'a>(parts: impl IntoIterator<Item = &'a Fleet>) -> Fleet {
+/// The parts come in a fixed order (by source), so the result does not depend on
+/// which source answered first.
+pub fn merge<'a>(parts: impl IntoIterator<Item = &'a Fleet>, names: &Normaliser) -> Fleet {
     let mut out = Fleet::default();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut index = Index::default();
     for part in parts {
+        // Rows of this part join rows of earlier parts only.
+        let mut added = Vec::new();
+        let mut renamed: HashMap<&str, String> = HashMap::new();
         for m in &part.models {
-            match index.get(&m.name) {
-                Some(&i) => join(&mut out.models[i], m),
+            match index.find(m, names) {
+                Some((i, by_key)) => {
+                    let Some(into) = out.models.get_mut(i) else {
+                        continue;
+                    };
+                    join(into, m, by_key);
+                    renamed.insert(&m.name, into.name.clone());
+                    added.push(i);
+                }
                 None => {
-                    index.insert(m.name.clone(), out.models.len());
+                    added.push(out.models.len());
                     out.models.push(m.clone());
                 }
             }
         }
-        out.alarms.extend(part.alarms.iter().cloned());
+        for i in added {
+            if let Some(m) = out.models.get(i) {
+                index.add(m, i, names);
+            }
+        }
+        out.alarms.extend(part.alarms.iter().map(|a| {
+            let mut a = a.clone();
+            if let Some(to) = a.model.as_deref().and_then(|m| renamed.get(m)) {
+                a.model = Some(to.clone());
+            }
+            a
+        }));
         if out.cost.is_none() {
             out.cost.clone_from(&part.cost);
         }
@@ -30,9 +84,15 @@ pub fn merge<'a>(parts: impl IntoIterator<Item = &'a Fleet>) -> Fleet {
     out
 }
 
-fn join(into: &mut ModelFacts, from: &ModelFacts) {
+fn join(into: &mut ModelFacts, from: &ModelFacts, by_key: bool) {
     if into.kind == ModelKind::Other {
         into.kind = from.kind;
+    }
+    join_identity(into, from, by_key);
+    for alias in std::iter::once(&from.name).chain(&from.aliases) {
+        if *alias != into.name && !into.aliases.contains(alias) {
+            into.aliases.push(alias.clone());
+        }
     }
     if into.data.is_none() {
         into.data.clone_from(&from.data);
@@ -64,6 +124,33 @@ fn join(into: &mut ModelFacts, from: &ModelFacts) {
         into.metrics
             .entry(name.clone())
             .or_insert_with(|| series.clone());
+    }
+    for (name, published) in &from.published {
+        into.published
+            .entry(name.clone())
+            .or_insert_with(|| published.clone());
+    }
+}
+
+/// The row keeps its own identity; the joined part's pieces are added, each saying
+/// how it was joined (a stripped-name match is never more than a name match).
+fn join_identity(into: &mut ModelFacts, from: &ModelFacts, by_key: bool) {
+    let Some(theirs) = &from.identity else {
+        return;
+    };
+    let Some(ours) = into.identity.as_mut() else {
+        into.identity = Some(theirs.clone());
+        return;
+    };
+    for p in &theirs.pieces {
+        let (by, evidence) = match by_key && p.by != JoinedBy::Config {
+            true => (
+                JoinedBy::Name,
+                format!("{} (named like {})", p.evidence, into.name),
+            ),
+            false => (p.by, p.evidence.clone()),
+        };
+        ours.join(p.what.clone(), by, evidence);
     }
 }
 
@@ -103,6 +190,7 @@ mod tests {
                 reason: "r".into(),
                 since: at,
                 model: Some("churn".into()),
+                stage: None,
             }],
             ..Fleet::default()
         };
@@ -110,7 +198,7 @@ mod tests {
             models: vec![from_s3],
             ..Fleet::default()
         };
-        let fleet = merge([&sagemaker, &cloudwatch, &s3]);
+        let fleet = merge([&sagemaker, &cloudwatch, &s3], &Normaliser::default());
         let names: Vec<_> = fleet.models.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["churn", "demand", "batch-only"]);
         let churn = fleet.model("churn").unwrap();

@@ -25,6 +25,10 @@ pub mod names {
     pub const CTR: &str = "CTR";
     pub const CONVERSION: &str = "ConversionRate";
     pub const AUC: &str = "AUC";
+    pub const ACCURACY: &str = "Accuracy";
+    pub const F1: &str = "F1";
+    pub const PRECISION: &str = "Precision";
+    pub const RECALL: &str = "Recall";
     /// Derived from 5xx and invocations; also the key its threshold lives under.
     pub const RATE_5XX: &str = "5xxRate";
     pub const RATE_4XX: &str = "4xxRate";

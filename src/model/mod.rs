@@ -6,6 +6,7 @@ pub mod events;
 pub mod facts;
 pub mod format;
 pub mod health;
+pub mod identity;
 pub mod loadable;
 pub mod merge;
 pub mod metrics;
@@ -13,6 +14,7 @@ pub mod quality;
 pub mod rules;
 pub mod stages;
 pub mod traces;
+pub mod units;
 
 pub use cost::{CostSummary, Forecast};
 pub use facts::{Alarm, AlarmState, Fleet, ModelFacts, ModelKind};

@@ -5,9 +5,11 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use super::facts::ModelFacts;
+use super::format;
 use super::health::Health;
-use super::metrics::Series;
+use super::metrics::{names, Series};
 use super::rules::{Rules, Threshold};
+use super::units::Published;
 
 /// A value this old says nothing about now: shown, but judged unknown.
 pub const STALE_AFTER: SignedDuration = SignedDuration::from_hours(26);
@@ -33,7 +35,12 @@ impl Trend {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Judged {
     pub metric: String,
+    /// As shown: in percent for ratio metrics.
     pub value: Option<f64>,
+    /// Shown in percent (a ratio metric, or one config scales).
+    pub percent: bool,
+    /// How the team's published number was read, when the team publishes it.
+    pub published: Option<Published>,
     pub at: Option<Timestamp>,
     pub threshold: Option<Threshold>,
     pub health: Health,
@@ -44,15 +51,28 @@ pub struct Judged {
     pub trend: Option<Trend>,
 }
 
-/// The model's quality metrics (most important first), each judged at `now`.
+/// The model's quality metrics (most important first), then every other metric the
+/// team publishes for it, each judged at `now`. A metric without a threshold keeps
+/// its value and trend, with health unknown.
 pub fn judge(m: &ModelFacts, rules: &Rules, now: Timestamp) -> Vec<Judged> {
-    rules
-        .quality_metrics(&m.name, m.kind)
+    let mut metrics = rules.quality_metrics(&m.name, m.kind);
+    for key in m.published.keys() {
+        if !metrics.contains(key) && !key.starts_with(names::FEATURE_DRIFT_PREFIX) {
+            metrics.push(key.clone());
+        }
+    }
+    metrics
         .into_iter()
         .map(|metric| {
             let series = m.metrics.get(&metric).cloned().unwrap_or_default();
             let threshold = rules.threshold(&m.name, &metric);
-            judge_one(metric, &series, threshold, now)
+            let published = m.published.get(&metric).cloned();
+            let mut j = judge_one(metric, &series, threshold, now);
+            j.percent = published
+                .as_ref()
+                .map_or(format::unit(&j.metric) == "%", |p| p.scale.is_percent());
+            j.published = published;
+            j
         })
         .collect()
 }
@@ -69,9 +89,12 @@ pub fn judge_one(
         (None, _) => Health::Unknown,
         (Some(_), _) if stale => Health::Unknown,
         (Some((_, v)), Some(t)) => t.evaluate(Some(v)),
-        (Some(_), None) => Health::Ok,
+        // Shown, never judged green: nobody said what good is.
+        (Some(_), None) => Health::Unknown,
     };
     Judged {
+        percent: format::unit(&metric) == "%",
+        published: None,
         value: latest.map(|(_, v)| v),
         at: latest.map(|(t, _)| t),
         breached_since: threshold.and_then(|t| breached_since(series, &t)),
@@ -83,14 +106,16 @@ pub fn judge_one(
     }
 }
 
-/// The metric a quality cell shows: the worst; on a tie the first named (most
-/// important) one. Metrics without a value are not shown.
+/// The metric a quality cell shows: the worst of those with a threshold; on a tie
+/// the first named (most important) one. A metric without a threshold is shown only
+/// when nothing with one has a value. Metrics without a value are not shown.
 pub fn shown(judged: &[Judged]) -> Option<&Judged> {
-    judged
-        .iter()
-        .filter(|j| j.value.is_some())
+    let valued = || judged.iter().filter(|j| j.value.is_some());
+    valued()
+        .filter(|j| j.threshold.is_some())
         .rev()
         .max_by_key(|j| j.health)
+        .or_else(|| valued().next())
 }
 
 /// When the values started being out of bounds, if the latest one is.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::facts::ModelKind;
 use super::health::Health;
+use super::identity::Normaliser;
 use super::metrics::names;
 
 /// Which side of a threshold is bad.
@@ -86,6 +87,8 @@ pub struct Rules {
     pub quality_metrics: BTreeMap<String, Vec<String>>,
     /// Kinds config gives models, over what the source says (or could not tell).
     pub kinds: BTreeMap<String, ModelKind>,
+    /// How names of one model from different sources are recognised as one.
+    pub names: Normaliser,
 }
 
 impl Default for Rules {
@@ -96,6 +99,11 @@ impl Default for Rules {
             (names::CTR, Threshold::below(3.0, 2.5)),
             (names::CONVERSION, Threshold::below(1.0, 0.5)),
             (names::AUC, Threshold::below(0.8, 0.7)),
+            // Ratios are judged in percent, whatever scale they were published in.
+            (names::ACCURACY, Threshold::below(80.0, 70.0)),
+            (names::F1, Threshold::below(70.0, 60.0)),
+            (names::PRECISION, Threshold::below(70.0, 60.0)),
+            (names::RECALL, Threshold::below(70.0, 60.0)),
             (names::RATE_5XX, Threshold::above(1.0, 5.0)),
             (names::RATE_4XX, Threshold::above(5.0, 10.0)),
             (names::LATENCY_P99, Threshold::above(500.0, 1000.0)),
@@ -112,6 +120,7 @@ impl Default for Rules {
             drift_violations: Threshold::above(0.0, 4.0),
             quality_metrics: BTreeMap::new(),
             kinds: BTreeMap::new(),
+            names: Normaliser::default(),
         }
     }
 }
@@ -135,7 +144,13 @@ impl Rules {
             ModelKind::Forecasting => &[names::MAPE, names::RMSE],
             ModelKind::Segmentation => &[names::SILHOUETTE],
             ModelKind::Recommendation => &[names::CTR, names::CONVERSION],
-            ModelKind::Classification => &[names::AUC],
+            ModelKind::Classification => &[
+                names::AUC,
+                names::ACCURACY,
+                names::F1,
+                names::PRECISION,
+                names::RECALL,
+            ],
             ModelKind::Other => &[],
         };
         by_kind.iter().map(|s| s.to_string()).collect()

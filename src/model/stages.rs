@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::facts::{Approval, ModelFacts, RunStatus};
+use super::facts::{Alarm, AlarmState, Approval, ModelFacts, RunStatus};
 use super::format;
 use super::health::Health;
 use super::metrics::{names, rate_percent, Series};
@@ -103,18 +103,32 @@ impl ModelHealth {
     }
 }
 
+/// Judges every stage of one model from its facts alone (no alarms).
+pub fn assess(m: &ModelFacts, rules: &Rules, now: Timestamp) -> ModelHealth {
+    assess_with_alarms(m, &[], rules, now)
+}
+
 /// Judges every stage of one model. A row's health is the worst of its stages,
 /// except that `Unknown` stages (nothing configured to look at) do not hide a green row.
-pub fn assess(m: &ModelFacts, rules: &Rules, now: Timestamp) -> ModelHealth {
+/// A firing alarm of the model makes the stage its metric belongs to at least warn.
+pub fn assess_with_alarms(
+    m: &ModelFacts,
+    alarms: &[Alarm],
+    rules: &Rules,
+    now: Timestamp,
+) -> ModelHealth {
     let stages: Vec<StageStatus> = Stage::ALL
         .iter()
-        .map(|s| match s {
-            Stage::Data => data(m, rules, now),
-            Stage::Training => training(m, now),
-            Stage::Registry => registry(m),
-            Stage::Endpoint => endpoint(m, rules),
-            Stage::Drift => drift(m, rules, now),
-            Stage::Quality => quality(m, rules, now),
+        .map(|s| {
+            let status = match s {
+                Stage::Data => data(m, rules, now),
+                Stage::Training => training(m, now),
+                Stage::Registry => registry(m),
+                Stage::Endpoint => endpoint(m, rules),
+                Stage::Drift => drift(m, rules, now),
+                Stage::Quality => quality(m, rules, now),
+            };
+            with_alarms(status, *s, &m.name, alarms)
         })
         .collect();
     let known = stages
@@ -123,6 +137,21 @@ pub fn assess(m: &ModelFacts, rules: &Rules, now: Timestamp) -> ModelHealth {
         .filter(|h| *h != Health::Unknown);
     let overall = Health::worst(known);
     ModelHealth { overall, stages }
+}
+
+/// An alarm in ALARM on the stage's metric: at least a warning, and when it is what
+/// made the cell bad, the cell names it.
+fn with_alarms(status: StageStatus, stage: Stage, model: &str, alarms: &[Alarm]) -> StageStatus {
+    let firing = alarms.iter().find(|a| {
+        a.state == AlarmState::Alarm && a.stage == Some(stage) && a.model.as_deref() == Some(model)
+    });
+    match firing {
+        Some(a) if status.health < Health::Warn => StageStatus {
+            in_progress: status.in_progress,
+            ..StageStatus::new(Health::Warn, format!("alarm {}", a.name)).brief("alarm")
+        },
+        _ => status,
+    }
 }
 
 fn data(m: &ModelFacts, rules: &Rules, now: Timestamp) -> StageStatus {
@@ -236,14 +265,15 @@ fn endpoint(m: &ModelFacts, rules: &Rules) -> StageStatus {
         _ if busy => {
             StageStatus::new(worst.map_or(Health::Ok, |(h, _, _)| h), ep.status.clone()).busy()
         }
-        Some((h, name, value)) if h > Health::Ok => metric_status(h, name, value),
+        Some((h, name, value)) if h > Health::Ok => {
+            metric_status(h, name, format::value(name, value))
+        }
         _ => StageStatus::new(Health::Ok, "InService").brief("up"),
     }
 }
 
 /// "MAPE 18.2%", briefly "18.2%": the value is what must survive a narrow column.
-fn metric_status(h: Health, metric: &str, value: f64) -> StageStatus {
-    let text = format::value(metric, value);
+fn metric_status(h: Health, metric: &str, text: String) -> StageStatus {
     StageStatus::new(h, format!("{} {text}", format::short_name(metric))).brief(text)
 }
 
@@ -311,7 +341,8 @@ fn quality(m: &ModelFacts, rules: &Rules, now: Timestamp) -> StageStatus {
     let judged = super::quality::judge(m, rules, now);
     match super::quality::shown(&judged) {
         Some(j) => {
-            let mut status = metric_status(j.health, &j.metric, j.value.unwrap_or(f64::NAN));
+            let text = format::value_as(j.value.unwrap_or(f64::NAN), j.percent);
+            let mut status = metric_status(j.health, &j.metric, text);
             if j.stale {
                 status.summary.push_str(" (old)");
             }
@@ -359,6 +390,7 @@ mod tests {
                 objective: None,
                 secondary_status: None,
                 execution_arn: None,
+                serving: false,
             }],
             registry: vec![ModelVersion {
                 version: 12,
@@ -387,6 +419,9 @@ mod tests {
                 (names::ERRORS_5XX.to_string(), series(2.0)),
             ]),
             pipeline: None,
+            identity: None,
+            aliases: vec![],
+            published: BTreeMap::new(),
         }
     }
 
@@ -581,6 +616,9 @@ mod tests {
             drift: DriftFacts::default(),
             metrics: BTreeMap::new(),
             pipeline: None,
+            identity: None,
+            aliases: vec![],
+            published: BTreeMap::new(),
         };
         assert_eq!(
             assess(&m, &Rules::default(), now()).overall,

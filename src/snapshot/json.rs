@@ -70,6 +70,8 @@ pub struct CostOut {
 #[derive(Debug, Serialize)]
 pub struct ModelOut {
     pub name: String,
+    /// How the name was found: config, tag, lineage or name, and what matched.
+    pub identity: Option<IdentityOut>,
     pub kind: &'static str,
     pub health: Health,
     pub stages: BTreeMap<Stage, StageOut>,
@@ -83,6 +85,21 @@ pub struct ModelOut {
     pub drift: DriftOut,
     /// Each quality metric judged against its threshold.
     pub quality: BTreeMap<String, QualityOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IdentityOut {
+    pub by: &'static str,
+    pub evidence: String,
+    /// Each piece joined to the model (endpoint, package group, jobs, metrics) and how.
+    pub pieces: Vec<PieceOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PieceOut {
+    pub what: String,
+    pub by: &'static str,
+    pub evidence: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -117,7 +134,12 @@ pub struct MonitoringOut {
 
 #[derive(Debug, Serialize)]
 pub struct QualityOut {
+    /// In percent for ratio metrics (see `scale`).
     pub value: Option<f64>,
+    /// As published, when the team publishes it.
+    pub raw: Option<f64>,
+    /// "fraction" (0–1, shown ×100), "percent" or "plain", when the team publishes it.
+    pub scale: Option<&'static str>,
     /// The crit level, else the warn one.
     pub threshold: Option<f64>,
     pub direction: Option<Direction>,
@@ -162,6 +184,8 @@ pub struct VariantOut {
     pub name: String,
     pub weight: f64,
     pub instances: u32,
+    /// The package version it serves, when lineage finds it.
+    pub model_version: Option<u32>,
 }
 
 #[derive(Debug, Serialize)]
@@ -169,6 +193,8 @@ pub struct TrainingOut {
     pub name: String,
     pub status: RunStatus,
     pub failure_reason: Option<String>,
+    /// The job that wrote what the endpoint serves, when lineage finds it.
+    pub serving: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -282,6 +308,19 @@ impl Snapshot {
 fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Timestamp) -> ModelOut {
     ModelOut {
         name: m.name.clone(),
+        identity: m.identity.as_ref().map(|i| IdentityOut {
+            by: i.by.label(),
+            evidence: i.evidence.clone(),
+            pieces: i
+                .pieces
+                .iter()
+                .map(|p| PieceOut {
+                    what: p.what.clone(),
+                    by: p.by.label(),
+                    evidence: p.evidence.clone(),
+                })
+                .collect(),
+        }),
         kind: m.kind.label(),
         health: h.overall,
         stages: Stage::ALL
@@ -308,6 +347,7 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
                     name: v.name.clone(),
                     weight: v.weight,
                     instances: v.instances,
+                    model_version: v.model_version,
                 })
                 .collect(),
             history: e
@@ -325,6 +365,11 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
             name: t.name.clone(),
             status: t.status,
             failure_reason: t.failure_reason.clone(),
+            serving: m
+                .training
+                .iter()
+                .find(|r| r.serving)
+                .map(|r| r.name.clone()),
         }),
         registry: RegistryOut {
             versions: m
@@ -352,8 +397,11 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
         quality: quality::judge(m, rules, now)
             .into_iter()
             .map(|j| {
+                let scale = j.published.as_ref().map(|p| p.scale);
                 let out = QualityOut {
                     value: j.value,
+                    raw: j.value.zip(scale).map(|(v, s)| s.raw(v)),
+                    scale: scale.map(|s| s.label()),
                     threshold: j.threshold.and_then(|t| t.line()),
                     direction: j.threshold.map(|t| t.direction),
                     health: j.health,

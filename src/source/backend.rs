@@ -11,12 +11,13 @@ use super::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
 use super::aws::cost::{CostSource, CHECK_EVERY as COST_CHECK_EVERY};
 use super::aws::targets::{endpoint_targets, TargetsSender};
 use super::aws::xray::{XraySettings, XraySource};
-use super::aws::{self, ApiCalls, Pacer, S3Source, SageMakerSource};
+use super::aws::{self, ApiCalls, Pacer, Recognition, S3Source, SageMakerSource};
 use super::demo::{DemoSource, Simulator};
 use super::{drive, RefreshReceivers, Source, Update};
 use crate::action::{AwsExecutor, DemoExecutor, Executor};
 use crate::app::{Context, Place};
-use crate::config::{AwsConfig, ModelMapping};
+use crate::config::{AwsConfig, IdentityConfig, ModelMapping};
+use crate::model::identity::Normaliser;
 
 const XRAY_EVERY: Duration = Duration::from_secs(300);
 
@@ -29,11 +30,12 @@ pub enum Backend {
     Aws {
         // Boxed: the SDK config is far larger than the demo's fields.
         sdk: Box<aws_config::SdkConfig>,
-        settings: AwsConfig,
+        settings: Box<AwsConfig>,
         mappings: Vec<ModelMapping>,
         calls: ApiCalls,
         /// Endpoint tags that make actions on it need the name typed.
         protected_tags: Vec<String>,
+        identity: IdentityConfig,
     },
 }
 
@@ -56,6 +58,7 @@ impl AwsSources {
         calls: &ApiCalls,
         cost_force: watch::Receiver<u64>,
         protected_tags: Vec<String>,
+        identity: &IdentityConfig,
     ) -> AwsSources {
         let (targets, targets_rx) = watch::channel(Vec::new());
         let custom = CustomMetrics {
@@ -86,7 +89,11 @@ impl AwsSources {
             sagemaker: SageMakerSource::new(sdk, calls)
                 .mapped(mappings, settings.discover)
                 .paced(Pacer::new(2))
-                .protecting(protected_tags),
+                .protecting(protected_tags)
+                .recognising(Recognition {
+                    tag_keys: identity.tag_keys.clone(),
+                    names: Normaliser::new(&identity.affixes),
+                }),
             cost: CostSource::new(
                 sdk,
                 calls,
@@ -145,6 +152,7 @@ impl Backend {
                 mappings,
                 calls,
                 protected_tags,
+                identity: recognised,
             } => {
                 let every =
                     |own: Option<u64>| Duration::from_secs(own.unwrap_or(settings.refresh_seconds));
@@ -155,6 +163,7 @@ impl Backend {
                     &calls,
                     cost_force.clone(),
                     protected_tags,
+                    &recognised,
                 );
                 // Who we are first: the cost cache is per account.
                 let identity = updates.clone();
@@ -169,6 +178,9 @@ impl Backend {
                         drive(cost, COST_CHECK_EVERY, identity, cost_force).await;
                     }
                 });
+                // CloudWatch and S3 ask as soon as SageMaker finds endpoints, not at
+                // their next interval.
+                let follows = follow_targets(refresh.clone(), s.targets.subscribe());
                 let sagemaker = s.sagemaker.publish_targets(s.targets);
                 let (sm_every, cw_every) = (
                     every(settings.sagemaker_seconds),
@@ -179,10 +191,10 @@ impl Backend {
                     s.cloudwatch,
                     cw_every,
                     updates.clone(),
-                    refresh.clone(),
+                    follows.clone(),
                 ));
                 let s3_every = every(settings.s3_seconds);
-                tokio::spawn(drive(s.s3, s3_every, updates.clone(), refresh.clone()));
+                tokio::spawn(drive(s.s3, s3_every, updates.clone(), follows));
                 // X-Ray bills per trace scanned: every five minutes is enough on call.
                 tokio::spawn(drive(s.xray, XRAY_EVERY, updates.clone(), refresh));
                 tokio::spawn(report_calls(calls, updates));
@@ -201,6 +213,7 @@ impl Backend {
                 mappings,
                 calls,
                 protected_tags,
+                identity: recognised,
             } => {
                 let (_, never_forced) = watch::channel(0);
                 let mut s = AwsSources::new(
@@ -210,6 +223,7 @@ impl Backend {
                     &calls,
                     never_forced,
                     protected_tags,
+                    &recognised,
                 );
                 let (who, fleet) = tokio::join!(identify(&sdk, &calls), s.sagemaker.fetch());
                 let mut cost = match &who {
@@ -255,4 +269,26 @@ async fn identify(sdk: &aws_config::SdkConfig, calls: &ApiCalls) -> Update {
             .await
             .map(|(account, arn)| super::Caller { account, arn }),
     )
+}
+
+/// A refresh signal that fires on the user's refresh and whenever the endpoints
+/// SageMaker found change.
+fn follow_targets(
+    mut refresh: watch::Receiver<u64>,
+    mut targets: watch::Receiver<Vec<aws::targets::EndpointTarget>>,
+) -> watch::Receiver<u64> {
+    let (tx, rx) = watch::channel(0);
+    tokio::spawn(async move {
+        loop {
+            let changed = tokio::select! {
+                r = refresh.changed() => r,
+                t = targets.changed() => t,
+            };
+            if changed.is_err() || tx.is_closed() {
+                return;
+            }
+            tx.send_modify(|n| *n += 1);
+        }
+    });
+    rx
 }

@@ -24,7 +24,7 @@ pub fn unique(name: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos();
-    format!("{name}-{}-{nanos}", std::process::id())
+    format!("{name}-t{}n{nanos}", std::process::id())
 }
 
 /// An S3 client in path style: emulators answer on one host, not bucket subdomains.
@@ -126,35 +126,7 @@ pub async fn seed_registered_model(
         .await
         .unwrap();
     for job in jobs {
-        sm.create_training_job()
-            .training_job_name(format!("{group}-{job}"))
-            .algorithm_specification(
-                AlgorithmSpecification::builder()
-                    .training_image("123456789012.dkr.ecr.us-east-1.amazonaws.com/train:1")
-                    .training_input_mode(TrainingInputMode::File)
-                    .build(),
-            )
-            .role_arn("arn:aws:iam::123456789012:role/sagemaker")
-            .output_data_config(
-                OutputDataConfig::builder()
-                    .s3_output_path("s3://models/out")
-                    .build(),
-            )
-            .resource_config(
-                ResourceConfig::builder()
-                    .instance_type(TrainingInstanceType::MlM5Large)
-                    .instance_count(1)
-                    .volume_size_in_gb(10)
-                    .build(),
-            )
-            .stopping_condition(
-                StoppingCondition::builder()
-                    .max_runtime_in_seconds(3600)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
+        seed_training_job(sdk, &format!("{group}-{job}")).await;
     }
     let endpoint = format!("{group}-prod");
     sm.create_endpoint_config()
@@ -238,4 +210,262 @@ pub async fn put_series(
         .send()
         .await
         .unwrap();
+}
+
+/// Puts each value as one datum of `metric` three minutes ago, published with `unit`.
+pub async fn put_with_unit(
+    cw: &aws_sdk_cloudwatch::Client,
+    namespace: &str,
+    metric: &str,
+    dimensions: &[(&str, &str)],
+    value: f64,
+    unit: aws_sdk_cloudwatch::types::StandardUnit,
+) {
+    cw.put_metric_data()
+        .namespace(namespace)
+        .metric_data(
+            MetricDatum::builder()
+                .metric_name(metric)
+                .set_dimensions(Some(dims(dimensions)))
+                .timestamp(minutes_ago(3))
+                .value(value)
+                .unit(unit)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// How a team names and wires its models: none of them the way `seed_registered_model`
+/// does, so recognition cannot lean on one convention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Convention {
+    /// `<m>-prod` endpoint, `<m>-group` registry, `<m>-train-vN` jobs, and a SageMaker
+    /// model made straight from the training artifact (no ModelPackageName).
+    ArtifactOnly,
+    /// An endpoint with an unrelated name, tagged `model=<m>`; no registry.
+    Tagged,
+    /// A `<m>-models` registry fed by pipeline-named jobs, models naming their package
+    /// version, and a blue/green endpoint `<m>-endpoint` serving v1 and v2.
+    PipelineBlueGreen,
+}
+
+/// What `seed_convention` made, for the assertions.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    pub model: String,
+    pub endpoint: String,
+    /// The training job that wrote what the endpoint serves (the first variant's).
+    pub serving_job: Option<String>,
+}
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/sagemaker";
+const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1";
+
+/// A training job writing under `s3://models/out/`; returns its artifact URL as
+/// SageMaker reports it.
+pub async fn seed_training_job(sdk: &SdkConfig, name: &str) -> String {
+    use aws_sdk_sagemaker::types::*;
+    let sm = aws_sdk_sagemaker::Client::new(sdk);
+    sm.create_training_job()
+        .training_job_name(name)
+        .algorithm_specification(
+            AlgorithmSpecification::builder()
+                .training_image("123456789012.dkr.ecr.us-east-1.amazonaws.com/train:1")
+                .training_input_mode(TrainingInputMode::File)
+                .build(),
+        )
+        .role_arn(ROLE)
+        .output_data_config(
+            OutputDataConfig::builder()
+                .s3_output_path("s3://models/out/")
+                .build(),
+        )
+        .resource_config(
+            ResourceConfig::builder()
+                .instance_type(TrainingInstanceType::MlM5Large)
+                .instance_count(1)
+                .volume_size_in_gb(10)
+                .build(),
+        )
+        .stopping_condition(
+            StoppingCondition::builder()
+                .max_runtime_in_seconds(3600)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let d = sm
+        .describe_training_job()
+        .training_job_name(name)
+        .send()
+        .await
+        .unwrap();
+    d.model_artifacts()
+        .and_then(|a| a.s3_model_artifacts())
+        .unwrap()
+        .to_string()
+}
+
+/// A package version whose inference container is `artifact`; returns its ARN.
+async fn seed_package(sdk: &SdkConfig, group: &str, artifact: &str, approval: &str) -> String {
+    use aws_sdk_sagemaker::types::*;
+    let sm = aws_sdk_sagemaker::Client::new(sdk);
+    let spec = InferenceSpecification::builder()
+        .containers(
+            ModelPackageContainerDefinition::builder()
+                .image(IMAGE)
+                .model_data_url(artifact)
+                .build(),
+        )
+        .supported_content_types("text/csv")
+        .supported_response_mime_types("text/csv")
+        .build();
+    sm.create_model_package()
+        .model_package_group_name(group)
+        .model_approval_status(ModelApprovalStatus::from(approval))
+        .inference_specification(spec)
+        .send()
+        .await
+        .unwrap()
+        .model_package_arn()
+        .unwrap()
+        .to_string()
+}
+
+async fn seed_model(sdk: &SdkConfig, name: &str, container: ContainerDefinition) {
+    aws_sdk_sagemaker::Client::new(sdk)
+        .create_model()
+        .model_name(name)
+        .execution_role_arn(ROLE)
+        .primary_container(container)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// An endpoint config and endpoint with `variants` (name, model, weight), tagged.
+async fn seed_serving(
+    sdk: &SdkConfig,
+    endpoint: &str,
+    variants: &[(&str, &str, f32)],
+    tags: &[(&str, &str)],
+) {
+    use aws_sdk_sagemaker::types::Tag;
+    let sm = aws_sdk_sagemaker::Client::new(sdk);
+    let mut config = sm
+        .create_endpoint_config()
+        .endpoint_config_name(format!("{endpoint}-config-v1"));
+    for (variant, model, weight) in variants {
+        config = config.production_variants(
+            ProductionVariant::builder()
+                .variant_name(*variant)
+                .model_name(*model)
+                .initial_instance_count(1)
+                .instance_type(ProductionVariantInstanceType::MlM5Large)
+                .initial_variant_weight(*weight)
+                .build(),
+        );
+    }
+    config.send().await.unwrap();
+    let tags = tags
+        .iter()
+        .map(|(k, v)| Tag::builder().key(*k).value(*v).build())
+        .collect();
+    sm.create_endpoint()
+        .endpoint_name(endpoint)
+        .endpoint_config_name(format!("{endpoint}-config-v1"))
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Seeds one model of `model`'s name the way `convention` says.
+pub async fn seed_convention(sdk: &SdkConfig, model: &str, convention: Convention) -> Seeded {
+    let sm = aws_sdk_sagemaker::Client::new(sdk);
+    match convention {
+        Convention::ArtifactOnly => {
+            let group = format!("{model}-group");
+            sm.create_model_package_group()
+                .model_package_group_name(&group)
+                .send()
+                .await
+                .unwrap();
+            let mut artifacts = Vec::new();
+            for v in 1..=2 {
+                let job = format!("{model}-train-v{v}");
+                let artifact = seed_training_job(sdk, &job).await;
+                seed_package(sdk, &group, &artifact, "Approved").await;
+                artifacts.push((job, artifact));
+            }
+            let (job, artifact) = artifacts.pop().unwrap();
+            let sm_model = format!("{model}-2026-11-20-10-00-00");
+            let container = ContainerDefinition::builder()
+                .image(IMAGE)
+                .model_data_url(&artifact)
+                .build();
+            seed_model(sdk, &sm_model, container).await;
+            let endpoint = format!("{model}-prod");
+            seed_serving(sdk, &endpoint, &[("AllTraffic", &sm_model, 1.0)], &[]).await;
+            Seeded {
+                model: model.to_string(),
+                endpoint,
+                serving_job: Some(job),
+            }
+        }
+        Convention::Tagged => {
+            let endpoint = format!("svc-{}-01", model.replace('-', ""));
+            let sm_model = format!("{endpoint}-model");
+            let container = ContainerDefinition::builder().image(IMAGE).build();
+            seed_model(sdk, &sm_model, container).await;
+            seed_serving(
+                sdk,
+                &endpoint,
+                &[("AllTraffic", &sm_model, 1.0)],
+                &[("model", model), ("team", "growth")],
+            )
+            .await;
+            Seeded {
+                model: model.to_string(),
+                endpoint,
+                serving_job: None,
+            }
+        }
+        Convention::PipelineBlueGreen => {
+            let group = format!("{model}-models");
+            sm.create_model_package_group()
+                .model_package_group_name(&group)
+                .send()
+                .await
+                .unwrap();
+            let mut served = Vec::new();
+            for (v, colour) in [(1, "blue"), (2, "green")] {
+                let job = format!("pipelines-{}-TrainModel-{v}", model.replace('-', ""));
+                let artifact = seed_training_job(sdk, &job).await;
+                let arn = seed_package(sdk, &group, &artifact, "Approved").await;
+                let sm_model = format!("{model}-{colour}");
+                let container = ContainerDefinition::builder()
+                    .model_package_name(arn)
+                    .build();
+                seed_model(sdk, &sm_model, container).await;
+                served.push((job, sm_model));
+            }
+            let endpoint = format!("{model}-endpoint");
+            seed_serving(
+                sdk,
+                &endpoint,
+                &[("blue", &served[0].1, 0.8), ("green", &served[1].1, 0.2)],
+                &[],
+            )
+            .await;
+            Seeded {
+                model: model.to_string(),
+                endpoint,
+                serving_job: Some(served[0].0.clone()),
+            }
+        }
+    }
 }

@@ -221,6 +221,7 @@ async fn retrain_without_a_pipeline_clones_the_last_good_training_job() {
             objective: None,
             secondary_status: None,
             execution_arn: None,
+            serving: false,
         }],
         ..ModelFacts::named("churn-detection")
     };

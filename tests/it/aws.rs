@@ -1,4 +1,4 @@
-//! Real SDK calls against moto on 127.0.0.1, started by scripts/test, which exports
+//! Real SDK calls against moto on 127.0.0.1, started by tests/scripts/test, which exports
 //! MLOPSDASH_TEST_MOTO_URL. Tests isolate themselves by unique names, not resets, so
 //! they can run in parallel.
 
@@ -9,14 +9,14 @@ use crate::seed::{cloudwatch, put, sdk, seed_endpoint, seed_registered_model, un
 
 pub fn moto_url() -> String {
     std::env::var("MLOPSDASH_TEST_MOTO_URL").expect(
-        "MLOPSDASH_TEST_MOTO_URL is not set: run the tests with scripts/test, which starts moto",
+        "MLOPSDASH_TEST_MOTO_URL is not set: run the tests with tests/scripts/test, which starts moto",
     )
 }
 
 /// CloudWatch's emulator: moto does not speak its current protocol (RPC v2 CBOR).
 pub fn ministack_url() -> String {
     std::env::var("MLOPSDASH_TEST_MINISTACK_URL").expect(
-        "MLOPSDASH_TEST_MINISTACK_URL is not set: run the tests with scripts/test, which starts ministack",
+        "MLOPSDASH_TEST_MINISTACK_URL is not set: run the tests with tests/scripts/test, which starts ministack",
     )
 }
 
@@ -149,6 +149,16 @@ fn a_person_sees_their_account_and_endpoints_in_the_dashboard() {
 
 /// The real `snapshot --json` binary against the emulators (SageMaker, S3 and STS at
 /// `endpoint_url`, CloudWatch at `cloudwatch_url`): exit code and parsed output.
+/// The snapshot's row named `name`.
+pub fn row<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == name)
+        .unwrap_or_else(|| panic!("no row {name} in {:#}", v["models"]))
+}
+
 pub fn snapshot_json(
     endpoint_url: &str,
     cloudwatch_url: &str,
@@ -289,7 +299,17 @@ async fn endpoints_join_their_registry_versions_and_training_jobs() {
     else {
         panic!("fetch failed");
     };
-    let row = fleet.model(&endpoint).expect("endpoint listed");
+    // The row is the model (its package group, by lineage), not its endpoint.
+    let row = fleet.model(&group).expect("endpoint listed as its model");
+    assert_eq!(row.endpoint.as_ref().unwrap().name, endpoint);
+    assert_eq!(
+        row.identity.as_ref().unwrap().by,
+        mlopsdash::model::identity::JoinedBy::Lineage
+    );
+    assert_eq!(
+        row.endpoint.as_ref().unwrap().variants[0].model_version,
+        Some(3)
+    );
     use mlopsdash::model::facts::Approval::*;
     let versions: Vec<_> = row
         .registry

@@ -3,17 +3,8 @@
 
 use aws_sdk_cloudwatch::types::{StateValue, Statistic};
 
-use crate::aws::{ministack_url, moto_url, snapshot_json};
+use crate::aws::{ministack_url, moto_url, row, snapshot_json};
 use crate::seed::{cloudwatch, dims, put, s3, sdk, seed_endpoint, seed_registered_model, unique};
-
-fn row<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    v["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == name)
-        .unwrap_or_else(|| panic!("no row {name} in {v:#}"))
-}
 
 #[test]
 fn endpoint_metrics_business_metrics_and_alarms_land_on_their_model() {
@@ -45,7 +36,8 @@ fn endpoint_metrics_business_metrics_and_alarms_land_on_their_model() {
         )
         .await;
         let by_model = [("ModelName", endpoint.as_str())];
-        put(&cw, "MLOps/Models", "CTR", &by_model, &[2.1]).await;
+        // A fraction, as libraries return it: 2.1%.
+        put(&cw, "MLOps/Models", "CTR", &by_model, &[0.021]).await;
         cw.put_metric_alarm()
             .alarm_name(format!("{endpoint}-5xx"))
             .namespace(sm)
@@ -79,7 +71,12 @@ fn endpoint_metrics_business_metrics_and_alarms_land_on_their_model() {
     assert_eq!(metrics["5xxRate"], 3.0);
     assert_eq!(metrics["ModelLatency.p99"], 250.0, "worst variant, in ms");
     assert_eq!(metrics["CPUUtilization"], 41.5);
-    assert_eq!(metrics["CTR"], 2.1);
+    assert!(
+        (metrics["CTR"].as_f64().unwrap() - 2.1).abs() < 1e-9,
+        "{metrics}"
+    );
+    assert_eq!(rec["quality"]["CTR"]["scale"], "fraction");
+    assert_eq!(rec["quality"]["CTR"]["raw"], 0.021);
     // A CTR says it is a recommender; 2.1% is below the 2.5% crit line.
     assert_eq!(rec["kind"], "recommendation");
     assert_eq!(rec["stages"]["quality"]["health"], "crit");
@@ -106,6 +103,8 @@ fn endpoint_metrics_business_metrics_and_alarms_land_on_their_model() {
     // Two variants of 8 metrics, and the CTR: at least.
     assert!(metrics_requested > 2 * 8);
     assert_eq!(requests, metrics_requested.div_ceil(500));
+    // The CTR's unit, asked once.
+    assert!(calls["CloudWatch:GetMetricStatistics"].as_u64().unwrap() >= 1);
 }
 
 #[test]
@@ -182,6 +181,7 @@ namespace = "Team/Forecasts"
 name = "WeeklyMAPE"
 key = "MAPE"
 dimensions = {{ Model = "{name}" }}
+scale = "percent"
 "#
         ),
     )
@@ -216,7 +216,9 @@ dimensions = {{ Model = "{name}" }}
     assert!(m["data"]["newest_object"].is_string());
     assert_eq!(m["stages"]["data"]["health"], "ok");
     assert_eq!(m["metrics"]["MAPE"], 7.5);
+    assert_eq!(m["quality"]["MAPE"]["scale"], "percent", "config says so");
     assert_eq!(m["stages"]["quality"]["health"], "ok");
+    assert_eq!(m["identity"]["by"], "config");
     assert_eq!(code, Some(1), "the pending version warns");
 
     // One model, one variant: 8 endpoint metrics and 1 business metric, one request.
@@ -225,6 +227,8 @@ dimensions = {{ Model = "{name}" }}
     assert_eq!(calls["CloudWatch:GetMetricData"], 1);
     // The custom namespace and Model Monitor's two, once each.
     assert_eq!(calls["CloudWatch:ListMetrics"], 3);
+    // The business metric's unit, once.
+    assert_eq!(calls["CloudWatch:GetMetricStatistics"], 1);
     assert_eq!(calls["S3:ListObjectsV2"], 1);
     assert_eq!(calls["SageMaker:ListTrainingJobs"], 1);
     assert_eq!(calls["SageMaker:ListPipelineExecutions"], 1);

@@ -81,8 +81,9 @@ fn reports_and_metrics_decide_drift_and_quality_per_model() {
             &[41.0],
         )
         .await;
-        // MAPE climbs out of bounds 20 minutes ago (warn above 10, crit above 15).
-        let mape = [(40, 8.0), (30, 9.5), (20, 12.0), (10, 16.0), (3, 18.2)];
+        // MAPE climbs out of bounds 20 minutes ago (warn above 10%, crit above 15%),
+        // published as fractions the way scikit-learn returns them.
+        let mape = [(40, 0.08), (30, 0.095), (20, 0.12), (10, 0.16), (3, 0.182)];
         put_series(
             &cw,
             "MLOps/Models",
@@ -143,7 +144,7 @@ fn reports_and_metrics_decide_drift_and_quality_per_model() {
     assert_eq!(g["stages"]["drift"]["summary"], "basket_size 0.32");
 
     let q = &g["quality"]["MAPE"];
-    assert_eq!(q["value"], 18.2);
+    assert!((q["value"].as_f64().unwrap() - 18.2).abs() < 1e-9, "{q}");
     assert_eq!(
         (q["threshold"].as_f64(), q["direction"].as_str()),
         (Some(15.0), Some("above"))

@@ -10,6 +10,7 @@ mod cli;
 mod cloudwatch;
 mod cost;
 mod drift;
+mod identity;
 mod mocked;
 mod screenshots;
 mod snapshots;

@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use mlopsdash::app::View;
 use mlopsdash::config::Theme;
 use mlopsdash::testing::{demo_app, render};
 use mlopsdash::ui::svg;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 fn check(name: &str, app: &mlopsdash::app::App, w: u16, h: u16) {
     let theme = Theme::load("dark").unwrap();

@@ -1,10 +1,10 @@
 //! Rendered frames of every view (ratatui TestBackend + insta), fixed seed and time.
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use mlopsdash::app::{App, InputMode, View};
 use mlopsdash::config::Theme;
 use mlopsdash::source::{SourceId, Update};
 use mlopsdash::testing::{demo_app, render};
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Two minutes in: every scripted incident has happened.
 const AFTER_INCIDENTS: i64 = 120;

@@ -81,16 +81,24 @@ impl Tmux {
 
     /// Waits until every one of `texts` is on screen: a capture can catch a frame half
     /// drawn, so a check waits for all it will look at.
+    /// Waits (bounded) until one screen shows every one of `texts`.
     pub(crate) fn wait_for_all(&self, texts: &[&str], what: &str) -> String {
-        let mut screen = String::new();
-        for text in texts {
-            screen = self.wait_for(text, what);
-        }
-        let missing: Vec<&&str> = texts.iter().filter(|t| !screen.contains(**t)).collect();
-        if missing.is_empty() {
-            screen
-        } else {
-            self.wait_for_all(texts, what)
+        self.wait_until(what, |screen| texts.iter().all(|t| screen.contains(t)))
+    }
+
+    /// Waits (bounded) until the screen satisfies `ready`.
+    pub(crate) fn wait_until(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if ready(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never saw {what}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
 
@@ -186,7 +194,7 @@ fn a_person_finds_the_models_opens_detail_and_help_then_quits() {
     t.keys(&["Enter"]);
     t.wait_for_all(
         &[
-            "forecasting · [ ] prev/next",
+            "forecasting · by lineage · [ ] prev/next",
             "MAPE",
             "training",
             "registry",

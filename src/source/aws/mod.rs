@@ -16,7 +16,9 @@ pub use cloudwatch::CloudWatchSource;
 pub use errors::{classify, describe, is_unimplemented};
 pub use identity::identify;
 pub use s3::S3Source;
-pub use sagemaker::{approval_of, execution_status, job_status, Pacer, SageMakerSource};
+pub use sagemaker::{
+    approval_of, execution_status, job_status, Pacer, Recognition, SageMakerSource,
+};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use jiff::Timestamp;

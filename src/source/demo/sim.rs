@@ -13,7 +13,10 @@ use super::profiles::{
     RETRAIN_SECS,
 };
 use crate::model::facts::*;
+use crate::model::identity::{Identity, JoinedBy};
 use crate::model::metrics::{names, Series};
+use crate::model::units::{is_ratio, scale_of, Published};
+use crate::model::Stage;
 
 /// Minutes of metric history each model carries.
 pub const HISTORY_MINUTES: i64 = crate::model::metrics::WINDOW_MINUTES;
@@ -209,7 +212,11 @@ impl Simulator {
 
     fn model(&self, idx: u64, p: &Profile, now: Timestamp) -> ModelFacts {
         let endpoint_name = format!("{}-prod", p.name);
+        let metrics = self.metrics(idx, p, now);
         ModelFacts {
+            identity: Some(identity(p, &endpoint_name)),
+            aliases: vec![endpoint_name.clone(), format!("{}-group", p.name)],
+            published: published(&metrics),
             name: p.name.clone(),
             kind: p.kind,
             data: Some(DataFacts {
@@ -220,7 +227,7 @@ impl Simulator {
             registry: self.registry(p, now),
             endpoint: Some(self.endpoint(p, endpoint_name, now)),
             drift: self.drift(p, now),
-            metrics: self.metrics(idx, p, now),
+            metrics,
             pipeline: Some(pipeline_of(&p.name)),
         }
     }
@@ -319,6 +326,7 @@ impl Simulator {
         for run in self.user_runs(&p.name, now) {
             runs.push(TrainingRun {
                 execution_arn: Some(execution_arn(&p.name, &run.name)),
+                serving: false,
                 status: match run.end {
                     None => RunStatus::InProgress,
                     Some(End::Stopped(_)) => RunStatus::Stopped,
@@ -362,6 +370,7 @@ impl Simulator {
                 objective: (!failed).then(|| objective(p, k)),
                 secondary_status: None,
                 execution_arn: None,
+                serving: false,
             }
         }));
         runs.truncate(5);
@@ -378,6 +387,7 @@ impl Simulator {
         let stopped = self.acts(|a| a.stopped(&name, now));
         Some(TrainingRun {
             execution_arn: Some(execution_arn(&p.name, &name)),
+            serving: false,
             name,
             status: match (done, stopped) {
                 (Some(_), _) => RunStatus::Completed,
@@ -592,7 +602,7 @@ impl Simulator {
             });
             alarms.push(alarm(
                 format!("{}-prod-5xx-rate", p.name),
-                &p.name,
+                (&p.name, Stage::Endpoint),
                 spike.filter(|_| self.spike(p, now)),
                 "Threshold Crossed: 1 datapoint [8.0] was greater than the threshold (5.0)",
                 cleared.unwrap_or(self.started - SignedDuration::from_hours(26)),
@@ -609,7 +619,7 @@ impl Simulator {
                     .filter(|r| now >= *r);
                 alarms.push(alarm(
                     format!("{}-mape-breach", p.name),
-                    &p.name,
+                    (&p.name, Stage::Quality),
                     breach.filter(|s| now >= *s && resolved.is_none()),
                     "Threshold Crossed: 1 datapoint [18.2] was greater than the threshold (15.0)",
                     resolved.unwrap_or(self.started - SignedDuration::from_hours(50)),
@@ -681,6 +691,49 @@ pub fn config_name(endpoint: &str, v: u32) -> String {
     format!("{endpoint}-config-v{v}")
 }
 
+/// How a demo model is recognised: as a real fleet's would be, by lineage from the
+/// endpoint to its package group.
+fn identity(p: &Profile, endpoint: &str) -> Identity {
+    let group = format!("{}-group", p.name);
+    let evidence = format!(
+        "endpoint {endpoint} serves model {}-model-v{}, which names package {group}/{} \
+         (ModelPackageName)",
+        p.name, p.latest_version, p.latest_version
+    );
+    Identity::new(JoinedBy::Lineage, evidence.clone())
+        .with(format!("endpoint {endpoint}"), JoinedBy::Lineage, evidence)
+        .with(
+            format!("package group {group}"),
+            JoinedBy::Lineage,
+            "the package the endpoint's model names",
+        )
+        .with(
+            format!("pipeline {}", pipeline_of(&p.name)),
+            JoinedBy::Name,
+            format!("named like {}", p.name),
+        )
+}
+
+/// The business metrics the demo teams publish: forecasts as scikit-learn returns
+/// them (fractions), the rest with Unit=Percent or as plain numbers.
+fn published(metrics: &BTreeMap<String, Series>) -> BTreeMap<String, Published> {
+    let business = [
+        names::MAPE,
+        names::CTR,
+        names::CONVERSION,
+        names::SILHOUETTE,
+        names::AUC,
+    ];
+    metrics
+        .keys()
+        .filter(|k| business.contains(&k.as_str()))
+        .map(|k| {
+            let unit = (k != names::MAPE && is_ratio(k)).then_some("Percent");
+            (k.clone(), scale_of(k, unit, None, None))
+        })
+        .collect()
+}
+
 /// The scripted retrain's pipeline execution name.
 fn scripted_run(model: &str, started: Timestamp) -> String {
     format!("{model}-retrain-{}", started.strftime("%Y%m%d-%H%M"))
@@ -688,7 +741,7 @@ fn scripted_run(model: &str, started: Timestamp) -> String {
 
 fn alarm(
     name: String,
-    model: &str,
+    (model, stage): (&str, Stage),
     firing_since: Option<Timestamp>,
     reason: &str,
     ok_since: Timestamp,
@@ -700,6 +753,7 @@ fn alarm(
             reason: reason.into(),
             since,
             model: Some(model.into()),
+            stage: Some(stage),
         },
         None => Alarm {
             name,
@@ -707,6 +761,7 @@ fn alarm(
             reason: "Threshold Crossed: datapoints were not greater than the threshold".into(),
             since: ok_since,
             model: Some(model.into()),
+            stage: Some(stage),
         },
     }
 }

@@ -1,6 +1,7 @@
 //! The model detail view: every stage at a glance, why it is red, charts of every
 //! metric with threshold lines, and the history tables (training, registry, configs).
 
+mod identity;
 mod tables;
 
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -45,7 +46,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Span::styled(mark, style),
         Span::styled(format!(" {} ", model.name), theme.title),
         Span::styled(
-            format!("· {} · [ ] prev/next ", model.kind.label()),
+            format!(
+                "· {}{} · [ ] prev/next ",
+                model.kind.label(),
+                model
+                    .identity
+                    .as_ref()
+                    .map(|i| format!(" · by {}", i.by.label()))
+                    .unwrap_or_default()
+            ),
             theme.dim,
         ),
     ]);

@@ -35,27 +35,37 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &ModelFacts, app: &App, theme: &Th
     let drift = drift(m, app, theme);
     if tall {
         let traces = traces(m, app, theme);
+        let recognised = super::identity::panel_of(m, theme);
         let heights = [
             m.training.len().min(5) as u16 + 3,
             m.registry.len().min(5) as u16 + 3,
             endpoint_rows(m) + 3,
             traces.as_ref().map_or(0, |(_, lines)| lines + 2),
+            // What is left after the tables, at most half of it.
+            recognised
+                .as_ref()
+                .map_or(0, |(_, h)| (*h).min(area.height / 4)),
         ];
-        let areas = Layout::vertical([
-            Constraint::Length(heights[0]),
-            Constraint::Length(heights[1]),
-            Constraint::Length(heights[2]),
-            Constraint::Length(heights[3]),
-            Constraint::Fill(1),
-        ])
-        .split(area);
-        frame.render_widget(training, areas[0]);
-        frame.render_widget(registry, areas[1]);
-        frame.render_widget(endpoint, areas[2]);
+        let [training_area, registry_area, endpoint_area, traces_area, recognised_area, drift_area] =
+            Layout::vertical([
+                Constraint::Length(heights[0]),
+                Constraint::Length(heights[1]),
+                Constraint::Length(heights[2]),
+                Constraint::Length(heights[3]),
+                Constraint::Length(heights[4]),
+                Constraint::Fill(1),
+            ])
+            .areas(area);
+        frame.render_widget(training, training_area);
+        frame.render_widget(registry, registry_area);
+        frame.render_widget(endpoint, endpoint_area);
         if let Some((panel, _)) = traces {
-            frame.render_widget(panel, areas[3]);
+            frame.render_widget(panel, traces_area);
         }
-        frame.render_widget(drift, areas[4]);
+        if let Some((panel, _)) = recognised {
+            frame.render_widget(panel, recognised_area);
+        }
+        frame.render_widget(drift, drift_area);
     } else {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
@@ -100,8 +110,13 @@ fn training<'a>(m: &'a ModelFacts, app: &App, theme: &Theme, width: u16) -> Tabl
         let took = r.ended.map_or("running".to_string(), |e| {
             format::age_brief(e.duration_since(r.started))
         });
+        // ▸ marks the job that wrote what the endpoint serves.
+        let name = match r.serving {
+            true => format!("▸{}", truncate_left(&r.name, name_width.saturating_sub(1))),
+            false => truncate_left(&r.name, name_width),
+        };
         let mut cells = vec![
-            Cell::from(truncate_left(&r.name, name_width)),
+            Cell::from(name),
             Cell::from(r.status.label()).style(theme.health(h)),
             Cell::from(took),
             Cell::from(format::age_since(r.started, app.now)),
@@ -127,7 +142,13 @@ fn training<'a>(m: &'a ModelFacts, app: &App, theme: &Theme, width: u16) -> Tabl
     }
     Table::new(rows, widths)
         .header(Row::new(header).style(theme.title))
-        .block(panel(theme, " training "))
+        .block(panel(
+            theme,
+            match m.training.iter().any(|r| r.serving) {
+                true => " training (▸ serving) ",
+                false => " training ",
+            },
+        ))
 }
 
 fn registry<'a>(m: &'a ModelFacts, app: &App, theme: &Theme) -> Table<'a> {

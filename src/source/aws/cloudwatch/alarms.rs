@@ -7,7 +7,9 @@ use aws_sdk_cloudwatch::Client;
 use jiff::Timestamp;
 
 use super::super::errors::describe;
-use crate::model::{Alarm, AlarmState};
+use super::discover::{DATA_METRICS, MODEL_METRICS};
+use crate::model::metrics::names;
+use crate::model::{Alarm, AlarmState, Stage};
 
 /// Which model a dimension value belongs to: endpoint names and model names.
 pub struct Owners {
@@ -43,14 +45,44 @@ pub async fn alarms(client: &Client, owners: &Owners) -> Result<Vec<Alarm>, Stri
     Ok(out)
 }
 
+/// The stage a metric belongs to: the endpoint's own metrics, drift, or the
+/// model's business metrics.
+fn stage_of(namespace: &str, metric: &str, dims: &[Dimension], owners: &Owners) -> Option<Stage> {
+    let has = |name: &str| dims.iter().any(|d| d.name() == Some(name));
+    let drift = metric == names::DRIFT_SCORE || metric.starts_with(names::FEATURE_DRIFT_PREFIX);
+    match namespace {
+        "AWS/SageMaker" | "/aws/sagemaker/Endpoints" => Some(Stage::Endpoint),
+        DATA_METRICS => Some(Stage::Drift),
+        MODEL_METRICS => Some(Stage::Quality),
+        _ if has("EndpointName") => Some(Stage::Endpoint),
+        _ if has(&owners.model_dimension) && drift => Some(Stage::Drift),
+        _ if has(&owners.model_dimension) => Some(Stage::Quality),
+        _ => None,
+    }
+}
+
 fn alarm(a: &MetricAlarm, owners: &Owners) -> Alarm {
     // A metric-math alarm names its metrics in `metrics`, not in `dimensions`.
-    let model = owners.owner(a.dimensions()).or_else(|| {
-        a.metrics().iter().find_map(|q| {
-            let metric = q.metric_stat()?.metric()?;
-            owners.owner(metric.dimensions())
+    let watched = std::iter::once((
+        a.namespace().unwrap_or_default(),
+        a.metric_name().unwrap_or_default(),
+        a.dimensions(),
+    ))
+    .chain(a.metrics().iter().filter_map(|q| {
+        let m = q.metric_stat()?.metric()?;
+        Some((
+            m.namespace().unwrap_or_default(),
+            m.metric_name().unwrap_or_default(),
+            m.dimensions(),
+        ))
+    }));
+    let (model, stage) = watched
+        .filter_map(|(namespace, metric, dims)| {
+            let model = owners.owner(dims)?;
+            Some((model, stage_of(namespace, metric, dims, owners)))
         })
-    });
+        .next()
+        .unzip();
     Alarm {
         name: a.alarm_name().unwrap_or_default().to_string(),
         state: match a.state_value() {
@@ -64,5 +96,6 @@ fn alarm(a: &MetricAlarm, owners: &Owners) -> Alarm {
             .and_then(|t| Timestamp::from_second(t.secs()).ok())
             .unwrap_or(Timestamp::UNIX_EPOCH),
         model,
+        stage: stage.flatten(),
     }
 }

@@ -69,6 +69,7 @@ fn query(
         name: m.metric_name()?.to_string(),
         dimensions,
         stat: "Average".into(),
+        scale: None,
     })
 }
 

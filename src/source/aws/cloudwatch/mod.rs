@@ -5,6 +5,7 @@
 mod alarms;
 mod discover;
 mod queries;
+mod units;
 
 use std::collections::BTreeMap;
 
@@ -14,13 +15,15 @@ use aws_sdk_cloudwatch::Client;
 use jiff::{SignedDuration, Timestamp};
 
 use self::discover::{Found, Owner};
-use self::queries::{fold, plan, Planned, MAX_QUERIES_PER_CALL};
+use self::queries::{fold, plan, MAX_QUERIES_PER_CALL};
 use super::errors::describe;
 use super::targets::{EndpointTarget, TargetsReceiver};
 use super::ApiCalls;
 use crate::config::{MetricQuery, ModelMapping};
 use crate::model::facts::ModelFacts;
-use crate::model::metrics::{names, WINDOW_MINUTES};
+use crate::model::identity::{Identity, JoinedBy};
+use crate::model::metrics::{names, Series, WINDOW_MINUTES};
+use crate::model::units::{scale_of, Published};
 use crate::model::{Fleet, ModelKind};
 use crate::source::{report, Source, SourceId, Update};
 
@@ -47,6 +50,8 @@ pub struct CloudWatchSource {
     custom: CustomMetrics,
     /// Metrics found by ListMetrics at the last discovery.
     discovered: Vec<Found>,
+    /// The unit each team metric is published with, probed once per session.
+    units: units::Units,
     refreshes: u64,
 }
 
@@ -85,6 +90,7 @@ impl CloudWatchSource {
             mappings,
             custom,
             discovered: Vec::new(),
+            units: units::Units::default(),
             refreshes: 0,
         }
     }
@@ -95,11 +101,18 @@ impl CloudWatchSource {
             self.discovered = self.discover().await?;
         }
         self.refreshes += 1;
+        let end = window_end(Timestamp::now());
         let custom = self.custom_queries(&endpoints);
+        self.probe_units(custom.iter().map(|(_, q)| q), end).await?;
         let plan = plan(&endpoints, &custom);
-        let end = Timestamp::now();
-        let answers = self.fetch_all(&plan, end).await?;
+        let queries = plan
+            .iter()
+            .enumerate()
+            .map(|(i, p)| data_query(i, &p.query))
+            .collect();
+        let answers = self.get_data(queries, end).await?;
         let mut series = fold(&plan, &answers);
+        let mut published = self.read_scales(&custom, &mut series);
 
         let owners = alarms::Owners {
             by_endpoint: endpoints
@@ -118,6 +131,8 @@ impl CloudWatchSource {
                 let mut m = ModelFacts::named(name);
                 m.metrics = series.remove(name).unwrap_or_default();
                 m.kind = kind_from(&m.metrics);
+                m.published = published.remove(name).unwrap_or_default();
+                m.identity = self.identity_of(name, &endpoints);
                 m
             })
             .collect();
@@ -187,30 +202,38 @@ impl CloudWatchSource {
         Ok(found)
     }
 
-    /// Answers for every planned query over the window, by plan index.
-    async fn fetch_all(
+    /// Asks once per session, for each team metric whose unit is not known yet,
+    /// which unit its datapoints were published with (see `units`).
+    async fn probe_units<'a>(
+        &mut self,
+        queries: impl IntoIterator<Item = &'a MetricQuery>,
+        end: Timestamp,
+    ) -> Result<(), String> {
+        let unprobed = self.units.unprobed(queries);
+        if unprobed.is_empty() {
+            return Ok(());
+        }
+        self.units.probe(&self.client, unprobed, end).await
+    }
+
+    /// Answers for `queries` (ids from `query_id`) over the window ending at `end`,
+    /// by query index: up to 500 queries a request, paged with NextToken.
+    async fn get_data(
         &self,
-        plan: &[Planned],
+        queries: Vec<MetricDataQuery>,
         end: Timestamp,
     ) -> Result<BTreeMap<usize, Vec<(Timestamp, f64)>>, String> {
-        let end = end.round(jiff::Unit::Minute).unwrap_or(end);
         let start = end - SignedDuration::from_mins(WINDOW_MINUTES);
         let mut answers: BTreeMap<usize, Vec<(Timestamp, f64)>> = BTreeMap::new();
-        for (chunk_no, chunk) in plan.chunks(MAX_QUERIES_PER_CALL).enumerate() {
-            let first = chunk_no * MAX_QUERIES_PER_CALL;
-            let queries: Vec<MetricDataQuery> = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, p)| data_query(first + i, &p.query))
-                .collect();
+        for chunk in queries.chunks(MAX_QUERIES_PER_CALL) {
             let mut token: Option<String> = None;
             loop {
                 self.calls
-                    .add_metrics_requested(u64::try_from(queries.len()).unwrap_or(0));
+                    .add_metrics_requested(u64::try_from(chunk.len()).unwrap_or(0));
                 let out = self
                     .client
                     .get_metric_data()
-                    .set_metric_data_queries(Some(queries.clone()))
+                    .set_metric_data_queries(Some(chunk.to_vec()))
                     .start_time(DateTime::from_secs(start.as_second()))
                     .end_time(DateTime::from_secs(end.as_second()))
                     .scan_by(ScanBy::TimestampAscending)
@@ -236,24 +259,88 @@ impl CloudWatchSource {
         }
         Ok(answers)
     }
+
+    /// Decides how each team metric's numbers read (see `units`) and turns its
+    /// series into shown values: fractions become percent.
+    fn read_scales(
+        &self,
+        custom: &[(String, MetricQuery)],
+        series: &mut BTreeMap<String, BTreeMap<String, Series>>,
+    ) -> BTreeMap<String, BTreeMap<String, Published>> {
+        let mut published: BTreeMap<String, BTreeMap<String, Published>> = BTreeMap::new();
+        for (model, q) in custom {
+            let found = series.get_mut(model).and_then(|s| s.get_mut(&q.key));
+            let largest = found.as_deref().and_then(|s| s.values().reduce(f64::max));
+            let p = scale_of(&q.key, self.units.unit(q), q.scale, largest);
+            if let Some(s) = found {
+                for (_, v) in &mut s.points {
+                    *v = p.scale.shown(*v);
+                }
+            }
+            published
+                .entry(model.clone())
+                .or_default()
+                .insert(q.key.clone(), p);
+        }
+        published
+    }
+
+    /// How this source knows the row: config names it, or it publishes metrics under
+    /// the model dimension, or it serves an endpoint SageMaker named.
+    fn identity_of(&self, name: &str, endpoints: &[EndpointTarget]) -> Option<Identity> {
+        if self.mappings.iter().any(|m| m.name == name) {
+            return Some(Identity::new(
+                JoinedBy::Config,
+                format!("[[models]] name = \"{name}\""),
+            ));
+        }
+        let dimension = &self.custom.dimension;
+        let publishes = self
+            .discovered
+            .iter()
+            .any(|f| f.owner == Owner::Model(name.to_string()));
+        if publishes && !endpoints.iter().any(|t| t.model == name) {
+            let what = format!("metrics {} {dimension}={name}", self.custom.namespace);
+            return Some(
+                Identity::new(JoinedBy::Name, format!("{dimension}={name}")).with(
+                    what,
+                    JoinedBy::Name,
+                    format!("{dimension}={name}"),
+                ),
+            );
+        }
+        None
+    }
+}
+
+/// The window's end on a minute boundary, so answers line up across refreshes.
+fn window_end(now: Timestamp) -> Timestamp {
+    now.round(jiff::Unit::Minute).unwrap_or(now)
+}
+
+/// The dimensions a query names.
+fn dimensions(q: &MetricQuery) -> Vec<Dimension> {
+    q.dimensions
+        .iter()
+        .map(|(k, v)| Dimension::builder().name(k).value(v).build())
+        .collect()
+}
+
+/// The CloudWatch metric a query names.
+fn metric(q: &MetricQuery) -> Metric {
+    Metric::builder()
+        .namespace(&q.namespace)
+        .metric_name(&q.name)
+        .set_dimensions(Some(dimensions(q)))
+        .build()
 }
 
 fn data_query(index: usize, q: &MetricQuery) -> MetricDataQuery {
-    let dimensions = q
-        .dimensions
-        .iter()
-        .map(|(k, v)| Dimension::builder().name(k).value(v).build())
-        .collect();
-    let metric = Metric::builder()
-        .namespace(&q.namespace)
-        .metric_name(&q.name)
-        .set_dimensions(Some(dimensions))
-        .build();
     MetricDataQuery::builder()
         .id(queries::query_id(index))
         .metric_stat(
             MetricStat::builder()
-                .metric(metric)
+                .metric(metric(q))
                 .period(PERIOD)
                 .stat(&q.stat)
                 .build(),
@@ -271,7 +358,16 @@ fn kind_from(metrics: &BTreeMap<String, crate::model::metrics::Series>) -> Model
         ModelKind::Segmentation
     } else if has(names::CTR) || has(names::CONVERSION) {
         ModelKind::Recommendation
-    } else if has(names::AUC) {
+    } else if [
+        names::AUC,
+        names::ACCURACY,
+        names::F1,
+        names::PRECISION,
+        names::RECALL,
+    ]
+    .iter()
+    .any(|n| has(n))
+    {
         ModelKind::Classification
     } else {
         ModelKind::Other

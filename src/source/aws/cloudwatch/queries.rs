@@ -123,6 +123,7 @@ pub fn plan(endpoints: &[EndpointTarget], custom: &[(String, MetricQuery)]) -> V
                         name: metric.to_string(),
                         dimensions,
                         stat: stat.to_string(),
+                        scale: None,
                     },
                     scale,
                     combine,
@@ -130,6 +131,7 @@ pub fn plan(endpoints: &[EndpointTarget], custom: &[(String, MetricQuery)]) -> V
             }
         }
     }
+    // The team's own numbers as published: their scale is decided from the answers.
     for (model, q) in custom {
         out.push(Planned {
             model: model.clone(),
@@ -210,6 +212,7 @@ mod tests {
             name: "MAPE".into(),
             dimensions: BTreeMap::from([("ModelName".into(), "demand".into())]),
             stat: "Average".into(),
+            scale: None,
         };
         let p = plan(
             &[

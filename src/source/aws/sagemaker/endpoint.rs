@@ -7,24 +7,27 @@ use super::super::errors::describe;
 use super::super::timestamp;
 use crate::model::facts::{EndpointConfigRef, EndpointFacts, Variant};
 
-/// The model package version an endpoint serves.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PackageRef {
-    pub group: String,
-    pub version: u32,
-    pub arn: String,
-}
-
 /// What describing an endpoint found; kept until the endpoint changes.
 #[derive(Debug, Clone)]
 pub struct Described {
+    /// Variants' versions and the config's model are filled by lineage each refresh.
     pub endpoint: EndpointFacts,
+    /// The SageMaker model behind each variant, in the config's order.
+    pub variant_models: Vec<(String, String)>,
+    /// The endpoint's tags (key, value), or why they could not be read (a reader
+    /// without sagemaker:ListTags still sees the row).
+    pub tags: Result<Vec<(String, String)>, String>,
+}
+
+impl Described {
     /// The model behind the first variant.
-    pub model_name: Option<String>,
-    pub package: Option<PackageRef>,
-    /// The endpoint's tags as "key=value" (what `protected_tags` matches), or why
-    /// they could not be read (a reader without sagemaker:ListTags still sees the row).
-    pub tags: Result<Vec<String>, String>,
+    pub fn first_model(&self) -> Option<&str> {
+        self.variant_models.first().map(|(_, m)| m.as_str())
+    }
+
+    pub fn models(&self) -> impl Iterator<Item = &str> {
+        self.variant_models.iter().map(|(_, m)| m.as_str())
+    }
 }
 
 pub async fn describe_endpoint(client: &Client, name: &str) -> Result<Described, String> {
@@ -42,14 +45,10 @@ pub async fn describe_endpoint(client: &Client, name: &str) -> Result<Described,
         .await
         .map_err(|e| describe("sagemaker:DescribeEndpointConfig", &e))?;
     let initial = config.production_variants();
-    // Each variant's model version: what a traffic-shift rollback would serve.
-    let mut versions = std::collections::HashMap::new();
-    for p in initial {
-        if let (Some(variant), Some(model)) = (p.variant_name(), p.model_name()) {
-            let version = package_of(client, model).await?.map(|p| p.version);
-            versions.insert(variant.to_string(), version);
-        }
-    }
+    let variant_models: Vec<(String, String)> = initial
+        .iter()
+        .filter_map(|p| Some((p.variant_name()?.to_string(), p.model_name()?.to_string())))
+        .collect();
     let variants = ep
         .production_variants()
         .iter()
@@ -68,21 +67,14 @@ pub async fn describe_endpoint(client: &Client, name: &str) -> Result<Described,
                 .or_else(|| configured.and_then(|p| p.initial_instance_count()))
                 .unwrap_or(0);
             Variant {
-                model_version: versions.get(&name).copied().flatten(),
+                model_version: None,
                 name,
                 weight: f64::from(weight),
                 instances: u32::try_from(instances).unwrap_or(0),
             }
         })
         .collect();
-    let model_name = initial
-        .first()
-        .and_then(|p| p.model_name())
-        .map(str::to_string);
-    let package = match &model_name {
-        Some(model) => package_of(client, model).await?,
-        None => None,
-    };
+    let model_name = variant_models.first().map(|(_, m)| m.clone());
     let tags = match ep.endpoint_arn() {
         Some(arn) => tags(client, arn).await,
         None => Ok(Vec::new()),
@@ -102,20 +94,19 @@ pub async fn describe_endpoint(client: &Client, name: &str) -> Result<Described,
             config_history: vec![EndpointConfigRef {
                 name: config_name.clone(),
                 created,
-                model: model_name.clone(),
-                model_version: package.as_ref().map(|p| p.version),
+                model: model_name,
+                model_version: None,
             }],
             config_name,
             variants,
             protected: None,
         },
-        model_name,
-        package,
+        variant_models,
         tags,
     })
 }
 
-async fn tags(client: &Client, arn: &str) -> Result<Vec<String>, String> {
+async fn tags(client: &Client, arn: &str) -> Result<Vec<(String, String)>, String> {
     let listed = client
         .list_tags()
         .resource_arn(arn)
@@ -126,40 +117,10 @@ async fn tags(client: &Client, arn: &str) -> Result<Vec<String>, String> {
         .tags()
         .iter()
         .map(|t| {
-            format!(
-                "{}={}",
-                t.key().unwrap_or_default(),
-                t.value().unwrap_or_default()
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
             )
         })
         .collect())
-}
-
-/// The model package a model was created from, when its container names one.
-pub async fn package_of(client: &Client, model: &str) -> Result<Option<PackageRef>, String> {
-    let m = client
-        .describe_model()
-        .model_name(model)
-        .send()
-        .await
-        .map_err(|e| describe("sagemaker:DescribeModel", &e))?;
-    let arn = m
-        .primary_container()
-        .and_then(|c| c.model_package_name())
-        .or_else(|| m.containers().first().and_then(|c| c.model_package_name()));
-    let Some(arn) = arn else { return Ok(None) };
-    let p = client
-        .describe_model_package()
-        .model_package_name(arn)
-        .send()
-        .await
-        .map_err(|e| describe("sagemaker:DescribeModelPackage", &e))?;
-    Ok(p.model_package_group_name().map(|group| PackageRef {
-        group: group.to_string(),
-        version: p
-            .model_package_version()
-            .and_then(|v| u32::try_from(v).ok())
-            .unwrap_or(0),
-        arn: p.model_package_arn().unwrap_or(arn).to_string(),
-    }))
 }

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 
 use super::super::errors::describe;
 use super::super::timestamp;
-use super::endpoint::package_of;
+use super::lineage::Lineage;
 use crate::model::facts::EndpointConfigRef;
 
 /// Configs kept per endpoint: the current one and the newest older ones.
@@ -36,22 +36,16 @@ pub async fn recent_configs(client: &Client) -> Result<Vec<EndpointConfigSummary
     Ok(configs)
 }
 
-/// The model each config serves and its package version, by config name.
+/// The model each config serves (its first variant's), by config name.
 #[derive(Default)]
-pub struct ConfigVersions(HashMap<String, Served>);
-
-/// What one endpoint config serves: its first variant's model and package version.
-#[derive(Clone, Default)]
-struct Served {
-    model: Option<String>,
-    version: Option<u32>,
-}
+pub struct ConfigVersions(HashMap<String, Option<String>>);
 
 impl ConfigVersions {
     /// `current` and the configs created before it that share its stem, newest first.
     pub async fn history(
         &mut self,
         client: &Client,
+        lineage: &mut Lineage,
         configs: &[EndpointConfigSummary],
         current: &EndpointConfigRef,
     ) -> Result<Vec<EndpointConfigRef>, String> {
@@ -66,23 +60,31 @@ impl ConfigVersions {
         });
         for c in older.take(HISTORY - 1) {
             let name = c.endpoint_config_name().unwrap_or_default().to_string();
-            let served = self.served(client, &name).await?;
+            let model = self.served(client, lineage, &name).await?;
             out.push(EndpointConfigRef {
                 created: c
                     .creation_time()
                     .and_then(timestamp)
                     .unwrap_or(Timestamp::UNIX_EPOCH),
                 name,
-                model: served.model,
-                model_version: served.version,
+                model_version: model
+                    .as_deref()
+                    .and_then(|m| lineage.package_of(m))
+                    .map(|p| p.version),
+                model,
             });
         }
         Ok(out)
     }
 
-    async fn served(&mut self, client: &Client, config: &str) -> Result<Served, String> {
-        if let Some(s) = self.0.get(config) {
-            return Ok(s.clone());
+    async fn served(
+        &mut self,
+        client: &Client,
+        lineage: &mut Lineage,
+        config: &str,
+    ) -> Result<Option<String>, String> {
+        if let Some(model) = self.0.get(config) {
+            return Ok(model.clone());
         }
         let d = client
             .describe_endpoint_config()
@@ -90,17 +92,16 @@ impl ConfigVersions {
             .send()
             .await
             .map_err(|e| describe("sagemaker:DescribeEndpointConfig", &e))?;
-        let model = d.production_variants().first().and_then(|v| v.model_name());
-        let version = match model {
-            Some(m) => package_of(client, m).await?.map(|p| p.version),
-            None => None,
-        };
-        let served = Served {
-            model: model.map(str::to_string),
-            version,
-        };
-        self.0.insert(config.to_string(), served.clone());
-        Ok(served)
+        let model = d
+            .production_variants()
+            .first()
+            .and_then(|v| v.model_name())
+            .map(str::to_string);
+        if let Some(m) = &model {
+            lineage.learn(client, std::slice::from_ref(m)).await?;
+        }
+        self.0.insert(config.to_string(), model.clone());
+        Ok(model)
     }
 }
 

@@ -1,9 +1,14 @@
 //! SageMaker: every endpoint in the region becomes a model row (zero-config
-//! discovery), and each `[[models]]` entry a row mapped to what config names; each row
-//! is joined to its model package group, training jobs and pipeline executions.
+//! discovery), and each `[[models]]` entry a row mapped to what config names. A row is
+//! named by its model, found in this order: config, a tag on the endpoint, exact
+//! lineage (the package group of what it serves), its endpoint's name with affixes
+//! stripped (see `identity`). Each row is joined to its package versions, training
+//! jobs and pipeline executions, and says how.
 
 mod endpoint;
 mod history;
+mod identity;
+mod lineage;
 mod monitoring;
 mod pipelines;
 mod registry;
@@ -13,17 +18,21 @@ pub use pipelines::execution_status;
 pub use registry::approval_of;
 pub use training::{job_status, Pacer};
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use aws_sdk_sagemaker::types::{EndpointConfigSummary, EndpointSummary, TrainingJobSummary};
 use aws_sdk_sagemaker::Client;
 
 use self::endpoint::Described;
+use self::identity::{Resolver, Row, Seen};
+use self::lineage::Lineage;
+use self::training::Claim;
 use super::errors::describe;
 use super::targets::{endpoint_targets, TargetsSender};
 use super::ApiCalls;
 use crate::config::ModelMapping;
 use crate::model::facts::{EndpointFacts, ModelFacts, TrainingRun};
+use crate::model::identity::{JoinedBy, Normaliser};
 use crate::model::stages::NOT_FOUND;
 use crate::model::{Fleet, ModelKind};
 use crate::source::{report, Source, SourceId, Update};
@@ -35,15 +44,34 @@ const PAGE: i32 = 100;
 /// Runs kept per model: training jobs and pipeline executions together.
 const RUNS_PER_MODEL: usize = 5;
 
+/// How models are recognised: the tag keys that name a model, and the affixes that
+/// names shed.
+#[derive(Debug, Clone)]
+pub struct Recognition {
+    pub tag_keys: Vec<String>,
+    pub names: Normaliser,
+}
+
+impl Default for Recognition {
+    fn default() -> Recognition {
+        Recognition {
+            tag_keys: vec!["model".into(), "mlopsdash:model".into()],
+            names: Normaliser::default(),
+        }
+    }
+}
+
 pub struct SageMakerSource {
     client: Client,
     mappings: Vec<ModelMapping>,
     /// Rows for endpoints config does not name.
     discover: bool,
+    recognition: Recognition,
     pacer: Pacer,
     /// Endpoint descriptions by name, with the LastModifiedTime they were made at:
     /// an unchanged endpoint is not described again.
     described: HashMap<String, (i64, Described)>,
+    lineage: Lineage,
     config_versions: history::ConfigVersions,
     job_details: training::JobDetails,
     pipeline_reasons: pipelines::Reasons,
@@ -52,13 +80,6 @@ pub struct SageMakerSource {
     targets: Option<TargetsSender>,
     /// Endpoint tags ("key=value") that make actions on it need the name typed.
     protected_tags: Vec<String>,
-}
-
-/// One model row to build, and what it is made of.
-struct Row {
-    name: String,
-    mapping: Option<ModelMapping>,
-    endpoint: Option<String>,
 }
 
 /// The region-wide listings of one refresh, each fetched once for all rows.
@@ -84,6 +105,12 @@ impl SageMakerSource {
         self
     }
 
+    /// How rows are named when config does not name them.
+    pub fn recognising(mut self, recognition: Recognition) -> SageMakerSource {
+        self.recognition = recognition;
+        self
+    }
+
     /// Shares the session's ListTrainingJobs pacer.
     pub fn paced(mut self, pacer: Pacer) -> SageMakerSource {
         self.pacer = pacer;
@@ -96,8 +123,10 @@ impl SageMakerSource {
             client,
             mappings: Vec::new(),
             discover: true,
+            recognition: Recognition::default(),
             pacer: Pacer::new(2),
             described: HashMap::new(),
+            lineage: Lineage::default(),
             config_versions: Default::default(),
             job_details: Default::default(),
             pipeline_reasons: Default::default(),
@@ -131,6 +160,23 @@ impl SageMakerSource {
             .await
             .map_err(|e| describe("sagemaker:ListEndpoints", &e))?;
         self.describe_changed(&summaries).await?;
+        let mut served: Vec<String> = self
+            .described
+            .values()
+            .flat_map(|(_, d)| d.models().map(str::to_string))
+            .collect();
+        served.sort();
+        served.dedup();
+        self.lineage.learn(&self.client, &served).await?;
+        let mut versions = registry::Versions::default();
+        self.lineage
+            .index_if_needed(
+                &self.client,
+                &served,
+                &mut versions,
+                &self.recognition.names,
+            )
+            .await?;
         let rows = self.rows();
         let listings = Listings {
             jobs: training::recent_jobs(&self.client, &self.pacer).await?,
@@ -144,12 +190,34 @@ impl SageMakerSource {
                 false => pipelines::names(&self.client).await?,
             },
         };
+        let claims: Vec<Vec<String>> = rows.iter().map(|r| self.names_of(r)).collect();
+        let claims: Vec<Claim> = rows
+            .iter()
+            .zip(&claims)
+            .map(|(r, names)| Claim {
+                prefix: r
+                    .mapping
+                    .as_ref()
+                    .and_then(|m| m.training_job_prefix.as_deref()),
+                names: names.iter().map(String::as_str).collect(),
+            })
+            .collect();
+        let jobs = training::for_rows(
+            &self.client,
+            &mut self.job_details,
+            &listings.jobs,
+            &claims,
+            &self.recognition.names,
+        )
+        .await?;
+        let pipelines = self.pipelines_of(&rows, &listings.pipelines, &claims);
         let endpoints: Vec<&str> = rows.iter().filter_map(|r| r.endpoint.as_deref()).collect();
         let monitoring = self.schedules.by_endpoint(&self.client, &endpoints).await;
-        let mut versions = registry::Versions::default();
         let mut models = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let mut m = self.model(row, &listings, &mut versions).await?;
+        for ((row, jobs), pipeline) in rows.iter().zip(jobs).zip(pipelines) {
+            let mut m = self
+                .model(row, &listings, &mut versions, jobs, pipeline)
+                .await?;
             if let Some(found) = row.endpoint.as_ref().and_then(|e| monitoring.get(e)) {
                 m.drift.monitoring.clone_from(&found.last_run);
                 m.drift.reports_at = found.reports.as_ref().map(ToString::to_string);
@@ -183,39 +251,78 @@ impl SageMakerSource {
 
     /// Whether config names `endpoint` (as a model's endpoint, or as a model's name).
     fn is_named(&self, endpoint: &str) -> bool {
-        self.mappings
-            .iter()
-            .any(|m| m.endpoint.as_deref().unwrap_or(&m.name) == endpoint)
+        let names = &self.recognition.names;
+        self.mappings.iter().any(|m| match &m.endpoint {
+            Some(e) => e == endpoint,
+            None => m.name == endpoint || names.key(&m.name) == names.key(endpoint),
+        })
     }
 
-    /// Configured models first, then (when discovering) every endpoint none claims.
+    /// Every row with its identity (see `identity`).
     fn rows(&self) -> Vec<Row> {
-        let mut rows: Vec<Row> = self
-            .mappings
+        let seen: BTreeMap<String, Seen> = self
+            .described
             .iter()
-            .map(|m| Row {
-                name: m.name.clone(),
-                mapping: Some(m.clone()),
-                endpoint: m
-                    .endpoint
-                    .clone()
-                    .or_else(|| self.described.contains_key(&m.name).then(|| m.name.clone())),
+            .map(|(name, (_, d))| {
+                let model = d.first_model();
+                let seen = Seen {
+                    tags: d.tags.as_deref().unwrap_or_default(),
+                    model,
+                    package: model.and_then(|m| self.lineage.package_of(m)),
+                };
+                (name.clone(), seen)
             })
             .collect();
-        if self.discover {
-            let mut unclaimed: Vec<&String> = self
-                .described
-                .keys()
-                .filter(|ep| !rows.iter().any(|r| r.endpoint.as_ref() == Some(*ep)))
-                .collect();
-            unclaimed.sort();
-            rows.extend(unclaimed.into_iter().map(|ep| Row {
-                name: ep.clone(),
-                mapping: None,
-                endpoint: Some(ep.clone()),
-            }));
+        Resolver {
+            mappings: &self.mappings,
+            discover: self.discover,
+            tag_keys: &self.recognition.tag_keys,
+            names: &self.recognition.names,
         }
-        rows
+        .rows(&seen)
+    }
+
+    /// The names a row goes by: the model's, its endpoint's, its package groups' and
+    /// its SageMaker models'.
+    fn names_of(&self, row: &Row) -> Vec<String> {
+        let described = row.endpoint.as_ref().and_then(|e| self.described.get(e));
+        let models: Vec<&str> = described
+            .into_iter()
+            .flat_map(|(_, d)| d.models())
+            .collect();
+        let groups = models
+            .iter()
+            .filter_map(|m| self.lineage.package_of(m).map(|p| p.group));
+        let mut names: Vec<String> = std::iter::once(row.name.clone())
+            .chain(row.endpoint.clone())
+            .chain(
+                row.mapping
+                    .as_ref()
+                    .and_then(|m| m.model_package_group.clone()),
+            )
+            .chain(groups)
+            .chain(models.iter().map(|m| m.to_string()))
+            .collect();
+        let mut seen = HashSet::new();
+        names.retain(|n| seen.insert(n.clone()));
+        names
+    }
+
+    /// Each row's pipeline: config's, else the pipeline named for the model.
+    fn pipelines_of(&self, rows: &[Row], all: &[String], claims: &[Claim]) -> Vec<Option<String>> {
+        let mut out: Vec<Option<String>> = rows
+            .iter()
+            .map(|r| r.mapping.as_ref().and_then(|m| m.pipeline.clone()))
+            .collect();
+        for p in all {
+            let owner = training::owner(p, claims, &self.recognition.names);
+            if let Some(slot) = owner.and_then(|i| out.get_mut(i)) {
+                if slot.is_none() {
+                    *slot = Some(p.clone());
+                }
+            }
+        }
+        out
     }
 
     async fn model(
@@ -223,27 +330,72 @@ impl SageMakerSource {
         row: &Row,
         listings: &Listings,
         versions: &mut registry::Versions,
+        mut training: Vec<TrainingRun>,
+        pipeline: Option<String>,
     ) -> Result<ModelFacts, String> {
         let client = &self.client;
         let mapping = row.mapping.as_ref();
+        let mut identity = row.identity.clone();
         let described = row.endpoint.as_ref().and_then(|ep| self.described.get(ep));
         let described = described.map(|(_, d)| d);
-        let package = described.and_then(|d| d.package.as_ref());
-        let group = mapping
-            .and_then(|m| m.model_package_group.as_deref())
-            .or(package.map(|p| p.group.as_str()));
-        let registry = match group {
-            Some(g) => versions.of_group(client, g, package).await?,
+        // What each variant serves, through lineage.
+        let packages: Vec<(String, Option<lineage::PackageRef>)> = described
+            .map(|d| {
+                d.variant_models
+                    .iter()
+                    .map(|(v, m)| (v.clone(), self.lineage.package_of(m)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let first_package = packages.iter().find_map(|(_, p)| p.as_ref());
+        let group = match (
+            mapping.and_then(|m| m.model_package_group.as_deref()),
+            first_package,
+        ) {
+            (Some(g), _) => {
+                identity.join(
+                    format!("package group {g}"),
+                    JoinedBy::Config,
+                    "model_package_group in config",
+                );
+                Some(g.to_string())
+            }
+            (None, Some(p)) => {
+                let model = described
+                    .and_then(Described::first_model)
+                    .unwrap_or_default();
+                identity.join(
+                    format!("package group {}", p.group),
+                    JoinedBy::Lineage,
+                    p.evidence(model),
+                );
+                Some(p.group.clone())
+            }
+            (None, None) => None,
+        };
+        let deployed: HashSet<String> = packages
+            .iter()
+            .filter_map(|(_, p)| p.as_ref().map(|p| p.arn.clone()))
+            .collect();
+        let registry = match &group {
+            Some(g) => versions.of_group(client, g, &deployed).await?,
             None => Vec::new(),
         };
         let endpoint = match (&row.endpoint, described) {
             (Some(_), Some(d)) => {
                 let mut facts = d.endpoint.clone();
                 facts.protected = protection(mapping, &d.tags, &self.protected_tags);
-                if let Some(current) = facts.config_history.first().cloned() {
+                for v in &mut facts.variants {
+                    v.model_version = packages
+                        .iter()
+                        .find(|(name, _)| *name == v.name)
+                        .and_then(|(_, p)| p.as_ref().map(|p| p.version));
+                }
+                if let Some(mut current) = facts.config_history.first().cloned() {
+                    current.model_version = first_package.map(|p| p.version);
                     facts.config_history = self
                         .config_versions
-                        .history(client, &listings.configs, &current)
+                        .history(client, &mut self.lineage, &listings.configs, &current)
                         .await?;
                 }
                 Some(facts)
@@ -251,43 +403,74 @@ impl SageMakerSource {
             (Some(name), None) => Some(missing_endpoint(name)),
             (None, _) => None,
         };
-        // Name prefixes link runs to models when nothing else does.
-        let prefixes: Vec<&str> = match mapping.and_then(|m| m.training_job_prefix.as_deref()) {
-            Some(p) => vec![p],
-            None => [group, described.and_then(|d| d.model_name.as_deref())]
-                .into_iter()
-                .flatten()
-                .chain([row.name.as_str()])
-                .chain(row.endpoint.as_deref())
-                .collect(),
-        };
-        let mut training =
-            training::for_model(client, &mut self.job_details, &listings.jobs, &prefixes).await?;
-        let pipeline = mapping.and_then(|m| m.pipeline.clone()).or_else(|| {
-            prefixes.iter().find_map(|p| {
-                listings
-                    .pipelines
-                    .iter()
-                    .find(|name| name.starts_with(*p))
-                    .cloned()
-            })
-        });
+        // The jobs that wrote what each variant serves.
+        let mut artifacts: Vec<String> = described
+            .into_iter()
+            .flat_map(|d| d.models())
+            .filter_map(|m| self.lineage.artifact_of(m))
+            .collect();
+        artifacts.dedup();
+        for artifact in &artifacts {
+            let Some(job) = self.job_details.serving(client, artifact).await? else {
+                continue;
+            };
+            identity.join(
+                format!("training job {}", job.name),
+                JoinedBy::Lineage,
+                format!("its output {artifact} is what the endpoint serves"),
+            );
+            match training.iter_mut().find(|r| r.name == job.name) {
+                Some(listed) => *listed = job,
+                None => training.push(job),
+            }
+        }
+        for run in training.iter().filter(|r| !r.serving) {
+            let by = match mapping.and_then(|m| m.training_job_prefix.as_deref()) {
+                Some(p) => (JoinedBy::Config, format!("training_job_prefix {p}")),
+                None => (JoinedBy::Name, format!("named like {}", row.name)),
+            };
+            identity.join(format!("training job {}", run.name), by.0, by.1);
+        }
         if let Some(p) = &pipeline {
+            let by = match mapping.and_then(|m| m.pipeline.as_deref()) {
+                Some(_) => (JoinedBy::Config, "pipeline in config".to_string()),
+                None => (JoinedBy::Name, format!("named like {}", row.name)),
+            };
+            identity.join(format!("pipeline {p}"), by.0, by.1);
             training.extend(self.pipeline_reasons.runs(client, p).await?);
         }
+        let mut aliases: Vec<String> = row.endpoint.iter().cloned().collect();
+        aliases.extend(group.clone());
+        aliases.extend(
+            described
+                .into_iter()
+                .flat_map(|d| d.models().map(str::to_string)),
+        );
+        aliases.retain(|a| *a != row.name);
+        aliases.dedup();
         Ok(ModelFacts {
             pipeline,
             kind: mapping.and_then(|m| m.kind).unwrap_or(ModelKind::Other),
             training: newest_runs(training),
             registry,
             endpoint,
+            identity: Some(identity),
+            aliases,
             ..ModelFacts::named(&row.name)
         })
     }
 }
 
+/// The newest runs, newest first; the one serving now stays even when older.
 fn newest_runs(mut runs: Vec<TrainingRun>) -> Vec<TrainingRun> {
     runs.sort_by_key(|r| std::cmp::Reverse(r.started));
+    let serving = runs
+        .iter()
+        .position(|r| r.serving)
+        .filter(|i| *i >= RUNS_PER_MODEL);
+    if let Some(i) = serving {
+        runs.swap(RUNS_PER_MODEL - 1, i);
+    }
     runs.truncate(RUNS_PER_MODEL);
     runs
 }
@@ -296,7 +479,7 @@ fn newest_runs(mut runs: Vec<TrainingRun>) -> Vec<TrainingRun> {
 /// Tags that could not be read count as protected: a stray key must not slip through.
 fn protection(
     mapping: Option<&ModelMapping>,
-    tags: &Result<Vec<String>, String>,
+    tags: &Result<Vec<(String, String)>, String>,
     protected: &[String],
 ) -> Option<String> {
     if mapping.is_some_and(|m| m.protected) {
@@ -308,6 +491,7 @@ fn protection(
     match tags {
         Ok(tags) => tags
             .iter()
+            .map(|(k, v)| format!("{k}={v}"))
             .find(|t| protected.contains(t))
             .map(|t| format!("tagged {t}")),
         Err(why) => Some(format!("its tags could not be read ({why})")),
@@ -336,7 +520,15 @@ impl Source for SageMakerSource {
             ..Fleet::default()
         });
         if let (Ok(fleet), Some(targets)) = (&result, &self.targets) {
-            targets.send_replace(endpoint_targets(fleet));
+            // Only a change wakes the sources that follow the endpoints.
+            let fresh = endpoint_targets(fleet);
+            targets.send_if_modified(|old| {
+                let changed = *old != fresh;
+                if changed {
+                    *old = fresh;
+                }
+                changed
+            });
         }
         report(SourceId::SageMaker, result)
     }
@@ -355,9 +547,10 @@ mod tests {
             .contains("ListTags"));
         // Nobody asked for tag protection: nothing to fear from unread tags.
         assert_eq!(protection(None, &denied, &[]), None);
-        assert_eq!(protection(None, &Ok(vec!["team=ml".into()]), &prod), None);
+        let tag = |k: &str, v: &str| Ok(vec![(k.to_string(), v.to_string())]);
+        assert_eq!(protection(None, &tag("team", "ml"), &prod), None);
         assert_eq!(
-            protection(None, &Ok(vec!["env=prod".into()]), &prod).as_deref(),
+            protection(None, &tag("env", "prod"), &prod).as_deref(),
             Some("tagged env=prod")
         );
         // `protected = true` in config needs no tag at all.

@@ -105,6 +105,7 @@ fn run(pipeline: &str, s: &PipelineExecutionSummary) -> TrainingRun {
         objective: None,
         secondary_status: None,
         execution_arn: s.pipeline_execution_arn().map(str::to_string),
+        serving: false,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Model package versions of a group, newest first, with the deployed one marked.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use aws_sdk_sagemaker::types::{ModelApprovalStatus, ModelPackageSortBy, SortOrder};
 use aws_sdk_sagemaker::Client;
@@ -8,7 +8,6 @@ use jiff::Timestamp;
 
 use super::super::errors::describe;
 use super::super::timestamp;
-use super::endpoint::PackageRef;
 use crate::model::facts::{Approval, ModelVersion};
 
 /// Versions listed this refresh, by group: endpoints sharing a group list it once.
@@ -16,25 +15,40 @@ use crate::model::facts::{Approval, ModelVersion};
 pub struct Versions(HashMap<String, Vec<(String, ModelVersion)>>);
 
 impl Versions {
-    /// The group's versions with the one the endpoint serves (`deployed`) marked.
+    /// The group's versions with every one a variant serves (`deployed`) marked.
     pub async fn of_group(
         &mut self,
         client: &Client,
         group: &str,
-        deployed: Option<&PackageRef>,
+        deployed: &HashSet<String>,
     ) -> Result<Vec<ModelVersion>, String> {
+        Ok(self
+            .listed(client, group)
+            .await?
+            .iter()
+            .map(|(arn, v)| ModelVersion {
+                deployed: deployed.contains(arn),
+                ..v.clone()
+            })
+            .collect())
+    }
+
+    /// The ARNs of the group's versions, newest first.
+    pub async fn arns(&mut self, client: &Client, group: &str) -> Result<Vec<String>, String> {
+        let listed = self.listed(client, group).await?;
+        Ok(listed.iter().map(|(arn, _)| arn.clone()).collect())
+    }
+
+    async fn listed(
+        &mut self,
+        client: &Client,
+        group: &str,
+    ) -> Result<&[(String, ModelVersion)], String> {
         if !self.0.contains_key(group) {
             let listed = list(client, group).await?;
             self.0.insert(group.to_string(), listed);
         }
-        let listed = self.0.get(group).map(Vec::as_slice).unwrap_or_default();
-        Ok(listed
-            .iter()
-            .map(|(arn, v)| ModelVersion {
-                deployed: deployed.is_some_and(|d| *arn == d.arn),
-                ..v.clone()
-            })
-            .collect())
+        Ok(self.0.get(group).map(Vec::as_slice).unwrap_or_default())
     }
 }
 

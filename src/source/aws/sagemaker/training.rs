@@ -10,9 +10,12 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::{interval, Interval, MissedTickBehavior};
 
+use aws_sdk_sagemaker::error::{ProvideErrorMetadata, SdkError};
+
 use super::super::errors::describe;
 use super::super::timestamp;
 use crate::model::facts::{RunStatus, TrainingRun};
+use crate::model::identity::Normaliser;
 
 /// Newest jobs looked at each refresh; older ones rarely matter on call.
 const RECENT_JOBS: usize = 300;
@@ -61,66 +64,188 @@ pub async fn recent_jobs(
     Ok(jobs)
 }
 
-/// What DescribeTrainingJob adds to a listed job. A finished job never changes, so
-/// it is described once per session; a running one each refresh.
+/// What DescribeTrainingJob says of a job: a finished job never changes, so it is
+/// described once per session; a running one each time it is asked for.
 #[derive(Default)]
-pub struct JobDetails(HashMap<String, TrainingRun>);
+pub struct JobDetails(HashMap<String, Detail>);
+
+#[derive(Clone)]
+struct Detail {
+    run: TrainingRun,
+    /// `ModelArtifacts.S3ModelArtifacts`: what the job wrote.
+    artifact: Option<String>,
+}
 
 impl JobDetails {
     /// Fills `run` (a listed job) with its failure reason, final metric and
     /// secondary status.
     async fn fill(&mut self, client: &Client, run: &mut TrainingRun) -> Result<(), String> {
-        if let Some(known) = self.0.get(&run.name).filter(|k| k.status == run.status) {
-            *run = known.clone();
-            return Ok(());
-        }
-        let d = client
+        let cached = self.0.get(&run.name).filter(|k| k.run.status == run.status);
+        let detail = match cached {
+            Some(d) => d.clone(),
+            None => match self.describe(client, &run.name).await? {
+                Some(d) => d,
+                None => return Ok(()),
+            },
+        };
+        *run = detail.run;
+        Ok(())
+    }
+
+    /// The job that wrote `artifact`, when SageMaker's layout names one and that job's
+    /// own output is exactly `artifact`: the run now serving.
+    pub async fn serving(
+        &mut self,
+        client: &Client,
+        artifact: &str,
+    ) -> Result<Option<TrainingRun>, String> {
+        let Some(name) = super::lineage::job_named_in(artifact) else {
+            return Ok(None);
+        };
+        let detail = match self.0.get(name) {
+            Some(d) if is_finished(d.run.status) => Some(d.clone()),
+            _ => self.describe(client, name).await?,
+        };
+        Ok(detail
+            .filter(|d| d.artifact.as_deref() == Some(artifact))
+            .map(|d| TrainingRun {
+                serving: true,
+                ..d.run
+            }))
+    }
+
+    /// Describes `name`; None when no such job exists.
+    async fn describe(&mut self, client: &Client, name: &str) -> Result<Option<Detail>, String> {
+        let d = match client
             .describe_training_job()
-            .training_job_name(&run.name)
+            .training_job_name(name)
             .send()
             .await
-            .map_err(|e| describe("sagemaker:DescribeTrainingJob", &e))?;
-        run.failure_reason = d.failure_reason().map(str::to_string);
-        run.secondary_status = d.secondary_status().map(|s| s.as_str().to_string());
-        run.objective = d
-            .final_metric_data_list()
-            .first()
-            .and_then(|m| Some((m.metric_name()?.to_string(), f64::from(m.value()?))));
-        if !matches!(run.status, RunStatus::InProgress | RunStatus::Stopping) {
-            self.0.insert(run.name.clone(), run.clone());
+        {
+            Ok(d) => d,
+            Err(e) if is_missing(&e) => return Ok(None),
+            Err(e) => return Err(describe("sagemaker:DescribeTrainingJob", &e)),
+        };
+        let run = TrainingRun {
+            name: name.to_string(),
+            status: job_status(d.training_job_status()),
+            started: d
+                .creation_time()
+                .and_then(timestamp)
+                .unwrap_or(Timestamp::UNIX_EPOCH),
+            ended: d.training_end_time().and_then(timestamp),
+            failure_reason: d.failure_reason().map(str::to_string),
+            secondary_status: d.secondary_status().map(|s| s.as_str().to_string()),
+            objective: d
+                .final_metric_data_list()
+                .first()
+                .and_then(|m| Some((m.metric_name()?.to_string(), f64::from(m.value()?)))),
+            execution_arn: None,
+            serving: false,
+        };
+        let detail = Detail {
+            artifact: d
+                .model_artifacts()
+                .and_then(|a| a.s3_model_artifacts())
+                .map(str::to_string),
+            run,
+        };
+        if is_finished(detail.run.status) {
+            self.0.insert(name.to_string(), detail.clone());
         }
-        Ok(())
+        Ok(Some(detail))
     }
 }
 
-/// The newest runs whose names start with one of `prefixes` (the package group, the
-/// model, the endpoint), newest first; the newest is described for its details.
-pub async fn for_model(
+fn is_finished(status: RunStatus) -> bool {
+    !matches!(status, RunStatus::InProgress | RunStatus::Stopping)
+}
+
+/// SageMaker answers a describe of a job that does not exist with a validation error.
+fn is_missing<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
+    matches!(
+        e.as_service_error().and_then(|s| s.code()),
+        Some("ValidationException" | "ResourceNotFound")
+    )
+}
+
+/// Who may claim a job or pipeline by name: a row's configured prefix, and the names
+/// it goes by (model, endpoint, package group, SageMaker models).
+pub struct Claim<'a> {
+    pub prefix: Option<&'a str>,
+    pub names: Vec<&'a str>,
+}
+
+/// The row (index into `claims`) that `name` belongs to: a configured prefix (the
+/// longest), else a name equal once affixes are stripped (`demand-train-v3` is
+/// `demand`'s), else the longest name it starts with followed by a separator, so
+/// `churn-v2-experiment-train` goes to `churn-v2-experiment` when that row exists and
+/// to `churn` only when it does not.
+pub fn owner(name: &str, claims: &[Claim], names: &Normaliser) -> Option<usize> {
+    let longest = |candidates: &mut dyn Iterator<Item = (usize, usize)>| {
+        candidates
+            .max_by_key(|(len, i)| (*len, std::cmp::Reverse(*i)))
+            .map(|(_, i)| i)
+    };
+    let by_prefix = longest(&mut claims.iter().enumerate().filter_map(|(i, c)| {
+        let p = c.prefix?;
+        name.starts_with(p).then_some((p.len(), i))
+    }));
+    if by_prefix.is_some() {
+        return by_prefix;
+    }
+    let key = names.key(name);
+    let by_key = claims
+        .iter()
+        .position(|c| c.prefix.is_none() && c.names.iter().any(|n| names.key(n) == key));
+    if by_key.is_some() {
+        return by_key;
+    }
+    longest(
+        &mut claims
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.prefix.is_none())
+            .filter_map(|(i, c)| {
+                c.names
+                    .iter()
+                    .filter(|n| {
+                        name.strip_prefix(**n)
+                            .is_some_and(|rest| rest.starts_with(['-', '_', '.']))
+                    })
+                    .map(|n| n.len())
+                    .max()
+                    .map(|len| (len, i))
+            }),
+    )
+}
+
+/// The listed jobs each row owns, newest first (the listing's order), at most
+/// `RUNS_PER_MODEL` each; the newest of each is described for its details.
+pub async fn for_rows(
     client: &Client,
     details: &mut JobDetails,
     jobs: &[TrainingJobSummary],
-    prefixes: &[&str],
-) -> Result<Vec<TrainingRun>, String> {
-    let prefix = prefixes.iter().find(|p| {
-        jobs.iter()
-            .any(|j| j.training_job_name().is_some_and(|n| n.starts_with(**p)))
-    });
-    let Some(prefix) = prefix else {
-        return Ok(Vec::new());
-    };
-    let mut runs: Vec<TrainingRun> = jobs
-        .iter()
-        .filter(|j| {
-            j.training_job_name()
-                .is_some_and(|n| n.starts_with(*prefix))
-        })
-        .take(RUNS_PER_MODEL)
-        .map(run)
-        .collect();
-    if let Some(newest) = runs.first_mut() {
-        details.fill(client, newest).await?;
+    claims: &[Claim<'_>],
+    names: &Normaliser,
+) -> Result<Vec<Vec<TrainingRun>>, String> {
+    let mut out: Vec<Vec<TrainingRun>> = claims.iter().map(|_| Vec::new()).collect();
+    for j in jobs {
+        let Some(name) = j.training_job_name() else {
+            continue;
+        };
+        if let Some(runs) = owner(name, claims, names).and_then(|i| out.get_mut(i)) {
+            if runs.len() < RUNS_PER_MODEL {
+                runs.push(run(j));
+            }
+        }
     }
-    Ok(runs)
+    for runs in &mut out {
+        if let Some(newest) = runs.first_mut() {
+            details.fill(client, newest).await?;
+        }
+    }
+    Ok(out)
 }
 
 fn run(j: &TrainingJobSummary) -> TrainingRun {
@@ -136,6 +261,7 @@ fn run(j: &TrainingJobSummary) -> TrainingRun {
         objective: None,
         secondary_status: None,
         execution_arn: None,
+        serving: false,
     }
 }
 
@@ -147,5 +273,57 @@ pub fn job_status(s: Option<&TrainingJobStatus>) -> RunStatus {
         Some(TrainingJobStatus::Stopping) => RunStatus::Stopping,
         Some(TrainingJobStatus::Stopped) => RunStatus::Stopped,
         _ => RunStatus::InProgress,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claim<'a>(names: &[&'a str]) -> Claim<'a> {
+        Claim {
+            prefix: None,
+            names: names.to_vec(),
+        }
+    }
+
+    #[test]
+    fn jobs_go_to_the_model_they_are_named_for() {
+        let n = Normaliser::default();
+        let claims = [
+            claim(&["churn", "churn-prod"]),
+            claim(&["churn-v2-experiment"]),
+            claim(&[
+                "demand-forecasting",
+                "demand-forecasting-prod",
+                "demand-forecasting-group",
+            ]),
+            Claim {
+                prefix: Some("nightly-"),
+                names: vec!["recsys"],
+            },
+        ];
+        let cases = [
+            ("demand-forecasting-train-v3", Some(2)),
+            ("demand-forecasting-2026-11-20-10-00-00-123", Some(2)),
+            ("demand-forecasting-group-job-7", Some(2)),
+            ("churn-v2-experiment-train-1", Some(1)),
+            ("churn-train-1", Some(0)),
+            ("churn-retrain-a", Some(0)),
+            ("churnx-train", None),
+            ("nightly-recsys-1", Some(3)),
+            ("recsys-train-v1", None),
+            ("pipelines-abc123-Train-x", None),
+        ];
+        for (job, want) in cases {
+            assert_eq!(owner(job, &claims, &n), want, "{job}");
+        }
+    }
+
+    #[test]
+    fn without_the_experiment_row_its_jobs_fall_to_the_shorter_name() {
+        let n = Normaliser::default();
+        let claims = [claim(&["churn"])];
+        assert_eq!(owner("churn-v2-experiment-train-1", &claims, &n), Some(0));
     }
 }

@@ -1,6 +1,7 @@
 //! AWS requests and wall time to gather a seeded fleet of 20 and 100 models from the
 //! emulators (moto for SageMaker/S3/STS, ministack for CloudWatch): the first refresh
-//! and a steady-state one. Run with scripts/bench-gather, which starts the emulators.
+//! (every lineage join: models, package versions, the artifact index, the jobs that
+//! wrote what serves) and a steady-state one (immutable descriptions cached). Run with tests/scripts/bench-gather, which starts the emulators.
 //! Under `cargo test` it gathers a 3-model fleet once, as a smoke test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -14,22 +15,28 @@ use mlopsdash::source::aws::targets::endpoint_targets;
 use mlopsdash::source::aws::{ApiCalls, S3Source, SageMakerSource, METRICS_REQUESTED};
 use mlopsdash::source::{Source, Update};
 
-#[path = "../tests/common/seed.rs"]
+#[path = "../common/seed.rs"]
 mod seed;
 
-use seed::{cloudwatch, put, s3, sdk, seed_registered_model};
+use seed::{cloudwatch, put, put_with_unit, s3, sdk, seed_convention, Convention};
 
-/// `n` models as a team deploys them: package group with two versions, a model from
-/// the newest, an endpoint, raw data in S3 and a business metric in CloudWatch; and
-/// the config naming them.
+/// `n` models as teams deploy them, the three conventions in turn (artifact-only
+/// models with suffix names, tag-named endpoints, pipeline registries with blue/green
+/// variants: every lineage join is exercised), raw data in S3 and a business metric
+/// in CloudWatch; and the config naming each model and its endpoint only.
 async fn seed(moto: &SdkConfig, ministack: &SdkConfig, run: &str, n: usize) -> String {
     let (s3, cw) = (s3(moto), cloudwatch(ministack));
     let bucket = format!("{run}-raw");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let mut config = String::from("[aws]\ndiscover = false\n");
+    let conventions = [
+        Convention::ArtifactOnly,
+        Convention::Tagged,
+        Convention::PipelineBlueGreen,
+    ];
     for i in 0..n {
         let name = format!("{run}-m{i:03}");
-        let endpoint = seed_registered_model(moto, &name, &["Approved", "Approved"], 2, &[]).await;
+        let seeded = seed_convention(moto, &name, conventions[i % conventions.len()]).await;
         s3.put_object()
             .bucket(&bucket)
             .key(format!("{name}/part-0.csv"))
@@ -37,16 +44,17 @@ async fn seed(moto: &SdkConfig, ministack: &SdkConfig, run: &str, n: usize) -> S
             .send()
             .await
             .unwrap();
-        put(
-            &cw,
-            "MLOps/Models",
-            "MAPE",
-            &[("ModelName", name.as_str())],
-            &[8.0],
-        )
-        .await;
+        let model = [("ModelName", name.as_str())];
+        match i % 2 {
+            0 => put(&cw, "MLOps/Models", "MAPE", &model, &[0.08]).await,
+            _ => {
+                let percent = aws_sdk_cloudwatch::types::StandardUnit::Percent;
+                put_with_unit(&cw, "MLOps/Models", "CTR", &model, 3.4, percent).await
+            }
+        }
         config.push_str(&format!(
-            "[[models]]\nname = \"{name}\"\nendpoint = \"{endpoint}\"\ndata = \"s3://{bucket}/{name}/\"\n"
+            "[[models]]\nname = \"{name}\"\nendpoint = \"{}\"\ndata = \"s3://{bucket}/{name}/\"\n",
+            seeded.endpoint
         ));
     }
     config
@@ -106,6 +114,14 @@ async fn gather(moto_url: &str, ministack_url: &str, n: usize) {
             panic!("sagemaker failed")
         };
         assert_eq!(fleet.models.len(), n);
+        let joined = fleet
+            .models
+            .iter()
+            .filter(|m| m.training.iter().any(|r| r.serving))
+            .count();
+        // Every model but the tagged ones (every third, from the second) has a job
+        // behind what serves, found by lineage.
+        assert_eq!(joined, n - (n + 1) / 3, "lineage found the serving jobs");
         targets_tx.send_replace(endpoint_targets(&fleet));
         let (metrics, data) = tokio::join!(cloudwatch.fetch(), s3.fetch());
         assert!(matches!(metrics, Update::Fleet { .. }), "{metrics:?}");
@@ -124,7 +140,7 @@ fn main() {
         std::env::var("MLOPSDASH_TEST_MOTO_URL"),
         std::env::var("MLOPSDASH_TEST_MINISTACK_URL"),
     ) else {
-        println!("gather: skipped (scripts/bench-gather starts the emulators it needs)");
+        println!("gather: skipped (tests/scripts/bench-gather starts the emulators it needs)");
         return;
     };
     // `cargo bench` passes --bench; `cargo test` does not: a quick smoke run then.

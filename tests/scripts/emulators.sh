@@ -1,4 +1,4 @@
-# Sourced by scripts/test and scripts/bench-gather: installs the AWS emulators (once,
+# Sourced by tests/scripts/test and tests/scripts/bench-gather: installs the AWS emulators (once,
 # into target/), starts them on free loopback ports, exports their URLs, and stops
 # them when the calling script exits.
 # The AWS emulators, each in a virtualenv kept under target/ (cargo clean removes them):
@@ -8,7 +8,7 @@ install() { # venv, marker binary, packages...
   local venv=$1 marker=$2
   shift 2
   if [ ! -x "$venv/bin/$marker" ] || ! "$venv/bin/pip" show -q "${@%%[=[]*}" >/dev/null 2>&1; then
-    echo "scripts/test: installing $* into $venv"
+    echo "tests/scripts/test: installing $* into $venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check "$@"
   fi

@@ -1,0 +1,346 @@
+//! Exact lineage: which package version and training job an endpoint's model came
+//! from. A SageMaker model's container names its package (`ModelPackageName`) or only
+//! its artifact (`ModelDataUrl`); the artifact URL is the same string in the package
+//! version's inference specification and in the training job's output. Models,
+//! package versions and finished jobs never change, so each is described once a
+//! session.
+
+use std::collections::{HashMap, HashSet};
+
+use aws_sdk_sagemaker::types::ContainerDefinition;
+use aws_sdk_sagemaker::Client;
+
+use super::super::errors::describe;
+use super::registry::Versions;
+use crate::model::identity::Normaliser;
+
+/// Versions per group whose artifacts are indexed: the newest are what endpoints serve.
+const INDEXED_VERSIONS: usize = 20;
+/// Package groups looked at when indexing artifacts.
+const INDEXED_GROUPS: usize = 1000;
+/// An unresolved artifact sends the registry to be indexed again only this often
+/// (in refreshes): a team without a registry must not pay for a listing each time.
+const INDEX_EVERY: u64 = 10;
+
+/// What a SageMaker model serves, from DescribeModel.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServedModel {
+    pub package_arn: Option<String>,
+    /// `ModelDataUrl` (or the uncompressed `ModelDataSource` URI).
+    pub artifact: Option<String>,
+}
+
+/// One model package version, from DescribeModelPackage.
+#[derive(Debug, Clone, PartialEq)]
+struct Package {
+    group: String,
+    version: u32,
+    artifact: Option<String>,
+}
+
+/// How a model was linked to its package version.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Via {
+    /// The model's container names the package.
+    PackageName,
+    /// The model's artifact URL is the package version's.
+    Artifact(String),
+}
+
+/// The model package version a model serves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackageRef {
+    pub group: String,
+    pub version: u32,
+    pub arn: String,
+    pub via: Via,
+}
+
+impl PackageRef {
+    /// What matched, for the identity shown to the user.
+    pub fn evidence(&self, model: &str) -> String {
+        match &self.via {
+            Via::PackageName => format!(
+                "model {model} names package {}/{} (ModelPackageName)",
+                self.group, self.version
+            ),
+            Via::Artifact(url) => format!(
+                "model {model}'s ModelDataUrl {url} is package {}/{}'s",
+                self.group, self.version
+            ),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Lineage {
+    models: HashMap<String, ServedModel>,
+    packages: HashMap<String, Package>,
+    /// Package ARN by artifact URL, for models whose container names no package.
+    by_artifact: HashMap<String, String>,
+    refreshes: u64,
+    indexed_at: Option<u64>,
+}
+
+impl Lineage {
+    /// Describes each model (and the package its container names) the first time it
+    /// is seen.
+    pub async fn learn(&mut self, client: &Client, models: &[String]) -> Result<(), String> {
+        for model in models {
+            if self.models.contains_key(model) {
+                continue;
+            }
+            let d = client
+                .describe_model()
+                .model_name(model)
+                .send()
+                .await
+                .map_err(|e| describe("sagemaker:DescribeModel", &e))?;
+            let container = d.primary_container().or(d.containers().first());
+            let served = container.map(served_by).unwrap_or_default();
+            if let Some(arn) = &served.package_arn {
+                self.package(client, arn).await?;
+            }
+            self.models.insert(model.clone(), served);
+        }
+        Ok(())
+    }
+
+    /// Indexes the registry's artifacts when some served model is linked to no
+    /// package yet (at most every few refreshes): ListModelPackageGroups, then the
+    /// groups named like an unmatched model or its job first, each group's newest
+    /// versions (listed through `versions`, shared with the registry column)
+    /// described once, until every served artifact is matched.
+    pub async fn index_if_needed(
+        &mut self,
+        client: &Client,
+        models: &[String],
+        versions: &mut Versions,
+        names: &Normaliser,
+    ) -> Result<(), String> {
+        self.refreshes += 1;
+        let due = self
+            .indexed_at
+            .is_none_or(|at| self.refreshes >= at + INDEX_EVERY);
+        if !due || self.unmatched(models).is_empty() {
+            return Ok(());
+        }
+        self.indexed_at = Some(self.refreshes);
+        // What the unmatched models are likely called in the registry.
+        let hints: HashSet<String> = self
+            .unmatched(models)
+            .into_iter()
+            .flat_map(|m| {
+                let job = self
+                    .artifact_of(m)
+                    .and_then(|a| job_named_in(&a).map(|j| names.key(j)));
+                std::iter::once(names.key(m)).chain(job)
+            })
+            .collect();
+        let mut groups = groups(client).await?;
+        groups.sort_by_key(|g| !hints.contains(&names.key(g)));
+        for group in groups {
+            if self.unmatched(models).is_empty() {
+                break;
+            }
+            let arns = versions.arns(client, &group).await?;
+            for arn in arns.into_iter().take(INDEXED_VERSIONS) {
+                self.package(client, &arn).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The served models that name an artifact but no package lineage has matched.
+    fn unmatched<'a>(&self, models: &'a [String]) -> Vec<&'a String> {
+        models
+            .iter()
+            .filter(|m| {
+                self.models
+                    .get(*m)
+                    .is_some_and(|s| s.package_arn.is_none() && s.artifact.is_some())
+                    && self.package_of(m).is_none()
+            })
+            .collect()
+    }
+
+    /// The package version `model` serves, when lineage links one.
+    pub fn package_of(&self, model: &str) -> Option<PackageRef> {
+        let served = self.models.get(model)?;
+        let (arn, via) = match (&served.package_arn, &served.artifact) {
+            (Some(arn), _) => (arn, Via::PackageName),
+            (None, Some(url)) => (self.by_artifact.get(url)?, Via::Artifact(url.clone())),
+            (None, None) => return None,
+        };
+        let p = self.packages.get(arn)?;
+        Some(PackageRef {
+            group: p.group.clone(),
+            version: p.version,
+            arn: arn.clone(),
+            via,
+        })
+    }
+
+    /// The artifact `model` serves: its own, else its package version's.
+    pub fn artifact_of(&self, model: &str) -> Option<String> {
+        let served = self.models.get(model)?;
+        served.artifact.clone().or_else(|| {
+            let arn = served.package_arn.as_ref()?;
+            self.packages.get(arn)?.artifact.clone()
+        })
+    }
+
+    async fn package(&mut self, client: &Client, arn: &str) -> Result<(), String> {
+        if self.packages.contains_key(arn) {
+            return Ok(());
+        }
+        let p = client
+            .describe_model_package()
+            .model_package_name(arn)
+            .send()
+            .await
+            .map_err(|e| describe("sagemaker:DescribeModelPackage", &e))?;
+        let artifact = p
+            .inference_specification()
+            .and_then(|s| s.containers().first())
+            .and_then(|c| {
+                c.model_data_url().map(str::to_string).or_else(|| {
+                    let uri = c.model_data_source()?.s3_data_source()?.s3_uri()?;
+                    Some(uri.to_string())
+                })
+            });
+        let Some(group) = p.model_package_group_name() else {
+            return Ok(());
+        };
+        let arn = p.model_package_arn().unwrap_or(arn).to_string();
+        if let Some(url) = &artifact {
+            self.by_artifact.entry(url.clone()).or_insert(arn.clone());
+        }
+        self.packages.insert(
+            arn,
+            Package {
+                group: group.to_string(),
+                version: p
+                    .model_package_version()
+                    .and_then(|v| u32::try_from(v).ok())
+                    .unwrap_or(0),
+                artifact,
+            },
+        );
+        Ok(())
+    }
+}
+
+fn served_by(c: &ContainerDefinition) -> ServedModel {
+    ServedModel {
+        package_arn: c.model_package_name().map(str::to_string),
+        artifact: c.model_data_url().map(str::to_string).or_else(|| {
+            let uri = c.model_data_source()?.s3_data_source()?.s3_uri()?;
+            Some(uri.to_string())
+        }),
+    }
+}
+
+async fn groups(client: &Client) -> Result<Vec<String>, String> {
+    let mut pages = client
+        .list_model_package_groups()
+        .max_results(super::PAGE)
+        .into_paginator()
+        .send();
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| describe("sagemaker:ListModelPackageGroups", &e))?;
+        for g in page.model_package_group_summary_list() {
+            if let Some(name) = g.model_package_group_name() {
+                if seen.insert(name.to_string()) {
+                    out.push(name.to_string());
+                }
+            }
+        }
+        if out.len() >= INDEXED_GROUPS {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// The training job a SageMaker artifact URL names: SageMaker writes a job's model
+/// to `<S3OutputPath>/<job name>/output/model.tar.gz`. Only a candidate: the job's
+/// own `S3ModelArtifacts` must match it exactly.
+pub fn job_named_in(artifact: &str) -> Option<&str> {
+    let path = artifact.strip_prefix("s3://")?;
+    let dir = path
+        .strip_suffix("/output/model.tar.gz")
+        .or_else(|| path.strip_suffix("/output/model/"))
+        .or_else(|| path.strip_suffix("/output/model"))?;
+    let (_, job) = dir.rsplit_once('/')?;
+    (!job.is_empty()).then_some(job)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_job_name_is_read_from_sagemakers_artifact_layout() {
+        assert_eq!(
+            job_named_in("s3://models/out/demand-train-v3/output/model.tar.gz"),
+            Some("demand-train-v3")
+        );
+        assert_eq!(
+            job_named_in("s3://b/pipelines-abc-Train-x1/output/model/"),
+            Some("pipelines-abc-Train-x1")
+        );
+        assert_eq!(job_named_in("s3://b/hand-made/model.tar.gz"), None);
+        assert_eq!(job_named_in("https://x/y/output/model.tar.gz"), None);
+        assert_eq!(job_named_in("s3://b/output/model.tar.gz"), None);
+    }
+
+    #[test]
+    fn models_link_by_package_name_or_exact_artifact() {
+        let mut l = Lineage::default();
+        l.packages.insert(
+            "arn:pkg/demand-group/3".into(),
+            Package {
+                group: "demand-group".into(),
+                version: 3,
+                artifact: Some("s3://m/demand-train-v3/output/model.tar.gz".into()),
+            },
+        );
+        l.by_artifact.insert(
+            "s3://m/demand-train-v3/output/model.tar.gz".into(),
+            "arn:pkg/demand-group/3".into(),
+        );
+        l.models.insert(
+            "named".into(),
+            ServedModel {
+                package_arn: Some("arn:pkg/demand-group/3".into()),
+                artifact: None,
+            },
+        );
+        l.models.insert(
+            "artifact-only".into(),
+            ServedModel {
+                package_arn: None,
+                artifact: Some("s3://m/demand-train-v3/output/model.tar.gz".into()),
+            },
+        );
+        l.models.insert(
+            "elsewhere".into(),
+            ServedModel {
+                package_arn: None,
+                artifact: Some("s3://m/demand-train-v3/output/model.tar.gz.bak".into()),
+            },
+        );
+        assert_eq!(l.package_of("named").unwrap().via, Via::PackageName);
+        let by_url = l.package_of("artifact-only").unwrap();
+        assert_eq!((by_url.group.as_str(), by_url.version), ("demand-group", 3));
+        assert!(matches!(by_url.via, Via::Artifact(_)));
+        assert_eq!(l.package_of("elsewhere"), None, "only the exact URL links");
+        assert_eq!(
+            l.artifact_of("named").as_deref(),
+            Some("s3://m/demand-train-v3/output/model.tar.gz")
+        );
+    }
+}

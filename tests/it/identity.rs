@@ -1,0 +1,297 @@
+//! One row per model on a fleet named the way teams name theirs, not the way our other
+//! tests do: suffix names with artifact-only models, tag-named endpoints, pipeline
+//! registries with blue/green variants, and a model beside its experiment. Through
+//! the real binary (`snapshot --json` and the dashboard in tmux), with no config.
+
+use aws_sdk_cloudwatch::types::{ComparisonOperator, StandardUnit, StateValue, Statistic};
+
+use crate::aws::{ministack_url, moto_url, row, snapshot_json};
+use crate::seed::{
+    cloudwatch, dims, put, put_with_unit, sdk, seed_convention, seed_endpoint, unique, Convention,
+    Seeded,
+};
+use crate::tmux::Tmux;
+
+/// The fleet: four models (A, B, C, D) and D's experiment, each named from `token`.
+struct Fleet {
+    a: Seeded,
+    b: Seeded,
+    c: Seeded,
+    d: String,
+    experiment: String,
+}
+
+fn seed_fleet(token: &str) -> Fleet {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let moto = sdk(&moto_url()).await;
+        let a = seed_convention(&moto, &format!("demand-{token}"), Convention::ArtifactOnly).await;
+        let b = seed_convention(&moto, &format!("fraud-{token}"), Convention::Tagged).await;
+        let c = seed_convention(
+            &moto,
+            &format!("recs-{token}"),
+            Convention::PipelineBlueGreen,
+        )
+        .await;
+        let d = format!("churn-{token}");
+        let experiment = format!("{d}-v2-experiment");
+        seed_endpoint(&moto, &format!("{d}-prod"), &[("AllTraffic", 1.0, 1)]).await;
+        seed_endpoint(&moto, &experiment, &[("AllTraffic", 1.0, 1)]).await;
+
+        let cw = cloudwatch(&sdk(&ministack_url()).await);
+        let ns = "MLOps/Models";
+        // Fractions, as scikit-learn returns them, with no unit.
+        put(&cw, ns, "MAPE", &[("ModelName", &a.model)], &[0.183]).await;
+        put(&cw, ns, "Accuracy", &[("ModelName", &b.model)], &[0.93]).await;
+        put(&cw, ns, "LogLoss", &[("ModelName", &b.model)], &[0.31]).await;
+        // A team that says what its number is.
+        let percent = StandardUnit::Percent;
+        put_with_unit(&cw, ns, "CTR", &[("ModelName", &c.model)], 3.4, percent).await;
+        // An alarm on A's endpoint metric, one on B's business metric, both firing.
+        let alarms = [
+            (
+                format!("{}-5xx", a.endpoint),
+                "AWS/SageMaker",
+                "Invocation5XXErrors",
+                vec![
+                    ("EndpointName", a.endpoint.as_str()),
+                    ("VariantName", "AllTraffic"),
+                ],
+            ),
+            (
+                format!("{}-accuracy-low", b.model),
+                ns,
+                "Accuracy",
+                vec![("ModelName", b.model.as_str())],
+            ),
+        ];
+        for (name, namespace, metric, dimensions) in &alarms {
+            cw.put_metric_alarm()
+                .alarm_name(name)
+                .namespace(*namespace)
+                .metric_name(*metric)
+                .set_dimensions(Some(dims(dimensions)))
+                .statistic(Statistic::Average)
+                .period(60)
+                .evaluation_periods(1)
+                .threshold(1.0)
+                .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+                .send()
+                .await
+                .unwrap();
+            cw.set_alarm_state()
+                .alarm_name(name)
+                .state_value(StateValue::Alarm)
+                .state_reason("Threshold Crossed")
+                .send()
+                .await
+                .unwrap();
+        }
+        Fleet {
+            a,
+            b,
+            c,
+            d,
+            experiment,
+        }
+    })
+}
+
+fn close(value: &serde_json::Value, want: f64) -> bool {
+    value.as_f64().is_some_and(|v| (v - want).abs() < 1e-6)
+}
+
+#[test]
+fn every_convention_gives_one_row_per_model_with_its_whole_pipeline() {
+    let token = unique("id").trim_start_matches("id-").to_string();
+    let f = seed_fleet(&token);
+    let (_, v) = snapshot_json(&moto_url(), &ministack_url(), "/dev/null");
+    assert_eq!(v["errors"], serde_json::json!([]), "{:#}", v["errors"]);
+
+    // Exactly one row per model: none named after an endpoint, none split by source.
+    let mut ours: Vec<&str> = v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .filter(|n| n.contains(&token))
+        .collect();
+    ours.sort();
+    let mut want = vec![
+        f.a.model.as_str(),
+        f.b.model.as_str(),
+        f.c.model.as_str(),
+        f.d.as_str(),
+        f.experiment.as_str(),
+    ];
+    want.sort();
+    assert_eq!(ours, want);
+
+    // A: artifact-only model, joined to its package and job by the artifact URL.
+    let a = row(&v, &f.a.model);
+    assert_eq!(a["identity"]["by"], "lineage", "{:#}", a["identity"]);
+    assert!(a["identity"]["evidence"]
+        .as_str()
+        .unwrap()
+        .contains("ModelDataUrl"));
+    assert_eq!(a["endpoint"]["name"], f.a.endpoint.as_str());
+    assert_eq!(a["endpoint"]["variants"][0]["model_version"], 2);
+    let versions: Vec<(u64, bool)> = a["registry"]["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["version"].as_u64().unwrap(),
+                v["deployed"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(versions, vec![(2, true), (1, false)]);
+    assert_eq!(
+        a["training"]["serving"],
+        f.a.serving_job.as_deref().unwrap()
+    );
+    assert_eq!(a["stages"]["training"]["health"], "ok");
+    let mape = &a["quality"]["MAPE"];
+    assert!(close(&mape["value"], 18.3), "{mape}");
+    assert!(close(&mape["raw"], 0.183), "{mape}");
+    assert_eq!(mape["scale"], "fraction");
+    assert_eq!(mape["health"], "crit", "18.3% is over the 15% crit line");
+    assert_eq!(a["kind"], "forecasting");
+    // The firing alarm on its endpoint's metric is a fact about ENDPOINT.
+    assert_eq!(a["stages"]["endpoint"]["health"], "warn");
+    assert_eq!(
+        a["stages"]["endpoint"]["summary"],
+        format!("alarm {}-5xx", f.a.endpoint)
+    );
+
+    // B: named by its endpoint's tag; what it publishes is shown, judged where a
+    // threshold exists, and its alarm is a fact about QUALITY.
+    let b = row(&v, &f.b.model);
+    assert_eq!(b["identity"]["by"], "tag");
+    assert_eq!(b["endpoint"]["name"], f.b.endpoint.as_str());
+    assert_eq!(b["kind"], "classification");
+    assert!(close(&b["quality"]["Accuracy"]["value"], 93.0));
+    assert_eq!(b["quality"]["Accuracy"]["health"], "ok");
+    assert!(close(&b["quality"]["LogLoss"]["value"], 0.31));
+    assert_eq!(b["quality"]["LogLoss"]["health"], "unknown");
+    assert_eq!(b["quality"]["LogLoss"]["scale"], "plain");
+    assert_eq!(b["stages"]["quality"]["health"], "warn");
+    assert_eq!(
+        b["stages"]["quality"]["summary"],
+        format!("alarm {}-accuracy-low", f.b.model)
+    );
+    let alarm = v["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == format!("{}-accuracy-low", f.b.model))
+        .unwrap();
+    assert_eq!(alarm["model"], f.b.model.as_str());
+
+    // C: models naming their package version; blue and green serve different ones,
+    // and the jobs that wrote them are found though their names say nothing.
+    let c = row(&v, &f.c.model);
+    assert_eq!(c["identity"]["by"], "lineage");
+    let variants: Vec<(&str, u64)> = c["endpoint"]["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["name"].as_str().unwrap(),
+                x["model_version"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(variants, vec![("blue", 1), ("green", 2)]);
+    let deployed: Vec<bool> = c["registry"]["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["deployed"].as_bool().unwrap())
+        .collect();
+    assert_eq!(deployed, vec![true, true], "both versions serve");
+    assert!(c["training"]["serving"]
+        .as_str()
+        .is_some_and(|j| j.starts_with("pipelines-")));
+    assert!(close(&c["quality"]["CTR"]["value"], 3.4));
+    assert_eq!(c["quality"]["CTR"]["scale"], "percent");
+    assert_eq!(c["quality"]["CTR"]["health"], "ok");
+
+    // D and its experiment stay two models.
+    assert_eq!(row(&v, &f.d)["identity"]["by"], "name");
+    assert_eq!(
+        row(&v, &f.d)["endpoint"]["name"],
+        format!("{}-prod", f.d).as_str()
+    );
+    assert_eq!(
+        row(&v, &f.experiment)["endpoint"]["name"],
+        f.experiment.as_str()
+    );
+}
+
+#[test]
+fn a_person_sees_one_row_per_model_and_why() {
+    let token = unique("tm").trim_start_matches("tm-").to_string();
+    let f = seed_fleet(&token);
+    let t = Tmux::start(200, 50);
+    let bin = env!("CARGO_BIN_EXE_mlopsdash");
+    t.keys(&[
+        &format!(
+            "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true \
+             AWS_ENDPOINT_URL_CLOUDWATCH={} {bin} --region us-east-1 --endpoint-url {} \
+             --config /dev/null",
+            ministack_url(),
+            moto_url()
+        ),
+        "Enter",
+    ]);
+    t.wait_for("123456789012 · us-east-1", "the account in the header");
+    t.keys(&["/", &token, "Enter"]);
+    // Every model on a row of its own, none named after an endpoint; A's endpoint
+    // alarm on its ENDPOINT cell, B's business alarm on its QUALITY cell.
+    let is_row = |l: &&str| {
+        let cells = l.trim_start_matches(['│', '▶', ' ']);
+        ["✔ ", "⚠ ", "✖ ", "? "]
+            .iter()
+            .any(|g| cells.starts_with(g))
+            && l.contains(&token)
+    };
+    let cell = |screen: &str, model: &str, column: &str| -> String {
+        let Some(header) = screen.lines().find(|l| l.contains("MODEL")) else {
+            return String::new();
+        };
+        let at = header[..header.find(column).unwrap()].chars().count();
+        let row = screen
+            .lines()
+            .find(|l| is_row(l) && l.contains(&format!("{model} ")));
+        row.map(|r| r.chars().skip(at).take(18).collect())
+            .unwrap_or_default()
+    };
+    let screen = t.wait_until("every model of the fleet on its own row", |screen| {
+        screen.lines().filter(is_row).count() == 5
+            && cell(screen, &f.a.model, "QUALITY").starts_with("✖ MAPE 18.3%")
+            && cell(screen, &f.a.model, "ENDPOINT").starts_with("⚠ alarm")
+            && cell(screen, &f.b.model, "QUALITY").starts_with("⚠ alarm")
+            && cell(screen, &f.c.model, "REGISTRY").starts_with("✔ v2 appr")
+            && screen.contains(&format!("{}-v2-e", f.d))
+    });
+    assert!(
+        !screen
+            .lines()
+            .filter(is_row)
+            .any(|l| l.contains(&f.a.endpoint)),
+        "no row named after an endpoint:\n{screen}"
+    );
+    // The artifact-only model's detail says how it was recognised.
+    // The worst row, A, is the one selected.
+    t.keys(&["Enter"]);
+    t.wait_for_all(
+        &["by lineage", "recognised", "[fraction]"],
+        "the detail view's recognition panel",
+    );
+    t.keys(&["q"]);
+    t.wait_for("READY$", "the prompt after quitting");
+}
