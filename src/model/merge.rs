@@ -27,6 +27,14 @@ impl Index {
         }
     }
 
+    /// The row named `name`, exactly or once stripped.
+    fn find_name(&self, name: &str, names: &Normaliser) -> Option<usize> {
+        self.exact
+            .get(name)
+            .or_else(|| self.keys.get(&names.key(name)))
+            .copied()
+    }
+
     /// The row `m` belongs to, and whether only stripped names matched.
     fn find(&self, m: &ModelFacts, names: &Normaliser) -> Option<(usize, bool)> {
         let all = || std::iter::once(&m.name).chain(&m.aliases);
@@ -81,7 +89,42 @@ pub fn merge<'a>(parts: impl IntoIterator<Item = &'a Fleet>, names: &Normaliser)
             out.traces.clone_from(&part.traces);
         }
     }
+    attach_by_name(&mut out, &index, names);
     out
+}
+
+/// Facts that name their model in passing join its row too: per-model cost by its
+/// tag value, and X-Ray services by their name (the endpoint's, or the model's).
+fn attach_by_name(out: &mut Fleet, index: &Index, names: &Normaliser) {
+    let row_name = |name: &str| {
+        let i = index.find_name(name, names)?;
+        out.models.get(i).map(|m| m.name.clone())
+    };
+    let cost = out.cost.as_ref().map(|c| {
+        let mut by_model = std::collections::BTreeMap::new();
+        for (tag, spent) in &c.by_model {
+            let name = row_name(tag).unwrap_or_else(|| tag.clone());
+            *by_model.entry(name).or_insert(0.0) += spent;
+        }
+        by_model
+    });
+    let services: Vec<Option<String>> = out
+        .traces
+        .iter()
+        .flat_map(|t| &t.services)
+        .map(|s| match &s.model {
+            Some(m) => Some(row_name(m).unwrap_or_else(|| m.clone())),
+            None => row_name(&s.name),
+        })
+        .collect();
+    if let (Some(c), Some(by_model)) = (out.cost.as_mut(), cost) {
+        c.by_model = by_model;
+    }
+    if let Some(t) = out.traces.as_mut() {
+        for (s, model) in t.services.iter_mut().zip(services) {
+            s.model = model;
+        }
+    }
 }
 
 fn join(into: &mut ModelFacts, from: &ModelFacts, by_key: bool) {
@@ -206,5 +249,71 @@ mod tests {
         assert_eq!(churn.metrics["AUC"].latest(), Some((at, 0.9)));
         assert_eq!(churn.data.as_ref().unwrap().location, "s3://b/raw/");
         assert_eq!(fleet.alarms.len(), 1);
+    }
+
+    #[test]
+    fn cost_tags_and_xray_services_join_the_row_they_name() {
+        use crate::model::cost::CostSummary;
+        use crate::model::traces::{ServiceNode, TraceFacts};
+        let service = |name: &str| ServiceNode {
+            name: name.into(),
+            kind: "AWS::SageMaker::Endpoint".into(),
+            requests: 1,
+            error_rate: 0.0,
+            fault_rate: 0.0,
+            throttle_rate: 0.0,
+            avg_ms: 1.0,
+            p99_ms: None,
+            calls: vec![],
+            model: None,
+        };
+        let mut sagemaker = model("demand-forecasting");
+        sagemaker.aliases = vec!["demand-forecasting-prod".into()];
+        let cost = Fleet {
+            cost: Some(Box::new(CostSummary {
+                currency: "USD".into(),
+                month_to_date: 30.0,
+                forecast: None,
+                by_service: vec![],
+                daily: vec![],
+                by_model: [
+                    ("demand_forecasting".to_string(), 10.0),
+                    ("other".into(), 5.0),
+                ]
+                .into(),
+                as_of: Timestamp::UNIX_EPOCH,
+            })),
+            ..Fleet::default()
+        };
+        let xray = Fleet {
+            traces: Some(Box::new(TraceFacts {
+                services: vec![service("demand-forecasting-prod"), service("gateway")],
+                traces: vec![],
+                window_minutes: 15,
+                problem: None,
+            })),
+            ..Fleet::default()
+        };
+        let parts = [
+            Fleet {
+                models: vec![sagemaker],
+                ..Fleet::default()
+            },
+            cost,
+            xray,
+        ];
+        let fleet = merge(&parts, &Normaliser::default());
+        let by_model = &fleet.cost.as_ref().unwrap().by_model;
+        assert_eq!(by_model.get("demand-forecasting"), Some(&10.0));
+        assert_eq!(by_model.get("other"), Some(&5.0), "unknown tags stay");
+        let models: Vec<Option<&str>> = fleet
+            .traces
+            .as_ref()
+            .unwrap()
+            .services
+            .iter()
+            .map(|s| s.model.as_deref())
+            .collect();
+        assert_eq!(models, vec![Some("demand-forecasting"), None]);
     }
 }

@@ -135,6 +135,33 @@ fn every_convention_gives_one_row_per_model_with_its_whole_pipeline() {
         .unwrap()
         .contains("ModelDataUrl"));
     assert_eq!(a["endpoint"]["name"], f.a.endpoint.as_str());
+    // Every piece says how it was joined.
+    let pieces: Vec<(String, String)> = a["identity"]["pieces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["what"].as_str().unwrap().into(),
+                p["by"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let serving = f.a.serving_job.clone().unwrap();
+    for (what, by) in [
+        (format!("endpoint {}", f.a.endpoint), "lineage"),
+        (format!("package group {}-group", f.a.model), "lineage"),
+        (format!("training job {serving}"), "lineage"),
+        (
+            format!("metrics MLOps/Models ModelName={}", f.a.model),
+            "name",
+        ),
+    ] {
+        assert!(
+            pieces.contains(&(what.clone(), by.into())),
+            "{what} by {by}: {pieces:?}"
+        );
+    }
     assert_eq!(a["endpoint"]["variants"][0]["model_version"], 2);
     let versions: Vec<(u64, bool)> = a["registry"]["versions"]
         .as_array()

@@ -132,7 +132,7 @@ impl CloudWatchSource {
                 m.metrics = series.remove(name).unwrap_or_default();
                 m.kind = kind_from(&m.metrics);
                 m.published = published.remove(name).unwrap_or_default();
-                m.identity = self.identity_of(name, &endpoints);
+                m.identity = self.identity_of(name);
                 m
             })
             .collect();
@@ -286,30 +286,22 @@ impl CloudWatchSource {
     }
 
     /// How this source knows the row: config names it, or it publishes metrics under
-    /// the model dimension, or it serves an endpoint SageMaker named.
-    fn identity_of(&self, name: &str, endpoints: &[EndpointTarget]) -> Option<Identity> {
+    /// the model dimension (a row SageMaker named keeps its own identity; this piece
+    /// joins it).
+    fn identity_of(&self, name: &str) -> Option<Identity> {
         if self.mappings.iter().any(|m| m.name == name) {
-            return Some(Identity::new(
-                JoinedBy::Config,
-                format!("[[models]] name = \"{name}\""),
-            ));
+            let evidence = format!("[[models]] name = \"{name}\"");
+            return Some(Identity::new(JoinedBy::Config, evidence));
         }
-        let dimension = &self.custom.dimension;
         let publishes = self
             .discovered
             .iter()
             .any(|f| f.owner == Owner::Model(name.to_string()));
-        if publishes && !endpoints.iter().any(|t| t.model == name) {
-            let what = format!("metrics {} {dimension}={name}", self.custom.namespace);
-            return Some(
-                Identity::new(JoinedBy::Name, format!("{dimension}={name}")).with(
-                    what,
-                    JoinedBy::Name,
-                    format!("{dimension}={name}"),
-                ),
-            );
-        }
-        None
+        publishes.then(|| {
+            let dimension = format!("{}={name}", self.custom.dimension);
+            let what = format!("metrics {} {dimension}", self.custom.namespace);
+            Identity::new(JoinedBy::Name, dimension.clone()).with(what, JoinedBy::Name, dimension)
+        })
     }
 }
 
