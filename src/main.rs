@@ -10,9 +10,10 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use mlopsdash::action::{AuditLog, Polling};
-use mlopsdash::app::{self, App};
+use mlopsdash::app::App;
 use mlopsdash::cli::{Cli, Command, ConfigCommand};
 use mlopsdash::config::{self, paths, Config, Theme};
+use mlopsdash::run;
 use mlopsdash::snapshot;
 use mlopsdash::source::{aws, Backend};
 
@@ -101,18 +102,20 @@ fn run(cli: Cli) -> Result<u8> {
         let audit = open_audit_log(&config.actions);
         app.actions.read_only = cli.read_only || config.actions.read_only;
         app.actions.blocked = audit.as_ref().err().cloned();
-        let actions = app::run::ActionRuntime {
-            executor: backend.executor(),
+        let actions = run::ActionRuntime {
+            executor: run::executor_for(&backend),
             audit: audit.ok(),
             polling: polling(&config.actions, cli.demo),
             updates: tx.clone(),
         };
+        let audit = run::AuditWriter::spawn(actions.audit.clone(), tx.clone());
         backend.spawn(tx, refresh_rx);
-        let links = app::run::Links {
+        let links = run::Links {
             refresh: refresh_tx,
+            audit,
             actions,
         };
-        app::run::run(app, theme, rx, links).await.map(|()| 0)
+        run::run(app, theme, rx, links).await.map(|()| 0)
     });
     // Sources may be mid-fetch; they are dropped with the runtime.
     runtime.shutdown_timeout(Duration::from_millis(200));

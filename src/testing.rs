@@ -11,6 +11,11 @@ use crate::source::demo::Simulator;
 use crate::source::{SourceId, Update};
 
 /// When the fixture's demo starts: a fixed instant, so frames never change by date.
+/// The demo's simulator, for tests of layers that may not name the sources.
+pub fn simulator(seed: u64, started: Timestamp, models: usize) -> Simulator {
+    Simulator::new(seed, started, models)
+}
+
 pub fn demo_start() -> Timestamp {
     Timestamp::from_second(1_795_143_600).unwrap_or(Timestamp::UNIX_EPOCH) // 2026-11-20T03:00:00Z
 }

@@ -63,9 +63,17 @@ pub struct Record {
 }
 
 impl Record {
-    pub fn new(phase: Phase, plan: &Plan, actor: &Actor, result: Option<String>) -> Record {
+    /// The line for `plan` reaching `phase` at `time` (the caller's clock: the app's
+    /// own, so the state stays pure).
+    pub fn new(
+        phase: Phase,
+        plan: &Plan,
+        actor: &Actor,
+        result: Option<String>,
+        time: Timestamp,
+    ) -> Record {
         Record {
-            time: Timestamp::now(),
+            time,
             phase,
             caller: actor.caller.clone(),
             account: actor.account.clone(),
@@ -179,6 +187,7 @@ mod tests {
             &plan("c1", "c2"),
             &actor(),
             None,
+            Timestamp::now(),
         ))
         .unwrap();
         // What a crash right now would leave: read through a separate handle.
@@ -194,7 +203,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = AuditLog::open(&dir.path().join("a.jsonl")).unwrap();
         let ok = |config, previous| {
-            let mut r = Record::new(Phase::Succeeded, &plan(config, previous), &actor(), None);
+            let mut r = Record::new(
+                Phase::Succeeded,
+                &plan(config, previous),
+                &actor(),
+                None,
+                Timestamp::now(),
+            );
             r.result = Some("InService".into());
             r
         };
@@ -205,6 +220,7 @@ mod tests {
             &plan("c3", "c2"),
             &actor(),
             None,
+            Timestamp::now(),
         ))
         .unwrap();
         std::fs::OpenOptions::new()

@@ -10,12 +10,13 @@ use aws_sdk_sagemaker::types::{
 use aws_sdk_sagemaker::Client;
 use jiff::Timestamp;
 
-use super::audit::AuditLog;
-use super::runner::{endpoint_step, run_step, Step};
+use super::step::{endpoint_step, run_step};
+use super::Step;
 use super::{plan, Call, Channel, Kind, Plan, Request, TrainingClone, GUARDRAIL_BAKE_SECONDS};
+use crate::aws::errors::describe;
+use crate::aws::status::{approval_of, execution_status, job_status};
+use crate::aws::ApiCalls;
 use crate::model::facts::Approval;
-use crate::source::aws::errors::describe;
-use crate::source::aws::{approval_of, execution_status, job_status, ApiCalls};
 
 #[derive(Clone)]
 pub struct AwsExecutor {
@@ -39,11 +40,11 @@ impl AwsExecutor {
     pub async fn prepare(
         &self,
         req: &Request,
-        audit: Option<&AuditLog>,
+        recorded: Option<&str>,
     ) -> Result<Vec<Plan>, String> {
         let m = &req.model;
         match req.kind {
-            Kind::Rollback => plan::rollbacks_after_audit(req, audit),
+            Kind::Rollback => plan::rollbacks(req, recorded),
             Kind::Retrain => match &m.pipeline {
                 Some(pipeline) => {
                     let parameters = self.pipeline_parameters(pipeline).await?;

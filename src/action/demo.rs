@@ -2,8 +2,8 @@
 
 use jiff::Timestamp;
 
-use super::audit::AuditLog;
-use super::runner::{endpoint_step, run_step, Step};
+use super::step::{endpoint_step, run_step};
+use super::Step;
 use super::{plan, Call, Kind, Plan, Request};
 use crate::model::facts::Approval;
 use crate::model::Fleet;
@@ -20,10 +20,10 @@ impl DemoExecutor {
         DemoExecutor { sim }
     }
 
-    pub fn prepare(&self, req: &Request, audit: Option<&AuditLog>) -> Result<Vec<Plan>, String> {
+    pub fn prepare(&self, req: &Request, recorded: Option<&str>) -> Result<Vec<Plan>, String> {
         let m = &req.model;
         match req.kind {
-            Kind::Rollback => plan::rollbacks_after_audit(req, audit),
+            Kind::Rollback => plan::rollbacks(req, recorded),
             Kind::Retrain => {
                 let pipeline = m.pipeline.clone().unwrap_or_else(|| pipeline_of(&m.name));
                 let parameters = vec![

@@ -1,10 +1,9 @@
 //! Planning: from what the dashboard knows about a model to the exact calls each
-//! choice would make. Pure (but for reading the audit log), so which config counts as
-//! "previous" is unit-tested.
+//! choice would make. Pure: the audit log's word on the previous config is read by
+//! the caller and passed in, so which config counts as "previous" is unit-tested.
 
 use jiff::Timestamp;
 
-use super::audit::AuditLog;
 use super::{request_token, Call, Kind, Plan, Request, TrainingClone, GUARDRAIL_BAKE_SECONDS};
 use crate::model::facts::{Approval, EndpointFacts, ModelFacts, RunStatus};
 
@@ -24,19 +23,6 @@ fn approval_of(m: &ModelFacts, version: Option<u32>) -> String {
 
 fn protection(ep: &EndpointFacts) -> Option<(String, String)> {
     ep.protected.clone().map(|why| (ep.name.clone(), why))
-}
-
-/// Rollback targets, with the config the audit log recorded before the endpoint's
-/// last deploy first (when there is a log and it has one).
-pub fn rollbacks_after_audit(req: &Request, audit: Option<&AuditLog>) -> Result<Vec<Plan>, String> {
-    let endpoint = req
-        .model
-        .endpoint
-        .as_ref()
-        .map(|e| e.name.as_str())
-        .unwrap_or_default();
-    let recorded = audit.and_then(|a| a.config_before_last_deploy(endpoint));
-    rollbacks(req, recorded.as_deref())
 }
 
 /// Rollback targets, newest first. `recorded` is the config the audit log saw the

@@ -9,48 +9,8 @@ use tokio::sync::mpsc;
 use super::audit::{AuditLog, Phase, Record};
 use super::aws::AwsExecutor;
 use super::demo::DemoExecutor;
-use super::{Confirmed, Kind, Plan, Request};
-use crate::model::facts::RunStatus;
-use crate::source::Update;
-
-/// Where an action stands.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Step {
-    Running(String),
-    Succeeded(String),
-    Failed(String),
-    TimedOut(String),
-}
-
-impl Step {
-    pub fn is_done(&self) -> bool {
-        !matches!(self, Step::Running(_))
-    }
-
-    pub fn text(&self) -> &str {
-        match self {
-            Step::Running(s) | Step::Succeeded(s) | Step::Failed(s) | Step::TimedOut(s) => s,
-        }
-    }
-
-    fn phase(&self) -> Phase {
-        match self {
-            Step::Running(_) | Step::Succeeded(_) => Phase::Succeeded,
-            Step::Failed(_) => Phase::Failed,
-            Step::TimedOut(_) => Phase::TimedOut,
-        }
-    }
-}
-
-/// One step of one action, for the app.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Progress {
-    pub kind: Kind,
-    pub model: String,
-    pub resource: String,
-    pub step: Step,
-    pub at: Timestamp,
-}
+use super::{Confirmed, Plan, Progress, Request, Step};
+use crate::model::update::Update;
 
 /// How often progress is read, and for how long at most.
 #[derive(Debug, Clone, Copy)]
@@ -73,9 +33,15 @@ impl Executor {
         req: &Request,
         audit: Option<&AuditLog>,
     ) -> Result<Vec<Plan>, String> {
+        // The audit log's word on the endpoint's previous config, read here so that the
+        // planners stay pure.
+        let endpoint = req.model.endpoint.as_ref().map(|e| e.name.as_str());
+        let recorded = audit
+            .zip(endpoint)
+            .and_then(|(log, ep)| log.config_before_last_deploy(ep));
         match self {
-            Executor::Aws(e) => e.prepare(req, audit).await,
-            Executor::Demo(e) => e.prepare(req, audit),
+            Executor::Aws(e) => e.prepare(req, recorded.as_deref()).await,
+            Executor::Demo(e) => e.prepare(req, recorded.as_deref()),
         }
     }
 
@@ -92,42 +58,6 @@ impl Executor {
             Executor::Aws(e) => e.progress(plan, started).await,
             Executor::Demo(e) => e.progress(plan, started),
         }
-    }
-}
-
-/// An endpoint's status as a step: InService ends an update, Failed fails it.
-pub fn endpoint_step(status: &str, failure: Option<&str>) -> Step {
-    match status {
-        "InService" => Step::Succeeded("InService".into()),
-        "Failed" | "OutOfService" => Step::Failed(format!(
-            "endpoint {status}: {}",
-            failure.unwrap_or("no reason given")
-        )),
-        other => Step::Running(other.to_string()),
-    }
-}
-
-/// A run's status as a step, for a run we started (`stopping` false) or are stopping.
-pub fn run_step(
-    status: RunStatus,
-    detail: Option<&str>,
-    failure: Option<&str>,
-    stopping: bool,
-) -> Step {
-    let reason = failure.unwrap_or("no reason given");
-    match (status, stopping) {
-        (RunStatus::InProgress, _) => Step::Running(match detail {
-            Some(d) => format!("Executing · {d}"),
-            None => "Executing".into(),
-        }),
-        (RunStatus::Stopping, _) => Step::Running("Stopping".into()),
-        (RunStatus::Stopped, true) => Step::Succeeded("Stopped".into()),
-        (RunStatus::Stopped, false) => Step::Failed("Stopped before it finished".into()),
-        (RunStatus::Completed, false) => Step::Succeeded("Succeeded".into()),
-        (RunStatus::Completed, true) => {
-            Step::Succeeded("finished before it could be stopped".into())
-        }
-        (RunStatus::Failed, _) => Step::Failed(format!("Failed: {reason}")),
     }
 }
 
@@ -155,8 +85,14 @@ pub async fn run(
     };
     // Nothing is sent to AWS unless the audit log has the line on disk.
     let written = audit.and_then(|log| {
-        log.append(&Record::new(Phase::Confirmed, &plan, &actor, None))
-            .map(|()| log)
+        log.append(&Record::new(
+            Phase::Confirmed,
+            &plan,
+            &actor,
+            None,
+            Timestamp::now(),
+        ))
+        .map(|()| log)
     });
     let log = match written {
         Ok(log) => log,
@@ -167,7 +103,13 @@ pub async fn run(
     };
     send(Step::Running(format!("calling {}", plan.call.operation()))).await;
     let finish = |step: Step| {
-        let record = Record::new(step.phase(), &plan, &actor, Some(step.text().to_string()));
+        let record = Record::new(
+            phase_of(&step),
+            &plan,
+            &actor,
+            Some(step.text().to_string()),
+            Timestamp::now(),
+        );
         match log.append(&record) {
             Ok(()) => step,
             Err(e) => match step {
@@ -209,5 +151,14 @@ pub async fn run(
             return;
         }
         tokio::time::sleep(polling.every).await;
+    }
+}
+
+/// The audit phase a last step ends an action in.
+fn phase_of(step: &Step) -> Phase {
+    match step {
+        Step::Running(_) | Step::Succeeded(_) => Phase::Succeeded,
+        Step::Failed(_) => Phase::Failed,
+        Step::TimedOut(_) => Phase::TimedOut,
     }
 }

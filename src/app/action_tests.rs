@@ -3,7 +3,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::{App, Effect, InputMode};
-use crate::action::{plan, Kind, Phase, Progress, Request, Step};
+use crate::action::{plan, Kind, Phase, Progress, Step};
 use crate::testing::demo_app;
 
 fn press(app: &mut App, code: KeyCode) -> Effect {
@@ -25,7 +25,7 @@ fn open_rollback(app: &mut App) {
         panic!("no prepare: {:?}", app.status);
     };
     let plans = plan::rollbacks(&req, None);
-    app.apply(crate::source::Update::Planned {
+    app.apply(crate::model::update::Update::Planned {
         kind: Kind::Rollback,
         model: req.model.name.clone(),
         plans,
@@ -45,18 +45,22 @@ fn phases(app: &App) -> Vec<Phase> {
 fn a_key_pressed_twice_fires_the_action_once() {
     let mut app = demo_app(4, 60);
     select(&mut app, "recommendation-engine");
-    assert!(matches!(
-        press(&mut app, KeyCode::Char('B')),
-        Effect::Prepare(_)
-    ));
+    let Effect::Prepare(req) = press(&mut app, KeyCode::Char('B')) else {
+        panic!("no prepare: {:?}", app.status);
+    };
     // Plans are on their way: a second press asks for nothing more.
     assert!(matches!(press(&mut app, KeyCode::Char('B')), Effect::None));
-    app.actions.preparing = None;
-    open_rollback(&mut app);
+    app.apply(crate::model::update::Update::Planned {
+        kind: Kind::Rollback,
+        model: req.model.name.clone(),
+        plans: plan::rollbacks(&req, None),
+    });
+    assert!(matches!(app.input, InputMode::Confirm(_)));
     assert!(matches!(
         press(&mut app, KeyCode::Char('y')),
         Effect::Execute(_)
     ));
+    // The dialog closed with the first y: the second and Enter confirm nothing.
     assert!(matches!(press(&mut app, KeyCode::Char('y')), Effect::None));
     assert!(matches!(press(&mut app, KeyCode::Enter), Effect::None));
     assert_eq!(phases(&app), [Phase::Requested]);
@@ -76,7 +80,7 @@ fn an_action_in_flight_on_a_resource_blocks_a_second_one() {
         .unwrap_or_default()
         .contains("already running"));
     // Once it ends, the key works again.
-    app.apply(crate::source::Update::Action(Progress {
+    app.apply(crate::model::update::Update::Action(Progress {
         kind: Kind::Rollback,
         model: "recommendation-engine".into(),
         resource: "recommendation-engine-prod".into(),
@@ -129,22 +133,37 @@ fn a_protected_endpoint_needs_its_exact_name() {
 fn plans_for_a_key_the_user_moved_on_from_are_dropped() {
     let mut app = demo_app(4, 60);
     select(&mut app, "recommendation-engine");
-    let model = app
-        .fleet
-        .data()
-        .unwrap()
-        .model("churn-detection")
-        .unwrap()
-        .clone();
-    let req = Request {
-        kind: Kind::Rollback,
-        model,
-        alarms: vec![],
+    let Effect::Prepare(req) = press(&mut app, KeyCode::Char('B')) else {
+        panic!("no prepare: {:?}", app.status);
     };
-    app.apply(crate::source::Update::Planned {
+    // The user opens another model before the plans arrive.
+    app.open_model("churn-detection".into());
+    app.apply(crate::model::update::Update::Planned {
+        kind: Kind::Rollback,
+        model: "recommendation-engine".into(),
+        plans: plan::rollbacks(&req, None),
+    });
+    assert_eq!(
+        app.input,
+        InputMode::Normal,
+        "no dialog for a row left behind"
+    );
+    assert!(
+        app.status
+            .as_deref()
+            .unwrap_or_default()
+            .contains("moved on"),
+        "{:?}",
+        app.status
+    );
+    // Plans nobody asked for open nothing either.
+    app.apply(crate::model::update::Update::Planned {
         kind: Kind::Rollback,
         model: "churn-detection".into(),
         plans: plan::rollbacks(&req, None),
     });
     assert_eq!(app.input, InputMode::Normal);
+    // Back on the model, a fresh press opens the dialog as usual.
+    app.open_model("recommendation-engine".into());
+    open_rollback(&mut app);
 }

@@ -2,44 +2,14 @@
 //! a target, read the exact call, type the name if protected); only a confirm in that
 //! dialog produces `Effect::Execute`, once (gitui's confirm-as-state).
 
-use std::collections::BTreeMap;
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::input::Effect;
+use super::dialog::Dialog;
+use super::effect::Effect;
 use super::state::{App, InputMode, Place, View};
 use crate::action::{Actor, Confirmed, Kind, Phase, Plan, Progress, Record, Request, Step};
 use crate::model::events::Event;
 use crate::model::Health;
-
-/// The action dialog: the choices, the highlighted one, and the name typed so far.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Dialog {
-    pub kind: Kind,
-    pub plans: Vec<Plan>,
-    pub cursor: usize,
-    pub typed: String,
-}
-
-impl Dialog {
-    pub fn plan(&self) -> &Plan {
-        &self.plans[self.cursor.min(self.plans.len() - 1)]
-    }
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct Actions {
-    /// `--read-only` or `[actions] read_only`: every action key says no.
-    pub read_only: bool,
-    /// Why actions cannot run at all (the audit log cannot be opened).
-    pub blocked: Option<String>,
-    /// A key was pressed and its plans are on their way.
-    pub preparing: Option<(Kind, String)>,
-    /// Actions under way, by the resource they change.
-    pub running: BTreeMap<String, Progress>,
-    /// Audit lines for the event loop to write (requested, cancelled).
-    pub outbox: Vec<Record>,
-}
 
 impl App {
     /// Who acts, as the audit log records it.
@@ -139,12 +109,20 @@ impl App {
         }
         self.actions.preparing = None;
         self.status = None;
+        if self.action_target().as_deref() != Some(model.as_str()) {
+            self.status = Some(format!(
+                "{} of {model} dropped: you moved on; press the key again there",
+                kind.label()
+            ));
+            return;
+        }
         match plans {
             Err(why) => self.status = Some(format!("{}: {why}", kind.label())),
-            Ok(plans) if plans.is_empty() => {
-                self.status = Some(format!("{}: nothing to do for {model}", kind.label()))
-            }
             Ok(plans) => {
+                let Some(dialog) = Dialog::open(kind, plans) else {
+                    self.status = Some(format!("{}: nothing to do for {model}", kind.label()));
+                    return;
+                };
                 if self.input != InputMode::Normal {
                     // The user is typing something else: do not steal their keys.
                     self.status = Some(format!(
@@ -153,12 +131,6 @@ impl App {
                     ));
                     return;
                 }
-                let dialog = Dialog {
-                    kind,
-                    plans,
-                    cursor: 0,
-                    typed: String::new(),
-                };
                 self.log(Phase::Requested, dialog.plan(), None);
                 self.input = InputMode::Confirm(Box::new(dialog));
             }
@@ -168,16 +140,15 @@ impl App {
     /// Keys while the dialog is open.
     pub(super) fn edit_dialog(&mut self, mut d: Dialog, key: KeyEvent) -> Effect {
         let protected = d.plan().protected.is_some();
-        let last = d.plans.len() - 1;
         match key.code {
             KeyCode::Esc => return self.cancel(&d, "cancelled"),
             KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
                 return self.cancel(&d, "cancelled")
             }
-            KeyCode::Down => d.cursor = (d.cursor + 1).min(last),
-            KeyCode::Up => d.cursor = d.cursor.saturating_sub(1),
-            KeyCode::Char('j') if !protected => d.cursor = (d.cursor + 1).min(last),
-            KeyCode::Char('k') if !protected => d.cursor = d.cursor.saturating_sub(1),
+            KeyCode::Down => d.down(),
+            KeyCode::Up => d.up(),
+            KeyCode::Char('j') if !protected => d.down(),
+            KeyCode::Char('k') if !protected => d.up(),
             KeyCode::Char('n') if !protected => return self.cancel(&d, "cancelled"),
             KeyCode::Char('y') | KeyCode::Enter if !protected => return self.confirm(d),
             KeyCode::Enter => {
@@ -287,7 +258,7 @@ impl App {
     }
 
     fn log(&mut self, phase: Phase, plan: &Plan, result: Option<String>) {
-        let record = Record::new(phase, plan, &self.actor(), result.clone());
+        let record = Record::new(phase, plan, &self.actor(), result.clone(), self.now);
         self.actions.outbox.push(record);
         let health = match phase {
             Phase::Cancelled => Health::Unknown,

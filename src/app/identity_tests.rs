@@ -8,8 +8,8 @@ use proptest::prelude::*;
 use crate::model::facts::{Alarm, AlarmState, EndpointFacts, ModelFacts};
 use crate::model::identity::{Identity, JoinedBy};
 use crate::model::metrics::Series;
+use crate::model::update::{SourceId, Update};
 use crate::model::{Fleet, Stage};
-use crate::source::{SourceId, Update};
 use crate::testing::aws_app;
 
 const MODELS: [&str; 4] = ["demand", "churn", "churn-v2-experiment", "fraud-eu"];

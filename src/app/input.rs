@@ -3,22 +3,10 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::command::{self, Command};
+pub use super::effect::Effect;
 use super::state::{App, InputMode, View};
 use crate::action::Kind;
 use crate::config::KeyAction;
-
-/// Work the event loop does on the app's behalf.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    None,
-    Refresh,
-    /// Ask Cost Explorer again now, though it costs requests (confirmed).
-    RefreshCost,
-    /// Plan the choices an action key offers (may need AWS lookups).
-    Prepare(Box<crate::action::Request>),
-    /// Run an action the user confirmed.
-    Execute(Box<crate::action::Confirmed>),
-}
 
 impl App {
     pub fn handle_key(&mut self, key: KeyEvent) -> Effect {

@@ -1,15 +1,19 @@
-//! The app: state (plain data, pure updates), key handling, and the event loop.
+//! The app: state (plain data, pure updates) and key handling. No I/O: the event
+//! loop that drives it lives above it, in `run`.
 
 mod actions;
 mod command;
+mod dialog;
+mod effect;
 mod input;
+mod mode;
 mod rows;
-pub mod run;
 mod state;
+mod view;
 
-pub use actions::{Actions, Dialog};
 pub use command::NAMES as COMMAND_NAMES;
-pub use input::Effect;
+pub use dialog::{Actions, Dialog};
+pub use effect::Effect;
 pub use rows::Row;
 pub use state::{App, Context, InputMode, Place, View};
 

@@ -4,105 +4,20 @@ use std::collections::{BTreeMap, VecDeque};
 
 use jiff::Timestamp;
 
+use super::dialog::Actions;
+pub use super::mode::InputMode;
 use super::rows::{self, Row};
+pub use super::view::View;
 use crate::config::KeyMap;
+pub use crate::model::context::{Context, Place};
 use crate::model::events::{self, Event};
 use crate::model::merge::merge;
 use crate::model::stages::assess_with_alarms;
+use crate::model::update::{SourceId, Update};
 use crate::model::{Fleet, Loadable, ModelHealth, Rules, Stage};
-use crate::source::{SourceId, Update};
 
 /// How many events the app remembers.
 const EVENT_LOG: usize = 500;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    Pipeline,
-    Models,
-    Alarms,
-    Events,
-    Stats,
-    Cost,
-    Traces,
-    /// One trace's waterfall.
-    Trace,
-    Detail,
-}
-
-impl View {
-    pub fn title(self) -> &'static str {
-        match self {
-            View::Pipeline => "pipeline",
-            View::Models => "models",
-            View::Alarms => "alarms",
-            View::Events => "events",
-            View::Stats => "stats",
-            View::Cost => "cost",
-            View::Traces => "traces",
-            View::Trace => "trace",
-            View::Detail => "model",
-        }
-    }
-}
-
-/// What the keyboard is typing into.
-#[derive(Debug, Clone, PartialEq)]
-pub enum InputMode {
-    Normal,
-    Filter,
-    Command(String),
-    /// A y/n question before something that costs money.
-    ConfirmCostRefresh,
-    /// An action's targets and exact call, waiting for the user's word.
-    Confirm(Box<super::actions::Dialog>),
-}
-
-/// Where the data comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Place {
-    Demo { seed: u64 },
-    Aws { region: String },
-}
-
-/// Where the data comes from and as whom, as the header names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Context {
-    pub place: Place,
-    /// The AWS account id, once STS has answered.
-    pub account: Option<String>,
-    /// The caller's ARN from STS, for the audit log.
-    pub caller: Option<String>,
-    /// Set when the caller's identity could not be read (e.g. expired credentials).
-    pub problem: Option<String>,
-}
-
-impl Context {
-    pub fn new(place: Place) -> Context {
-        Context {
-            place,
-            account: None,
-            caller: None,
-            problem: None,
-        }
-    }
-
-    /// "demo · seed 42", or "123456789012 · us-east-1" ("…" until STS answers).
-    pub fn label(&self) -> String {
-        match &self.place {
-            Place::Demo { seed } => format!("demo · seed {seed}"),
-            Place::Aws { region } => {
-                format!("{} · {region}", self.account.as_deref().unwrap_or("…"))
-            }
-        }
-    }
-
-    pub fn region(&self) -> Option<&str> {
-        match &self.place {
-            Place::Demo { .. } => None,
-            Place::Aws { region } => Some(region),
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct App {
@@ -142,7 +57,7 @@ pub struct App {
     /// Rows a page-up/down moves; set by the event loop from the terminal size.
     pub page: usize,
     /// Action keys: read-only, in flight, audit lines to write.
-    pub actions: super::actions::Actions,
+    pub actions: Actions,
     pub quit: bool,
 }
 
@@ -197,6 +112,7 @@ impl App {
             }
             Update::Planned { kind, model, plans } => self.planned(kind, model, plans),
             Update::Action(progress) => self.progressed(progress),
+            Update::AuditFailed(why) => self.audit_failed(why),
             Update::Identity(Err(why)) => self.context.problem = Some(why),
             Update::ApiCalls(counts) => self.api_calls = counts,
             Update::Failed { source, why, at } => {

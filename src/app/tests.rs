@@ -4,8 +4,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use jiff::SignedDuration;
 
 use super::{App, Effect, InputMode, View};
+use crate::model::update::{SourceId, Update};
 use crate::model::{Health, Loadable, Stage};
-use crate::source::{SourceId, Update};
 use crate::testing::{aws_app, demo_app, demo_start, split_fleet};
 
 fn press(app: &mut App, code: KeyCode) -> Effect {
@@ -71,7 +71,7 @@ fn the_cursor_follows_its_model_when_rows_re_sort() {
     let chosen = app.selected.clone().unwrap();
     // Later incidents move rows around; the cursor stays on the same model.
     let at = demo_start() + SignedDuration::from_secs(120);
-    let fleet = crate::source::demo::Simulator::new(42, demo_start(), 4).fleet_at(at);
+    let fleet = crate::testing::simulator(42, demo_start(), 4).fleet_at(at);
     app.apply(Update::Fleet {
         source: SourceId::Demo,
         fleet,
@@ -107,7 +107,7 @@ fn refresh_key_asks_the_loop_to_refresh() {
     assert_eq!(press(&mut app, KeyCode::Char('j')), Effect::None);
     assert!(app.refreshing, "moving does not hide a pending refresh");
     let at = demo_start();
-    let fleet = crate::source::demo::Simulator::new(42, at, 4).fleet_at(at);
+    let fleet = crate::testing::simulator(42, at, 4).fleet_at(at);
     app.apply(Update::Fleet {
         source: SourceId::Demo,
         fleet,

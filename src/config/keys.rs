@@ -99,9 +99,12 @@ fn named_key(name: &str) -> Option<KeyCode> {
         "pageup" => KeyCode::PageUp,
         "pagedown" => KeyCode::PageDown,
         "delete" => KeyCode::Delete,
-        f if f.starts_with('f') => {
-            KeyCode::F(f[1..].parse().ok().filter(|n| (1..=12).contains(n))?)
-        }
+        f if f.starts_with('f') => KeyCode::F(
+            f.strip_prefix('f')?
+                .parse()
+                .ok()
+                .filter(|n| (1..=12).contains(n))?,
+        ),
         _ => return None,
     })
 }
@@ -133,10 +136,25 @@ struct RawBinding {
 }
 
 impl Default for KeyMap {
+    /// The built-in bindings. They are tested to parse (`the_built_in_bindings_parse`);
+    /// were they ever broken, the dashboard would still quit on q and ctrl-c, and say
+    /// why in the log, rather than trap the user.
     fn default() -> KeyMap {
-        KeyMap::with_overrides(&BTreeMap::new()).unwrap_or_else(|_| KeyMap {
-            bindings: Vec::new(),
-            by_chord: Vec::new(),
+        KeyMap::with_overrides(&BTreeMap::new()).unwrap_or_else(|(_, why)| {
+            tracing::error!("{why}; only the quit keys work");
+            let keys = ["q", "ctrl-c"];
+            KeyMap {
+                bindings: vec![Binding {
+                    action: KeyAction::Quit,
+                    keys: keys.iter().map(|k| k.to_string()).collect(),
+                    desc: "quit".into(),
+                }],
+                by_chord: keys
+                    .iter()
+                    .filter_map(|k| Chord::parse(k).ok())
+                    .map(|c| (c, KeyAction::Quit))
+                    .collect(),
+            }
         })
     }
 }
@@ -220,6 +238,20 @@ mod tests {
 
     fn key(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
         KeyEvent::new(code, modifiers)
+    }
+
+    #[test]
+    fn the_built_in_bindings_parse() {
+        let built_in = KeyMap::with_overrides(&BTreeMap::new());
+        let Ok(km) = built_in else {
+            panic!("keys.toml does not parse: {built_in:?}");
+        };
+        assert!(km.bindings().len() > 10);
+        for b in km.bindings() {
+            assert!(!b.keys.is_empty(), "{:?} has no key", b.action);
+            assert!(!b.desc.is_empty(), "{:?} has no description", b.action);
+        }
+        assert_eq!(KeyMap::default(), km);
     }
 
     #[test]

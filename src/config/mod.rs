@@ -1,4 +1,6 @@
 //! Configuration: the config.toml schema, where it lives, key bindings and themes.
+// Untrusted input (files, AWS answers, names) flows here: no indexing that could panic.
+#![deny(clippy::indexing_slicing)]
 
 mod error;
 pub mod keys;

@@ -75,21 +75,20 @@ mod tests {
     use crate::model::stages::StageStatus;
 
     fn health(quality: Health) -> ModelHealth {
-        let mut stages: Vec<StageStatus> = Stage::ALL
-            .iter()
-            .map(|_| StageStatus {
+        let stages = Stage::ALL.map(|s| match s {
+            Stage::Quality => StageStatus {
+                health: quality,
+                summary: "MAPE 18.2%".into(),
+                brief: "18.2%".into(),
+                in_progress: false,
+            },
+            _ => StageStatus {
                 health: Health::Ok,
                 summary: "ok".into(),
                 brief: "ok".into(),
                 in_progress: false,
-            })
-            .collect();
-        stages[Stage::Quality as usize] = StageStatus {
-            health: quality,
-            summary: "MAPE 18.2%".into(),
-            brief: "18.2%".into(),
-            in_progress: false,
-        };
+            },
+        });
         ModelHealth {
             overall: quality,
             stages,

@@ -1,6 +1,8 @@
 //! A model's identity: which name a row carries, and how each piece of AWS was joined
 //! to it. Resolved in a documented order of trust (config, tag, lineage, name), and
 //! kept with the row so the user can see why two resources are one model.
+// Untrusted input (files, AWS answers, names) flows here: no indexing that could panic.
+#![deny(clippy::indexing_slicing)]
 
 use serde::Serialize;
 
@@ -142,32 +144,35 @@ impl Normaliser {
     /// The name without its affixes, in its own spelling: `Demand-Forecast-prod-v3`
     /// gives `Demand-Forecast`. Never empty: a name made only of affixes stays whole.
     pub fn strip<'a>(&self, name: &'a str) -> &'a str {
-        let tokens = tokens(name);
-        let (mut first, mut last) = (0, tokens.len());
+        let all = tokens(name);
+        let mut kept: &[(usize, &str)] = &all;
         loop {
-            let before = (first, last);
-            if last - first > 1 {
-                let digits = trailing_date(&tokens[first..last]);
-                if digits > 0 && digits < last - first {
-                    last -= digits;
+            let before = kept.len();
+            let digits = trailing_date(kept);
+            if digits > 0 && digits < kept.len() {
+                kept = kept.get(..kept.len() - digits).unwrap_or(kept);
+            }
+            if let Some(((_, last), rest)) = kept.split_last() {
+                if !rest.is_empty() && self.is_affix(last) {
+                    kept = rest;
                 }
             }
-            if last - first > 1 && self.is_affix(tokens[last - 1].1) {
-                last -= 1;
+            if let Some(((_, last), rest)) = kept.split_last() {
+                if !rest.is_empty() && is_version(last) {
+                    kept = rest;
+                }
             }
-            if last - first > 1 && is_version(tokens[last - 1].1) {
-                last -= 1;
+            if let Some(((_, first), rest)) = kept.split_first() {
+                if !rest.is_empty() && LEADING.contains(&first.to_ascii_lowercase().as_str()) {
+                    kept = rest;
+                }
             }
-            if last - first > 1 && LEADING.contains(&tokens[first].1.to_ascii_lowercase().as_str())
-            {
-                first += 1;
-            }
-            if (first, last) == before {
+            if kept.len() == before {
                 break;
             }
         }
-        match (tokens.get(first), tokens.get(last.wrapping_sub(1))) {
-            (Some((start, _)), Some((end, t))) if last > first => &name[*start..*end + t.len()],
+        match (kept.first(), kept.last()) {
+            (Some((start, _)), Some((end, t))) => name.get(*start..end + t.len()).unwrap_or(name),
             _ => name,
         }
     }
@@ -195,14 +200,14 @@ fn tokens(name: &str) -> Vec<(usize, &str)> {
     let mut start = 0;
     for (i, c) in name.char_indices() {
         if matches!(c, '-' | '_' | '.' | ' ') {
-            if i > start {
-                out.push((start, &name[start..i]));
+            if let Some(t) = name.get(start..i).filter(|t| !t.is_empty()) {
+                out.push((start, t));
             }
             start = i + c.len_utf8();
         }
     }
-    if start < name.len() {
-        out.push((start, &name[start..]));
+    if let Some(t) = name.get(start..).filter(|t| !t.is_empty()) {
+        out.push((start, t));
     }
     out
 }
@@ -224,7 +229,7 @@ fn trailing_date(tokens: &[(usize, &str)]) -> usize {
         .rev()
         .take_while(|(_, t)| t.chars().all(|c| c.is_ascii_digit()))
         .count();
-    let Some((_, first)) = tokens.get(tokens.len() - run) else {
+    let Some((_, first)) = tokens.get(tokens.len().saturating_sub(run)) else {
         return 0;
     };
     let year = |t: &str| t.starts_with("19") || t.starts_with("20");

@@ -1,6 +1,8 @@
 //! Domain types and health rules: what we know about each model and how healthy it is.
 //! Pure: no I/O, no async, no terminal. Everything here is unit-tested directly.
 
+pub mod action;
+pub mod context;
 pub mod cost;
 pub mod events;
 pub mod facts;
@@ -10,11 +12,13 @@ pub mod identity;
 pub mod loadable;
 pub mod merge;
 pub mod metrics;
+pub mod pricing;
 pub mod quality;
 pub mod rules;
 pub mod stages;
 pub mod traces;
 pub mod units;
+pub mod update;
 
 pub use cost::{CostSummary, Forecast};
 pub use facts::{Alarm, AlarmState, Fleet, ModelFacts, ModelKind};

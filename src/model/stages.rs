@@ -93,13 +93,21 @@ impl StageStatus {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelHealth {
     pub overall: Health,
-    /// In `Stage::ALL` order.
-    pub stages: Vec<StageStatus>,
+    /// In `Stage::ALL` order: one per stage, by construction.
+    pub stages: [StageStatus; 6],
 }
 
 impl ModelHealth {
     pub fn stage(&self, stage: Stage) -> &StageStatus {
-        &self.stages[stage as usize]
+        let [data, training, registry, endpoint, drift, quality] = &self.stages;
+        match stage {
+            Stage::Data => data,
+            Stage::Training => training,
+            Stage::Registry => registry,
+            Stage::Endpoint => endpoint,
+            Stage::Drift => drift,
+            Stage::Quality => quality,
+        }
     }
 }
 
@@ -117,20 +125,17 @@ pub fn assess_with_alarms(
     rules: &Rules,
     now: Timestamp,
 ) -> ModelHealth {
-    let stages: Vec<StageStatus> = Stage::ALL
-        .iter()
-        .map(|s| {
-            let status = match s {
-                Stage::Data => data(m, rules, now),
-                Stage::Training => training(m, now),
-                Stage::Registry => registry(m),
-                Stage::Endpoint => endpoint(m, rules),
-                Stage::Drift => drift(m, rules, now),
-                Stage::Quality => quality(m, rules, now),
-            };
-            with_alarms(status, *s, &m.name, alarms)
-        })
-        .collect();
+    let stages: [StageStatus; 6] = Stage::ALL.map(|s| {
+        let status = match s {
+            Stage::Data => data(m, rules, now),
+            Stage::Training => training(m, now),
+            Stage::Registry => registry(m),
+            Stage::Endpoint => endpoint(m, rules),
+            Stage::Drift => drift(m, rules, now),
+            Stage::Quality => quality(m, rules, now),
+        };
+        with_alarms(status, s, &m.name, alarms)
+    });
     let known = stages
         .iter()
         .map(|s| s.health)

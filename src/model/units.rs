@@ -3,6 +3,8 @@
 //! published without it is a fraction, as scikit-learn and most libraries return it
 //! (0.183 = 18.3 %). Config can say otherwise per metric. Ratios are shown and
 //! judged in percent, so thresholds are written in percent.
+// Untrusted input (files, AWS answers, names) flows here: no indexing that could panic.
+#![deny(clippy::indexing_slicing)]
 
 use serde::{Deserialize, Serialize};
 

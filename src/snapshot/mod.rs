@@ -12,8 +12,8 @@ use jiff::Timestamp;
 
 use crate::app::{App, Context};
 use crate::config::KeyMap;
+use crate::model::update::Update;
 use crate::model::{Health, Rules};
-use crate::source::Update;
 
 /// The lowest health that makes the exit code non-zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -82,7 +82,7 @@ pub fn exit_code(g: &Gathered, fail_on: FailOn) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::SourceId;
+    use crate::model::update::SourceId;
     use crate::testing::demo_app;
 
     fn gathered(secs: i64) -> Gathered {

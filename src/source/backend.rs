@@ -14,9 +14,8 @@ use super::aws::xray::{XraySettings, XraySource};
 use super::aws::{self, ApiCalls, Pacer, Recognition, S3Source, SageMakerSource};
 use super::demo::{DemoSource, Simulator};
 use super::{drive, RefreshReceivers, Source, Update};
-use crate::action::{AwsExecutor, DemoExecutor, Executor};
-use crate::app::{Context, Place};
 use crate::config::{AwsConfig, IdentityConfig, ModelMapping};
+use crate::model::context::{Context, Place};
 use crate::model::identity::Normaliser;
 
 const XRAY_EVERY: Duration = Duration::from_secs(300);
@@ -113,16 +112,6 @@ impl Backend {
             source,
             seed,
             every,
-        }
-    }
-
-    /// What performs actions: the AWS executor, or the demo's on the same simulator.
-    pub fn executor(&self) -> Executor {
-        match self {
-            Backend::Demo { source, .. } => {
-                Executor::Demo(DemoExecutor::new(source.simulator().clone()))
-            }
-            Backend::Aws { sdk, calls, .. } => Executor::Aws(AwsExecutor::new(sdk, calls)),
         }
     }
 

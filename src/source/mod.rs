@@ -14,78 +14,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::sync::{mpsc, watch};
 
-use crate::model::{Fleet, Stage};
-
-/// Which source an update came from, so a failure marks only its own panels.
-/// Sources are merged in this order: where two know the same fact, the earlier wins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SourceId {
-    Demo,
-    SageMaker,
-    CloudWatch,
-    S3,
-    Cost,
-    XRay,
-}
-
-impl SourceId {
-    pub fn label(self) -> &'static str {
-        match self {
-            SourceId::Demo => "demo",
-            SourceId::SageMaker => "sagemaker",
-            SourceId::CloudWatch => "cloudwatch",
-            SourceId::S3 => "s3",
-            SourceId::Cost => "cost",
-            SourceId::XRay => "xray",
-        }
-    }
-
-    /// The pipeline stages this source's facts decide: its failure greys only these.
-    pub fn feeds(self) -> &'static [Stage] {
-        match self {
-            SourceId::Demo => &Stage::ALL,
-            SourceId::SageMaker => &[Stage::Training, Stage::Registry, Stage::Endpoint],
-            SourceId::CloudWatch => &[Stage::Endpoint, Stage::Drift, Stage::Quality],
-            SourceId::S3 => &[Stage::Data, Stage::Drift],
-            // The header's spend and the :cost view, no stage.
-            SourceId::Cost | SourceId::XRay => &[],
-        }
-    }
-}
-
-/// What a source reports.
-#[derive(Debug, Clone)]
-pub enum Update {
-    Fleet {
-        source: SourceId,
-        fleet: Fleet,
-        at: Timestamp,
-    },
-    Failed {
-        source: SourceId,
-        why: String,
-        at: Timestamp,
-    },
-    /// Who the dashboard is talking to AWS as: the account id, or why it is not known.
-    Identity(Result<Caller, String>),
-    /// AWS requests made so far this session, keyed "Service:Operation".
-    ApiCalls(std::collections::BTreeMap<String, u64>),
-    /// The choices an action key offers, planned down to the call, or why there are none.
-    Planned {
-        kind: crate::action::Kind,
-        model: String,
-        plans: Result<Vec<crate::action::Plan>, String>,
-    },
-    /// A step of a running action.
-    Action(crate::action::Progress),
-}
-
-/// Who the dashboard acts as, from STS GetCallerIdentity.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub account: String,
-    pub arn: String,
-}
+pub use crate::model::update::{Caller, SourceId, Update};
+use crate::model::Fleet;
 
 /// A source's answer as an update: its facts, or why it has none.
 pub fn report(source: SourceId, result: Result<Fleet, String>) -> Update {

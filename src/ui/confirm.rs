@@ -7,9 +7,9 @@ use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use super::widgets::{centered, panel};
-use crate::action::Plan;
 use crate::app::{App, Dialog, Place};
 use crate::config::Theme;
+use crate::model::action::Plan;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
     let plan = d.plan();
@@ -17,14 +17,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme)
     // Room for a field's value: the label column and the borders take the rest.
     let room = usize::from(width.saturating_sub(14)).max(10);
     let mut head = vec![Line::styled(
-        match d.plans.len() {
+        match d.choices() {
             1 => " 1 choice:".to_string(),
             n => format!(" {n} choices, newest first (↑/↓ choose):"),
         },
         theme.dim,
     )];
-    for (i, p) in d.plans.iter().enumerate() {
-        let (mark, style) = match i == d.cursor {
+    for (i, p) in d.plans().enumerate() {
+        let (mark, style) = match i == d.cursor() {
             true => ("▶ ", theme.selected),
             false => ("  ", theme.text),
         };

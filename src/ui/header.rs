@@ -50,7 +50,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
     }
     segments.push(freshness(app, theme));
-    segments.push((format!("{} UTC", app.now.strftime("%H:%M")), theme.header));
+    segments.push((clock(app), theme.header));
 
     let sep = " │ ";
     let mut spans = Vec::new();
@@ -69,26 +69,40 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header), area);
 }
 
+fn clock(app: &App) -> String {
+    format!("{} UTC", app.now.strftime("%H:%M"))
+}
+
+/// What on screen changes with the clock alone: the clock and the data's age. When
+/// these read the same, a new frame would draw the same thing (ages in cells move
+/// by the minute, with the clock).
+pub fn clock_texts(app: &App) -> [String; 2] {
+    [clock(app), freshness_text(app)]
+}
+
 fn freshness(app: &App, theme: &Theme) -> (String, Style) {
+    let style = match &app.fleet {
+        Loadable::Loading | Loadable::Ready { .. } => theme.header,
+        Loadable::Stale { .. } => theme.header.patch(theme.warn),
+        Loadable::Failed { .. } => theme.header.patch(theme.crit),
+    };
+    (freshness_text(app), style)
+}
+
+fn freshness_text(app: &App) -> String {
     match &app.fleet {
-        Loadable::Loading => ("loading…".into(), theme.header),
-        Loadable::Ready { at, .. } => (
-            format!("data {} ago", format::age_since(*at, app.now)),
-            theme.header,
-        ),
+        Loadable::Loading => "loading…".into(),
+        Loadable::Ready { at, .. } => format!("data {} ago", format::age_since(*at, app.now)),
         // Which sources are behind; the footer says why.
-        Loadable::Stale { at, .. } => (
-            format!(
-                "⚠ STALE {} · {} ago",
-                app.source_problems()
-                    .map(|(id, _)| id.label())
-                    .collect::<Vec<_>>()
-                    .join(","),
-                format::age_since(*at, app.now)
-            ),
-            theme.header.patch(theme.warn),
+        Loadable::Stale { at, .. } => format!(
+            "⚠ STALE {} · {} ago",
+            app.source_problems()
+                .map(|(id, _)| id.label())
+                .collect::<Vec<_>>()
+                .join(","),
+            format::age_since(*at, app.now)
         ),
-        Loadable::Failed { why } => (format!("NO DATA: {why}"), theme.header.patch(theme.crit)),
+        Loadable::Failed { why } => format!("NO DATA: {why}"),
     }
 }
 

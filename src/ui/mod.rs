@@ -18,6 +18,8 @@ mod traces;
 mod waterfall;
 mod widgets;
 
+pub use header::clock_texts;
+
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};

@@ -44,8 +44,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .to_vec(),
     ))
     .style(theme.title);
-    let rows = app.rows.iter().map(|row| {
-        let m = &fleet.models[row.index];
+    let rows = app.rows.iter().filter_map(|row| {
+        let m = fleet.models.get(row.index)?;
         let (mark, style) = health_mark(theme, row.health, stale);
         let ep = m.endpoint.as_ref();
         let deployed = m
@@ -75,7 +75,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .map_or("—".to_string(), |t| {
                 format!("{} ago", format::age_since(t, app.now))
             });
-        Row::new(keep(vec![
+        Some(Row::new(keep(vec![
             Cell::from(Line::from(vec![
                 Span::styled(mark, style),
                 Span::raw(format!(" {}", m.name)),
@@ -96,7 +96,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     .and_then(|c| c.model_daily(&m.name))
                     .map_or(String::new(), |v| format!("{:>7}", super::header::money(v))),
             ),
-        ]))
+        ])))
     });
     let widths = columns_shown(
         vec![

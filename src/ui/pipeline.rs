@@ -48,8 +48,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     )
     .style(theme.title);
 
-    let rows = app.rows.iter().map(|row| {
-        let model = &fleet.models[row.index];
+    let rows = app.rows.iter().filter_map(|row| {
+        let model = fleet.models.get(row.index)?;
         let (mark, style) = health_mark(theme, row.health, stale);
         let name = Line::from(vec![
             Span::styled(mark, style),
@@ -70,7 +70,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let daily = c.model_daily(&model.name).map_or(String::new(), money);
             cells.push(Cell::from(format!("{daily:>7}")).style(theme.dim));
         }
-        Row::new(cells)
+        Some(Row::new(cells))
     });
 
     let widths = std::iter::once(Constraint::Length(name_w))

@@ -8,7 +8,7 @@ use ratatui::Frame;
 use super::widgets::{panel, render_list};
 use crate::app::App;
 use crate::config::Theme;
-use crate::source::aws::{pricing, METRICS_REQUESTED};
+use crate::model::pricing::{self, METRICS_REQUESTED};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // The metrics GetMetricData asked for are what CloudWatch bills, not requests.

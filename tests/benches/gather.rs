@@ -78,7 +78,7 @@ fn report(label: &str, millis: u128, calls: &BTreeMap<String, u64>) {
     let metrics = calls.get(METRICS_REQUESTED).copied().unwrap_or(0);
     let cost: f64 = calls
         .iter()
-        .map(|(k, v)| mlopsdash::source::aws::pricing::estimate(k, *v))
+        .map(|(k, v)| mlopsdash::model::pricing::estimate(k, *v))
         .sum();
     println!("{label:<28} {millis:>6} ms {requests:>5} requests {metrics:>5} metrics  ${cost:.4}");
     for (op, n) in calls {

@@ -59,13 +59,26 @@ async fn run_to_end(executor: Executor, plan: Plan, dir: &std::path::Path) -> St
     steps.into_iter().last().unwrap()
 }
 
-/// Runs a confirmed plan through the runner, watched for at most `timeout`: every
-/// step it reported.
+/// Runs a confirmed plan through the runner, polled every 50 ms for at most
+/// `timeout`: every step it reported.
 async fn run_steps(
     executor: Executor,
     plan: Plan,
     audit: Result<AuditLog, String>,
     timeout: std::time::Duration,
+) -> Vec<Step> {
+    let polling = Polling {
+        every: std::time::Duration::from_millis(50),
+        timeout,
+    };
+    run_polled(executor, plan, audit, polling).await
+}
+
+async fn run_polled(
+    executor: Executor,
+    plan: Plan,
+    audit: Result<AuditLog, String>,
+    polling: Polling,
 ) -> Vec<Step> {
     let (tx, mut rx) = tokio::sync::mpsc::channel(32);
     let confirmed = Confirmed {
@@ -75,10 +88,6 @@ async fn run_steps(
             account: "123456789012".into(),
             region: "us-east-1".into(),
         },
-    };
-    let polling = Polling {
-        every: std::time::Duration::from_millis(50),
-        timeout,
     };
     runner::run(executor, audit, confirmed, tx, polling).await;
     let mut steps = Vec::new();
@@ -536,7 +545,8 @@ mod mocked {
         assert_eq!(super::phases(dir.path()), ["confirmed", "failed"]);
     }
 
-    #[tokio::test]
+    // Paused time: the runner's real defaults (every 5 s, 30 min) in no time at all.
+    #[tokio::test(start_paused = true)]
     async fn an_endpoint_that_never_settles_times_out_and_says_so() {
         use aws_sdk_sagemaker::operation::describe_endpoint::DescribeEndpointOutput;
         use aws_sdk_sagemaker::types::EndpointStatus;
@@ -552,13 +562,23 @@ mod mocked {
         let p = rollback_of_rec_prod();
         let dir = tempfile::tempdir().unwrap();
         let audit = mlopsdash::action::AuditLog::open(&dir.path().join("audit.jsonl"));
-        let steps = super::run_steps(exec, p, audit, std::time::Duration::from_millis(300)).await;
+        let polling = mlopsdash::action::Polling {
+            every: std::time::Duration::from_secs(5),
+            timeout: std::time::Duration::from_secs(30 * 60),
+        };
+        let steps = super::run_polled(exec, p, audit, polling).await;
         let last = steps.last().unwrap();
         assert!(
-            matches!(last, mlopsdash::action::Step::TimedOut(t) if t.starts_with("still Updating")),
+            matches!(last, mlopsdash::action::Step::TimedOut(t)
+                if t == "still Updating after 30 min; no longer watched"),
             "{steps:?}"
         );
-        assert!(describe.num_calls() >= 2, "polled until the deadline");
+        // Once at the start and every 5 s until the 30 minutes were up.
+        assert_eq!(
+            describe.num_calls(),
+            30 * 60 / 5 + 1,
+            "polled until the deadline"
+        );
         assert_eq!(super::phases(dir.path()), ["confirmed", "timed_out"]);
     }
 

@@ -23,15 +23,18 @@ fn run(args: &[&str], home: &Path) -> Output {
 #[test]
 fn invalid_configs_give_one_line_with_file_line_and_column() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_configs");
+    let fixtures: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     let mut checked = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        let text = std::fs::read_to_string(&path).unwrap();
+    for path in &fixtures {
+        let text = std::fs::read_to_string(path).unwrap();
         let expected = text
             .lines()
             .next()
-            .unwrap()
-            .trim_start_matches("# expect: ");
+            .and_then(|l| l.strip_prefix("# expect: "))
+            .unwrap_or_else(|| panic!("{} has no `# expect:` line", path.display()));
         let out = run(&["--demo", "--config", path.to_str().unwrap()], &dir);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{}: {stderr}", path.display());
@@ -48,7 +51,8 @@ fn invalid_configs_give_one_line_with_file_line_and_column() {
         );
         checked += 1;
     }
-    assert!(checked >= 5, "only {checked} fixtures");
+    assert_eq!(checked, fixtures.len());
+    assert!(checked >= 9, "only {checked} fixtures");
 }
 
 #[test]

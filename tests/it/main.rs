@@ -11,6 +11,7 @@ mod cloudwatch;
 mod cost;
 mod drift;
 mod identity;
+mod layers;
 mod mocked;
 mod screenshots;
 mod snapshots;

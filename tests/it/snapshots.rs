@@ -13,6 +13,20 @@ fn mono() -> Theme {
     Theme::load("mono").unwrap()
 }
 
+/// The frame's characters, row after row.
+fn screen_text(app: &App, w: u16, h: u16) -> String {
+    let terminal = render(app, &mono(), w, h);
+    let buffer = terminal.backend().buffer();
+    let mut text = String::new();
+    for (i, cell) in buffer.content().iter().enumerate() {
+        if i > 0 && i % usize::from(w) == 0 {
+            text.push('\n');
+        }
+        text.push_str(cell.symbol());
+    }
+    text
+}
+
 fn snap(name: &str, app: &App, w: u16, h: u16) {
     let terminal = render(app, &mono(), w, h);
     insta::assert_snapshot!(name, terminal.backend());
@@ -156,7 +170,21 @@ fn tiny_terminals_do_not_panic_and_say_what_to_do() {
             let mut app = app.clone();
             app.view = view;
             app.help = true;
-            render(&app, &mono(), w, h);
+            let text = screen_text(&app, w, h);
+            let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            if w < 40 || h < 10 {
+                // As much of the one line as fits, nothing else.
+                let said = format!(
+                    "mlopsdash needs at least 40x10 (now {w}x{h}); enlarge the terminal, q quits"
+                );
+                assert!(
+                    !words.is_empty() && said.replace(' ', "").starts_with(&words.replace(' ', "")),
+                    "{w}x{h} {view:?}: {words:?}"
+                );
+            } else {
+                assert!(text.contains("mlopsdash"), "{w}x{h} {view:?}: {text}");
+                assert!(!text.contains("needs at least"), "{w}x{h} {view:?}");
+            }
         }
     }
     snap("tiny_20x5", &app, 20, 5);
@@ -167,7 +195,15 @@ fn large_fleet_renders_worst_first() {
     let app = demo_app(1000, 0);
     assert_eq!(app.rows.len(), 1000);
     assert_eq!(app.rows[0].name, "churn-detection");
-    render(&app, &mono(), 200, 60);
+    let text = screen_text(&app, 200, 60);
+    assert!(text.contains("pipeline (1000)"), "{text}");
+    let first_row = text
+        .lines()
+        .find(|l| l.contains("demand-forecasting") || l.contains("churn-detection"));
+    assert!(
+        first_row.is_some_and(|l| l.contains("churn-detection")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -274,5 +310,34 @@ fn approve_dialog_lists_the_versions() {
         &action_dialog("churn-detection", 'a'),
         100,
         30,
+    );
+}
+
+/// Times in the snapshot move with the clock: every RFC 3339 string becomes "[time]".
+fn redact_times(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) if s.parse::<jiff::Timestamp>().is_ok() => {
+            *s = "[time]".into();
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_times),
+        serde_json::Value::Object(map) => map.values_mut().for_each(redact_times),
+        _ => {}
+    }
+}
+
+/// The JSON contract scripts rely on, pinned: any change of key or shape shows here.
+#[test]
+fn snapshot_json_of_the_demo() {
+    use mlopsdash::snapshot::{Gathered, Snapshot};
+    let g = Gathered {
+        app: demo_app(4, AFTER_INCIDENTS),
+        errors: vec![],
+    };
+    let snap = Snapshot::new(&g, Default::default());
+    let mut v = serde_json::to_value(&snap).unwrap();
+    redact_times(&mut v);
+    insta::assert_snapshot!(
+        "snapshot_json_demo",
+        serde_json::to_string_pretty(&v).unwrap()
     );
 }

@@ -2,8 +2,8 @@
 
 use aws_config::SdkConfig;
 
-use super::errors::describe;
-use super::ApiCalls;
+use crate::aws::errors::describe;
+use crate::aws::ApiCalls;
 
 /// The account id and caller ARN, or a message that says what to do.
 pub async fn identify(sdk: &SdkConfig, calls: &ApiCalls) -> Result<(String, String), String> {

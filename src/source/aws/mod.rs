@@ -1,24 +1,18 @@
 //! Real AWS sources, through the official SDK and its default credential chain.
 
-mod calls;
 pub mod cloudwatch;
 pub mod cost;
-pub(crate) mod errors;
 mod identity;
-pub mod pricing;
 mod s3;
 mod sagemaker;
 pub mod targets;
 pub mod xray;
 
-pub use calls::{ApiCalls, METRICS_REQUESTED};
+pub use crate::aws::calls::{ApiCalls, METRICS_REQUESTED};
 pub use cloudwatch::CloudWatchSource;
-pub use errors::{classify, describe, is_unimplemented};
 pub use identity::identify;
 pub use s3::S3Source;
-pub use sagemaker::{
-    approval_of, execution_status, job_status, Pacer, Recognition, SageMakerSource,
-};
+pub use sagemaker::{Pacer, Recognition, SageMakerSource};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use jiff::Timestamp;

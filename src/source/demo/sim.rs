@@ -1022,19 +1022,11 @@ mod tests {
             weights(&churn(30)),
             [("stable".into(), 0.9), ("canary".into(), 0.1)]
         );
-        let req = crate::action::Request {
-            kind: crate::action::Kind::Rollback,
-            model: churn(30),
-            alarms: vec![],
-        };
-        let plans = crate::action::plan::rollbacks(&req, None).unwrap();
-        let crate::action::Call::UpdateEndpointWeights { weights: to, .. } = &plans[0].call else {
-            panic!("{:?}", plans[0].call);
-        };
+        // What a rollback of the canary sends (planned and sent by `action`).
         sim.record(|a| {
             a.shifts.push(crate::source::demo::Shift {
                 model: "churn-detection".into(),
-                weights: to.clone(),
+                weights: vec![("stable".into(), 1.0), ("canary".into(), 0.0)],
                 at: at(30),
             })
         });
@@ -1078,8 +1070,19 @@ mod tests {
         let fleet = sim.fleet_at(start());
         assert_eq!(fleet.models.len(), 100);
         assert_eq!(fleet.models[99].name, "model-0099");
-        let h = assess(&fleet.models[50], &Rules::default(), start());
-        assert_eq!(h.overall, Health::Ok, "{h:?}");
+        // Every generated model (after the four scripted ones) is healthy at the start.
+        for m in &fleet.models[4..] {
+            let h = assess(m, &Rules::default(), start());
+            assert_eq!(h.overall, Health::Ok, "{}: {h:?}", m.name);
+        }
+        // Distinct: unique names, and no two with the same traffic.
+        let names: std::collections::BTreeSet<&str> =
+            fleet.models.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names.len(), 100);
+        let traffic = |m: &ModelFacts| m.metrics["Invocations"].points.clone();
+        for pair in fleet.models[4..].windows(2) {
+            assert_ne!(traffic(&pair[0]), traffic(&pair[1]), "{}", pair[1].name);
+        }
     }
 
     #[test]

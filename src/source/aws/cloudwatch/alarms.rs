@@ -6,8 +6,8 @@ use aws_sdk_cloudwatch::types::{Dimension, MetricAlarm, StateValue};
 use aws_sdk_cloudwatch::Client;
 use jiff::Timestamp;
 
-use super::super::errors::describe;
 use super::discover::{DATA_METRICS, MODEL_METRICS};
+use crate::aws::errors::describe;
 use crate::model::metrics::names;
 use crate::model::{Alarm, AlarmState, Stage};
 

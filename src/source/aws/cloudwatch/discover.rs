@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use aws_sdk_cloudwatch::types::{DimensionFilter, Metric};
 use aws_sdk_cloudwatch::Client;
 
-use super::super::errors::describe;
+use crate::aws::errors::describe;
 use crate::config::MetricQuery;
 use crate::model::metrics::names;
 

@@ -16,9 +16,9 @@ use jiff::{SignedDuration, Timestamp};
 
 use self::discover::{Found, Owner};
 use self::queries::{fold, plan, MAX_QUERIES_PER_CALL};
-use super::errors::describe;
 use super::targets::{EndpointTarget, TargetsReceiver};
-use super::ApiCalls;
+use crate::aws::errors::describe;
+use crate::aws::ApiCalls;
 use crate::config::{MetricQuery, ModelMapping};
 use crate::model::facts::ModelFacts;
 use crate::model::identity::{Identity, JoinedBy};

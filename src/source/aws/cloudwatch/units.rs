@@ -10,7 +10,7 @@ use aws_sdk_cloudwatch::Client;
 use futures_util::stream::{self, StreamExt};
 use jiff::{SignedDuration, Timestamp};
 
-use super::super::errors::describe;
+use crate::aws::errors::describe;
 use crate::config::MetricQuery;
 use crate::model::metrics::WINDOW_MINUTES;
 

@@ -1,5 +1,7 @@
 //! The Cost Explorer requests of one refresh and what their answers mean. Every
 //! request is billed ($0.01, each page too), so a refresh makes at most four.
+// Untrusted input (files, AWS answers, names) flows here: no indexing that could panic.
+#![deny(clippy::indexing_slicing)]
 
 use std::collections::BTreeMap;
 
@@ -11,7 +13,7 @@ use aws_sdk_costexplorer::Client;
 use jiff::civil::Date;
 use jiff::Timestamp;
 
-use super::super::errors::{describe, is_unimplemented};
+use crate::aws::errors::{describe, is_unimplemented};
 use crate::model::{CostSummary, Forecast};
 
 const METRIC: &str = "UnblendedCost";

@@ -14,7 +14,7 @@ use aws_sdk_costexplorer::Client;
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
 
-use super::ApiCalls;
+use crate::aws::ApiCalls;
 use crate::model::{CostSummary, Fleet};
 use crate::source::{report, Source, SourceId, Update};
 

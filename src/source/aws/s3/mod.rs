@@ -10,9 +10,9 @@ use std::collections::HashMap;
 use aws_sdk_s3::Client;
 use jiff::Timestamp;
 
-use super::errors::describe;
 use super::targets::TargetsReceiver;
-use super::ApiCalls;
+use crate::aws::errors::describe;
+use crate::aws::ApiCalls;
 use crate::config::{ModelMapping, S3Location};
 use crate::model::facts::{DataFacts, ModelFacts};
 use crate::model::Fleet;

@@ -6,8 +6,8 @@
 use aws_sdk_s3::Client;
 use jiff::Timestamp;
 
-use super::super::errors::describe;
 use super::report::{parse_violations, too_large, MAX_REPORT_BYTES};
+use crate::aws::errors::describe;
 use crate::config::S3Location;
 use crate::model::facts::DriftFacts;
 

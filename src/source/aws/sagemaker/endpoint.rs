@@ -3,8 +3,8 @@
 use aws_sdk_sagemaker::Client;
 use jiff::Timestamp;
 
-use super::super::errors::describe;
 use super::super::timestamp;
+use crate::aws::errors::describe;
 use crate::model::facts::{EndpointConfigRef, EndpointFacts, Variant};
 
 /// What describing an endpoint found; kept until the endpoint changes.

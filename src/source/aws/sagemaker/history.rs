@@ -7,9 +7,9 @@ use aws_sdk_sagemaker::types::{EndpointConfigSortKey, EndpointConfigSummary, Ord
 use aws_sdk_sagemaker::Client;
 use jiff::Timestamp;
 
-use super::super::errors::describe;
 use super::super::timestamp;
 use super::lineage::Lineage;
+use crate::aws::errors::describe;
 use crate::model::facts::EndpointConfigRef;
 
 /// Configs kept per endpoint: the current one and the newest older ones.

@@ -4,14 +4,16 @@
 //! version's inference specification and in the training job's output. Models,
 //! package versions and finished jobs never change, so each is described once a
 //! session.
+// Untrusted input (files, AWS answers, names) flows here: no indexing that could panic.
+#![deny(clippy::indexing_slicing)]
 
 use std::collections::{HashMap, HashSet};
 
 use aws_sdk_sagemaker::types::ContainerDefinition;
 use aws_sdk_sagemaker::Client;
 
-use super::super::errors::describe;
 use super::registry::Versions;
+use crate::aws::errors::describe;
 use crate::model::identity::Normaliser;
 
 /// Versions per group whose artifacts are indexed: the newest are what endpoints serve.

@@ -14,9 +14,7 @@ mod pipelines;
 mod registry;
 mod training;
 
-pub use pipelines::execution_status;
-pub use registry::approval_of;
-pub use training::{job_status, Pacer};
+pub use training::Pacer;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -27,9 +25,9 @@ use self::endpoint::Described;
 use self::identity::{Resolver, Row, Seen};
 use self::lineage::Lineage;
 use self::training::Claim;
-use super::errors::describe;
 use super::targets::{endpoint_targets, TargetsSender};
-use super::ApiCalls;
+use crate::aws::errors::describe;
+use crate::aws::ApiCalls;
 use crate::config::ModelMapping;
 use crate::model::facts::{EndpointFacts, ModelFacts, TrainingRun};
 use crate::model::identity::{JoinedBy, Normaliser};

@@ -12,8 +12,8 @@ use aws_sdk_sagemaker::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use jiff::Timestamp;
 
-use super::super::errors::{describe, is_unimplemented};
 use super::super::timestamp;
+use crate::aws::errors::{describe, is_unimplemented};
 use crate::config::S3Location;
 use crate::model::facts::MonitoringRun;
 

@@ -2,12 +2,13 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_sagemaker::types::{PipelineExecutionStatus, PipelineExecutionSummary, SortOrder};
+use aws_sdk_sagemaker::types::{PipelineExecutionSummary, SortOrder};
 use aws_sdk_sagemaker::Client;
 use jiff::Timestamp;
 
-use super::super::errors::describe;
 use super::super::timestamp;
+use crate::aws::errors::describe;
+use crate::aws::status::execution_status;
 use crate::model::facts::{RunStatus, TrainingRun};
 
 /// Executions kept per pipeline for the detail view.
@@ -106,16 +107,5 @@ fn run(pipeline: &str, s: &PipelineExecutionSummary) -> TrainingRun {
         secondary_status: None,
         execution_arn: s.pipeline_execution_arn().map(str::to_string),
         serving: false,
-    }
-}
-
-/// A pipeline execution's status as a run's.
-pub fn execution_status(s: Option<&PipelineExecutionStatus>) -> RunStatus {
-    match s {
-        Some(PipelineExecutionStatus::Succeeded) => RunStatus::Completed,
-        Some(PipelineExecutionStatus::Failed) => RunStatus::Failed,
-        Some(PipelineExecutionStatus::Stopping) => RunStatus::Stopping,
-        Some(PipelineExecutionStatus::Stopped) => RunStatus::Stopped,
-        _ => RunStatus::InProgress,
     }
 }

@@ -2,13 +2,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use aws_sdk_sagemaker::types::{ModelApprovalStatus, ModelPackageSortBy, SortOrder};
+use aws_sdk_sagemaker::types::{ModelPackageSortBy, SortOrder};
 use aws_sdk_sagemaker::Client;
 use jiff::Timestamp;
 
-use super::super::errors::describe;
 use super::super::timestamp;
-use crate::model::facts::{Approval, ModelVersion};
+use crate::aws::errors::describe;
+use crate::aws::status::approval_of;
+use crate::model::facts::ModelVersion;
 
 /// Versions listed this refresh, by group: endpoints sharing a group list it once.
 #[derive(Default)]
@@ -90,13 +91,4 @@ async fn list(client: &Client, group: &str) -> Result<Vec<(String, ModelVersion)
         .collect();
     versions.sort_by_key(|(_, v)| std::cmp::Reverse(v.version));
     Ok(versions)
-}
-
-/// A package's approval status as the registry column shows it.
-pub fn approval_of(s: Option<&ModelApprovalStatus>) -> Approval {
-    match s {
-        Some(ModelApprovalStatus::Approved) => Approval::Approved,
-        Some(ModelApprovalStatus::Rejected) => Approval::Rejected,
-        _ => Approval::PendingManualApproval,
-    }
 }

@@ -1,7 +1,7 @@
 //! Training jobs: one listing per refresh for the whole account (ListTrainingJobs is
 //! rate-limited to a couple of requests a second), matched to models by name.
 
-use aws_sdk_sagemaker::types::{SortBy, SortOrder, TrainingJobStatus, TrainingJobSummary};
+use aws_sdk_sagemaker::types::{SortBy, SortOrder, TrainingJobSummary};
 use aws_sdk_sagemaker::Client;
 use jiff::Timestamp;
 use std::collections::HashMap;
@@ -12,8 +12,9 @@ use tokio::time::{interval, Interval, MissedTickBehavior};
 
 use aws_sdk_sagemaker::error::{ProvideErrorMetadata, SdkError};
 
-use super::super::errors::describe;
 use super::super::timestamp;
+use crate::aws::errors::describe;
+use crate::aws::status::job_status;
 use crate::model::facts::{RunStatus, TrainingRun};
 use crate::model::identity::Normaliser;
 
@@ -262,17 +263,6 @@ fn run(j: &TrainingJobSummary) -> TrainingRun {
         secondary_status: None,
         execution_arn: None,
         serving: false,
-    }
-}
-
-/// A training job's status as a run's.
-pub fn job_status(s: Option<&TrainingJobStatus>) -> RunStatus {
-    match s {
-        Some(TrainingJobStatus::Completed) => RunStatus::Completed,
-        Some(TrainingJobStatus::Failed) => RunStatus::Failed,
-        Some(TrainingJobStatus::Stopping) => RunStatus::Stopping,
-        Some(TrainingJobStatus::Stopped) => RunStatus::Stopped,
-        _ => RunStatus::InProgress,
     }
 }
 

@@ -12,8 +12,8 @@ use aws_sdk_xray::types::{Service, TraceSummary as XraySummary};
 use aws_sdk_xray::Client;
 use jiff::{SignedDuration, Timestamp};
 
-use super::errors::describe;
-use super::ApiCalls;
+use crate::aws::errors::describe;
+use crate::aws::ApiCalls;
 use crate::config::ModelMapping;
 use crate::model::traces::{ServiceNode, TraceFacts, TraceSummary, Waterfall};
 use crate::model::Fleet;

@@ -1,6 +1,8 @@
 //! X-Ray segment documents into a waterfall. The documents are JSON strings written
 //! by every instrumented service: untrusted input. A malformed segment is skipped and
 //! named in the waterfall's problem, never a panic; nesting and size are bounded.
+// Untrusted input (files, AWS answers, names) flows here: no indexing that could panic.
+#![deny(clippy::indexing_slicing)]
 
 use std::collections::HashMap;
 
@@ -72,7 +74,7 @@ pub fn waterfall<'a>(documents: impl IntoIterator<Item = &'a str>) -> Waterfall 
         .fold(f64::INFINITY, f64::min);
     let mut spans = Vec::new();
     let mut order: Vec<usize> = roots;
-    order.sort_by(|a, b| start(&docs[*a]).total_cmp(&start(&docs[*b])));
+    order.sort_by(|a, b| start_of(&docs, *a).total_cmp(&start_of(&docs, *b)));
     let mut w = Walk {
         docs: &docs,
         children: &children,
@@ -104,6 +106,11 @@ fn collect_ids(d: &Doc, ids: &mut std::collections::HashSet<String>, depth: usiz
     }
 }
 
+/// When document `i` starts (documents out of range sort last).
+fn start_of(docs: &[Doc], i: usize) -> f64 {
+    docs.get(i).map_or(f64::INFINITY, start)
+}
+
 struct Walk<'a> {
     docs: &'a [Doc],
     children: &'a HashMap<String, Vec<usize>>,
@@ -115,12 +122,14 @@ struct Walk<'a> {
 
 impl Walk<'_> {
     fn document(&mut self, i: usize, depth: usize) {
-        if self.visited[i] {
-            return;
+        match self.visited.get_mut(i) {
+            Some(seen) if !*seen => *seen = true,
+            _ => return,
         }
-        self.visited[i] = true;
         let docs = self.docs;
-        self.node(&docs[i], depth);
+        if let Some(d) = docs.get(i) {
+            self.node(d, depth);
+        }
     }
 
     fn node(&mut self, d: &Doc, depth: usize) {
@@ -149,7 +158,7 @@ impl Walk<'_> {
         // Documents of their own whose parent is this (sub)segment.
         let linked = d.id.as_ref().and_then(|id| self.children.get(id)).cloned();
         let mut linked = linked.unwrap_or_default();
-        linked.sort_by(|a, b| start(&self.docs[*a]).total_cmp(&start(&self.docs[*b])));
+        linked.sort_by(|a, b| start_of(self.docs, *a).total_cmp(&start_of(self.docs, *b)));
         for i in linked {
             self.document(i, depth + 1);
         }
@@ -211,13 +220,22 @@ mod tests {
         let a = r#"{"id":"x","parent_id":"y","name":"a","start_time":1,"end_time":2}"#;
         let b = r#"{"id":"y","parent_id":"x","name":"b","start_time":1,"end_time":2}"#;
         // Both have a parent, so neither is a root: nothing to draw, and no hang.
-        assert!(waterfall([a, b]).spans.len() <= 2);
-        let deep = format!(
-            "{}{}",
-            r#"{"name":"d","subsegments":["#.repeat(100),
-            "]}".repeat(100)
-        );
-        let _ = waterfall([deep.as_str()]);
+        assert_eq!(waterfall([a, b]).spans.len(), 0);
+        let deep = |levels: usize| {
+            format!(
+                "{}{}",
+                r#"{"name":"d","start_time":1,"end_time":2,"subsegments":["#.repeat(levels),
+                "]}".repeat(levels)
+            )
+        };
+        // Drawn down to the depth bound, no further.
+        let w = waterfall([deep(40).as_str()]);
+        let depths: Vec<usize> = w.spans.iter().map(|s| s.depth).collect();
+        assert_eq!(depths, (0..=MAX_DEPTH).collect::<Vec<_>>());
+        // Deeper than the parser goes: refused and said, not a stack overflow.
+        let w = waterfall([deep(100).as_str()]);
+        assert!(w.spans.is_empty());
+        assert!(w.problem.is_some());
     }
 
     proptest! {
@@ -229,7 +247,10 @@ mod tests {
 
         #[test]
         fn any_prefix_of_a_real_document_is_safe(cut in 0..API.len()) {
-            let _ = waterfall([&API[..cut], ENDPOINT]);
+            // A cut document is said, and the whole one beside it still drawn.
+            let w = waterfall([&API[..cut], ENDPOINT]);
+            prop_assert!(w.problem.is_some(), "cut at {}", cut);
+            prop_assert!(w.spans.iter().any(|s| s.name == "SageMaker"));
         }
     }
 }

@@ -10,11 +10,12 @@ use jiff::Timestamp;
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
-use super::input::Effect;
-use super::state::App;
+use super::audit_writer::AuditWriter;
 use crate::action::{runner, AuditLog, Executor, Polling};
+use crate::app::{App, Effect};
 use crate::config::Theme;
-use crate::source::{RefreshSenders, Update};
+use crate::model::update::Update;
+use crate::source::RefreshSenders;
 use crate::ui;
 
 const MIN_FRAME: Duration = Duration::from_millis(16);
@@ -45,6 +46,7 @@ pub struct ActionRuntime {
 pub struct Links {
     pub refresh: RefreshSenders,
     pub actions: ActionRuntime,
+    pub audit: AuditWriter,
 }
 
 /// Takes over the terminal and runs until the user quits or a signal arrives.
@@ -80,16 +82,30 @@ async fn event_loop(
 ) -> Result<()> {
     let mut keys = EventStream::new();
     let mut ticker = tokio::time::interval(AGE_TICK);
-    // Each pass draws once: the loop only comes round when something changed.
+    // A pass draws only when something changed: an update, a key, a resize, or the
+    // clock moving what the screen shows. Idle means no frame and no bytes.
+    let mut changed = true;
+    let mut shown_clock = [String::new(), String::new()];
     loop {
         app.now = Timestamp::now();
-        app.page = usize::from(terminal.size()?.height.saturating_sub(8)).max(1);
-        terminal.draw(|frame| ui::draw(frame, app, theme))?;
+        let clock = ui::clock_texts(app);
+        if changed || clock != shown_clock {
+            app.page = usize::from(terminal.size()?.height.saturating_sub(8)).max(1);
+            terminal.draw(|frame| ui::draw(frame, app, theme))?;
+            shown_clock = clock;
+            changed = false;
+        }
         let drawn = Instant::now();
         panic_if_asked_by_test();
         tokio::select! {
-            Some(update) = updates.recv() => on_update(app, update, &links),
-            Some(ev) = keys.next() => on_terminal_event(app, ev?, &links),
+            Some(update) = updates.recv() => {
+                on_update(app, update, &links);
+                changed = true;
+            }
+            Some(ev) = keys.next() => {
+                on_terminal_event(app, ev?, &links);
+                changed = true;
+            }
             _ = ticker.tick() => {}
             _ = terminated.recv() => app.quit = true,
         }
@@ -100,9 +116,11 @@ async fn event_loop(
             }
             while let Ok(update) = updates.try_recv() {
                 on_update(app, update, &links);
+                changed = true;
             }
             while let Some(Some(ev)) = keys.next().now_or_never() {
                 on_terminal_event(app, ev?, &links);
+                changed = true;
             }
         }
         if app.quit {
@@ -127,7 +145,7 @@ fn on_update(app: &mut App, update: Update, links: &Links) {
     // A finished action changed AWS: look again now rather than at the next interval.
     let settled = matches!(&update, Update::Action(p) if p.step.is_done());
     app.apply(update);
-    write_audit_lines(app, links.actions.audit.as_ref());
+    links.audit.write(std::mem::take(&mut app.actions.outbox));
     if settled {
         links.refresh.all.send_modify(|n| *n += 1);
     }
@@ -139,8 +157,8 @@ fn on_terminal_event(app: &mut App, ev: Event, links: &Links) {
             return;
         }
         let effect = app.handle_key(key);
-        // Requested/cancelled lines hit the disk before anything else happens.
-        write_audit_lines(app, links.actions.audit.as_ref());
+        // Requested/cancelled lines go to the writer before anything else happens.
+        links.audit.write(std::mem::take(&mut app.actions.outbox));
         let actions = &links.actions;
         match effect {
             Effect::Refresh => links.refresh.all.send_modify(|n| *n += 1),
@@ -162,24 +180,14 @@ fn on_terminal_event(app: &mut App, ev: Event, links: &Links) {
                 let audit = a
                     .audit
                     .ok_or_else(|| "the audit log is not open".to_string());
-                tokio::spawn(runner::run(
-                    a.executor, audit, *confirmed, a.updates, a.polling,
-                ));
+                // Every earlier line (this action's "requested") is on disk first.
+                let earlier = links.audit.barrier();
+                tokio::spawn(async move {
+                    let _ = earlier.await;
+                    runner::run(a.executor, audit, *confirmed, a.updates, a.polling).await;
+                });
             }
             Effect::None => {}
-        }
-    }
-}
-
-/// Writes the app's pending audit lines; a failed write closes any open dialog.
-fn write_audit_lines(app: &mut App, audit: Option<&AuditLog>) {
-    for record in std::mem::take(&mut app.actions.outbox) {
-        let written = match audit {
-            Some(log) => log.append(&record),
-            None => Err("the audit log is not open".into()),
-        };
-        if let Err(why) = written {
-            app.audit_failed(why);
         }
     }
 }

@@ -15,9 +15,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 #[derive(Debug, Clone, Default)]
 pub struct ApiCalls(Arc<Mutex<BTreeMap<String, u64>>>);
 
-/// Not a request: how many metrics GetMetricData requests asked for, which is what
-/// CloudWatch bills.
-pub const METRICS_REQUESTED: &str = "CloudWatch:GetMetricData/metrics";
+pub use crate::model::pricing::METRICS_REQUESTED;
 
 impl ApiCalls {
     /// Records `n` metrics asked for in one GetMetricData request.

@@ -1,6 +1,10 @@
 //! What AWS charges for the requests the dashboard makes: public list prices
 //! (us-east-1, November 2026), so the `:stats` view can show a session's API spend.
 
+/// Not a request: how many metrics GetMetricData requests asked for, which is what
+/// CloudWatch bills. Counted under this key beside the requests.
+pub const METRICS_REQUESTED: &str = "CloudWatch:GetMetricData/metrics";
+
 /// GetMetricData is billed per metric requested, $0.01 per 1,000 (CloudWatch pricing);
 /// the requests themselves are not billed again.
 const CLOUDWATCH_PER_METRIC: f64 = 0.01 / 1000.0;
@@ -18,7 +22,7 @@ const XRAY_PER_REQUEST: f64 = 0.5 / 1_000_000.0;
 pub fn estimate(operation: &str, calls: u64) -> f64 {
     let (service, op) = operation.split_once(':').unwrap_or((operation, ""));
     let each = match (service, op) {
-        ("CloudWatch", "GetMetricData/metrics") => CLOUDWATCH_PER_METRIC,
+        _ if operation == METRICS_REQUESTED => CLOUDWATCH_PER_METRIC,
         ("CloudWatch", "GetMetricData") => 0.0,
         ("CloudWatch", _) => CLOUDWATCH_PER_REQUEST,
         ("S3", op) if op.starts_with("List") => S3_LIST_PER_REQUEST,

@@ -1,0 +1,303 @@
+//! What an action is, as data: the request, the one AWS call it plans (with its
+//! arguments as AWS's API reference spells them), the plan the user confirms, and
+//! the steps it goes through. Shared by the planners and executors (`action`), the
+//! app that shows them, and the updates that carry them. Pure.
+
+use jiff::Timestamp;
+use serde_json::{json, Value};
+
+use super::facts::{Approval, ModelFacts};
+
+/// What the user asked for, by key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Rollback,
+    Retrain,
+    Approve,
+    Reject,
+    Stop,
+}
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Rollback => "rollback",
+            Kind::Retrain => "retrain",
+            Kind::Approve => "approve",
+            Kind::Reject => "reject",
+            Kind::Stop => "stop",
+        }
+    }
+
+    /// The picker's title: what choosing a line does.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Kind::Rollback => "Roll back",
+            Kind::Retrain => "Retrain",
+            Kind::Approve => "Approve",
+            Kind::Reject => "Reject",
+            Kind::Stop => "Stop",
+        }
+    }
+}
+
+/// One input channel of a cloned training job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Channel {
+    pub name: String,
+    pub s3_uri: String,
+    pub content_type: Option<String>,
+}
+
+/// Everything a cloned CreateTrainingJob sends, copied from the last good job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingClone {
+    pub name: String,
+    pub from_job: String,
+    pub image: String,
+    pub input_mode: String,
+    pub role: String,
+    pub inputs: Vec<Channel>,
+    pub output: String,
+    pub instance_type: String,
+    pub instance_count: i32,
+    pub volume_gb: i32,
+    pub max_runtime_seconds: i32,
+    pub hyperparameters: Vec<(String, String)>,
+}
+
+/// The one AWS API call an action makes, with its arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Call {
+    /// Return a single-variant endpoint to an older endpoint config. With alarms, the
+    /// deployment guardrails roll back on their own if one fires while baking.
+    UpdateEndpoint {
+        endpoint: String,
+        config: String,
+        guardrail_alarms: Vec<String>,
+    },
+    /// Shift traffic between the variants of one endpoint.
+    UpdateEndpointWeights {
+        endpoint: String,
+        weights: Vec<(String, f32)>,
+    },
+    StartPipelineExecution {
+        pipeline: String,
+        display_name: String,
+        parameters: Vec<(String, String)>,
+        /// Idempotency token: a retried request starts one execution, not two.
+        token: String,
+    },
+    CreateTrainingJob(Box<TrainingClone>),
+    UpdateModelPackage {
+        arn: String,
+        approval: Approval,
+    },
+    StopTrainingJob {
+        name: String,
+    },
+    StopPipelineExecution {
+        arn: String,
+        token: String,
+    },
+}
+
+/// How long SageMaker's guardrails watch the alarms after shifting traffic.
+pub const GUARDRAIL_BAKE_SECONDS: i32 = 300;
+
+impl Call {
+    /// "sagemaker:UpdateEndpoint": the IAM action, as the confirmation names it.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            Call::UpdateEndpoint { .. } => "sagemaker:UpdateEndpoint",
+            Call::UpdateEndpointWeights { .. } => "sagemaker:UpdateEndpointWeightsAndCapacities",
+            Call::StartPipelineExecution { .. } => "sagemaker:StartPipelineExecution",
+            Call::CreateTrainingJob(_) => "sagemaker:CreateTrainingJob",
+            Call::UpdateModelPackage { .. } => "sagemaker:UpdateModelPackage",
+            Call::StopTrainingJob { .. } => "sagemaker:StopTrainingJob",
+            Call::StopPipelineExecution { .. } => "sagemaker:StopPipelineExecution",
+        }
+    }
+
+    /// The resource the call changes; two actions on one resource never run at once.
+    pub fn resource(&self) -> String {
+        match self {
+            Call::UpdateEndpoint { endpoint, .. }
+            | Call::UpdateEndpointWeights { endpoint, .. } => endpoint.clone(),
+            Call::StartPipelineExecution { pipeline, .. } => pipeline.clone(),
+            Call::CreateTrainingJob(job) => job.name.clone(),
+            Call::UpdateModelPackage { arn, .. } => arn.clone(),
+            Call::StopTrainingJob { name } => name.clone(),
+            Call::StopPipelineExecution { arn, .. } => arn.clone(),
+        }
+    }
+
+    /// The request as AWS's API reference spells it: what the confirmation shows, the
+    /// audit log records, and the executor sends.
+    pub fn arguments(&self) -> Value {
+        match self {
+            Call::UpdateEndpoint {
+                endpoint,
+                config,
+                guardrail_alarms,
+            } => {
+                let mut args = json!({
+                    "EndpointName": endpoint,
+                    "EndpointConfigName": config,
+                });
+                if !guardrail_alarms.is_empty() {
+                    args["DeploymentConfig"] = json!({
+                        "BlueGreenUpdatePolicy": {
+                            "TrafficRoutingConfiguration": {
+                                "Type": "ALL_AT_ONCE",
+                                "WaitIntervalInSeconds": GUARDRAIL_BAKE_SECONDS,
+                            },
+                        },
+                        "AutoRollbackConfiguration": {
+                            "Alarms": guardrail_alarms
+                                .iter()
+                                .map(|a| json!({ "AlarmName": a }))
+                                .collect::<Vec<_>>(),
+                        },
+                    });
+                }
+                args
+            }
+            Call::UpdateEndpointWeights { endpoint, weights } => json!({
+                "EndpointName": endpoint,
+                "DesiredWeightsAndCapacities": weights
+                    .iter()
+                    .map(|(v, w)| json!({ "VariantName": v, "DesiredWeight": w }))
+                    .collect::<Vec<_>>(),
+            }),
+            Call::StartPipelineExecution {
+                pipeline,
+                display_name,
+                parameters,
+                token,
+            } => json!({
+                "PipelineName": pipeline,
+                "PipelineExecutionDisplayName": display_name,
+                "PipelineParameters": parameters
+                    .iter()
+                    .map(|(n, v)| json!({ "Name": n, "Value": v }))
+                    .collect::<Vec<_>>(),
+                "ClientRequestToken": token,
+            }),
+            Call::CreateTrainingJob(job) => json!({
+                "TrainingJobName": job.name,
+                "AlgorithmSpecification": {
+                    "TrainingImage": job.image,
+                    "TrainingInputMode": job.input_mode,
+                },
+                "RoleArn": job.role,
+                "InputDataConfig": job.inputs.iter().map(|c| {
+                    let mut ch = json!({
+                        "ChannelName": c.name,
+                        "DataSource": { "S3DataSource": {
+                            "S3DataType": "S3Prefix",
+                            "S3Uri": c.s3_uri,
+                        }},
+                    });
+                    if let Some(t) = &c.content_type {
+                        ch["ContentType"] = json!(t);
+                    }
+                    ch
+                }).collect::<Vec<_>>(),
+                "OutputDataConfig": { "S3OutputPath": job.output },
+                "ResourceConfig": {
+                    "InstanceType": job.instance_type,
+                    "InstanceCount": job.instance_count,
+                    "VolumeSizeInGB": job.volume_gb,
+                },
+                "StoppingCondition": { "MaxRuntimeInSeconds": job.max_runtime_seconds },
+                "HyperParameters": job.hyperparameters.iter()
+                    .map(|(k, v)| (k.clone(), json!(v)))
+                    .collect::<serde_json::Map<_, _>>(),
+            }),
+            Call::UpdateModelPackage { arn, approval } => json!({
+                "ModelPackageArn": arn,
+                "ModelApprovalStatus": approval.aws_name(),
+                "ApprovalDescription": "set from mlopsdash",
+            }),
+            Call::StopTrainingJob { name } => json!({ "TrainingJobName": name }),
+            Call::StopPipelineExecution { arn, token } => json!({
+                "PipelineExecutionArn": arn,
+                "ClientRequestToken": token,
+            }),
+        }
+    }
+}
+
+/// One action, fully planned: exactly what will happen if the user confirms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub kind: Kind,
+    pub model: String,
+    pub call: Call,
+    /// The picker's line: what this choice would serve or change.
+    pub label: String,
+    /// The resource's state before the call, for the confirmation and the audit log.
+    pub previous: String,
+    /// For endpoint deploys: the config served now (a later rollback offers it first).
+    pub previous_config: Option<String>,
+    /// The endpoint name the user must type, when the endpoint is protected, and why.
+    pub protected: Option<(String, String)>,
+    /// Said in the confirmation, e.g. that deployment guardrails watch the alarms.
+    pub note: Option<String>,
+}
+
+/// What the user pressed a key for, with the facts a planner needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub kind: Kind,
+    pub model: ModelFacts,
+    /// Alarms on the model (for deployment guardrails).
+    pub alarms: Vec<String>,
+}
+
+/// Who acts, where: every audit line carries it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Actor {
+    pub caller: String,
+    pub account: String,
+    pub region: String,
+}
+
+/// A plan the user confirmed, and who they are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirmed {
+    pub plan: Plan,
+    pub actor: Actor,
+}
+
+/// Where an action stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Running(String),
+    Succeeded(String),
+    Failed(String),
+    TimedOut(String),
+}
+
+impl Step {
+    pub fn is_done(&self) -> bool {
+        !matches!(self, Step::Running(_))
+    }
+
+    pub fn text(&self) -> &str {
+        match self {
+            Step::Running(s) | Step::Succeeded(s) | Step::Failed(s) | Step::TimedOut(s) => s,
+        }
+    }
+}
+
+/// One step of one action, for the app.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub kind: Kind,
+    pub model: String,
+    pub resource: String,
+    pub step: Step,
+    pub at: Timestamp,
+}

@@ -1,0 +1,84 @@
+//! What reaches the app: the facts a source gathered (or why it could not), who the
+//! dashboard acts as, API counts, and the plans and steps of actions. The neutral
+//! type that sources, executors and the app all speak. Pure data.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+
+use super::action::{Kind, Plan, Progress};
+use super::facts::Fleet;
+use super::stages::Stage;
+
+/// Which source an update came from, so a failure marks only its own panels.
+/// Sources are merged in this order: where two know the same fact, the earlier wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SourceId {
+    Demo,
+    SageMaker,
+    CloudWatch,
+    S3,
+    Cost,
+    XRay,
+}
+
+impl SourceId {
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceId::Demo => "demo",
+            SourceId::SageMaker => "sagemaker",
+            SourceId::CloudWatch => "cloudwatch",
+            SourceId::S3 => "s3",
+            SourceId::Cost => "cost",
+            SourceId::XRay => "xray",
+        }
+    }
+
+    /// The pipeline stages this source's facts decide: its failure greys only these.
+    pub fn feeds(self) -> &'static [Stage] {
+        match self {
+            SourceId::Demo => &Stage::ALL,
+            SourceId::SageMaker => &[Stage::Training, Stage::Registry, Stage::Endpoint],
+            SourceId::CloudWatch => &[Stage::Endpoint, Stage::Drift, Stage::Quality],
+            SourceId::S3 => &[Stage::Data, Stage::Drift],
+            // The header's spend and the :cost view, no stage.
+            SourceId::Cost | SourceId::XRay => &[],
+        }
+    }
+}
+
+/// What a source reports.
+#[derive(Debug, Clone)]
+pub enum Update {
+    Fleet {
+        source: SourceId,
+        fleet: Fleet,
+        at: Timestamp,
+    },
+    Failed {
+        source: SourceId,
+        why: String,
+        at: Timestamp,
+    },
+    /// Who the dashboard is talking to AWS as: the account id, or why it is not known.
+    Identity(Result<Caller, String>),
+    /// AWS requests made so far this session, keyed "Service:Operation".
+    ApiCalls(BTreeMap<String, u64>),
+    /// The choices an action key offers, planned down to the call, or why there are none.
+    Planned {
+        kind: Kind,
+        model: String,
+        plans: Result<Vec<Plan>, String>,
+    },
+    /// A step of a running action.
+    Action(Progress),
+    /// An audit line could not be written: no action may go ahead unlogged.
+    AuditFailed(String),
+}
+
+/// Who the dashboard acts as, from STS GetCallerIdentity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account: String,
+    pub arn: String,
+}

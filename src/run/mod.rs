@@ -1,0 +1,11 @@
+//! The composition root: builds what the sources and actions need, and runs the
+//! event loop that joins them to the app and the screen. The only layer that names
+//! every other one.
+
+mod audit_writer;
+mod event_loop;
+mod executor;
+
+pub use audit_writer::AuditWriter;
+pub use event_loop::{run, ActionRuntime, Links};
+pub use executor::executor_for;
