@@ -3,16 +3,17 @@
 
 use aws_sdk_sagemaker::types::{
     Alarm, AlgorithmSpecification, AutoRollbackConfig, BlueGreenUpdatePolicy, Channel as SmChannel,
-    DataSource, DeploymentConfig, DesiredWeightAndCapacity, ModelApprovalStatus, OutputDataConfig,
-    Parameter, ResourceConfig, S3DataSource, S3DataType, StoppingCondition, TrafficRoutingConfig,
-    TrafficRoutingConfigType, TrainingInputMode, TrainingInstanceType,
+    CheckpointConfig, CompressionType, DataSource, DeploymentConfig, DesiredWeightAndCapacity,
+    ModelApprovalStatus, OutputDataConfig, Parameter, RecordWrapper, ResourceConfig,
+    S3DataDistribution, S3DataSource, S3DataType, StoppingCondition, TrafficRoutingConfig,
+    TrafficRoutingConfigType, TrainingInputMode, TrainingInstanceType, VpcConfig,
 };
 use aws_sdk_sagemaker::Client;
 use jiff::Timestamp;
 
 use super::step::{endpoint_step, run_step};
 use super::Step;
-use super::{plan, Call, Channel, Kind, Plan, Request, TrainingClone, GUARDRAIL_BAKE_SECONDS};
+use super::{plan, Call, Channel, Kind, Plan, Request, TrainingClone, Vpc, GUARDRAIL_BAKE_SECONDS};
 use crate::aws::errors::describe;
 use crate::aws::status::{approval_of, execution_status, job_status};
 use crate::aws::ApiCalls;
@@ -79,8 +80,10 @@ impl AwsExecutor {
             .map_err(|e| format!("pipeline {pipeline}: {e}"))
     }
 
-    /// A new job copying `from`: same image, role, inputs, output, resources, limits
-    /// and hyperparameters.
+    /// A new job copying `from`: everything that makes it the same job (image, role,
+    /// inputs, output and its KMS key, resources and the volume's key, limits, spot,
+    /// hyperparameters, environment, VPC, checkpoints, isolation, encryption). What
+    /// it cannot copy faithfully it refuses, naming the field.
     async fn clone_of(&self, from: &str) -> Result<TrainingClone, String> {
         let d = self
             .client
@@ -89,12 +92,52 @@ impl AwsExecutor {
             .send()
             .await
             .map_err(|e| describe("sagemaker:DescribeTrainingJob", &e))?;
+        let refuse = |field: &str| {
+            Err(format!(
+                "{from} sets {field}, which a clone cannot copy: retrain it in the console or \
+                 give the model a pipeline"
+            ))
+        };
         let algo = d.algorithm_specification();
         let image = algo.and_then(|a| a.training_image()).ok_or_else(|| {
             format!(
                 "{from} names no training image (an algorithm resource?): clone it in the console"
             )
         })?;
+        if algo.is_some_and(|a| a.training_image_config().is_some()) {
+            return refuse("AlgorithmSpecification.TrainingImageConfig");
+        }
+        if algo.is_some_and(|a| !a.container_entrypoint().is_empty()) {
+            return refuse("AlgorithmSpecification.ContainerEntrypoint");
+        }
+        if algo.is_some_and(|a| !a.container_arguments().is_empty()) {
+            return refuse("AlgorithmSpecification.ContainerArguments");
+        }
+        let mut inputs = Vec::new();
+        for c in d.input_data_config() {
+            let name = c.channel_name().unwrap_or_default();
+            let Some(s3) = c.data_source().and_then(|s| s.s3_data_source()) else {
+                return refuse(&format!("channel {name}'s DataSource (not S3)"));
+            };
+            if c.shuffle_config().is_some() {
+                return refuse(&format!("channel {name}'s ShuffleConfig"));
+            }
+            inputs.push(Channel {
+                name: name.to_string(),
+                s3_uri: s3.s3_uri().unwrap_or_default().to_string(),
+                s3_data_type: s3
+                    .s3_data_type()
+                    .map_or("S3Prefix", |t| t.as_str())
+                    .to_string(),
+                distribution: s3
+                    .s3_data_distribution_type()
+                    .map(|t| t.as_str().to_string()),
+                content_type: c.content_type().map(str::to_string),
+                compression: c.compression_type().map(|t| t.as_str().to_string()),
+                record_wrapper: c.record_wrapper_type().map(|t| t.as_str().to_string()),
+                input_mode: c.input_mode().map(|t| t.as_str().to_string()),
+            });
+        }
         let resources = d.resource_config();
         let mut hyperparameters: Vec<(String, String)> = d
             .hyper_parameters()
@@ -103,6 +146,13 @@ impl AwsExecutor {
         // SageMaker adds these itself; sending them back would be rejected.
         hyperparameters.retain(|(k, _)| !k.starts_with("sagemaker_") && !k.starts_with('_'));
         hyperparameters.sort();
+        let mut environment: Vec<(String, String)> = d
+            .environment()
+            .map(|e| e.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        environment.sort();
+        let output = d.output_data_config();
+        let stopping = d.stopping_condition();
         Ok(TrainingClone {
             name: plan::clone_name(from, Timestamp::now()),
             from_job: from.to_string(),
@@ -112,22 +162,8 @@ impl AwsExecutor {
                 .map_or("File", |m| m.as_str())
                 .to_string(),
             role: d.role_arn().unwrap_or_default().to_string(),
-            inputs: d
-                .input_data_config()
-                .iter()
-                .map(|c| Channel {
-                    name: c.channel_name().unwrap_or_default().to_string(),
-                    s3_uri: c
-                        .data_source()
-                        .and_then(|s| s.s3_data_source())
-                        .and_then(|s| s.s3_uri())
-                        .unwrap_or_default()
-                        .to_string(),
-                    content_type: c.content_type().map(str::to_string),
-                })
-                .collect(),
-            output: d
-                .output_data_config()
+            inputs,
+            output: output
                 .and_then(|o| o.s3_output_path())
                 .unwrap_or_default()
                 .to_string(),
@@ -137,11 +173,30 @@ impl AwsExecutor {
                 .to_string(),
             instance_count: resources.and_then(|r| r.instance_count()).unwrap_or(1),
             volume_gb: resources.and_then(|r| r.volume_size_in_gb()).unwrap_or(30),
-            max_runtime_seconds: d
-                .stopping_condition()
+            max_runtime_seconds: stopping
                 .and_then(|s| s.max_runtime_in_seconds())
                 .unwrap_or(86_400),
             hyperparameters,
+            environment,
+            vpc: d.vpc_config().map(|v| Vpc {
+                security_groups: v.security_group_ids().to_vec(),
+                subnets: v.subnets().to_vec(),
+            }),
+            output_kms_key: output.and_then(|o| o.kms_key_id()).map(str::to_string),
+            volume_kms_key: resources
+                .and_then(|r| r.volume_kms_key_id())
+                .map(str::to_string),
+            checkpoint: d
+                .checkpoint_config()
+                .and_then(|c| Some((c.s3_uri()?.to_string(), c.local_path().map(str::to_string)))),
+            network_isolation: d.enable_network_isolation().unwrap_or(false),
+            inter_container_encryption: d
+                .enable_inter_container_traffic_encryption()
+                .unwrap_or(false),
+            spot_max_wait_seconds: match d.enable_managed_spot_training() {
+                Some(true) => stopping.and_then(|s| s.max_wait_time_in_seconds()),
+                _ => None,
+            },
         })
     }
 
@@ -245,20 +300,36 @@ impl AwsExecutor {
 
     async fn create_training_job(&self, job: &TrainingClone) -> Result<(), String> {
         let op = "sagemaker:CreateTrainingJob";
-        let mut channels = Vec::new();
-        for c in &job.inputs {
+        let channels = job.inputs.iter().map(|c| {
             let source = S3DataSource::builder()
-                .s3_data_type(S3DataType::S3Prefix)
+                .s3_data_type(S3DataType::from(c.s3_data_type.as_str()))
                 .s3_uri(&c.s3_uri)
+                .set_s3_data_distribution_type(
+                    c.distribution.as_deref().map(S3DataDistribution::from),
+                )
                 .build();
-            channels.push(
-                SmChannel::builder()
-                    .channel_name(&c.name)
-                    .data_source(DataSource::builder().s3_data_source(source).build())
-                    .set_content_type(c.content_type.clone())
-                    .build(),
-            );
-        }
+            SmChannel::builder()
+                .channel_name(&c.name)
+                .data_source(DataSource::builder().s3_data_source(source).build())
+                .set_content_type(c.content_type.clone())
+                .set_compression_type(c.compression.as_deref().map(CompressionType::from))
+                .set_record_wrapper_type(c.record_wrapper.as_deref().map(RecordWrapper::from))
+                .set_input_mode(c.input_mode.as_deref().map(TrainingInputMode::from))
+                .build()
+        });
+        let vpc = job.vpc.as_ref().map(|v| {
+            VpcConfig::builder()
+                .set_security_group_ids(Some(v.security_groups.clone()))
+                .set_subnets(Some(v.subnets.clone()))
+                .build()
+        });
+        let checkpoint = job.checkpoint.as_ref().map(|(uri, local)| {
+            CheckpointConfig::builder()
+                .s3_uri(uri)
+                .set_local_path(local.clone())
+                .build()
+        });
+        let spot = job.spot_max_wait_seconds;
         self.client
             .create_training_job()
             .training_job_name(&job.name)
@@ -269,10 +340,11 @@ impl AwsExecutor {
                     .build(),
             )
             .role_arn(&job.role)
-            .set_input_data_config(Some(channels))
+            .set_input_data_config(Some(channels.collect()))
             .output_data_config(
                 OutputDataConfig::builder()
                     .s3_output_path(&job.output)
+                    .set_kms_key_id(job.output_kms_key.clone())
                     .build(),
             )
             .resource_config(
@@ -280,14 +352,26 @@ impl AwsExecutor {
                     .instance_type(TrainingInstanceType::from(job.instance_type.as_str()))
                     .instance_count(job.instance_count)
                     .volume_size_in_gb(job.volume_gb)
+                    .set_volume_kms_key_id(job.volume_kms_key.clone())
                     .build(),
             )
             .stopping_condition(
                 StoppingCondition::builder()
                     .max_runtime_in_seconds(job.max_runtime_seconds)
+                    .set_max_wait_time_in_seconds(spot)
                     .build(),
             )
             .set_hyper_parameters(Some(job.hyperparameters.iter().cloned().collect()))
+            .set_environment(
+                (!job.environment.is_empty()).then(|| job.environment.iter().cloned().collect()),
+            )
+            .set_vpc_config(vpc)
+            .set_checkpoint_config(checkpoint)
+            .set_enable_network_isolation(job.network_isolation.then_some(true))
+            .set_enable_inter_container_traffic_encryption(
+                job.inter_container_encryption.then_some(true),
+            )
+            .set_enable_managed_spot_training(spot.map(|_| true))
             .send()
             .await
             .map_err(|e| describe(op, &e))?;

@@ -13,6 +13,7 @@ mod drift;
 mod identity;
 mod layers;
 mod mocked;
+mod one_translation;
 mod screenshots;
 mod snapshots;
 mod tmux;
