@@ -1,227 +1,67 @@
-//! The JSON snapshot: its own types, so internal refactors never change the keys
-//! scripts rely on. README documents every key.
+//! The JSON snapshot: from the app's state to the schema's own types (`schema`).
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use serde::Serialize;
 
+use super::schema::*;
 use super::Gathered;
 use crate::app::Place;
-use crate::model::facts::{Approval, ModelFacts, RunStatus};
+use crate::model::facts::ModelFacts;
 use crate::model::metrics::names;
 use crate::model::quality::{self, Trend};
 use crate::model::stages::error_rates;
-use crate::model::{AlarmState, Direction, Health, Rules, Stage};
+use crate::model::{AlarmState, Direction, Health, ModelHealth, Rules, Stage};
 
-#[derive(Debug, Serialize)]
-pub struct Snapshot {
-    pub generated_at: Timestamp,
-    /// "demo" or "aws".
-    pub source: &'static str,
-    pub region: Option<String>,
-    pub account: Option<String>,
-    pub health: Health,
-    pub models: Vec<ModelOut>,
-    pub alarms: Vec<AlarmOut>,
-    pub errors: Vec<ErrorOut>,
-    /// AWS requests this snapshot made, keyed "Service:Operation".
-    pub api_calls: BTreeMap<String, u64>,
-    pub cost: Option<CostOut>,
-    pub traces: Option<TracesOut>,
+/// A health as the schema spells it.
+pub fn health(h: Health) -> HealthOut {
+    match h {
+        Health::Ok => HealthOut::Ok,
+        Health::Unknown => HealthOut::Unknown,
+        Health::Warn => HealthOut::Warn,
+        Health::Crit => HealthOut::Crit,
+    }
 }
 
-#[derive(Debug, Serialize)]
-pub struct TracesOut {
-    pub window_minutes: i64,
-    /// Worst first, each with request count, 4xx/5xx/429 rates (%), latency (ms).
-    pub services: Vec<crate::model::traces::ServiceNode>,
-    /// Faulty first, then slowest; the worst few with their slowest span.
-    pub worst: Vec<TraceOut>,
-    pub problem: Option<String>,
+fn alarm_state(s: AlarmState) -> &'static str {
+    match s {
+        AlarmState::Alarm => "Alarm",
+        AlarmState::InsufficientData => "InsufficientData",
+        AlarmState::Ok => "Ok",
+    }
 }
 
-#[derive(Debug, Serialize)]
-pub struct TraceOut {
-    pub id: String,
-    pub duration_ms: f64,
-    pub http_status: Option<u16>,
-    pub fault: bool,
-    pub error: bool,
-    pub entry: Option<String>,
-    /// The span with the most time of its own, when the trace was fetched in full.
-    pub culprit: Option<String>,
+fn direction(d: Direction) -> &'static str {
+    match d {
+        Direction::Above => "above",
+        Direction::Below => "below",
+    }
 }
 
-#[derive(Debug, Serialize)]
-pub struct CostOut {
-    pub currency: String,
-    pub month_to_date: f64,
-    /// The whole month's expected cost.
-    pub forecast: Option<f64>,
-    /// The forecast's 80% interval, [lower, upper].
-    pub forecast_interval: Option<[f64; 2]>,
-    pub by_service: BTreeMap<String, f64>,
-    pub by_model: BTreeMap<String, f64>,
-    /// When Cost Explorer answered (cached answers keep their time).
-    pub as_of: Timestamp,
+fn trend(t: Trend) -> &'static str {
+    match t {
+        Trend::Up => "up",
+        Trend::Down => "down",
+        Trend::Flat => "flat",
+    }
 }
 
-#[derive(Debug, Serialize)]
-pub struct ModelOut {
-    pub name: String,
-    /// How the name was found: config, tag, lineage or name, and what matched.
-    pub identity: Option<IdentityOut>,
-    pub kind: &'static str,
-    pub health: Health,
-    pub stages: BTreeMap<Stage, StageOut>,
-    pub endpoint: Option<EndpointOut>,
-    pub training: Option<TrainingOut>,
-    pub registry: RegistryOut,
-    /// Raw-data freshness, when config names a location.
-    pub data: Option<DataOut>,
-    /// Latest value of each metric, and of the error rates derived from them.
-    pub metrics: BTreeMap<String, f64>,
-    pub drift: DriftOut,
-    /// Each quality metric judged against its threshold.
-    pub quality: BTreeMap<String, QualityOut>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct IdentityOut {
-    pub by: &'static str,
-    pub evidence: String,
-    /// Each piece joined to the model (endpoint, package group, jobs, metrics) and how.
-    pub pieces: Vec<PieceOut>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct PieceOut {
-    pub what: String,
-    pub by: &'static str,
-    pub evidence: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct DriftOut {
-    pub health: Health,
-    pub violations: Vec<ViolationOut>,
-    /// The team's DriftScore, latest value.
-    pub score: Option<f64>,
-    /// Model Monitor's per-feature drift metrics, latest values.
-    pub features: BTreeMap<String, f64>,
-    pub report: Option<String>,
-    pub report_time: Option<Timestamp>,
-    /// Why drift cannot be judged fully: an unreadable report, a failed monitoring run.
-    pub problem: Option<String>,
-    pub monitoring: Option<MonitoringOut>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ViolationOut {
-    pub feature: String,
-    pub check: String,
-    pub description: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct MonitoringOut {
-    pub schedule: String,
-    pub status: String,
-    pub failure_reason: Option<String>,
-    pub scheduled: Timestamp,
-}
-
-#[derive(Debug, Serialize)]
-pub struct QualityOut {
-    /// In percent for ratio metrics (see `scale`).
-    pub value: Option<f64>,
-    /// As published, when the team publishes it.
-    pub raw: Option<f64>,
-    /// "fraction" (0–1, shown ×100), "percent" or "plain", when the team publishes it.
-    pub scale: Option<&'static str>,
-    /// The crit level, else the warn one.
-    pub threshold: Option<f64>,
-    pub direction: Option<Direction>,
-    pub health: Health,
-    pub stale: bool,
-    pub breached_since: Option<Timestamp>,
-    pub trend: Option<Trend>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct DataOut {
-    pub location: String,
-    pub newest_object: Option<Timestamp>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct StageOut {
-    pub health: Health,
-    pub summary: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct EndpointOut {
-    pub name: String,
-    pub status: String,
-    pub config: String,
-    pub variants: Vec<VariantOut>,
-    /// The current config and older ones named like it, newest first.
-    pub history: Vec<ConfigOut>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ConfigOut {
-    pub config: String,
-    pub created: Timestamp,
-    pub model: Option<String>,
-    pub model_version: Option<u32>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct VariantOut {
-    pub name: String,
-    pub weight: f64,
-    pub instances: u32,
-    /// The package version it serves, when lineage finds it.
-    pub model_version: Option<u32>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct TrainingOut {
-    pub name: String,
-    pub status: RunStatus,
-    pub failure_reason: Option<String>,
-    /// The job that wrote what the endpoint serves, when lineage finds it.
-    pub serving: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct RegistryOut {
-    pub versions: Vec<VersionOut>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct VersionOut {
-    pub version: u32,
-    pub approval: Approval,
-    pub deployed: bool,
-}
-
-#[derive(Debug, Serialize)]
-pub struct AlarmOut {
-    pub name: String,
-    pub state: AlarmState,
-    pub reason: String,
-    pub since: Timestamp,
-    pub model: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ErrorOut {
-    pub source: String,
-    pub message: String,
+fn stages(h: &ModelHealth) -> StagesOut {
+    let out = |s: Stage| {
+        let st = h.stage(s);
+        StageOut {
+            health: health(st.health),
+            summary: st.summary.clone(),
+        }
+    };
+    StagesOut {
+        data: out(Stage::Data),
+        training: out(Stage::Training),
+        registry: out(Stage::Registry),
+        endpoint: out(Stage::Endpoint),
+        drift: out(Stage::Drift),
+        quality: out(Stage::Quality),
+    }
 }
 
 impl Snapshot {
@@ -244,19 +84,19 @@ impl Snapshot {
             },
             region: app.context.region().map(str::to_string),
             account: app.context.account.clone(),
-            health: Health::worst(
-                models
+            health: health(Health::worst(
+                app.rows
                     .iter()
-                    .map(|m| m.health)
+                    .map(|r| r.health)
                     .filter(|h| *h != Health::Unknown),
-            ),
+            )),
             alarms: fleet
                 .map(|f| {
                     f.alarms
                         .iter()
                         .map(|a| AlarmOut {
                             name: a.name.clone(),
-                            state: a.state,
+                            state: alarm_state(a.state),
                             reason: a.reason.clone(),
                             since: a.since,
                             model: a.model.clone(),
@@ -276,7 +116,22 @@ impl Snapshot {
             api_calls,
             traces: app.traces().map(|t| TracesOut {
                 window_minutes: t.window_minutes,
-                services: t.services.clone(),
+                services: t
+                    .services
+                    .iter()
+                    .map(|s| ServiceOut {
+                        name: s.name.clone(),
+                        kind: s.kind.clone(),
+                        requests: s.requests,
+                        error_rate: s.error_rate,
+                        fault_rate: s.fault_rate,
+                        throttle_rate: s.throttle_rate,
+                        avg_ms: s.avg_ms,
+                        p99_ms: s.p99_ms,
+                        calls: s.calls.clone(),
+                        model: s.model.clone(),
+                    })
+                    .collect(),
                 worst: t
                     .traces
                     .iter()
@@ -322,20 +177,8 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
                 .collect(),
         }),
         kind: m.kind.label(),
-        health: h.overall,
-        stages: Stage::ALL
-            .iter()
-            .map(|&s| {
-                let st = h.stage(s);
-                (
-                    s,
-                    StageOut {
-                        health: st.health,
-                        summary: st.summary.clone(),
-                    },
-                )
-            })
-            .collect(),
+        health: health(h.overall),
+        stages: stages(h),
         endpoint: m.endpoint.as_ref().map(|e| EndpointOut {
             name: e.name.clone(),
             status: e.status.clone(),
@@ -363,7 +206,7 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
         }),
         training: m.training.first().map(|t| TrainingOut {
             name: t.name.clone(),
-            status: t.status,
+            status: t.status.label(),
             failure_reason: t.failure_reason.clone(),
             serving: m
                 .training
@@ -377,7 +220,7 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
                 .iter()
                 .map(|v| VersionOut {
                     version: v.version,
-                    approval: v.approval,
+                    approval: v.approval.aws_name(),
                     deployed: v.deployed,
                 })
                 .collect(),
@@ -403,11 +246,11 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
                     raw: j.value.zip(scale).map(|(v, s)| s.raw(v)),
                     scale: scale.map(|s| s.label()),
                     threshold: j.threshold.and_then(|t| t.line()),
-                    direction: j.threshold.map(|t| t.direction),
-                    health: j.health,
+                    direction: j.threshold.map(|t| direction(t.direction)),
+                    health: health(j.health),
                     stale: j.stale,
                     breached_since: j.breached_since,
-                    trend: j.trend,
+                    trend: j.trend.map(trend),
                 };
                 (j.metric, out)
             })
@@ -415,12 +258,12 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
     }
 }
 
-fn drift(m: &ModelFacts, health: Health) -> DriftOut {
+fn drift(m: &ModelFacts, drift_health: Health) -> DriftOut {
     let d = &m.drift;
     let latest = |s: &crate::model::metrics::Series| s.latest().map(|(_, v)| v);
     let failed_run = d.monitoring.as_ref().and_then(|r| r.failure());
     DriftOut {
-        health,
+        health: health(drift_health),
         violations: d
             .violations
             .iter()

@@ -2,9 +2,10 @@
 //! code that says how healthy the fleet is (for scripts, cron and tickets).
 
 mod json;
+mod schema;
 mod text;
 
-pub use json::Snapshot;
+pub use schema::Snapshot;
 pub use text::render as render_text;
 
 use clap::ValueEnum;

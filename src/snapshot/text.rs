@@ -25,8 +25,7 @@ pub fn render(s: &Snapshot) -> String {
         .collect::<Vec<_>>()];
     for m in &s.models {
         let mut row = vec![format!("{} {}", m.health.glyph(), m.name)];
-        for st in Stage::ALL {
-            let cell = &m.stages[&st];
+        for cell in m.stages.in_order() {
             row.push(format!("{} {}", cell.health.glyph(), cell.summary));
         }
         rows.push(row);

@@ -1,0 +1,140 @@
+//! Roll back: an older endpoint config, or traffic back to the steadier variant.
+
+use super::{approval_of, day, protection};
+use crate::action::{Call, Kind, Plan, Request, GUARDRAIL_BAKE_SECONDS};
+use crate::model::facts::{EndpointFacts, ModelFacts};
+
+/// Rollback targets, newest first. `recorded` is the config the audit log saw the
+/// endpoint leave at its last deploy; it comes first when it is still a target.
+pub fn rollbacks(req: &Request, recorded: Option<&str>) -> Result<Vec<Plan>, String> {
+    let m = &req.model;
+    let ep = m
+        .endpoint
+        .as_ref()
+        .ok_or_else(|| format!("{} has no endpoint to roll back", m.name))?;
+    if ep.variants.len() > 1 {
+        return Ok(variant_rollbacks(m, ep));
+    }
+    let Some((current, older)) = ep.config_history.split_first() else {
+        return Err(format!("{}: its endpoint config is not known yet", ep.name));
+    };
+    let mut older: Vec<_> = older
+        .iter()
+        .filter(|c| c.name != current.name && c.created <= current.created)
+        .collect();
+    older.sort_by_key(|c| std::cmp::Reverse(c.created));
+    if let Some(i) = recorded.and_then(|r| older.iter().position(|c| c.name == r)) {
+        let first = older.remove(i);
+        older.insert(0, first);
+    }
+    if older.is_empty() {
+        return Err(format!(
+            "no older endpoint config of {} to go back to (configs named like {} and created \
+             before it)",
+            ep.name, current.name
+        ));
+    }
+    let note = (!req.alarms.is_empty()).then(|| {
+        format!(
+            "deployment guardrails: SageMaker rolls back by itself if {} fires within {} s",
+            req.alarms.join(" or "),
+            GUARDRAIL_BAKE_SECONDS
+        )
+    });
+    let previous = format!(
+        "serving {} ({}) · {}",
+        current.name,
+        approval_of(m, current.model_version),
+        ep.status
+    );
+    Ok(older
+        .into_iter()
+        .map(|c| Plan {
+            kind: Kind::Rollback,
+            model: m.name.clone(),
+            // What it would serve first: the config's name is in the arguments too.
+            label: format!(
+                "{} · created {} · model {} · {}{}",
+                approval_of(m, c.model_version),
+                day(c.created),
+                c.model.as_deref().unwrap_or("?"),
+                c.name,
+                if Some(c.name.as_str()) == recorded {
+                    " · before the last deploy (audit log)"
+                } else {
+                    ""
+                }
+            ),
+            call: Call::UpdateEndpoint {
+                endpoint: ep.name.clone(),
+                config: c.name.clone(),
+                guardrail_alarms: req.alarms.clone(),
+            },
+            previous: previous.clone(),
+            previous_config: Some(current.name.clone()),
+            protected: protection(ep),
+            note: note.clone(),
+        })
+        .collect())
+}
+
+/// Several variants (canary, blue/green, A/B): all traffic back to one of the others.
+/// The suspect is the variant serving the newest model version (on a tie or when
+/// versions are unknown, the one with the least traffic: the canary).
+fn variant_rollbacks(m: &ModelFacts, ep: &EndpointFacts) -> Vec<Plan> {
+    let suspect = ep
+        .variants
+        .iter()
+        .max_by(|a, b| {
+            a.model_version
+                .cmp(&b.model_version)
+                .then(b.weight.total_cmp(&a.weight))
+        })
+        .map(|v| v.name.clone());
+    let mut targets: Vec<_> = ep
+        .variants
+        .iter()
+        .filter(|v| Some(&v.name) != suspect.as_ref())
+        .collect();
+    targets.sort_by(|a, b| {
+        b.model_version
+            .cmp(&a.model_version)
+            .then(b.weight.total_cmp(&a.weight))
+    });
+    let previous = ep
+        .variants
+        .iter()
+        .map(|v| format!("{}={:.2}", v.name, v.weight))
+        .collect::<Vec<_>>()
+        .join(" ");
+    targets
+        .into_iter()
+        .map(|t| Plan {
+            kind: Kind::Rollback,
+            model: m.name.clone(),
+            label: format!(
+                "all traffic to variant {} · {} · now {:.0}%",
+                t.name,
+                approval_of(m, t.model_version),
+                100.0 * t.weight
+                    / ep.variants
+                        .iter()
+                        .map(|v| v.weight)
+                        .sum::<f64>()
+                        .max(f64::MIN_POSITIVE)
+            ),
+            call: Call::UpdateEndpointWeights {
+                endpoint: ep.name.clone(),
+                weights: ep
+                    .variants
+                    .iter()
+                    .map(|v| (v.name.clone(), if v.name == t.name { 1.0 } else { 0.0 }))
+                    .collect(),
+            },
+            previous: format!("weights {previous}"),
+            previous_config: None,
+            protected: protection(ep),
+            note: None,
+        })
+        .collect()
+}

@@ -1,0 +1,293 @@
+//! The snapshot's JSON schema: output types of its own, so that no refactor of the
+//! model changes the keys and values scripts rely on. README documents every key;
+//! `tests/it/snapshots.rs` pins them on the demo.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+/// How healthy, as the JSON spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthOut {
+    Ok,
+    Unknown,
+    Warn,
+    Crit,
+}
+
+impl HealthOut {
+    pub fn label(self) -> &'static str {
+        match self {
+            HealthOut::Ok => "ok",
+            HealthOut::Unknown => "unknown",
+            HealthOut::Warn => "warn",
+            HealthOut::Crit => "crit",
+        }
+    }
+
+    pub fn glyph(self) -> &'static str {
+        match self {
+            HealthOut::Ok => "✔",
+            HealthOut::Warn => "⚠",
+            HealthOut::Crit => "✖",
+            HealthOut::Unknown => "?",
+        }
+    }
+}
+
+/// The six stages of a row, left to right.
+#[derive(Debug, Serialize)]
+pub struct StagesOut {
+    pub data: StageOut,
+    pub training: StageOut,
+    pub registry: StageOut,
+    pub endpoint: StageOut,
+    pub drift: StageOut,
+    pub quality: StageOut,
+}
+
+impl StagesOut {
+    /// The stages in the pipeline view's order.
+    pub fn in_order(&self) -> [&StageOut; 6] {
+        [
+            &self.data,
+            &self.training,
+            &self.registry,
+            &self.endpoint,
+            &self.drift,
+            &self.quality,
+        ]
+    }
+}
+
+/// One X-Ray service of the map.
+#[derive(Debug, Serialize)]
+pub struct ServiceOut {
+    pub name: String,
+    pub kind: String,
+    pub requests: u64,
+    pub error_rate: f64,
+    pub fault_rate: f64,
+    pub throttle_rate: f64,
+    pub avg_ms: f64,
+    pub p99_ms: Option<f64>,
+    pub calls: Vec<String>,
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Snapshot {
+    pub generated_at: Timestamp,
+    /// "demo" or "aws".
+    pub source: &'static str,
+    pub region: Option<String>,
+    pub account: Option<String>,
+    pub health: HealthOut,
+    pub models: Vec<ModelOut>,
+    pub alarms: Vec<AlarmOut>,
+    pub errors: Vec<ErrorOut>,
+    /// AWS requests this snapshot made, keyed "Service:Operation".
+    pub api_calls: BTreeMap<String, u64>,
+    pub cost: Option<CostOut>,
+    pub traces: Option<TracesOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TracesOut {
+    pub window_minutes: i64,
+    /// Worst first, each with request count, 4xx/5xx/429 rates (%), latency (ms).
+    pub services: Vec<ServiceOut>,
+    /// Faulty first, then slowest; the worst few with their slowest span.
+    pub worst: Vec<TraceOut>,
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TraceOut {
+    pub id: String,
+    pub duration_ms: f64,
+    pub http_status: Option<u16>,
+    pub fault: bool,
+    pub error: bool,
+    pub entry: Option<String>,
+    /// The span with the most time of its own, when the trace was fetched in full.
+    pub culprit: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CostOut {
+    pub currency: String,
+    pub month_to_date: f64,
+    /// The whole month's expected cost.
+    pub forecast: Option<f64>,
+    /// The forecast's 80% interval, [lower, upper].
+    pub forecast_interval: Option<[f64; 2]>,
+    pub by_service: BTreeMap<String, f64>,
+    pub by_model: BTreeMap<String, f64>,
+    /// When Cost Explorer answered (cached answers keep their time).
+    pub as_of: Timestamp,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ModelOut {
+    pub name: String,
+    /// How the name was found: config, tag, lineage or name, and what matched.
+    pub identity: Option<IdentityOut>,
+    pub kind: &'static str,
+    pub health: HealthOut,
+    pub stages: StagesOut,
+    pub endpoint: Option<EndpointOut>,
+    pub training: Option<TrainingOut>,
+    pub registry: RegistryOut,
+    /// Raw-data freshness, when config names a location.
+    pub data: Option<DataOut>,
+    /// Latest value of each metric, and of the error rates derived from them.
+    pub metrics: BTreeMap<String, f64>,
+    pub drift: DriftOut,
+    /// Each quality metric judged against its threshold.
+    pub quality: BTreeMap<String, QualityOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IdentityOut {
+    pub by: &'static str,
+    pub evidence: String,
+    /// Each piece joined to the model (endpoint, package group, jobs, metrics) and how.
+    pub pieces: Vec<PieceOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PieceOut {
+    pub what: String,
+    pub by: &'static str,
+    pub evidence: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DriftOut {
+    pub health: HealthOut,
+    pub violations: Vec<ViolationOut>,
+    /// The team's DriftScore, latest value.
+    pub score: Option<f64>,
+    /// Model Monitor's per-feature drift metrics, latest values.
+    pub features: BTreeMap<String, f64>,
+    pub report: Option<String>,
+    pub report_time: Option<Timestamp>,
+    /// Why drift cannot be judged fully: an unreadable report, a failed monitoring run.
+    pub problem: Option<String>,
+    pub monitoring: Option<MonitoringOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ViolationOut {
+    pub feature: String,
+    pub check: String,
+    pub description: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MonitoringOut {
+    pub schedule: String,
+    pub status: String,
+    pub failure_reason: Option<String>,
+    pub scheduled: Timestamp,
+}
+
+#[derive(Debug, Serialize)]
+pub struct QualityOut {
+    /// In percent for ratio metrics (see `scale`).
+    pub value: Option<f64>,
+    /// As published, when the team publishes it.
+    pub raw: Option<f64>,
+    /// "fraction" (0–1, shown ×100), "percent" or "plain", when the team publishes it.
+    pub scale: Option<&'static str>,
+    /// The crit level, else the warn one.
+    pub threshold: Option<f64>,
+    /// "above" or "below": which side of the threshold is bad.
+    pub direction: Option<&'static str>,
+    pub health: HealthOut,
+    pub stale: bool,
+    pub breached_since: Option<Timestamp>,
+    /// "up", "down" or "flat".
+    pub trend: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DataOut {
+    pub location: String,
+    pub newest_object: Option<Timestamp>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StageOut {
+    pub health: HealthOut,
+    pub summary: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EndpointOut {
+    pub name: String,
+    pub status: String,
+    pub config: String,
+    pub variants: Vec<VariantOut>,
+    /// The current config and older ones named like it, newest first.
+    pub history: Vec<ConfigOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConfigOut {
+    pub config: String,
+    pub created: Timestamp,
+    pub model: Option<String>,
+    pub model_version: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VariantOut {
+    pub name: String,
+    pub weight: f64,
+    pub instances: u32,
+    /// The package version it serves, when lineage finds it.
+    pub model_version: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TrainingOut {
+    pub name: String,
+    /// As SageMaker spells it: Completed, Failed, InProgress, Stopping, Stopped.
+    pub status: &'static str,
+    pub failure_reason: Option<String>,
+    /// The job that wrote what the endpoint serves, when lineage finds it.
+    pub serving: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RegistryOut {
+    pub versions: Vec<VersionOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VersionOut {
+    pub version: u32,
+    /// As AWS spells it: Approved, PendingManualApproval, Rejected.
+    pub approval: &'static str,
+    pub deployed: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlarmOut {
+    pub name: String,
+    /// Alarm, InsufficientData or Ok.
+    pub state: &'static str,
+    pub reason: String,
+    pub since: Timestamp,
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorOut {
+    pub source: String,
+    pub message: String,
+}
