@@ -1,7 +1,7 @@
 //! The planners, one action at a time.
 
 use super::*;
-use crate::action::{Call, Kind, Plan, Request, TrainingClone};
+use crate::action::{Call, Kind, Plan, Request};
 use crate::model::facts::{Approval, RunStatus};
 use crate::model::facts::{EndpointConfigRef, ModelVersion, TrainingRun, Variant};
 
