@@ -11,6 +11,20 @@ use crate::source::demo::Simulator;
 use crate::source::{SourceId, Update};
 
 /// When the fixture's demo starts: a fixed instant, so frames never change by date.
+/// A plan that makes `call` and nothing else: for tests of executors.
+pub fn plan_of(call: crate::model::action::Call) -> crate::model::action::Plan {
+    crate::model::action::Plan {
+        kind: crate::model::action::Kind::Rollback,
+        model: "m".into(),
+        call,
+        label: String::new(),
+        previous: String::new(),
+        previous_config: None,
+        protected: None,
+        note: None,
+    }
+}
+
 /// The demo's simulator, for tests of layers that may not name the sources.
 pub fn simulator(seed: u64, started: Timestamp, models: usize) -> Simulator {
     Simulator::new(seed, started, models)

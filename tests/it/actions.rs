@@ -405,18 +405,7 @@ mod mocked {
     use aws_smithy_mocks::{mock, mock_client, RuleMode};
     use mlopsdash::action::{AwsExecutor, Call, Executor, Kind, Plan};
 
-    fn plan(call: Call) -> Plan {
-        Plan {
-            kind: Kind::Rollback,
-            model: "m".into(),
-            call,
-            label: String::new(),
-            previous: String::new(),
-            previous_config: None,
-            protected: None,
-            note: None,
-        }
-    }
+    use mlopsdash::testing::plan_of as plan;
 
     /// rec-prod back to its v6 config, without guardrails.
     fn rollback_of_rec_prod() -> Plan {

@@ -4,21 +4,10 @@
 
 use aws_sdk_sagemaker::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_http_client::test_util::capture_request;
-use mlopsdash::action::{AwsExecutor, Call, Channel, Executor, Kind, Plan, TrainingClone, Vpc};
+use mlopsdash::action::{AwsExecutor, Call, Channel, Executor, TrainingClone, Vpc};
 use mlopsdash::model::facts::Approval;
 
-fn plan(call: Call) -> Plan {
-    Plan {
-        kind: Kind::Rollback,
-        model: "m".into(),
-        call,
-        label: String::new(),
-        previous: String::new(),
-        previous_config: None,
-        protected: None,
-        note: None,
-    }
-}
+use mlopsdash::testing::plan_of as plan;
 
 /// A training job clone with every optional field set, so each is checked.
 fn full_clone() -> TrainingClone {
