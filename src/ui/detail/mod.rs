@@ -200,7 +200,19 @@ fn charts(m: &ModelFacts, app: &App) -> Vec<ChartSpec> {
             threshold: None,
         });
     }
-    for q in app.rules.quality_metrics(&m.name, m.kind) {
+    // Every quality metric with data, the team's own included; the most important
+    // one even without, so a missing metric shows as an empty chart, not as nothing.
+    let judged = crate::model::quality::judge(m, &app.rules, app.now);
+    let with_data: Vec<String> = judged
+        .iter()
+        .filter(|j| j.value.is_some())
+        .map(|j| j.metric.clone())
+        .collect();
+    let shown = match with_data.is_empty() {
+        true => judged.into_iter().take(1).map(|j| j.metric).collect(),
+        false => with_data,
+    };
+    for q in shown {
         specs.push(ChartSpec {
             title: q.clone(),
             metric: q.clone(),
