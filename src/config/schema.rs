@@ -9,7 +9,7 @@ use toml::Spanned;
 use super::error::ConfigError;
 use super::keys::{KeyAction, KeyMap};
 use super::models::{ModelConfig, ModelMapping};
-use crate::model::identity::Normaliser;
+use crate::model::identity::{Normaliser, DEFAULT_TAG_KEYS};
 use crate::model::{Direction, Rules, Threshold};
 
 /// The whole config file. Every section is optional; an empty file means the defaults.
@@ -130,7 +130,7 @@ pub struct IdentityConfig {
 impl Default for IdentityConfig {
     fn default() -> Self {
         IdentityConfig {
-            tag_keys: vec!["model".into(), "mlopsdash:model".into()],
+            tag_keys: DEFAULT_TAG_KEYS.map(String::from).to_vec(),
             affixes: Vec::new(),
         }
     }

@@ -80,6 +80,9 @@ impl Identity {
     }
 }
 
+/// Tag keys on an endpoint whose value names its model, unless config says others.
+pub const DEFAULT_TAG_KEYS: [&str; 2] = ["model", "mlopsdash:model"];
+
 /// Environment and role words that name where or how a model runs, not which model.
 pub const DEFAULT_AFFIXES: &[&str] = &[
     "prod",

@@ -30,7 +30,7 @@ use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
 use crate::config::ModelMapping;
 use crate::model::facts::{EndpointFacts, ModelFacts, TrainingRun};
-use crate::model::identity::{JoinedBy, Normaliser};
+use crate::model::identity::{JoinedBy, Normaliser, DEFAULT_TAG_KEYS};
 use crate::model::stages::NOT_FOUND;
 use crate::model::{Fleet, ModelKind};
 use crate::source::{report, Source, SourceId, Update};
@@ -53,7 +53,7 @@ pub struct Recognition {
 impl Default for Recognition {
     fn default() -> Recognition {
         Recognition {
-            tag_keys: vec!["model".into(), "mlopsdash:model".into()],
+            tag_keys: DEFAULT_TAG_KEYS.map(String::from).to_vec(),
             names: Normaliser::default(),
         }
     }
