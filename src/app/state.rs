@@ -25,14 +25,14 @@ pub struct App {
     pub rules: Rules,
     pub keymap: KeyMap,
     /// What each source last reported (or why it could not).
-    pub sources: BTreeMap<SourceId, Loadable<Fleet>>,
+    pub(super) sources: BTreeMap<SourceId, Loadable<Fleet>>,
     /// All sources' facts joined by model name; stale when any source is.
-    pub fleet: Loadable<Fleet>,
+    pub(super) fleet: Loadable<Fleet>,
     /// Derived from `fleet` and `rules` on every update.
-    pub health: BTreeMap<String, ModelHealth>,
+    pub(super) health: BTreeMap<String, ModelHealth>,
     /// The models the pipeline and models views list: filtered, worst first.
-    pub rows: Vec<Row>,
-    pub events: VecDeque<Event>,
+    pub(super) rows: Vec<Row>,
+    pub(super) events: VecDeque<Event>,
     pub view: View,
     /// Where Back goes from the detail view.
     pub parent: View,
@@ -59,6 +59,34 @@ pub struct App {
     /// Action keys: read-only, in flight, audit lines to write.
     pub actions: Actions,
     pub quit: bool,
+}
+
+/// Derived state, read-only outside the app: only updates change it.
+impl App {
+    /// What each source last reported (or why it could not).
+    pub fn sources(&self) -> &BTreeMap<SourceId, Loadable<Fleet>> {
+        &self.sources
+    }
+
+    /// All sources' facts joined by model; stale when any source is.
+    pub fn fleet(&self) -> &Loadable<Fleet> {
+        &self.fleet
+    }
+
+    /// Each model's health, by name.
+    pub fn health(&self) -> &BTreeMap<String, ModelHealth> {
+        &self.health
+    }
+
+    /// The rows the pipeline and models views list: filtered, worst first.
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
+    /// State changes and actions, newest first.
+    pub fn events(&self) -> &VecDeque<Event> {
+        &self.events
+    }
 }
 
 impl App {

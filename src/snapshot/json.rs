@@ -67,13 +67,13 @@ fn stages(h: &ModelHealth) -> StagesOut {
 impl Snapshot {
     pub fn new(g: &Gathered, api_calls: BTreeMap<String, u64>) -> Snapshot {
         let app = &g.app;
-        let fleet = app.fleet.data();
+        let fleet = app.fleet().data();
         let models: Vec<ModelOut> = app
-            .rows
+            .rows()
             .iter()
             .filter_map(|row| {
                 let m = fleet?.models.get(row.index)?;
-                Some(model(m, app.health.get(&m.name)?, &app.rules, app.now))
+                Some(model(m, app.health().get(&m.name)?, &app.rules, app.now))
             })
             .collect();
         Snapshot {
@@ -85,7 +85,7 @@ impl Snapshot {
             region: app.context.region().map(str::to_string),
             account: app.context.account.clone(),
             health: health(Health::worst(
-                app.rows
+                app.rows()
                     .iter()
                     .map(|r| r.health)
                     .filter(|h| *h != Health::Unknown),

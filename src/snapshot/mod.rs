@@ -52,13 +52,13 @@ pub fn apply(context: Context, rules: Rules, updates: Vec<Update>, now: Timestam
 /// 0 all ok, 1 warn, 2 crit (from the `fail_on` level up), 3 nothing gathered.
 pub fn exit_code(g: &Gathered, fail_on: FailOn) -> u8 {
     // Nothing known and something failed (an empty account with no errors is fine).
-    let no_models = g.app.fleet.data().is_none_or(|f| f.models.is_empty());
+    let no_models = g.app.fleet().data().is_none_or(|f| f.models.is_empty());
     if no_models && !g.errors.is_empty() {
         return COULD_NOT_GATHER;
     }
     let worst = Health::worst(
         g.app
-            .rows
+            .rows()
             .iter()
             .map(|r| r.health)
             .filter(|h| *h != Health::Unknown),

@@ -14,7 +14,7 @@ use crate::config::Theme;
 use crate::model::{format, CostSummary};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let Some(cost) = app.fleet.data().and_then(|f| f.cost.as_ref()) else {
+    let Some(cost) = app.fleet().data().and_then(|f| f.cost.as_ref()) else {
         let block = panel(theme, " cost ");
         let text = "no cost data yet (Cost Explorer answers once the sources start)";
         frame.render_widget(Paragraph::new(text).style(theme.dim).block(block), area);

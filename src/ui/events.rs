@@ -10,9 +10,9 @@ use crate::app::App;
 use crate::config::Theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let block = panel(theme, format!(" events ({}) ", app.events.len()));
+    let block = panel(theme, format!(" events ({}) ", app.events().len()));
     let items: Vec<ListItem> = app
-        .events
+        .events()
         .iter()
         .map(|e| ListItem::new(event_line(e, theme)))
         .collect();

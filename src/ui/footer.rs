@@ -13,7 +13,7 @@ use crate::model::events::Event;
 /// One line of hints, a line on failing sources while there are any, plus up to
 /// two events when the terminal is tall enough.
 pub fn height(app: &App, total: u16) -> u16 {
-    let events = app.events.len().min(if total >= 30 { 3 } else { 2 }) as u16;
+    let events = app.events().len().min(if total >= 30 { 3 } else { 2 }) as u16;
     let running = app.actions.running.len().min(2) as u16;
     1 + running + u16::from(problems(app).is_some()) + if total >= 20 { events } else { 0 }
 }
@@ -47,7 +47,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         lines.push(Line::styled(why, theme.warn));
     }
     for e in app
-        .events
+        .events()
         .iter()
         .take(area.height.saturating_sub(1) as usize)
     {

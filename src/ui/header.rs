@@ -22,7 +22,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.crit.add_modifier(Modifier::REVERSED),
         ));
     }
-    let fleet = app.fleet.data();
+    let fleet = app.fleet().data();
     if let Some(f) = fleet {
         let firing = f.firing_alarms();
         let h = if firing > 0 { Health::Crit } else { Health::Ok };
@@ -81,7 +81,7 @@ pub fn clock_texts(app: &App) -> [String; 2] {
 }
 
 fn freshness(app: &App, theme: &Theme) -> (String, Style) {
-    let style = match &app.fleet {
+    let style = match &app.fleet() {
         Loadable::Loading | Loadable::Ready { .. } => theme.header,
         Loadable::Stale { .. } => theme.header.patch(theme.warn),
         Loadable::Failed { .. } => theme.header.patch(theme.crit),
@@ -90,7 +90,7 @@ fn freshness(app: &App, theme: &Theme) -> (String, Style) {
 }
 
 fn freshness_text(app: &App) -> String {
-    match &app.fleet {
+    match &app.fleet() {
         Loadable::Loading => "loading…".into(),
         Loadable::Ready { at, .. } => format!("data {} ago", format::age_since(*at, app.now)),
         // Which sources are behind; the footer says why.

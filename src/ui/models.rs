@@ -18,12 +18,12 @@ const KIND_COLUMN: usize = 1;
 const ENDPOINT_COLUMN: usize = 2;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let total = app.fleet.data().map_or(0, |f| f.models.len());
+    let total = app.fleet().data().map_or(0, |f| f.models.len());
     let block = panel(
         theme,
-        list_title("models", app.rows.len(), total, &app.filter),
+        list_title("models", app.rows().len(), total, &app.filter),
     );
-    let Some(fleet) = app.fleet.data() else {
+    let Some(fleet) = app.fleet().data() else {
         return placeholder(frame, area, app, theme, block);
     };
     let stale = app.all_stale();
@@ -44,7 +44,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .to_vec(),
     ))
     .style(theme.title);
-    let rows = app.rows.iter().filter_map(|row| {
+    let rows = app.rows().iter().filter_map(|row| {
         let m = fleet.models.get(row.index)?;
         let (mark, style) = health_mark(theme, row.health, stale);
         let ep = m.endpoint.as_ref();
@@ -54,7 +54,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .find(|v| v.deployed)
             .map_or("—".to_string(), |v| format!("v{}", v.version));
         let stage = |s: Stage| {
-            app.health
+            app.health()
                 .get(&m.name)
                 .map_or(String::new(), |h| h.stage(s).summary.clone())
         };
@@ -114,7 +114,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         &hidden,
     );
     let table = Table::new(rows, widths).header(header).block(block);
-    render_list(frame, area, table, theme, app.cursor, app.rows.len());
+    render_list(frame, area, table, theme, app.cursor, app.rows().len());
 }
 
 /// The columns (header, cells or widths) without the hidden ones.

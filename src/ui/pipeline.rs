@@ -16,12 +16,12 @@ const SPACING: u16 = 1;
 const COST_WIDTH: u16 = 7;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let total = app.fleet.data().map_or(0, |f| f.models.len());
+    let total = app.fleet().data().map_or(0, |f| f.models.len());
     let block = panel(
         theme,
-        list_title("pipeline", app.rows.len(), total, &app.filter),
+        list_title("pipeline", app.rows().len(), total, &app.filter),
     );
-    let Some(fleet) = app.fleet.data() else {
+    let Some(fleet) = app.fleet().data() else {
         return placeholder(frame, area, app, theme, block);
     };
     // Borders and the one-column selection marker.
@@ -48,7 +48,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     )
     .style(theme.title);
 
-    let rows = app.rows.iter().filter_map(|row| {
+    let rows = app.rows().iter().filter_map(|row| {
         let model = fleet.models.get(row.index)?;
         let (mark, style) = health_mark(theme, row.health, stale);
         let name = Line::from(vec![
@@ -57,7 +57,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Span::styled(truncate(&model.name, name_w as usize - 2), theme.text),
         ]);
         let mut cells = vec![Cell::from(name)];
-        if let Some(h) = app.health.get(&model.name) {
+        if let Some(h) = app.health().get(&model.name) {
             cells.extend(h.stages.iter().zip(stale_stages).zip(loading_stages).map(
                 |((s, stale), loading)| match loading && s.health == Health::Unknown {
                     // Its source has not answered yet: not the same as nothing to judge.
@@ -80,13 +80,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .header(header)
         .column_spacing(SPACING)
         .block(block);
-    render_list(frame, area, table, theme, app.cursor, app.rows.len());
+    render_list(frame, area, table, theme, app.cursor, app.rows().len());
 }
 
 /// The model column takes what the longest name needs (within bounds) and gives the
 /// rest to the six stages; on narrow terminals names are cut before stages are.
 fn column_widths(app: &App, width: u16) -> (u16, u16) {
-    let longest = app.rows.iter().map(|r| r.name.width()).max().unwrap_or(10) as u16 + 2;
+    let longest = app
+        .rows()
+        .iter()
+        .map(|r| r.name.width())
+        .max()
+        .unwrap_or(10) as u16
+        + 2;
     let stages = Stage::ALL.len() as u16;
     let spacing = SPACING * stages;
     let min_stage = 9;
@@ -106,7 +112,7 @@ pub fn placeholder(
     theme: &Theme,
     block: ratatui::widgets::Block,
 ) {
-    let text = match &app.fleet {
+    let text = match &app.fleet() {
         Loadable::Failed { why } => {
             Line::styled(format!("✖ could not load the fleet: {why}"), theme.crit)
         }

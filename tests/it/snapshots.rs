@@ -128,7 +128,7 @@ fn filter_narrows_rows_and_shows_what_is_typed() {
     press(&mut app, KeyCode::Char('/'));
     type_str(&mut app, "seg");
     assert_eq!(app.input, InputMode::Filter);
-    assert_eq!(app.rows.len(), 1);
+    assert_eq!(app.rows().len(), 1);
     snap("filter_80x12", &app, 80, 12);
 }
 
@@ -193,8 +193,8 @@ fn tiny_terminals_do_not_panic_and_say_what_to_do() {
 #[test]
 fn large_fleet_renders_worst_first() {
     let app = demo_app(1000, 0);
-    assert_eq!(app.rows.len(), 1000);
-    assert_eq!(app.rows[0].name, "churn-detection");
+    assert_eq!(app.rows().len(), 1000);
+    assert_eq!(app.rows()[0].name, "churn-detection");
     let text = screen_text(&app, 200, 60);
     assert!(text.contains("pipeline (1000)"), "{text}");
     let first_row = text

@@ -24,8 +24,8 @@ const FULL_CHART_ROWS: u16 = 7;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let found = app.detail.as_ref().and_then(|name| {
-        let model = app.fleet.data()?.model(name)?;
-        Some((model, app.health.get(name)?))
+        let model = app.fleet().data()?.model(name)?;
+        Some((model, app.health().get(name)?))
     });
     let Some((model, health)) = found else {
         let msg = format!(
