@@ -44,6 +44,18 @@ where
         || (code.is_none() && status.is_some_and(|s| s >= 400))
 }
 
+/// Whether SageMaker says the resource does not exist (a describe of a deleted
+/// model, package or job answers with a validation error).
+pub fn is_not_found<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    matches!(
+        err.as_service_error().and_then(|s| s.code()),
+        Some("ValidationException" | "ResourceNotFound")
+    )
+}
+
 /// The message for an error code AWS returned.
 pub fn classify(action: &str, code: Option<&str>, message: Option<&str>) -> String {
     match code.unwrap_or_default() {

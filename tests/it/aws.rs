@@ -398,3 +398,30 @@ async fn a_second_refresh_describes_only_what_changed() {
         first["SageMaker:DescribeEndpointConfig"]
     );
 }
+
+/// Endpoints keep serving a model deleted after deploy: the row stays, unlinked,
+/// and the rest of the refresh is not lost.
+#[tokio::test]
+async fn an_endpoint_whose_model_was_deleted_still_has_its_row() {
+    let sdk = sdk(&moto_url()).await;
+    let endpoint = unique("orphan");
+    seed_endpoint(&sdk, &endpoint, &[("AllTraffic", 1.0, 1)]).await;
+    aws_sdk_sagemaker::Client::new(&sdk)
+        .delete_model()
+        .model_name(format!("{endpoint}-model"))
+        .send()
+        .await
+        .unwrap();
+    let update = SageMakerSource::new(&sdk, &Default::default())
+        .fetch()
+        .await;
+    let Update::Fleet { fleet, .. } = update else {
+        panic!("the refresh failed: {update:?}");
+    };
+    let row = fleet.model(&endpoint).expect("the endpoint keeps its row");
+    assert_eq!(row.endpoint.as_ref().unwrap().status, "InService");
+    assert_eq!(
+        row.endpoint.as_ref().unwrap().variants[0].model_version,
+        None
+    );
+}

@@ -13,7 +13,7 @@ use aws_sdk_sagemaker::types::ContainerDefinition;
 use aws_sdk_sagemaker::Client;
 
 use super::registry::Versions;
-use crate::aws::errors::describe;
+use crate::aws::errors::{describe, is_not_found};
 use crate::model::identity::Normaliser;
 
 /// Versions per group whose artifacts are indexed: the newest are what endpoints serve.
@@ -80,6 +80,8 @@ pub struct Lineage {
     packages: HashMap<String, Package>,
     /// Package ARN by artifact URL, for models whose container names no package.
     by_artifact: HashMap<String, String>,
+    /// Packages a model names that no longer exist: not asked for again.
+    absent: HashSet<String>,
     refreshes: u64,
     indexed_at: Option<u64>,
 }
@@ -92,12 +94,16 @@ impl Lineage {
             if self.models.contains_key(model) {
                 continue;
             }
-            let d = client
-                .describe_model()
-                .model_name(model)
-                .send()
-                .await
-                .map_err(|e| describe("sagemaker:DescribeModel", &e))?;
+            let d = match client.describe_model().model_name(model).send().await {
+                Ok(d) => d,
+                // Endpoints keep serving models deleted after deploy: nothing to
+                // link, and no reason to lose the rest of the refresh.
+                Err(e) if is_not_found(&e) => {
+                    self.models.insert(model.clone(), ServedModel::default());
+                    continue;
+                }
+                Err(e) => return Err(describe("sagemaker:DescribeModel", &e)),
+            };
             let container = d.primary_container().or(d.containers().first());
             let served = container.map(served_by).unwrap_or_default();
             if let Some(arn) = &served.package_arn {
@@ -193,15 +199,22 @@ impl Lineage {
     }
 
     async fn package(&mut self, client: &Client, arn: &str) -> Result<(), String> {
-        if self.packages.contains_key(arn) {
+        if self.packages.contains_key(arn) || self.absent.contains(arn) {
             return Ok(());
         }
-        let p = client
+        let p = match client
             .describe_model_package()
             .model_package_name(arn)
             .send()
             .await
-            .map_err(|e| describe("sagemaker:DescribeModelPackage", &e))?;
+        {
+            Ok(p) => p,
+            Err(e) if is_not_found(&e) => {
+                self.absent.insert(arn.to_string());
+                return Ok(());
+            }
+            Err(e) => return Err(describe("sagemaker:DescribeModelPackage", &e)),
+        };
         let artifact = p
             .inference_specification()
             .and_then(|s| s.containers().first())

@@ -10,10 +10,8 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::{interval, Interval, MissedTickBehavior};
 
-use aws_sdk_sagemaker::error::{ProvideErrorMetadata, SdkError};
-
 use super::super::timestamp;
-use crate::aws::errors::describe;
+use crate::aws::errors::{describe, is_not_found};
 use crate::aws::status::job_status;
 use crate::model::facts::{RunStatus, TrainingRun};
 use crate::model::identity::Normaliser;
@@ -68,7 +66,12 @@ pub async fn recent_jobs(
 /// What DescribeTrainingJob says of a job: a finished job never changes, so it is
 /// described once per session; a running one each time it is asked for.
 #[derive(Default)]
-pub struct JobDetails(HashMap<String, Detail>);
+pub struct JobDetails {
+    described: HashMap<String, Detail>,
+    /// Jobs an artifact URL names that do not exist (deleted, another account):
+    /// not asked for again.
+    absent: std::collections::HashSet<String>,
+}
 
 #[derive(Clone)]
 struct Detail {
@@ -81,7 +84,10 @@ impl JobDetails {
     /// Fills `run` (a listed job) with its failure reason, final metric and
     /// secondary status.
     async fn fill(&mut self, client: &Client, run: &mut TrainingRun) -> Result<(), String> {
-        let cached = self.0.get(&run.name).filter(|k| k.run.status == run.status);
+        let cached = self
+            .described
+            .get(&run.name)
+            .filter(|k| k.run.status == run.status);
         let detail = match cached {
             Some(d) => d.clone(),
             None => match self.describe(client, &run.name).await? {
@@ -103,7 +109,10 @@ impl JobDetails {
         let Some(name) = super::lineage::job_named_in(artifact) else {
             return Ok(None);
         };
-        let detail = match self.0.get(name) {
+        if self.absent.contains(name) {
+            return Ok(None);
+        }
+        let detail = match self.described.get(name) {
             Some(d) if is_finished(d.run.status) => Some(d.clone()),
             _ => self.describe(client, name).await?,
         };
@@ -124,7 +133,10 @@ impl JobDetails {
             .await
         {
             Ok(d) => d,
-            Err(e) if is_missing(&e) => return Ok(None),
+            Err(e) if is_not_found(&e) => {
+                self.absent.insert(name.to_string());
+                return Ok(None);
+            }
             Err(e) => return Err(describe("sagemaker:DescribeTrainingJob", &e)),
         };
         let run = TrainingRun {
@@ -152,7 +164,7 @@ impl JobDetails {
             run,
         };
         if is_finished(detail.run.status) {
-            self.0.insert(name.to_string(), detail.clone());
+            self.described.insert(name.to_string(), detail.clone());
         }
         Ok(Some(detail))
     }
@@ -160,14 +172,6 @@ impl JobDetails {
 
 fn is_finished(status: RunStatus) -> bool {
     !matches!(status, RunStatus::InProgress | RunStatus::Stopping)
-}
-
-/// SageMaker answers a describe of a job that does not exist with a validation error.
-fn is_missing<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
-    matches!(
-        e.as_service_error().and_then(|s| s.code()),
-        Some("ValidationException" | "ResourceNotFound")
-    )
 }
 
 /// Who may claim a job or pipeline by name: a row's configured prefix, and the names
