@@ -100,8 +100,10 @@ fn run(cli: Cli) -> Result<u8> {
             now,
         );
         let audit = open_audit_log(&config.actions);
-        app.actions.read_only = cli.read_only || config.actions.read_only;
-        app.actions.blocked = audit.as_ref().err().cloned();
+        app.restrict_actions(
+            cli.read_only || config.actions.read_only,
+            audit.as_ref().err().cloned(),
+        );
         let actions = run::ActionRuntime {
             executor: run::executor_for(&backend),
             audit: audit.ok(),

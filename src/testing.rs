@@ -6,6 +6,7 @@ use ratatui::Terminal;
 
 use crate::app::{App, Context, Place};
 use crate::config::{KeyMap, Theme};
+use crate::model::update::Caller;
 use crate::model::{Fleet, Rules};
 use crate::source::demo::Simulator;
 use crate::source::{SourceId, Update};
@@ -53,7 +54,7 @@ pub fn demo_app(models: usize, secs: i64) -> App {
             fleet: sim.fleet_at(at),
             at,
         });
-        app.now = at;
+        app.set_now(at);
     }
     app
 }
@@ -89,7 +90,10 @@ pub fn aws_app(now: Timestamp) -> App {
         KeyMap::default(),
         now,
     );
-    app.context.account = Some("123456789012".into());
+    app.apply(Update::Identity(Ok(Caller {
+        account: "123456789012".into(),
+        arn: "arn:aws:iam::123456789012:role/on-call".into(),
+    })));
     app
 }
 

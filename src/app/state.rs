@@ -21,9 +21,9 @@ const EVENT_LOG: usize = 500;
 
 #[derive(Debug, Clone)]
 pub struct App {
-    pub context: Context,
-    pub rules: Rules,
-    pub keymap: KeyMap,
+    pub(super) context: Context,
+    pub(super) rules: Rules,
+    pub(super) keymap: KeyMap,
     /// What each source last reported (or why it could not).
     pub(super) sources: BTreeMap<SourceId, Loadable<Fleet>>,
     /// All sources' facts joined by model name; stale when any source is.
@@ -33,32 +33,32 @@ pub struct App {
     /// The models the pipeline and models views list: filtered, worst first.
     pub(super) rows: Vec<Row>,
     pub(super) events: VecDeque<Event>,
-    pub view: View,
+    pub(super) view: View,
     /// Where Back goes from the detail view.
-    pub parent: View,
+    pub(super) parent: View,
     /// The model the detail view shows.
-    pub detail: Option<String>,
+    pub(super) detail: Option<String>,
     /// The trace the waterfall view shows.
-    pub trace: Option<String>,
+    pub(super) trace: Option<String>,
     /// Cursor in the current list, and the model it is on (so it follows re-sorting).
-    pub cursor: usize,
-    pub selected: Option<String>,
-    pub filter: String,
-    pub input: InputMode,
-    pub help: bool,
+    pub(super) cursor: usize,
+    pub(super) selected: Option<String>,
+    pub(super) filter: String,
+    pub(super) input: InputMode,
+    pub(super) help: bool,
     /// A one-line message for the user, e.g. an unknown command.
-    pub status: Option<String>,
+    pub(super) status: Option<String>,
     /// The user asked for a refresh that has not answered yet.
-    pub refreshing: bool,
+    pub(super) refreshing: bool,
     /// AWS requests made this session, keyed "Service:Operation" (empty in the demo).
-    pub api_calls: std::collections::BTreeMap<String, u64>,
+    pub(super) api_calls: std::collections::BTreeMap<String, u64>,
     /// The time the UI renders ages against; set by the event loop, fixed in tests.
-    pub now: Timestamp,
+    pub(super) now: Timestamp,
     /// Rows a page-up/down moves; set by the event loop from the terminal size.
-    pub page: usize,
+    pub(super) page: usize,
     /// Action keys: read-only, in flight, audit lines to write.
-    pub actions: Actions,
-    pub quit: bool,
+    pub(super) actions: Actions,
+    pub(super) quit: bool,
 }
 
 /// Derived state, read-only outside the app: only updates change it.
@@ -86,6 +86,106 @@ impl App {
     /// State changes and actions, newest first.
     pub fn events(&self) -> &VecDeque<Event> {
         &self.events
+    }
+}
+
+/// UI state, read by the views; changed only through the methods below and key handling.
+impl App {
+    pub fn context(&self) -> &Context {
+        &self.context
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    pub fn keymap(&self) -> &KeyMap {
+        &self.keymap
+    }
+
+    pub fn view(&self) -> View {
+        self.view
+    }
+
+    /// The model the detail view shows.
+    pub fn detail(&self) -> Option<&str> {
+        self.detail.as_deref()
+    }
+
+    /// The trace the waterfall view shows.
+    pub fn trace(&self) -> Option<&str> {
+        self.trace.as_deref()
+    }
+
+    pub fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    pub fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    pub fn input(&self) -> &InputMode {
+        &self.input
+    }
+
+    pub fn help(&self) -> bool {
+        self.help
+    }
+
+    /// A one-line message for the user, e.g. an unknown command.
+    pub fn status(&self) -> Option<&str> {
+        self.status.as_deref()
+    }
+
+    /// The user asked for a refresh that has not answered yet.
+    pub fn refreshing(&self) -> bool {
+        self.refreshing
+    }
+
+    /// AWS requests made this session, keyed "Service:Operation".
+    pub fn api_calls(&self) -> &BTreeMap<String, u64> {
+        &self.api_calls
+    }
+
+    /// The time ages are rendered against.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    pub fn actions(&self) -> &Actions {
+        &self.actions
+    }
+
+    pub fn quitting(&self) -> bool {
+        self.quit
+    }
+
+    /// The event loop's clock tick; tests fix it.
+    pub fn set_now(&mut self, now: Timestamp) {
+        self.now = now;
+    }
+
+    /// Rows a page-up/down moves, from the terminal's height.
+    pub fn set_page(&mut self, rows: usize) {
+        self.page = rows.max(1);
+    }
+
+    /// A termination signal: leave like `q` does.
+    pub fn quit(&mut self) {
+        self.quit = true;
+    }
+
+    /// How actions may run this session: `--read-only`, or blocked because the
+    /// audit log cannot be opened.
+    pub fn restrict_actions(&mut self, read_only: bool, blocked: Option<String>) {
+        self.actions.read_only = read_only;
+        self.actions.blocked = blocked;
+    }
+
+    /// Audit lines waiting to be written, handed to the writer.
+    pub fn take_audit_lines(&mut self) -> Vec<crate::action::Record> {
+        std::mem::take(&mut self.actions.outbox)
     }
 }
 

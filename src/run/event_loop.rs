@@ -87,10 +87,10 @@ async fn event_loop(
     let mut changed = true;
     let mut shown_clock = [String::new(), String::new()];
     loop {
-        app.now = Timestamp::now();
+        app.set_now(Timestamp::now());
         let clock = ui::clock_texts(app);
         if changed || clock != shown_clock {
-            app.page = usize::from(terminal.size()?.height.saturating_sub(8)).max(1);
+            app.set_page(usize::from(terminal.size()?.height.saturating_sub(8)));
             terminal.draw(|frame| ui::draw(frame, app, theme))?;
             shown_clock = clock;
             changed = false;
@@ -107,9 +107,9 @@ async fn event_loop(
                 changed = true;
             }
             _ = ticker.tick() => {}
-            _ = terminated.recv() => app.quit = true,
+            _ = terminated.recv() => app.quit(),
         }
-        if !app.quit {
+        if !app.quitting() {
             // Let a burst arrive, then take all of it before the next frame.
             if let Some(wait) = MIN_FRAME.checked_sub(drawn.elapsed()) {
                 tokio::time::sleep(wait).await;
@@ -123,7 +123,7 @@ async fn event_loop(
                 changed = true;
             }
         }
-        if app.quit {
+        if app.quitting() {
             return Ok(());
         }
     }
@@ -145,7 +145,7 @@ fn on_update(app: &mut App, update: Update, links: &Links) {
     // A finished action changed AWS: look again now rather than at the next interval.
     let settled = matches!(&update, Update::Action(p) if p.step.is_done());
     app.apply(update);
-    links.audit.write(std::mem::take(&mut app.actions.outbox));
+    links.audit.write(app.take_audit_lines());
     if settled {
         links.refresh.all.send_modify(|n| *n += 1);
     }
@@ -158,7 +158,7 @@ fn on_terminal_event(app: &mut App, ev: Event, links: &Links) {
         }
         let effect = app.handle_key(key);
         // Requested/cancelled lines go to the writer before anything else happens.
-        links.audit.write(std::mem::take(&mut app.actions.outbox));
+        links.audit.write(app.take_audit_lines());
         let actions = &links.actions;
         match effect {
             Effect::Refresh => links.refresh.all.send_modify(|n| *n += 1),

@@ -73,17 +73,17 @@ impl Snapshot {
             .iter()
             .filter_map(|row| {
                 let m = fleet?.models.get(row.index)?;
-                Some(model(m, app.health().get(&m.name)?, &app.rules, app.now))
+                Some(model(m, app.health().get(&m.name)?, app.rules(), app.now()))
             })
             .collect();
         Snapshot {
-            generated_at: app.now,
-            source: match app.context.place {
+            generated_at: app.now(),
+            source: match app.context().place {
                 Place::Demo { .. } => "demo",
                 Place::Aws { .. } => "aws",
             },
-            region: app.context.region().map(str::to_string),
-            account: app.context.account.clone(),
+            region: app.context().region().map(str::to_string),
+            account: app.context().account.clone(),
             health: health(Health::worst(
                 app.rows()
                     .iter()

@@ -30,7 +30,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Cell::from(a.state.label()).style(theme.health(h)),
             Cell::from(a.name.clone()),
             Cell::from(a.model.clone().unwrap_or_else(|| "—".into())),
-            Cell::from(format::age_since(a.since, app.now)),
+            Cell::from(format::age_since(a.since, app.now())),
             Cell::from(a.reason.clone()).style(theme.dim),
         ])
     });
@@ -42,5 +42,5 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Constraint::Fill(3),
     ];
     let table = Table::new(rows, widths).header(header).block(block);
-    render_list(frame, area, table, theme, app.cursor, alarms.len());
+    render_list(frame, area, table, theme, app.cursor(), alarms.len());
 }

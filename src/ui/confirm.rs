@@ -57,7 +57,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme)
     let actor = app.actor();
     field(
         "where",
-        match app.context.place {
+        match app.context().place {
             Place::Demo { .. } => "demo: the simulated fleet, no AWS request".to_string(),
             Place::Aws { .. } => format!("account {} · region {}", actor.account, actor.region),
         },

@@ -22,7 +22,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     let title = format!(
         " cost · as of {} ago · r asks Cost Explorer again ($0.01 a request) ",
-        format::age_since(cost.as_of, app.now)
+        format::age_since(cost.as_of, app.now())
     );
     let block = panel(theme, title);
     let inner = block.inner(area);
@@ -48,7 +48,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         services_area,
         services,
         theme,
-        app.cursor,
+        app.cursor(),
         cost.by_service.len(),
     );
     if models_height > 0 {

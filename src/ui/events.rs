@@ -22,7 +22,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         List::new(items)
     };
-    let mut state = ListState::default().with_selected((!empty).then_some(app.cursor));
+    let mut state = ListState::default().with_selected((!empty).then_some(app.cursor()));
     frame.render_stateful_widget(
         list.block(block).highlight_style(theme.selected),
         area,

@@ -14,18 +14,18 @@ use crate::model::events::Event;
 /// two events when the terminal is tall enough.
 pub fn height(app: &App, total: u16) -> u16 {
     let events = app.events().len().min(if total >= 30 { 3 } else { 2 }) as u16;
-    let running = app.actions.running.len().min(2) as u16;
+    let running = app.actions().running.len().min(2) as u16;
     1 + running + u16::from(problems(app).is_some()) + if total >= 20 { events } else { 0 }
 }
 
 /// "⟳ rollback recommendation-engine-prod: Updating (12s)" per action under way.
 fn running_lines<'a>(app: &App, theme: &Theme) -> Vec<Line<'a>> {
-    app.actions
+    app.actions()
         .running
         .values()
         .take(2)
         .map(|p| {
-            let secs = app.now.duration_since(p.at).as_secs().max(0);
+            let secs = app.now().duration_since(p.at).as_secs().max(0);
             Line::styled(
                 format!(
                     " ⟳ {} {} on {}: {} ({secs}s)",
@@ -57,10 +57,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn first_line<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
-    match &app.input {
+    match &app.input() {
         InputMode::Filter => Line::from(vec![
             Span::styled("/", theme.key),
-            Span::raw(app.filter.as_str()),
+            Span::raw(app.filter()),
             Span::styled("▏", theme.key),
             Span::styled("  enter keep · esc clear", theme.dim),
         ]),
@@ -82,8 +82,8 @@ fn first_line<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
             Span::styled(format!(" {} ", d.kind.verb()), theme.warn),
             Span::styled("answer in the dialog above · esc cancels", theme.dim),
         ]),
-        InputMode::Normal => match (&app.status, app.refreshing) {
-            (Some(msg), _) => Line::styled(msg.as_str(), theme.warn),
+        InputMode::Normal => match (&app.status(), app.refreshing()) {
+            (Some(msg), _) => Line::styled(*msg, theme.warn),
             (None, true) => Line::styled(" refreshing…", theme.dim),
             (None, false) => hints(app, theme),
         },
@@ -97,7 +97,7 @@ fn problems(app: &App) -> Option<String> {
 }
 
 fn hints<'a>(app: &App, theme: &Theme) -> Line<'a> {
-    let k = |a| app.keymap.hint(a).to_string();
+    let k = |a| app.keymap().hint(a).to_string();
     let pairs = [
         (
             format!("{}/{}", k(KeyAction::Down), k(KeyAction::Up)),

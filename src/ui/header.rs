@@ -14,9 +14,9 @@ use crate::model::{format, Health, Loadable};
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut segments: Vec<(String, Style)> = vec![
         (" mlopsdash".into(), theme.header),
-        (app.context.label(), theme.header),
+        (app.context().label(), theme.header),
     ];
-    if let Some(problem) = &app.context.problem {
+    if let Some(problem) = &app.context().problem {
         segments.push((
             format!("✖ {problem}"),
             theme.crit.add_modifier(Modifier::REVERSED),
@@ -70,7 +70,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn clock(app: &App) -> String {
-    format!("{} UTC", app.now.strftime("%H:%M"))
+    format!("{} UTC", app.now().strftime("%H:%M"))
 }
 
 /// What on screen changes with the clock alone: the clock and the data's age. When
@@ -92,7 +92,7 @@ fn freshness(app: &App, theme: &Theme) -> (String, Style) {
 fn freshness_text(app: &App) -> String {
     match &app.fleet() {
         Loadable::Loading => "loading…".into(),
-        Loadable::Ready { at, .. } => format!("data {} ago", format::age_since(*at, app.now)),
+        Loadable::Ready { at, .. } => format!("data {} ago", format::age_since(*at, app.now())),
         // Which sources are behind; the footer says why.
         Loadable::Stale { at, .. } => format!(
             "⚠ STALE {} · {} ago",
@@ -100,7 +100,7 @@ fn freshness_text(app: &App) -> String {
                 .map(|(id, _)| id.label())
                 .collect::<Vec<_>>()
                 .join(","),
-            format::age_since(*at, app.now)
+            format::age_since(*at, app.now())
         ),
         Loadable::Failed { why } => format!("NO DATA: {why}"),
     }

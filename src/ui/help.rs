@@ -11,7 +11,7 @@ use crate::config::Theme;
 use crate::model::Health;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let bindings = app.keymap.bindings();
+    let bindings = app.keymap().bindings();
     // Too tall for the screen (80x24): two columns, so every binding stays visible.
     let rows = bindings.len() + 5;
     let per_column = if rows + 2 > usize::from(area.height) {

@@ -46,7 +46,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     ])
     .areas(area);
     header::draw(frame, head, app, theme);
-    match app.view {
+    match app.view() {
         View::Pipeline => pipeline::draw(frame, body, app, theme),
         View::Models => models::draw(frame, body, app, theme),
         View::Alarms => alarms::draw(frame, body, app, theme),
@@ -58,10 +58,10 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         View::Detail => detail::draw(frame, body, app, theme),
     }
     footer::draw(frame, foot, app, theme);
-    if app.help {
+    if app.help() {
         help::draw(frame, body, app, theme);
     }
-    if let crate::app::InputMode::Confirm(dialog) = &app.input {
+    if let crate::app::InputMode::Confirm(dialog) = &app.input() {
         confirm::draw(frame, body, app, dialog, theme);
     }
 }

@@ -21,7 +21,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let total = app.fleet().data().map_or(0, |f| f.models.len());
     let block = panel(
         theme,
-        list_title("models", app.rows().len(), total, &app.filter),
+        list_title("models", app.rows().len(), total, app.filter()),
     );
     let Some(fleet) = app.fleet().data() else {
         return placeholder(frame, area, app, theme, block);
@@ -59,7 +59,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 .map_or(String::new(), |h| h.stage(s).summary.clone())
         };
         // The quality metric the cell shows, judged once for the cell and its sparkline.
-        let judged = quality::judge(m, &app.rules, app.now);
+        let judged = quality::judge(m, app.rules(), app.now());
         let shown = quality::shown(&judged);
         let quality = quality_cell(stage(Stage::Quality), shown, app);
         let spark = shown
@@ -73,7 +73,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     .filter(|_| r.status == crate::model::facts::RunStatus::Completed)
             })
             .map_or("—".to_string(), |t| {
-                format!("{} ago", format::age_since(t, app.now))
+                format!("{} ago", format::age_since(t, app.now()))
             });
         Some(Row::new(keep(vec![
             Cell::from(Line::from(vec![
@@ -114,7 +114,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         &hidden,
     );
     let table = Table::new(rows, widths).header(header).block(block);
-    render_list(frame, area, table, theme, app.cursor, app.rows().len());
+    render_list(frame, area, table, theme, app.cursor(), app.rows().len());
 }
 
 /// The columns (header, cells or widths) without the hidden ones.
@@ -135,7 +135,7 @@ fn quality_cell(summary: String, shown: Option<&quality::Judged>, app: &App) -> 
     };
     let arrow = j.trend.map_or("", |t| t.arrow());
     let breach = j.breached_since.map_or(String::new(), |t| {
-        format!(" {}", format::age_brief(app.now.duration_since(t)))
+        format!(" {}", format::age_brief(app.now().duration_since(t)))
     });
     format!("{summary} {arrow}{breach}")
 }

@@ -19,7 +19,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let total = app.fleet().data().map_or(0, |f| f.models.len());
     let block = panel(
         theme,
-        list_title("pipeline", app.rows().len(), total, &app.filter),
+        list_title("pipeline", app.rows().len(), total, app.filter()),
     );
     let Some(fleet) = app.fleet().data() else {
         return placeholder(frame, area, app, theme, block);
@@ -80,7 +80,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .header(header)
         .column_spacing(SPACING)
         .block(block);
-    render_list(frame, area, table, theme, app.cursor, app.rows().len());
+    render_list(frame, area, table, theme, app.cursor(), app.rows().len());
 }
 
 /// The model column takes what the longest name needs (within bounds) and gives the

@@ -13,23 +13,23 @@ use crate::model::pricing::{self, METRICS_REQUESTED};
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // The metrics GetMetricData asked for are what CloudWatch bills, not requests.
     let total_calls: u64 = app
-        .api_calls
+        .api_calls()
         .iter()
         .filter(|(op, _)| op.as_str() != METRICS_REQUESTED)
         .map(|(_, n)| n)
         .sum();
     let total_cost: f64 = app
-        .api_calls
+        .api_calls()
         .iter()
         .map(|(op, n)| pricing::estimate(op, *n))
         .sum();
     let title = format!(
         " stats · {total_calls} AWS requests this session · est. ${total_cost:.4} at list prices "
     );
-    let rows: Vec<Row> = if app.api_calls.is_empty() {
+    let rows: Vec<Row> = if app.api_calls().is_empty() {
         vec![Row::new(["no AWS requests yet (the demo makes none)"]).style(theme.dim)]
     } else {
-        app.api_calls
+        app.api_calls()
             .iter()
             .map(|(op, n)| {
                 let label = match op.as_str() {
@@ -57,5 +57,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     )
     .header(Row::new(["OPERATION", "REQUESTS", "EST. COST"]).style(theme.title))
     .block(panel(theme, title));
-    render_list(frame, area, table, theme, app.cursor, app.api_calls.len());
+    render_list(
+        frame,
+        area,
+        table,
+        theme,
+        app.cursor(),
+        app.api_calls().len(),
+    );
 }

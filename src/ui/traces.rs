@@ -46,7 +46,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     )
     .header(Row::new(["TRACE", " DURATION", "STATUS", "REQUEST"]).style(theme.title))
     .block(panel(theme, title));
-    render_list(frame, list, table, theme, app.cursor, t.traces.len());
+    render_list(frame, list, table, theme, app.cursor(), t.traces.len());
 }
 
 /// How bad a service or span looks: faults crit, errors and throttles warn.

@@ -19,7 +19,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let trace = app.traces().and_then(|t| {
         t.traces
             .iter()
-            .find(|tr| Some(&tr.id) == app.trace.as_ref())
+            .find(|tr| Some(tr.id.as_str()) == app.trace())
     });
     let Some(trace) = trace else {
         let msg = "this trace is no longer in the window";

@@ -183,3 +183,24 @@ fn the_parser_sees_every_form_of_path() {
         .collect();
     assert_eq!(named, want);
 }
+
+/// The app's state changes only through updates, keys and its own methods: every
+/// field of `App` is private to the app, so a view or the loop cannot write one.
+#[test]
+fn the_app_state_has_no_public_field() {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/app/state.rs"))
+            .expect("src/app/state.rs");
+    let body = text
+        .split("pub struct App {")
+        .nth(1)
+        .and_then(|rest| rest.split("\n}").next())
+        .expect("struct App in src/app/state.rs");
+    let public: Vec<&str> = body
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("pub ") || l.starts_with("pub(crate)"))
+        .collect();
+    assert!(body.lines().count() > 10, "the struct was not found whole");
+    assert!(public.is_empty(), "public App fields: {public:?}");
+}

@@ -45,7 +45,7 @@ fn type_str(app: &mut App, s: &str) {
 fn detail(name: &str) -> App {
     let mut app = demo_app(4, AFTER_INCIDENTS);
     app.open_model(name.into());
-    assert_eq!(app.view, View::Detail);
+    assert_eq!(app.view(), View::Detail);
     app
 }
 
@@ -102,7 +102,7 @@ fn alarms_view_lists_firing_first() {
     press(&mut app, KeyCode::Char(':'));
     type_str(&mut app, "alarms");
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.view, View::Alarms);
+    assert_eq!(app.view(), View::Alarms);
     snap("alarms_120x16", &app, 120, 16);
 }
 
@@ -127,7 +127,7 @@ fn filter_narrows_rows_and_shows_what_is_typed() {
     let mut app = demo_app(4, AFTER_INCIDENTS);
     press(&mut app, KeyCode::Char('/'));
     type_str(&mut app, "seg");
-    assert_eq!(app.input, InputMode::Filter);
+    assert_eq!(app.input(), &InputMode::Filter);
     assert_eq!(app.rows().len(), 1);
     snap("filter_80x12", &app, 80, 12);
 }
@@ -138,7 +138,7 @@ fn stale_data_is_never_drawn_green() {
     app.apply(Update::Failed {
         source: SourceId::Demo,
         why: "connection refused".into(),
-        at: app.now,
+        at: app.now(),
     });
     let text = format!("{}", render(&app, &mono(), 120, 12).backend());
     assert!(!text.contains('✔'), "stale frame still shows ✔:\n{text}");
@@ -168,8 +168,9 @@ fn tiny_terminals_do_not_panic_and_say_what_to_do() {
             View::Events,
         ] {
             let mut app = app.clone();
-            app.view = view;
-            app.help = true;
+            app.show(view);
+            app.handle_key(KeyEvent::from(KeyCode::Char('?')));
+            assert!(app.help());
             let text = screen_text(&app, w, h);
             let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
             if w < 40 || h < 10 {
@@ -223,7 +224,7 @@ fn stats_view_counts_requests_and_prices_them() {
     press(&mut app, KeyCode::Char(':'));
     type_str(&mut app, "stats");
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.view, View::Stats);
+    assert_eq!(app.view(), View::Stats);
     let text = format!("{}", render(&app, &mono(), 100, 12).backend());
     assert!(
         text.contains("58 AWS requests this session · est. $0.0390"),
@@ -263,7 +264,7 @@ fn traces_view_and_a_waterfall() {
     app.show(View::Traces);
     snap("traces_140x24", &app, 140, 24);
     app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-    assert_eq!(app.view, View::Trace);
+    assert_eq!(app.view(), View::Trace);
     snap("waterfall_140x12", &app, 140, 12);
 }
 
@@ -282,9 +283,9 @@ fn stages_wait_for_their_sources() {
 fn action_dialog(model: &str, key: char) -> App {
     let app = mlopsdash::testing::with_dialog(demo_app(4, AFTER_INCIDENTS), model, key);
     assert!(
-        matches!(app.input, InputMode::Confirm(_)),
+        matches!(app.input(), InputMode::Confirm(_)),
         "{:?}",
-        app.status
+        app.status()
     );
     app
 }

@@ -23,14 +23,14 @@ use crate::model::{ModelHealth, Stage};
 const FULL_CHART_ROWS: u16 = 7;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let found = app.detail.as_ref().and_then(|name| {
+    let found = app.detail().and_then(|name| {
         let model = app.fleet().data()?.model(name)?;
         Some((model, app.health().get(name)?))
     });
     let Some((model, health)) = found else {
         let msg = format!(
             "model {} is no longer in the fleet",
-            app.detail.as_deref().unwrap_or("?")
+            app.detail().unwrap_or("?")
         );
         frame.render_widget(
             Paragraph::new(msg)
@@ -163,7 +163,7 @@ fn feature_drift(m: &ModelFacts) -> Vec<(&str, &Series)> {
 
 fn charts(m: &ModelFacts, app: &App) -> Vec<ChartSpec> {
     let get = |n: &str| m.metrics.get(n).cloned().unwrap_or_default();
-    let threshold = |n: &str| app.rules.threshold(&m.name, n);
+    let threshold = |n: &str| app.rules().threshold(&m.name, n);
     let [(_, rate5), (_, rate4)] = error_rates(m);
     let mut specs = vec![
         ChartSpec {
@@ -202,7 +202,7 @@ fn charts(m: &ModelFacts, app: &App) -> Vec<ChartSpec> {
     }
     // Every quality metric with data, the team's own included; the most important
     // one even without, so a missing metric shows as an empty chart, not as nothing.
-    let judged = crate::model::quality::judge(m, &app.rules, app.now);
+    let judged = crate::model::quality::judge(m, app.rules(), app.now());
     let with_data: Vec<String> = judged
         .iter()
         .filter(|j| j.value.is_some())
@@ -269,7 +269,7 @@ fn draw_charts(
                 frame,
                 cells[i % columns as usize],
                 spec,
-                app.now,
+                app.now(),
                 window,
                 theme,
             );

@@ -119,7 +119,7 @@ fn training<'a>(m: &'a ModelFacts, app: &App, theme: &Theme, width: u16) -> Tabl
             Cell::from(name),
             Cell::from(r.status.label()).style(theme.health(h)),
             Cell::from(took),
-            Cell::from(format::age_since(r.started, app.now)),
+            Cell::from(format::age_since(r.started, app.now())),
         ];
         if with_objective {
             let objective = r.objective.as_ref().map_or("—".to_string(), |(n, v)| {
@@ -162,7 +162,7 @@ fn registry<'a>(m: &'a ModelFacts, app: &App, theme: &Theme) -> Table<'a> {
             Cell::from(format!("v{}", v.version)),
             Cell::from(v.approval.label()).style(theme.health(h)),
             Cell::from(if v.deployed { "deployed" } else { "" }).style(theme.title),
-            Cell::from(format::age_since(v.created, app.now)),
+            Cell::from(format::age_since(v.created, app.now())),
         ])
     });
     Table::new(
@@ -203,7 +203,7 @@ fn endpoint<'a>(m: &'a ModelFacts, app: &App, theme: &Theme, width: u16) -> Tabl
                 truncate_left(&c.name, name_width)
             )),
             Cell::from(version),
-            Cell::from(format::age_since(c.created, app.now)),
+            Cell::from(format::age_since(c.created, app.now())),
         ])
         .style(if current { theme.text } else { theme.dim })
     });
@@ -245,13 +245,13 @@ fn drift<'a>(m: &'a ModelFacts, app: &App, theme: &Theme) -> Table<'a> {
         .style(theme.warn)
     });
     let report = d.report_time.map_or("no report".to_string(), |t| {
-        format!("report {} ago", format::age_since(t, app.now))
+        format!("report {} ago", format::age_since(t, app.now()))
     });
     let run = d.monitoring.as_ref().map_or(String::new(), |r| {
         format!(
             " · run {} {} ago",
             r.status,
-            format::age_since(r.scheduled, app.now)
+            format::age_since(r.scheduled, app.now())
         )
     });
     Table::new(
