@@ -164,6 +164,11 @@ async fn backend(cli: &Cli, config: &Config, now: Timestamp) -> Result<Backend> 
     let target = aws::Target {
         region: cli.region.clone(),
         profile: cli.profile.clone(),
+        timeouts: aws::Timeouts {
+            connect: Duration::from_secs(config.aws.connect_timeout_seconds),
+            attempt: Duration::from_secs(config.aws.attempt_timeout_seconds),
+            operation: Duration::from_secs(config.aws.operation_timeout_seconds),
+        },
     };
     let sdk = aws::load(&target).await.map_err(anyhow::Error::msg)?;
     Ok(Backend::Aws {

@@ -2,6 +2,7 @@
 // Untrusted input (files, AWS answers, names) flows here: no indexing that could panic.
 #![deny(clippy::indexing_slicing)]
 
+mod bounds;
 mod error;
 pub mod keys;
 mod models;

@@ -94,6 +94,13 @@ pub struct AwsConfig {
     pub xray_max_traces: usize,
     /// An X-Ray filter expression for the traces listed.
     pub xray_filter: Option<String>,
+    /// Requests in flight at once per service.
+    pub max_in_flight: usize,
+    /// Seconds to open a connection, for one attempt of a request, and for a whole
+    /// request with its retries: a service that never answers turns stale, never hangs.
+    pub connect_timeout_seconds: u64,
+    pub attempt_timeout_seconds: u64,
+    pub operation_timeout_seconds: u64,
 }
 
 impl Default for AwsConfig {
@@ -112,6 +119,10 @@ impl Default for AwsConfig {
             xray_window_minutes: 15,
             xray_max_traces: 20,
             xray_filter: None,
+            max_in_flight: 16,
+            connect_timeout_seconds: 3,
+            attempt_timeout_seconds: 10,
+            operation_timeout_seconds: 30,
         }
     }
 }
@@ -188,25 +199,7 @@ impl Config {
             .collect::<Result<_, _>>()?;
         config.keymap =
             KeyMap::with_overrides(&config.keys).map_err(|(span, msg)| at(span, msg))?;
-        let aws = &config.aws;
-        let intervals = [
-            aws.sagemaker_seconds,
-            aws.cloudwatch_seconds,
-            aws.s3_seconds,
-        ];
-        if config.demo.tick_seconds == 0 || aws.refresh_seconds == 0 || intervals.contains(&Some(0))
-        {
-            return Err(ConfigError::file(
-                path,
-                "demo.tick_seconds and the aws.*_seconds intervals must be at least 1",
-            ));
-        }
-        if config.actions.poll_seconds == 0 || config.actions.timeout_minutes == 0 {
-            return Err(ConfigError::file(
-                path,
-                "actions.poll_seconds and actions.timeout_minutes must be at least 1",
-            ));
-        }
+        super::bounds::check(&config, path, text)?;
         Ok(config)
     }
 

@@ -67,6 +67,22 @@ pub struct ModelFacts {
     pub aliases: Vec<String>,
     /// The team's own metrics (by key in `metrics`) and how their numbers were read.
     pub published: BTreeMap<String, Published>,
+    /// Facts that could not be refreshed this time: the cells they decide show the
+    /// last good ones, marked, with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stale: Vec<StaleFacts>,
+}
+
+/// A part of one model's facts that a source could not refresh (one describe failed
+/// while the rest of the refresh stood).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StaleFacts {
+    /// The stages whose cells show old facts.
+    pub stages: Vec<super::stages::Stage>,
+    /// When the facts shown were gathered; None when there never were any.
+    pub since: Option<Timestamp>,
+    /// What failed, e.g. "sagemaker:DescribeEndpoint: throttled".
+    pub why: String,
 }
 
 /// Raw-data freshness: the newest object under the model's input prefix.
@@ -286,7 +302,15 @@ impl ModelFacts {
             identity: None,
             aliases: Vec::new(),
             published: BTreeMap::new(),
+            stale: Vec::new(),
         }
+    }
+}
+
+impl ModelFacts {
+    /// Whether `stage`'s cell shows facts a source could not refresh.
+    pub fn is_stale_at(&self, stage: super::stages::Stage) -> bool {
+        self.stale.iter().any(|s| s.stages.contains(&stage))
     }
 }
 

@@ -173,6 +173,7 @@ fn join(into: &mut ModelFacts, from: &ModelFacts, by_key: bool) {
             .entry(name.clone())
             .or_insert_with(|| published.clone());
     }
+    into.stale.extend(from.stale.iter().cloned());
 }
 
 /// The row keeps its own identity; the joined part's pieces are added, each saying

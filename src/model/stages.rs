@@ -427,6 +427,7 @@ mod tests {
             identity: None,
             aliases: vec![],
             published: BTreeMap::new(),
+            stale: Vec::new(),
         }
     }
 
@@ -624,6 +625,7 @@ mod tests {
             identity: None,
             aliases: vec![],
             published: BTreeMap::new(),
+            stale: Vec::new(),
         };
         assert_eq!(
             assess(&m, &Rules::default(), now()).overall,

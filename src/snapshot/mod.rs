@@ -26,6 +26,9 @@ pub enum FailOn {
 
 /// Exit code when nothing could be gathered at all.
 pub const COULD_NOT_GATHER: u8 = 3;
+/// Exit code when no model is warn or crit but the answer is incomplete: a source
+/// failed or some model's facts could not be refreshed (`errors[]` says which).
+pub const PARTLY_BLIND: u8 = 4;
 
 /// The state after applying every update once, and the errors met on the way.
 pub struct Gathered {
@@ -46,10 +49,19 @@ pub fn apply(context: Context, rules: Rules, updates: Vec<Update>, now: Timestam
         }
         app.apply(update);
     }
+    // A model whose facts could not all be refreshed is an error too: the answer
+    // for it rests on older facts.
+    let stale = app.fleet().data().into_iter().flat_map(|f| &f.models);
+    for m in stale {
+        for s in &m.stale {
+            errors.push((m.name.clone(), s.why.clone()));
+        }
+    }
     Gathered { app, errors }
 }
 
-/// 0 all ok, 1 warn, 2 crit (from the `fail_on` level up), 3 nothing gathered.
+/// 0 all ok, 1 warn, 2 crit (from the `fail_on` level up), 3 nothing gathered, 4
+/// nothing warn or crit but something not gathered (unless `fail_on` is never).
 pub fn exit_code(g: &Gathered, fail_on: FailOn) -> u8 {
     // Nothing known and something failed (an empty account with no errors is fine).
     let no_models = g.app.fleet().data().is_none_or(|f| f.models.is_empty());
@@ -73,10 +85,10 @@ pub fn exit_code(g: &Gathered, fail_on: FailOn) -> u8 {
         FailOn::Crit => 2,
         FailOn::Never => u8::MAX,
     };
-    if code >= floor {
-        code
-    } else {
-        0
+    match (code >= floor, g.errors.is_empty(), fail_on) {
+        (true, _, _) => code,
+        (false, false, FailOn::Warn | FailOn::Crit) => PARTLY_BLIND,
+        (false, _, _) => 0,
     }
 }
 
@@ -106,6 +118,25 @@ mod tests {
         };
         // At start recommendation-engine's failed training is already crit.
         assert_eq!(exit_code(&healthy, FailOn::Warn), 2);
+    }
+
+    #[test]
+    fn a_failed_source_is_never_all_ok_unless_asked() {
+        let mut g = gathered(0);
+        g.app.apply(Update::Fleet {
+            source: SourceId::Demo,
+            fleet: crate::model::Fleet {
+                models: vec![crate::model::facts::ModelFacts::named("quiet")],
+                ..Default::default()
+            },
+            at: Timestamp::UNIX_EPOCH,
+        });
+        assert_eq!(exit_code(&g, FailOn::Warn), 0);
+        g.errors.push(("cloudwatch".into(), "unreachable".into()));
+        assert_eq!(exit_code(&g, FailOn::Warn), PARTLY_BLIND);
+        assert_eq!(exit_code(&g, FailOn::Never), 0);
+        // Crit outranks blind: the worse news is the one to act on.
+        assert_eq!(exit_code(&gathered(120), FailOn::Warn), 2);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
 use super::aws::cost::{CostSource, CHECK_EVERY as COST_CHECK_EVERY};
-use super::aws::targets::{endpoint_targets, TargetsSender};
+use super::aws::targets::TargetsSender;
 use super::aws::xray::{XraySettings, XraySource};
 use super::aws::{self, ApiCalls, Pacer, Recognition, S3Source, SageMakerSource};
 use super::demo::{DemoSource, Simulator};
@@ -88,6 +88,7 @@ impl AwsSources {
             sagemaker: SageMakerSource::new(sdk, calls)
                 .mapped(mappings, settings.discover)
                 .paced(Pacer::new(2))
+                .in_flight(settings.max_in_flight)
                 .protecting(protected_tags)
                 .recognising(Recognition {
                     tag_keys: identity.tag_keys.clone(),
@@ -191,8 +192,8 @@ impl Backend {
         }
     }
 
-    /// Every source's answer, once, with the AWS requests it took. SageMaker goes
-    /// first: CloudWatch needs the endpoints it finds.
+    /// Every source's answer, once, with the AWS requests it took, all gathered at
+    /// once (CloudWatch and S3 wait only for the endpoints SageMaker finds).
     pub async fn gather_once(self) -> (Vec<Update>, BTreeMap<String, u64>) {
         match self {
             Backend::Demo { mut source, .. } => (vec![source.fetch().await], BTreeMap::new()),
@@ -205,7 +206,7 @@ impl Backend {
                 identity: recognised,
             } => {
                 let (_, never_forced) = watch::channel(0);
-                let mut s = AwsSources::new(
+                let s = AwsSources::new(
                     &sdk,
                     &settings,
                     mappings,
@@ -214,20 +215,34 @@ impl Backend {
                     protected_tags,
                     &recognised,
                 );
-                let (who, fleet) = tokio::join!(identify(&sdk, &calls), s.sagemaker.fetch());
-                let mut cost = match &who {
-                    Update::Identity(Ok(who)) => s.cost.for_account(who.account.clone()),
-                    _ => s.cost,
+                let mut found = s.targets.subscribe();
+                let mut sagemaker = s.sagemaker.publish_targets(s.targets);
+                let (mut cloudwatch, mut s3, mut xray) = (s.cloudwatch, s.s3, s.xray);
+                // Everything at once; CloudWatch and S3 as soon as SageMaker knows
+                // the endpoints, while it still asks about their registries and jobs.
+                let endpoints_then_metrics = async {
+                    let fleet = sagemaker.fetch();
+                    tokio::pin!(fleet);
+                    let done = tokio::select! {
+                        f = &mut fleet => Some(f),
+                        _ = found.changed() => None,
+                    };
+                    let followers = async { tokio::join!(cloudwatch.fetch(), s3.fetch()) };
+                    match done {
+                        Some(fleet) => (fleet, followers.await),
+                        None => tokio::join!(fleet, followers),
+                    }
                 };
-                if let Update::Fleet { fleet, .. } = &fleet {
-                    s.targets.send_replace(endpoint_targets(fleet));
-                }
-                let (metrics, data, spend, traces) = tokio::join!(
-                    s.cloudwatch.fetch(),
-                    s.s3.fetch(),
-                    cost.fetch(),
-                    s.xray.fetch()
-                );
+                let who_and_spend = async {
+                    let who = identify(&sdk, &calls).await;
+                    let mut cost = match &who {
+                        Update::Identity(Ok(who)) => s.cost.for_account(who.account.clone()),
+                        _ => s.cost,
+                    };
+                    (who, cost.fetch().await)
+                };
+                let ((fleet, (metrics, data)), (who, spend), traces) =
+                    tokio::join!(endpoints_then_metrics, who_and_spend, xray.fetch());
                 (
                     vec![who, fleet, metrics, data, spend, traces],
                     calls.counts(),

@@ -2,6 +2,7 @@
 
 pub mod cloudwatch;
 pub mod cost;
+pub mod fan_out;
 mod identity;
 mod s3;
 mod sagemaker;
@@ -14,14 +15,35 @@ pub use identity::identify;
 pub use s3::S3Source;
 pub use sagemaker::{Pacer, Recognition, SageMakerSource};
 
+use std::time::Duration;
+
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use jiff::Timestamp;
 
-/// Where and as whom to talk to AWS, from the command line.
+/// Where and as whom to talk to AWS, from the command line, and how long to wait.
 #[derive(Debug, Clone, Default)]
 pub struct Target {
     pub region: Option<String>,
     pub profile: Option<String>,
+    pub timeouts: Timeouts,
+}
+
+/// Connect, per-attempt and per-operation (all retries) timeouts.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub attempt: Duration,
+    pub operation: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            connect: Duration::from_secs(3),
+            attempt: Duration::from_secs(10),
+            operation: Duration::from_secs(30),
+        }
+    }
 }
 
 /// Loads the SDK config: env vars, profiles, SSO, instance role, as the AWS CLI does.
@@ -30,8 +52,18 @@ pub struct Target {
 pub async fn load(target: &Target) -> Result<SdkConfig, String> {
     // Adaptive retries: exponential backoff, plus a client-side rate limit that
     // slows down after AWS throttles (ListTrainingJobs allows a couple per second).
+    // Timeouts: a connection that accepts and never answers must fail the request,
+    // so the source turns stale instead of hanging.
+    let t = target.timeouts;
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(aws_config::retry::RetryConfig::adaptive());
+        .retry_config(aws_config::retry::RetryConfig::adaptive())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(t.connect)
+                .operation_attempt_timeout(t.attempt)
+                .operation_timeout(t.operation)
+                .build(),
+        );
     if let Some(region) = &target.region {
         loader = loader.region(Region::new(region.clone()));
     }

@@ -1,5 +1,6 @@
 //! One endpoint, described: status, config, variants, and the model package it serves.
 
+use aws_sdk_sagemaker::types::EndpointSummary;
 use aws_sdk_sagemaker::Client;
 use jiff::Timestamp;
 
@@ -123,4 +124,25 @@ async fn tags(client: &Client, arn: &str) -> Result<Vec<(String, String)>, Strin
             )
         })
         .collect())
+}
+
+/// An endpoint that could not be described: what ListEndpoints says of it. Its tags
+/// are unknown, so actions treat it as protected.
+pub fn listed(summary: &EndpointSummary, why: &str) -> Described {
+    Described {
+        endpoint: EndpointFacts {
+            name: summary.endpoint_name().unwrap_or_default().to_string(),
+            status: summary
+                .endpoint_status()
+                .map_or("Unknown", |s| s.as_str())
+                .to_string(),
+            failure_reason: None,
+            config_name: String::new(),
+            variants: Vec::new(),
+            config_history: Vec::new(),
+            protected: None,
+        },
+        variant_models: Vec::new(),
+        tags: Err(format!("not described yet ({why})")),
+    }
 }

@@ -2,6 +2,7 @@
 //! current one, newest first. Configs never change, so each is described once.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use aws_sdk_sagemaker::types::{EndpointConfigSortKey, EndpointConfigSummary, OrderKey};
 use aws_sdk_sagemaker::Client;
@@ -10,6 +11,7 @@ use jiff::Timestamp;
 use super::super::timestamp;
 use super::lineage::Lineage;
 use crate::aws::errors::describe;
+use crate::source::aws::fan_out::lock;
 use crate::model::facts::EndpointConfigRef;
 
 /// Configs kept per endpoint: the current one and the newest older ones.
@@ -38,14 +40,14 @@ pub async fn recent_configs(client: &Client) -> Result<Vec<EndpointConfigSummary
 
 /// The model each config serves (its first variant's), by config name.
 #[derive(Default)]
-pub struct ConfigVersions(HashMap<String, Option<String>>);
+pub struct ConfigVersions(Mutex<HashMap<String, Option<String>>>);
 
 impl ConfigVersions {
     /// `current` and the configs created before it that share its stem, newest first.
     pub async fn history(
-        &mut self,
+        &self,
         client: &Client,
-        lineage: &mut Lineage,
+        lineage: &Lineage,
         configs: &[EndpointConfigSummary],
         current: &EndpointConfigRef,
     ) -> Result<Vec<EndpointConfigRef>, String> {
@@ -78,12 +80,12 @@ impl ConfigVersions {
     }
 
     async fn served(
-        &mut self,
+        &self,
         client: &Client,
-        lineage: &mut Lineage,
+        lineage: &Lineage,
         config: &str,
     ) -> Result<Option<String>, String> {
-        if let Some(model) = self.0.get(config) {
+        if let Some(model) = lock(&self.0).get(config) {
             return Ok(model.clone());
         }
         let d = client
@@ -98,9 +100,11 @@ impl ConfigVersions {
             .and_then(|v| v.model_name())
             .map(str::to_string);
         if let Some(m) = &model {
-            lineage.learn(client, std::slice::from_ref(m)).await?;
+            if let Some((_, why)) = lineage.learn(client, std::slice::from_ref(m)).await.pop() {
+                return Err(why);
+            }
         }
-        self.0.insert(config.to_string(), model.clone());
+        lock(&self.0).insert(config.to_string(), model.clone());
         Ok(model)
     }
 }

@@ -8,11 +8,13 @@
 #![deny(clippy::indexing_slicing)]
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
 
 use aws_sdk_sagemaker::types::ContainerDefinition;
 use aws_sdk_sagemaker::Client;
 
 use super::registry::Versions;
+use crate::source::aws::fan_out::{fan_out, lock};
 use crate::aws::errors::{describe, is_not_found};
 use crate::model::identity::Normaliser;
 
@@ -76,41 +78,72 @@ impl PackageRef {
 
 #[derive(Default)]
 pub struct Lineage {
+    /// Shared by the describes in flight.
+    known: Mutex<Known>,
+    /// Requests in flight at once.
+    in_flight: usize,
+    refreshes: u64,
+    indexed_at: Option<u64>,
+}
+
+#[derive(Default)]
+struct Known {
     models: HashMap<String, ServedModel>,
     packages: HashMap<String, Package>,
     /// Package ARN by artifact URL, for models whose container names no package.
     by_artifact: HashMap<String, String>,
     /// Packages a model names that no longer exist: not asked for again.
     absent: HashSet<String>,
-    refreshes: u64,
-    indexed_at: Option<u64>,
 }
 
 impl Lineage {
-    /// Describes each model (and the package its container names) the first time it
-    /// is seen.
-    pub async fn learn(&mut self, client: &Client, models: &[String]) -> Result<(), String> {
-        for model in models {
-            if self.models.contains_key(model) {
-                continue;
-            }
-            let d = match client.describe_model().model_name(model).send().await {
-                Ok(d) => d,
-                // Endpoints keep serving models deleted after deploy: nothing to
-                // link, and no reason to lose the rest of the refresh.
-                Err(e) if is_not_found(&e) => {
-                    self.models.insert(model.clone(), ServedModel::default());
-                    continue;
-                }
-                Err(e) => return Err(describe("sagemaker:DescribeModel", &e)),
-            };
-            let container = d.primary_container().or(d.containers().first());
-            let served = container.map(served_by).unwrap_or_default();
-            if let Some(arn) = &served.package_arn {
-                self.package(client, arn).await?;
-            }
-            self.models.insert(model.clone(), served);
+    pub fn new(in_flight: usize) -> Lineage {
+        Lineage {
+            in_flight,
+            ..Lineage::default()
         }
+    }
+
+    fn known(&self) -> MutexGuard<'_, Known> {
+        lock(&self.known)
+    }
+
+    /// Describes each model (and the package its container names) the first time it
+    /// is seen, several at once. A model that could not be described is left for the
+    /// next refresh and named in the answer with why.
+    pub async fn learn(&self, client: &Client, models: &[String]) -> Vec<(String, String)> {
+        let unknown: Vec<&String> = {
+            let known = self.known();
+            models
+                .iter()
+                .filter(|m| !known.models.contains_key(*m))
+                .collect()
+        };
+        let failed = fan_out(unknown, self.in_flight, |model| async move {
+            self.learn_one(client, model)
+                .await
+                .err()
+                .map(|why| (model.clone(), why))
+        })
+        .await;
+        failed.into_iter().flatten().collect()
+    }
+
+    async fn learn_one(&self, client: &Client, model: &str) -> Result<(), String> {
+        let served = match client.describe_model().model_name(model).send().await {
+            Ok(d) => {
+                let container = d.primary_container().or(d.containers().first());
+                container.map(served_by).unwrap_or_default()
+            }
+            // Endpoints keep serving models deleted after deploy: nothing to
+            // link, and no reason to lose the rest of the refresh.
+            Err(e) if is_not_found(&e) => ServedModel::default(),
+            Err(e) => return Err(describe("sagemaker:DescribeModel", &e)),
+        };
+        if let Some(arn) = &served.package_arn {
+            self.package(client, arn).await?;
+        }
+        self.known().models.insert(model.to_string(), served);
         Ok(())
     }
 
@@ -123,7 +156,7 @@ impl Lineage {
         &mut self,
         client: &Client,
         models: &[String],
-        versions: &mut Versions,
+        versions: &Versions,
         names: &Normaliser,
     ) -> Result<(), String> {
         self.refreshes += 1;
@@ -152,9 +185,9 @@ impl Lineage {
                 break;
             }
             let arns = versions.arns(client, &group).await?;
-            for arn in arns.into_iter().take(INDEXED_VERSIONS) {
-                self.package(client, &arn).await?;
-            }
+            let newest = arns.iter().take(INDEXED_VERSIONS);
+            let described = fan_out(newest, self.in_flight, |arn| self.package(client, arn)).await;
+            described.into_iter().collect::<Result<(), String>>()?;
         }
         Ok(())
     }
@@ -164,23 +197,27 @@ impl Lineage {
         models
             .iter()
             .filter(|m| {
-                self.models
+                // One lock at a time: package_of takes it again.
+                let by_artifact_only = self
+                    .known()
+                    .models
                     .get(*m)
-                    .is_some_and(|s| s.package_arn.is_none() && s.artifact.is_some())
-                    && self.package_of(m).is_none()
+                    .is_some_and(|s| s.package_arn.is_none() && s.artifact.is_some());
+                by_artifact_only && self.package_of(m).is_none()
             })
             .collect()
     }
 
     /// The package version `model` serves, when lineage links one.
     pub fn package_of(&self, model: &str) -> Option<PackageRef> {
-        let served = self.models.get(model)?;
+        let known = self.known();
+        let served = known.models.get(model)?;
         let (arn, via) = match (&served.package_arn, &served.artifact) {
             (Some(arn), _) => (arn, Via::PackageName),
-            (None, Some(url)) => (self.by_artifact.get(url)?, Via::Artifact(url.clone())),
+            (None, Some(url)) => (known.by_artifact.get(url)?, Via::Artifact(url.clone())),
             (None, None) => return None,
         };
-        let p = self.packages.get(arn)?;
+        let p = known.packages.get(arn)?;
         Some(PackageRef {
             group: p.group.clone(),
             version: p.version,
@@ -191,16 +228,20 @@ impl Lineage {
 
     /// The artifact `model` serves: its own, else its package version's.
     pub fn artifact_of(&self, model: &str) -> Option<String> {
-        let served = self.models.get(model)?;
+        let known = self.known();
+        let served = known.models.get(model)?;
         served.artifact.clone().or_else(|| {
             let arn = served.package_arn.as_ref()?;
-            self.packages.get(arn)?.artifact.clone()
+            known.packages.get(arn)?.artifact.clone()
         })
     }
 
-    async fn package(&mut self, client: &Client, arn: &str) -> Result<(), String> {
-        if self.packages.contains_key(arn) || self.absent.contains(arn) {
-            return Ok(());
+    async fn package(&self, client: &Client, arn: &str) -> Result<(), String> {
+        {
+            let known = self.known();
+            if known.packages.contains_key(arn) || known.absent.contains(arn) {
+                return Ok(());
+            }
         }
         let p = match client
             .describe_model_package()
@@ -210,7 +251,7 @@ impl Lineage {
         {
             Ok(p) => p,
             Err(e) if is_not_found(&e) => {
-                self.absent.insert(arn.to_string());
+                self.known().absent.insert(arn.to_string());
                 return Ok(());
             }
             Err(e) => return Err(describe("sagemaker:DescribeModelPackage", &e)),
@@ -228,10 +269,11 @@ impl Lineage {
             return Ok(());
         };
         let arn = p.model_package_arn().unwrap_or(arn).to_string();
+        let mut known = self.known();
         if let Some(url) = &artifact {
-            self.by_artifact.entry(url.clone()).or_insert(arn.clone());
+            known.by_artifact.entry(url.clone()).or_insert(arn.clone());
         }
-        self.packages.insert(
+        known.packages.insert(
             arn,
             Package {
                 group: group.to_string(),
@@ -314,8 +356,8 @@ mod tests {
 
     #[test]
     fn models_link_by_package_name_or_exact_artifact() {
-        let mut l = Lineage::default();
-        l.packages.insert(
+        let l = Lineage::default();
+        l.known().packages.insert(
             "arn:pkg/demand-group/3".into(),
             Package {
                 group: "demand-group".into(),
@@ -323,25 +365,25 @@ mod tests {
                 artifact: Some("s3://m/demand-train-v3/output/model.tar.gz".into()),
             },
         );
-        l.by_artifact.insert(
+        l.known().by_artifact.insert(
             "s3://m/demand-train-v3/output/model.tar.gz".into(),
             "arn:pkg/demand-group/3".into(),
         );
-        l.models.insert(
+        l.known().models.insert(
             "named".into(),
             ServedModel {
                 package_arn: Some("arn:pkg/demand-group/3".into()),
                 artifact: None,
             },
         );
-        l.models.insert(
+        l.known().models.insert(
             "artifact-only".into(),
             ServedModel {
                 package_arn: None,
                 artifact: Some("s3://m/demand-train-v3/output/model.tar.gz".into()),
             },
         );
-        l.models.insert(
+        l.known().models.insert(
             "elsewhere".into(),
             ServedModel {
                 package_arn: None,

@@ -20,16 +20,18 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use aws_sdk_sagemaker::types::{EndpointConfigSummary, EndpointSummary, TrainingJobSummary};
 use aws_sdk_sagemaker::Client;
+use jiff::Timestamp;
 
 use self::endpoint::Described;
 use self::identity::{Resolver, Row, Seen};
 use self::lineage::Lineage;
 use self::training::Claim;
-use super::targets::{endpoint_targets, TargetsSender};
+use super::fan_out::{fan_out, DEFAULT_IN_FLIGHT};
+use super::targets::{EndpointTarget, TargetsSender};
 use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
 use crate::config::ModelMapping;
-use crate::model::facts::{EndpointFacts, ModelFacts, TrainingRun};
+use crate::model::facts::{EndpointFacts, ModelFacts, StaleFacts, TrainingRun};
 use crate::model::identity::{JoinedBy, Normaliser, DEFAULT_TAG_KEYS};
 use crate::model::stages::NOT_FOUND;
 use crate::model::{Fleet, ModelKind};
@@ -66,9 +68,14 @@ pub struct SageMakerSource {
     discover: bool,
     recognition: Recognition,
     pacer: Pacer,
+    /// Requests in flight at once.
+    in_flight: usize,
     /// Endpoint descriptions by name, with the LastModifiedTime they were made at:
     /// an unchanged endpoint is not described again.
     described: HashMap<String, (i64, Described)>,
+    /// Each row's last complete facts and when they were gathered: a row whose
+    /// describes fail keeps them, marked stale.
+    last_good: HashMap<String, (Timestamp, ModelFacts)>,
     lineage: Lineage,
     config_versions: history::ConfigVersions,
     job_details: training::JobDetails,
@@ -81,7 +88,7 @@ pub struct SageMakerSource {
 }
 
 /// The region-wide listings of one refresh, each fetched once for all rows.
-struct Listings {
+pub(super) struct Listings {
     jobs: Vec<TrainingJobSummary>,
     configs: Vec<EndpointConfigSummary>,
     pipelines: Vec<String>,
@@ -115,6 +122,15 @@ impl SageMakerSource {
         self
     }
 
+    /// At most `n` requests in flight at once (SageMaker's per-account rate is
+    /// shared by everything the account runs).
+    pub fn in_flight(mut self, n: usize) -> SageMakerSource {
+        self.in_flight = n.max(1);
+        self.lineage = Lineage::new(self.in_flight);
+        self.schedules = monitoring::Schedules::new(self.in_flight);
+        self
+    }
+
     /// A zero-config source on a client built elsewhere (the tests' mocked one).
     pub fn from_client(client: Client) -> SageMakerSource {
         SageMakerSource {
@@ -123,12 +139,14 @@ impl SageMakerSource {
             discover: true,
             recognition: Recognition::default(),
             pacer: Pacer::new(2),
+            in_flight: DEFAULT_IN_FLIGHT,
             described: HashMap::new(),
-            lineage: Lineage::default(),
+            last_good: HashMap::new(),
+            lineage: Lineage::new(DEFAULT_IN_FLIGHT),
             config_versions: Default::default(),
             job_details: Default::default(),
             pipeline_reasons: Default::default(),
-            schedules: Default::default(),
+            schedules: monitoring::Schedules::new(DEFAULT_IN_FLIGHT),
             targets: None,
             protected_tags: Vec::new(),
         }
@@ -146,18 +164,32 @@ impl SageMakerSource {
         self
     }
 
+    /// One refresh. Only a failed listing fails it: a describe that fails costs its
+    /// own row's freshness (the row keeps its last good facts, marked), not the
+    /// others'. Independent requests run at once, `in_flight` at most.
     async fn gather(&mut self) -> Result<Vec<ModelFacts>, String> {
-        let summaries: Vec<EndpointSummary> = self
-            .client
-            .list_endpoints()
-            .max_results(PAGE)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<_, _>>()
-            .await
-            .map_err(|e| describe("sagemaker:ListEndpoints", &e))?;
-        self.describe_changed(&summaries).await?;
+        let client = self.client.clone();
+        // Pipelines are matched by name only for rows config gives none.
+        let by_name = self.discover || self.mappings.iter().any(|m| m.pipeline.is_none());
+        // The region-wide listings at once: none needs another's answer.
+        let (summaries, jobs, configs, pipelines) = tokio::join!(
+            list_endpoints(&client),
+            training::recent_jobs(&client, &self.pacer),
+            history::recent_configs(&client),
+            async {
+                match by_name {
+                    true => pipelines::names(&client).await,
+                    false => Ok(Vec::new()),
+                }
+            },
+        );
+        let summaries = summaries?;
+        let listings = Listings {
+            jobs: jobs?,
+            configs: configs?,
+            pipelines: pipelines?,
+        };
+        let mut problems = self.describe_changed(&summaries).await;
         let mut served: Vec<String> = self
             .described
             .values()
@@ -165,29 +197,24 @@ impl SageMakerSource {
             .collect();
         served.sort();
         served.dedup();
-        self.lineage.learn(&self.client, &served).await?;
-        let mut versions = registry::Versions::default();
-        self.lineage
-            .index_if_needed(
-                &self.client,
-                &served,
-                &mut versions,
-                &self.recognition.names,
-            )
-            .await?;
+        let unlinked: HashMap<String, String> =
+            self.lineage.learn(&client, &served).await.into_iter().collect();
+        for (endpoint, (_, d)) in &self.described {
+            if let Some(why) = d.models().find_map(|m| unlinked.get(m)) {
+                problems.entry(endpoint.clone()).or_insert_with(|| why.clone());
+            }
+        }
+        let versions = registry::Versions::default();
+        let names = &self.recognition.names;
+        if let Err(why) = self
+            .lineage
+            .index_if_needed(&client, &served, &versions, names)
+            .await
+        {
+            // Lineage by artifact waits for the next try; names still join rows.
+            tracing::warn!("registry not indexed: {why}");
+        }
         let rows = self.rows();
-        let listings = Listings {
-            jobs: training::recent_jobs(&self.client, &self.pacer).await?,
-            configs: history::recent_configs(&self.client).await?,
-            // Pipelines are matched by name only for rows config gives none.
-            pipelines: match rows
-                .iter()
-                .all(|r| r.mapping.as_ref().is_some_and(|m| m.pipeline.is_some()))
-            {
-                true => Vec::new(),
-                false => pipelines::names(&self.client).await?,
-            },
-        };
         let claims: Vec<Vec<String>> = rows.iter().map(|r| self.names_of(r)).collect();
         let claims: Vec<Claim> = rows
             .iter()
@@ -200,51 +227,157 @@ impl SageMakerSource {
                 names: names.iter().map(String::as_str).collect(),
             })
             .collect();
-        let jobs = training::for_rows(
-            &self.client,
-            &mut self.job_details,
-            &listings.jobs,
-            &claims,
-            &self.recognition.names,
-        )
-        .await?;
         let pipelines = self.pipelines_of(&rows, &listings.pipelines, &claims);
         let endpoints: Vec<&str> = rows.iter().filter_map(|r| r.endpoint.as_deref()).collect();
-        let monitoring = self.schedules.by_endpoint(&self.client, &endpoints).await;
-        let mut models = Vec::with_capacity(rows.len());
-        for ((row, jobs), pipeline) in rows.iter().zip(jobs).zip(pipelines) {
-            let mut m = self
-                .model(row, &listings, &mut versions, jobs, pipeline)
-                .await?;
+        let (jobs, monitoring) = tokio::join!(
+            training::for_rows(
+                &client,
+                &self.job_details,
+                self.in_flight,
+                &listings.jobs,
+                &claims,
+                &self.recognition.names,
+            ),
+            self.schedules.by_endpoint(&client, &endpoints),
+        );
+        self.publish_targets_of(&rows, &monitoring);
+        let this = &*self;
+        let built = fan_out(
+            rows.iter().zip(jobs).zip(pipelines),
+            self.in_flight,
+            |((row, (jobs, job_problem)), pipeline)| {
+                let (listings, versions) = (&listings, &versions);
+                async move {
+                    let built = this.model(row, listings, versions, jobs, pipeline).await;
+                    (row, built, job_problem)
+                }
+            },
+        )
+        .await;
+        let now = Timestamp::now();
+        let mut models = Vec::with_capacity(built.len());
+        for (row, built, job_problem) in built {
+            let problem = row
+                .endpoint
+                .as_ref()
+                .and_then(|e| problems.remove(e))
+                .or(job_problem);
+            let mut m = match built {
+                Ok(m) => m,
+                Err(why) => self.last_good_of(row, why),
+            };
             if let Some(found) = row.endpoint.as_ref().and_then(|e| monitoring.get(e)) {
                 m.drift.monitoring.clone_from(&found.last_run);
                 m.drift.reports_at = found.reports.as_ref().map(ToString::to_string);
             }
+            match problem {
+                Some(why) => m.stale.push(self.stale_since(&row.name, why)),
+                None if m.stale.is_empty() => {
+                    self.last_good.insert(row.name.clone(), (now, m.clone()));
+                }
+                None => {}
+            }
             models.push(m);
         }
+        let shown: HashSet<&str> = models.iter().map(|m| m.name.as_str()).collect();
+        self.last_good.retain(|name, _| shown.contains(name.as_str()));
         models.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(models)
     }
 
-    /// Describes the endpoints that are new or changed since the last refresh.
-    async fn describe_changed(&mut self, summaries: &[EndpointSummary]) -> Result<(), String> {
-        let mut fresh = HashMap::new();
-        for s in summaries {
-            let Some(name) = s.endpoint_name() else {
-                continue;
-            };
-            if !self.discover && !self.is_named(name) {
-                continue;
+    /// Tells CloudWatch and S3 what to watch as soon as the rows are known, while
+    /// the rows' registries and jobs are still being asked for. Only a change wakes
+    /// them.
+    fn publish_targets_of(&self, rows: &[Row], monitoring: &HashMap<String, monitoring::Monitoring>) {
+        let Some(targets) = &self.targets else {
+            return;
+        };
+        let mut fresh: Vec<EndpointTarget> = rows
+            .iter()
+            .filter_map(|r| {
+                let endpoint = r.endpoint.as_ref()?;
+                let described = self.described.get(endpoint).map(|(_, d)| d);
+                Some(EndpointTarget {
+                    model: r.name.clone(),
+                    endpoint: endpoint.clone(),
+                    variants: described
+                        .map(|d| d.endpoint.variants.iter().map(|v| v.name.clone()).collect())
+                        .unwrap_or_default(),
+                    reports: monitoring.get(endpoint).and_then(|m| m.reports.clone()),
+                })
+            })
+            .collect();
+        fresh.sort_by(|a, b| a.model.cmp(&b.model));
+        targets.send_if_modified(|old| {
+            let changed = *old != fresh;
+            if changed {
+                *old = fresh;
             }
-            let modified = s.last_modified_time().map_or(0, |t| t.secs());
-            let described = match self.described.remove(name) {
-                Some((at, d)) if at == modified => d,
-                _ => endpoint::describe_endpoint(&self.client, name).await?,
-            };
-            fresh.insert(name.to_string(), (modified, described));
+            changed
+        });
+    }
+
+    /// A row whose facts could not be built this refresh: its last good ones, or
+    /// its name alone, marked with why.
+    fn last_good_of(&self, row: &Row, why: String) -> ModelFacts {
+        let mut m = match self.last_good.get(&row.name) {
+            Some((_, m)) => m.clone(),
+            None => ModelFacts {
+                identity: Some(row.identity.clone()),
+                ..ModelFacts::named(&row.name)
+            },
+        };
+        m.stale.push(self.stale_since(&row.name, why));
+        m
+    }
+
+    /// SageMaker's cells of `name` show facts from its last good refresh.
+    fn stale_since(&self, name: &str, why: String) -> StaleFacts {
+        StaleFacts {
+            stages: SourceId::SageMaker.feeds().to_vec(),
+            since: self.last_good.get(name).map(|(at, _)| *at),
+            why,
         }
-        self.described = fresh;
-        Ok(())
+    }
+
+    /// Describes the endpoints that are new or changed since the last refresh,
+    /// several at once. One that fails keeps its last description (or, never
+    /// described, what ListEndpoints said) and is named in the answer with why.
+    async fn describe_changed(&mut self, summaries: &[EndpointSummary]) -> HashMap<String, String> {
+        let mut old = std::mem::take(&mut self.described);
+        let wanted: Vec<(&EndpointSummary, &str, i64, Option<(i64, Described)>)> = summaries
+            .iter()
+            .filter_map(|s| {
+                let name = s.endpoint_name()?;
+                if !self.discover && !self.is_named(name) {
+                    return None;
+                }
+                let modified = s.last_modified_time().map_or(0, |t| t.secs());
+                Some((s, name, modified, old.remove(name)))
+            })
+            .collect();
+        let client = &self.client;
+        let described = fan_out(wanted, self.in_flight, |(summary, name, modified, kept)| async move {
+            let fresh = match kept {
+                Some((at, d)) if at == modified => return (name, (at, d), None),
+                kept => (endpoint::describe_endpoint(client, name).await, kept),
+            };
+            match fresh {
+                (Ok(d), _) => (name, (modified, d), None),
+                // The old description is kept under its old time: asked again next refresh.
+                (Err(why), Some(kept)) => (name, kept, Some(why)),
+                (Err(why), None) => (name, (i64::MIN, endpoint::listed(summary, &why)), Some(why)),
+            }
+        })
+        .await;
+        let mut problems = HashMap::new();
+        for (name, entry, problem) in described {
+            if let Some(why) = problem {
+                problems.insert(name.to_string(), why);
+            }
+            self.described.insert(name.to_string(), entry);
+        }
+        problems
     }
 
     /// Whether config names `endpoint` (as a model's endpoint, or as a model's name).
@@ -324,10 +457,10 @@ impl SageMakerSource {
     }
 
     async fn model(
-        &mut self,
+        &self,
         row: &Row,
         listings: &Listings,
-        versions: &mut registry::Versions,
+        versions: &registry::Versions,
         mut training: Vec<TrainingRun>,
         pipeline: Option<String>,
     ) -> Result<ModelFacts, String> {
@@ -393,7 +526,7 @@ impl SageMakerSource {
                     current.model_version = first_package.map(|p| p.version);
                     facts.config_history = self
                         .config_versions
-                        .history(client, &mut self.lineage, &listings.configs, &current)
+                        .history(client, &self.lineage, &listings.configs, &current)
                         .await?;
                 }
                 Some(facts)
@@ -459,6 +592,18 @@ impl SageMakerSource {
     }
 }
 
+async fn list_endpoints(client: &Client) -> Result<Vec<EndpointSummary>, String> {
+    client
+        .list_endpoints()
+        .max_results(PAGE)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|e| describe("sagemaker:ListEndpoints", &e))
+}
+
 /// The newest runs, newest first; the one serving now stays even when older.
 fn newest_runs(mut runs: Vec<TrainingRun>) -> Vec<TrainingRun> {
     runs.sort_by_key(|r| std::cmp::Reverse(r.started));
@@ -517,17 +662,6 @@ impl Source for SageMakerSource {
             models,
             ..Fleet::default()
         });
-        if let (Ok(fleet), Some(targets)) = (&result, &self.targets) {
-            // Only a change wakes the sources that follow the endpoints.
-            let fresh = endpoint_targets(fleet);
-            targets.send_if_modified(|old| {
-                let changed = *old != fresh;
-                if changed {
-                    *old = fresh;
-                }
-                changed
-            });
-        }
         report(SourceId::SageMaker, result)
     }
 }

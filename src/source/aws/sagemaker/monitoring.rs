@@ -4,7 +4,7 @@
 //! implement it: any error here leaves drift to the other sources and never fails
 //! the SageMaker refresh.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use aws_sdk_sagemaker::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sagemaker::types::MonitoringScheduleSummary;
@@ -16,6 +16,7 @@ use super::super::timestamp;
 use crate::aws::errors::{describe, is_unimplemented};
 use crate::config::S3Location;
 use crate::model::facts::MonitoringRun;
+use crate::source::aws::fan_out::fan_out;
 
 /// One endpoint's data-quality monitoring, as described this refresh.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -28,9 +29,18 @@ pub struct Monitoring {
 #[derive(Default)]
 pub struct Schedules {
     off: bool,
+    /// Schedules described at once.
+    in_flight: usize,
 }
 
 impl Schedules {
+    pub fn new(in_flight: usize) -> Schedules {
+        Schedules {
+            off: false,
+            in_flight,
+        }
+    }
+
     /// Every endpoint's monitoring: one paged ListMonitoringSchedules for the region,
     /// then one DescribeMonitoringSchedule per schedule of a watched endpoint.
     pub async fn by_endpoint(
@@ -41,7 +51,7 @@ impl Schedules {
         if self.off || endpoints.is_empty() {
             return HashMap::new();
         }
-        match lookup(client, endpoints).await {
+        match lookup(client, endpoints, self.in_flight).await {
             Ok(found) => found,
             Err((why, unimplemented)) => {
                 tracing::warn!("monitoring schedules unavailable: {why}");
@@ -57,6 +67,7 @@ type Failure = (String, bool);
 async fn lookup(
     client: &Client,
     endpoints: &[&str],
+    in_flight: usize,
 ) -> Result<HashMap<String, Monitoring>, Failure> {
     let summaries: Vec<MonitoringScheduleSummary> = client
         .list_monitoring_schedules()
@@ -67,67 +78,80 @@ async fn lookup(
         .collect::<Result<_, _>>()
         .await
         .map_err(|e| failure("sagemaker:ListMonitoringSchedules", &e))?;
-    let mut out = HashMap::new();
     // Data-quality schedules decide drift; other kinds (model quality, bias) do not.
-    let watched = summaries.iter().filter(|s| {
-        s.endpoint_name().is_some_and(|e| endpoints.contains(&e))
-            && s.monitoring_type()
-                .is_none_or(|t| t.as_str() == "DataQuality")
-    });
-    for s in watched {
-        let (Some(endpoint), Some(name)) = (s.endpoint_name(), s.monitoring_schedule_name()) else {
-            continue;
-        };
-        if out.contains_key(endpoint) {
-            continue;
+    let mut seen = HashSet::new();
+    let watched: Vec<(&str, &str)> = summaries
+        .iter()
+        .filter(|s| {
+            s.endpoint_name().is_some_and(|e| endpoints.contains(&e))
+                && s.monitoring_type()
+                    .is_none_or(|t| t.as_str() == "DataQuality")
+        })
+        .filter_map(|s| Some((s.endpoint_name()?, s.monitoring_schedule_name()?)))
+        .filter(|(endpoint, _)| seen.insert(*endpoint))
+        .collect();
+    let described = fan_out(watched, in_flight, |(endpoint, name)| async move {
+        (endpoint, schedule(client, name).await)
+    })
+    .await;
+    let mut out = HashMap::new();
+    for (endpoint, found) in described {
+        match found {
+            Ok(m) => {
+                out.insert(endpoint.to_string(), m);
+            }
+            // One schedule that could not be read costs its endpoint's drift cell
+            // only; the service not implementing the call turns the lookup off.
+            Err((why, true)) => return Err((why, true)),
+            Err((why, false)) => tracing::warn!("{endpoint}: {why}"),
         }
-        let d = client
-            .describe_monitoring_schedule()
-            .monitoring_schedule_name(name)
-            .send()
-            .await
-            .map_err(|e| failure("sagemaker:DescribeMonitoringSchedule", &e))?;
-        // A schedule that never ran counts as idle since it was created.
-        let never_ran = || MonitoringRun {
-            schedule: name.to_string(),
-            status: "NotRunYet".into(),
-            failure_reason: None,
-            scheduled: d
-                .creation_time()
-                .and_then(timestamp)
-                .unwrap_or(Timestamp::UNIX_EPOCH),
-        };
-        let last_run = d
-            .last_monitoring_execution_summary()
-            .map(|r| MonitoringRun {
-                schedule: name.to_string(),
-                status: r
-                    .monitoring_execution_status()
-                    .map_or("Unknown", |s| s.as_str())
-                    .to_string(),
-                failure_reason: r.failure_reason().map(str::to_string),
-                scheduled: r
-                    .scheduled_time()
-                    .and_then(timestamp)
-                    .unwrap_or(Timestamp::UNIX_EPOCH),
-            })
-            .or_else(|| Some(never_ran()));
-        let uri = d
-            .monitoring_schedule_config()
-            .and_then(|c| c.monitoring_job_definition())
-            .and_then(|j| j.monitoring_output_config())
-            .and_then(|o| o.monitoring_outputs().first())
-            .and_then(|o| o.s3_output())
-            .and_then(|s| s.s3_uri());
-        out.insert(
-            endpoint.to_string(),
-            Monitoring {
-                last_run,
-                reports: uri.and_then(crate::config::parse_s3),
-            },
-        );
     }
     Ok(out)
+}
+
+async fn schedule(client: &Client, name: &str) -> Result<Monitoring, Failure> {
+    let d = client
+        .describe_monitoring_schedule()
+        .monitoring_schedule_name(name)
+        .send()
+        .await
+        .map_err(|e| failure("sagemaker:DescribeMonitoringSchedule", &e))?;
+    // A schedule that never ran counts as idle since it was created.
+    let never_ran = || MonitoringRun {
+        schedule: name.to_string(),
+        status: "NotRunYet".into(),
+        failure_reason: None,
+        scheduled: d
+            .creation_time()
+            .and_then(timestamp)
+            .unwrap_or(Timestamp::UNIX_EPOCH),
+    };
+    let last_run = d
+        .last_monitoring_execution_summary()
+        .map(|r| MonitoringRun {
+            schedule: name.to_string(),
+            status: r
+                .monitoring_execution_status()
+                .map_or("Unknown", |s| s.as_str())
+                .to_string(),
+            failure_reason: r.failure_reason().map(str::to_string),
+            scheduled: r
+                .scheduled_time()
+                .and_then(timestamp)
+                .unwrap_or(Timestamp::UNIX_EPOCH),
+        })
+        .or_else(|| Some(never_ran()));
+    let uri = d
+        .monitoring_schedule_config()
+        .and_then(|c| c.monitoring_job_definition())
+        .and_then(|j| j.monitoring_output_config())
+        .and_then(|o| o.monitoring_outputs().first())
+        .and_then(|o| o.s3_output())
+        .and_then(|s| s.s3_uri());
+    Ok(Monitoring {
+        last_run,
+        reports: uri.and_then(crate::config::parse_s3),
+    })
 }
 
 /// The one-line reason, and whether the service does not implement the call.

@@ -1,6 +1,7 @@
 //! SageMaker Pipelines: the executions that retrain a model, as training runs.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use aws_sdk_sagemaker::types::{PipelineExecutionSummary, SortOrder};
 use aws_sdk_sagemaker::Client;
@@ -8,6 +9,7 @@ use jiff::Timestamp;
 
 use super::super::timestamp;
 use crate::aws::errors::describe;
+use crate::source::aws::fan_out::lock;
 use crate::aws::status::execution_status;
 use crate::model::facts::{RunStatus, TrainingRun};
 
@@ -34,13 +36,13 @@ pub async fn names(client: &Client) -> Result<Vec<String>, String> {
 /// Failure reasons by execution ARN: a finished execution never changes, so each
 /// failed one is described once per session.
 #[derive(Default)]
-pub struct Reasons(HashMap<String, Option<String>>);
+pub struct Reasons(Mutex<HashMap<String, Option<String>>>);
 
 impl Reasons {
     /// The pipeline's newest executions, newest first; a failed newest one carries
     /// its reason.
     pub async fn runs(
-        &mut self,
+        &self,
         client: &Client,
         pipeline: &str,
     ) -> Result<Vec<TrainingRun>, String> {
@@ -64,8 +66,8 @@ impl Reasons {
         Ok(runs)
     }
 
-    async fn reason(&mut self, client: &Client, arn: &str) -> Result<Option<String>, String> {
-        if let Some(known) = self.0.get(arn) {
+    async fn reason(&self, client: &Client, arn: &str) -> Result<Option<String>, String> {
+        if let Some(known) = lock(&self.0).get(arn) {
             return Ok(known.clone());
         }
         let d = client
@@ -78,7 +80,7 @@ impl Reasons {
             .failure_reason()
             .filter(|r| !r.is_empty())
             .map(str::to_string);
-        self.0.insert(arn.to_string(), reason.clone());
+        lock(&self.0).insert(arn.to_string(), reason.clone());
         Ok(reason)
     }
 }

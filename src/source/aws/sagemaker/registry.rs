@@ -1,6 +1,7 @@
 //! Model package versions of a group, newest first, with the deployed one marked.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 
 use aws_sdk_sagemaker::types::{ModelPackageSortBy, SortOrder};
 use aws_sdk_sagemaker::Client;
@@ -10,15 +11,16 @@ use super::super::timestamp;
 use crate::aws::errors::describe;
 use crate::aws::status::approval_of;
 use crate::model::facts::ModelVersion;
+use crate::source::aws::fan_out::lock;
 
 /// Versions listed this refresh, by group: endpoints sharing a group list it once.
 #[derive(Default)]
-pub struct Versions(HashMap<String, Vec<(String, ModelVersion)>>);
+pub struct Versions(Mutex<HashMap<String, Vec<(String, ModelVersion)>>>);
 
 impl Versions {
     /// The group's versions with every one a variant serves (`deployed`) marked.
     pub async fn of_group(
-        &mut self,
+        &self,
         client: &Client,
         group: &str,
         deployed: &HashSet<String>,
@@ -35,21 +37,22 @@ impl Versions {
     }
 
     /// The ARNs of the group's versions, newest first.
-    pub async fn arns(&mut self, client: &Client, group: &str) -> Result<Vec<String>, String> {
+    pub async fn arns(&self, client: &Client, group: &str) -> Result<Vec<String>, String> {
         let listed = self.listed(client, group).await?;
         Ok(listed.iter().map(|(arn, _)| arn.clone()).collect())
     }
 
     async fn listed(
-        &mut self,
+        &self,
         client: &Client,
         group: &str,
-    ) -> Result<&[(String, ModelVersion)], String> {
-        if !self.0.contains_key(group) {
-            let listed = list(client, group).await?;
-            self.0.insert(group.to_string(), listed);
+    ) -> Result<Vec<(String, ModelVersion)>, String> {
+        if let Some(known) = lock(&self.0).get(group) {
+            return Ok(known.clone());
         }
-        Ok(self.0.get(group).map(Vec::as_slice).unwrap_or_default())
+        let listed = list(client, group).await?;
+        lock(&self.0).insert(group.to_string(), listed.clone());
+        Ok(listed)
     }
 }
 

@@ -15,6 +15,7 @@ use crate::aws::errors::{describe, is_not_found};
 use crate::aws::status::job_status;
 use crate::model::facts::{RunStatus, TrainingRun};
 use crate::model::identity::Normaliser;
+use crate::source::aws::fan_out::{fan_out, lock};
 
 /// Newest jobs looked at each refresh; older ones rarely matter on call.
 const RECENT_JOBS: usize = 300;
@@ -66,7 +67,10 @@ pub async fn recent_jobs(
 /// What DescribeTrainingJob says of a job: a finished job never changes, so it is
 /// described once per session; a running one each time it is asked for.
 #[derive(Default)]
-pub struct JobDetails {
+pub struct JobDetails(std::sync::Mutex<Known>);
+
+#[derive(Default)]
+struct Known {
     described: HashMap<String, Detail>,
     /// Jobs an artifact URL names that do not exist (deleted, another account):
     /// not asked for again.
@@ -83,13 +87,14 @@ struct Detail {
 impl JobDetails {
     /// Fills `run` (a listed job) with its failure reason, final metric and
     /// secondary status.
-    async fn fill(&mut self, client: &Client, run: &mut TrainingRun) -> Result<(), String> {
-        let cached = self
+    async fn fill(&self, client: &Client, run: &mut TrainingRun) -> Result<(), String> {
+        let cached = lock(&self.0)
             .described
             .get(&run.name)
-            .filter(|k| k.run.status == run.status);
+            .filter(|k| k.run.status == run.status)
+            .cloned();
         let detail = match cached {
-            Some(d) => d.clone(),
+            Some(d) => d,
             None => match self.describe(client, &run.name).await? {
                 Some(d) => d,
                 None => return Ok(()),
@@ -102,18 +107,22 @@ impl JobDetails {
     /// The job that wrote `artifact`, when SageMaker's layout names one and that job's
     /// own output is exactly `artifact`: the run now serving.
     pub async fn serving(
-        &mut self,
+        &self,
         client: &Client,
         artifact: &str,
     ) -> Result<Option<TrainingRun>, String> {
         let Some(name) = super::lineage::job_named_in(artifact) else {
             return Ok(None);
         };
-        if self.absent.contains(name) {
-            return Ok(None);
-        }
-        let detail = match self.described.get(name) {
-            Some(d) if is_finished(d.run.status) => Some(d.clone()),
+        let known = {
+            let known = lock(&self.0);
+            if known.absent.contains(name) {
+                return Ok(None);
+            }
+            known.described.get(name).cloned()
+        };
+        let detail = match known {
+            Some(d) if is_finished(d.run.status) => Some(d),
             _ => self.describe(client, name).await?,
         };
         Ok(detail
@@ -125,7 +134,7 @@ impl JobDetails {
     }
 
     /// Describes `name`; None when no such job exists.
-    async fn describe(&mut self, client: &Client, name: &str) -> Result<Option<Detail>, String> {
+    async fn describe(&self, client: &Client, name: &str) -> Result<Option<Detail>, String> {
         let d = match client
             .describe_training_job()
             .training_job_name(name)
@@ -134,7 +143,7 @@ impl JobDetails {
         {
             Ok(d) => d,
             Err(e) if is_not_found(&e) => {
-                self.absent.insert(name.to_string());
+                lock(&self.0).absent.insert(name.to_string());
                 return Ok(None);
             }
             Err(e) => return Err(describe("sagemaker:DescribeTrainingJob", &e)),
@@ -164,7 +173,7 @@ impl JobDetails {
             run,
         };
         if is_finished(detail.run.status) {
-            self.described.insert(name.to_string(), detail.clone());
+            lock(&self.0).described.insert(name.to_string(), detail.clone());
         }
         Ok(Some(detail))
     }
@@ -226,14 +235,17 @@ pub fn owner(name: &str, claims: &[Claim], names: &Normaliser) -> Option<usize> 
 }
 
 /// The listed jobs each row owns, newest first (the listing's order), at most
-/// `RUNS_PER_MODEL` each; the newest of each is described for its details.
+/// `RUNS_PER_MODEL` each; the newest of each is described for its details (several
+/// rows at once). A job that could not be described keeps what the listing says,
+/// with why.
 pub async fn for_rows(
     client: &Client,
-    details: &mut JobDetails,
+    details: &JobDetails,
+    in_flight: usize,
     jobs: &[TrainingJobSummary],
     claims: &[Claim<'_>],
     names: &Normaliser,
-) -> Result<Vec<Vec<TrainingRun>>, String> {
+) -> Vec<(Vec<TrainingRun>, Option<String>)> {
     let mut out: Vec<Vec<TrainingRun>> = claims.iter().map(|_| Vec::new()).collect();
     for j in jobs {
         let Some(name) = j.training_job_name() else {
@@ -245,12 +257,15 @@ pub async fn for_rows(
             }
         }
     }
-    for runs in &mut out {
-        if let Some(newest) = runs.first_mut() {
-            details.fill(client, newest).await?;
-        }
-    }
-    Ok(out)
+    let filled = fan_out(out, in_flight, |mut runs| async move {
+        let problem = match runs.first_mut() {
+            Some(newest) => details.fill(client, newest).await.err(),
+            None => None,
+        };
+        (runs, problem)
+    })
+    .await;
+    filled
 }
 
 fn run(j: &TrainingJobSummary) -> TrainingRun {

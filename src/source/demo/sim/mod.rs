@@ -128,6 +128,7 @@ impl Simulator {
             identity: Some(identity(p, &endpoint_name)),
             aliases: vec![endpoint_name.clone(), format!("{}-group", p.name)],
             published: published(&metrics),
+            stale: Vec::new(),
             name: p.name.clone(),
             kind: p.kind,
             data: Some(DataFacts {
