@@ -16,6 +16,15 @@ use crate::model::stages::assess_with_alarms;
 use crate::model::update::{SourceId, Update};
 use crate::model::{Fleet, Loadable, ModelHealth, Rules, Stage};
 
+/// "90s", "4m", "2h": how long a source has been silent.
+fn brief(secs: i64) -> String {
+    match secs {
+        ..120 => format!("{secs}s"),
+        120..7200 => format!("{}m", secs / 60),
+        _ => format!("{}h", secs / 3600),
+    }
+}
+
 /// How many events the app remembers.
 const EVENT_LOG: usize = 500;
 
@@ -161,9 +170,41 @@ impl App {
         self.quit
     }
 
-    /// The event loop's clock tick; tests fix it.
+    /// The event loop's clock tick; tests fix it. Facts that have grown old turn
+    /// stale here, even when their source has gone silent.
     pub fn set_now(&mut self, now: Timestamp) {
         self.now = now;
+        self.age_sources();
+    }
+
+    /// A source that has not answered for three of its intervals is stale: its
+    /// facts are never drawn as fresh however it failed (a hung connection, a dead
+    /// task).
+    fn age_sources(&mut self) {
+        let mut aged = false;
+        for (id, every) in &self.context.intervals {
+            let Some(Loadable::Ready { at, .. }) = self.sources.get(id) else {
+                continue;
+            };
+            let silent = self.now.duration_since(*at).as_secs();
+            let limit = i64::try_from(every.as_secs().saturating_mul(3)).unwrap_or(i64::MAX);
+            if silent <= limit {
+                continue;
+            }
+            let why = format!(
+                "no answer for {} (it asks every {}); still trying",
+                brief(silent),
+                brief(i64::try_from(every.as_secs()).unwrap_or(i64::MAX))
+            );
+            if let Some(last) = self.sources.remove(id) {
+                self.sources.insert(*id, last.fail(why));
+                aged = true;
+            }
+        }
+        if aged {
+            self.rederive(self.now, &[]);
+            self.refresh_rows();
+        }
     }
 
     /// Rows a page-up/down moves, from the terminal's height.

@@ -315,3 +315,39 @@ fn stages_whose_sources_have_not_answered_are_loading_not_unknown() {
         "failed is not loading"
     );
 }
+
+#[test]
+fn facts_older_than_three_intervals_turn_stale_by_age() {
+    let (sagemaker, cloudwatch, at) = split_fleet(120);
+    let mut app = aws_app(at);
+    app.context.intervals = [
+        (SourceId::SageMaker, std::time::Duration::from_secs(60)),
+        (SourceId::CloudWatch, std::time::Duration::from_secs(60)),
+    ]
+    .into();
+    app.apply(Update::Fleet {
+        source: SourceId::SageMaker,
+        fleet: sagemaker,
+        at,
+    });
+    app.apply(Update::Fleet {
+        source: SourceId::CloudWatch,
+        fleet: cloudwatch.clone(),
+        at,
+    });
+    app.set_now(at + SignedDuration::from_secs(180));
+    assert!(Stage::ALL.iter().all(|s| !app.stage_is_stale(*s)), "3 intervals is still fresh");
+    // CloudWatch answers again; SageMaker has gone silent (a hung connection).
+    let later = at + SignedDuration::from_secs(200);
+    app.apply(Update::Fleet {
+        source: SourceId::CloudWatch,
+        fleet: cloudwatch,
+        at: later,
+    });
+    app.set_now(later);
+    assert!(app.stage_is_stale(Stage::Training));
+    assert!(!app.stage_is_stale(Stage::Quality));
+    let lines = app.problem_lines().join("\n");
+    assert!(lines.contains("sagemaker: no answer for 3m (it asks every 60s)"), "{lines}");
+    assert_eq!(app.rows.len(), 4, "old facts stay on screen, marked");
+}

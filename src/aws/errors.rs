@@ -6,13 +6,55 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 /// Turns an SDK error from the call needing `action` (e.g. `sagemaker:ListEndpoints`)
 /// into a message for the user.
-pub fn describe<E, R>(action: &str, err: &SdkError<E, R>) -> String
+pub fn describe<E>(action: &str, err: &SdkError<E, HttpResponse>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+{
+    let code = err.as_service_error().and_then(|e| e.code());
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    match (err, code, status) {
+        (SdkError::ServiceError(e), Some(_), _) => {
+            classify(action, e.err().code(), e.err().message())
+        }
+        // No AWS error code: a load balancer, proxy or throttle in front of AWS
+        // answered. Say what the status means.
+        (_, None, Some(status)) if status >= 400 => http_status(action, status),
+        (SdkError::ServiceError(e), None, _) => {
+            classify(action, e.err().code(), e.err().message())
+        }
+        _ => transport(action, err),
+    }
+}
+
+/// An HTTP error status without an AWS body, in plain words.
+fn http_status(action: &str, status: u16) -> String {
+    let meaning = match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        408 => "Request Timeout",
+        413 => "Payload Too Large",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "an error status",
+    };
+    let then = match status {
+        429 | 500..=599 => "; will retry",
+        _ => "",
+    };
+    format!("AWS answered {status} {meaning} on {action}{then}")
+}
+
+/// Errors before any answer: timeouts, the network, credentials.
+fn transport<E>(action: &str, err: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     match err {
-        SdkError::ServiceError(e) => classify(action, e.err().code(), e.err().message()),
         SdkError::TimeoutError(_) => format!("{action} timed out; will retry"),
         SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout() => {
             format!("cannot reach AWS for {action} (network or --endpoint-url); will retry")
@@ -73,7 +115,10 @@ pub fn classify(action: &str, code: Option<&str>, message: Option<&str>) -> Stri
             format!("throttled by AWS on {action}; backing off")
         }
         code => {
-            let message = message.map(first_line).unwrap_or("no message");
+            let message = message
+                .map(first_line)
+                .filter(|m| !m.is_empty())
+                .unwrap_or("AWS gave no reason");
             if code.is_empty() {
                 format!("{action} failed: {message}")
             } else {
@@ -120,6 +165,19 @@ mod tests {
             m,
             "throttled by AWS on sagemaker:ListTrainingJobs; backing off"
         );
+    }
+
+    #[test]
+    fn statuses_without_an_aws_body_are_said_in_plain_words() {
+        assert_eq!(
+            http_status("sagemaker:DescribeModel", 503),
+            "AWS answered 503 Service Unavailable on sagemaker:DescribeModel; will retry"
+        );
+        assert_eq!(
+            http_status("s3:GetObject", 404),
+            "AWS answered 404 Not Found on s3:GetObject"
+        );
+        assert!(!classify("x:Y", Some("Odd"), Some("")).contains("no message"));
     }
 
     #[test]

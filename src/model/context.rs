@@ -17,6 +17,8 @@ pub struct Context {
     pub caller: Option<String>,
     /// Set when the caller's identity could not be read (e.g. expired credentials).
     pub problem: Option<String>,
+    /// How often each source asks: facts older than three intervals are stale.
+    pub intervals: std::collections::BTreeMap<super::update::SourceId, std::time::Duration>,
 }
 
 impl Context {
@@ -26,6 +28,7 @@ impl Context {
             account: None,
             caller: None,
             problem: None,
+            intervals: Default::default(),
         }
     }
 

@@ -69,6 +69,7 @@ pub async fn run(
     let mut terminal = ratatui::try_init()
         .map_err(|e| anyhow::anyhow!("could not take over the terminal: {e}"))?;
     let _guard = TerminalGuard;
+    keep_the_terminal_on_background_panics();
     event_loop(&mut terminal, &mut app, &theme, updates, links, terminated).await
 }
 
@@ -127,6 +128,22 @@ async fn event_loop(
             return Ok(());
         }
     }
+}
+
+/// Sources and actions run on the runtime's worker threads, where a panic is caught
+/// and reported as that task's failure (`source::drive`): it must not take the
+/// terminal back from a dashboard that goes on. Only the UI thread's panic does.
+fn keep_the_terminal_on_background_panics() {
+    let restore_and_print = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let worker = std::thread::current()
+            .name()
+            .is_some_and(|n| n.starts_with("tokio-runtime-worker"));
+        match worker {
+            true => tracing::error!("panic in a background task: {info}"),
+            false => restore_and_print(info),
+        }
+    }));
 }
 
 /// Debug builds only: lets the tmux tests prove a panic leaves a usable terminal.

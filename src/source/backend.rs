@@ -13,7 +13,7 @@ use super::aws::targets::TargetsSender;
 use super::aws::xray::{XraySettings, XraySource};
 use super::aws::{self, ApiCalls, Pacer, Recognition, S3Source, SageMakerSource};
 use super::demo::{DemoSource, Simulator};
-use super::{drive, RefreshReceivers, Source, Update};
+use super::{drive, RefreshReceivers, Source, SourceId, Update};
 use crate::config::{AwsConfig, IdentityConfig, ModelMapping};
 use crate::model::context::{Context, Place};
 use crate::model::identity::Normaliser;
@@ -116,14 +116,26 @@ impl Backend {
         }
     }
 
-    /// Where the data will come from, for the header and the snapshot.
+    /// Where the data will come from, for the header and the snapshot, and how
+    /// often each source asks.
     pub fn context(&self) -> Context {
-        Context::new(match self {
+        let mut context = Context::new(match self {
             Backend::Demo { seed, .. } => Place::Demo { seed: *seed },
             Backend::Aws { sdk, .. } => Place::Aws {
                 region: sdk.region().map(|r| r.to_string()).unwrap_or_default(),
             },
-        })
+        });
+        context.intervals = match self {
+            Backend::Demo { every, .. } => [(SourceId::Demo, *every)].into(),
+            Backend::Aws { settings, .. } => [
+                (SourceId::SageMaker, every(settings, settings.sagemaker_seconds)),
+                (SourceId::CloudWatch, every(settings, settings.cloudwatch_seconds)),
+                (SourceId::S3, every(settings, settings.s3_seconds)),
+                (SourceId::XRay, XRAY_EVERY),
+            ]
+            .into(),
+        };
+        context
     }
 
     /// Starts every source as a task of its own, each on its own interval.
@@ -144,8 +156,6 @@ impl Backend {
                 protected_tags,
                 identity: recognised,
             } => {
-                let every =
-                    |own: Option<u64>| Duration::from_secs(own.unwrap_or(settings.refresh_seconds));
                 let s = AwsSources::new(
                     &sdk,
                     &settings,
@@ -159,22 +169,18 @@ impl Backend {
                 let identity = updates.clone();
                 let (identity_sdk, identity_calls, cost) = (sdk.clone(), calls.clone(), s.cost);
                 tokio::spawn(async move {
-                    let who = identify(&identity_sdk, &identity_calls).await;
-                    let cost = match &who {
-                        Update::Identity(Ok(who)) => cost.for_account(who.account.clone()),
-                        _ => cost,
+                    let Some(account) = identify_until_known(&identity_sdk, &identity_calls, &identity).await else {
+                        return;
                     };
-                    if identity.send(who).await.is_ok() {
-                        drive(cost, COST_CHECK_EVERY, identity, cost_force).await;
-                    }
+                    drive(cost.for_account(account), COST_CHECK_EVERY, identity, cost_force).await;
                 });
                 // CloudWatch and S3 ask as soon as SageMaker finds endpoints, not at
                 // their next interval.
                 let follows = follow_targets(refresh.clone(), s.targets.subscribe());
                 let sagemaker = s.sagemaker.publish_targets(s.targets);
                 let (sm_every, cw_every) = (
-                    every(settings.sagemaker_seconds),
-                    every(settings.cloudwatch_seconds),
+                    every(&settings, settings.sagemaker_seconds),
+                    every(&settings, settings.cloudwatch_seconds),
                 );
                 tokio::spawn(drive(sagemaker, sm_every, updates.clone(), refresh.clone()));
                 tokio::spawn(drive(
@@ -183,7 +189,7 @@ impl Backend {
                     updates.clone(),
                     follows.clone(),
                 ));
-                let s3_every = every(settings.s3_seconds);
+                let s3_every = every(&settings, settings.s3_seconds);
                 tokio::spawn(drive(s.s3, s3_every, updates.clone(), follows));
                 // X-Ray bills per trace scanned: every five minutes is enough on call.
                 tokio::spawn(drive(s.xray, XRAY_EVERY, updates.clone(), refresh));
@@ -252,6 +258,11 @@ impl Backend {
     }
 }
 
+/// A source's own interval, else the common one.
+fn every(settings: &AwsConfig, own: Option<u64>) -> Duration {
+    Duration::from_secs(own.unwrap_or(settings.refresh_seconds))
+}
+
 /// Tells the app the request counts whenever they change (checked every 2 s).
 async fn report_calls(calls: ApiCalls, updates: mpsc::Sender<Update>) {
     let mut sent = BTreeMap::new();
@@ -264,6 +275,29 @@ async fn report_calls(calls: ApiCalls, updates: mpsc::Sender<Update>) {
             sent = now;
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+/// Asks STS who we are until it answers (the header and the audit log need it),
+/// reporting each failure, 5 s apart doubling to 5 minutes. None when the app is gone.
+async fn identify_until_known(
+    sdk: &aws_config::SdkConfig,
+    calls: &ApiCalls,
+    updates: &mpsc::Sender<Update>,
+) -> Option<String> {
+    let mut wait = Duration::from_secs(5);
+    loop {
+        let who = identify(sdk, calls).await;
+        let account = match &who {
+            Update::Identity(Ok(who)) => Some(who.account.clone()),
+            _ => None,
+        };
+        updates.send(who).await.ok()?;
+        if account.is_some() {
+            return account;
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_secs(300));
     }
 }
 

@@ -28,6 +28,7 @@ pub fn report(source: SourceId, result: Result<Fleet, String>) -> Update {
 
 /// One fetch of everything a source knows.
 pub trait Source: Send + 'static {
+    fn id(&self) -> SourceId;
     fn fetch(&mut self) -> impl Future<Output = Update> + Send;
 }
 
@@ -62,7 +63,9 @@ pub fn refresh_channels() -> (RefreshSenders, RefreshReceivers) {
 }
 
 /// Runs `source` until the app hangs up: fetch, send, then wait for the interval
-/// or a refresh request, whichever comes first.
+/// or a refresh request, whichever comes first. A fetch that panics is reported as
+/// a failure of its source, which goes on at the next interval: a bug in one
+/// parser must not silently stop a source for the rest of the session.
 pub async fn drive<S: Source>(
     mut source: S,
     every: Duration,
@@ -70,13 +73,38 @@ pub async fn drive<S: Source>(
     mut refresh: watch::Receiver<u64>,
 ) {
     loop {
-        let update = source.fetch().await;
+        let update = supervised(&mut source).await;
         if updates.send(update).await.is_err() {
             return;
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             changed = refresh.changed() => if changed.is_err() { return },
+        }
+    }
+}
+
+/// One fetch, with a panic turned into the source's failure.
+async fn supervised<S: Source>(source: &mut S) -> Update {
+    use futures_util::FutureExt;
+    let id = source.id();
+    match std::panic::AssertUnwindSafe(source.fetch()).catch_unwind().await {
+        Ok(update) => update,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!("{} source panicked: {what}", id.label());
+            Update::Failed {
+                source: id,
+                why: format!(
+                    "the {} source crashed ({what}) and was restarted; please report it",
+                    id.label()
+                ),
+                at: Timestamp::now(),
+            }
         }
     }
 }
@@ -88,6 +116,10 @@ mod tests {
     struct Counting(u32);
 
     impl Source for Counting {
+        fn id(&self) -> SourceId {
+            SourceId::Demo
+        }
+
         async fn fetch(&mut self) -> Update {
             self.0 += 1;
             Update::Failed {
@@ -103,6 +135,43 @@ mod tests {
             Update::Failed { why, .. } => why,
             _ => String::new(),
         }
+    }
+
+    /// Panics on its second fetch only.
+    struct Fragile(u32);
+
+    impl Source for Fragile {
+        fn id(&self) -> SourceId {
+            SourceId::S3
+        }
+
+        #[allow(clippy::panic)]
+        async fn fetch(&mut self) -> Update {
+            self.0 += 1;
+            if self.0 == 2 {
+                panic!("malformed answer");
+            }
+            Update::Failed {
+                source: SourceId::S3,
+                why: self.0.to_string(),
+                at: Timestamp::UNIX_EPOCH,
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_source_that_panics_is_reported_and_goes_on() {
+        let (tx, mut rx) = mpsc::channel(8);
+        let (_refresh_tx, refresh_rx) = watch::channel(0);
+        let task = tokio::spawn(drive(Fragile(0), Duration::from_secs(60), tx, refresh_rx));
+        assert_eq!(why(rx.recv().await.unwrap()), "1");
+        tokio::time::advance(Duration::from_secs(61)).await;
+        let crashed = why(rx.recv().await.unwrap());
+        assert!(crashed.contains("s3 source crashed (malformed answer)"), "{crashed}");
+        tokio::time::advance(Duration::from_secs(61)).await;
+        assert_eq!(why(rx.recv().await.unwrap()), "3");
+        assert!(!task.is_finished());
+        task.abort();
     }
 
     #[tokio::test(start_paused = true)]

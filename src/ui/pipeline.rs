@@ -58,13 +58,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ]);
         let mut cells = vec![Cell::from(name)];
         if let Some(h) = app.health().get(&model.name) {
-            cells.extend(h.stages.iter().zip(stale_stages).zip(loading_stages).map(
-                |((s, stale), loading)| match loading && s.health == Health::Unknown {
+            let stages = Stage::ALL.iter().zip(stale_stages).zip(loading_stages);
+            cells.extend(stages.map(|((stage, stale), loading)| {
+                let s = h.stage(*stage);
+                match loading && s.health == Health::Unknown {
                     // Its source has not answered yet: not the same as nothing to judge.
                     true => Cell::from("  …").style(theme.dim),
-                    false => Cell::from(stage_cell(theme, s, stale, stage_w as usize)),
-                },
-            ));
+                    // One model's facts a describe could not refresh are old too.
+                    false => {
+                        let stale = stale || model.is_stale_at(*stage);
+                        Cell::from(stage_cell(theme, s, stale, stage_w as usize))
+                    }
+                }
+            }));
         }
         if let Some(c) = cost {
             let daily = c.model_daily(&model.name).map_or(String::new(), money);

@@ -385,3 +385,152 @@ mod cost {
         );
     }
 }
+
+/// A 503 without an AWS body (a load balancer's) is said in plain words, and a
+/// failing Cost Explorer, billed per request, is asked again only after a backoff.
+mod plain_503 {
+    use aws_sdk_costexplorer::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use mlopsdash::source::aws::cost::CostSource;
+    use mlopsdash::source::{Source, Update};
+
+    #[tokio::test]
+    async fn a_bare_503_is_named_and_cost_explorer_backs_off() {
+        let unavailable = mock!(Client::get_cost_and_usage).then_http_response(|| {
+            HttpResponse::new(StatusCode::try_from(503).unwrap(), SdkBody::from(""))
+        });
+        let client = mock_client!(aws_sdk_costexplorer, RuleMode::MatchAny, [&unavailable]);
+        let cache = tempfile::tempdir().unwrap();
+        let (_, force) = tokio::sync::watch::channel(0);
+        let mut source = CostSource::from_client(client, force).cache_in(cache.path().into());
+        let why = |u: Update| match u {
+            Update::Failed { why, .. } => why,
+            other => panic!("expected a failure, got {other:?}"),
+        };
+        let first = why(source.fetch().await);
+        assert_eq!(
+            first,
+            "AWS answered 503 Service Unavailable on ce:GetCostAndUsage; will retry"
+        );
+        let asked = unavailable.num_calls();
+        assert!(asked >= 1);
+        // The next check comes before the backoff is over: no billed request.
+        let second = why(source.fetch().await);
+        assert!(second.starts_with(&first) && second.contains("next try at"), "{second}");
+        assert_eq!(unavailable.num_calls(), asked);
+    }
+}
+
+/// A refresh where one endpoint's describe fails: the others' new facts stand, the
+/// failing one keeps its last good facts, marked stale with why.
+mod partial {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    use aws_sdk_sagemaker::operation::describe_endpoint::{DescribeEndpointError, DescribeEndpointOutput};
+    use aws_sdk_sagemaker::operation::describe_endpoint_config::DescribeEndpointConfigOutput;
+    use aws_sdk_sagemaker::operation::list_endpoint_configs::ListEndpointConfigsOutput;
+    use aws_sdk_sagemaker::error::ErrorMetadata;
+    use aws_sdk_sagemaker::operation::list_endpoints::ListEndpointsOutput;
+    use aws_sdk_sagemaker::operation::list_monitoring_schedules::ListMonitoringSchedulesOutput;
+    use aws_sdk_sagemaker::operation::list_pipelines::ListPipelinesOutput;
+    use aws_sdk_sagemaker::operation::list_training_jobs::ListTrainingJobsOutput;
+    use aws_sdk_sagemaker::primitives::DateTime;
+    use aws_sdk_sagemaker::types::{EndpointStatus, EndpointSummary};
+    use aws_sdk_sagemaker::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use mlopsdash::model::Stage;
+    use mlopsdash::source::aws::SageMakerSource;
+    use mlopsdash::source::{Source, Update};
+
+    #[tokio::test]
+    async fn one_failed_describe_keeps_the_rest_and_its_own_old_facts_marked() {
+        let second = Arc::new(AtomicBool::new(false));
+        let modified = {
+            let second = second.clone();
+            move || DateTime::from_secs(if second.load(Ordering::SeqCst) { 2_000 } else { 1_000 })
+        };
+        let listed = modified.clone();
+        let (status_of_a, b_fails) = (second.clone(), second.clone());
+        let summary = move |name: &str| {
+            EndpointSummary::builder()
+                .endpoint_name(name)
+                .endpoint_arn(format!("arn:aws:sagemaker:us-east-1:123456789012:endpoint/{name}"))
+                .creation_time(DateTime::from_secs(1))
+                .last_modified_time(listed())
+                .endpoint_status(EndpointStatus::InService)
+                .build()
+        };
+        let rules = [
+            mock!(Client::list_endpoints).then_output(move || {
+                ListEndpointsOutput::builder()
+                    .endpoints(summary("fraud-scoring"))
+                    .endpoints(summary("churn-prod"))
+                    .build()
+            }),
+            mock!(Client::describe_endpoint)
+                .match_requests(|r| r.endpoint_name() == Some("fraud-scoring"))
+                .then_output(move || {
+                    let status = match status_of_a.load(Ordering::SeqCst) {
+                        true => EndpointStatus::Updating,
+                        false => EndpointStatus::InService,
+                    };
+                    DescribeEndpointOutput::builder()
+                        .endpoint_name("fraud-scoring")
+                        .endpoint_config_name("fraud-config")
+                        .endpoint_status(status)
+                        .build()
+                }),
+            mock!(Client::describe_endpoint)
+                .match_requests(move |r| {
+                    r.endpoint_name() == Some("churn-prod") && b_fails.load(Ordering::SeqCst)
+                })
+                .then_error(|| {
+                    DescribeEndpointError::generic(
+                        ErrorMetadata::builder()
+                            .code("ThrottlingException")
+                            .message("Rate exceeded")
+                            .build(),
+                    )
+                }),
+            mock!(Client::describe_endpoint).then_output(|| {
+                DescribeEndpointOutput::builder()
+                    .endpoint_name("churn-prod")
+                    .endpoint_config_name("churn-config")
+                    .endpoint_status(EndpointStatus::InService)
+                    .build()
+            }),
+            mock!(Client::describe_endpoint_config)
+                .then_output(|| DescribeEndpointConfigOutput::builder().build()),
+            mock!(Client::list_training_jobs)
+                .then_output(|| ListTrainingJobsOutput::builder().build()),
+            mock!(Client::list_endpoint_configs)
+                .then_output(|| ListEndpointConfigsOutput::builder().build()),
+            mock!(Client::list_pipelines).then_output(|| ListPipelinesOutput::builder().build()),
+            mock!(Client::list_monitoring_schedules)
+                .then_output(|| ListMonitoringSchedulesOutput::builder().build()),
+        ];
+        let client = mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, &rules);
+        let mut source = SageMakerSource::from_client(client);
+        let fleet = |u: Update| match u {
+            Update::Fleet { fleet, .. } => fleet,
+            other => panic!("expected the fleet, got {other:?}"),
+        };
+        let first = fleet(source.fetch().await);
+        assert!(first.models.iter().all(|m| m.stale.is_empty()), "{first:?}");
+        second.store(true, Ordering::SeqCst);
+        let then = fleet(source.fetch().await);
+        let fraud = then.model("fraud-scoring").expect("fraud row");
+        assert_eq!(fraud.endpoint.as_ref().unwrap().status, "Updating");
+        assert!(fraud.stale.is_empty());
+        let churn = then.model("churn").expect("churn row stays");
+        assert_eq!(churn.endpoint.as_ref().unwrap().status, "InService");
+        let stale = churn.stale.first().expect("marked stale");
+        assert!(stale.why.contains("sagemaker:DescribeEndpoint"), "{}", stale.why);
+        assert!(stale.since.is_some());
+        assert!(churn.is_stale_at(Stage::Endpoint) && !churn.is_stale_at(Stage::Quality));
+    }
+}

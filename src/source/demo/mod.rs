@@ -29,6 +29,10 @@ impl DemoSource {
 }
 
 impl Source for DemoSource {
+    fn id(&self) -> SourceId {
+        SourceId::Demo
+    }
+
     async fn fetch(&mut self) -> Update {
         let now = Timestamp::now();
         Update::Fleet {

@@ -72,7 +72,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     ])
     .areas(inner);
     frame.render_widget(
-        Paragraph::new(stage_strip(health, app, theme, inner.width)),
+        Paragraph::new(stage_strip(model, health, app, theme, inner.width)),
         strip,
     );
     let why_lines: Vec<Line> = why
@@ -112,7 +112,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 /// The six stages in one line, as in the pipeline row.
-fn stage_strip<'a>(health: &ModelHealth, app: &App, theme: &Theme, width: u16) -> Line<'a> {
+fn stage_strip<'a>(
+    model: &ModelFacts,
+    health: &ModelHealth,
+    app: &App,
+    theme: &Theme,
+    width: u16,
+) -> Line<'a> {
     let full: usize = health.stages.iter().map(|s| s.summary.width() + 10).sum();
     let brief = full > usize::from(width);
     let mut spans = Vec::new();
@@ -122,7 +128,8 @@ fn stage_strip<'a>(health: &ModelHealth, app: &App, theme: &Theme, width: u16) -
             true => (&status.brief, stage.short_title(), " "),
             false => (&status.summary, stage.title(), "  "),
         };
-        let cell = stage_cell(theme, status, app.stage_is_stale(stage), text.width() + 2);
+        let stale = app.stage_is_stale(stage) || model.is_stale_at(stage);
+        let cell = stage_cell(theme, status, stale, text.width() + 2);
         spans.push(Span::styled(format!("{title} "), theme.dim));
         spans.extend(cell.spans);
         spans.push(Span::raw(gap));
@@ -145,6 +152,12 @@ fn reasons(m: &ModelFacts) -> Vec<String> {
     }
     if let Some(problem) = &m.drift.report_problem {
         out.push(format!("⚠ drift report: {problem}"));
+    }
+    for s in &m.stale {
+        let from = s
+            .since
+            .map_or("never refreshed".to_string(), |t| t.strftime("from %H:%M UTC").to_string());
+        out.push(format!("⚠ old facts ({from}): {}", s.why));
     }
     out
 }

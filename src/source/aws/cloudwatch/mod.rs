@@ -367,6 +367,10 @@ fn kind_from(metrics: &BTreeMap<String, crate::model::metrics::Series>) -> Model
 }
 
 impl Source for CloudWatchSource {
+    fn id(&self) -> SourceId {
+        SourceId::CloudWatch
+    }
+
     async fn fetch(&mut self) -> Update {
         report(SourceId::CloudWatch, self.gather().await)
     }

@@ -28,6 +28,22 @@ pub struct CostSource {
     /// Bumped when the user confirms a refresh that costs requests.
     force: watch::Receiver<u64>,
     last: Option<CostSummary>,
+    /// The last failure and when to ask again: every request is billed, so a
+    /// failing Cost Explorer is asked less and less often (5 minutes doubling to an
+    /// hour), never at every check.
+    failed: Option<Failure>,
+}
+
+struct Failure {
+    why: String,
+    times: u32,
+    retry_at: Timestamp,
+}
+
+/// The wait after the `times`-th failure in a row: 5, 10, 20, 40, then 60 minutes.
+fn backoff(times: u32) -> SignedDuration {
+    let minutes = 5i64.saturating_mul(1 << times.saturating_sub(1).min(4));
+    SignedDuration::from_mins(minutes.min(60))
 }
 
 impl CostSource {
@@ -60,6 +76,7 @@ impl CostSource {
             max_age: SignedDuration::from_mins(60),
             force,
             last: None,
+            failed: None,
         }
     }
 
@@ -116,8 +133,22 @@ impl CostSource {
         let cost = match fresh {
             Some(c) if !forced => c,
             _ => {
+                if let Some(f) = self.failed.as_ref().filter(|f| !forced && now < f.retry_at) {
+                    let at = f.retry_at.strftime("%H:%M UTC");
+                    return Err(format!("{}; next try at {at}", f.why));
+                }
                 let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
-                let c = explorer::month(&self.client, today, self.model_tag.as_deref()).await?;
+                let asked = explorer::month(&self.client, today, self.model_tag.as_deref()).await;
+                let c = match asked {
+                    Ok(c) => c,
+                    Err(why) => {
+                        let times = self.failed.as_ref().map_or(0, |f| f.times) + 1;
+                        let retry_at = now + backoff(times);
+                        self.failed = Some(Failure { why: why.clone(), times, retry_at });
+                        return Err(why);
+                    }
+                };
+                self.failed = None;
                 self.keep(&c);
                 c
             }
@@ -130,6 +161,10 @@ impl CostSource {
 }
 
 impl Source for CostSource {
+    fn id(&self) -> SourceId {
+        SourceId::Cost
+    }
+
     async fn fetch(&mut self) -> Update {
         report(SourceId::Cost, self.gather().await)
     }

@@ -126,6 +126,10 @@ impl S3Source {
 }
 
 impl Source for S3Source {
+    fn id(&self) -> SourceId {
+        SourceId::S3
+    }
+
     async fn fetch(&mut self) -> Update {
         report(SourceId::S3, self.gather().await)
     }

@@ -657,6 +657,10 @@ fn missing_endpoint(name: &str) -> EndpointFacts {
 }
 
 impl Source for SageMakerSource {
+    fn id(&self) -> SourceId {
+        SourceId::SageMaker
+    }
+
     async fn fetch(&mut self) -> Update {
         let result = self.gather().await.map(|models| Fleet {
             models,

@@ -280,6 +280,10 @@ fn p99(s: &Service) -> Option<f64> {
 }
 
 impl Source for XraySource {
+    fn id(&self) -> SourceId {
+        SourceId::XRay
+    }
+
     async fn fetch(&mut self) -> Update {
         report(SourceId::XRay, self.gather().await)
     }
