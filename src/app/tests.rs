@@ -336,7 +336,10 @@ fn facts_older_than_three_intervals_turn_stale_by_age() {
         at,
     });
     app.set_now(at + SignedDuration::from_secs(180));
-    assert!(Stage::ALL.iter().all(|s| !app.stage_is_stale(*s)), "3 intervals is still fresh");
+    assert!(
+        Stage::ALL.iter().all(|s| !app.stage_is_stale(*s)),
+        "3 intervals is still fresh"
+    );
     // CloudWatch answers again; SageMaker has gone silent (a hung connection).
     let later = at + SignedDuration::from_secs(200);
     app.apply(Update::Fleet {
@@ -348,6 +351,9 @@ fn facts_older_than_three_intervals_turn_stale_by_age() {
     assert!(app.stage_is_stale(Stage::Training));
     assert!(!app.stage_is_stale(Stage::Quality));
     let lines = app.problem_lines().join("\n");
-    assert!(lines.contains("sagemaker: no answer for 3m (it asks every 60s)"), "{lines}");
+    assert!(
+        lines.contains("sagemaker: no answer for 3m (it asks every 60s)"),
+        "{lines}"
+    );
     assert_eq!(app.rows.len(), 4, "old facts stay on screen, marked");
 }

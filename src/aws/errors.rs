@@ -19,9 +19,7 @@ where
         // No AWS error code: a load balancer, proxy or throttle in front of AWS
         // answered. Say what the status means.
         (_, None, Some(status)) if status >= 400 => http_status(action, status),
-        (SdkError::ServiceError(e), None, _) => {
-            classify(action, e.err().code(), e.err().message())
-        }
+        (SdkError::ServiceError(e), None, _) => classify(action, e.err().code(), e.err().message()),
         _ => transport(action, err),
     }
 }

@@ -30,22 +30,88 @@ fn bounds(c: &Config) -> Vec<Bound> {
     vec![
         b("demo", "tick_seconds", 1, 3_600, Some(c.demo.tick_seconds)),
         b("demo", "models", 1, 10_000, n(c.demo.models)),
-        b("aws", "refresh_seconds", 1, DAY_SECONDS, Some(aws.refresh_seconds)),
-        b("aws", "sagemaker_seconds", 1, DAY_SECONDS, aws.sagemaker_seconds),
-        b("aws", "cloudwatch_seconds", 1, DAY_SECONDS, aws.cloudwatch_seconds),
+        b(
+            "aws",
+            "refresh_seconds",
+            1,
+            DAY_SECONDS,
+            Some(aws.refresh_seconds),
+        ),
+        b(
+            "aws",
+            "sagemaker_seconds",
+            1,
+            DAY_SECONDS,
+            aws.sagemaker_seconds,
+        ),
+        b(
+            "aws",
+            "cloudwatch_seconds",
+            1,
+            DAY_SECONDS,
+            aws.cloudwatch_seconds,
+        ),
         b("aws", "s3_seconds", 1, DAY_SECONDS, aws.s3_seconds),
-        b("aws", "s3_max_pages", 1, 1_000, Some(u64::from(aws.s3_max_pages))),
+        b(
+            "aws",
+            "s3_max_pages",
+            1,
+            1_000,
+            Some(u64::from(aws.s3_max_pages)),
+        ),
         // Cost Explorer's cache: up to a week.
-        b("aws", "cost_refresh_minutes", 1, 10_080, Some(aws.cost_refresh_minutes)),
+        b(
+            "aws",
+            "cost_refresh_minutes",
+            1,
+            10_080,
+            Some(aws.cost_refresh_minutes),
+        ),
         // X-Ray answers for at most 24 hours at a time.
-        b("aws", "xray_window_minutes", 1, 1_440, Some(aws.xray_window_minutes)),
+        b(
+            "aws",
+            "xray_window_minutes",
+            1,
+            1_440,
+            Some(aws.xray_window_minutes),
+        ),
         b("aws", "xray_max_traces", 1, 1_000, n(aws.xray_max_traces)),
         b("aws", "max_in_flight", 1, 64, n(aws.max_in_flight)),
-        b("aws", "connect_timeout_seconds", 1, 60, Some(aws.connect_timeout_seconds)),
-        b("aws", "attempt_timeout_seconds", 1, 300, Some(aws.attempt_timeout_seconds)),
-        b("aws", "operation_timeout_seconds", 1, 900, Some(aws.operation_timeout_seconds)),
-        b("actions", "poll_seconds", 1, 3_600, Some(c.actions.poll_seconds)),
-        b("actions", "timeout_minutes", 1, 1_440, Some(c.actions.timeout_minutes)),
+        b(
+            "aws",
+            "connect_timeout_seconds",
+            1,
+            60,
+            Some(aws.connect_timeout_seconds),
+        ),
+        b(
+            "aws",
+            "attempt_timeout_seconds",
+            1,
+            300,
+            Some(aws.attempt_timeout_seconds),
+        ),
+        b(
+            "aws",
+            "operation_timeout_seconds",
+            1,
+            900,
+            Some(aws.operation_timeout_seconds),
+        ),
+        b(
+            "actions",
+            "poll_seconds",
+            1,
+            3_600,
+            Some(c.actions.poll_seconds),
+        ),
+        b(
+            "actions",
+            "timeout_minutes",
+            1,
+            1_440,
+            Some(c.actions.timeout_minutes),
+        ),
     ]
 }
 
@@ -119,7 +185,10 @@ mod tests {
         assert!(e.starts_with("c.toml:1:1:"), "{e}");
         let e = error("[aws]\nxray_window_minutes = 100000\n");
         assert!(e.contains("xray_window_minutes"), "{e}");
-        assert_eq!(error("[aws]\nrefresh_seconds = 86400\nmax_in_flight = 64\n"), "");
+        assert_eq!(
+            error("[aws]\nrefresh_seconds = 86400\nmax_in_flight = 64\n"),
+            ""
+        );
     }
 
     #[test]

@@ -128,8 +128,14 @@ impl Backend {
         context.intervals = match self {
             Backend::Demo { every, .. } => [(SourceId::Demo, *every)].into(),
             Backend::Aws { settings, .. } => [
-                (SourceId::SageMaker, every(settings, settings.sagemaker_seconds)),
-                (SourceId::CloudWatch, every(settings, settings.cloudwatch_seconds)),
+                (
+                    SourceId::SageMaker,
+                    every(settings, settings.sagemaker_seconds),
+                ),
+                (
+                    SourceId::CloudWatch,
+                    every(settings, settings.cloudwatch_seconds),
+                ),
                 (SourceId::S3, every(settings, settings.s3_seconds)),
                 (SourceId::XRay, XRAY_EVERY),
             ]
@@ -169,10 +175,18 @@ impl Backend {
                 let identity = updates.clone();
                 let (identity_sdk, identity_calls, cost) = (sdk.clone(), calls.clone(), s.cost);
                 tokio::spawn(async move {
-                    let Some(account) = identify_until_known(&identity_sdk, &identity_calls, &identity).await else {
+                    let Some(account) =
+                        identify_until_known(&identity_sdk, &identity_calls, &identity).await
+                    else {
                         return;
                     };
-                    drive(cost.for_account(account), COST_CHECK_EVERY, identity, cost_force).await;
+                    drive(
+                        cost.for_account(account),
+                        COST_CHECK_EVERY,
+                        identity,
+                        cost_force,
+                    )
+                    .await;
                 });
                 // CloudWatch and S3 ask as soon as SageMaker finds endpoints, not at
                 // their next interval.

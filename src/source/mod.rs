@@ -88,7 +88,10 @@ pub async fn drive<S: Source>(
 async fn supervised<S: Source>(source: &mut S) -> Update {
     use futures_util::FutureExt;
     let id = source.id();
-    match std::panic::AssertUnwindSafe(source.fetch()).catch_unwind().await {
+    match std::panic::AssertUnwindSafe(source.fetch())
+        .catch_unwind()
+        .await
+    {
         Ok(update) => update,
         Err(panic) => {
             let what = panic
@@ -167,7 +170,10 @@ mod tests {
         assert_eq!(why(rx.recv().await.unwrap()), "1");
         tokio::time::advance(Duration::from_secs(61)).await;
         let crashed = why(rx.recv().await.unwrap());
-        assert!(crashed.contains("s3 source crashed (malformed answer)"), "{crashed}");
+        assert!(
+            crashed.contains("s3 source crashed (malformed answer)"),
+            "{crashed}"
+        );
         tokio::time::advance(Duration::from_secs(61)).await;
         assert_eq!(why(rx.recv().await.unwrap()), "3");
         assert!(!task.is_finished());

@@ -1,23 +1,29 @@
-//! AWS requests and wall time to gather a seeded fleet of 20 and 100 models from the
+//! AWS requests and wall time to gather a seeded fleet of 5, 20, 100 and 500 models from the
 //! emulators (moto for SageMaker/S3/STS, ministack for CloudWatch): the first refresh
 //! (every lineage join: models, package versions, the artifact index, the jobs that
-//! wrote what serves) and a steady-state one (immutable descriptions cached). Run with tests/scripts/bench-gather, which starts the emulators.
+//! wrote what serves) and a steady-state one (immutable descriptions cached), through
+//! a loopback proxy adding AWS's in-region latency (60 ms a request; set
+//! MLOPSDASH_BENCH_LATENCY_MS, and MLOPSDASH_BENCH_MODELS=5,20 for other sizes). Run
+//! with tests/scripts/bench-gather, which starts the emulators.
 //! Under `cargo test` it gathers a 3-model fleet once, as a smoke test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use mlopsdash::config::Config;
 use mlopsdash::source::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
-use mlopsdash::source::aws::targets::endpoint_targets;
 use mlopsdash::source::aws::{ApiCalls, S3Source, SageMakerSource, METRICS_REQUESTED};
 use mlopsdash::source::{Source, Update};
 
 #[path = "../common/seed.rs"]
 mod seed;
 
+#[path = "../common/proxy.rs"]
+mod proxy;
+
+use proxy::{Faults, Proxy};
 use seed::{cloudwatch, put, put_with_unit, s3, sdk, seed_convention, Convention};
 
 /// `n` models as teams deploy them, the three conventions in turn (artifact-only
@@ -86,34 +92,69 @@ fn report(label: &str, millis: u128, calls: &BTreeMap<String, u64>) {
     }
 }
 
-async fn gather(moto_url: &str, ministack_url: &str, n: usize) {
+async fn gather(moto_url: &str, ministack_url: &str, n: usize, latency: Duration) {
     let run = format!("b{}{}", n, std::process::id());
     let (moto, ministack) = (sdk(moto_url).await, sdk(ministack_url).await);
     let config_text = seed(&moto, &ministack, &run, n).await;
     let config = Config::parse(std::path::Path::new("bench.toml"), &config_text).unwrap();
+    // The sources talk to AWS through the latency proxy; seeding did not.
+    let faults = Faults {
+        latency,
+        ..Faults::default()
+    };
+    let (moto_proxy, ministack_proxy) = (
+        Proxy::start(moto_url, faults).await,
+        Proxy::start(ministack_url, faults).await,
+    );
+    let (moto, ministack) = (sdk(&moto_proxy.url).await, sdk(&ministack_proxy.url).await);
     let calls = ApiCalls::default();
-    let mut sagemaker = SageMakerSource::new(&moto, &calls).mapped(config.mappings.clone(), false);
-    let (targets_tx, targets_rx) = tokio::sync::watch::channel(Vec::new());
+    let (targets_tx, mut found) = tokio::sync::watch::channel(Vec::new());
+    let mut sagemaker = SageMakerSource::new(&moto, &calls)
+        .mapped(config.mappings.clone(), false)
+        .in_flight(config.aws.max_in_flight)
+        .publish_targets(targets_tx);
     let custom = CustomMetrics {
         namespace: "MLOps/Models".into(),
         dimension: "ModelName".into(),
         discover: false,
     };
-    let mut s3 = S3Source::new(&moto, &calls, &config.mappings, targets_rx.clone(), 20);
+    let mut s3 = S3Source::new(&moto, &calls, &config.mappings, found.clone(), 20);
     let mut cloudwatch = CloudWatchSource::new(
         &ministack,
         &calls,
-        targets_rx,
+        found.clone(),
         config.mappings.clone(),
         custom,
     );
     for refresh in ["first refresh", "steady-state refresh"] {
         let before = calls.counts();
         let started = Instant::now();
-        let Update::Fleet { fleet, .. } = sagemaker.fetch().await else {
-            panic!("sagemaker failed")
+        // As the dashboard runs them: CloudWatch and S3 as soon as the endpoints are
+        // known (at once when they already were).
+        let known = !found.borrow_and_update().is_empty();
+        let mut rows_at = None;
+        let (sm, (metrics, data)) = if known {
+            let (sm, m, d) = tokio::join!(sagemaker.fetch(), cloudwatch.fetch(), s3.fetch());
+            (sm, (m, d))
+        } else {
+            let fleet = sagemaker.fetch();
+            tokio::pin!(fleet);
+            let done = tokio::select! {
+                f = &mut fleet => Some(f),
+                _ = found.changed() => None,
+            };
+            rows_at = Some(started.elapsed().as_millis());
+            let followers = async { tokio::join!(cloudwatch.fetch(), s3.fetch()) };
+            match done {
+                Some(f) => (f, followers.await),
+                None => tokio::join!(fleet, followers),
+            }
+        };
+        let Update::Fleet { fleet, .. } = sm else {
+            panic!("sagemaker failed: {sm:?}")
         };
         assert_eq!(fleet.models.len(), n);
+        assert!(fleet.models.iter().all(|m| m.stale.is_empty()));
         let joined = fleet
             .models
             .iter()
@@ -122,13 +163,12 @@ async fn gather(moto_url: &str, ministack_url: &str, n: usize) {
         // Every model but the tagged ones (every third, from the second) has a job
         // behind what serves, found by lineage.
         assert_eq!(joined, n - (n + 1) / 3, "lineage found the serving jobs");
-        targets_tx.send_replace(endpoint_targets(&fleet));
-        let (metrics, data) = tokio::join!(cloudwatch.fetch(), s3.fetch());
         assert!(matches!(metrics, Update::Fleet { .. }), "{metrics:?}");
         assert!(matches!(data, Update::Fleet { .. }), "{data:?}");
         let millis = started.elapsed().as_millis();
+        let rows = rows_at.map_or(String::new(), |ms| format!(", rows known at {ms} ms"));
         report(
-            &format!("{n} models, {refresh}"),
+            &format!("{n} models, {refresh}{rows}"),
             millis,
             &diff(&calls.counts(), &before),
         );
@@ -144,12 +184,28 @@ fn main() {
         return;
     };
     // `cargo bench` passes --bench; `cargo test` does not: a quick smoke run then.
-    let sizes: &[usize] = match std::env::args().any(|a| a == "--bench") {
-        true => &[20, 100],
-        false => &[3],
+    let bench = std::env::args().any(|a| a == "--bench");
+    let sizes: Vec<usize> = match (bench, std::env::var("MLOPSDASH_BENCH_MODELS")) {
+        (true, Ok(list)) => list
+            .split(',')
+            .filter_map(|n| n.trim().parse().ok())
+            .collect(),
+        (true, Err(_)) => vec![5, 20, 100, 500],
+        (false, _) => vec![3],
     };
+    // AWS's in-region round trip, added by a loopback proxy to every request.
+    let latency_ms = std::env::var("MLOPSDASH_BENCH_LATENCY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if bench { 60 } else { 0 });
+    println!("gather: {latency_ms} ms added to every request");
     let rt = tokio::runtime::Runtime::new().unwrap();
-    for &n in sizes {
-        rt.block_on(gather(&moto, &ministack, n));
+    for n in sizes {
+        rt.block_on(gather(
+            &moto,
+            &ministack,
+            n,
+            Duration::from_millis(latency_ms),
+        ));
     }
 }

@@ -419,7 +419,10 @@ mod plain_503 {
         assert!(asked >= 1);
         // The next check comes before the backoff is over: no billed request.
         let second = why(source.fetch().await);
-        assert!(second.starts_with(&first) && second.contains("next try at"), "{second}");
+        assert!(
+            second.starts_with(&first) && second.contains("next try at"),
+            "{second}"
+        );
         assert_eq!(unavailable.num_calls(), asked);
     }
 }
@@ -430,10 +433,12 @@ mod partial {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
 
-    use aws_sdk_sagemaker::operation::describe_endpoint::{DescribeEndpointError, DescribeEndpointOutput};
+    use aws_sdk_sagemaker::error::ErrorMetadata;
+    use aws_sdk_sagemaker::operation::describe_endpoint::{
+        DescribeEndpointError, DescribeEndpointOutput,
+    };
     use aws_sdk_sagemaker::operation::describe_endpoint_config::DescribeEndpointConfigOutput;
     use aws_sdk_sagemaker::operation::list_endpoint_configs::ListEndpointConfigsOutput;
-    use aws_sdk_sagemaker::error::ErrorMetadata;
     use aws_sdk_sagemaker::operation::list_endpoints::ListEndpointsOutput;
     use aws_sdk_sagemaker::operation::list_monitoring_schedules::ListMonitoringSchedulesOutput;
     use aws_sdk_sagemaker::operation::list_pipelines::ListPipelinesOutput;
@@ -451,14 +456,22 @@ mod partial {
         let second = Arc::new(AtomicBool::new(false));
         let modified = {
             let second = second.clone();
-            move || DateTime::from_secs(if second.load(Ordering::SeqCst) { 2_000 } else { 1_000 })
+            move || {
+                DateTime::from_secs(if second.load(Ordering::SeqCst) {
+                    2_000
+                } else {
+                    1_000
+                })
+            }
         };
         let listed = modified.clone();
         let (status_of_a, b_fails) = (second.clone(), second.clone());
         let summary = move |name: &str| {
             EndpointSummary::builder()
                 .endpoint_name(name)
-                .endpoint_arn(format!("arn:aws:sagemaker:us-east-1:123456789012:endpoint/{name}"))
+                .endpoint_arn(format!(
+                    "arn:aws:sagemaker:us-east-1:123456789012:endpoint/{name}"
+                ))
                 .creation_time(DateTime::from_secs(1))
                 .last_modified_time(listed())
                 .endpoint_status(EndpointStatus::InService)
@@ -529,7 +542,11 @@ mod partial {
         let churn = then.model("churn").expect("churn row stays");
         assert_eq!(churn.endpoint.as_ref().unwrap().status, "InService");
         let stale = churn.stale.first().expect("marked stale");
-        assert!(stale.why.contains("sagemaker:DescribeEndpoint"), "{}", stale.why);
+        assert!(
+            stale.why.contains("sagemaker:DescribeEndpoint"),
+            "{}",
+            stale.why
+        );
         assert!(stale.since.is_some());
         assert!(churn.is_stale_at(Stage::Endpoint) && !churn.is_stale_at(Stage::Quality));
     }

@@ -22,10 +22,7 @@ where
     // Futures made first (they do nothing until polled): a stream that holds the
     // closure itself trips rustc's Send check on borrowed items (rust#102211).
     let pending: Vec<Fut> = items.into_iter().map(fetch).collect();
-    stream::iter(pending)
-        .buffered(limit.max(1))
-        .collect()
-        .await
+    stream::iter(pending).buffered(limit.max(1)).collect().await
 }
 
 /// A cache shared by requests in flight. Never held across an await; a request

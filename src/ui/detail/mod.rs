@@ -154,9 +154,9 @@ fn reasons(m: &ModelFacts) -> Vec<String> {
         out.push(format!("⚠ drift report: {problem}"));
     }
     for s in &m.stale {
-        let from = s
-            .since
-            .map_or("never refreshed".to_string(), |t| t.strftime("from %H:%M UTC").to_string());
+        let from = s.since.map_or("never refreshed".to_string(), |t| {
+            t.strftime("from %H:%M UTC").to_string()
+        });
         out.push(format!("⚠ old facts ({from}): {}", s.why));
     }
     out

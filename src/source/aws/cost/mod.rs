@@ -144,7 +144,11 @@ impl CostSource {
                     Err(why) => {
                         let times = self.failed.as_ref().map_or(0, |f| f.times) + 1;
                         let retry_at = now + backoff(times);
-                        self.failed = Some(Failure { why: why.clone(), times, retry_at });
+                        self.failed = Some(Failure {
+                            why: why.clone(),
+                            times,
+                            retry_at,
+                        });
                         return Err(why);
                     }
                 };

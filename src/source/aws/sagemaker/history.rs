@@ -11,8 +11,8 @@ use jiff::Timestamp;
 use super::super::timestamp;
 use super::lineage::Lineage;
 use crate::aws::errors::describe;
-use crate::source::aws::fan_out::lock;
 use crate::model::facts::EndpointConfigRef;
+use crate::source::aws::fan_out::lock;
 
 /// Configs kept per endpoint: the current one and the newest older ones.
 const HISTORY: usize = 5;

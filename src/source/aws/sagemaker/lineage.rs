@@ -14,9 +14,9 @@ use aws_sdk_sagemaker::types::ContainerDefinition;
 use aws_sdk_sagemaker::Client;
 
 use super::registry::Versions;
-use crate::source::aws::fan_out::{fan_out, lock};
 use crate::aws::errors::{describe, is_not_found};
 use crate::model::identity::Normaliser;
+use crate::source::aws::fan_out::{fan_out, lock};
 
 /// Versions per group whose artifacts are indexed: the newest are what endpoints serve.
 const INDEXED_VERSIONS: usize = 20;

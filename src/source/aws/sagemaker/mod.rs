@@ -70,9 +70,10 @@ pub struct SageMakerSource {
     pacer: Pacer,
     /// Requests in flight at once.
     in_flight: usize,
+    recent_jobs: training::RecentJobs,
     /// Endpoint descriptions by name, with the LastModifiedTime they were made at:
     /// an unchanged endpoint is not described again.
-    described: HashMap<String, (i64, Described)>,
+    described: HashMap<String, Stamped>,
     /// Each row's last complete facts and when they were gathered: a row whose
     /// describes fail keeps them, marked stale.
     last_good: HashMap<String, (Timestamp, ModelFacts)>,
@@ -86,6 +87,9 @@ pub struct SageMakerSource {
     /// Endpoint tags ("key=value") that make actions on it need the name typed.
     protected_tags: Vec<String>,
 }
+
+/// A description and the endpoint's LastModifiedTime it was made at.
+type Stamped = (i64, Described);
 
 /// The region-wide listings of one refresh, each fetched once for all rows.
 pub(super) struct Listings {
@@ -140,6 +144,7 @@ impl SageMakerSource {
             recognition: Recognition::default(),
             pacer: Pacer::new(2),
             in_flight: DEFAULT_IN_FLIGHT,
+            recent_jobs: Default::default(),
             described: HashMap::new(),
             last_good: HashMap::new(),
             lineage: Lineage::new(DEFAULT_IN_FLIGHT),
@@ -174,7 +179,7 @@ impl SageMakerSource {
         // The region-wide listings at once: none needs another's answer.
         let (summaries, jobs, configs, pipelines) = tokio::join!(
             list_endpoints(&client),
-            training::recent_jobs(&client, &self.pacer),
+            self.recent_jobs.refresh(&client, &self.pacer),
             history::recent_configs(&client),
             async {
                 match by_name {
@@ -189,7 +194,19 @@ impl SageMakerSource {
             configs: configs?,
             pipelines: pipelines?,
         };
-        let mut problems = self.describe_changed(&summaries).await;
+        // Monitoring schedules are listed region-wide: asked while the endpoints are
+        // described, not after.
+        let watched: Vec<&str> = summaries
+            .iter()
+            .filter_map(EndpointSummary::endpoint_name)
+            .filter(|name| self.discover || self.is_named(name))
+            .collect();
+        let mut schedules = std::mem::take(&mut self.schedules);
+        let (mut problems, monitoring) = tokio::join!(
+            self.describe_changed(&summaries),
+            schedules.by_endpoint(&client, &watched),
+        );
+        self.schedules = schedules;
         let mut served: Vec<String> = self
             .described
             .values()
@@ -197,11 +214,17 @@ impl SageMakerSource {
             .collect();
         served.sort();
         served.dedup();
-        let unlinked: HashMap<String, String> =
-            self.lineage.learn(&client, &served).await.into_iter().collect();
+        let unlinked: HashMap<String, String> = self
+            .lineage
+            .learn(&client, &served)
+            .await
+            .into_iter()
+            .collect();
         for (endpoint, (_, d)) in &self.described {
             if let Some(why) = d.models().find_map(|m| unlinked.get(m)) {
-                problems.entry(endpoint.clone()).or_insert_with(|| why.clone());
+                problems
+                    .entry(endpoint.clone())
+                    .or_insert_with(|| why.clone());
             }
         }
         let versions = registry::Versions::default();
@@ -228,19 +251,16 @@ impl SageMakerSource {
             })
             .collect();
         let pipelines = self.pipelines_of(&rows, &listings.pipelines, &claims);
-        let endpoints: Vec<&str> = rows.iter().filter_map(|r| r.endpoint.as_deref()).collect();
-        let (jobs, monitoring) = tokio::join!(
-            training::for_rows(
-                &client,
-                &self.job_details,
-                self.in_flight,
-                &listings.jobs,
-                &claims,
-                &self.recognition.names,
-            ),
-            self.schedules.by_endpoint(&client, &endpoints),
-        );
         self.publish_targets_of(&rows, &monitoring);
+        let jobs = training::for_rows(
+            &client,
+            &self.job_details,
+            self.in_flight,
+            &listings.jobs,
+            &claims,
+            &self.recognition.names,
+        )
+        .await;
         let this = &*self;
         let built = fan_out(
             rows.iter().zip(jobs).zip(pipelines),
@@ -280,7 +300,8 @@ impl SageMakerSource {
             models.push(m);
         }
         let shown: HashSet<&str> = models.iter().map(|m| m.name.as_str()).collect();
-        self.last_good.retain(|name, _| shown.contains(name.as_str()));
+        self.last_good
+            .retain(|name, _| shown.contains(name.as_str()));
         models.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(models)
     }
@@ -288,7 +309,11 @@ impl SageMakerSource {
     /// Tells CloudWatch and S3 what to watch as soon as the rows are known, while
     /// the rows' registries and jobs are still being asked for. Only a change wakes
     /// them.
-    fn publish_targets_of(&self, rows: &[Row], monitoring: &HashMap<String, monitoring::Monitoring>) {
+    fn publish_targets_of(
+        &self,
+        rows: &[Row],
+        monitoring: &HashMap<String, monitoring::Monitoring>,
+    ) {
         let Some(targets) = &self.targets else {
             return;
         };
@@ -345,7 +370,7 @@ impl SageMakerSource {
     /// described, what ListEndpoints said) and is named in the answer with why.
     async fn describe_changed(&mut self, summaries: &[EndpointSummary]) -> HashMap<String, String> {
         let mut old = std::mem::take(&mut self.described);
-        let wanted: Vec<(&EndpointSummary, &str, i64, Option<(i64, Described)>)> = summaries
+        let wanted: Vec<(&EndpointSummary, &str, i64, Option<Stamped>)> = summaries
             .iter()
             .filter_map(|s| {
                 let name = s.endpoint_name()?;
@@ -357,18 +382,24 @@ impl SageMakerSource {
             })
             .collect();
         let client = &self.client;
-        let described = fan_out(wanted, self.in_flight, |(summary, name, modified, kept)| async move {
-            let fresh = match kept {
-                Some((at, d)) if at == modified => return (name, (at, d), None),
-                kept => (endpoint::describe_endpoint(client, name).await, kept),
-            };
-            match fresh {
-                (Ok(d), _) => (name, (modified, d), None),
-                // The old description is kept under its old time: asked again next refresh.
-                (Err(why), Some(kept)) => (name, kept, Some(why)),
-                (Err(why), None) => (name, (i64::MIN, endpoint::listed(summary, &why)), Some(why)),
-            }
-        })
+        let described = fan_out(
+            wanted,
+            self.in_flight,
+            |(summary, name, modified, kept)| async move {
+                let fresh = match kept {
+                    Some((at, d)) if at == modified => return (name, (at, d), None),
+                    kept => (endpoint::describe_endpoint(client, name).await, kept),
+                };
+                match fresh {
+                    (Ok(d), _) => (name, (modified, d), None),
+                    // The old description is kept under its old time: asked again next refresh.
+                    (Err(why), Some(kept)) => (name, kept, Some(why)),
+                    (Err(why), None) => {
+                        (name, (i64::MIN, endpoint::listed(summary, &why)), Some(why))
+                    }
+                }
+            },
+        )
         .await;
         let mut problems = HashMap::new();
         for (name, entry, problem) in described {

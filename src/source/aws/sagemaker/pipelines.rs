@@ -9,9 +9,9 @@ use jiff::Timestamp;
 
 use super::super::timestamp;
 use crate::aws::errors::describe;
-use crate::source::aws::fan_out::lock;
 use crate::aws::status::execution_status;
 use crate::model::facts::{RunStatus, TrainingRun};
+use crate::source::aws::fan_out::lock;
 
 /// Executions kept per pipeline for the detail view.
 const RUNS_PER_PIPELINE: i32 = 5;
@@ -41,11 +41,7 @@ pub struct Reasons(Mutex<HashMap<String, Option<String>>>);
 impl Reasons {
     /// The pipeline's newest executions, newest first; a failed newest one carries
     /// its reason.
-    pub async fn runs(
-        &self,
-        client: &Client,
-        pipeline: &str,
-    ) -> Result<Vec<TrainingRun>, String> {
+    pub async fn runs(&self, client: &Client, pipeline: &str) -> Result<Vec<TrainingRun>, String> {
         let listed = client
             .list_pipeline_executions()
             .pipeline_name(pipeline)

@@ -1,6 +1,7 @@
 //! Training jobs: one listing per refresh for the whole account (ListTrainingJobs is
 //! rate-limited to a couple of requests a second), matched to models by name.
 
+use aws_sdk_sagemaker::primitives::DateTime;
 use aws_sdk_sagemaker::types::{SortBy, SortOrder, TrainingJobSummary};
 use aws_sdk_sagemaker::Client;
 use jiff::Timestamp;
@@ -40,9 +41,60 @@ impl Pacer {
     }
 }
 
-pub async fn recent_jobs(
+/// The newest training jobs of the region, kept between refreshes: after the first
+/// listing only jobs created since the oldest unfinished one (or the newest known)
+/// are listed again, so a steady refresh is one page, not three paced ones.
+#[derive(Default)]
+pub struct RecentJobs {
+    known: Vec<TrainingJobSummary>,
+}
+
+impl RecentJobs {
+    pub async fn refresh(
+        &mut self,
+        client: &Client,
+        pacer: &Pacer,
+    ) -> Result<Vec<TrainingJobSummary>, String> {
+        let since = self.unchanged_before();
+        let fresh = list(client, pacer, since).await?;
+        let mut by_name: HashMap<String, TrainingJobSummary> = std::mem::take(&mut self.known)
+            .into_iter()
+            .chain(fresh)
+            .filter_map(|j| Some((j.training_job_name()?.to_string(), j)))
+            .collect();
+        let mut jobs: Vec<TrainingJobSummary> = by_name.drain().map(|(_, j)| j).collect();
+        jobs.sort_by_key(|j| std::cmp::Reverse(j.creation_time().map_or(0, |t| t.secs())));
+        jobs.truncate(RECENT_JOBS);
+        self.known.clone_from(&jobs);
+        Ok(jobs)
+    }
+
+    /// Jobs created before this cannot have changed since the last listing: all
+    /// older ones had finished.
+    fn unchanged_before(&self) -> Option<DateTime> {
+        let newest = self
+            .known
+            .iter()
+            .filter_map(|j| j.creation_time())
+            .max_by_key(|t| t.secs())?;
+        let unfinished = self
+            .known
+            .iter()
+            .filter(|j| !is_finished(job_status(j.training_job_status())))
+            .filter_map(|j| j.creation_time())
+            .min_by_key(|t| t.secs());
+        let since = unfinished
+            .filter(|u| u.secs() < newest.secs())
+            .unwrap_or(newest);
+        // A second earlier: jobs created in the same second as `since` are listed too.
+        Some(DateTime::from_secs(since.secs() - 1))
+    }
+}
+
+async fn list(
     client: &Client,
     pacer: &Pacer,
+    since: Option<DateTime>,
 ) -> Result<Vec<TrainingJobSummary>, String> {
     pacer.turn().await;
     let mut pages = client
@@ -50,6 +102,7 @@ pub async fn recent_jobs(
         .sort_by(SortBy::CreationTime)
         .sort_order(SortOrder::Descending)
         .max_results(super::PAGE)
+        .set_creation_time_after(since)
         .into_paginator()
         .send();
     let mut jobs = Vec::new();
@@ -173,7 +226,9 @@ impl JobDetails {
             run,
         };
         if is_finished(detail.run.status) {
-            lock(&self.0).described.insert(name.to_string(), detail.clone());
+            lock(&self.0)
+                .described
+                .insert(name.to_string(), detail.clone());
         }
         Ok(Some(detail))
     }

@@ -1,0 +1,219 @@
+//! A loopback proxy in front of an emulator that adds AWS's in-region latency or
+//! injects the faults AWS and the networks in front of it produce: throttling in
+//! each protocol's own shape (JSON `ThrottlingException`, XML `Throttling`, S3's
+//! `SlowDown`), bare 503s, answers held for seconds, and a black hole that accepts
+//! and never answers. HTTP/1.1 with Content-Length bodies, as the SDK sends them.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the proxy does to each request; fractions are drawn per request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Faults {
+    /// Added before every request is forwarded.
+    pub latency: Duration,
+    pub throttled: f64,
+    pub unavailable: f64,
+    /// Answered only after two seconds.
+    pub held: f64,
+    /// Accepts and never answers.
+    pub black_hole: bool,
+}
+
+pub struct Proxy {
+    pub url: String,
+    faults: Arc<Mutex<Faults>>,
+    requests: Arc<AtomicU64>,
+}
+
+impl Proxy {
+    /// Listens on a free loopback port and forwards to `upstream` (http://host:port).
+    pub async fn start(upstream: &str, faults: Faults) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let upstream = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        let faults = Arc::new(Mutex::new(faults));
+        let requests = Arc::new(AtomicU64::new(0));
+        let (f, n) = (faults.clone(), requests.clone());
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let (upstream, f, n) = (upstream.clone(), f.clone(), n.clone());
+                tokio::spawn(async move {
+                    let _ = serve(client, &upstream, &f, &n).await;
+                });
+            }
+        });
+        Proxy {
+            url,
+            faults,
+            requests,
+        }
+    }
+
+    pub fn set(&self, faults: Faults) {
+        *self.faults.lock().unwrap() = faults;
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+/// A cheap per-request draw in [0, 1): no shared RNG state, no crate.
+fn draw(n: u64) -> f64 {
+    let mut x = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    x ^= x >> 31;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 29;
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+async fn serve(
+    mut client: TcpStream,
+    upstream: &str,
+    faults: &Mutex<Faults>,
+    requests: &AtomicU64,
+) -> std::io::Result<()> {
+    let mut buffer = Vec::new();
+    loop {
+        let Some(request) = read_message(&mut client, &mut buffer).await? else {
+            return Ok(());
+        };
+        let n = requests.fetch_add(1, Ordering::SeqCst);
+        let f = *faults.lock().unwrap();
+        if f.black_hole {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(f.latency).await;
+        let roll = draw(n);
+        let head = String::from_utf8_lossy(head_of(&request)).to_ascii_lowercase();
+        let answer = if roll < f.throttled {
+            throttle(&head)
+        } else if roll < f.throttled + f.unavailable {
+            response(503, "text/plain", "")
+        } else {
+            if roll < f.throttled + f.unavailable + f.held {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            forward(upstream, &request).await?
+        };
+        client.write_all(&answer).await?;
+        if !framed(head_of(&answer)) {
+            return Ok(());
+        }
+    }
+}
+
+/// Throttling as each protocol says it.
+fn throttle(head: &str) -> Vec<u8> {
+    if head.contains("x-amz-target:") {
+        let body = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
+        return response(400, "application/x-amz-json-1.1", body);
+    }
+    if head.contains("smithy-protocol: rpc-v2-cbor") {
+        // A CBOR error body is the emulator's to write: a bare 503 says the same.
+        return response(503, "text/plain", "");
+    }
+    if head.contains("application/x-www-form-urlencoded") {
+        let body = "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>\
+                    <Message>Rate exceeded</Message></Error></ErrorResponse>";
+        return response(400, "text/xml", body);
+    }
+    let body =
+        "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+    response(503, "application/xml", body)
+}
+
+fn response(status: u16, content_type: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status} Fault\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Sends one request upstream on its own connection and reads the whole answer.
+async fn forward(upstream: &str, request: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut server = TcpStream::connect(upstream).await?;
+    server.write_all(request).await?;
+    let mut buffer = Vec::new();
+    if request.starts_with(b"HEAD ") {
+        // The answer to HEAD has a Content-Length but no body.
+        let mut chunk = [0u8; 16 * 1024];
+        while find(&buffer, b"\r\n\r\n").is_none() {
+            let read = server.read(&mut chunk).await?;
+            if read == 0 {
+                break;
+            }
+            buffer.extend_from_slice(&chunk[..read]);
+        }
+        return Ok(buffer);
+    }
+    Ok(read_message(&mut server, &mut buffer)
+        .await?
+        .unwrap_or_default())
+}
+
+fn head_of(message: &[u8]) -> &[u8] {
+    let end = find(message, b"\r\n\r\n").map_or(message.len(), |i| i + 4);
+    &message[..end]
+}
+
+/// Whether the message says where it ends (else the connection's end does).
+fn framed(head: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+    head.contains("content-length:") && !head.contains("connection: close")
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// One HTTP message (head and Content-Length or chunked body), or None at EOF.
+/// Bytes read past it stay in `buffer` for the next one.
+async fn read_message(
+    stream: &mut TcpStream,
+    buffer: &mut Vec<u8>,
+) -> std::io::Result<Option<Vec<u8>>> {
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        if let Some(end) = find(buffer, b"\r\n\r\n").map(|i| i + 4) {
+            let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            let total = match length {
+                Some(len) => Some(end + len),
+                None if head.contains("transfer-encoding: chunked") => {
+                    find(&buffer[end..], b"0\r\n\r\n").map(|i| end + i + 5)
+                }
+                // No body, unless the peer closes to end it (a response).
+                None if head.starts_with("http/")
+                    && !head.contains(" 204 ")
+                    && !head.contains(" 304 ") =>
+                {
+                    None
+                }
+                None => Some(end),
+            };
+            if let Some(total) = total.filter(|t| buffer.len() >= *t) {
+                let rest = buffer.split_off(total);
+                return Ok(Some(std::mem::replace(buffer, rest)));
+            }
+        }
+        let read = stream.read(&mut chunk).await?;
+        if read == 0 {
+            return Ok((!buffer.is_empty()).then(|| std::mem::take(buffer)));
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+}
