@@ -10,12 +10,13 @@ use std::collections::HashMap;
 use aws_sdk_s3::Client;
 use jiff::Timestamp;
 
+use super::fan_out::{fan_out, DEFAULT_IN_FLIGHT};
 use super::targets::TargetsReceiver;
 use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
 use crate::config::{ModelMapping, S3Location};
-use crate::model::facts::{DataFacts, ModelFacts};
-use crate::model::Fleet;
+use crate::model::facts::{DataFacts, ModelFacts, StaleFacts};
+use crate::model::{Fleet, Stage};
 use crate::source::{report, Source, SourceId, Update};
 
 pub struct S3Source {
@@ -87,13 +88,29 @@ impl S3Source {
     }
 
     async fn gather(&mut self) -> Result<Fleet, String> {
+        // Every prefix listed at once (bounded); one that fails costs its own row's
+        // DATA cell, marked with why, not the others'.
+        let this = &*self;
+        let listed = fan_out(&self.watched, DEFAULT_IN_FLIGHT, |(name, at)| async move {
+            (name, at, this.newest(at).await)
+        })
+        .await;
         let mut models: Vec<ModelFacts> = Vec::new();
-        for (name, at) in &self.watched {
+        for (name, at, newest) in listed {
             let mut m = ModelFacts::named(name);
-            m.data = Some(DataFacts {
-                location: at.to_string(),
-                newest_object: self.newest(at).await?,
-            });
+            match newest {
+                Ok(newest_object) => {
+                    m.data = Some(DataFacts {
+                        location: at.to_string(),
+                        newest_object,
+                    })
+                }
+                Err(why) => m.stale.push(StaleFacts {
+                    stages: vec![Stage::Data],
+                    since: None,
+                    why,
+                }),
+            }
             models.push(m);
         }
         let mut reports = self.reports.clone();
