@@ -15,7 +15,21 @@ fn list_endpoints_fails_with(code: &'static str, message: &'static str) -> aws_s
 }
 
 async fn failure_of(rule: aws_smithy_mocks::Rule) -> String {
-    let client = mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, [&rule]);
+    use aws_sdk_sagemaker::operation::list_endpoint_configs::ListEndpointConfigsOutput;
+    use aws_sdk_sagemaker::operation::list_pipelines::ListPipelinesOutput;
+    use aws_sdk_sagemaker::operation::list_training_jobs::ListTrainingJobsOutput;
+    // The other region-wide listings are asked at the same time and answer.
+    let others = [
+        mock!(Client::list_training_jobs).then_output(|| ListTrainingJobsOutput::builder().build()),
+        mock!(Client::list_endpoint_configs)
+            .then_output(|| ListEndpointConfigsOutput::builder().build()),
+        mock!(Client::list_pipelines).then_output(|| ListPipelinesOutput::builder().build()),
+    ];
+    let client = mock_client!(
+        aws_sdk_sagemaker,
+        RuleMode::MatchAny,
+        [&rule, &others[0], &others[1], &others[2]]
+    );
     match SageMakerSource::from_client(client).fetch().await {
         Update::Failed { why, .. } => why,
         other => panic!("expected a failure, got {other:?}"),
