@@ -4,12 +4,16 @@
 #[path = "../common/seed.rs"]
 mod seed;
 
+#[path = "../common/proxy.rs"]
+mod proxy;
+
 mod actions;
 mod aws;
 mod cli;
 mod cloudwatch;
 mod cost;
 mod drift;
+mod faults;
 mod identity;
 mod layers;
 mod mocked;

@@ -180,14 +180,20 @@ impl Lineage {
             .collect();
         let mut groups = groups(client).await?;
         groups.sort_by_key(|g| !hints.contains(&names.key(g)));
-        for group in groups {
-            if self.unmatched(models).is_empty() {
+        // A handful of groups at a time, most likely first, until all are matched.
+        let this = &*self;
+        for batch in groups.chunks(this.in_flight.max(1)) {
+            if this.unmatched(models).is_empty() {
                 break;
             }
-            let arns = versions.arns(client, &group).await?;
-            let newest = arns.iter().take(INDEXED_VERSIONS);
-            let described = fan_out(newest, self.in_flight, |arn| self.package(client, arn)).await;
-            described.into_iter().collect::<Result<(), String>>()?;
+            let indexed = fan_out(batch, this.in_flight, |group| async move {
+                let arns = versions.arns(client, group).await?;
+                let newest = arns.iter().take(INDEXED_VERSIONS);
+                let described = fan_out(newest, this.in_flight, |arn| this.package(client, arn));
+                described.await.into_iter().collect::<Result<(), String>>()
+            })
+            .await;
+            indexed.into_iter().collect::<Result<(), String>>()?;
         }
         Ok(())
     }

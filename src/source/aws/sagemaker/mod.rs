@@ -88,6 +88,15 @@ pub struct SageMakerSource {
     protected_tags: Vec<String>,
 }
 
+/// What one refresh learned of the endpoints before the rows are built.
+struct Learned {
+    /// Endpoints whose describes failed, with why.
+    problems: HashMap<String, String>,
+    monitoring: HashMap<String, monitoring::Monitoring>,
+    /// Package versions listed so far, shared with the registry column.
+    versions: registry::Versions,
+}
+
 /// A description and the endpoint's LastModifiedTime it was made at.
 type Stamped = (i64, Described);
 
@@ -176,67 +185,35 @@ impl SageMakerSource {
         let client = self.client.clone();
         // Pipelines are matched by name only for rows config gives none.
         let by_name = self.discover || self.mappings.iter().any(|m| m.pipeline.is_none());
-        // The region-wide listings at once: none needs another's answer.
-        let (summaries, jobs, configs, pipelines) = tokio::join!(
-            list_endpoints(&client),
-            self.recent_jobs.refresh(&client, &self.pacer),
-            history::recent_configs(&client),
-            async {
-                match by_name {
-                    true => pipelines::names(&client).await,
-                    false => Ok(Vec::new()),
-                }
-            },
-        );
-        let summaries = summaries?;
+        // The region-wide listings the rows' jobs and histories need run beside the
+        // endpoints' describes, not before them: none needs another's answer.
+        let mut recent = std::mem::take(&mut self.recent_jobs);
+        let pacer = self.pacer.clone();
+        let listings = async {
+            tokio::join!(
+                recent.refresh(&client, &pacer),
+                history::recent_configs(&client),
+                async {
+                    match by_name {
+                        true => pipelines::names(&client).await,
+                        false => Ok(Vec::new()),
+                    }
+                },
+            )
+        };
+        let ((jobs, configs, pipelines), endpoints) =
+            tokio::join!(listings, self.learn_endpoints(&client));
+        self.recent_jobs = recent;
+        let Learned {
+            mut problems,
+            monitoring,
+            versions,
+        } = endpoints?;
         let listings = Listings {
             jobs: jobs?,
             configs: configs?,
             pipelines: pipelines?,
         };
-        // Monitoring schedules are listed region-wide: asked while the endpoints are
-        // described, not after.
-        let watched: Vec<&str> = summaries
-            .iter()
-            .filter_map(EndpointSummary::endpoint_name)
-            .filter(|name| self.discover || self.is_named(name))
-            .collect();
-        let mut schedules = std::mem::take(&mut self.schedules);
-        let (mut problems, monitoring) = tokio::join!(
-            self.describe_changed(&summaries),
-            schedules.by_endpoint(&client, &watched),
-        );
-        self.schedules = schedules;
-        let mut served: Vec<String> = self
-            .described
-            .values()
-            .flat_map(|(_, d)| d.models().map(str::to_string))
-            .collect();
-        served.sort();
-        served.dedup();
-        let unlinked: HashMap<String, String> = self
-            .lineage
-            .learn(&client, &served)
-            .await
-            .into_iter()
-            .collect();
-        for (endpoint, (_, d)) in &self.described {
-            if let Some(why) = d.models().find_map(|m| unlinked.get(m)) {
-                problems
-                    .entry(endpoint.clone())
-                    .or_insert_with(|| why.clone());
-            }
-        }
-        let versions = registry::Versions::default();
-        let names = &self.recognition.names;
-        if let Err(why) = self
-            .lineage
-            .index_if_needed(&client, &served, &versions, names)
-            .await
-        {
-            // Lineage by artifact waits for the next try; names still join rows.
-            tracing::warn!("registry not indexed: {why}");
-        }
         let rows = self.rows();
         let claims: Vec<Vec<String>> = rows.iter().map(|r| self.names_of(r)).collect();
         let claims: Vec<Claim> = rows
@@ -304,6 +281,59 @@ impl SageMakerSource {
             .retain(|name, _| shown.contains(name.as_str()));
         models.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(models)
+    }
+
+    /// The endpoints and what they serve: ListEndpoints, each new or changed endpoint
+    /// described, its models' lineage, the registry indexed when needed, and the
+    /// monitoring schedules (listed region-wide meanwhile).
+    async fn learn_endpoints(&mut self, client: &Client) -> Result<Learned, String> {
+        let summaries = list_endpoints(client).await?;
+        let watched: Vec<&str> = summaries
+            .iter()
+            .filter_map(EndpointSummary::endpoint_name)
+            .filter(|name| self.discover || self.is_named(name))
+            .collect();
+        let mut schedules = std::mem::take(&mut self.schedules);
+        let (mut problems, monitoring) = tokio::join!(
+            self.describe_changed(&summaries),
+            schedules.by_endpoint(client, &watched),
+        );
+        self.schedules = schedules;
+        let mut served: Vec<String> = self
+            .described
+            .values()
+            .flat_map(|(_, d)| d.models().map(str::to_string))
+            .collect();
+        served.sort();
+        served.dedup();
+        let unlinked: HashMap<String, String> = self
+            .lineage
+            .learn(client, &served)
+            .await
+            .into_iter()
+            .collect();
+        for (endpoint, (_, d)) in &self.described {
+            if let Some(why) = d.models().find_map(|m| unlinked.get(m)) {
+                problems
+                    .entry(endpoint.clone())
+                    .or_insert_with(|| why.clone());
+            }
+        }
+        let versions = registry::Versions::default();
+        let names = &self.recognition.names;
+        if let Err(why) = self
+            .lineage
+            .index_if_needed(client, &served, &versions, names)
+            .await
+        {
+            // Lineage by artifact waits for the next try; names still join rows.
+            tracing::warn!("registry not indexed: {why}");
+        }
+        Ok(Learned {
+            problems,
+            monitoring,
+            versions,
+        })
     }
 
     /// Tells CloudWatch and S3 what to watch as soon as the rows are known, while

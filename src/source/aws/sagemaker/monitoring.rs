@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use aws_sdk_sagemaker::config::retry::RetryConfig;
 use aws_sdk_sagemaker::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sagemaker::types::MonitoringScheduleSummary;
 use aws_sdk_sagemaker::Client;
@@ -31,6 +32,9 @@ pub struct Schedules {
     off: bool,
     /// Schedules described at once.
     in_flight: usize,
+    /// The last answer, kept through a failed lookup: monitoring changes slowly,
+    /// and the next refresh asks again.
+    last: HashMap<String, Monitoring>,
 }
 
 impl Schedules {
@@ -38,6 +42,7 @@ impl Schedules {
         Schedules {
             off: false,
             in_flight,
+            last: HashMap::new(),
         }
     }
 
@@ -51,12 +56,27 @@ impl Schedules {
         if self.off || endpoints.is_empty() {
             return HashMap::new();
         }
-        match lookup(client, endpoints, self.in_flight).await {
-            Ok(found) => found,
+        // Not retried within a refresh: an optional lookup must not hold the rows
+        // back through a retry schedule (the last answer stands meanwhile).
+        let once = Client::from_conf(
+            client
+                .config()
+                .to_builder()
+                .retry_config(RetryConfig::disabled())
+                .build(),
+        );
+        match lookup(&once, endpoints, self.in_flight).await {
+            Ok(found) => {
+                self.last.clone_from(&found);
+                found
+            }
             Err((why, unimplemented)) => {
                 tracing::warn!("monitoring schedules unavailable: {why}");
                 self.off = unimplemented;
-                HashMap::new()
+                match unimplemented {
+                    true => HashMap::new(),
+                    false => self.last.clone(),
+                }
             }
         }
     }
