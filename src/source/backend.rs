@@ -82,7 +82,8 @@ impl AwsSources {
                 &mappings,
                 targets_rx.clone(),
                 settings.s3_max_pages,
-            ),
+            )
+            .in_flight(settings.max_in_flight),
             cloudwatch: CloudWatchSource::new(sdk, calls, targets_rx, mappings.clone(), custom),
             // One pacer per session: every ListTrainingJobs caller shares it.
             sagemaker: SageMakerSource::new(sdk, calls)

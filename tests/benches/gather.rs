@@ -118,7 +118,8 @@ async fn gather(moto_url: &str, ministack_url: &str, n: usize, latency: Duration
         dimension: "ModelName".into(),
         discover: false,
     };
-    let mut s3 = S3Source::new(&moto, &calls, &config.mappings, found.clone(), 20);
+    let mut s3 = S3Source::new(&moto, &calls, &config.mappings, found.clone(), 20)
+        .in_flight(config.aws.max_in_flight);
     let mut cloudwatch = CloudWatchSource::new(
         &ministack,
         &calls,

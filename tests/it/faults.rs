@@ -38,7 +38,7 @@ fn a_person_keeps_every_endpoint_through_faults_and_sees_a_silent_service_go_sta
     let config = dir.path().join("config.toml");
     let mut text = String::from(
         "[aws]\ndiscover = false\nrefresh_seconds = 5\nconnect_timeout_seconds = 1\n\
-         attempt_timeout_seconds = 2\noperation_timeout_seconds = 6\n",
+         attempt_timeout_seconds = 3\noperation_timeout_seconds = 10\n",
     );
     for name in &names {
         text.push_str(&format!(

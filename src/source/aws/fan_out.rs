@@ -6,9 +6,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use futures_util::stream::{self, StreamExt};
 
-/// Requests in flight per service by default: within SageMaker's and CloudWatch's
-/// per-account request rates at in-region latency, with the SDK's adaptive retry
-/// slowing every request of the client together when AWS throttles.
+/// Requests in flight per service when a source is built without settings (tests);
+/// the dashboard uses `[aws] max_in_flight`. Throttled requests back off and retry.
 pub const DEFAULT_IN_FLIGHT: usize = 8;
 
 /// Runs `fetch` on every item with at most `limit` running at once; the answers

@@ -50,13 +50,16 @@ impl Default for Timeouts {
 /// `--endpoint-url` is applied by the caller as `AWS_ENDPOINT_URL`, so a
 /// service-specific variable (`AWS_ENDPOINT_URL_CLOUDWATCH`) still wins for its service.
 pub async fn load(target: &Target) -> Result<SdkConfig, String> {
-    // Adaptive retries: exponential backoff, plus a client-side rate limit that
-    // slows down after AWS throttles (ListTrainingJobs allows a couple per second).
+    // Standard retries: three attempts with jittered exponential backoff. Not the
+    // adaptive mode: its client-side rate limit, cut at every throttle and slow to
+    // recover, queued every request of a client behind a bad minute until the
+    // listings timed out (measured through the fault proxy). Load is bounded by
+    // `max_in_flight` and the ListTrainingJobs pacer instead.
     // Timeouts: a connection that accepts and never answers must fail the request,
     // so the source turns stale instead of hanging.
     let t = target.timeouts;
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(aws_config::retry::RetryConfig::adaptive())
+        .retry_config(aws_config::retry::RetryConfig::standard())
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
                 .connect_timeout(t.connect)

@@ -57,7 +57,7 @@ impl CostSource {
         // Each attempt is a billed request: one retry at most.
         let config = aws_sdk_costexplorer::config::Builder::from(sdk)
             .region(Region::new("us-east-1"))
-            .retry_config(RetryConfig::adaptive().with_max_attempts(2))
+            .retry_config(RetryConfig::standard().with_max_attempts(2))
             .interceptor(calls.clone())
             .build();
         let mut source = CostSource::from_client(Client::from_conf(config), force);

@@ -30,6 +30,8 @@ pub struct S3Source {
     /// What each model's report location has shown so far.
     seen: HashMap<String, reports::Watch>,
     max_pages: u32,
+    /// Prefixes listed at once.
+    in_flight: usize,
 }
 
 impl S3Source {
@@ -58,7 +60,14 @@ impl S3Source {
             targets,
             seen: HashMap::new(),
             max_pages: max_pages.max(1),
+            in_flight: DEFAULT_IN_FLIGHT,
         }
+    }
+
+    /// At most `n` prefixes listed at once.
+    pub fn in_flight(mut self, n: usize) -> S3Source {
+        self.in_flight = n.max(1);
+        self
     }
 
     /// The newest object's time under `at`, or None when the prefix is empty.
@@ -91,7 +100,7 @@ impl S3Source {
         // Every prefix listed at once (bounded); one that fails costs its own row's
         // DATA cell, marked with why, not the others'.
         let this = &*self;
-        let listed = fan_out(&self.watched, DEFAULT_IN_FLIGHT, |(name, at)| async move {
+        let listed = fan_out(&self.watched, self.in_flight, |(name, at)| async move {
             (name, at, this.newest(at).await)
         })
         .await;

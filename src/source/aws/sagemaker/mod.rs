@@ -33,7 +33,7 @@ use crate::aws::ApiCalls;
 use crate::config::ModelMapping;
 use crate::model::facts::{EndpointFacts, ModelFacts, StaleFacts, TrainingRun};
 use crate::model::identity::{JoinedBy, Normaliser, DEFAULT_TAG_KEYS};
-use crate::model::stages::NOT_FOUND;
+use crate::model::stages::{Stage, NOT_FOUND};
 use crate::model::{Fleet, ModelKind};
 use crate::source::{report, Source, SourceId, Update};
 
@@ -209,10 +209,14 @@ impl SageMakerSource {
             monitoring,
             versions,
         } = endpoints?;
+        // Only ListEndpoints fails the refresh: a failed region-wide listing costs
+        // the stage it feeds, marked on every row, with the last listing kept.
+        let mut unlisted: Vec<StaleFacts> = Vec::new();
+        let known_jobs = self.recent_jobs.known();
         let listings = Listings {
-            jobs: jobs?,
-            configs: configs?,
-            pipelines: pipelines?,
+            jobs: or_last(jobs, Stage::Training, known_jobs, &mut unlisted),
+            configs: or_last(configs, Stage::Endpoint, Vec::new(), &mut unlisted),
+            pipelines: or_last(pipelines, Stage::Training, Vec::new(), &mut unlisted),
         };
         let rows = self.rows();
         let claims: Vec<Vec<String>> = rows.iter().map(|r| self.names_of(r)).collect();
@@ -267,6 +271,7 @@ impl SageMakerSource {
                 m.drift.monitoring.clone_from(&found.last_run);
                 m.drift.reports_at = found.reports.as_ref().map(ToString::to_string);
             }
+            m.stale.extend(unlisted.iter().cloned());
             match problem {
                 Some(why) => m.stale.push(self.stale_since(&row.name, why)),
                 None if m.stale.is_empty() => {
@@ -651,6 +656,23 @@ impl SageMakerSource {
             ..ModelFacts::named(&row.name)
         })
     }
+}
+
+/// A listing's answer, or `last` with the failure noted for the stage it feeds.
+fn or_last<T>(
+    listed: Result<T, String>,
+    stage: Stage,
+    last: T,
+    unlisted: &mut Vec<StaleFacts>,
+) -> T {
+    listed.unwrap_or_else(|why| {
+        unlisted.push(StaleFacts {
+            stages: vec![stage],
+            since: None,
+            why,
+        });
+        last
+    })
 }
 
 async fn list_endpoints(client: &Client) -> Result<Vec<EndpointSummary>, String> {

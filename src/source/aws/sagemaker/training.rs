@@ -69,6 +69,11 @@ impl RecentJobs {
         Ok(jobs)
     }
 
+    /// The last listing, for a refresh whose listing failed.
+    pub fn known(&self) -> Vec<TrainingJobSummary> {
+        self.known.clone()
+    }
+
     /// Jobs created before this cannot have changed since the last listing: all
     /// older ones had finished.
     fn unchanged_before(&self) -> Option<DateTime> {
