@@ -177,7 +177,14 @@ mod cloudwatch {
                     .build(),
             )
         });
-        let client = mock_client!(aws_sdk_cloudwatch, RuleMode::Sequential, [&list, &denied]);
+        // Alarms are asked beside the data, and answer.
+        let alarms =
+            mock!(Client::describe_alarms).then_output(|| DescribeAlarmsOutput::builder().build());
+        let client = mock_client!(
+            aws_sdk_cloudwatch,
+            RuleMode::MatchAny,
+            [&list, &denied, &alarms]
+        );
         match source(client, &ApiCalls::default()).fetch().await {
             Update::Failed { why, .. } => assert_eq!(
                 why,

@@ -103,17 +103,6 @@ impl CloudWatchSource {
         self.refreshes += 1;
         let end = window_end(Timestamp::now());
         let custom = self.custom_queries(&endpoints);
-        self.probe_units(custom.iter().map(|(_, q)| q), end).await?;
-        let plan = plan(&endpoints, &custom);
-        let queries = plan
-            .iter()
-            .enumerate()
-            .map(|(i, p)| data_query(i, &p.query))
-            .collect();
-        let answers = self.get_data(queries, end).await?;
-        let mut series = fold(&plan, &answers);
-        let mut published = self.read_scales(&custom, &mut series);
-
         let owners = alarms::Owners {
             by_endpoint: endpoints
                 .iter()
@@ -122,7 +111,24 @@ impl CloudWatchSource {
             model_dimension: self.custom.dimension.clone(),
             models: self.model_names(&endpoints),
         };
-        let alarms = alarms::alarms(&self.client, &owners).await?;
+        // Alarms beside the metric data: neither needs the other.
+        let client = self.client.clone();
+        let data = async {
+            self.probe_units(custom.iter().map(|(_, q)| q), end).await?;
+            let plan = plan(&endpoints, &custom);
+            let queries = plan
+                .iter()
+                .enumerate()
+                .map(|(i, p)| data_query(i, &p.query))
+                .collect();
+            let answers = self.get_data(queries, end).await?;
+            let mut series = fold(&plan, &answers);
+            let published = self.read_scales(&custom, &mut series);
+            Ok::<_, String>((series, published))
+        };
+        let (data, alarms) = tokio::join!(data, alarms::alarms(&client, &owners));
+        let (mut series, mut published) = data?;
+        let alarms = alarms?;
 
         let models = owners
             .models
@@ -186,13 +192,15 @@ impl CloudWatchSource {
     /// The business metrics in the custom namespace, and Model Monitor's.
     async fn discover(&self) -> Result<Vec<Found>, String> {
         let custom = &self.custom;
-        let listed =
-            discover::list(&self.client, &custom.namespace, Some(&custom.dimension)).await?;
-        let mut found = discover::business(&listed, &custom.namespace, &custom.dimension);
-        for namespace in [discover::DATA_METRICS, discover::MODEL_METRICS] {
-            let listed = discover::list(&self.client, namespace, Some("Endpoint")).await?;
-            found.extend(discover::monitor(&listed, namespace));
-        }
+        // The three namespaces at once.
+        let (business, data, model) = tokio::join!(
+            discover::list(&self.client, &custom.namespace, Some(&custom.dimension)),
+            discover::list(&self.client, discover::DATA_METRICS, Some("Endpoint")),
+            discover::list(&self.client, discover::MODEL_METRICS, Some("Endpoint")),
+        );
+        let mut found = discover::business(&business?, &custom.namespace, &custom.dimension);
+        found.extend(discover::monitor(&data?, discover::DATA_METRICS));
+        found.extend(discover::monitor(&model?, discover::MODEL_METRICS));
         if !custom.discover {
             found.retain(|f| match &f.owner {
                 Owner::Model(model) => self.mappings.iter().any(|m| &m.name == model),

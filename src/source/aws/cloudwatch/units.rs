@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{StandardUnit, Statistic};
 use aws_sdk_cloudwatch::Client;
-use futures_util::stream::{self, StreamExt};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::aws::errors::describe;
 use crate::config::MetricQuery;
 use crate::model::metrics::WINDOW_MINUTES;
+use crate::source::aws::fan_out::fan_out;
 
 /// Unit probes in flight at once.
 const PROBES_IN_FLIGHT: usize = 4;
@@ -56,14 +56,11 @@ impl Units {
         queries: Vec<MetricQuery>,
         end: Timestamp,
     ) -> Result<(), String> {
-        let answers: Vec<(MetricQuery, Result<Option<String>, String>)> = stream::iter(queries)
-            .map(|q| async move {
-                let unit = unit_of(client, &q, end).await;
-                (q, unit)
-            })
-            .buffer_unordered(PROBES_IN_FLIGHT)
-            .collect()
-            .await;
+        let answers = fan_out(queries, PROBES_IN_FLIGHT, |q| async move {
+            let unit = unit_of(client, &q, end).await;
+            (q, unit)
+        })
+        .await;
         for (q, unit) in answers {
             self.record(q, unit?);
         }
