@@ -6,6 +6,7 @@
 //! jobs and pipeline executions, and says how.
 
 mod endpoint;
+mod endpoints;
 mod history;
 mod identity;
 mod lineage;
@@ -18,17 +19,17 @@ pub use training::Pacer;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use aws_sdk_sagemaker::types::{EndpointConfigSummary, EndpointSummary, TrainingJobSummary};
+use aws_sdk_sagemaker::types::{EndpointConfigSummary, TrainingJobSummary};
 use aws_sdk_sagemaker::Client;
 use jiff::Timestamp;
 
 use self::endpoint::Described;
+use self::endpoints::{Learned, Stamped};
 use self::identity::{Resolver, Row, Seen};
 use self::lineage::Lineage;
 use self::training::Claim;
 use super::fan_out::{fan_out, DEFAULT_IN_FLIGHT};
-use super::targets::{EndpointTarget, TargetsSender};
-use crate::aws::errors::describe;
+use super::targets::TargetsSender;
 use crate::aws::ApiCalls;
 use crate::config::ModelMapping;
 use crate::model::facts::{EndpointFacts, ModelFacts, StaleFacts, TrainingRun};
@@ -87,18 +88,6 @@ pub struct SageMakerSource {
     /// Endpoint tags ("key=value") that make actions on it need the name typed.
     protected_tags: Vec<String>,
 }
-
-/// What one refresh learned of the endpoints before the rows are built.
-struct Learned {
-    /// Endpoints whose describes failed, with why.
-    problems: HashMap<String, String>,
-    monitoring: HashMap<String, monitoring::Monitoring>,
-    /// Package versions listed so far, shared with the registry column.
-    versions: registry::Versions,
-}
-
-/// A description and the endpoint's LastModifiedTime it was made at.
-type Stamped = (i64, Described);
 
 /// The region-wide listings of one refresh, each fetched once for all rows.
 pub(super) struct Listings {
@@ -288,95 +277,6 @@ impl SageMakerSource {
         Ok(models)
     }
 
-    /// The endpoints and what they serve: ListEndpoints, each new or changed endpoint
-    /// described, its models' lineage, the registry indexed when needed, and the
-    /// monitoring schedules (listed region-wide meanwhile).
-    async fn learn_endpoints(&mut self, client: &Client) -> Result<Learned, String> {
-        let summaries = list_endpoints(client).await?;
-        let watched: Vec<&str> = summaries
-            .iter()
-            .filter_map(EndpointSummary::endpoint_name)
-            .filter(|name| self.discover || self.is_named(name))
-            .collect();
-        let mut schedules = std::mem::take(&mut self.schedules);
-        let (mut problems, monitoring) = tokio::join!(
-            self.describe_changed(&summaries),
-            schedules.by_endpoint(client, &watched),
-        );
-        self.schedules = schedules;
-        let mut served: Vec<String> = self
-            .described
-            .values()
-            .flat_map(|(_, d)| d.models().map(str::to_string))
-            .collect();
-        served.sort();
-        served.dedup();
-        let unlinked: HashMap<String, String> = self
-            .lineage
-            .learn(client, &served)
-            .await
-            .into_iter()
-            .collect();
-        for (endpoint, (_, d)) in &self.described {
-            if let Some(why) = d.models().find_map(|m| unlinked.get(m)) {
-                problems
-                    .entry(endpoint.clone())
-                    .or_insert_with(|| why.clone());
-            }
-        }
-        let versions = registry::Versions::default();
-        let names = &self.recognition.names;
-        if let Err(why) = self
-            .lineage
-            .index_if_needed(client, &served, &versions, names)
-            .await
-        {
-            // Lineage by artifact waits for the next try; names still join rows.
-            tracing::warn!("registry not indexed: {why}");
-        }
-        Ok(Learned {
-            problems,
-            monitoring,
-            versions,
-        })
-    }
-
-    /// Tells CloudWatch and S3 what to watch as soon as the rows are known, while
-    /// the rows' registries and jobs are still being asked for. Only a change wakes
-    /// them.
-    fn publish_targets_of(
-        &self,
-        rows: &[Row],
-        monitoring: &HashMap<String, monitoring::Monitoring>,
-    ) {
-        let Some(targets) = &self.targets else {
-            return;
-        };
-        let mut fresh: Vec<EndpointTarget> = rows
-            .iter()
-            .filter_map(|r| {
-                let endpoint = r.endpoint.as_ref()?;
-                let described = self.described.get(endpoint).map(|(_, d)| d);
-                Some(EndpointTarget {
-                    model: r.name.clone(),
-                    endpoint: endpoint.clone(),
-                    variants: described
-                        .map(|d| d.endpoint.variants.iter().map(|v| v.name.clone()).collect())
-                        .unwrap_or_default(),
-                    reports: monitoring.get(endpoint).and_then(|m| m.reports.clone()),
-                })
-            })
-            .collect();
-        fresh.sort_by(|a, b| a.model.cmp(&b.model));
-        targets.send_if_modified(|old| {
-            let changed = *old != fresh;
-            if changed {
-                *old = fresh;
-            }
-            changed
-        });
-    }
-
     /// A row whose facts could not be built this refresh: its last good ones, or
     /// its name alone, marked with why.
     fn last_good_of(&self, row: &Row, why: String) -> ModelFacts {
@@ -398,61 +298,6 @@ impl SageMakerSource {
             since: self.last_good.get(name).map(|(at, _)| *at),
             why,
         }
-    }
-
-    /// Describes the endpoints that are new or changed since the last refresh,
-    /// several at once. One that fails keeps its last description (or, never
-    /// described, what ListEndpoints said) and is named in the answer with why.
-    async fn describe_changed(&mut self, summaries: &[EndpointSummary]) -> HashMap<String, String> {
-        let mut old = std::mem::take(&mut self.described);
-        let wanted: Vec<(&EndpointSummary, &str, i64, Option<Stamped>)> = summaries
-            .iter()
-            .filter_map(|s| {
-                let name = s.endpoint_name()?;
-                if !self.discover && !self.is_named(name) {
-                    return None;
-                }
-                let modified = s.last_modified_time().map_or(0, |t| t.secs());
-                Some((s, name, modified, old.remove(name)))
-            })
-            .collect();
-        let client = &self.client;
-        let described = fan_out(
-            wanted,
-            self.in_flight,
-            |(summary, name, modified, kept)| async move {
-                let fresh = match kept {
-                    Some((at, d)) if at == modified => return (name, (at, d), None),
-                    kept => (endpoint::describe_endpoint(client, name).await, kept),
-                };
-                match fresh {
-                    (Ok(d), _) => (name, (modified, d), None),
-                    // The old description is kept under its old time: asked again next refresh.
-                    (Err(why), Some(kept)) => (name, kept, Some(why)),
-                    (Err(why), None) => {
-                        (name, (i64::MIN, endpoint::listed(summary, &why)), Some(why))
-                    }
-                }
-            },
-        )
-        .await;
-        let mut problems = HashMap::new();
-        for (name, entry, problem) in described {
-            if let Some(why) = problem {
-                problems.insert(name.to_string(), why);
-            }
-            self.described.insert(name.to_string(), entry);
-        }
-        problems
-    }
-
-    /// Whether config names `endpoint` (as a model's endpoint, or as a model's name).
-    fn is_named(&self, endpoint: &str) -> bool {
-        let names = &self.recognition.names;
-        self.mappings.iter().any(|m| match &m.endpoint {
-            Some(e) => e == endpoint,
-            None => m.name == endpoint || names.key(&m.name) == names.key(endpoint),
-        })
     }
 
     /// Every row with its identity (see `identity`).
@@ -673,18 +518,6 @@ fn or_last<T>(
         });
         last
     })
-}
-
-async fn list_endpoints(client: &Client) -> Result<Vec<EndpointSummary>, String> {
-    client
-        .list_endpoints()
-        .max_results(PAGE)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .map_err(|e| describe("sagemaker:ListEndpoints", &e))
 }
 
 /// The newest runs, newest first; the one serving now stays even when older.
