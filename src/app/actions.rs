@@ -62,6 +62,14 @@ impl App {
             self.status = Some(format!("still preparing {} of {m}…", k.label()));
             return Effect::None;
         }
+        // A plan made from a first look would miss the history it chooses from.
+        if !self.pending.is_empty() {
+            self.status = Some(format!(
+                "{}: the fleet's training and registry are still loading; try again in a moment",
+                kind.label()
+            ));
+            return Effect::None;
+        }
         if let Some(p) = self
             .actions
             .running

@@ -42,6 +42,8 @@ pub struct App {
     /// The models the pipeline and models views list: filtered, worst first.
     pub(super) rows: Vec<Row>,
     pub(super) events: VecDeque<Event>,
+    /// Stages a source's partial answer has not filled yet, by source.
+    pub(super) pending: BTreeMap<SourceId, Vec<Stage>>,
     pub(super) view: View,
     /// Where Back goes from the detail view.
     pub(super) parent: View,
@@ -241,6 +243,7 @@ impl App {
             health: BTreeMap::new(),
             rows: Vec::new(),
             events: VecDeque::new(),
+            pending: BTreeMap::new(),
             view: View::Pipeline,
             parent: View::Pipeline,
             detail: None,
@@ -268,11 +271,26 @@ impl App {
         match update {
             Update::Fleet { source, fleet, at } => {
                 let first = self.sources.get(&source).and_then(Loadable::data).is_none();
+                let filled = self.pending.remove(&source).unwrap_or_default();
                 self.sources
                     .insert(source, Loadable::Ready { data: fleet, at });
                 // A source's first answer fills stages that were unknown: not news.
-                let quiet = if first { source.feeds() } else { &[] };
+                let quiet = if first { source.feeds() } else { &filled };
                 self.rederive(at, quiet);
+            }
+            Update::Partial {
+                source,
+                fleet,
+                at,
+                pending,
+            } => {
+                // Only a first answer comes in part: it never replaces a whole one.
+                if self.sources.get(&source).and_then(Loadable::data).is_none() {
+                    self.sources
+                        .insert(source, Loadable::Ready { data: fleet, at });
+                    self.pending.insert(source, pending);
+                    self.rederive(at, source.feeds());
+                }
             }
             Update::Identity(Ok(who)) => {
                 self.context.problem = None;
@@ -285,6 +303,7 @@ impl App {
             Update::Identity(Err(why)) => self.context.problem = Some(why),
             Update::ApiCalls(counts) => self.api_calls = counts,
             Update::Failed { source, why, at } => {
+                self.pending.remove(&source);
                 let last = self.sources.remove(&source).unwrap_or(Loadable::Loading);
                 self.sources.insert(source, last.fail(why));
                 self.rederive(at, &[]);
@@ -392,14 +411,15 @@ impl App {
             Place::Demo { .. } => &[SourceId::Demo],
             Place::Aws { .. } => &[SourceId::SageMaker, SourceId::CloudWatch, SourceId::S3],
         };
-        expected
+        let unanswered = expected
             .iter()
             .filter(|id| id.feeds().contains(&stage))
             .any(|id| {
                 self.sources
                     .get(id)
                     .is_none_or(|l| matches!(l, Loadable::Loading))
-            })
+            });
+        unanswered || self.pending.values().any(|stages| stages.contains(&stage))
     }
 
     /// Whether `stage`'s cells show old facts: a source that decides it failed.

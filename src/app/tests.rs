@@ -357,3 +357,47 @@ fn facts_older_than_three_intervals_turn_stale_by_age() {
     );
     assert_eq!(app.rows.len(), 4, "old facts stay on screen, marked");
 }
+
+#[test]
+fn a_first_look_shows_rows_with_the_rest_loading_and_holds_actions() {
+    let (sagemaker, _, at) = split_fleet(120);
+    let mut app = aws_app(at);
+    let mut first_look = sagemaker.clone();
+    for m in &mut first_look.models {
+        m.training.clear();
+        m.registry.clear();
+    }
+    app.apply(Update::Partial {
+        source: SourceId::SageMaker,
+        fleet: first_look,
+        at,
+        pending: vec![Stage::Training, Stage::Registry],
+    });
+    assert_eq!(app.rows.len(), 4, "the rows show at once");
+    assert!(app.stage_is_loading(Stage::Training) && app.stage_is_loading(Stage::Registry));
+    press(&mut app, KeyCode::Char('R'));
+    assert!(
+        app.status().is_some_and(|s| s.contains("still loading")),
+        "{:?}",
+        app.status()
+    );
+    app.apply(Update::Fleet {
+        source: SourceId::SageMaker,
+        fleet: sagemaker.clone(),
+        at,
+    });
+    assert!(!app.stage_is_loading(Stage::Training));
+    assert!(
+        app.events.iter().all(|e| e.stage != Some(Stage::Training)),
+        "the rest arriving is not news"
+    );
+    // A later partial never replaces a whole answer.
+    app.apply(Update::Partial {
+        source: SourceId::SageMaker,
+        fleet: crate::model::Fleet::default(),
+        at,
+        pending: vec![Stage::Training],
+    });
+    assert_eq!(app.rows.len(), 4);
+    assert!(!app.stage_is_loading(Stage::Training));
+}

@@ -60,6 +60,14 @@ pub enum Update {
         why: String,
         at: Timestamp,
     },
+    /// A first answer in part: the rows and what is known of them so far, while the
+    /// `pending` stages are still being asked for (drawn as loading, not as none).
+    Partial {
+        source: SourceId,
+        fleet: Fleet,
+        at: Timestamp,
+        pending: Vec<Stage>,
+    },
     /// Who the dashboard is talking to AWS as: the account id, or why it is not known.
     Identity(Result<Caller, String>),
     /// AWS requests made so far this session, keyed "Service:Operation".

@@ -192,7 +192,10 @@ impl Backend {
                 // CloudWatch and S3 ask as soon as SageMaker finds endpoints, not at
                 // their next interval.
                 let follows = follow_targets(refresh.clone(), s.targets.subscribe());
-                let sagemaker = s.sagemaker.publish_targets(s.targets);
+                let sagemaker = s
+                    .sagemaker
+                    .publish_targets(s.targets)
+                    .progressive(updates.clone());
                 let (sm_every, cw_every) = (
                     every(&settings, settings.sagemaker_seconds),
                     every(&settings, settings.cloudwatch_seconds),

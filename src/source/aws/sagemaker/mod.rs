@@ -85,6 +85,9 @@ pub struct SageMakerSource {
     schedules: monitoring::Schedules,
     /// Where the CloudWatch source learns which endpoints to watch.
     targets: Option<TargetsSender>,
+    /// Where the first refresh sends its rows as soon as the endpoints are known,
+    /// before their registries and jobs (the dashboard's update channel).
+    early: Option<tokio::sync::mpsc::Sender<Update>>,
     /// Endpoint tags ("key=value") that make actions on it need the name typed.
     protected_tags: Vec<String>,
 }
@@ -151,6 +154,7 @@ impl SageMakerSource {
             pipeline_reasons: Default::default(),
             schedules: monitoring::Schedules::new(DEFAULT_IN_FLIGHT),
             targets: None,
+            early: None,
             protected_tags: Vec::new(),
         }
     }
@@ -158,6 +162,13 @@ impl SageMakerSource {
     /// Endpoints carrying any of `tags` ("key=value") are protected from stray keys.
     pub fn protecting(mut self, tags: Vec<String>) -> SageMakerSource {
         self.protected_tags = tags;
+        self
+    }
+
+    /// Sends the first refresh's rows to `updates` as soon as the endpoints are
+    /// known: on a large fleet they show within a second or two, not at the end.
+    pub fn progressive(mut self, updates: tokio::sync::mpsc::Sender<Update>) -> SageMakerSource {
+        self.early = Some(updates);
         self
     }
 
@@ -222,6 +233,7 @@ impl SageMakerSource {
             .collect();
         let pipelines = self.pipelines_of(&rows, &listings.pipelines, &claims);
         self.publish_targets_of(&rows, &monitoring);
+        self.send_first_look(&rows);
         let jobs = training::for_rows(
             &client,
             &self.job_details,
@@ -275,6 +287,52 @@ impl SageMakerSource {
             .retain(|name, _| shown.contains(name.as_str()));
         models.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(models)
+    }
+
+    /// On the first refresh only: the rows with their endpoints, while training,
+    /// registry and history are still being asked for.
+    fn send_first_look(&self, rows: &[Row]) {
+        let Some(early) = self.early.as_ref().filter(|_| self.last_good.is_empty()) else {
+            return;
+        };
+        let models = rows
+            .iter()
+            .map(|row| {
+                let mapping = row.mapping.as_ref();
+                let described = row.endpoint.as_ref().and_then(|e| self.described.get(e));
+                let endpoint = match (&row.endpoint, described) {
+                    (Some(_), Some((_, d))) => {
+                        let mut facts = d.endpoint.clone();
+                        facts.protected = protection(mapping, &d.tags, &self.protected_tags);
+                        Some(facts)
+                    }
+                    (Some(name), None) => Some(missing_endpoint(name)),
+                    (None, _) => None,
+                };
+                ModelFacts {
+                    kind: mapping.and_then(|m| m.kind).unwrap_or(ModelKind::Other),
+                    aliases: row
+                        .endpoint
+                        .iter()
+                        .filter(|e| **e != row.name)
+                        .cloned()
+                        .collect(),
+                    identity: Some(row.identity.clone()),
+                    endpoint,
+                    ..ModelFacts::named(&row.name)
+                }
+            })
+            .collect();
+        // Never waits: a full channel only means the whole answer comes first.
+        let _ = early.try_send(Update::Partial {
+            source: SourceId::SageMaker,
+            fleet: Fleet {
+                models,
+                ..Fleet::default()
+            },
+            at: Timestamp::now(),
+            pending: vec![Stage::Training, Stage::Registry],
+        });
     }
 
     /// A row whose facts could not be built this refresh: its last good ones, or
