@@ -13,13 +13,10 @@ where
     let code = err.as_service_error().and_then(|e| e.code());
     let status = err.raw_response().map(|r| r.status().as_u16());
     match (err, code, status) {
-        (SdkError::ServiceError(e), Some(_), _) => {
-            classify(action, e.err().code(), e.err().message())
-        }
         // No AWS error code: a load balancer, proxy or throttle in front of AWS
         // answered. Say what the status means.
         (_, None, Some(status)) if status >= 400 => http_status(action, status),
-        (SdkError::ServiceError(e), None, _) => classify(action, e.err().code(), e.err().message()),
+        (SdkError::ServiceError(e), _, _) => classify(action, code, e.err().message()),
         _ => transport(action, err),
     }
 }

@@ -77,6 +77,8 @@ pub struct ModelFacts {
 /// while the rest of the refresh stood).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StaleFacts {
+    /// The source that could not refresh them.
+    pub source: super::update::SourceId,
     /// The stages whose cells show old facts.
     pub stages: Vec<super::stages::Stage>,
     /// When the facts shown were gathered; None when there never were any.

@@ -12,7 +12,8 @@ use super::stages::Stage;
 
 /// Which source an update came from, so a failure marks only its own panels.
 /// Sources are merged in this order: where two know the same fact, the earlier wins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SourceId {
     Demo,
     SageMaker,

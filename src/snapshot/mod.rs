@@ -54,7 +54,10 @@ pub fn apply(context: Context, rules: Rules, updates: Vec<Update>, now: Timestam
     let stale = app.fleet().data().into_iter().flat_map(|f| &f.models);
     for m in stale {
         for s in &m.stale {
-            errors.push((m.name.clone(), s.why.clone()));
+            errors.push((
+                s.source.label().to_string(),
+                format!("{}: {}", m.name, s.why),
+            ));
         }
     }
     Gathered { app, errors }
@@ -137,6 +140,40 @@ mod tests {
         assert_eq!(exit_code(&g, FailOn::Never), 0);
         // Crit outranks blind: the worse news is the one to act on.
         assert_eq!(exit_code(&gathered(120), FailOn::Warn), 2);
+    }
+
+    #[test]
+    fn a_model_with_stale_facts_is_an_error_of_its_source() {
+        let mut churn = crate::model::facts::ModelFacts::named("churn");
+        churn.stale.push(crate::model::facts::StaleFacts {
+            source: SourceId::SageMaker,
+            stages: vec![crate::model::Stage::Endpoint],
+            since: None,
+            why: "throttled by AWS on sagemaker:DescribeEndpoint; backing off".into(),
+        });
+        let g = apply(
+            Context::new(crate::app::Place::Aws {
+                region: "us-east-1".into(),
+            }),
+            Rules::default(),
+            vec![Update::Fleet {
+                source: SourceId::SageMaker,
+                fleet: crate::model::Fleet {
+                    models: vec![churn],
+                    ..Default::default()
+                },
+                at: Timestamp::UNIX_EPOCH,
+            }],
+            Timestamp::UNIX_EPOCH,
+        );
+        assert_eq!(
+            g.errors,
+            vec![(
+                "sagemaker".to_string(),
+                "churn: throttled by AWS on sagemaker:DescribeEndpoint; backing off".to_string()
+            )]
+        );
+        assert_eq!(exit_code(&g, FailOn::Warn), PARTLY_BLIND);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
 use super::aws::cost::{CostSource, CHECK_EVERY as COST_CHECK_EVERY};
-use super::aws::targets::TargetsSender;
+use super::aws::targets::{TargetsReceiver, TargetsSender};
 use super::aws::xray::{XraySettings, XraySource};
 use super::aws::{self, ApiCalls, Pacer, Recognition, S3Source, SageMakerSource};
 use super::demo::{DemoSource, Simulator};
@@ -242,21 +242,9 @@ impl Backend {
                 let mut found = s.targets.subscribe();
                 let mut sagemaker = s.sagemaker.publish_targets(s.targets);
                 let (mut cloudwatch, mut s3, mut xray) = (s.cloudwatch, s.s3, s.xray);
-                // Everything at once; CloudWatch and S3 as soon as SageMaker knows
-                // the endpoints, while it still asks about their registries and jobs.
-                let endpoints_then_metrics = async {
-                    let fleet = sagemaker.fetch();
-                    tokio::pin!(fleet);
-                    let done = tokio::select! {
-                        f = &mut fleet => Some(f),
-                        _ = found.changed() => None,
-                    };
-                    let followers = async { tokio::join!(cloudwatch.fetch(), s3.fetch()) };
-                    match done {
-                        Some(fleet) => (fleet, followers.await),
-                        None => tokio::join!(fleet, followers),
-                    }
-                };
+                // Everything at once.
+                let endpoints_then_metrics =
+                    sagemaker_then_followers(&mut sagemaker, &mut found, &mut cloudwatch, &mut s3);
                 let who_and_spend = async {
                     let who = identify(&sdk, &calls).await;
                     let mut cost = match &who {
@@ -265,7 +253,7 @@ impl Backend {
                     };
                     (who, cost.fetch().await)
                 };
-                let ((fleet, (metrics, data)), (who, spend), traces) =
+                let ((fleet, metrics, data), (who, spend), traces) =
                     tokio::join!(endpoints_then_metrics, who_and_spend, xray.fetch());
                 (
                     vec![who, fleet, metrics, data, spend, traces],
@@ -274,6 +262,32 @@ impl Backend {
             }
         }
     }
+}
+
+/// SageMaker's refresh, with CloudWatch and S3 started as soon as it knows the rows
+/// (`found` changes) while it still asks about their registries and jobs; all three
+/// at once when the rows were already known.
+pub async fn sagemaker_then_followers(
+    sagemaker: &mut impl Source,
+    found: &mut TargetsReceiver,
+    cloudwatch: &mut impl Source,
+    s3: &mut impl Source,
+) -> (Update, Update, Update) {
+    if !found.borrow_and_update().is_empty() {
+        return tokio::join!(sagemaker.fetch(), cloudwatch.fetch(), s3.fetch());
+    }
+    let fleet = sagemaker.fetch();
+    tokio::pin!(fleet);
+    let done = tokio::select! {
+        f = &mut fleet => Some(f),
+        _ = found.changed() => None,
+    };
+    let followers = async { tokio::join!(cloudwatch.fetch(), s3.fetch()) };
+    let (fleet, (metrics, data)) = match done {
+        Some(fleet) => (fleet, followers.await),
+        None => tokio::join!(fleet, followers),
+    };
+    (fleet, metrics, data)
 }
 
 /// A source's own interval, else the common one.

@@ -6,7 +6,7 @@ pub mod aws;
 mod backend;
 pub mod demo;
 
-pub use backend::Backend;
+pub use backend::{sagemaker_then_followers, Backend};
 
 use std::future::Future;
 use std::time::Duration;

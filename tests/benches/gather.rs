@@ -15,7 +15,7 @@ use aws_config::SdkConfig;
 use mlopsdash::config::Config;
 use mlopsdash::source::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
 use mlopsdash::source::aws::{ApiCalls, S3Source, SageMakerSource, METRICS_REQUESTED};
-use mlopsdash::source::{Source, Update};
+use mlopsdash::source::{sagemaker_then_followers, Update};
 
 #[path = "../common/seed.rs"]
 mod seed;
@@ -130,25 +130,19 @@ async fn gather(moto_url: &str, ministack_url: &str, n: usize, latency: Duration
     for refresh in ["first refresh", "steady-state refresh"] {
         let before = calls.counts();
         let started = Instant::now();
-        // As the dashboard runs them: CloudWatch and S3 as soon as the endpoints are
-        // known (at once when they already were).
-        let known = !found.borrow_and_update().is_empty();
-        let mut rows_at = None;
-        let (sm, (metrics, data)) = if known {
-            let (sm, m, d) = tokio::join!(sagemaker.fetch(), cloudwatch.fetch(), s3.fetch());
-            (sm, (m, d))
-        } else {
-            let fleet = sagemaker.fetch();
-            tokio::pin!(fleet);
-            let done = tokio::select! {
-                f = &mut fleet => Some(f),
-                _ = found.changed() => None,
-            };
-            rows_at = Some(started.elapsed().as_millis());
-            let followers = async { tokio::join!(cloudwatch.fetch(), s3.fetch()) };
-            match done {
-                Some(f) => (f, followers.await),
-                None => tokio::join!(fleet, followers),
+        // As the dashboard runs them; the rows are known when the targets change.
+        let mut rows = found.clone();
+        let rows_known = tokio::spawn(async move {
+            rows.changed().await.ok()?;
+            Some(started.elapsed().as_millis())
+        });
+        let (sm, metrics, data) =
+            sagemaker_then_followers(&mut sagemaker, &mut found, &mut cloudwatch, &mut s3).await;
+        let rows_at = match rows_known.is_finished() {
+            true => rows_known.await.ok().flatten(),
+            false => {
+                rows_known.abort();
+                None
             }
         };
         let Update::Fleet { fleet, .. } = sm else {

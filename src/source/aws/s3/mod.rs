@@ -115,6 +115,7 @@ impl S3Source {
                     })
                 }
                 Err(why) => m.stale.push(StaleFacts {
+                    source: SourceId::S3,
                     stages: vec![Stage::Data],
                     since: None,
                     why,

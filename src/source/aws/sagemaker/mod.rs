@@ -352,6 +352,7 @@ impl SageMakerSource {
     /// SageMaker's cells of `name` show facts from its last good refresh.
     fn stale_since(&self, name: &str, why: String) -> StaleFacts {
         StaleFacts {
+            source: SourceId::SageMaker,
             stages: SourceId::SageMaker.feeds().to_vec(),
             since: self.last_good.get(name).map(|(at, _)| *at),
             why,
@@ -570,6 +571,7 @@ fn or_last<T>(
 ) -> T {
     listed.unwrap_or_else(|why| {
         unlisted.push(StaleFacts {
+            source: SourceId::SageMaker,
             stages: vec![stage],
             since: None,
             why,

@@ -35,6 +35,8 @@ pub struct Schedules {
     /// The last answer, kept through a failed lookup: monitoring changes slowly,
     /// and the next refresh asks again.
     last: HashMap<String, Monitoring>,
+    /// The source's client without retries, made on first use.
+    once: Option<Client>,
 }
 
 impl Schedules {
@@ -43,6 +45,7 @@ impl Schedules {
             off: false,
             in_flight,
             last: HashMap::new(),
+            once: None,
         }
     }
 
@@ -58,14 +61,16 @@ impl Schedules {
         }
         // Not retried within a refresh: an optional lookup must not hold the rows
         // back through a retry schedule (the last answer stands meanwhile).
-        let once = Client::from_conf(
-            client
-                .config()
-                .to_builder()
-                .retry_config(RetryConfig::disabled())
-                .build(),
-        );
-        match lookup(&once, endpoints, self.in_flight).await {
+        let once = self.once.get_or_insert_with(|| {
+            Client::from_conf(
+                client
+                    .config()
+                    .to_builder()
+                    .retry_config(RetryConfig::disabled())
+                    .build(),
+            )
+        });
+        match lookup(once, endpoints, self.in_flight).await {
             Ok(found) => {
                 self.last.clone_from(&found);
                 found
