@@ -62,7 +62,18 @@ impl App {
             self.status = Some(format!("still preparing {} of {m}…", k.label()));
             return Effect::None;
         }
-        // A plan made from a first look would miss the history it chooses from.
+        // A plan made from a first look would miss the history it chooses from; one
+        // made from the last session's facts could act on what is no longer there.
+        if self
+            .remembered
+            .contains(&crate::model::update::SourceId::SageMaker)
+        {
+            self.status = Some(format!(
+                "{}: the fleet shown is the last session's; try again once it is refreshed",
+                kind.label()
+            ));
+            return Effect::None;
+        }
         if !self.pending.is_empty() {
             self.status = Some(format!(
                 "{}: the fleet's training and registry are still loading; try again in a moment",

@@ -1,6 +1,6 @@
 //! The app state and how updates change it. Pure: no I/O, no async, no terminal.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use jiff::Timestamp;
 
@@ -28,6 +28,9 @@ fn brief(secs: i64) -> String {
 /// How many events the app remembers.
 const EVENT_LOG: usize = 500;
 
+/// Why a source's facts are drawn stale before its first answer this session.
+pub const REMEMBERED: &str = "from the last session, refreshing";
+
 #[derive(Debug, Clone)]
 pub struct App {
     pub(super) context: Context,
@@ -44,6 +47,8 @@ pub struct App {
     pub(super) events: VecDeque<Event>,
     /// Stages a source's partial answer has not filled yet, by source.
     pub(super) pending: BTreeMap<SourceId, Vec<Stage>>,
+    /// Sources drawn from a past session's facts, until their first answer.
+    pub(super) remembered: BTreeSet<SourceId>,
     pub(super) view: View,
     /// Where Back goes from the detail view.
     pub(super) parent: View,
@@ -244,6 +249,7 @@ impl App {
             rows: Vec::new(),
             events: VecDeque::new(),
             pending: BTreeMap::new(),
+            remembered: BTreeSet::new(),
             view: View::Pipeline,
             parent: View::Pipeline,
             detail: None,
@@ -270,7 +276,8 @@ impl App {
         }
         match update {
             Update::Fleet { source, fleet, at } => {
-                let first = self.sources.get(&source).and_then(Loadable::data).is_none();
+                let first = self.sources.get(&source).and_then(Loadable::data).is_none()
+                    || self.remembered.remove(&source);
                 let filled = self.pending.remove(&source).unwrap_or_default();
                 self.sources
                     .insert(source, Loadable::Ready { data: fleet, at });
@@ -289,6 +296,22 @@ impl App {
                     self.sources
                         .insert(source, Loadable::Ready { data: fleet, at });
                     self.pending.insert(source, pending);
+                    self.rederive(at, source.feeds());
+                }
+            }
+            Update::Remembered { source, fleet, at } => {
+                // Only until the source's first answer this session.
+                if self.sources.get(&source).and_then(Loadable::data).is_none() {
+                    let why = REMEMBERED.to_string();
+                    self.sources.insert(
+                        source,
+                        Loadable::Stale {
+                            data: fleet,
+                            at,
+                            why,
+                        },
+                    );
+                    self.remembered.insert(source);
                     self.rederive(at, source.feeds());
                 }
             }

@@ -401,3 +401,52 @@ fn a_first_look_shows_rows_with_the_rest_loading_and_holds_actions() {
     assert_eq!(app.rows.len(), 4);
     assert!(!app.stage_is_loading(Stage::Training));
 }
+
+#[test]
+fn the_last_sessions_fleet_is_drawn_marked_until_this_one_answers() {
+    let (sagemaker, _, at) = split_fleet(120);
+    let mut app = aws_app(at);
+    let yesterday = at - SignedDuration::from_hours(20);
+    let mut old = sagemaker.clone();
+    if let Some(ep) = old.models.first_mut().and_then(|m| m.endpoint.as_mut()) {
+        ep.status = "Updating".into();
+    }
+    app.apply(Update::Remembered {
+        source: SourceId::SageMaker,
+        fleet: old,
+        at: yesterday,
+    });
+    assert_eq!(app.rows.len(), 4, "the rows show at once");
+    assert!(
+        matches!(app.fleet(), Loadable::Stale { at, .. } if *at == yesterday),
+        "never drawn as fresh"
+    );
+    assert!(app
+        .problem_lines()
+        .join(" ")
+        .contains("from the last session"));
+    press(&mut app, KeyCode::Char('R'));
+    assert!(
+        app.status().is_some_and(|s| s.contains("last session")),
+        "no action on yesterday's facts: {:?}",
+        app.status()
+    );
+    app.apply(Update::Fleet {
+        source: SourceId::SageMaker,
+        fleet: sagemaker.clone(),
+        at,
+    });
+    assert!(matches!(app.fleet(), Loadable::Ready { .. }));
+    assert!(
+        app.events.iter().all(|e| e.stage != Some(Stage::Endpoint)),
+        "what changed since the last session is not news of this one"
+    );
+    // A memory arriving after this session's answer changes nothing.
+    app.apply(Update::Remembered {
+        source: SourceId::SageMaker,
+        fleet: crate::model::Fleet::default(),
+        at: yesterday,
+    });
+    assert_eq!(app.rows.len(), 4);
+    assert!(matches!(app.fleet(), Loadable::Ready { .. }));
+}

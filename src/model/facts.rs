@@ -11,7 +11,7 @@ use super::metrics::Series;
 use super::units::Published;
 
 /// Everything gathered about the fleet at one moment.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Fleet {
     pub models: Vec<ModelFacts>,
     pub alarms: Vec<Alarm>,
@@ -44,7 +44,7 @@ impl ModelKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelFacts {
     pub name: String,
     pub kind: ModelKind,
@@ -69,13 +69,13 @@ pub struct ModelFacts {
     pub published: BTreeMap<String, Published>,
     /// Facts that could not be refreshed this time: the cells they decide show the
     /// last good ones, marked, with why.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stale: Vec<StaleFacts>,
 }
 
 /// A part of one model's facts that a source could not refresh (one describe failed
 /// while the rest of the refresh stood).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StaleFacts {
     /// The source that could not refresh them.
     pub source: super::update::SourceId,
@@ -88,13 +88,13 @@ pub struct StaleFacts {
 }
 
 /// Raw-data freshness: the newest object under the model's input prefix.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DataFacts {
     pub location: String,
     pub newest_object: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RunStatus {
     InProgress,
     Completed,
@@ -116,7 +116,7 @@ impl RunStatus {
 }
 
 /// A training job or a pipeline execution.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingRun {
     pub name: String,
     pub status: RunStatus,
@@ -135,7 +135,7 @@ pub struct TrainingRun {
     pub serving: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Approval {
     Approved,
     PendingManualApproval,
@@ -170,7 +170,7 @@ impl Approval {
 }
 
 /// One model package version in the registry.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelVersion {
     pub version: u32,
     pub approval: Approval,
@@ -181,7 +181,7 @@ pub struct ModelVersion {
     pub arn: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EndpointFacts {
     pub name: String,
     /// SageMaker's EndpointStatus, e.g. InService, Updating, Failed.
@@ -196,7 +196,7 @@ pub struct EndpointFacts {
     pub protected: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Variant {
     pub name: String,
     pub weight: f64,
@@ -206,7 +206,7 @@ pub struct Variant {
     pub model_version: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EndpointConfigRef {
     pub name: String,
     pub created: Timestamp,
@@ -217,7 +217,7 @@ pub struct EndpointConfigRef {
 
 /// What Model Monitor (or the team's own job) says about drift. Per-feature drift
 /// scores and a team's DriftScore live with the other metrics.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DriftFacts {
     /// The newest report's violations.
     pub violations: Vec<Violation>,
@@ -233,7 +233,7 @@ pub struct DriftFacts {
 }
 
 /// One execution of a monitoring schedule.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MonitoringRun {
     pub schedule: String,
     /// SageMaker's MonitoringExecutionStatus, e.g. Completed, Failed, CompletedWithViolations.
@@ -242,14 +242,14 @@ pub struct MonitoringRun {
     pub scheduled: Timestamp,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Violation {
     pub feature: String,
     pub check: String,
     pub description: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AlarmState {
     Alarm,
     InsufficientData,
@@ -266,7 +266,7 @@ impl AlarmState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alarm {
     pub name: String,
     pub state: AlarmState,

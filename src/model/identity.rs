@@ -4,10 +4,10 @@
 // Untrusted input (files, AWS answers, names) flows here: no indexing that could panic.
 #![deny(clippy::indexing_slicing)]
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a piece was joined to its model, most trusted first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JoinedBy {
     /// `[[models]]` in the config file names it.
@@ -32,7 +32,7 @@ impl JoinedBy {
 }
 
 /// One piece of the model (an endpoint, a package group, a metric) and why it is here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Piece {
     /// What the piece is, e.g. "endpoint demand-prod".
     pub what: String,
@@ -42,7 +42,7 @@ pub struct Piece {
 }
 
 /// How the row's name was found, and every piece joined to it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
     pub by: JoinedBy,
     pub evidence: String,

@@ -1,7 +1,7 @@
 //! Metric series and the names the sources agree on.
 
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Names of the metrics the health rules and views know about. Sources store series
 /// under these keys; a team's own metrics keep their own names.
@@ -38,7 +38,7 @@ pub mod names {
 pub const WINDOW_MINUTES: i64 = 180;
 
 /// Values of one metric over time, oldest first.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Series {
     pub points: Vec<(Timestamp, f64)>,
 }

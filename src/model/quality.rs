@@ -2,7 +2,7 @@
 //! way it is heading, and since when it has been out of bounds.
 
 use jiff::{SignedDuration, Timestamp};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::facts::ModelFacts;
 use super::format;
@@ -14,7 +14,7 @@ use super::units::Published;
 /// A value this old says nothing about now: shown, but judged unknown.
 pub const STALE_AFTER: SignedDuration = SignedDuration::from_hours(26);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Trend {
     Up,
@@ -32,7 +32,7 @@ impl Trend {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Judged {
     pub metric: String,
     /// As shown: in percent for ratio metrics.

@@ -1,7 +1,7 @@
 //! From facts and rules to each stage's health and a short fact for its cell.
 
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::facts::{Alarm, AlarmState, Approval, ModelFacts, RunStatus};
 use super::format;
@@ -10,7 +10,7 @@ use super::metrics::{names, rate_percent, Series};
 use super::rules::Rules;
 
 /// The stages of a model's life, left to right as the pipeline view shows them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Stage {
     Data,
@@ -54,7 +54,7 @@ impl Stage {
 }
 
 /// One cell of the pipeline view.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageStatus {
     pub health: Health,
     pub summary: String,
@@ -90,7 +90,7 @@ impl StageStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelHealth {
     pub overall: Health,
     /// In `Stage::ALL` order: one per stage, by construction.

@@ -1,9 +1,9 @@
 //! X-Ray: the service map of the window, the slowest and faulty traces, and each of
 //! those as a waterfall of segments.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TraceFacts {
     /// Worst first: fault rate, then error rate, then p99.
     pub services: Vec<ServiceNode>,
@@ -14,7 +14,7 @@ pub struct TraceFacts {
     pub problem: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceNode {
     pub name: String,
     /// X-Ray's type, e.g. AWS::ApiGateway::Stage, AWS::SageMaker::Endpoint.
@@ -32,7 +32,7 @@ pub struct ServiceNode {
     pub model: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TraceSummary {
     pub id: String,
     pub duration_ms: f64,
@@ -46,7 +46,7 @@ pub struct TraceSummary {
     pub waterfall: Option<Waterfall>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Waterfall {
     /// Depth-first, by start time within each parent.
     pub spans: Vec<Span>,
@@ -54,7 +54,7 @@ pub struct Waterfall {
     pub problem: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Span {
     pub name: String,
     pub depth: usize,

@@ -53,7 +53,7 @@ impl Scale {
 }
 
 /// A metric the team publishes itself, and how its numbers were read.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Published {
     pub scale: Scale,
     /// Why that scale: the unit it was published with, the ratio rule, or config.

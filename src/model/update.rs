@@ -12,7 +12,9 @@ use super::stages::Stage;
 
 /// Which source an update came from, so a failure marks only its own panels.
 /// Sources are merged in this order: where two know the same fact, the earlier wins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceId {
     Demo,
@@ -68,6 +70,13 @@ pub enum Update {
         fleet: Fleet,
         at: Timestamp,
         pending: Vec<Stage>,
+    },
+    /// What a source gathered in a past session (kept on disk), drawn until its first
+    /// answer in this one: marked with its age, never as fresh.
+    Remembered {
+        source: SourceId,
+        fleet: Fleet,
+        at: Timestamp,
     },
     /// Who the dashboard is talking to AWS as: the account id, or why it is not known.
     Identity(Result<Caller, String>),

@@ -2,6 +2,7 @@
 //! The dashboard starts them as tasks; `snapshot` asks each once.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -13,12 +14,16 @@ use super::aws::targets::{TargetsReceiver, TargetsSender};
 use super::aws::xray::{XraySettings, XraySource};
 use super::aws::{self, ApiCalls, Pacer, Recognition, S3Source, SageMakerSource};
 use super::demo::{DemoSource, Simulator};
+use super::memory::{self, MemoryDir};
 use super::{drive, RefreshReceivers, Source, SourceId, Update};
 use crate::config::{AwsConfig, IdentityConfig, ModelMapping};
 use crate::model::context::{Context, Place};
 use crate::model::identity::Normaliser;
 
 const XRAY_EVERY: Duration = Duration::from_secs(300);
+/// How long SageMaker's first refresh waits for the account, whose descriptions a
+/// past session may have left: longer only costs the first rows' time.
+const ACCOUNT_WAIT: Duration = Duration::from_secs(2);
 
 pub enum Backend {
     Demo {
@@ -35,6 +40,8 @@ pub enum Backend {
         /// Endpoint tags that make actions on it need the name typed.
         protected_tags: Vec<String>,
         identity: IdentityConfig,
+        /// Where a session leaves what the next one starts from (None: nowhere).
+        memory: Option<PathBuf>,
     },
 }
 
@@ -162,6 +169,7 @@ impl Backend {
                 calls,
                 protected_tags,
                 identity: recognised,
+                memory: cache,
             } => {
                 let s = AwsSources::new(
                     &sdk,
@@ -172,15 +180,26 @@ impl Backend {
                     protected_tags,
                     &recognised,
                 );
-                // Who we are first: the cost cache is per account.
+                // Every update passes the recorder, which keeps the newest facts
+                // for the next session once the account is known.
+                let (dir_tx, dir_rx) = watch::channel(None);
+                let (to_recorder, from_sources) = mpsc::channel(64);
+                tokio::spawn(memory::record(from_sources, updates, dir_rx.clone()));
+                let updates = to_recorder;
+                let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
+                // Who we are first: the cost cache and the memory are per account.
                 let identity = updates.clone();
                 let (identity_sdk, identity_calls, cost) = (sdk.clone(), calls.clone(), s.cost);
+                let remember = cache.is_some();
                 tokio::spawn(async move {
                     let Some(account) =
                         identify_until_known(&identity_sdk, &identity_calls, &identity).await
                     else {
                         return;
                     };
+                    if let Some(cache) = &cache {
+                        dir_tx.send_replace(Some(MemoryDir::new(cache, &account, &region)));
+                    }
                     drive(
                         cost.for_account(account),
                         COST_CHECK_EVERY,
@@ -200,7 +219,18 @@ impl Backend {
                     every(&settings, settings.sagemaker_seconds),
                     every(&settings, settings.cloudwatch_seconds),
                 );
-                tokio::spawn(drive(sagemaker, sm_every, updates.clone(), refresh.clone()));
+                let (sm_updates, sm_refresh) = (updates.clone(), refresh.clone());
+                tokio::spawn(async move {
+                    let dir = match remember {
+                        true => memory::dir_within(dir_rx, ACCOUNT_WAIT).await,
+                        false => None,
+                    };
+                    let sagemaker = match dir {
+                        Some(dir) => sagemaker.remembering(dir.descriptions()),
+                        None => sagemaker,
+                    };
+                    drive(sagemaker, sm_every, sm_updates, sm_refresh).await;
+                });
                 tokio::spawn(drive(
                     s.cloudwatch,
                     cw_every,
@@ -228,6 +258,7 @@ impl Backend {
                 calls,
                 protected_tags,
                 identity: recognised,
+                memory: _,
             } => {
                 let (_, never_forced) = watch::channel(0);
                 let s = AwsSources::new(

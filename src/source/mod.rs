@@ -5,6 +5,8 @@
 pub mod aws;
 mod backend;
 pub mod demo;
+pub mod disk;
+pub mod memory;
 
 pub use backend::{sagemaker_then_followers, Backend};
 

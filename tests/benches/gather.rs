@@ -1,7 +1,8 @@
 //! AWS requests and wall time to gather a seeded fleet of 5, 20, 100 and 500 models from the
 //! emulators (moto for SageMaker/S3/STS, ministack for CloudWatch): the first refresh
 //! (every lineage join: models, package versions, the artifact index, the jobs that
-//! wrote what serves) and a steady-state one (immutable descriptions cached), through
+//! wrote what serves), a steady-state one (immutable descriptions cached), and the
+//! first refresh of a restart (the descriptions remembered on disk), through
 //! a loopback proxy adding AWS's in-region latency (60 ms a request; set
 //! MLOPSDASH_BENCH_LATENCY_MS, and MLOPSDASH_BENCH_MODELS=5,20 for other sizes). Run
 //! with tests/scripts/bench-gather, which starts the emulators.
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 use aws_config::SdkConfig;
 use mlopsdash::config::Config;
 use mlopsdash::source::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
+use mlopsdash::source::aws::targets::TargetsReceiver;
 use mlopsdash::source::aws::{ApiCalls, S3Source, SageMakerSource, METRICS_REQUESTED};
 use mlopsdash::source::{sagemaker_then_followers, Update};
 
@@ -108,36 +110,70 @@ async fn gather(moto_url: &str, ministack_url: &str, n: usize, latency: Duration
     );
     let (moto, ministack) = (sdk(&moto_proxy.url).await, sdk(&ministack_proxy.url).await);
     let calls = ApiCalls::default();
-    let (targets_tx, mut found) = tokio::sync::watch::channel(Vec::new());
-    let mut sagemaker = SageMakerSource::new(&moto, &calls)
-        .mapped(config.mappings.clone(), false)
-        .in_flight(config.aws.max_in_flight)
-        .publish_targets(targets_tx);
-    let custom = CustomMetrics {
-        namespace: "MLOps/Models".into(),
-        dimension: "ModelName".into(),
-        discover: false,
+    // What the first session leaves for the restart.
+    let memory = tempfile::tempdir().unwrap();
+    let remembered = memory.path().join("sagemaker.json");
+    let session = || {
+        let (targets_tx, found) = tokio::sync::watch::channel(Vec::new());
+        let sagemaker = SageMakerSource::new(&moto, &calls)
+            .mapped(config.mappings.clone(), false)
+            .in_flight(config.aws.max_in_flight)
+            .publish_targets(targets_tx)
+            .remembering(remembered.clone());
+        let custom = CustomMetrics {
+            namespace: "MLOps/Models".into(),
+            dimension: "ModelName".into(),
+            discover: false,
+        };
+        let s3 = S3Source::new(&moto, &calls, &config.mappings, found.clone(), 20)
+            .in_flight(config.aws.max_in_flight);
+        let cloudwatch = CloudWatchSource::new(
+            &ministack,
+            &calls,
+            found.clone(),
+            config.mappings.clone(),
+            custom,
+        );
+        Session {
+            sagemaker,
+            cloudwatch,
+            s3,
+            found,
+        }
     };
-    let mut s3 = S3Source::new(&moto, &calls, &config.mappings, found.clone(), 20)
-        .in_flight(config.aws.max_in_flight);
-    let mut cloudwatch = CloudWatchSource::new(
-        &ministack,
-        &calls,
-        found.clone(),
-        config.mappings.clone(),
-        custom,
-    );
-    for refresh in ["first refresh", "steady-state refresh"] {
+    let mut first = session();
+    first.refresh(n, "first refresh", &calls).await;
+    first.refresh(n, "steady-state refresh", &calls).await;
+    // A restart: new sources, the descriptions remembered on disk.
+    session().refresh(n, "restart, first refresh", &calls).await;
+}
+
+/// The sources of one dashboard session.
+struct Session {
+    sagemaker: SageMakerSource,
+    cloudwatch: CloudWatchSource,
+    s3: S3Source,
+    found: TargetsReceiver,
+}
+
+impl Session {
+    /// One refresh of every source, timed and counted.
+    async fn refresh(&mut self, n: usize, label: &str, calls: &ApiCalls) {
         let before = calls.counts();
         let started = Instant::now();
         // As the dashboard runs them; the rows are known when the targets change.
-        let mut rows = found.clone();
+        let mut rows = self.found.clone();
         let rows_known = tokio::spawn(async move {
             rows.changed().await.ok()?;
             Some(started.elapsed().as_millis())
         });
-        let (sm, metrics, data) =
-            sagemaker_then_followers(&mut sagemaker, &mut found, &mut cloudwatch, &mut s3).await;
+        let (sm, metrics, data) = sagemaker_then_followers(
+            &mut self.sagemaker,
+            &mut self.found,
+            &mut self.cloudwatch,
+            &mut self.s3,
+        )
+        .await;
         let rows_at = match rows_known.is_finished() {
             true => rows_known.await.ok().flatten(),
             false => {
@@ -163,7 +199,7 @@ async fn gather(moto_url: &str, ministack_url: &str, n: usize, latency: Duration
         let millis = started.elapsed().as_millis();
         let rows = rows_at.map_or(String::new(), |ms| format!(", rows known at {ms} ms"));
         report(
-            &format!("{n} models, {refresh}{rows}"),
+            &format!("{n} models, {label}{rows}"),
             millis,
             &diff(&calls.counts(), &before),
         );

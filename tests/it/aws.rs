@@ -164,6 +164,16 @@ pub fn snapshot_json(
     cloudwatch_url: &str,
     config: &str,
 ) -> (Option<i32>, serde_json::Value) {
+    snapshot_json_with(endpoint_url, cloudwatch_url, config, &[])
+}
+
+/// `snapshot_json` with more arguments (e.g. `--fail-on never`).
+pub fn snapshot_json_with(
+    endpoint_url: &str,
+    cloudwatch_url: &str,
+    config: &str,
+    more: &[&str],
+) -> (Option<i32>, serde_json::Value) {
     let home = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlopsdash"))
         .args([
@@ -176,6 +186,7 @@ pub fn snapshot_json(
             "--config",
             config,
         ])
+        .args(more)
         .env("AWS_ENDPOINT_URL_CLOUDWATCH", cloudwatch_url)
         .env("HOME", home.path())
         .env("AWS_ACCESS_KEY_ID", "test")
@@ -278,6 +289,37 @@ fn snapshot_with_nothing_listening_exits_3_and_lists_the_errors() {
         .unwrap()
         .starts_with("cannot reach AWS for sagemaker:ListEndpoints"));
     assert_eq!(v["models"], serde_json::json!([]));
+}
+
+#[test]
+fn snapshot_blind_to_cloudwatch_exits_4_unless_told_never_to_fail() {
+    let url = moto_url();
+    let endpoint = unique("half-blind");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        seed_endpoint(&sdk(&url).await, &endpoint, &[("AllTraffic", 1.0, 1)]).await
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let text = format!("[aws]\ndiscover = false\n[[models]]\nname = \"{endpoint}\"\n");
+    std::fs::write(&config, text).unwrap();
+    let config = config.to_str().unwrap();
+    // CloudWatch answers nothing: the endpoint is there, its metrics are not.
+    let dead = "http://127.0.0.1:9";
+    let (code, v) = snapshot_json(&url, dead, config);
+    assert_eq!(row(&v, &endpoint)["endpoint"]["status"], "InService");
+    let failed: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, vec!["cloudwatch"], "{:#}", v["errors"]);
+    assert_ne!(v["health"], "warn");
+    assert_ne!(v["health"], "crit");
+    assert_eq!(code, Some(4), "not ok while blind to CloudWatch");
+    let (code, _) = snapshot_json_with(&url, dead, config, &["--fail-on", "never"]);
+    assert_eq!(code, Some(0));
 }
 
 #[tokio::test]

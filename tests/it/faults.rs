@@ -51,14 +51,10 @@ fn a_person_keeps_every_endpoint_through_faults_and_sees_a_silent_service_go_sta
     // SageMaker, S3 and STS through the proxy; CloudWatch, Cost Explorer and X-Ray
     // straight to the emulators.
     let (moto, cloudwatch) = (moto_url(), ministack_url());
-    t.keys(&[
-        &format!(
-            "export AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=test \
-             AWS_SECRET_ACCESS_KEY=test AWS_ENDPOINT_URL_CLOUDWATCH={cloudwatch} \
-             AWS_ENDPOINT_URL_COST_EXPLORER={moto} AWS_ENDPOINT_URL_XRAY={moto}"
-        ),
-        "Enter",
-    ]);
+    t.export_test_credentials(&format!(
+        "AWS_ENDPOINT_URL_CLOUDWATCH={cloudwatch} AWS_ENDPOINT_URL_COST_EXPLORER={moto} \
+         AWS_ENDPOINT_URL_XRAY={moto}"
+    ));
     launch(
         &t,
         &format!(

@@ -16,6 +16,7 @@ mod drift;
 mod faults;
 mod identity;
 mod layers;
+mod memory;
 mod mocked;
 mod one_translation;
 mod screenshots;

@@ -52,6 +52,18 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Exports test credentials (and no instance metadata) into the shell with
+    /// `endpoints` ("AWS_ENDPOINT_URL_X=…" pairs): every launch after uses them.
+    pub(crate) fn export_test_credentials(&self, endpoints: &str) {
+        self.keys(&[
+            &format!(
+                "export AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=test \
+                 AWS_SECRET_ACCESS_KEY=test {endpoints}"
+            ),
+            "Enter",
+        ]);
+    }
+
     pub(crate) fn keys(&self, keys: &[&str]) {
         for k in keys {
             self.run(&["send-keys", "-t", "t", k]);

@@ -16,7 +16,11 @@ use tokio::sync::watch;
 
 use crate::aws::ApiCalls;
 use crate::model::{CostSummary, Fleet};
+use crate::source::disk::JsonFile;
 use crate::source::{report, Source, SourceId, Update};
+
+/// A month of spend by service, day and model is a few kilobytes; more is not ours.
+const CACHE_MAX_BYTES: u64 = 4 << 20;
 
 pub struct CostSource {
     client: Client,
@@ -92,34 +96,26 @@ impl CostSource {
         self
     }
 
-    fn cache_file(&self) -> Option<PathBuf> {
+    fn cache_file(&self) -> Option<JsonFile> {
         let account = self.account.as_deref().unwrap_or("default");
-        Some(
-            self.cache_dir
-                .as_ref()?
-                .join(format!("cost-{account}.json")),
-        )
+        let path = self
+            .cache_dir
+            .as_ref()?
+            .join(format!("cost-{account}.json"));
+        Some(JsonFile::new(path, CACHE_MAX_BYTES))
     }
 
     fn cached(&self) -> Option<CostSummary> {
         if let Some(last) = &self.last {
             return Some(last.clone());
         }
-        let text = std::fs::read_to_string(self.cache_file()?).ok()?;
-        serde_json::from_str(&text).ok()
+        self.cache_file()?.load()
     }
 
     fn keep(&mut self, cost: &CostSummary) {
         self.last = Some(cost.clone());
-        let Some(file) = self.cache_file() else {
-            return;
-        };
-        let written = file
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(&file, serde_json::to_vec(cost).unwrap_or_default()));
-        if let Err(e) = written {
-            tracing::warn!("cost cache {}: {e}", file.display());
+        if let Some(file) = self.cache_file() {
+            file.save(cost);
         }
     }
 

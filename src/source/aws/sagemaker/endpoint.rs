@@ -2,9 +2,9 @@
 
 use aws_sdk_sagemaker::types::EndpointSummary;
 use aws_sdk_sagemaker::Client;
-use jiff::Timestamp;
 
 use super::super::timestamp;
+use super::configs::Configs;
 use crate::aws::errors::describe;
 use crate::model::facts::{EndpointConfigRef, EndpointFacts, Variant};
 
@@ -31,7 +31,11 @@ impl Described {
     }
 }
 
-pub async fn describe_endpoint(client: &Client, name: &str) -> Result<Described, String> {
+pub async fn describe_endpoint(
+    client: &Client,
+    configs: &Configs,
+    name: &str,
+) -> Result<Described, String> {
     let ep = client
         .describe_endpoint()
         .endpoint_name(name)
@@ -39,33 +43,29 @@ pub async fn describe_endpoint(client: &Client, name: &str) -> Result<Described,
         .await
         .map_err(|e| describe("sagemaker:DescribeEndpoint", &e))?;
     let config_name = ep.endpoint_config_name().unwrap_or_default().to_string();
-    let config = client
-        .describe_endpoint_config()
-        .endpoint_config_name(&config_name)
-        .send()
-        .await
-        .map_err(|e| describe("sagemaker:DescribeEndpointConfig", &e))?;
-    let initial = config.production_variants();
+    // A config of the same name made since the endpoint last changed is another one.
+    let changed = ep.last_modified_time().and_then(timestamp);
+    let valid_after = changed.unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let config = configs.get(client, &config_name, valid_after).await?;
+    let initial = &config.variants;
     let variant_models: Vec<(String, String)> = initial
         .iter()
-        .filter_map(|p| Some((p.variant_name()?.to_string(), p.model_name()?.to_string())))
+        .filter_map(|p| Some((p.name.clone(), p.model.clone()?)))
         .collect();
     let variants = ep
         .production_variants()
         .iter()
         .map(|v| {
             let name = v.variant_name().unwrap_or_default().to_string();
-            let configured = initial
-                .iter()
-                .find(|p| p.variant_name() == Some(name.as_str()));
+            let configured = initial.iter().find(|p| p.name == name);
             // The weight now serving, else the one the config started with.
             let weight = v
                 .current_weight()
-                .or_else(|| configured.and_then(|p| p.initial_variant_weight()))
+                .or_else(|| configured.and_then(|p| p.initial_weight))
                 .unwrap_or(0.0);
             let instances = v
                 .current_instance_count()
-                .or_else(|| configured.and_then(|p| p.initial_instance_count()))
+                .or_else(|| configured.and_then(|p| p.initial_instances))
                 .unwrap_or(0);
             Variant {
                 model_version: None,
@@ -80,10 +80,7 @@ pub async fn describe_endpoint(client: &Client, name: &str) -> Result<Described,
         Some(arn) => tags(client, arn).await,
         None => Ok(Vec::new()),
     };
-    let created = config
-        .creation_time()
-        .and_then(timestamp)
-        .unwrap_or(Timestamp::UNIX_EPOCH);
+    let created = config.created;
     Ok(Described {
         endpoint: EndpointFacts {
             name: name.to_string(),

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use aws_sdk_sagemaker::types::EndpointSummary;
 use aws_sdk_sagemaker::Client;
+use jiff::Timestamp;
 
 use super::endpoint::{self, Described};
 use super::identity::Row;
@@ -44,19 +45,26 @@ impl SageMakerSource {
             schedules.by_endpoint(client, &watched),
         );
         self.schedules = schedules;
-        let mut served: Vec<String> = self
+        // Each served model, with when what serves it last changed: a model learned
+        // before then may be another one of the same name.
+        let mut served: Vec<(String, Timestamp)> = self
             .described
             .values()
-            .flat_map(|(_, d)| d.models().map(str::to_string))
+            .flat_map(|(modified, d)| {
+                let changed = Timestamp::from_second(*modified).unwrap_or_default();
+                d.models().map(move |m| (m.to_string(), changed))
+            })
             .collect();
-        served.sort();
-        served.dedup();
+        // The latest change of each model's endpoints counts.
+        served.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        served.dedup_by(|later, first| later.0 == first.0);
         let unlinked: HashMap<String, String> = self
             .lineage
             .learn(client, &served)
             .await
             .into_iter()
             .collect();
+        let served: Vec<String> = served.into_iter().map(|(m, _)| m).collect();
         for (endpoint, (_, d)) in &self.described {
             if let Some(why) = d.models().find_map(|m| unlinked.get(m)) {
                 problems
@@ -133,14 +141,17 @@ impl SageMakerSource {
                 Some((s, name, modified, old.remove(name)))
             })
             .collect();
-        let client = &self.client;
+        let (client, configs) = (&self.client, &self.configs);
         let described = fan_out(
             wanted,
             self.in_flight,
             |(summary, name, modified, kept)| async move {
                 let fresh = match kept {
                     Some((at, d)) if at == modified => return (name, (at, d), None),
-                    kept => (endpoint::describe_endpoint(client, name).await, kept),
+                    kept => (
+                        endpoint::describe_endpoint(client, configs, name).await,
+                        kept,
+                    ),
                 };
                 match fresh {
                     (Ok(d), _) => (name, (modified, d), None),

@@ -1,18 +1,15 @@
 //! Endpoint configs an endpoint could go back to: the region's configs named like its
-//! current one, newest first. Configs never change, so each is described once.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//! current one, newest first. Configs never change: each is described once (`configs`).
 
 use aws_sdk_sagemaker::types::{EndpointConfigSortKey, EndpointConfigSummary, OrderKey};
 use aws_sdk_sagemaker::Client;
 use jiff::Timestamp;
 
 use super::super::timestamp;
+use super::configs::Configs;
 use super::lineage::Lineage;
 use crate::aws::errors::describe;
 use crate::model::facts::EndpointConfigRef;
-use crate::source::aws::fan_out::lock;
 
 /// Configs kept per endpoint: the current one and the newest older ones.
 const HISTORY: usize = 5;
@@ -38,75 +35,48 @@ pub async fn recent_configs(client: &Client) -> Result<Vec<EndpointConfigSummary
     Ok(configs)
 }
 
-/// The model each config serves (its first variant's), by config name.
-#[derive(Default)]
-pub struct ConfigVersions(Mutex<HashMap<String, Option<String>>>);
-
-impl ConfigVersions {
-    /// `current` and the configs created before it that share its stem, newest first.
-    pub async fn history(
-        &self,
-        client: &Client,
-        lineage: &Lineage,
-        configs: &[EndpointConfigSummary],
-        current: &EndpointConfigRef,
-    ) -> Result<Vec<EndpointConfigRef>, String> {
-        let family = stem(&current.name);
-        let mut out = vec![current.clone()];
-        let older = configs.iter().filter(|c| {
-            let name = c.endpoint_config_name().unwrap_or_default();
-            let created = c.creation_time().and_then(timestamp);
-            name != current.name
-                && stem(name) == family
-                && created.is_some_and(|t| t <= current.created)
-        });
-        for c in older.take(HISTORY - 1) {
-            let name = c.endpoint_config_name().unwrap_or_default().to_string();
-            let model = self.served(client, lineage, &name).await?;
-            out.push(EndpointConfigRef {
-                created: c
-                    .creation_time()
-                    .and_then(timestamp)
-                    .unwrap_or(Timestamp::UNIX_EPOCH),
-                name,
-                model_version: model
-                    .as_deref()
-                    .and_then(|m| lineage.package_of(m))
-                    .map(|p| p.version),
-                model,
-            });
-        }
-        Ok(out)
-    }
-
-    async fn served(
-        &self,
-        client: &Client,
-        lineage: &Lineage,
-        config: &str,
-    ) -> Result<Option<String>, String> {
-        if let Some(model) = lock(&self.0).get(config) {
-            return Ok(model.clone());
-        }
-        let d = client
-            .describe_endpoint_config()
-            .endpoint_config_name(config)
-            .send()
-            .await
-            .map_err(|e| describe("sagemaker:DescribeEndpointConfig", &e))?;
-        let model = d
-            .production_variants()
-            .first()
-            .and_then(|v| v.model_name())
-            .map(str::to_string);
+/// `current` and the configs created before it that share its stem, newest first,
+/// each with the model it serves linked to the registry.
+pub async fn history(
+    client: &Client,
+    configs: &Configs,
+    lineage: &Lineage,
+    listed: &[EndpointConfigSummary],
+    current: &EndpointConfigRef,
+) -> Result<Vec<EndpointConfigRef>, String> {
+    let family = stem(&current.name);
+    let mut out = vec![current.clone()];
+    let older = listed.iter().filter(|c| {
+        let name = c.endpoint_config_name().unwrap_or_default();
+        let created = c.creation_time().and_then(timestamp);
+        name != current.name
+            && stem(name) == family
+            && created.is_some_and(|t| t <= current.created)
+    });
+    for c in older.take(HISTORY - 1) {
+        let name = c.endpoint_config_name().unwrap_or_default().to_string();
+        // What is known of a config created since is another config of that name.
+        let listed_created = c.creation_time().and_then(timestamp);
+        let valid_after = listed_created.unwrap_or(Timestamp::UNIX_EPOCH);
+        let config = configs.get(client, &name, valid_after).await?;
+        let model = config.first_model().map(str::to_string);
         if let Some(m) = &model {
-            if let Some((_, why)) = lineage.learn(client, std::slice::from_ref(m)).await.pop() {
+            let served = [(m.clone(), config.created)];
+            if let Some((_, why)) = lineage.learn(client, &served).await.pop() {
                 return Err(why);
             }
         }
-        lock(&self.0).insert(config.to_string(), model.clone());
-        Ok(model)
+        out.push(EndpointConfigRef {
+            created: config.created,
+            name,
+            model_version: model
+                .as_deref()
+                .and_then(|m| lineage.package_of(m))
+                .map(|p| p.version),
+            model,
+        });
     }
+    Ok(out)
 }
 
 /// A config name without its trailing version or timestamp, e.g. "demand-config-v3"

@@ -1,9 +1,11 @@
 //! Exact lineage: which package version and training job an endpoint's model came
 //! from. A SageMaker model's container names its package (`ModelPackageName`) or only
 //! its artifact (`ModelDataUrl`); the artifact URL is the same string in the package
-//! version's inference specification and in the training job's output. Models,
-//! package versions and finished jobs never change, so each is described once a
-//! session.
+//! version's inference specification and in the training job's output. Package
+//! versions never change; a SageMaker model cannot change either, but a name can be
+//! deleted and created again (Terraform replaces a model so), so a model learned
+//! before the endpoint or config that serves it last changed is described again.
+//! What is known is remembered across sessions.
 // Untrusted input (files, AWS answers, names) flows here: no indexing that could panic.
 #![deny(clippy::indexing_slicing)]
 
@@ -12,6 +14,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use aws_sdk_sagemaker::types::ContainerDefinition;
 use aws_sdk_sagemaker::Client;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
 
 use super::registry::Versions;
 use crate::aws::errors::{describe, is_not_found};
@@ -27,15 +31,17 @@ const INDEXED_GROUPS: usize = 1000;
 const INDEX_EVERY: u64 = 10;
 
 /// What a SageMaker model serves, from DescribeModel.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServedModel {
     pub package_arn: Option<String>,
     /// `ModelDataUrl` (or the uncompressed `ModelDataSource` URI).
     pub artifact: Option<String>,
+    /// When it was described.
+    pub learned: Timestamp,
 }
 
 /// One model package version, from DescribeModelPackage.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Package {
     group: String,
     version: u32,
@@ -86,8 +92,9 @@ pub struct Lineage {
     indexed_at: Option<u64>,
 }
 
-#[derive(Default)]
-struct Known {
+/// What lineage has learned: kept for the session, remembered for the next.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Known {
     models: HashMap<String, ServedModel>,
     packages: HashMap<String, Package>,
     /// Package ARN by artifact URL, for models whose container names no package.
@@ -108,15 +115,49 @@ impl Lineage {
         lock(&self.known)
     }
 
-    /// Describes each model (and the package its container names) the first time it
-    /// is seen, several at once. A model that could not be described is left for the
-    /// next refresh and named in the answer with why.
-    pub async fn learn(&self, client: &Client, models: &[String]) -> Vec<(String, String)> {
+    /// What has been learned so far, to be remembered.
+    pub fn remembered(&self) -> Known {
+        self.known().clone()
+    }
+
+    /// Adds what a past session learned; what this one learned stands.
+    pub fn recall(&self, past: Known) {
+        let mut known = self.known();
+        for (k, v) in past.models {
+            known.models.entry(k).or_insert(v);
+        }
+        for (k, v) in past.packages {
+            known.packages.entry(k).or_insert(v);
+        }
+        for (k, v) in past.by_artifact {
+            known.by_artifact.entry(k).or_insert(v);
+        }
+        known.absent.extend(past.absent);
+    }
+
+    /// Descriptions held: what a save would be made of.
+    pub fn len(&self) -> usize {
+        let known = self.known();
+        known.models.len() + known.packages.len() + known.absent.len()
+    }
+
+    /// Describes each model (and the package its container names) when it is first
+    /// seen or was learned before `valid_after` (what serves it changed since),
+    /// several at once. A model that could not be described is left for the next
+    /// refresh and named in the answer with why.
+    pub async fn learn(
+        &self,
+        client: &Client,
+        models: &[(String, Timestamp)],
+    ) -> Vec<(String, String)> {
         let unknown: Vec<&String> = {
             let known = self.known();
             models
                 .iter()
-                .filter(|m| !known.models.contains_key(*m))
+                .filter(|(m, valid_after)| {
+                    known.models.get(m).is_none_or(|s| s.learned < *valid_after)
+                })
+                .map(|(m, _)| m)
                 .collect()
         };
         let failed = fan_out(unknown, self.in_flight, |model| async move {
@@ -130,6 +171,7 @@ impl Lineage {
     }
 
     async fn learn_one(&self, client: &Client, model: &str) -> Result<(), String> {
+        let learned = Timestamp::now();
         let served = match client.describe_model().model_name(model).send().await {
             Ok(d) => {
                 let container = d.primary_container().or(d.containers().first());
@@ -143,6 +185,7 @@ impl Lineage {
         if let Some(arn) = &served.package_arn {
             self.package(client, arn).await?;
         }
+        let served = ServedModel { learned, ..served };
         self.known().models.insert(model.to_string(), served);
         Ok(())
     }
@@ -301,6 +344,7 @@ fn served_by(c: &ContainerDefinition) -> ServedModel {
             let uri = c.model_data_source()?.s3_data_source()?.s3_uri()?;
             Some(uri.to_string())
         }),
+        learned: Timestamp::UNIX_EPOCH,
     }
 }
 
@@ -380,6 +424,7 @@ mod tests {
             ServedModel {
                 package_arn: Some("arn:pkg/demand-group/3".into()),
                 artifact: None,
+                learned: Timestamp::UNIX_EPOCH,
             },
         );
         l.known().models.insert(
@@ -387,6 +432,7 @@ mod tests {
             ServedModel {
                 package_arn: None,
                 artifact: Some("s3://m/demand-train-v3/output/model.tar.gz".into()),
+                learned: Timestamp::UNIX_EPOCH,
             },
         );
         l.known().models.insert(
@@ -394,6 +440,7 @@ mod tests {
             ServedModel {
                 package_arn: None,
                 artifact: Some("s3://m/demand-train-v3/output/model.tar.gz.bak".into()),
+                learned: Timestamp::UNIX_EPOCH,
             },
         );
         assert_eq!(l.package_of("named").unwrap().via, Via::PackageName);

@@ -5,11 +5,13 @@
 //! stripped (see `identity`). Each row is joined to its package versions, training
 //! jobs and pipeline executions, and says how.
 
+mod configs;
 mod endpoint;
 mod endpoints;
 mod history;
 mod identity;
 mod lineage;
+mod memory;
 mod monitoring;
 mod pipelines;
 mod registry;
@@ -79,7 +81,7 @@ pub struct SageMakerSource {
     /// describes fail keeps them, marked stale.
     last_good: HashMap<String, (Timestamp, ModelFacts)>,
     lineage: Lineage,
-    config_versions: history::ConfigVersions,
+    configs: configs::Configs,
     job_details: training::JobDetails,
     pipeline_reasons: pipelines::Reasons,
     schedules: monitoring::Schedules,
@@ -90,6 +92,8 @@ pub struct SageMakerSource {
     early: Option<tokio::sync::mpsc::Sender<Update>>,
     /// Endpoint tags ("key=value") that make actions on it need the name typed.
     protected_tags: Vec<String>,
+    /// Where descriptions that never change are kept between sessions.
+    memory: Option<memory::Memory>,
 }
 
 /// The region-wide listings of one refresh, each fetched once for all rows.
@@ -149,13 +153,14 @@ impl SageMakerSource {
             described: HashMap::new(),
             last_good: HashMap::new(),
             lineage: Lineage::new(DEFAULT_IN_FLIGHT),
-            config_versions: Default::default(),
+            configs: Default::default(),
             job_details: Default::default(),
             pipeline_reasons: Default::default(),
             schedules: monitoring::Schedules::new(DEFAULT_IN_FLIGHT),
             targets: None,
             early: None,
             protected_tags: Vec::new(),
+            memory: None,
         }
     }
 
@@ -286,6 +291,7 @@ impl SageMakerSource {
         self.last_good
             .retain(|name, _| shown.contains(name.as_str()));
         models.sort_by(|a, b| a.name.cmp(&b.name));
+        self.remember();
         Ok(models)
     }
 
@@ -494,10 +500,14 @@ impl SageMakerSource {
                 }
                 if let Some(mut current) = facts.config_history.first().cloned() {
                     current.model_version = first_package.map(|p| p.version);
-                    facts.config_history = self
-                        .config_versions
-                        .history(client, &self.lineage, &listings.configs, &current)
-                        .await?;
+                    facts.config_history = history::history(
+                        client,
+                        &self.configs,
+                        &self.lineage,
+                        &listings.configs,
+                        &current,
+                    )
+                    .await?;
                 }
                 Some(facts)
             }

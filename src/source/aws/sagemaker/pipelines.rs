@@ -39,6 +39,23 @@ pub async fn names(client: &Client) -> Result<Vec<String>, String> {
 pub struct Reasons(Mutex<HashMap<String, Option<String>>>);
 
 impl Reasons {
+    /// What has been learned so far, to be remembered.
+    pub fn remembered(&self) -> HashMap<String, Option<String>> {
+        lock(&self.0).clone()
+    }
+
+    /// Adds what a past session learned.
+    pub fn recall(&self, past: HashMap<String, Option<String>>) {
+        let mut known = lock(&self.0);
+        for (arn, reason) in past {
+            known.entry(arn).or_insert(reason);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        lock(&self.0).len()
+    }
+
     /// The pipeline's newest executions, newest first; a failed newest one carries
     /// its reason.
     pub async fn runs(&self, client: &Client, pipeline: &str) -> Result<Vec<TrainingRun>, String> {

@@ -5,6 +5,7 @@ use aws_sdk_sagemaker::primitives::DateTime;
 use aws_sdk_sagemaker::types::{SortBy, SortOrder, TrainingJobSummary};
 use aws_sdk_sagemaker::Client;
 use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -127,15 +128,16 @@ async fn list(
 #[derive(Default)]
 pub struct JobDetails(std::sync::Mutex<Known>);
 
-#[derive(Default)]
-struct Known {
+/// Finished jobs described so far: kept for the session, remembered for the next.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Known {
     described: HashMap<String, Detail>,
     /// Jobs an artifact URL names that do not exist (deleted, another account):
     /// not asked for again.
     absent: std::collections::HashSet<String>,
 }
 
-#[derive(Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Detail {
     run: TrainingRun,
     /// `ModelArtifacts.S3ModelArtifacts`: what the job wrote.
@@ -143,6 +145,25 @@ struct Detail {
 }
 
 impl JobDetails {
+    /// What has been learned so far, to be remembered.
+    pub fn remembered(&self) -> Known {
+        lock(&self.0).clone()
+    }
+
+    /// Adds what a past session learned; what this one learned stands.
+    pub fn recall(&self, past: Known) {
+        let mut known = lock(&self.0);
+        for (name, detail) in past.described {
+            known.described.entry(name).or_insert(detail);
+        }
+        known.absent.extend(past.absent);
+    }
+
+    pub fn len(&self) -> usize {
+        let known = lock(&self.0);
+        known.described.len() + known.absent.len()
+    }
+
     /// Fills `run` (a listed job) with its failure reason, final metric and
     /// secondary status.
     async fn fill(&self, client: &Client, run: &mut TrainingRun) -> Result<(), String> {

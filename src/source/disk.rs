@@ -1,0 +1,109 @@
+//! JSON files one session leaves for the next (caches). Read size-bounded and
+//! defensively; written to a temporary file and renamed, so a reader never sees half
+//! a file. A cache only saves requests: one that cannot be read or written is a log
+//! line, never an error the user has to deal with.
+
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+#[derive(Debug, Clone)]
+pub struct JsonFile {
+    path: PathBuf,
+    max_bytes: u64,
+}
+
+impl JsonFile {
+    pub fn new(path: PathBuf, max_bytes: u64) -> JsonFile {
+        JsonFile { path, max_bytes }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The value last saved, or None (never saved, too large, corrupt, another
+    /// version's shape), with a log line for the last three.
+    pub fn load<T: DeserializeOwned>(&self) -> Option<T> {
+        let size = std::fs::metadata(&self.path).ok()?.len();
+        if size > self.max_bytes {
+            tracing::warn!(
+                "cache {} ignored: {size} bytes, more than {}",
+                self.path.display(),
+                self.max_bytes
+            );
+            return None;
+        }
+        let read = std::fs::read(&self.path).map_err(|e| e.to_string());
+        match read.and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string())) {
+            Ok(value) => Some(value),
+            Err(why) => {
+                tracing::warn!("cache {} ignored: {why}", self.path.display());
+                None
+            }
+        }
+    }
+
+    /// Replaces the file with `value`; one larger than the bound is not written.
+    pub fn save<T: Serialize>(&self, value: &T) {
+        if let Err(why) = self.try_save(value) {
+            tracing::warn!("cache {} not written: {why}", self.path.display());
+        }
+    }
+
+    fn try_save<T: Serialize>(&self, value: &T) -> Result<(), String> {
+        let bytes = serde_json::to_vec(value).map_err(|e| e.to_string())?;
+        if bytes.len() as u64 > self.max_bytes {
+            return Err(format!(
+                "{} bytes, more than {}",
+                bytes.len(),
+                self.max_bytes
+            ));
+        }
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
+        // Per process: two dashboards on one account never write the same temporary.
+        let partial = self
+            .path
+            .with_extension(format!("partial-{}", std::process::id()));
+        std::fs::write(&partial, bytes).map_err(|e| e.to_string())?;
+        std::fs::rename(&partial, &self.path).map_err(|e| {
+            let _ = std::fs::remove_file(&partial);
+            e.to_string()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_value_comes_back_and_a_bad_file_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = JsonFile::new(dir.path().join("a/b/c.json"), 64);
+        assert_eq!(file.load::<Vec<u32>>(), None, "never saved");
+        file.save(&vec![1u32, 2, 3]);
+        assert_eq!(file.load::<Vec<u32>>(), Some(vec![1, 2, 3]));
+        std::fs::write(file.path(), b"[1, 2, {").unwrap();
+        assert_eq!(file.load::<Vec<u32>>(), None, "corrupt");
+        std::fs::write(file.path(), b"{\"other\": \"shape\"}").unwrap();
+        assert_eq!(file.load::<Vec<u32>>(), None, "another version's shape");
+        std::fs::write(file.path(), vec![b' '; 65]).unwrap();
+        assert_eq!(file.load::<Vec<u32>>(), None, "larger than the bound");
+        file.save(&vec![7u32; 100]);
+        assert_eq!(
+            std::fs::read(file.path()).unwrap().len(),
+            65,
+            "too large to save: the old file stays"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("a/b"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name() != "c.json")
+            .collect();
+        assert!(leftovers.is_empty(), "no temporary left behind");
+    }
+}
