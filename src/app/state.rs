@@ -128,6 +128,20 @@ impl App {
         self.detail.as_deref()
     }
 
+    /// What the screen asks the sources to watch closely: the model open in the
+    /// detail view, and every model whose health is warn or crit.
+    pub fn attention(&self) -> crate::model::polling::Attention {
+        crate::model::polling::Attention {
+            focused: self.detail.clone().filter(|_| self.view == View::Detail),
+            troubled: self
+                .health
+                .iter()
+                .filter(|(_, h)| h.overall >= crate::model::Health::Warn)
+                .map(|(name, _)| name.clone())
+                .collect(),
+        }
+    }
+
     /// The trace the waterfall view shows.
     pub fn trace(&self) -> Option<&str> {
         self.trace.as_deref()

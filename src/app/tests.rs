@@ -450,3 +450,24 @@ fn the_last_sessions_fleet_is_drawn_marked_until_this_one_answers() {
     assert_eq!(app.rows.len(), 4);
     assert!(matches!(app.fleet(), Loadable::Ready { .. }));
 }
+
+#[test]
+fn the_screen_tells_the_sources_what_to_watch_closely() {
+    let mut app = demo_app(4, 120);
+    let attention = app.attention();
+    assert_eq!(attention.focused, None, "the pipeline shows no one model");
+    assert!(
+        !attention.troubled.is_empty(),
+        "the demo has incidents by now"
+    );
+    for m in &attention.troubled {
+        assert!(app.health[m].overall >= Health::Warn, "{m}");
+    }
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.view(), View::Detail);
+    let open = app.detail().map(str::to_string);
+    assert!(open.is_some());
+    assert_eq!(app.attention().focused, open);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.attention().focused, None, "closed again");
+}

@@ -115,18 +115,37 @@ fn bounds(c: &Config) -> Vec<Bound> {
     ]
 }
 
+/// Settings in dollars: (table, key, min, max, value). NaN and infinities are out.
+fn dollar_bounds(c: &Config) -> [(&'static str, &'static str, f64, f64, f64); 1] {
+    [(
+        "aws",
+        "daily_budget_usd",
+        0.0,
+        1_000.0,
+        c.aws.daily_budget_usd,
+    )]
+}
+
 /// The first setting out of its range, at its line and column.
 pub fn check(config: &Config, path: &Path, text: &str) -> Result<(), ConfigError> {
-    for b in bounds(config) {
-        let Some(value) = b.value else { continue };
-        if (b.min..=b.max).contains(&value) {
-            continue;
-        }
+    let whole = bounds(config).into_iter().filter_map(|b| {
+        let value = b.value?;
         let message = format!(
             "{}.{} = {value} is out of range: it must be {} to {}",
             b.table, b.key, b.min, b.max
         );
-        return Err(match key_offset(text, b.table, b.key) {
+        (!(b.min..=b.max).contains(&value)).then_some((b.table, b.key, message))
+    });
+    let dollars = dollar_bounds(config)
+        .into_iter()
+        .filter_map(|(table, key, min, max, value)| {
+            let message = format!(
+                "{table}.{key} = {value} is out of range: it must be {min} to {max} (dollars)"
+            );
+            (!(min..=max).contains(&value)).then_some((table, key, message))
+        });
+    if let Some((table, key, message)) = whole.chain(dollars).next() {
+        return Err(match key_offset(text, table, key) {
             Some(at) => ConfigError::at(path, text, at, message),
             None => ConfigError::file(path, message),
         });
@@ -189,6 +208,10 @@ mod tests {
             error("[aws]\nrefresh_seconds = 86400\nmax_in_flight = 64\n"),
             ""
         );
+        let e = error("[aws]\ndaily_budget_usd = nan\n");
+        assert!(e.starts_with("c.toml:2:1:") && e.contains("dollars"), "{e}");
+        assert!(error("[aws]\ndaily_budget_usd = -1.0\n").contains("0 to 1000"));
+        assert_eq!(error("[aws]\ndaily_budget_usd = 0.25\n"), "");
     }
 
     #[test]
@@ -198,6 +221,9 @@ mod tests {
             if let Some(v) = b.value {
                 assert!((b.min..=b.max).contains(&v), "{}.{}", b.table, b.key);
             }
+        }
+        for (table, key, min, max, v) in dollar_bounds(&c) {
+            assert!((min..=max).contains(&v), "{table}.{key}");
         }
     }
 }

@@ -101,6 +101,9 @@ pub struct AwsConfig {
     pub connect_timeout_seconds: u64,
     pub attempt_timeout_seconds: u64,
     pub operation_timeout_seconds: u64,
+    /// What the session's AWS requests may cost a day (list prices): metric polling
+    /// slows down to stay under it.
+    pub daily_budget_usd: f64,
 }
 
 impl Default for AwsConfig {
@@ -114,7 +117,7 @@ impl Default for AwsConfig {
             custom_namespace: "MLOps/Models".into(),
             model_dimension: "ModelName".into(),
             s3_max_pages: 20,
-            cost_refresh_minutes: 60,
+            cost_refresh_minutes: 720,
             cost_model_tag: None,
             xray_window_minutes: 15,
             xray_max_traces: 20,
@@ -123,6 +126,7 @@ impl Default for AwsConfig {
             connect_timeout_seconds: 3,
             attempt_timeout_seconds: 10,
             operation_timeout_seconds: 30,
+            daily_budget_usd: 0.10,
         }
     }
 }

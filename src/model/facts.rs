@@ -18,6 +18,9 @@ pub struct Fleet {
     // Boxed: updates carry fleets by value, and these are large and rarely change.
     pub cost: Option<Box<CostSummary>>,
     pub traces: Option<Box<super::traces::TraceFacts>>,
+    /// What the session's metric polling costs and how it is paced (CloudWatch).
+    #[serde(default)]
+    pub spending: Option<Box<super::polling::Spending>>,
 }
 
 /// What kind of model it is decides which business metric matters.

@@ -88,6 +88,9 @@ pub fn merge<'a>(parts: impl IntoIterator<Item = &'a Fleet>, names: &Normaliser)
         if out.traces.is_none() {
             out.traces.clone_from(&part.traces);
         }
+        if out.spending.is_none() {
+            out.spending.clone_from(&part.spending);
+        }
     }
     attach_by_name(&mut out, &index, names);
     out

@@ -12,6 +12,7 @@ pub mod identity;
 pub mod loadable;
 pub mod merge;
 pub mod metrics;
+pub mod polling;
 pub mod pricing;
 pub mod quality;
 pub mod rules;

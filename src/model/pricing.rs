@@ -7,7 +7,7 @@ pub const METRICS_REQUESTED: &str = "CloudWatch:GetMetricData/metrics";
 
 /// GetMetricData is billed per metric requested, $0.01 per 1,000 (CloudWatch pricing);
 /// the requests themselves are not billed again.
-const CLOUDWATCH_PER_METRIC: f64 = 0.01 / 1000.0;
+pub const CLOUDWATCH_PER_METRIC: f64 = 0.01 / 1000.0;
 /// Other CloudWatch API requests (DescribeAlarms, ListMetrics, …): $0.01 per 1,000.
 const CLOUDWATCH_PER_REQUEST: f64 = 0.01 / 1000.0;
 /// S3 Standard LIST requests: $0.005 per 1,000.

@@ -127,6 +127,18 @@ async fn event_loop(
         if app.quitting() {
             return Ok(());
         }
+        // Whose metrics matter most: the model on screen and those in trouble.
+        let attention = app.attention();
+        links
+            .refresh
+            .attention
+            .send_if_modified(|old| match *old == attention {
+                true => false,
+                false => {
+                    *old = attention;
+                    true
+                }
+            });
     }
 }
 

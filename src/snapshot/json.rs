@@ -112,6 +112,10 @@ impl Snapshot {
                     message: message.clone(),
                 })
                 .collect(),
+            spending: app
+                .fleet()
+                .data()
+                .and_then(|f| f.spending.as_deref().cloned()),
             models,
             api_calls,
             traces: app.traces().map(|t| TracesOut {

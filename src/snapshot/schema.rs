@@ -92,6 +92,9 @@ pub struct Snapshot {
     pub api_calls: BTreeMap<String, u64>,
     pub cost: Option<CostOut>,
     pub traces: Option<TracesOut>,
+    /// What the metric polling costs: budget, spend today, the day at this pace, and
+    /// each class of model (on screen, incident, healthy) with its pace.
+    pub spending: Option<crate::model::polling::Spending>,
 }
 
 #[derive(Debug, Serialize)]

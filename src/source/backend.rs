@@ -15,7 +15,7 @@ use super::aws::xray::{XraySettings, XraySource};
 use super::aws::{self, ApiCalls, Pacer, Recognition, S3Source, SageMakerSource};
 use super::demo::{DemoSource, Simulator};
 use super::memory::{self, MemoryDir};
-use super::{drive, RefreshReceivers, Source, SourceId, Update};
+use super::{drive, Attention, RefreshReceivers, Source, SourceId, Update};
 use crate::config::{AwsConfig, IdentityConfig, ModelMapping};
 use crate::model::context::{Context, Place};
 use crate::model::identity::Normaliser;
@@ -57,12 +57,13 @@ struct AwsSources {
 }
 
 impl AwsSources {
+    #[allow(clippy::too_many_arguments)]
     fn new(
         sdk: &aws_config::SdkConfig,
         settings: &AwsConfig,
         mappings: Vec<ModelMapping>,
         calls: &ApiCalls,
-        cost_force: watch::Receiver<u64>,
+        refresh: &RefreshReceivers,
         protected_tags: Vec<String>,
         identity: &IdentityConfig,
     ) -> AwsSources {
@@ -91,7 +92,13 @@ impl AwsSources {
                 settings.s3_max_pages,
             )
             .in_flight(settings.max_in_flight),
-            cloudwatch: CloudWatchSource::new(sdk, calls, targets_rx, mappings.clone(), custom),
+            cloudwatch: CloudWatchSource::new(sdk, calls, targets_rx, mappings.clone(), custom)
+                .budgeted(
+                    settings.daily_budget_usd,
+                    every(settings, settings.cloudwatch_seconds),
+                    refresh.attention.clone(),
+                    refresh.all.clone(),
+                ),
             // One pacer per session: every ListTrainingJobs caller shares it.
             sagemaker: SageMakerSource::new(sdk, calls)
                 .mapped(mappings, settings.discover)
@@ -107,7 +114,7 @@ impl AwsSources {
                 calls,
                 settings.cost_model_tag.clone(),
                 settings.cost_refresh_minutes,
-                cost_force,
+                refresh.cost.clone(),
             ),
             targets,
         }
@@ -144,7 +151,7 @@ impl Backend {
                     SourceId::CloudWatch,
                     every(settings, settings.cloudwatch_seconds),
                 ),
-                (SourceId::S3, every(settings, settings.s3_seconds)),
+                (SourceId::S3, s3_every(settings)),
                 (SourceId::XRay, XRAY_EVERY),
             ]
             .into(),
@@ -154,10 +161,12 @@ impl Backend {
 
     /// Starts every source as a task of its own, each on its own interval.
     pub fn spawn(self, updates: mpsc::Sender<Update>, refresh: RefreshReceivers) {
+        let receivers = refresh;
         let RefreshReceivers {
             all: refresh,
             cost: cost_force,
-        } = refresh;
+            attention,
+        } = receivers.clone();
         match self {
             Backend::Demo { source, every, .. } => {
                 tokio::spawn(drive(source, every, updates, refresh));
@@ -176,7 +185,7 @@ impl Backend {
                     &settings,
                     mappings,
                     &calls,
-                    cost_force.clone(),
+                    &receivers,
                     protected_tags,
                     &recognised,
                 );
@@ -210,7 +219,9 @@ impl Backend {
                 });
                 // CloudWatch and S3 ask as soon as SageMaker finds endpoints, not at
                 // their next interval.
-                let follows = follow_targets(refresh.clone(), s.targets.subscribe());
+                let follows = follow_targets(refresh.clone(), s.targets.subscribe(), None);
+                // CloudWatch also asks at once about a model opened or in trouble.
+                let looks = follow_targets(refresh.clone(), s.targets.subscribe(), Some(attention));
                 let sagemaker = s
                     .sagemaker
                     .publish_targets(s.targets)
@@ -231,13 +242,8 @@ impl Backend {
                     };
                     drive(sagemaker, sm_every, sm_updates, sm_refresh).await;
                 });
-                tokio::spawn(drive(
-                    s.cloudwatch,
-                    cw_every,
-                    updates.clone(),
-                    follows.clone(),
-                ));
-                let s3_every = every(&settings, settings.s3_seconds);
+                tokio::spawn(drive(s.cloudwatch, cw_every, updates.clone(), looks));
+                let s3_every = s3_every(&settings);
                 tokio::spawn(drive(s.s3, s3_every, updates.clone(), follows));
                 // X-Ray bills per trace scanned: every five minutes is enough on call.
                 tokio::spawn(drive(s.xray, XRAY_EVERY, updates.clone(), refresh));
@@ -260,19 +266,21 @@ impl Backend {
                 identity: recognised,
                 memory: _,
             } => {
-                let (_, never_forced) = watch::channel(0);
+                // Nobody refreshes a snapshot or looks at it closely.
+                let (_, never) = super::refresh_channels();
                 let s = AwsSources::new(
                     &sdk,
                     &settings,
                     mappings,
                     &calls,
-                    never_forced,
+                    &never,
                     protected_tags,
                     &recognised,
                 );
                 let mut found = s.targets.subscribe();
                 let mut sagemaker = s.sagemaker.publish_targets(s.targets);
-                let (mut cloudwatch, mut s3, mut xray) = (s.cloudwatch, s.s3, s.xray);
+                let (mut cloudwatch, mut s3, mut xray) =
+                    (s.cloudwatch.every_metric(), s.s3, s.xray);
                 // Everything at once.
                 let endpoints_then_metrics =
                     sagemaker_then_followers(&mut sagemaker, &mut found, &mut cloudwatch, &mut s3);
@@ -326,6 +334,12 @@ fn every(settings: &AwsConfig, own: Option<u64>) -> Duration {
     Duration::from_secs(own.unwrap_or(settings.refresh_seconds))
 }
 
+/// S3 bills each LIST and raw data lands in hours: every 10 minutes unless set.
+fn s3_every(settings: &AwsConfig) -> Duration {
+    let unset = Duration::from_secs(settings.refresh_seconds.max(600));
+    settings.s3_seconds.map_or(unset, Duration::from_secs)
+}
+
 /// Tells the app the request counts whenever they change (checked every 2 s).
 async fn report_calls(calls: ApiCalls, updates: mpsc::Sender<Update>) {
     let mut sent = BTreeMap::new();
@@ -372,18 +386,27 @@ async fn identify(sdk: &aws_config::SdkConfig, calls: &ApiCalls) -> Update {
     )
 }
 
-/// A refresh signal that fires on the user's refresh and whenever the endpoints
-/// SageMaker found change.
+/// A refresh signal that fires on the user's refresh, whenever the endpoints
+/// SageMaker found change, and (given `attention`) when what the screen watches
+/// closely changes.
 fn follow_targets(
     mut refresh: watch::Receiver<u64>,
     mut targets: watch::Receiver<Vec<aws::targets::EndpointTarget>>,
+    mut attention: Option<watch::Receiver<Attention>>,
 ) -> watch::Receiver<u64> {
     let (tx, rx) = watch::channel(0);
     tokio::spawn(async move {
         loop {
+            let looked = async {
+                match attention.as_mut() {
+                    Some(a) => a.changed().await,
+                    None => std::future::pending().await,
+                }
+            };
             let changed = tokio::select! {
                 r = refresh.changed() => r,
                 t = targets.changed() => t,
+                a = looked => a,
             };
             if changed.is_err() || tx.is_closed() {
                 return;

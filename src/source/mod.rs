@@ -16,6 +16,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::sync::{mpsc, watch};
 
+pub use crate::model::polling::Attention;
 pub use crate::model::update::{Caller, SourceId, Update};
 use crate::model::Fleet;
 
@@ -38,11 +39,13 @@ pub trait Source: Send + 'static {
 /// at most one request in flight and one queued (latest request wins).
 pub type RefreshSender = watch::Sender<u64>;
 
-/// The app's side of the refresh requests: every source, or the billed one alone.
+/// The app's side of the refresh requests: every source, or the billed one alone;
+/// and what the screen shows, which decides whose metrics are asked for most often.
 pub struct RefreshSenders {
     pub all: RefreshSender,
     /// Cost Explorer, after the user confirmed what it costs.
     pub cost: RefreshSender,
+    pub attention: watch::Sender<Attention>,
 }
 
 /// The sources' side of the refresh requests.
@@ -50,16 +53,23 @@ pub struct RefreshSenders {
 pub struct RefreshReceivers {
     pub all: watch::Receiver<u64>,
     pub cost: watch::Receiver<u64>,
+    pub attention: watch::Receiver<Attention>,
 }
 
 pub fn refresh_channels() -> (RefreshSenders, RefreshReceivers) {
     let (all, all_rx) = watch::channel(0);
     let (cost, cost_rx) = watch::channel(0);
+    let (attention, attention_rx) = watch::channel(Attention::default());
     (
-        RefreshSenders { all, cost },
+        RefreshSenders {
+            all,
+            cost,
+            attention,
+        },
         RefreshReceivers {
             all: all_rx,
             cost: cost_rx,
+            attention: attention_rx,
         },
     )
 }

@@ -9,6 +9,7 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::app::App;
 use crate::config::Theme;
+use crate::model::polling::Spending;
 use crate::model::{format, Health, Loadable};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -51,6 +52,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     segments.push(freshness(app, theme));
     segments.push((clock(app), theme.header));
+    // The session's own bill goes before the data's age only where both fit: how
+    // old the data is matters more.
+    if let Some(spend) = fleet.and_then(|f| f.spending.as_deref()) {
+        let sep = " │ ".width();
+        let taken: usize = segments.iter().map(|(t, _)| t.width() + sep).sum();
+        let spend = api_spend(spend, area.width >= 160, theme);
+        if taken + spend.0.width() <= area.width as usize {
+            segments.insert(segments.len() - 2, spend);
+        }
+    }
 
     let sep = " │ ";
     let mut spans = Vec::new();
@@ -67,6 +78,34 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         spans.push(Span::styled(text, style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header), area);
+}
+
+/// This session's own AWS bill today, where the day is heading, and the budget;
+/// marked when polling had to slow down to stay under it.
+fn api_spend(s: &Spending, wide: bool, theme: &Theme) -> (String, Style) {
+    // The budget is the first thing a narrower terminal gives up.
+    let budget = match wide {
+        true => format!(" of {}", cents(s.budget_per_day)),
+        false => String::new(),
+    };
+    let text = format!(
+        "API {} · ~{}/day{budget}",
+        cents(s.spent_today),
+        cents(s.projected_per_day),
+    );
+    match s.slowed {
+        Some(_) => (format!("⚠ {text} slowed"), theme.header.patch(theme.warn)),
+        None => (text, theme.header),
+    }
+}
+
+/// Small amounts: "$0.004", "$0.10", "$12.50".
+fn cents(v: f64) -> String {
+    match v {
+        v if !v.is_finite() => "$?".into(),
+        v if v < 0.1 => format!("${v:.3}"),
+        v => format!("${v:.2}"),
+    }
 }
 
 fn clock(app: &App) -> String {

@@ -8,6 +8,8 @@ use ratatui::Frame;
 use super::widgets::{panel, render_list};
 use crate::app::App;
 use crate::config::Theme;
+use crate::model::format;
+use crate::model::polling::Spending;
 use crate::model::pricing::{self, METRICS_REQUESTED};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -26,7 +28,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let title = format!(
         " stats · {total_calls} AWS requests this session · est. ${total_cost:.4} at list prices "
     );
-    let rows: Vec<Row> = if app.api_calls().is_empty() {
+    let mut rows: Vec<Row> = if app.api_calls().is_empty() {
         vec![Row::new(["no AWS requests yet (the demo makes none)"]).style(theme.dim)]
     } else {
         app.api_calls()
@@ -47,6 +49,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             })
             .collect()
     };
+    if let Some(spend) = app.fleet().data().and_then(|f| f.spending.as_deref()) {
+        rows.extend(polling_rows(spend, theme));
+    }
+    let count = rows.len();
     let table = Table::new(
         rows,
         [
@@ -57,12 +63,46 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     )
     .header(Row::new(["OPERATION", "REQUESTS", "EST. COST"]).style(theme.title))
     .block(panel(theme, title));
-    render_list(
-        frame,
-        area,
-        table,
-        theme,
-        app.cursor(),
-        app.api_calls().len(),
-    );
+    render_list(frame, area, table, theme, app.cursor(), count);
+}
+
+/// What the metric polling costs per class of model, at the pace it has now.
+fn polling_rows<'a>(s: &Spending, theme: &Theme) -> Vec<Row<'a>> {
+    let mut rows = vec![
+        Row::new([""]),
+        Row::new(vec![
+            Cell::from(format!(
+                "metric polling · today ${:.4} · at this pace ${:.4}/day · budget ${:.2}/day",
+                s.spent_today, s.projected_per_day, s.budget_per_day
+            )),
+            Cell::from("METRICS"),
+            Cell::from("   PER DAY"),
+        ])
+        .style(theme.title),
+    ];
+    for t in &s.tiers {
+        let pace = match t.every_seconds {
+            Some(every) => format!(
+                "every {}",
+                format::age(jiff::SignedDuration::from_secs(
+                    i64::try_from(every).unwrap_or(i64::MAX)
+                ))
+            ),
+            None => "paused by the budget".into(),
+        };
+        let plural = if t.models == 1 { "" } else { "s" };
+        rows.push(Row::new(vec![
+            Cell::from(format!(
+                "  {}: {} model{plural}, {pace}",
+                t.watch.label(),
+                t.models
+            )),
+            Cell::from(format!("{:>8}", t.metrics)),
+            Cell::from(format!("{:>11}", format!("${:.4}", t.per_day))),
+        ]));
+    }
+    if let Some(why) = &s.slowed {
+        rows.push(Row::new([format!("  ⚠ {why}")]).style(theme.warn));
+    }
+    rows
 }

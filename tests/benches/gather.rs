@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use mlopsdash::config::Config;
+use mlopsdash::model::polling::Attention;
 use mlopsdash::source::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
 use mlopsdash::source::aws::targets::TargetsReceiver;
 use mlopsdash::source::aws::{ApiCalls, S3Source, SageMakerSource, METRICS_REQUESTED};
@@ -146,6 +147,73 @@ async fn gather(moto_url: &str, ministack_url: &str, n: usize, latency: Duration
     first.refresh(n, "steady-state refresh", &calls).await;
     // A restart: new sources, the descriptions remembered on disk.
     session().refresh(n, "restart, first refresh", &calls).await;
+    // Always on: CloudWatch as the dashboard paces it, an hour a minute at a time
+    // (simulated clock, real requests), healthy, then with one model in trouble.
+    let (attention_tx, attention) = tokio::sync::watch::channel(Attention::default());
+    let custom = CustomMetrics {
+        namespace: "MLOps/Models".into(),
+        dimension: "ModelName".into(),
+        discover: false,
+    };
+    let (_, never_forced) = tokio::sync::watch::channel(0);
+    let mut paced = CloudWatchSource::new(
+        &ministack,
+        &calls,
+        first.found.clone(),
+        config.mappings.clone(),
+        custom,
+    )
+    .budgeted(
+        config.aws.daily_budget_usd,
+        Duration::from_secs(60),
+        attention,
+        never_forced,
+    );
+    let start = jiff::Timestamp::now();
+    hour(n, "healthy", &mut paced, &calls, start).await;
+    let troubled = first.found.borrow().first().map(|t| t.model.clone());
+    attention_tx.send_replace(Attention {
+        focused: None,
+        troubled: troubled.into_iter().collect(),
+    });
+    let later = start + jiff::SignedDuration::from_hours(1);
+    hour(n, "one incident", &mut paced, &calls, later).await;
+}
+
+/// Sixty refreshes a simulated minute apart: metrics and dollars in the hour, and
+/// the day the policy projects.
+async fn hour(
+    n: usize,
+    label: &str,
+    cloudwatch: &mut CloudWatchSource,
+    calls: &ApiCalls,
+    start: jiff::Timestamp,
+) {
+    let before = calls.counts();
+    let mut last = None;
+    for minute in 0..60 {
+        let now = start + jiff::SignedDuration::from_mins(minute);
+        match cloudwatch.fetch_at(now).await {
+            Update::Fleet { fleet, .. } => last = fleet.spending,
+            other => panic!("cloudwatch failed: {other:?}"),
+        }
+    }
+    let spent = diff(&calls.counts(), &before);
+    let metrics = spent.get(METRICS_REQUESTED).copied().unwrap_or(0);
+    let cost: f64 = spent
+        .iter()
+        .map(|(k, v)| mlopsdash::model::pricing::estimate(k, *v))
+        .sum();
+    let s = last.expect("spending reported");
+    let slowed = s.slowed.map(|why| format!(" ({why})")).unwrap_or_default();
+    println!(
+        "{n} models, an hour {label}: {metrics} metrics, ${cost:.4} in the hour, \
+         the day at this pace ${:.3}{slowed}",
+        s.projected_per_day
+    );
+    for (op, n) in &spent {
+        println!("    {op:<40} {n:>5}");
+    }
 }
 
 /// The sources of one dashboard session.

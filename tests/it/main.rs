@@ -19,6 +19,7 @@ mod layers;
 mod memory;
 mod mocked;
 mod one_translation;
+mod polling;
 mod screenshots;
 mod snapshots;
 mod tmux;

@@ -151,10 +151,12 @@ mod cloudwatch {
         let client = mock_client!(
             aws_sdk_cloudwatch,
             RuleMode::Sequential,
-            [&list, &first, &second, &rest, &alarms]
+            [&list, &alarms, &first, &second, &rest]
         );
         let calls = ApiCalls::default();
-        let Update::Fleet { fleet, .. } = source(client, &calls).fetch().await else {
+        // Every metric of 63 endpoints, as a snapshot asks: 504 queries.
+        let mut all = source(client, &calls).every_metric();
+        let Update::Fleet { fleet, .. } = all.fetch().await else {
             panic!("expected metrics");
         };
         let m00 = fleet.model("m00").unwrap();
@@ -177,7 +179,7 @@ mod cloudwatch {
                     .build(),
             )
         });
-        // Alarms are asked beside the data, and answer.
+        // Alarms are asked first (they say who is in trouble), and answer.
         let alarms =
             mock!(Client::describe_alarms).then_output(|| DescribeAlarmsOutput::builder().build());
         let client = mock_client!(

@@ -234,6 +234,52 @@ fn stats_view_counts_requests_and_prices_them() {
 }
 
 #[test]
+fn the_header_and_stats_say_what_polling_costs_and_when_it_slowed() {
+    use mlopsdash::model::polling::{Spending, Tier, Watch};
+    let (sagemaker, mut cloudwatch, at) = mlopsdash::testing::split_fleet(AFTER_INCIDENTS);
+    let tier = |watch, models, metrics, every: Option<u64>, per_day| Tier {
+        watch,
+        models,
+        metrics,
+        every_seconds: every,
+        per_day,
+    };
+    cloudwatch.spending = Some(Box::new(Spending {
+        budget_per_day: 0.25,
+        spent_today: 0.0421,
+        projected_per_day: 0.2412,
+        tiers: vec![
+            tier(Watch::Focused, 1, 10, Some(60), 0.144),
+            tier(Watch::Incident, 1, 6, Some(60), 0.0864),
+            tier(Watch::Healthy, 2, 12, Some(1_320), 0.0079),
+        ],
+        slowed: Some("metrics slowed to stay within $0.25/day: healthy every 22m".into()),
+    }));
+    let mut app = mlopsdash::testing::aws_app(at);
+    for (source, fleet) in [
+        (SourceId::SageMaker, sagemaker),
+        (SourceId::CloudWatch, cloudwatch),
+    ] {
+        app.apply(Update::Fleet { source, fleet, at });
+    }
+    app.apply(Update::ApiCalls(
+        [
+            ("CloudWatch:DescribeAlarms".to_string(), 240),
+            ("CloudWatch:GetMetricData".to_string(), 30),
+            ("CloudWatch:GetMetricData/metrics".to_string(), 3_900),
+        ]
+        .into(),
+    ));
+    let header = format!("{}", render(&app, &mono(), 160, 12).backend());
+    assert!(
+        header.contains("⚠ API $0.042 · ~$0.24/day of $0.25 slowed"),
+        "{header}"
+    );
+    app.show(View::Stats);
+    snap("stats_polling_160x16", &app, 160, 16);
+}
+
+#[test]
 fn a_failing_source_greys_only_its_own_stages() {
     let (sagemaker, cloudwatch, at) = mlopsdash::testing::split_fleet(AFTER_INCIDENTS);
     let mut app = mlopsdash::testing::aws_app(at);

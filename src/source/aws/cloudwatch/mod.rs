@@ -3,34 +3,44 @@
 //! NextToken. GetMetricData is billed per metric requested, so the count is recorded.
 
 mod alarms;
+mod data;
 mod discover;
 mod queries;
+mod schedule;
 mod units;
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
 use aws_sdk_cloudwatch::Client;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
+use tokio::sync::watch;
 
+use self::data::{data_query, window_end};
 use self::discover::{Found, Owner};
-use self::queries::{fold, plan, MAX_QUERIES_PER_CALL};
+use self::queries::{fold, plan, Planned};
+use self::schedule::Schedule;
 use super::targets::{EndpointTarget, TargetsReceiver};
-use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
 use crate::config::{MetricQuery, ModelMapping};
 use crate::model::facts::ModelFacts;
 use crate::model::identity::{Identity, JoinedBy};
-use crate::model::metrics::{names, Series, WINDOW_MINUTES};
+use crate::model::metrics::{names, Series};
+use crate::model::polling::{Attention, Watch};
 use crate::model::units::{scale_of, Published};
 use crate::model::{Fleet, ModelKind};
 use crate::source::{report, Source, SourceId, Update};
 
 /// The custom namespace is listed again every this many refreshes: new metrics are rare.
 const DISCOVER_EVERY: u64 = 10;
-/// Seconds per data point.
-const PERIOD: i32 = 60;
+
+/// The models one refresh asks about, their queries, and what the pace costs.
+struct Due {
+    models: Vec<(String, Watch)>,
+    queries: Vec<Planned>,
+    custom: Vec<(String, MetricQuery)>,
+    spending: crate::model::polling::Spending,
+}
 
 /// Where teams publish their own model metrics.
 #[derive(Debug, Clone)]
@@ -53,6 +63,8 @@ pub struct CloudWatchSource {
     /// The unit each team metric is published with, probed once per session.
     units: units::Units,
     refreshes: u64,
+    /// Which models' metrics each refresh asks for, under the budget.
+    schedule: Schedule,
 }
 
 impl CloudWatchSource {
@@ -92,16 +104,43 @@ impl CloudWatchSource {
             discovered: Vec::new(),
             units: units::Units::default(),
             refreshes: 0,
+            schedule: Schedule::new(f64::INFINITY, Duration::from_secs(60)),
         }
     }
 
-    async fn gather(&mut self) -> Result<Fleet, String> {
+    /// Paces metric data under `budget_per_day`, every `fast` at the closest; follows
+    /// what the app shows (`attention`) and the user's refreshes (`forced`).
+    pub fn budgeted(
+        mut self,
+        budget_per_day: f64,
+        fast: Duration,
+        attention: watch::Receiver<Attention>,
+        forced: watch::Receiver<u64>,
+    ) -> CloudWatchSource {
+        self.schedule = Schedule::new(budget_per_day, fast).attending(attention, forced);
+        self
+    }
+
+    /// Every metric of every model, as `snapshot` asks them (once, within the budget).
+    pub fn every_metric(mut self) -> CloudWatchSource {
+        self.schedule.show_everything();
+        self
+    }
+
+    /// One refresh as of `now` (tests and benchmarks simulate a day with it).
+    pub async fn fetch_at(&mut self, now: Timestamp) -> Update {
+        report(SourceId::CloudWatch, self.gather(now).await)
+    }
+
+    /// One refresh: alarms first (they are cheap and say who is in trouble), then
+    /// the metric data of the models due at their class's pace.
+    async fn gather(&mut self, now: Timestamp) -> Result<Fleet, String> {
         let endpoints: Vec<EndpointTarget> = self.targets.borrow_and_update().clone();
         if self.refreshes.is_multiple_of(DISCOVER_EVERY) {
             self.discovered = self.discover().await?;
         }
         self.refreshes += 1;
-        let end = window_end(Timestamp::now());
+        let end = window_end(now);
         let custom = self.custom_queries(&endpoints);
         let owners = alarms::Owners {
             by_endpoint: endpoints
@@ -111,33 +150,20 @@ impl CloudWatchSource {
             model_dimension: self.custom.dimension.clone(),
             models: self.model_names(&endpoints),
         };
-        // Alarms beside the metric data: neither needs the other.
-        let client = self.client.clone();
-        let data = async {
-            self.probe_units(custom.iter().map(|(_, q)| q), end).await?;
-            let plan = plan(&endpoints, &custom);
-            let queries = plan
-                .iter()
-                .enumerate()
-                .map(|(i, p)| data_query(i, &p.query))
-                .collect();
-            let answers = self.get_data(queries, end).await?;
-            let mut series = fold(&plan, &answers);
-            let published = self.read_scales(&custom, &mut series);
-            Ok::<_, String>((series, published))
-        };
-        let (data, alarms) = tokio::join!(data, alarms::alarms(&client, &owners));
-        let (mut series, mut published) = data?;
-        let alarms = alarms?;
+        let alarms = alarms::alarms(&self.client, &owners).await?;
+        let due = self.due(&endpoints, custom, &owners.models, &alarms, now);
+        self.fetch_due(&due, end, now).await?;
+        self.schedule.retain(&owners.models);
 
         let models = owners
             .models
             .iter()
             .map(|name| {
+                let kept = self.schedule.kept(name);
                 let mut m = ModelFacts::named(name);
-                m.metrics = series.remove(name).unwrap_or_default();
+                m.metrics = kept.metrics;
                 m.kind = kind_from(&m.metrics);
-                m.published = published.remove(name).unwrap_or_default();
+                m.published = kept.published;
                 m.identity = self.identity_of(name);
                 m
             })
@@ -145,8 +171,69 @@ impl CloudWatchSource {
         Ok(Fleet {
             models,
             alarms,
+            spending: Some(Box::new(due.spending)),
             ..Fleet::default()
         })
+    }
+
+    /// What this refresh asks for: how closely each model is watched (the screen,
+    /// the app's health, its alarms), the pace today's budget allows each class,
+    /// and so the queries of the models due now.
+    fn due(
+        &mut self,
+        endpoints: &[EndpointTarget],
+        custom: Vec<(String, MetricQuery)>,
+        models: &[String],
+        alarms: &[crate::model::Alarm],
+        now: Timestamp,
+    ) -> Due {
+        let watched = self.schedule.classify(models, alarms);
+        let on_screen = |m: &str| watched.get(m) == Some(&Watch::Focused);
+        let everything = plan(endpoints, &custom, on_screen);
+        let (demand, per_class) =
+            schedule::demand(&watched, everything.iter().map(|p| p.model.as_str()));
+        let allowance = self.schedule.allowance(&self.calls, now);
+        let pace = self.schedule.pace(&demand, &allowance);
+        let due = self.schedule.due(&watched, &pace, now);
+        Due {
+            queries: everything
+                .into_iter()
+                .filter(|p| due.contains(&p.model))
+                .collect(),
+            custom: custom
+                .into_iter()
+                .filter(|(m, _)| due.contains(m))
+                .collect(),
+            spending: schedule::spending(&allowance, &pace, &demand, &per_class),
+            models: due
+                .into_iter()
+                .map(|m| {
+                    let watch = watched.get(&m).copied().unwrap_or(Watch::Healthy);
+                    (m, watch)
+                })
+                .collect(),
+        }
+    }
+
+    /// Asks for the due models' series (the whole window) and keeps them.
+    async fn fetch_due(&mut self, due: &Due, end: Timestamp, now: Timestamp) -> Result<(), String> {
+        self.probe_units(due.custom.iter().map(|(_, q)| q), end)
+            .await?;
+        let queries = due
+            .queries
+            .iter()
+            .enumerate()
+            .map(|(i, p)| data_query(i, &p.query))
+            .collect();
+        let answers = data::get(&self.client, &self.calls, queries, end).await?;
+        let mut series = fold(&due.queries, &answers);
+        let mut published = self.read_scales(&due.custom, &mut series);
+        for (model, watch) in &due.models {
+            let metrics = series.remove(model).unwrap_or_default();
+            let published = published.remove(model).unwrap_or_default();
+            self.schedule.keep(model, *watch, now, metrics, published);
+        }
+        Ok(())
     }
 
     /// Rows this source speaks for: endpoints' models, configured and discovered ones.
@@ -224,50 +311,6 @@ impl CloudWatchSource {
         self.units.probe(&self.client, unprobed, end).await
     }
 
-    /// Answers for `queries` (ids from `query_id`) over the window ending at `end`,
-    /// by query index: up to 500 queries a request, paged with NextToken.
-    async fn get_data(
-        &self,
-        queries: Vec<MetricDataQuery>,
-        end: Timestamp,
-    ) -> Result<BTreeMap<usize, Vec<(Timestamp, f64)>>, String> {
-        let start = end - SignedDuration::from_mins(WINDOW_MINUTES);
-        let mut answers: BTreeMap<usize, Vec<(Timestamp, f64)>> = BTreeMap::new();
-        for chunk in queries.chunks(MAX_QUERIES_PER_CALL) {
-            let mut token: Option<String> = None;
-            loop {
-                self.calls
-                    .add_metrics_requested(u64::try_from(chunk.len()).unwrap_or(0));
-                let out = self
-                    .client
-                    .get_metric_data()
-                    .set_metric_data_queries(Some(chunk.to_vec()))
-                    .start_time(DateTime::from_secs(start.as_second()))
-                    .end_time(DateTime::from_secs(end.as_second()))
-                    .scan_by(ScanBy::TimestampAscending)
-                    .set_next_token(token.take())
-                    .send()
-                    .await
-                    .map_err(|e| describe("cloudwatch:GetMetricData", &e))?;
-                for r in out.metric_data_results() {
-                    let Some(i) = r.id().and_then(queries::index_of) else {
-                        continue;
-                    };
-                    let points =
-                        r.timestamps().iter().zip(r.values()).filter_map(|(t, v)| {
-                            Some((Timestamp::from_second(t.secs()).ok()?, *v))
-                        });
-                    answers.entry(i).or_default().extend(points);
-                }
-                match out.next_token() {
-                    Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                    _ => break,
-                }
-            }
-        }
-        Ok(answers)
-    }
-
     /// Decides how each team metric's numbers read (see `units`) and turns its
     /// series into shown values: fractions become percent.
     fn read_scales(
@@ -313,42 +356,6 @@ impl CloudWatchSource {
     }
 }
 
-/// The window's end on a minute boundary, so answers line up across refreshes.
-fn window_end(now: Timestamp) -> Timestamp {
-    now.round(jiff::Unit::Minute).unwrap_or(now)
-}
-
-/// The dimensions a query names.
-fn dimensions(q: &MetricQuery) -> Vec<Dimension> {
-    q.dimensions
-        .iter()
-        .map(|(k, v)| Dimension::builder().name(k).value(v).build())
-        .collect()
-}
-
-/// The CloudWatch metric a query names.
-fn metric(q: &MetricQuery) -> Metric {
-    Metric::builder()
-        .namespace(&q.namespace)
-        .metric_name(&q.name)
-        .set_dimensions(Some(dimensions(q)))
-        .build()
-}
-
-fn data_query(index: usize, q: &MetricQuery) -> MetricDataQuery {
-    MetricDataQuery::builder()
-        .id(queries::query_id(index))
-        .metric_stat(
-            MetricStat::builder()
-                .metric(metric(q))
-                .period(PERIOD)
-                .stat(&q.stat)
-                .build(),
-        )
-        .return_data(true)
-        .build()
-}
-
 /// Zero config: the business metrics a model publishes say what kind of model it is.
 fn kind_from(metrics: &BTreeMap<String, crate::model::metrics::Series>) -> ModelKind {
     let has = |n: &str| metrics.contains_key(n);
@@ -380,6 +387,6 @@ impl Source for CloudWatchSource {
     }
 
     async fn fetch(&mut self) -> Update {
-        report(SourceId::CloudWatch, self.gather().await)
+        self.fetch_at(Timestamp::now()).await
     }
 }

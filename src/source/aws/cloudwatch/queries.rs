@@ -93,6 +93,15 @@ const ENDPOINT_METRICS: [(&str, &str, &str, &str, f64, Combine); 8] = [
     ),
 ];
 
+/// What only the detail view charts: asked for only while a model is on screen.
+/// The fleet view's cells need invocations, errors and p99 latency.
+const DETAIL_ONLY: [&str; 4] = [
+    names::LATENCY_P50,
+    names::OVERHEAD_LATENCY,
+    names::CPU,
+    names::MEMORY,
+];
+
 /// One query of the plan and where its answer goes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Planned {
@@ -103,13 +112,22 @@ pub struct Planned {
     pub combine: Combine,
 }
 
-/// Every query for one refresh: the endpoints' metrics per variant, then each model's
-/// own metrics (discovered in the custom namespace, or named in config).
-pub fn plan(endpoints: &[EndpointTarget], custom: &[(String, MetricQuery)]) -> Vec<Planned> {
+/// Every query for one refresh: the endpoints' metrics per variant (all of them for
+/// the models `on_screen` says, the fleet view's few for the rest), then each
+/// model's own metrics (discovered in the custom namespace, or named in config).
+pub fn plan(
+    endpoints: &[EndpointTarget],
+    custom: &[(String, MetricQuery)],
+    on_screen: impl Fn(&str) -> bool,
+) -> Vec<Planned> {
     let mut out = Vec::new();
     for t in endpoints {
+        let every_metric = on_screen(&t.model);
         for variant in &t.variants {
             for (namespace, metric, stat, key, scale, combine) in ENDPOINT_METRICS {
+                if !every_metric && DETAIL_ONLY.contains(&key) {
+                    continue;
+                }
                 let dimensions = BTreeMap::from([
                     ("EndpointName".to_string(), t.endpoint.clone()),
                     ("VariantName".to_string(), variant.clone()),
@@ -220,6 +238,7 @@ mod tests {
                 target("demand", &["AllTraffic"]),
             ],
             &[("demand".into(), custom.clone())],
+            |_| true,
         );
         assert_eq!(p.len(), 3 * 8 + 1);
         assert_eq!(p[0].query.dimensions["VariantName"], "blue");
@@ -230,8 +249,31 @@ mod tests {
     }
 
     #[test]
+    fn off_screen_models_get_only_what_the_fleet_view_shows() {
+        let endpoints = [
+            target("rec", &["blue", "green"]),
+            target("demand", &["all"]),
+        ];
+        let p = plan(&endpoints, &[], |m| m == "demand");
+        let keys = |model: &str| -> Vec<&str> {
+            p.iter()
+                .filter(|q| q.model == model)
+                .map(|q| q.key.as_str())
+                .collect()
+        };
+        assert_eq!(keys("demand").len(), 8);
+        let fleet = [
+            names::INVOCATIONS,
+            names::ERRORS_4XX,
+            names::ERRORS_5XX,
+            names::LATENCY_P99,
+        ];
+        assert_eq!(keys("rec"), [fleet, fleet].concat());
+    }
+
+    #[test]
     fn variants_sum_counts_and_take_the_worst_latency_in_milliseconds() {
-        let p = plan(&[target("rec", &["blue", "green"])], &[]);
+        let p = plan(&[target("rec", &["blue", "green"])], &[], |_| true);
         let find = |variant: &str, key: &str| {
             p.iter()
                 .position(|q| q.key == key && q.query.dimensions["VariantName"] == variant)

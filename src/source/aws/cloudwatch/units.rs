@@ -81,7 +81,7 @@ async fn unit_of(
         .get_metric_statistics()
         .namespace(&q.namespace)
         .metric_name(&q.name)
-        .set_dimensions(Some(super::dimensions(q)))
+        .set_dimensions(Some(super::data::dimensions(q)))
         .start_time(DateTime::from_secs(start.as_second()))
         .end_time(DateTime::from_secs(end.as_second()))
         .period(period)

@@ -146,8 +146,14 @@ impl SageMakerSource {
             wanted,
             self.in_flight,
             |(summary, name, modified, kept)| async move {
+                // Unchanged, and in the state it was described in: nothing to ask.
+                let listed = summary.endpoint_status().map(|s| s.as_str());
                 let fresh = match kept {
-                    Some((at, d)) if at == modified => return (name, (at, d), None),
+                    Some((at, d))
+                        if at == modified && listed == Some(d.endpoint.status.as_str()) =>
+                    {
+                        return (name, (at, d), None)
+                    }
                     kept => (
                         endpoint::describe_endpoint(client, configs, name).await,
                         kept,

@@ -118,6 +118,7 @@ impl Simulator {
                     .find(|p| p.name == "recommendation-engine")
                     .is_some_and(|p| self.spike(p, now)),
             ))),
+            spending: None,
         }
     }
 

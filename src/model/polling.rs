@@ -1,0 +1,293 @@
+//! How often each model's metrics are asked for, under a daily spend budget.
+//! GetMetricData is billed per metric requested, so metrics are the session's cost;
+//! alarms (billed per request) and SageMaker's control plane (free) are asked every
+//! fast interval whatever happens here, so an alarm, an endpoint leaving InService
+//! or a failed job shows within it. Pure: the CloudWatch source asks it each refresh.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::pricing::CLOUDWATCH_PER_METRIC as PER_METRIC;
+
+/// What the dashboard is looking at: the model open in the detail view, and the
+/// models whose health is warn or crit. Sent by the app to the CloudWatch source.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attention {
+    pub focused: Option<String>,
+    pub troubled: BTreeSet<String>,
+}
+
+/// How closely a model's metrics are watched, closest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Watch {
+    /// Open in the detail view: every metric, every fast interval.
+    Focused,
+    /// Warn or crit, an alarm not OK, or deployed within the last hour.
+    Incident,
+    /// Everything else: the fleet view's few series, every few minutes, and at least
+    /// every `SLOWEST` while the budget can pay for that.
+    Healthy,
+}
+
+impl Watch {
+    pub const ALL: [Watch; 3] = [Watch::Focused, Watch::Incident, Watch::Healthy];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Watch::Focused => "on screen",
+            Watch::Incident => "incident",
+            Watch::Healthy => "healthy",
+        }
+    }
+
+    /// The interval when the budget allows it.
+    pub fn preferred(self, fast: Duration) -> Duration {
+        match self {
+            Watch::Focused | Watch::Incident => fast,
+            Watch::Healthy => HEALTHY.max(fast),
+        }
+    }
+}
+
+/// Healthy models' metrics, when the budget allows: charts at one-minute points
+/// stay complete (each request asks for the whole window), only later.
+pub const HEALTHY: Duration = Duration::from_secs(600);
+/// Beyond this a tier is paused until the budget allows it again.
+pub const SLOWEST: Duration = Duration::from_secs(6 * 3600);
+
+/// What the session may still spend.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Allowance {
+    pub budget_per_day: f64,
+    pub spent_today: f64,
+    pub seconds_left_today: f64,
+    /// What everything but metric data costs per second (alarms, S3 lists, …).
+    pub others_per_second: f64,
+}
+
+/// Metrics per fetch of each tier, in `Watch::ALL`'s order.
+pub type Demand = [u64; 3];
+
+/// Each tier's interval (None: paused by the budget), what the day will cost at
+/// this pace, and why polling is slower than preferred, when it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pace {
+    pub every: [Option<Duration>; 3],
+    pub per_day: f64,
+    pub slowed: Option<String>,
+}
+
+impl Pace {
+    pub fn of(&self, watch: Watch) -> Option<Duration> {
+        let i = Watch::ALL.iter().position(|w| *w == watch).unwrap_or(0);
+        self.every.get(i).copied().flatten()
+    }
+}
+
+/// Shares what is left of today's budget among the tiers, closest watched first:
+/// each gets its preferred interval if the rest of the day can pay for it, else the
+/// fastest it can pay for, else it pauses. The day never spends more than the budget.
+pub fn pace(demand: &Demand, allowance: &Allowance, fast: Duration) -> Pace {
+    let seconds_left = allowance.seconds_left_today.max(1.0);
+    let left = (allowance.budget_per_day - allowance.spent_today).max(0.0);
+    let mut rate_left = (left / seconds_left - allowance.others_per_second).max(0.0);
+    // A fetch is paid whole when it is made: never one that today cannot pay for.
+    let mut money_left = (left - allowance.others_per_second * seconds_left).max(0.0);
+    let mut every = [None; 3];
+    let mut slowed = Vec::new();
+    let mut metric_rate = 0.0;
+    // The healthy keep a floor (a fetch every SLOWEST) before an incident takes the
+    // rest: a long incident must not blind the dashboard to every other model.
+    let floor = demand.get(2).map_or(0.0, |m| *m as f64 * PER_METRIC);
+    let floor_rate = floor / SLOWEST.as_secs_f64();
+    let reserved = floor <= money_left && floor_rate <= rate_left;
+    if reserved {
+        rate_left -= floor_rate;
+        money_left -= floor;
+    }
+    for ((watch, metrics), slot) in Watch::ALL.iter().zip(demand).zip(&mut every) {
+        if *watch == Watch::Healthy && reserved {
+            // Give the floor back: the healthy tier pays from all that is left.
+            rate_left += floor_rate;
+            money_left += floor;
+        }
+        if *metrics == 0 {
+            *slot = Some(watch.preferred(fast));
+            continue;
+        }
+        let per_fetch = *metrics as f64 * PER_METRIC;
+        if per_fetch > money_left {
+            slowed.push(format!("{} paused", watch.label()));
+            continue;
+        }
+        money_left -= per_fetch;
+        let preferred = watch.preferred(fast);
+        let needed = per_fetch / rate_left.max(f64::MIN_POSITIVE);
+        let interval = match needed <= preferred.as_secs_f64() {
+            true => preferred,
+            false if needed <= SLOWEST.as_secs_f64() => {
+                let every = super::format::age(jiff::SignedDuration::from_secs_f64(needed));
+                slowed.push(format!("{} every {every}", watch.label()));
+                Duration::from_secs_f64(needed.ceil())
+            }
+            false => {
+                slowed.push(format!("{} paused", watch.label()));
+                continue;
+            }
+        };
+        let rate = per_fetch / interval.as_secs_f64();
+        rate_left = (rate_left - rate).max(0.0);
+        metric_rate += rate;
+        *slot = Some(interval);
+    }
+    let per_day =
+        allowance.spent_today + (metric_rate + allowance.others_per_second) * seconds_left;
+    let slowed = (!slowed.is_empty()).then(|| {
+        format!(
+            "metrics slowed to stay within ${:.2}/day: {}",
+            allowance.budget_per_day,
+            slowed.join(", ")
+        )
+    });
+    Pace {
+        every,
+        per_day,
+        slowed,
+    }
+}
+
+/// What the session's polling costs, for the header, `:stats` and the snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Spending {
+    pub budget_per_day: f64,
+    /// All AWS requests of this session today (UTC), at list prices.
+    pub spent_today: f64,
+    /// Today's spend at the end of the day if polling keeps this pace.
+    pub projected_per_day: f64,
+    pub tiers: Vec<Tier>,
+    /// Why metrics are asked for less often than preferred, when they are.
+    pub slowed: Option<String>,
+}
+
+/// One class of models and how their metrics are asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tier {
+    pub watch: Watch,
+    pub models: usize,
+    /// Metrics per fetch.
+    pub metrics: u64,
+    /// Seconds between fetches; None while the budget pauses them.
+    pub every_seconds: Option<u64>,
+    /// What this tier costs per day at that pace.
+    pub per_day: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAST: Duration = Duration::from_secs(60);
+
+    fn fresh_day(budget: f64) -> Allowance {
+        Allowance {
+            budget_per_day: budget,
+            spent_today: 0.0,
+            seconds_left_today: 86_400.0,
+            // DescribeAlarms every minute.
+            others_per_second: 0.01 / 1000.0 / 60.0,
+        }
+    }
+
+    #[test]
+    fn a_small_healthy_fleet_gets_its_preferred_pace_when_the_budget_allows() {
+        // 20 models × (4 endpoint series + 2 business metrics) every 10 minutes is
+        // $0.17 a day: on $0.10 they are asked about every 20 minutes instead.
+        let p = pace(&[0, 0, 120], &fresh_day(0.10), FAST);
+        let every = p.of(Watch::Healthy).unwrap().as_secs();
+        assert!((1100..1300).contains(&every), "{every}");
+        assert!(p.per_day <= 0.10, "{}", p.per_day);
+        let p = pace(&[0, 0, 120], &fresh_day(0.25), FAST);
+        assert_eq!(p.of(Watch::Healthy), Some(HEALTHY));
+        assert_eq!(p.slowed, None);
+    }
+
+    #[test]
+    fn a_large_fleet_is_slowed_and_says_so() {
+        let p = pace(&[0, 0, 600], &fresh_day(0.10), FAST);
+        let healthy = p.of(Watch::Healthy).unwrap();
+        assert!(healthy > HEALTHY, "{healthy:?}");
+        assert!(p.per_day <= 0.10 + 1e-9, "{}", p.per_day);
+        assert!(p.slowed.as_deref().unwrap().contains("healthy every"));
+    }
+
+    #[test]
+    fn incidents_and_the_screen_are_paid_first() {
+        // The budget covers the screen and the incident at full pace ($0.26 a
+        // day), not the healthy rest at theirs too.
+        let p = pace(&[12, 6, 600], &fresh_day(0.50), FAST);
+        assert_eq!(p.of(Watch::Focused), Some(FAST));
+        assert_eq!(p.of(Watch::Incident), Some(FAST));
+        assert!(p.of(Watch::Healthy).unwrap() > HEALTHY);
+    }
+
+    #[test]
+    fn a_long_incident_leaves_the_healthy_their_floor() {
+        // The incident alone would take the whole $0.10 at full pace.
+        let p = pace(&[0, 60, 120], &fresh_day(0.10), FAST);
+        assert!(p.of(Watch::Incident).unwrap() > FAST, "{p:?}");
+        assert!(p.of(Watch::Healthy).unwrap() <= SLOWEST, "{p:?}");
+        assert!(p.per_day <= 0.10 + 1e-9, "{}", p.per_day);
+    }
+
+    #[test]
+    fn a_spent_budget_pauses_metrics_but_not_the_fast_signals() {
+        let spent = Allowance {
+            spent_today: 0.10,
+            ..fresh_day(0.10)
+        };
+        let p = pace(&[12, 6, 120], &spent, FAST);
+        assert_eq!(p.every, [None, None, None]);
+        assert!(p.slowed.unwrap().contains("paused"));
+    }
+
+    #[test]
+    fn a_simulated_day_never_spends_more_than_the_budget() {
+        for (budget, demand) in [
+            (0.10, [0, 0, 120]),
+            (0.10, [0, 0, 600]),
+            (0.10, [48, 30, 570]),
+            (0.50, [48, 30, 570]),
+            (0.02, [8, 6, 3000]),
+        ] {
+            let mut spent = 0.0;
+            let mut due = [0.0f64; 3];
+            // One decision a minute, as the source refreshes.
+            for minute in 0..1440 {
+                let now = f64::from(minute) * 60.0;
+                let alarms = 0.01 / 1000.0;
+                spent += alarms;
+                let allowance = Allowance {
+                    budget_per_day: budget,
+                    spent_today: spent,
+                    seconds_left_today: 86_400.0 - now,
+                    others_per_second: alarms / 60.0,
+                };
+                let p = pace(&demand, &allowance, FAST);
+                for (i, metrics) in demand.iter().enumerate() {
+                    let Some(every) = p.every[i] else { continue };
+                    if now >= due[i] {
+                        spent += *metrics as f64 * PER_METRIC;
+                        due[i] = now + every.as_secs_f64();
+                    }
+                }
+            }
+            assert!(
+                spent <= budget + 1e-9,
+                "budget {budget} demand {demand:?}: spent {spent}"
+            );
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! Which models' metrics a CloudWatch refresh asks for: each model is watched as
+//! on screen, in an incident or healthy (see `model::polling`), each class at the
+//! pace today's budget allows; the others keep the series of their last fetch (each
+//! fetch asks for the whole window, so charts stay whole, only older).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use tokio::sync::watch;
+
+use crate::aws::ApiCalls;
+use crate::model::metrics::Series;
+use crate::model::polling::{self, Allowance, Attention, Demand, Pace, Spending, Tier, Watch};
+use crate::model::pricing::{estimate, METRICS_REQUESTED};
+use crate::model::units::Published;
+use crate::model::{Alarm, AlarmState};
+
+/// A model's series from its last fetch.
+#[derive(Debug, Clone, Default)]
+pub struct Kept {
+    at: Option<Timestamp>,
+    watch: Option<Watch>,
+    pub metrics: BTreeMap<String, Series>,
+    pub published: BTreeMap<String, Published>,
+}
+
+pub struct Schedule {
+    budget_per_day: f64,
+    fast: Duration,
+    attention: watch::Receiver<Attention>,
+    /// Bumped when the user asks for a refresh: every model's metrics then.
+    forced: watch::Receiver<u64>,
+    kept: BTreeMap<String, Kept>,
+    /// The UTC day, the session's spend (all, and what recurs) when it began, and
+    /// since when it is counted.
+    day: Option<(Date, f64, f64, Timestamp)>,
+    /// Every model as if on screen (a snapshot asks once, for everything).
+    all_on_screen: bool,
+}
+
+impl Schedule {
+    pub fn new(budget_per_day: f64, fast: Duration) -> Schedule {
+        Schedule {
+            budget_per_day,
+            fast,
+            attention: watch::channel(Attention::default()).1,
+            forced: watch::channel(0).1,
+            kept: BTreeMap::new(),
+            day: None,
+            all_on_screen: false,
+        }
+    }
+
+    /// Follows what the app shows and the user's refreshes.
+    pub fn attending(
+        mut self,
+        attention: watch::Receiver<Attention>,
+        forced: watch::Receiver<u64>,
+    ) -> Schedule {
+        self.attention = attention;
+        self.forced = forced;
+        self
+    }
+
+    /// Every model as if on screen: all its metrics, at the fast pace.
+    pub fn show_everything(&mut self) {
+        self.all_on_screen = true;
+    }
+
+    /// How closely each model is watched: on screen, in trouble (the app's health,
+    /// or one of its alarms not OK), else healthy.
+    pub fn classify(&self, models: &[String], alarms: &[Alarm]) -> BTreeMap<String, Watch> {
+        let attention = self.attention.borrow();
+        let alarmed: BTreeSet<&str> = alarms
+            .iter()
+            .filter(|a| a.state != AlarmState::Ok)
+            .filter_map(|a| a.model.as_deref())
+            .collect();
+        models
+            .iter()
+            .map(|m| {
+                let on_screen = self.all_on_screen || attention.focused.as_deref() == Some(m);
+                let watch = if on_screen {
+                    Watch::Focused
+                } else if attention.troubled.contains(m) || alarmed.contains(m.as_str()) {
+                    Watch::Incident
+                } else {
+                    Watch::Healthy
+                };
+                (m.clone(), watch)
+            })
+            .collect()
+    }
+
+    /// What today may still spend, from the session's requests at list prices.
+    pub fn allowance(&mut self, calls: &ApiCalls, now: Timestamp) -> Allowance {
+        let counts = calls.counts();
+        let total: f64 = counts.iter().map(|(op, n)| estimate(op, *n)).sum();
+        // What recurs at a steady pace beside metric data (alarms, S3 lists, X-Ray);
+        // Cost Explorer is asked a few times a day, and is in the spend, not the pace.
+        let recurring: f64 = counts
+            .iter()
+            .filter(|(op, _)| *op != METRICS_REQUESTED && !op.starts_with("Cost Explorer"))
+            .map(|(op, n)| estimate(op, *n))
+            .sum();
+        let today = now.to_zoned(TimeZone::UTC).date();
+        let (day, at_start, recurring_at_start, since) = match self.day {
+            Some(d) if d.0 == today => d,
+            Some(_) => {
+                let midnight = today.to_zoned(TimeZone::UTC).map(|z| z.timestamp());
+                (today, total, recurring, midnight.unwrap_or(now))
+            }
+            // The session's first: its spend is today's, but the start's one-off
+            // listings (unit probes, the first LISTs) are not a pace to extrapolate.
+            None => (today, 0.0, recurring, now),
+        };
+        self.day = Some((day, at_start, recurring_at_start, since));
+        let tomorrow = today
+            .tomorrow()
+            .ok()
+            .and_then(|d| d.to_zoned(TimeZone::UTC).ok())
+            .map(|z| z.timestamp());
+        let seconds_left = tomorrow.map_or(86_400.0, |t| t.duration_since(now).as_secs_f64());
+        // At today's pace so far; a start's listings are spread over an hour, not
+        // taken as the pace of the first minute.
+        let elapsed = now.duration_since(since).as_secs_f64().max(3_600.0);
+        Allowance {
+            budget_per_day: self.budget_per_day,
+            spent_today: (total - at_start).max(0.0),
+            seconds_left_today: seconds_left.max(1.0),
+            others_per_second: (recurring - recurring_at_start).max(0.0) / elapsed,
+        }
+    }
+
+    /// The models whose metrics this refresh asks for: never fetched, due at their
+    /// class's pace, watched more closely than when last fetched, or all of them
+    /// when the user asked.
+    pub fn due(
+        &mut self,
+        watched: &BTreeMap<String, Watch>,
+        pace: &Pace,
+        now: Timestamp,
+    ) -> BTreeSet<String> {
+        let forced = self.forced.has_changed().unwrap_or(false);
+        self.forced.borrow_and_update();
+        watched
+            .iter()
+            .filter(|(model, watch)| {
+                let Some(every) = pace.of(**watch) else {
+                    return false;
+                };
+                let kept = self.kept.get(*model);
+                let (Some(at), Some(was)) = (kept.and_then(|k| k.at), kept.and_then(|k| k.watch))
+                else {
+                    return true;
+                };
+                let next = at + jiff::SignedDuration::try_from(every).unwrap_or_default();
+                forced || **watch < was || next <= now
+            })
+            .map(|(m, _)| m.clone())
+            .collect()
+    }
+
+    /// Keeps what a fetch found for `model`.
+    pub fn keep(
+        &mut self,
+        model: &str,
+        watch: Watch,
+        now: Timestamp,
+        metrics: BTreeMap<String, Series>,
+        published: BTreeMap<String, Published>,
+    ) {
+        self.kept.insert(
+            model.to_string(),
+            Kept {
+                at: Some(now),
+                watch: Some(watch),
+                metrics,
+                published,
+            },
+        );
+    }
+
+    /// What is known of `model`'s metrics (empty before its first fetch).
+    pub fn kept(&self, model: &str) -> Kept {
+        self.kept.get(model).cloned().unwrap_or_default()
+    }
+
+    /// Forgets models no longer watched.
+    pub fn retain(&mut self, models: &[String]) {
+        self.kept.retain(|m, _| models.contains(m));
+    }
+
+    pub fn pace(&self, demand: &Demand, allowance: &Allowance) -> Pace {
+        polling::pace(demand, allowance, self.fast)
+    }
+}
+
+/// Metrics per fetch in each class, and how many models are in it.
+pub fn demand<'a>(
+    watched: &BTreeMap<String, Watch>,
+    planned_models: impl IntoIterator<Item = &'a str>,
+) -> (Demand, [usize; 3]) {
+    let mut metrics: Demand = [0; 3];
+    for model in planned_models {
+        if let Some(i) = watched.get(model).and_then(|w| index(*w)) {
+            if let Some(slot) = metrics.get_mut(i) {
+                *slot += 1;
+            }
+        }
+    }
+    let mut models = [0usize; 3];
+    for watch in watched.values() {
+        if let Some(slot) = index(*watch).and_then(|i| models.get_mut(i)) {
+            *slot += 1;
+        }
+    }
+    (metrics, models)
+}
+
+fn index(watch: Watch) -> Option<usize> {
+    Watch::ALL.iter().position(|w| *w == watch)
+}
+
+/// What the session's polling costs, for the header, `:stats` and the snapshot.
+pub fn spending(
+    allowance: &Allowance,
+    pace: &Pace,
+    demand: &Demand,
+    models: &[usize; 3],
+) -> Spending {
+    let tiers = Watch::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, watch)| {
+            let metrics = demand.get(i).copied().unwrap_or(0);
+            let every = pace.every.get(i).copied().flatten();
+            let per_day = every.map_or(0.0, |e| {
+                estimate(METRICS_REQUESTED, metrics) * 86_400.0 / e.as_secs_f64().max(1.0)
+            });
+            Tier {
+                watch: *watch,
+                models: models.get(i).copied().unwrap_or(0),
+                metrics,
+                every_seconds: every.map(|e| e.as_secs()),
+                per_day,
+            }
+        })
+        .collect();
+    Spending {
+        budget_per_day: allowance.budget_per_day,
+        spent_today: allowance.spent_today,
+        projected_per_day: pace.per_day,
+        tiers,
+        slowed: pace.slowed.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alarm(model: &str, state: AlarmState) -> Alarm {
+        Alarm {
+            name: format!("{model}-alarm"),
+            state,
+            reason: String::new(),
+            since: Timestamp::UNIX_EPOCH,
+            model: Some(model.into()),
+            stage: None,
+        }
+    }
+
+    fn at(minute: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + minute * 60).unwrap()
+    }
+
+    #[test]
+    fn the_screen_trouble_and_alarms_decide_how_closely_a_model_is_watched() {
+        let (tx, attention) = watch::channel(Attention {
+            focused: Some("shown".into()),
+            troubled: ["warned".to_string()].into(),
+        });
+        let s =
+            Schedule::new(0.10, Duration::from_secs(60)).attending(attention, watch::channel(0).1);
+        let models: Vec<String> = ["shown", "warned", "alarmed", "quiet", "ok-alarm"]
+            .map(String::from)
+            .to_vec();
+        let alarms = [
+            alarm("alarmed", AlarmState::Alarm),
+            alarm("ok-alarm", AlarmState::Ok),
+        ];
+        let w = s.classify(&models, &alarms);
+        assert_eq!(w["shown"], Watch::Focused);
+        assert_eq!(w["warned"], Watch::Incident);
+        assert_eq!(w["alarmed"], Watch::Incident);
+        assert_eq!(w["quiet"], Watch::Healthy);
+        assert_eq!(w["ok-alarm"], Watch::Healthy);
+        tx.send_replace(Attention::default());
+        assert_eq!(s.classify(&models, &alarms)["shown"], Watch::Healthy);
+    }
+
+    #[test]
+    fn a_model_is_due_when_new_at_its_pace_when_closer_watched_or_when_asked() {
+        let (forced_tx, forced) = watch::channel(0);
+        let mut s = Schedule::new(0.10, Duration::from_secs(60))
+            .attending(watch::channel(Attention::default()).1, forced);
+        let pace = Pace {
+            every: [
+                Some(Duration::from_secs(60)),
+                Some(Duration::from_secs(60)),
+                Some(Duration::from_secs(600)),
+            ],
+            per_day: 0.0,
+            slowed: None,
+        };
+        let watched: BTreeMap<String, Watch> = [
+            ("a".to_string(), Watch::Healthy),
+            ("b".to_string(), Watch::Healthy),
+        ]
+        .into();
+        assert_eq!(s.due(&watched, &pace, at(0)).len(), 2, "never fetched");
+        for m in ["a", "b"] {
+            s.keep(m, Watch::Healthy, at(0), BTreeMap::new(), BTreeMap::new());
+        }
+        assert!(s.due(&watched, &pace, at(5)).is_empty(), "within its pace");
+        let troubled: BTreeMap<String, Watch> = [
+            ("a".to_string(), Watch::Incident),
+            ("b".to_string(), Watch::Healthy),
+        ]
+        .into();
+        assert_eq!(
+            s.due(&troubled, &pace, at(5)),
+            ["a".to_string()].into(),
+            "closer watched than when last asked"
+        );
+        forced_tx.send_replace(1);
+        assert_eq!(s.due(&watched, &pace, at(6)).len(), 2, "the user asked");
+        assert!(s.due(&watched, &pace, at(7)).is_empty(), "once");
+        assert_eq!(s.due(&watched, &pace, at(10)).len(), 2, "ten minutes on");
+        let paused = Pace {
+            every: [None, None, None],
+            ..pace
+        };
+        assert!(
+            s.due(&watched, &paused, at(60)).is_empty(),
+            "paused by the budget"
+        );
+    }
+}

@@ -1,0 +1,195 @@
+//! The CloudWatch source against ministack over a simulated hour, paced by a daily
+//! budget: the metrics it asks for (counted by the request interceptor) are what
+//! its own published pace predicts, and an alarm turning to ALARM brings its
+//! model's metrics at the next fast refresh.
+
+use std::time::Duration;
+
+use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
+use jiff::{SignedDuration, Timestamp};
+use mlopsdash::model::polling::{Attention, Spending, Watch};
+use mlopsdash::model::pricing::METRICS_REQUESTED;
+use mlopsdash::source::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
+use mlopsdash::source::aws::targets::EndpointTarget;
+use mlopsdash::source::aws::ApiCalls;
+use mlopsdash::source::Update;
+
+use crate::aws::ministack_url;
+use crate::seed::{cloudwatch, dims, put, sdk, unique};
+
+/// The fleet view's series per single-variant endpoint off screen.
+const FLEET_SERIES: u64 = 4;
+
+fn spending(update: &Update) -> Spending {
+    match update {
+        Update::Fleet { fleet, .. } => *fleet.spending.clone().expect("spending reported"),
+        other => panic!("cloudwatch failed: {other:?}"),
+    }
+}
+
+fn tier(s: &Spending, watch: Watch) -> (usize, Option<u64>) {
+    let t = s.tiers.iter().find(|t| t.watch == watch).unwrap();
+    (t.models, t.every_seconds)
+}
+
+#[tokio::test]
+async fn a_simulated_hour_asks_for_what_the_pace_says_and_an_alarm_is_seen_at_once() {
+    let run = unique("paced");
+    let endpoints: Vec<EndpointTarget> = (0..20)
+        .map(|i| EndpointTarget {
+            model: format!("{run}-m{i:02}"),
+            endpoint: format!("{run}-ep{i:02}"),
+            variants: vec!["AllTraffic".into()],
+            reports: None,
+        })
+        .collect();
+    let cw = cloudwatch(&sdk(&ministack_url()).await);
+    let first = [
+        ("EndpointName", endpoints[0].endpoint.as_str()),
+        ("VariantName", "AllTraffic"),
+    ];
+    put(&cw, "AWS/SageMaker", "Invocations", &first, &[120.0]).await;
+
+    let calls = ApiCalls::default();
+    let (_targets_tx, targets) = tokio::sync::watch::channel(endpoints.clone());
+    let (_attention_tx, attention) = tokio::sync::watch::channel(Attention::default());
+    let (_forced_tx, forced) = tokio::sync::watch::channel(0);
+    let custom = CustomMetrics {
+        namespace: "MLOps/Models".into(),
+        dimension: "ModelName".into(),
+        discover: false,
+    };
+    let mut source = CloudWatchSource::new(
+        &sdk(&ministack_url()).await,
+        &calls,
+        targets,
+        Vec::new(),
+        custom,
+    )
+    .budgeted(0.10, Duration::from_secs(60), attention, forced);
+    let metrics = || calls.counts().get(METRICS_REQUESTED).copied().unwrap_or(0);
+
+    // An hour, one refresh a minute, as the dashboard runs it.
+    let start = Timestamp::now();
+    let mut predicted = 0;
+    // When the healthy were last asked about: due again one pace later, at the
+    // pace the source reports for that refresh.
+    let mut fetched: Option<Timestamp> = None;
+    let due = |fetched: Option<Timestamp>, now: Timestamp, every: Option<u64>| {
+        fetched.is_none_or(|at| at + SignedDuration::from_secs(every.unwrap() as i64) <= now)
+    };
+    let mut last = None;
+    for minute in 0..60 {
+        let now = start + SignedDuration::from_mins(minute);
+        let before = metrics();
+        let update = source.fetch_at(now).await;
+        let s = spending(&update);
+        let (healthy, every) = tier(&s, Watch::Healthy);
+        assert_eq!(healthy, 20);
+        let asked = metrics() - before;
+        if due(fetched, now, every) {
+            predicted += 20 * FLEET_SERIES;
+            assert_eq!(asked, 20 * FLEET_SERIES, "minute {minute}: all 20 are due");
+            fetched = Some(now);
+        } else {
+            assert_eq!(asked, 0, "minute {minute}: nobody is due");
+        }
+        assert!(s.projected_per_day <= 0.10 + 1e-9, "{s:?}");
+        last = Some(s);
+    }
+    assert_eq!(metrics(), predicted);
+    let last = last.unwrap();
+    // 80 metrics every 10 minutes would be $0.115 a day: the budget slows them.
+    assert!(tier(&last, Watch::Healthy).1.unwrap() > 600, "{last:?}");
+    assert!(last.slowed.as_deref().unwrap().contains("healthy every"));
+    // What an unpaced hour would have asked: 8 series each, every minute.
+    assert!(metrics() * 20 < 60 * 20 * 8, "{}", metrics());
+
+    // An alarm on the third endpoint: its model's metrics come at the next refresh.
+    let third = [
+        ("EndpointName", endpoints[2].endpoint.as_str()),
+        ("VariantName", "AllTraffic"),
+    ];
+    let alarm = format!("{run}-5xx");
+    cw.put_metric_alarm()
+        .alarm_name(&alarm)
+        .namespace("AWS/SageMaker")
+        .metric_name("Invocation5XXErrors")
+        .set_dimensions(Some(dims(&third)))
+        .statistic(Statistic::Sum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(10.0)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+        .send()
+        .await
+        .unwrap();
+    cw.set_alarm_state()
+        .alarm_name(&alarm)
+        .state_value(StateValue::Alarm)
+        .state_reason("Threshold Crossed")
+        .send()
+        .await
+        .unwrap();
+    // Then every minute while it is in ALARM; the healthy rest at their pace.
+    for minute in 60..63 {
+        let now = start + SignedDuration::from_mins(minute);
+        let before = metrics();
+        let s = spending(&source.fetch_at(now).await);
+        assert_eq!(tier(&s, Watch::Incident), (1, Some(60)), "{s:?}");
+        let (healthy, every) = tier(&s, Watch::Healthy);
+        assert_eq!(healthy, 19);
+        let mut expected = FLEET_SERIES;
+        if due(fetched, now, every) {
+            expected += 19 * FLEET_SERIES;
+            fetched = Some(now);
+        }
+        assert_eq!(metrics() - before, expected, "minute {minute}");
+    }
+}
+
+/// The real binary: a model's CPU and memory are asked for only once it is opened
+/// (the fleet view does not show them), and then at once, not at the slow pace.
+#[test]
+fn opening_a_model_brings_its_detail_metrics_at_once() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let endpoint = unique("opened");
+    rt.block_on(async {
+        let moto = sdk(&crate::aws::moto_url()).await;
+        crate::seed::seed_endpoint(&moto, &endpoint, &[("AllTraffic", 1.0, 1)]).await;
+        let cw = cloudwatch(&sdk(&ministack_url()).await);
+        let variant = [
+            ("EndpointName", endpoint.as_str()),
+            ("VariantName", "AllTraffic"),
+        ];
+        put(&cw, "AWS/SageMaker", "Invocations", &variant, &[120.0]).await;
+        let instance = "/aws/sagemaker/Endpoints";
+        put(&cw, instance, "CPUUtilization", &variant, &[41.5]).await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let text = format!("[aws]\ndiscover = false\n[[models]]\nname = \"{endpoint}\"\n");
+    std::fs::write(&config, text).unwrap();
+    let t = crate::tmux::Tmux::start(160, 40);
+    t.export_test_credentials(&format!(
+        "AWS_ENDPOINT_URL={} AWS_ENDPOINT_URL_CLOUDWATCH={}",
+        crate::aws::moto_url(),
+        ministack_url()
+    ));
+    crate::tmux::launch(
+        &t,
+        &format!("--region us-east-1 --config {}", config.display()),
+    );
+    t.wait_for_all(&[endpoint.as_str(), "InService"], "the row");
+    t.keys(&[":", "stats", "Enter"]);
+    t.wait_for("healthy: 1 model, every", "the row paced as healthy");
+    t.keys(&["Escape"]);
+    t.wait_for(endpoint.as_str(), "the pipeline again");
+    t.keys(&["Enter"]);
+    t.wait_for(
+        "CPU / memory %",
+        "the CPU chart, asked for when the model opened",
+    );
+    t.keys(&["q"]);
+    t.wait_for("READY$", "the prompt");
+}
