@@ -27,12 +27,13 @@ mod seed;
 mod proxy;
 
 use proxy::{Faults, Proxy};
-use seed::{cloudwatch, put, put_with_unit, s3, sdk, seed_convention, Convention};
+use seed::{cloudwatch, dims, put, put_with_unit, s3, sdk, seed_convention, Convention};
 
 /// `n` models as teams deploy them, the three conventions in turn (artifact-only
 /// models with suffix names, tag-named endpoints, pipeline registries with blue/green
-/// variants: every lineage join is exercised), raw data in S3 and a business metric
-/// in CloudWatch; and the config naming each model and its endpoint only.
+/// variants: every lineage join is exercised), raw data in S3, every endpoint series
+/// SageMaker publishes for each variant and a business metric in CloudWatch; and the
+/// config naming each model and its endpoint only.
 async fn seed(moto: &SdkConfig, ministack: &SdkConfig, run: &str, n: usize) -> String {
     let (s3, cw) = (s3(moto), cloudwatch(ministack));
     let bucket = format!("{run}-raw");
@@ -53,6 +54,13 @@ async fn seed(moto: &SdkConfig, ministack: &SdkConfig, run: &str, n: usize) -> S
             .send()
             .await
             .unwrap();
+        let variants: &[&str] = match conventions[i % conventions.len()] {
+            Convention::PipelineBlueGreen => &["blue", "green"],
+            _ => &["AllTraffic"],
+        };
+        for variant in variants {
+            endpoint_traffic(&cw, &seeded.endpoint, variant).await;
+        }
         let model = [("ModelName", name.as_str())];
         match i % 2 {
             0 => put(&cw, "MLOps/Models", "MAPE", &model, &[0.08]).await,
@@ -67,6 +75,47 @@ async fn seed(moto: &SdkConfig, ministack: &SdkConfig, run: &str, n: usize) -> S
         ));
     }
     config
+}
+
+/// An endpoint variant in service: every series SageMaker publishes for it, two
+/// requests (one per namespace).
+async fn endpoint_traffic(cw: &aws_sdk_cloudwatch::Client, endpoint: &str, variant: &str) {
+    use aws_sdk_cloudwatch::types::MetricDatum;
+    let series = [
+        (
+            "AWS/SageMaker",
+            &[
+                "Invocations",
+                "Invocation4XXErrors",
+                "Invocation5XXErrors",
+                "ModelLatency",
+                "OverheadLatency",
+            ][..],
+        ),
+        (
+            "/aws/sagemaker/Endpoints",
+            &["CPUUtilization", "MemoryUtilization"][..],
+        ),
+    ];
+    let dimensions = dims(&[("EndpointName", endpoint), ("VariantName", variant)]);
+    for (namespace, metrics) in series {
+        let data = metrics
+            .iter()
+            .map(|m| {
+                MetricDatum::builder()
+                    .metric_name(*m)
+                    .set_dimensions(Some(dimensions.clone()))
+                    .value(1.0)
+                    .build()
+            })
+            .collect();
+        cw.put_metric_data()
+            .namespace(namespace)
+            .set_metric_data(Some(data))
+            .send()
+            .await
+            .unwrap();
+    }
 }
 
 /// Requests per operation made between two counts.
@@ -169,7 +218,8 @@ async fn gather(moto_url: &str, ministack_url: &str, n: usize, latency: Duration
         attention,
         never_forced,
     );
-    let start = jiff::Timestamp::now();
+    // Two hours on: the freshly seeded endpoints are no longer "just deployed".
+    let start = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(2);
     hour(n, "healthy", &mut paced, &calls, start).await;
     let troubled = first.found.borrow().first().map(|t| t.model.clone());
     attention_tx.send_replace(Attention {

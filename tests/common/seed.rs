@@ -188,6 +188,39 @@ pub async fn put(
     put_series(cw, namespace, metric, dimensions, &points).await
 }
 
+/// An alarm on `metric` (sum over a minute above `threshold`), set to ALARM with
+/// `reason`, as CloudWatch would after a breach.
+pub async fn alarm_firing(
+    cw: &aws_sdk_cloudwatch::Client,
+    name: &str,
+    (namespace, metric): (&str, &str),
+    dimensions: &[(&str, &str)],
+    threshold: f64,
+    reason: &str,
+) {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
+    cw.put_metric_alarm()
+        .alarm_name(name)
+        .namespace(namespace)
+        .metric_name(metric)
+        .set_dimensions(Some(dims(dimensions)))
+        .statistic(Statistic::Sum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(threshold)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+        .send()
+        .await
+        .unwrap();
+    cw.set_alarm_state()
+        .alarm_name(name)
+        .state_value(StateValue::Alarm)
+        .state_reason(reason)
+        .send()
+        .await
+        .unwrap();
+}
+
 /// Puts (minutes ago, value) points of `metric`.
 pub async fn put_series(
     cw: &aws_sdk_cloudwatch::Client,

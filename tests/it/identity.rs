@@ -3,12 +3,12 @@
 //! registries with blue/green variants, and a model beside its experiment. Through
 //! the real binary (`snapshot --json` and the dashboard in tmux), with no config.
 
-use aws_sdk_cloudwatch::types::{ComparisonOperator, StandardUnit, StateValue, Statistic};
+use aws_sdk_cloudwatch::types::StandardUnit;
 
 use crate::aws::{ministack_url, moto_url, row, snapshot_json};
 use crate::seed::{
-    cloudwatch, dims, put, put_with_unit, sdk, seed_convention, seed_endpoint, unique, Convention,
-    Seeded,
+    alarm_firing, cloudwatch, put, put_with_unit, sdk, seed_convention, seed_endpoint, unique,
+    Convention, Seeded,
 };
 use crate::tmux::Tmux;
 
@@ -66,26 +66,8 @@ fn seed_fleet(token: &str) -> Fleet {
             ),
         ];
         for (name, namespace, metric, dimensions) in &alarms {
-            cw.put_metric_alarm()
-                .alarm_name(name)
-                .namespace(*namespace)
-                .metric_name(*metric)
-                .set_dimensions(Some(dims(dimensions)))
-                .statistic(Statistic::Average)
-                .period(60)
-                .evaluation_periods(1)
-                .threshold(1.0)
-                .comparison_operator(ComparisonOperator::GreaterThanThreshold)
-                .send()
-                .await
-                .unwrap();
-            cw.set_alarm_state()
-                .alarm_name(name)
-                .state_value(StateValue::Alarm)
-                .state_reason("Threshold Crossed")
-                .send()
-                .await
-                .unwrap();
+            let metric = (*namespace, *metric);
+            alarm_firing(&cw, name, metric, dimensions, 1.0, "Threshold Crossed").await;
         }
         Fleet {
             a,

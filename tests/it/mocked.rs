@@ -74,7 +74,7 @@ async fn expired_credentials_say_how_to_refresh_them() {
 mod cloudwatch {
     use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
     use aws_sdk_cloudwatch::operation::get_metric_data::{GetMetricDataError, GetMetricDataOutput};
-    use aws_sdk_cloudwatch::operation::list_metrics::ListMetricsOutput;
+    use aws_sdk_cloudwatch::operation::list_metrics::{ListMetricsError, ListMetricsOutput};
     use aws_sdk_cloudwatch::primitives::DateTime;
     use aws_sdk_cloudwatch::types::MetricDataResult;
     use aws_sdk_cloudwatch::Client;
@@ -92,6 +92,7 @@ mod cloudwatch {
                 endpoint: format!("ep{i:02}"),
                 variants: vec!["AllTraffic".into()],
                 reports: None,
+                changed: None,
             })
             .collect();
         tokio::sync::watch::channel(endpoints).1
@@ -109,10 +110,34 @@ mod cloudwatch {
     /// ListMetrics finds nothing in the custom namespace nor Model Monitor's two.
     fn no_metrics_listed() -> aws_smithy_mocks::Rule {
         mock!(Client::list_metrics)
+            .match_requests(|r| !endpoint_namespace(r.namespace()))
             .sequence()
             .output(|| ListMetricsOutput::builder().build())
             .times(3)
             .build()
+    }
+
+    /// Which endpoint metrics exist cannot be listed: every one is asked for.
+    fn endpoint_metrics_unlisted() -> aws_smithy_mocks::Rule {
+        mock!(Client::list_metrics)
+            .match_requests(|r| endpoint_namespace(r.namespace()))
+            .sequence()
+            .error(|| {
+                ListMetricsError::generic(
+                    aws_sdk_cloudwatch::error::ErrorMetadata::builder()
+                        .code("InternalFailure")
+                        .build(),
+                )
+            })
+            .times(2)
+            .build()
+    }
+
+    fn endpoint_namespace(namespace: Option<&str>) -> bool {
+        matches!(
+            namespace,
+            Some("AWS/SageMaker" | "/aws/sagemaker/Endpoints")
+        )
     }
 
     /// Query q0 is m00's Invocations: one point per page.
@@ -132,6 +157,7 @@ mod cloudwatch {
     #[tokio::test]
     async fn get_metric_data_batches_500_queries_and_follows_next_token() {
         let list = no_metrics_listed();
+        let unlisted = endpoint_metrics_unlisted();
         let first = mock!(Client::get_metric_data)
             .match_requests(|r| r.metric_data_queries().len() == 500 && r.next_token().is_none())
             .then_output(|| page(1_800_000_000, 40.0, Some("page-2")));
@@ -150,8 +176,8 @@ mod cloudwatch {
             mock!(Client::describe_alarms).then_output(|| DescribeAlarmsOutput::builder().build());
         let client = mock_client!(
             aws_sdk_cloudwatch,
-            RuleMode::Sequential,
-            [&list, &alarms, &first, &second, &rest]
+            RuleMode::MatchAny,
+            [&list, &unlisted, &alarms, &first, &second, &rest]
         );
         let calls = ApiCalls::default();
         // Every metric of 63 endpoints, as a snapshot asks: 504 queries.
@@ -182,10 +208,11 @@ mod cloudwatch {
         // Alarms are asked first (they say who is in trouble), and answer.
         let alarms =
             mock!(Client::describe_alarms).then_output(|| DescribeAlarmsOutput::builder().build());
+        let unlisted = endpoint_metrics_unlisted();
         let client = mock_client!(
             aws_sdk_cloudwatch,
             RuleMode::MatchAny,
-            [&list, &denied, &alarms]
+            [&list, &unlisted, &denied, &alarms]
         );
         match source(client, &ApiCalls::default()).fetch().await {
             Update::Failed { why, .. } => assert_eq!(

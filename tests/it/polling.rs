@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
 use jiff::{SignedDuration, Timestamp};
 use mlopsdash::model::polling::{Attention, Spending, Watch};
 use mlopsdash::model::pricing::METRICS_REQUESTED;
@@ -15,7 +14,7 @@ use mlopsdash::source::aws::ApiCalls;
 use mlopsdash::source::Update;
 
 use crate::aws::ministack_url;
-use crate::seed::{cloudwatch, dims, put, sdk, unique};
+use crate::seed::{alarm_firing, cloudwatch, put, sdk, unique};
 
 /// The fleet view's series per single-variant endpoint off screen.
 const FLEET_SERIES: u64 = 4;
@@ -41,14 +40,26 @@ async fn a_simulated_hour_asks_for_what_the_pace_says_and_an_alarm_is_seen_at_on
             endpoint: format!("{run}-ep{i:02}"),
             variants: vec!["AllTraffic".into()],
             reports: None,
+            changed: None,
         })
         .collect();
+    // Every endpoint has traffic: the fleet view's four series exist for each
+    // (ListMetrics says so; a metric never published is not asked for).
     let cw = cloudwatch(&sdk(&ministack_url()).await);
-    let first = [
-        ("EndpointName", endpoints[0].endpoint.as_str()),
-        ("VariantName", "AllTraffic"),
-    ];
-    put(&cw, "AWS/SageMaker", "Invocations", &first, &[120.0]).await;
+    for t in &endpoints {
+        let variant = [
+            ("EndpointName", t.endpoint.as_str()),
+            ("VariantName", "AllTraffic"),
+        ];
+        for metric in [
+            "Invocations",
+            "Invocation4XXErrors",
+            "Invocation5XXErrors",
+            "ModelLatency",
+        ] {
+            put(&cw, "AWS/SageMaker", metric, &variant, &[1.0]).await;
+        }
+    }
 
     let calls = ApiCalls::default();
     let (_targets_tx, targets) = tokio::sync::watch::channel(endpoints.clone());
@@ -111,26 +122,8 @@ async fn a_simulated_hour_asks_for_what_the_pace_says_and_an_alarm_is_seen_at_on
         ("VariantName", "AllTraffic"),
     ];
     let alarm = format!("{run}-5xx");
-    cw.put_metric_alarm()
-        .alarm_name(&alarm)
-        .namespace("AWS/SageMaker")
-        .metric_name("Invocation5XXErrors")
-        .set_dimensions(Some(dims(&third)))
-        .statistic(Statistic::Sum)
-        .period(60)
-        .evaluation_periods(1)
-        .threshold(10.0)
-        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
-        .send()
-        .await
-        .unwrap();
-    cw.set_alarm_state()
-        .alarm_name(&alarm)
-        .state_value(StateValue::Alarm)
-        .state_reason("Threshold Crossed")
-        .send()
-        .await
-        .unwrap();
+    let metric = ("AWS/SageMaker", "Invocation5XXErrors");
+    alarm_firing(&cw, &alarm, metric, &third, 10.0, "Threshold Crossed").await;
     // Then every minute while it is in ALARM; the healthy rest at their pace.
     for minute in 60..63 {
         let now = start + SignedDuration::from_mins(minute);
@@ -182,7 +175,12 @@ fn opening_a_model_brings_its_detail_metrics_at_once() {
     );
     t.wait_for_all(&[endpoint.as_str(), "InService"], "the row");
     t.keys(&[":", "stats", "Enter"]);
-    t.wait_for("healthy: 1 model, every", "the row paced as healthy");
+    // Just deployed: watched as closely as an incident for an hour, its fleet
+    // series every minute, but not CPU and memory until it is opened.
+    t.wait_for(
+        "incident: 1 model, every 1m",
+        "the row paced as just deployed",
+    );
     t.keys(&["Escape"]);
     t.wait_for(endpoint.as_str(), "the pipeline again");
     t.keys(&["Enter"]);

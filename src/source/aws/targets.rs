@@ -13,6 +13,9 @@ pub struct EndpointTarget {
     pub variants: Vec<String>,
     /// Where its monitoring schedule writes reports, when it has one.
     pub reports: Option<S3Location>,
+    /// When the endpoint last changed (a deploy, new weights): watched closely for
+    /// a while after.
+    pub changed: Option<jiff::Timestamp>,
 }
 
 pub type TargetsSender = watch::Sender<Vec<EndpointTarget>>;

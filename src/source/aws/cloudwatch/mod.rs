@@ -5,11 +5,12 @@
 mod alarms;
 mod data;
 mod discover;
+mod existing;
 mod queries;
 mod schedule;
 mod units;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use aws_sdk_cloudwatch::Client;
@@ -18,6 +19,7 @@ use tokio::sync::watch;
 
 use self::data::{data_query, window_end};
 use self::discover::{Found, Owner};
+use self::existing::Existing;
 use self::queries::{fold, plan, Planned};
 use self::schedule::Schedule;
 use super::targets::{EndpointTarget, TargetsReceiver};
@@ -65,6 +67,8 @@ pub struct CloudWatchSource {
     refreshes: u64,
     /// Which models' metrics each refresh asks for, under the budget.
     schedule: Schedule,
+    /// The endpoint metrics that exist (None: not listed, so all are asked for).
+    existing: Option<Existing>,
 }
 
 impl CloudWatchSource {
@@ -105,6 +109,7 @@ impl CloudWatchSource {
             units: units::Units::default(),
             refreshes: 0,
             schedule: Schedule::new(f64::INFINITY, Duration::from_secs(60)),
+            existing: None,
         }
     }
 
@@ -136,8 +141,34 @@ impl CloudWatchSource {
     /// the metric data of the models due at their class's pace.
     async fn gather(&mut self, now: Timestamp) -> Result<Fleet, String> {
         let endpoints: Vec<EndpointTarget> = self.targets.borrow_and_update().clone();
-        if self.refreshes.is_multiple_of(DISCOVER_EVERY) {
-            self.discovered = self.discover().await?;
+        let names: BTreeSet<String> = endpoints.iter().map(|t| t.endpoint.clone()).collect();
+        let discover = self.refreshes.is_multiple_of(DISCOVER_EVERY);
+        let relist = discover || !self.existing.as_ref().is_some_and(|e| e.covers(&names));
+        let (discovered, existing) = tokio::join!(
+            async {
+                match discover {
+                    true => self.discover().await.map(Some),
+                    false => Ok(None),
+                }
+            },
+            async {
+                match relist {
+                    true => Some(Existing::list(&self.client, names).await),
+                    false => None,
+                }
+            }
+        );
+        if let Some(found) = discovered? {
+            self.discovered = found;
+        }
+        match existing {
+            Some(Ok(e)) => self.existing = Some(e),
+            // Not knowing what exists costs metrics, not the refresh.
+            Some(Err(why)) => {
+                tracing::warn!("endpoint metrics not listed, all asked for: {why}");
+                self.existing = None;
+            }
+            None => {}
         }
         self.refreshes += 1;
         let end = window_end(now);
@@ -187,9 +218,16 @@ impl CloudWatchSource {
         alarms: &[crate::model::Alarm],
         now: Timestamp,
     ) -> Due {
-        let watched = self.schedule.classify(models, alarms);
+        let changed: BTreeMap<&str, Timestamp> = endpoints
+            .iter()
+            .filter_map(|t| Some((t.model.as_str(), t.changed?)))
+            .collect();
+        let watched = self.schedule.classify(models, alarms, &changed, now);
         let on_screen = |m: &str| watched.get(m) == Some(&Watch::Focused);
-        let everything = plan(endpoints, &custom, on_screen);
+        let mut everything = plan(endpoints, &custom, on_screen);
+        if let Some(existing) = &self.existing {
+            everything.retain(|p| existing.worth_asking(&p.query));
+        }
         let (demand, per_class) =
             schedule::demand(&watched, everything.iter().map(|p| p.model.as_str()));
         let allowance = self.schedule.allowance(&self.calls, now);

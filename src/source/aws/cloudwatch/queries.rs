@@ -12,8 +12,8 @@ use crate::model::metrics::{names, Series};
 /// GetMetricData takes at most 500 queries per request.
 pub const MAX_QUERIES_PER_CALL: usize = 500;
 
-const SAGEMAKER: &str = "AWS/SageMaker";
-const INSTANCE: &str = "/aws/sagemaker/Endpoints";
+pub const SAGEMAKER: &str = "AWS/SageMaker";
+pub const INSTANCE: &str = "/aws/sagemaker/Endpoints";
 
 /// How variants of one endpoint combine into the model's series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,6 +215,7 @@ mod tests {
             endpoint: format!("{model}-ep"),
             variants: variants.iter().map(|v| v.to_string()).collect(),
             reports: None,
+            changed: None,
         }
     }
 

@@ -27,6 +27,9 @@ pub struct Kept {
     pub published: BTreeMap<String, Published>,
 }
 
+/// A deploy is watched as closely as an incident for this long after.
+const RECENT: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
+
 pub struct Schedule {
     budget_per_day: f64,
     fast: Duration,
@@ -71,8 +74,15 @@ impl Schedule {
     }
 
     /// How closely each model is watched: on screen, in trouble (the app's health,
-    /// or one of its alarms not OK), else healthy.
-    pub fn classify(&self, models: &[String], alarms: &[Alarm]) -> BTreeMap<String, Watch> {
+    /// one of its alarms not OK, or its endpoint changed within `RECENT`), else
+    /// healthy.
+    pub fn classify(
+        &self,
+        models: &[String],
+        alarms: &[Alarm],
+        changed: &BTreeMap<&str, Timestamp>,
+        now: Timestamp,
+    ) -> BTreeMap<String, Watch> {
         let attention = self.attention.borrow();
         let alarmed: BTreeSet<&str> = alarms
             .iter()
@@ -85,7 +95,12 @@ impl Schedule {
                 let on_screen = self.all_on_screen || attention.focused.as_deref() == Some(m);
                 let watch = if on_screen {
                     Watch::Focused
-                } else if attention.troubled.contains(m) || alarmed.contains(m.as_str()) {
+                } else if attention.troubled.contains(m)
+                    || alarmed.contains(m.as_str())
+                    || changed
+                        .get(m.as_str())
+                        .is_some_and(|at| now.duration_since(*at) < RECENT)
+                {
                     Watch::Incident
                 } else {
                     Watch::Healthy
@@ -286,21 +301,32 @@ mod tests {
         });
         let s =
             Schedule::new(0.10, Duration::from_secs(60)).attending(attention, watch::channel(0).1);
-        let models: Vec<String> = ["shown", "warned", "alarmed", "quiet", "ok-alarm"]
-            .map(String::from)
-            .to_vec();
+        let models: Vec<String> = [
+            "shown", "warned", "alarmed", "quiet", "ok-alarm", "deployed",
+        ]
+        .map(String::from)
+        .to_vec();
         let alarms = [
             alarm("alarmed", AlarmState::Alarm),
             alarm("ok-alarm", AlarmState::Ok),
         ];
-        let w = s.classify(&models, &alarms);
+        let deployed = at(0) - jiff::SignedDuration::from_mins(20);
+        let long_ago = at(0) - jiff::SignedDuration::from_hours(5);
+        let changed = BTreeMap::from([("quiet", long_ago), ("deployed", deployed)]);
+        let w = s.classify(&models, &alarms, &changed, at(0));
         assert_eq!(w["shown"], Watch::Focused);
         assert_eq!(w["warned"], Watch::Incident);
         assert_eq!(w["alarmed"], Watch::Incident);
         assert_eq!(w["quiet"], Watch::Healthy);
         assert_eq!(w["ok-alarm"], Watch::Healthy);
+        assert_eq!(w["deployed"], Watch::Incident, "deployed 20 minutes ago");
+        let later = s.classify(&models, &alarms, &changed, at(60));
+        assert_eq!(later["deployed"], Watch::Healthy, "an hour and more after");
         tx.send_replace(Attention::default());
-        assert_eq!(s.classify(&models, &alarms)["shown"], Watch::Healthy);
+        assert_eq!(
+            s.classify(&models, &alarms, &changed, at(0))["shown"],
+            Watch::Healthy
+        );
     }
 
     #[test]

@@ -104,8 +104,10 @@ impl SageMakerSource {
             .iter()
             .filter_map(|r| {
                 let endpoint = r.endpoint.as_ref()?;
-                let described = self.described.get(endpoint).map(|(_, d)| d);
+                let stamped = self.described.get(endpoint);
+                let described = stamped.map(|(_, d)| d);
                 Some(EndpointTarget {
+                    changed: stamped.and_then(|(at, _)| Timestamp::from_second(*at).ok()),
                     model: r.name.clone(),
                     endpoint: endpoint.clone(),
                     variants: described
