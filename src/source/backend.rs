@@ -57,7 +57,6 @@ struct AwsSources {
 }
 
 impl AwsSources {
-    #[allow(clippy::too_many_arguments)]
     fn new(
         sdk: &aws_config::SdkConfig,
         settings: &AwsConfig,
