@@ -27,6 +27,16 @@ pub struct Kept {
     pub published: BTreeMap<String, Published>,
 }
 
+/// The UTC day being budgeted: the session's spend (all of it, and what recurs)
+/// when it began, and since when its pace is measured.
+#[derive(Debug, Clone, Copy)]
+struct Day {
+    date: Date,
+    spent: f64,
+    recurring: f64,
+    since: Timestamp,
+}
+
 /// A deploy is watched as closely as an incident for this long after.
 const RECENT: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
 
@@ -37,9 +47,8 @@ pub struct Schedule {
     /// Bumped when the user asks for a refresh: every model's metrics then.
     forced: watch::Receiver<u64>,
     kept: BTreeMap<String, Kept>,
-    /// The UTC day, the session's spend (all, and what recurs) when it began, and
-    /// since when it is counted.
-    day: Option<(Date, f64, f64, Timestamp)>,
+    /// Where today's spend is counted from.
+    day: Option<Day>,
     /// Every model as if on screen (a snapshot asks once, for everything).
     all_on_screen: bool,
 }
@@ -122,17 +131,24 @@ impl Schedule {
             .map(|(op, n)| estimate(op, *n))
             .sum();
         let today = now.to_zoned(TimeZone::UTC).date();
-        let (day, at_start, recurring_at_start, since) = match self.day {
-            Some(d) if d.0 == today => d,
-            Some(_) => {
-                let midnight = today.to_zoned(TimeZone::UTC).map(|z| z.timestamp());
-                (today, total, recurring, midnight.unwrap_or(now))
-            }
+        let day = match self.day {
+            Some(d) if d.date == today => d,
+            Some(_) => Day {
+                date: today,
+                spent: total,
+                recurring,
+                since: today.to_zoned(TimeZone::UTC).map_or(now, |z| z.timestamp()),
+            },
             // The session's first: its spend is today's, but the start's one-off
             // listings (unit probes, the first LISTs) are not a pace to extrapolate.
-            None => (today, 0.0, recurring, now),
+            None => Day {
+                date: today,
+                spent: 0.0,
+                recurring,
+                since: now,
+            },
         };
-        self.day = Some((day, at_start, recurring_at_start, since));
+        self.day = Some(day);
         let tomorrow = today
             .tomorrow()
             .ok()
@@ -141,12 +157,12 @@ impl Schedule {
         let seconds_left = tomorrow.map_or(86_400.0, |t| t.duration_since(now).as_secs_f64());
         // At today's pace so far; a start's listings are spread over an hour, not
         // taken as the pace of the first minute.
-        let elapsed = now.duration_since(since).as_secs_f64().max(3_600.0);
+        let elapsed = now.duration_since(day.since).as_secs_f64().max(3_600.0);
         Allowance {
             budget_per_day: self.budget_per_day,
-            spent_today: (total - at_start).max(0.0),
+            spent_today: (total - day.spent).max(0.0),
             seconds_left_today: seconds_left.max(1.0),
-            others_per_second: (recurring - recurring_at_start).max(0.0) / elapsed,
+            others_per_second: (recurring - day.recurring).max(0.0) / elapsed,
         }
     }
 
@@ -327,6 +343,24 @@ mod tests {
             s.classify(&models, &alarms, &changed, at(0))["shown"],
             Watch::Healthy
         );
+    }
+
+    #[test]
+    fn todays_spend_starts_again_at_midnight_utc() {
+        let mut s = Schedule::new(0.10, Duration::from_secs(60));
+        let calls = ApiCalls::default();
+        calls.add_metrics_requested(1_000);
+        let evening: Timestamp = "2026-12-01T23:00:00Z".parse().unwrap();
+        let a = s.allowance(&calls, evening);
+        assert!((a.spent_today - 0.01).abs() < 1e-12, "{a:?}");
+        assert!((a.seconds_left_today - 3_600.0).abs() < 1.0, "{a:?}");
+        calls.add_metrics_requested(500);
+        let after_midnight: Timestamp = "2026-12-02T00:10:00Z".parse().unwrap();
+        let b = s.allowance(&calls, after_midnight);
+        assert_eq!(b.spent_today, 0.0, "yesterday's spend is not today's");
+        calls.add_metrics_requested(2_000);
+        let c = s.allowance(&calls, after_midnight);
+        assert!((c.spent_today - 0.02).abs() < 1e-12, "{c:?}");
     }
 
     #[test]
