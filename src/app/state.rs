@@ -129,15 +129,26 @@ impl App {
     }
 
     /// What the screen asks the sources to watch closely: the model open in the
-    /// detail view, and every model whose health is warn or crit.
+    /// detail view, and every model whose health is warn or crit, each by the keys
+    /// of all its names (see `Attention`).
     pub fn attention(&self) -> crate::model::polling::Attention {
+        let keys = |name: &str| -> Vec<String> {
+            let names = &self.rules.names;
+            let model = self.fleet.data().and_then(|f| f.model(name));
+            let aliases = model.into_iter().flat_map(|m| m.aliases.iter());
+            std::iter::once(name)
+                .chain(aliases.map(String::as_str))
+                .map(|n| names.key(n))
+                .collect()
+        };
+        let open = self.detail.as_deref().filter(|_| self.view == View::Detail);
         crate::model::polling::Attention {
-            focused: self.detail.clone().filter(|_| self.view == View::Detail),
+            focused: open.into_iter().flat_map(keys).collect(),
             troubled: self
                 .health
                 .iter()
                 .filter(|(_, h)| h.overall >= crate::model::Health::Warn)
-                .map(|(name, _)| name.clone())
+                .flat_map(|(name, _)| keys(name))
                 .collect(),
         }
     }

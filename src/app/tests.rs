@@ -454,20 +454,42 @@ fn the_last_sessions_fleet_is_drawn_marked_until_this_one_answers() {
 #[test]
 fn the_screen_tells_the_sources_what_to_watch_closely() {
     let mut app = demo_app(4, 120);
+    let names = app.rules().names.clone();
     let attention = app.attention();
-    assert_eq!(attention.focused, None, "the pipeline shows no one model");
     assert!(
-        !attention.troubled.is_empty(),
-        "the demo has incidents by now"
+        attention.focused.is_empty(),
+        "the pipeline shows no one model"
     );
-    for m in &attention.troubled {
-        assert!(app.health[m].overall >= Health::Warn, "{m}");
+    let troubled: Vec<&String> = app
+        .health
+        .iter()
+        .filter(|(_, h)| h.overall >= Health::Warn)
+        .map(|(m, _)| m)
+        .collect();
+    assert!(!troubled.is_empty(), "the demo has incidents by now");
+    for m in troubled {
+        assert!(attention.troubled.contains(&names.key(m)), "{m}");
     }
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.view(), View::Detail);
-    let open = app.detail().map(str::to_string);
-    assert!(open.is_some());
-    assert_eq!(app.attention().focused, open);
+    let open = app.detail().map(str::to_string).unwrap();
+    let focused = app.attention().focused;
+    assert!(focused.contains(&names.key(&open)), "{focused:?}");
+    // Every name the row goes by: CloudWatch may know it by another.
+    let endpoint = app
+        .fleet()
+        .data()
+        .and_then(|f| f.model(&open))
+        .unwrap()
+        .aliases
+        .clone();
+    assert!(!endpoint.is_empty());
+    for alias in &endpoint {
+        assert!(
+            focused.contains(&names.key(alias)),
+            "{alias} in {focused:?}"
+        );
+    }
     press(&mut app, KeyCode::Esc);
-    assert_eq!(app.attention().focused, None, "closed again");
+    assert!(app.attention().focused.is_empty(), "closed again");
 }

@@ -13,9 +13,11 @@ use super::pricing::CLOUDWATCH_PER_METRIC as PER_METRIC;
 
 /// What the dashboard is looking at: the model open in the detail view, and the
 /// models whose health is warn or crit. Sent by the app to the CloudWatch source.
+/// Each model goes by every name it has, stripped of affixes (`Normaliser::key`):
+/// CloudWatch may know a row by another of its names (a metric's `ModelName`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Attention {
-    pub focused: Option<String>,
+    pub focused: BTreeSet<String>,
     pub troubled: BTreeSet<String>,
 }
 
@@ -34,6 +36,15 @@ pub enum Watch {
 
 impl Watch {
     pub const ALL: [Watch; 3] = [Watch::Focused, Watch::Incident, Watch::Healthy];
+
+    /// Its place in `ALL`, and in every per-class array.
+    pub fn index(self) -> usize {
+        match self {
+            Watch::Focused => 0,
+            Watch::Incident => 1,
+            Watch::Healthy => 2,
+        }
+    }
 
     pub fn label(self) -> &'static str {
         match self {
@@ -71,19 +82,50 @@ pub struct Allowance {
 /// Metrics per fetch of each tier, in `Watch::ALL`'s order.
 pub type Demand = [u64; 3];
 
-/// Each tier's interval (None: paused by the budget), what the day will cost at
-/// this pace, and why polling is slower than preferred, when it is.
+/// Each tier's interval (None: paused by the budget) and what it costs a day at
+/// that interval, what the whole day will cost at this pace, and why polling is
+/// slower than preferred, when it is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pace {
     pub every: [Option<Duration>; 3],
+    pub tier_per_day: [f64; 3],
     pub per_day: f64,
     pub slowed: Option<String>,
 }
 
 impl Pace {
     pub fn of(&self, watch: Watch) -> Option<Duration> {
-        let i = Watch::ALL.iter().position(|w| *w == watch).unwrap_or(0);
-        self.every.get(i).copied().flatten()
+        self.every.get(watch.index()).copied().flatten()
+    }
+
+    /// What the session's polling costs: this pace for `demand` (metrics per fetch)
+    /// over `models` (models per class), within `allowance`.
+    pub fn spending(
+        &self,
+        allowance: &Allowance,
+        demand: &Demand,
+        models: &[usize; 3],
+    ) -> Spending {
+        let tiers = Watch::ALL
+            .iter()
+            .map(|watch| {
+                let i = watch.index();
+                Tier {
+                    watch: *watch,
+                    models: models.get(i).copied().unwrap_or(0),
+                    metrics: demand.get(i).copied().unwrap_or(0),
+                    every_seconds: self.of(*watch).map(|e| e.as_secs()),
+                    per_day: self.tier_per_day.get(i).copied().unwrap_or(0.0),
+                }
+            })
+            .collect();
+        Spending {
+            budget_per_day: allowance.budget_per_day,
+            spent_today: allowance.spent_today,
+            projected_per_day: self.per_day,
+            tiers,
+            slowed: self.slowed.clone(),
+        }
     }
 }
 
@@ -97,6 +139,7 @@ pub fn pace(demand: &Demand, allowance: &Allowance, fast: Duration) -> Pace {
     // A fetch is paid whole when it is made: never one that today cannot pay for.
     let mut money_left = (left - allowance.others_per_second * seconds_left).max(0.0);
     let mut every = [None; 3];
+    let mut tier_per_day = [0.0; 3];
     let mut slowed = Vec::new();
     let mut metric_rate = 0.0;
     // The healthy keep a floor (a fetch every SLOWEST) before an incident takes the
@@ -108,7 +151,11 @@ pub fn pace(demand: &Demand, allowance: &Allowance, fast: Duration) -> Pace {
         rate_left -= floor_rate;
         money_left -= floor;
     }
-    for ((watch, metrics), slot) in Watch::ALL.iter().zip(demand).zip(&mut every) {
+    for ((watch, metrics), (slot, cost)) in Watch::ALL
+        .iter()
+        .zip(demand)
+        .zip(every.iter_mut().zip(&mut tier_per_day))
+    {
         if *watch == Watch::Healthy && reserved {
             // Give the floor back: the healthy tier pays from all that is left.
             rate_left += floor_rate;
@@ -142,6 +189,7 @@ pub fn pace(demand: &Demand, allowance: &Allowance, fast: Duration) -> Pace {
         rate_left = (rate_left - rate).max(0.0);
         metric_rate += rate;
         *slot = Some(interval);
+        *cost = rate * 86_400.0;
     }
     let per_day =
         allowance.spent_today + (metric_rate + allowance.others_per_second) * seconds_left;
@@ -154,6 +202,7 @@ pub fn pace(demand: &Demand, allowance: &Allowance, fast: Duration) -> Pace {
     });
     Pace {
         every,
+        tier_per_day,
         per_day,
         slowed,
     }

@@ -128,17 +128,17 @@ async fn event_loop(
             return Ok(());
         }
         // Whose metrics matter most: the model on screen and those in trouble.
-        let attention = app.attention();
-        links
-            .refresh
-            .attention
-            .send_if_modified(|old| match *old == attention {
-                true => false,
-                false => {
+        // Only an update or a key can change that.
+        if changed {
+            let attention = app.attention();
+            links.refresh.attention.send_if_modified(|old| {
+                let different = *old != attention;
+                if different {
                     *old = attention;
-                    true
                 }
+                different
             });
+        }
     }
 }
 

@@ -95,7 +95,10 @@ impl AwsSources {
                 .budgeted(
                     settings.daily_budget_usd,
                     every(settings, settings.cloudwatch_seconds),
-                    refresh.attention.clone(),
+                    (
+                        refresh.attention.clone(),
+                        Normaliser::new(&identity.affixes),
+                    ),
                     refresh.all.clone(),
                 ),
             // One pacer per session: every ListTrainingJobs caller shares it.
@@ -198,14 +201,15 @@ impl Backend {
                 // Who we are first: the cost cache and the memory are per account.
                 let identity = updates.clone();
                 let (identity_sdk, identity_calls, cost) = (sdk.clone(), calls.clone(), s.cost);
-                let remember = cache.is_some();
+                // Without a cache dir the sender goes at once: nothing waits for it.
+                let remembering = cache.map(|cache| (cache, dir_tx));
                 tokio::spawn(async move {
                     let Some(account) =
                         identify_until_known(&identity_sdk, &identity_calls, &identity).await
                     else {
                         return;
                     };
-                    if let Some(cache) = &cache {
+                    if let Some((cache, dir_tx)) = &remembering {
                         dir_tx.send_replace(Some(MemoryDir::new(cache, &account, &region)));
                     }
                     drive(
@@ -231,11 +235,7 @@ impl Backend {
                 );
                 let (sm_updates, sm_refresh) = (updates.clone(), refresh.clone());
                 tokio::spawn(async move {
-                    let dir = match remember {
-                        true => memory::dir_within(dir_rx, ACCOUNT_WAIT).await,
-                        false => None,
-                    };
-                    let sagemaker = match dir {
+                    let sagemaker = match memory::dir_within(dir_rx, ACCOUNT_WAIT).await {
                         Some(dir) => sagemaker.remembering(dir.descriptions()),
                         None => sagemaker,
                     };

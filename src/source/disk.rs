@@ -6,17 +6,43 @@
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone)]
 pub struct JsonFile {
     path: PathBuf,
     max_bytes: u64,
+    /// The shape's version, written beside the value: a file of another version
+    /// is ignored, never misread.
+    format: Option<u32>,
+}
+
+/// A value with the version of its shape.
+#[derive(Serialize, Deserialize)]
+struct Versioned<T> {
+    format: u32,
+    value: T,
+}
+
+/// Only the version, read before the value.
+#[derive(Deserialize)]
+struct Format {
+    format: u32,
 }
 
 impl JsonFile {
     pub fn new(path: PathBuf, max_bytes: u64) -> JsonFile {
-        JsonFile { path, max_bytes }
+        JsonFile {
+            path,
+            max_bytes,
+            format: None,
+        }
+    }
+
+    /// Writes `format` beside the value and reads back only that version.
+    pub fn versioned(mut self, format: u32) -> JsonFile {
+        self.format = Some(format);
+        self
     }
 
     pub fn path(&self) -> &Path {
@@ -35,14 +61,28 @@ impl JsonFile {
             );
             return None;
         }
-        let read = std::fs::read(&self.path).map_err(|e| e.to_string());
-        match read.and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string())) {
+        match std::fs::read(&self.path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| self.parse(&bytes))
+        {
             Ok(value) => Some(value),
             Err(why) => {
                 tracing::warn!("cache {} ignored: {why}", self.path.display());
                 None
             }
         }
+    }
+
+    fn parse<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, String> {
+        let Some(format) = self.format else {
+            return serde_json::from_slice(bytes).map_err(|e| e.to_string());
+        };
+        let found = serde_json::from_slice::<Format>(bytes).map_err(|e| e.to_string())?;
+        if found.format != format {
+            return Err(format!("format {}, not {format}", found.format));
+        }
+        let versioned: Versioned<T> = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        Ok(versioned.value)
     }
 
     /// Replaces the file with `value`; one larger than the bound is not written.
@@ -53,7 +93,11 @@ impl JsonFile {
     }
 
     fn try_save<T: Serialize>(&self, value: &T) -> Result<(), String> {
-        let bytes = serde_json::to_vec(value).map_err(|e| e.to_string())?;
+        let bytes = match self.format {
+            Some(format) => serde_json::to_vec(&Versioned { format, value }),
+            None => serde_json::to_vec(value),
+        }
+        .map_err(|e| e.to_string())?;
         if bytes.len() as u64 > self.max_bytes {
             return Err(format!(
                 "{} bytes, more than {}",
@@ -99,6 +143,11 @@ mod tests {
             65,
             "too large to save: the old file stays"
         );
+        let v1 = JsonFile::new(dir.path().join("v.json"), 64).versioned(1);
+        v1.save(&vec![4u32]);
+        assert_eq!(v1.load::<Vec<u32>>(), Some(vec![4]));
+        let v2 = JsonFile::new(dir.path().join("v.json"), 64).versioned(2);
+        assert_eq!(v2.load::<Vec<u32>>(), None, "another version");
         let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("a/b"))
             .unwrap()
             .filter_map(Result::ok)

@@ -46,7 +46,7 @@ impl MemoryDir {
     }
 
     fn facts(&self) -> JsonFile {
-        JsonFile::new(self.0.join("fleet.json"), MAX_BYTES)
+        JsonFile::new(self.0.join("fleet.json"), MAX_BYTES).versioned(FORMAT)
     }
 }
 
@@ -67,7 +67,6 @@ fn file_safe(part: &str) -> String {
 
 #[derive(Default, Serialize, Deserialize)]
 struct Saved {
-    format: u32,
     parts: BTreeMap<SourceId, Part>,
 }
 
@@ -86,10 +85,7 @@ pub async fn record(
     mut dir: watch::Receiver<Option<MemoryDir>>,
 ) {
     let mut file: Option<JsonFile> = None;
-    let mut saved = Saved {
-        format: FORMAT,
-        ..Saved::default()
-    };
+    let mut saved = Saved::default();
     // Sources that answered this session (in part or not), and those whose whole
     // answer came.
     let mut answered: BTreeSet<SourceId> = BTreeSet::new();
@@ -165,16 +161,9 @@ pub async fn record(
     }
 }
 
-/// The facts a past session left, when of this version.
+/// The facts a past session left (none when unreadable or of another version).
 fn past(file: &JsonFile) -> BTreeMap<SourceId, Part> {
-    match file.load::<Saved>() {
-        Some(s) if s.format == FORMAT => s.parts,
-        Some(_) => {
-            tracing::info!("{} is of another version: not used", file.path().display());
-            BTreeMap::new()
-        }
-        None => BTreeMap::new(),
-    }
+    file.load::<Saved>().map(|s| s.parts).unwrap_or_default()
 }
 
 async fn sleep_until(due: Option<Instant>) {
@@ -209,10 +198,7 @@ mod tests {
         let file = MemoryDir::new(dir.path(), "123456789012", "us-east-1").facts();
         let fleet = demo_fleet();
         let at = Timestamp::from_second(1_800_000_000).unwrap();
-        let mut saved = Saved {
-            format: FORMAT,
-            ..Saved::default()
-        };
+        let mut saved = Saved::default();
         saved.parts.insert(
             SourceId::SageMaker,
             Part {
@@ -240,10 +226,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = MemoryDir::new(tmp.path(), "123456789012", "eu-west-1");
         let old = Timestamp::from_second(1_800_000_000).unwrap();
-        let mut saved = Saved {
-            format: FORMAT,
-            ..Saved::default()
-        };
+        let mut saved = Saved::default();
         for source in [SourceId::SageMaker, SourceId::CloudWatch] {
             let part = Part {
                 at: old,

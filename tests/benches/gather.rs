@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use mlopsdash::config::Config;
+use mlopsdash::model::identity::Normaliser;
 use mlopsdash::model::polling::Attention;
 use mlopsdash::source::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
 use mlopsdash::source::aws::targets::TargetsReceiver;
@@ -215,7 +216,7 @@ async fn gather(moto_url: &str, ministack_url: &str, n: usize, latency: Duration
     .budgeted(
         config.aws.daily_budget_usd,
         Duration::from_secs(60),
-        attention,
+        (attention, Normaliser::default()),
         never_forced,
     );
     // Two hours on: the freshly seeded endpoints are no longer "just deployed".
@@ -223,8 +224,11 @@ async fn gather(moto_url: &str, ministack_url: &str, n: usize, latency: Duration
     hour(n, "healthy", &mut paced, &calls, start).await;
     let troubled = first.found.borrow().first().map(|t| t.model.clone());
     attention_tx.send_replace(Attention {
-        focused: None,
-        troubled: troubled.into_iter().collect(),
+        focused: Default::default(),
+        troubled: troubled
+            .map(|m| Normaliser::default().key(&m))
+            .into_iter()
+            .collect(),
     });
     let later = start + jiff::SignedDuration::from_hours(1);
     hour(n, "one incident", &mut paced, &calls, later).await;

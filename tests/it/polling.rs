@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
+use mlopsdash::model::identity::Normaliser;
 use mlopsdash::model::polling::{Attention, Spending, Watch};
 use mlopsdash::model::pricing::METRICS_REQUESTED;
 use mlopsdash::source::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
@@ -77,7 +78,12 @@ async fn a_simulated_hour_asks_for_what_the_pace_says_and_an_alarm_is_seen_at_on
         Vec::new(),
         custom,
     )
-    .budgeted(0.10, Duration::from_secs(60), attention, forced);
+    .budgeted(
+        0.10,
+        Duration::from_secs(60),
+        (attention, Normaliser::default()),
+        forced,
+    );
     let metrics = || calls.counts().get(METRICS_REQUESTED).copied().unwrap_or(0);
 
     // An hour, one refresh a minute, as the dashboard runs it.

@@ -26,7 +26,7 @@ use super::targets::{EndpointTarget, TargetsReceiver};
 use crate::aws::ApiCalls;
 use crate::config::{MetricQuery, ModelMapping};
 use crate::model::facts::ModelFacts;
-use crate::model::identity::{Identity, JoinedBy};
+use crate::model::identity::{Identity, JoinedBy, Normaliser};
 use crate::model::metrics::{names, Series};
 use crate::model::polling::{Attention, Watch};
 use crate::model::units::{scale_of, Published};
@@ -114,19 +114,21 @@ impl CloudWatchSource {
     }
 
     /// Paces metric data under `budget_per_day`, every `fast` at the closest; follows
-    /// what the app shows (`attention`) and the user's refreshes (`forced`).
+    /// what the app shows (`attention`, names stripped by `names`) and the user's
+    /// refreshes (`forced`).
     pub fn budgeted(
         mut self,
         budget_per_day: f64,
         fast: Duration,
-        attention: watch::Receiver<Attention>,
+        (attention, names): (watch::Receiver<Attention>, Normaliser),
         forced: watch::Receiver<u64>,
     ) -> CloudWatchSource {
-        self.schedule = Schedule::new(budget_per_day, fast).attending(attention, forced);
+        self.schedule = Schedule::new(budget_per_day, fast).attending(attention, names, forced);
         self
     }
 
-    /// Every metric of every model, as `snapshot` asks them (once, within the budget).
+    /// Every metric of every model, once, whatever the budget's pace: what `snapshot`
+    /// asks (its cost still shows under `spending`).
     pub fn every_metric(mut self) -> CloudWatchSource {
         self.schedule.show_everything();
         self
@@ -190,11 +192,12 @@ impl CloudWatchSource {
             .models
             .iter()
             .map(|name| {
-                let kept = self.schedule.kept(name);
                 let mut m = ModelFacts::named(name);
-                m.metrics = kept.metrics;
+                if let Some(kept) = self.schedule.kept(name) {
+                    m.metrics.clone_from(&kept.metrics);
+                    m.published.clone_from(&kept.published);
+                }
                 m.kind = kind_from(&m.metrics);
-                m.published = kept.published;
                 m.identity = self.identity_of(name);
                 m
             })
@@ -242,7 +245,7 @@ impl CloudWatchSource {
                 .into_iter()
                 .filter(|(m, _)| due.contains(m))
                 .collect(),
-            spending: schedule::spending(&allowance, &pace, &demand, &per_class),
+            spending: pace.spending(&allowance, &demand, &per_class),
             models: due
                 .into_iter()
                 .map(|m| {

@@ -12,17 +12,18 @@ use jiff::Timestamp;
 use tokio::sync::watch;
 
 use crate::aws::ApiCalls;
+use crate::model::identity::Normaliser;
 use crate::model::metrics::Series;
-use crate::model::polling::{self, Allowance, Attention, Demand, Pace, Spending, Tier, Watch};
+use crate::model::polling::{self, Allowance, Attention, Demand, Pace, Watch};
 use crate::model::pricing::{estimate, METRICS_REQUESTED};
 use crate::model::units::Published;
 use crate::model::{Alarm, AlarmState};
 
-/// A model's series from its last fetch.
-#[derive(Debug, Clone, Default)]
+/// A model's series from its last fetch, when and at what watch it was made.
+#[derive(Debug, Clone)]
 pub struct Kept {
-    at: Option<Timestamp>,
-    watch: Option<Watch>,
+    at: Timestamp,
+    watch: Watch,
     pub metrics: BTreeMap<String, Series>,
     pub published: BTreeMap<String, Published>,
 }
@@ -42,6 +43,8 @@ const RECENT: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
 
 pub struct Schedule {
     budget_per_day: f64,
+    /// How names are stripped, as the app strips them for `Attention`.
+    names: Normaliser,
     fast: Duration,
     attention: watch::Receiver<Attention>,
     /// Bumped when the user asks for a refresh: every model's metrics then.
@@ -49,7 +52,8 @@ pub struct Schedule {
     kept: BTreeMap<String, Kept>,
     /// Where today's spend is counted from.
     day: Option<Day>,
-    /// Every model as if on screen (a snapshot asks once, for everything).
+    /// Every model as if on screen and due whatever the pace (a snapshot asks
+    /// once, for everything).
     all_on_screen: bool,
 }
 
@@ -57,6 +61,7 @@ impl Schedule {
     pub fn new(budget_per_day: f64, fast: Duration) -> Schedule {
         Schedule {
             budget_per_day,
+            names: Normaliser::default(),
             fast,
             attention: watch::channel(Attention::default()).1,
             forced: watch::channel(0).1,
@@ -66,13 +71,16 @@ impl Schedule {
         }
     }
 
-    /// Follows what the app shows and the user's refreshes.
+    /// Follows what the app shows (its names stripped by `names`) and the user's
+    /// refreshes.
     pub fn attending(
         mut self,
         attention: watch::Receiver<Attention>,
+        names: Normaliser,
         forced: watch::Receiver<u64>,
     ) -> Schedule {
         self.attention = attention;
+        self.names = names;
         self.forced = forced;
         self
     }
@@ -101,10 +109,11 @@ impl Schedule {
         models
             .iter()
             .map(|m| {
-                let on_screen = self.all_on_screen || attention.focused.as_deref() == Some(m);
+                let key = self.names.key(m);
+                let on_screen = self.all_on_screen || attention.focused.contains(&key);
                 let watch = if on_screen {
                     Watch::Focused
-                } else if attention.troubled.contains(m)
+                } else if attention.troubled.contains(&key)
                     || alarmed.contains(m.as_str())
                     || changed
                         .get(m.as_str())
@@ -175,6 +184,10 @@ impl Schedule {
         pace: &Pace,
         now: Timestamp,
     ) -> BTreeSet<String> {
+        // A snapshot asks once for everything: a paused tier would leave it blind.
+        if self.all_on_screen {
+            return watched.keys().cloned().collect();
+        }
         let forced = self.forced.has_changed().unwrap_or(false);
         self.forced.borrow_and_update();
         watched
@@ -183,13 +196,11 @@ impl Schedule {
                 let Some(every) = pace.of(**watch) else {
                     return false;
                 };
-                let kept = self.kept.get(*model);
-                let (Some(at), Some(was)) = (kept.and_then(|k| k.at), kept.and_then(|k| k.watch))
-                else {
+                let Some(kept) = self.kept.get(*model) else {
                     return true;
                 };
-                let next = at + jiff::SignedDuration::try_from(every).unwrap_or_default();
-                forced || **watch < was || next <= now
+                let next = kept.at + jiff::SignedDuration::try_from(every).unwrap_or_default();
+                forced || **watch < kept.watch || next <= now
             })
             .map(|(m, _)| m.clone())
             .collect()
@@ -207,17 +218,17 @@ impl Schedule {
         self.kept.insert(
             model.to_string(),
             Kept {
-                at: Some(now),
-                watch: Some(watch),
+                at: now,
+                watch,
                 metrics,
                 published,
             },
         );
     }
 
-    /// What is known of `model`'s metrics (empty before its first fetch).
-    pub fn kept(&self, model: &str) -> Kept {
-        self.kept.get(model).cloned().unwrap_or_default()
+    /// What is known of `model`'s metrics (None before its first fetch).
+    pub fn kept(&self, model: &str) -> Option<&Kept> {
+        self.kept.get(model)
     }
 
     /// Forgets models no longer watched.
@@ -237,7 +248,7 @@ pub fn demand<'a>(
 ) -> (Demand, [usize; 3]) {
     let mut metrics: Demand = [0; 3];
     for model in planned_models {
-        if let Some(i) = watched.get(model).and_then(|w| index(*w)) {
+        if let Some(i) = watched.get(model).map(|w| w.index()) {
             if let Some(slot) = metrics.get_mut(i) {
                 *slot += 1;
             }
@@ -245,49 +256,11 @@ pub fn demand<'a>(
     }
     let mut models = [0usize; 3];
     for watch in watched.values() {
-        if let Some(slot) = index(*watch).and_then(|i| models.get_mut(i)) {
+        if let Some(slot) = models.get_mut(watch.index()) {
             *slot += 1;
         }
     }
     (metrics, models)
-}
-
-fn index(watch: Watch) -> Option<usize> {
-    Watch::ALL.iter().position(|w| *w == watch)
-}
-
-/// What the session's polling costs, for the header, `:stats` and the snapshot.
-pub fn spending(
-    allowance: &Allowance,
-    pace: &Pace,
-    demand: &Demand,
-    models: &[usize; 3],
-) -> Spending {
-    let tiers = Watch::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, watch)| {
-            let metrics = demand.get(i).copied().unwrap_or(0);
-            let every = pace.every.get(i).copied().flatten();
-            let per_day = every.map_or(0.0, |e| {
-                estimate(METRICS_REQUESTED, metrics) * 86_400.0 / e.as_secs_f64().max(1.0)
-            });
-            Tier {
-                watch: *watch,
-                models: models.get(i).copied().unwrap_or(0),
-                metrics,
-                every_seconds: every.map(|e| e.as_secs()),
-                per_day,
-            }
-        })
-        .collect();
-    Spending {
-        budget_per_day: allowance.budget_per_day,
-        spent_today: allowance.spent_today,
-        projected_per_day: pace.per_day,
-        tiers,
-        slowed: pace.slowed.clone(),
-    }
 }
 
 #[cfg(test)]
@@ -311,12 +284,18 @@ mod tests {
 
     #[test]
     fn the_screen_trouble_and_alarms_decide_how_closely_a_model_is_watched() {
+        // The app knows the rows as "shown-prod" and "warned-v2"; CloudWatch by
+        // their bare names: the keys meet.
+        let names = Normaliser::default();
         let (tx, attention) = watch::channel(Attention {
-            focused: Some("shown".into()),
-            troubled: ["warned".to_string()].into(),
+            focused: [names.key("shown-prod")].into(),
+            troubled: [names.key("warned-v2")].into(),
         });
-        let s =
-            Schedule::new(0.10, Duration::from_secs(60)).attending(attention, watch::channel(0).1);
+        let s = Schedule::new(0.10, Duration::from_secs(60)).attending(
+            attention,
+            names,
+            watch::channel(0).1,
+        );
         let models: Vec<String> = [
             "shown", "warned", "alarmed", "quiet", "ok-alarm", "deployed",
         ]
@@ -366,14 +345,18 @@ mod tests {
     #[test]
     fn a_model_is_due_when_new_at_its_pace_when_closer_watched_or_when_asked() {
         let (forced_tx, forced) = watch::channel(0);
-        let mut s = Schedule::new(0.10, Duration::from_secs(60))
-            .attending(watch::channel(Attention::default()).1, forced);
+        let mut s = Schedule::new(0.10, Duration::from_secs(60)).attending(
+            watch::channel(Attention::default()).1,
+            Normaliser::default(),
+            forced,
+        );
         let pace = Pace {
             every: [
                 Some(Duration::from_secs(60)),
                 Some(Duration::from_secs(60)),
                 Some(Duration::from_secs(600)),
             ],
+            tier_per_day: [0.0; 3],
             per_day: 0.0,
             slowed: None,
         };
@@ -408,6 +391,12 @@ mod tests {
         assert!(
             s.due(&watched, &paused, at(60)).is_empty(),
             "paused by the budget"
+        );
+        s.show_everything();
+        assert_eq!(
+            s.due(&watched, &paused, at(61)).len(),
+            2,
+            "a snapshot asks once, whatever the pace"
         );
     }
 }

@@ -92,12 +92,9 @@ impl Configs {
         lock(&self.0).clone()
     }
 
-    /// Adds configs a past session described.
+    /// Starts from what a past session learned (before the first refresh).
     pub fn recall(&self, configs: HashMap<String, Config>) {
-        let mut known = lock(&self.0);
-        for (name, config) in configs {
-            known.entry(name).or_insert(config);
-        }
+        *lock(&self.0) = configs;
     }
 
     pub fn len(&self) -> usize {

@@ -120,19 +120,9 @@ impl Lineage {
         self.known().clone()
     }
 
-    /// Adds what a past session learned; what this one learned stands.
+    /// Starts from what a past session learned (before the first refresh).
     pub fn recall(&self, past: Known) {
-        let mut known = self.known();
-        for (k, v) in past.models {
-            known.models.entry(k).or_insert(v);
-        }
-        for (k, v) in past.packages {
-            known.packages.entry(k).or_insert(v);
-        }
-        for (k, v) in past.by_artifact {
-            known.by_artifact.entry(k).or_insert(v);
-        }
-        known.absent.extend(past.absent);
+        *self.known() = past;
     }
 
     /// Descriptions held: what a save would be made of.

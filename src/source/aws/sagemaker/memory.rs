@@ -20,7 +20,6 @@ const MAX_BYTES: u64 = 32 << 20;
 
 #[derive(Serialize, Deserialize)]
 struct Remembered {
-    format: u32,
     lineage: lineage::Known,
     configs: HashMap<String, Config>,
     jobs: training::Known,
@@ -37,15 +36,8 @@ impl SageMakerSource {
     /// Starts from what a past session described, kept in `path`, and keeps it
     /// there as more is learned.
     pub fn remembering(self, path: PathBuf) -> SageMakerSource {
-        let file = JsonFile::new(path, MAX_BYTES);
-        let past: Option<Remembered> = file.load().filter(|r: &Remembered| {
-            let current = r.format == FORMAT;
-            if !current {
-                tracing::info!("{} is of another version: not used", file.path().display());
-            }
-            current
-        });
-        if let Some(past) = past {
+        let file = JsonFile::new(path, MAX_BYTES).versioned(FORMAT);
+        if let Some(past) = file.load::<Remembered>() {
             self.lineage.recall(past.lineage);
             self.configs.recall(past.configs);
             self.job_details.recall(past.jobs);
@@ -65,7 +57,6 @@ impl SageMakerSource {
             return;
         };
         memory.file.save(&Remembered {
-            format: FORMAT,
             lineage: self.lineage.remembered(),
             configs: self.configs.remembered(),
             jobs: self.job_details.remembered(),

@@ -44,12 +44,9 @@ impl Reasons {
         lock(&self.0).clone()
     }
 
-    /// Adds what a past session learned.
+    /// Starts from what a past session learned (before the first refresh).
     pub fn recall(&self, past: HashMap<String, Option<String>>) {
-        let mut known = lock(&self.0);
-        for (arn, reason) in past {
-            known.entry(arn).or_insert(reason);
-        }
+        *lock(&self.0) = past;
     }
 
     pub fn len(&self) -> usize {

@@ -150,13 +150,9 @@ impl JobDetails {
         lock(&self.0).clone()
     }
 
-    /// Adds what a past session learned; what this one learned stands.
+    /// Starts from what a past session learned (before the first refresh).
     pub fn recall(&self, past: Known) {
-        let mut known = lock(&self.0);
-        for (name, detail) in past.described {
-            known.described.entry(name).or_insert(detail);
-        }
-        known.absent.extend(past.absent);
+        *lock(&self.0) = past;
     }
 
     pub fn len(&self) -> usize {
