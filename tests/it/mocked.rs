@@ -600,4 +600,65 @@ mod partial {
         assert!(stale.since.is_some());
         assert!(churn.is_stale_at(Stage::Endpoint) && !churn.is_stale_at(Stage::Quality));
     }
+
+    /// An endpoint that fails without a new LastModifiedTime is still seen at the
+    /// next refresh: a listed status unlike the described one means describe again.
+    #[tokio::test]
+    async fn a_status_change_alone_is_described_at_the_next_refresh() {
+        let failed = Arc::new(AtomicBool::new(false));
+        let status = {
+            let failed = failed.clone();
+            move || match failed.load(Ordering::SeqCst) {
+                true => EndpointStatus::Failed,
+                false => EndpointStatus::InService,
+            }
+        };
+        let listed = status.clone();
+        let described = status.clone();
+        let describe = mock!(Client::describe_endpoint).then_output(move || {
+            DescribeEndpointOutput::builder()
+                .endpoint_name("fraud-scoring")
+                .endpoint_config_name("fraud-config")
+                .endpoint_status(described())
+                .build()
+        });
+        let rules = [
+            mock!(Client::list_endpoints).then_output(move || {
+                let summary = EndpointSummary::builder()
+                    .endpoint_name("fraud-scoring")
+                    .endpoint_arn("arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud-scoring")
+                    .creation_time(DateTime::from_secs(1))
+                    .last_modified_time(DateTime::from_secs(1_000))
+                    .endpoint_status(listed())
+                    .build();
+                ListEndpointsOutput::builder().endpoints(summary).build()
+            }),
+            describe.clone(),
+            mock!(Client::describe_endpoint_config)
+                .then_output(|| DescribeEndpointConfigOutput::builder().build()),
+            mock!(Client::list_training_jobs)
+                .then_output(|| ListTrainingJobsOutput::builder().build()),
+            mock!(Client::list_endpoint_configs)
+                .then_output(|| ListEndpointConfigsOutput::builder().build()),
+            mock!(Client::list_pipelines).then_output(|| ListPipelinesOutput::builder().build()),
+            mock!(Client::list_monitoring_schedules)
+                .then_output(|| ListMonitoringSchedulesOutput::builder().build()),
+        ];
+        let client = mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, &rules);
+        let mut source = SageMakerSource::from_client(client);
+        let status_of = |u: Update| match u {
+            Update::Fleet { fleet, .. } => fleet
+                .model("fraud-scoring")
+                .and_then(|m| m.endpoint.clone())
+                .map(|e| e.status)
+                .unwrap_or_default(),
+            other => panic!("expected the fleet, got {other:?}"),
+        };
+        assert_eq!(status_of(source.fetch().await), "InService");
+        assert_eq!(status_of(source.fetch().await), "InService");
+        assert_eq!(describe.num_calls(), 1, "unchanged: not described again");
+        failed.store(true, Ordering::SeqCst);
+        assert_eq!(status_of(source.fetch().await), "Failed");
+        assert_eq!(describe.num_calls(), 2);
+    }
 }
