@@ -501,6 +501,22 @@ mod partial {
     use mlopsdash::source::aws::SageMakerSource;
     use mlopsdash::source::{Source, Update};
 
+    /// A region with nothing else in it: no configs beyond the endpoints', no
+    /// training jobs, pipelines or monitoring schedules.
+    fn empty_region() -> [aws_smithy_mocks::Rule; 5] {
+        [
+            mock!(Client::describe_endpoint_config)
+                .then_output(|| DescribeEndpointConfigOutput::builder().build()),
+            mock!(Client::list_training_jobs)
+                .then_output(|| ListTrainingJobsOutput::builder().build()),
+            mock!(Client::list_endpoint_configs)
+                .then_output(|| ListEndpointConfigsOutput::builder().build()),
+            mock!(Client::list_pipelines).then_output(|| ListPipelinesOutput::builder().build()),
+            mock!(Client::list_monitoring_schedules)
+                .then_output(|| ListMonitoringSchedulesOutput::builder().build()),
+        ]
+    }
+
     #[tokio::test]
     async fn one_failed_describe_keeps_the_rest_and_its_own_old_facts_marked() {
         let second = Arc::new(AtomicBool::new(false));
@@ -566,16 +582,8 @@ mod partial {
                     .endpoint_status(EndpointStatus::InService)
                     .build()
             }),
-            mock!(Client::describe_endpoint_config)
-                .then_output(|| DescribeEndpointConfigOutput::builder().build()),
-            mock!(Client::list_training_jobs)
-                .then_output(|| ListTrainingJobsOutput::builder().build()),
-            mock!(Client::list_endpoint_configs)
-                .then_output(|| ListEndpointConfigsOutput::builder().build()),
-            mock!(Client::list_pipelines).then_output(|| ListPipelinesOutput::builder().build()),
-            mock!(Client::list_monitoring_schedules)
-                .then_output(|| ListMonitoringSchedulesOutput::builder().build()),
         ];
+        let rules: Vec<_> = rules.into_iter().chain(empty_region()).collect();
         let client = mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, &rules);
         let mut source = SageMakerSource::from_client(client);
         let fleet = |u: Update| match u {
@@ -634,16 +642,8 @@ mod partial {
                 ListEndpointsOutput::builder().endpoints(summary).build()
             }),
             describe.clone(),
-            mock!(Client::describe_endpoint_config)
-                .then_output(|| DescribeEndpointConfigOutput::builder().build()),
-            mock!(Client::list_training_jobs)
-                .then_output(|| ListTrainingJobsOutput::builder().build()),
-            mock!(Client::list_endpoint_configs)
-                .then_output(|| ListEndpointConfigsOutput::builder().build()),
-            mock!(Client::list_pipelines).then_output(|| ListPipelinesOutput::builder().build()),
-            mock!(Client::list_monitoring_schedules)
-                .then_output(|| ListMonitoringSchedulesOutput::builder().build()),
         ];
+        let rules: Vec<_> = rules.into_iter().chain(empty_region()).collect();
         let client = mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, &rules);
         let mut source = SageMakerSource::from_client(client);
         let status_of = |u: Update| match u {
