@@ -178,6 +178,7 @@ async fn backend(cli: &Cli, config: &Config, now: Timestamp) -> Result<Backend> 
         calls: aws::ApiCalls::default(),
         protected_tags: config.actions.protected_tags.clone(),
         identity: config.identity.clone(),
+        drift: config.drift.clone(),
         memory: paths::cache_dir(),
     })
 }

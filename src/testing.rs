@@ -129,3 +129,13 @@ pub fn with_dialog(mut app: App, model: &str, key: char) -> App {
     });
     app
 }
+
+/// Summarises captured lines against a baseline CSV sample (with a header), as the
+/// S3 source does for each file read: for the capture benchmark. The records counted.
+pub fn summarise_capture(baseline_csv: &str, lines: &str) -> u64 {
+    use crate::source::aws::s3::capture::reference;
+    match reference::sample(baseline_csv, "bench".into()) {
+        Ok(r) => r.summarise(lines.lines(), &[]).records,
+        Err(_) => 0,
+    }
+}

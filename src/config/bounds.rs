@@ -29,6 +29,15 @@ fn bounds(c: &Config) -> Vec<Bound> {
     let aws = &c.aws;
     vec![
         b("demo", "tick_seconds", 1, 3_600, Some(c.demo.tick_seconds)),
+        // Data Capture keeps what the bucket's lifecycle keeps; a month is plenty.
+        b("drift", "window_hours", 1, 720, Some(c.drift.window_hours)),
+        b(
+            "drift",
+            "max_bytes",
+            65_536,
+            1 << 30,
+            Some(c.drift.max_bytes),
+        ),
         b("demo", "models", 1, 10_000, n(c.demo.models)),
         b(
             "aws",

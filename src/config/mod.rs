@@ -13,7 +13,9 @@ pub mod theme;
 pub use error::ConfigError;
 pub use keys::{KeyAction, KeyMap};
 pub use models::{parse_s3, MetricQuery, ModelMapping, S3Location};
-pub use schema::{ActionsConfig, AwsConfig, Config, DemoConfig, GeneralConfig, IdentityConfig};
+pub use schema::{
+    ActionsConfig, AwsConfig, Config, DemoConfig, DriftConfig, GeneralConfig, IdentityConfig,
+};
 pub use theme::Theme;
 
 /// The documented example config; `mlopsdash config init` writes exactly this.

@@ -33,6 +33,16 @@ pub(super) struct ModelConfig {
     /// Where Model Monitor writes this model's reports, "s3://bucket/prefix/".
     #[serde(default)]
     pub monitoring_reports: Option<Spanned<String>>,
+    /// Where the endpoint's Data Capture writes, when not its config's.
+    #[serde(default)]
+    pub data_capture: Option<Spanned<String>>,
+    /// What captured traffic is compared with: a Model Monitor statistics.json, or
+    /// a CSV (with a header) or JSON-lines sample of the training data.
+    #[serde(default)]
+    pub baseline: Option<Spanned<String>>,
+    /// Names of the captured CSV's columns, in order (captured CSV has no header).
+    #[serde(default)]
+    pub features: Option<Vec<String>>,
     #[serde(default)]
     pub metrics: Vec<MetricConfig>,
     /// The X-Ray service name of the model's API, when not the model's or endpoint's.
@@ -78,6 +88,9 @@ pub struct ModelMapping {
     pub training_job_prefix: Option<String>,
     pub data: Option<S3Location>,
     pub monitoring_reports: Option<S3Location>,
+    pub data_capture: Option<S3Location>,
+    pub baseline: Option<S3Location>,
+    pub features: Vec<String>,
     pub metrics: Vec<MetricQuery>,
     pub xray_service: Option<String>,
     pub protected: bool,
@@ -112,6 +125,8 @@ impl ModelConfig {
     pub fn mapping(&self) -> Result<ModelMapping, (std::ops::Range<usize>, String)> {
         let data = s3_field("data", self.data.as_ref())?;
         let monitoring_reports = s3_field("monitoring_reports", self.monitoring_reports.as_ref())?;
+        let data_capture = s3_field("data_capture", self.data_capture.as_ref())?;
+        let baseline = s3_field("baseline", self.baseline.as_ref())?;
         let mut metrics = Vec::new();
         for m in &self.metrics {
             if !is_statistic(m.stat.get_ref()) {
@@ -142,6 +157,9 @@ impl ModelConfig {
             training_job_prefix: self.training_job_prefix.clone(),
             data,
             monitoring_reports,
+            data_capture,
+            baseline,
+            features: self.features.clone().unwrap_or_default(),
             metrics,
             xray_service: self.xray_service.clone(),
             protected: self.protected,

@@ -27,6 +27,8 @@ pub struct Config {
     #[serde(default)]
     pub identity: IdentityConfig,
     #[serde(default)]
+    pub drift: DriftConfig,
+    #[serde(default)]
     health: HealthConfig,
     #[serde(default)]
     models: Vec<ModelConfig>,
@@ -147,6 +149,29 @@ impl Default for IdentityConfig {
         IdentityConfig {
             tag_keys: DEFAULT_TAG_KEYS.map(String::from).to_vec(),
             affixes: Vec::new(),
+        }
+    }
+}
+
+/// Drift computed from endpoints' captured traffic (Data Capture in S3).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DriftConfig {
+    /// The current window: captured records of the last this many hours.
+    pub window_hours: u64,
+    /// Bytes of captured and baseline data read per model and refresh at most;
+    /// what is left is read at the next refresh.
+    pub max_bytes: u64,
+    /// "psi" (Population Stability Index) or "js" (Jensen–Shannon distance).
+    pub method: crate::model::distribution::Method,
+}
+
+impl Default for DriftConfig {
+    fn default() -> Self {
+        DriftConfig {
+            window_hours: 24,
+            max_bytes: 4 << 20,
+            method: crate::model::distribution::Method::Psi,
         }
     }
 }

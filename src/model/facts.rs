@@ -218,8 +218,8 @@ pub struct EndpointConfigRef {
     pub model_version: Option<u32>,
 }
 
-/// What Model Monitor (or the team's own job) says about drift. Per-feature drift
-/// scores and a team's DriftScore live with the other metrics.
+/// What Model Monitor, the team's own job or the captured traffic says about drift.
+/// Per-feature drift scores and a team's DriftScore live with the other metrics.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DriftFacts {
     /// The newest report's violations.
@@ -233,6 +233,9 @@ pub struct DriftFacts {
     pub monitoring: Option<MonitoringRun>,
     /// Where the schedule writes its reports ("s3://bucket/prefix/").
     pub reports_at: Option<String>,
+    /// Drift computed from the endpoint's captured traffic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captured: Option<super::captured::CapturedDrift>,
 }
 
 /// One execution of a monitoring schedule.

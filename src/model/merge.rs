@@ -162,6 +162,9 @@ fn join(into: &mut ModelFacts, from: &ModelFacts, by_key: bool) {
         drift.report.clone_from(&from.drift.report);
         drift.report_problem.clone_from(&from.drift.report_problem);
     }
+    if drift.captured.is_none() {
+        drift.captured.clone_from(&from.drift.captured);
+    }
     if drift.monitoring.is_none() {
         drift.monitoring.clone_from(&from.drift.monitoring);
         drift.reports_at.clone_from(&from.drift.reports_at);

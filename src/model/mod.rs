@@ -2,8 +2,11 @@
 //! Pure: no I/O, no async, no terminal. Everything here is unit-tested directly.
 
 pub mod action;
+pub mod captured;
 pub mod context;
 pub mod cost;
+pub mod distribution;
+pub mod drift;
 pub mod events;
 pub mod facts;
 pub mod format;

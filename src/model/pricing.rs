@@ -12,6 +12,8 @@ pub const CLOUDWATCH_PER_METRIC: f64 = 0.01 / 1000.0;
 const CLOUDWATCH_PER_REQUEST: f64 = 0.01 / 1000.0;
 /// S3 Standard LIST requests: $0.005 per 1,000.
 const S3_LIST_PER_REQUEST: f64 = 0.005 / 1000.0;
+/// S3 Standard GET requests (captured traffic, baselines, reports): $0.0004 per 1,000.
+const S3_GET_PER_REQUEST: f64 = 0.0004 / 1000.0;
 /// Cost Explorer API: $0.01 per request, pages included.
 const COST_EXPLORER_PER_REQUEST: f64 = 0.01;
 /// X-Ray traces retrieved or scanned: $0.50 per million; a request is counted as one.
@@ -26,6 +28,7 @@ pub fn estimate(operation: &str, calls: u64) -> f64 {
         ("CloudWatch", "GetMetricData") => 0.0,
         ("CloudWatch", _) => CLOUDWATCH_PER_REQUEST,
         ("S3", op) if op.starts_with("List") => S3_LIST_PER_REQUEST,
+        ("S3", "GetObject") => S3_GET_PER_REQUEST,
         // The SDK names the service "Cost Explorer".
         ("Cost Explorer" | "CostExplorer", _) => COST_EXPLORER_PER_REQUEST,
         ("XRay", _) => XRAY_PER_REQUEST,
@@ -48,5 +51,6 @@ mod tests {
         assert!((metrics - 0.01).abs() < 1e-12);
         assert!((estimate("CloudWatch:DescribeAlarms", 1000) - 0.01).abs() < 1e-12);
         assert!((estimate("S3:ListObjectsV2", 2000) - 0.01).abs() < 1e-12);
+        assert!((estimate("S3:GetObject", 10_000) - 0.004).abs() < 1e-12);
     }
 }

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use super::distribution::Method;
+
 use serde::{Deserialize, Serialize};
 
 use super::facts::ModelKind;
@@ -109,6 +111,9 @@ impl Default for Rules {
             (names::LATENCY_P99, Threshold::above(500.0, 1000.0)),
             (names::DRIFT_SCORE, Threshold::above(0.1, 0.2)),
             (names::FEATURE_DRIFT, Threshold::above(0.1, 0.2)),
+            // The conventional PSI levels: below 0.1 stable, above 0.25 shifted.
+            (Method::Psi.metric(), Threshold::above(0.1, 0.25)),
+            (Method::Js.metric(), Threshold::above(0.1, 0.2)),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -133,6 +138,21 @@ impl Rules {
             .and_then(|m| m.get(metric))
             .or_else(|| self.metrics.get(metric))
             .copied()
+    }
+
+    /// The threshold for `metric` on `model` and where it was set, in the words of
+    /// config: the model's own, `[health.metrics]`, or the built-in default.
+    pub fn threshold_origin(&self, model: &str, metric: &str) -> Option<(Threshold, String)> {
+        if let Some(t) = self.per_model.get(model).and_then(|m| m.get(metric)) {
+            return Some((*t, format!("[[models]] {model}: thresholds.{metric}")));
+        }
+        let t = *self.metrics.get(metric)?;
+        let built_in = Rules::default().metrics.get(metric) == Some(&t);
+        let origin = match built_in {
+            true => format!("default {metric}"),
+            false => format!("[health.metrics] {metric}"),
+        };
+        Some((t, origin))
     }
 
     /// The business metrics that judge a model's quality, most important first.

@@ -65,7 +65,7 @@ pub struct StageStatus {
 }
 
 impl StageStatus {
-    fn new(health: Health, summary: impl Into<String>) -> StageStatus {
+    pub(super) fn new(health: Health, summary: impl Into<String>) -> StageStatus {
         let summary = summary.into();
         StageStatus {
             health,
@@ -75,7 +75,7 @@ impl StageStatus {
         }
     }
 
-    fn brief(mut self, brief: impl Into<String>) -> StageStatus {
+    pub(super) fn brief(mut self, brief: impl Into<String>) -> StageStatus {
         self.brief = brief.into();
         self
     }
@@ -85,7 +85,7 @@ impl StageStatus {
         self
     }
 
-    fn unknown() -> StageStatus {
+    pub(super) fn unknown() -> StageStatus {
         StageStatus::new(Health::Unknown, "—")
     }
 }
@@ -131,7 +131,7 @@ pub fn assess_with_alarms(
             Stage::Training => training(m, now),
             Stage::Registry => registry(m),
             Stage::Endpoint => endpoint(m, rules),
-            Stage::Drift => drift(m, rules, now),
+            Stage::Drift => super::drift::judge(m, rules, now),
             Stage::Quality => quality(m, rules, now),
         };
         with_alarms(status, s, &m.name, alarms)
@@ -280,66 +280,6 @@ fn endpoint(m: &ModelFacts, rules: &Rules) -> StageStatus {
 /// "MAPE 18.2%", briefly "18.2%": the value is what must survive a narrow column.
 fn metric_status(h: Health, metric: &str, text: String) -> StageStatus {
     StageStatus::new(h, format!("{} {text}", format::short_name(metric))).brief(text)
-}
-
-/// Drift is the worst of: the newest report's violated features, the team's drift
-/// score, Model Monitor's per-feature drift metrics, each against its threshold. A
-/// report that cannot be read or a monitoring run that failed is a warning of its
-/// own: drift is unknown then, never silently green.
-fn drift(m: &ModelFacts, rules: &Rules, now: Timestamp) -> StageStatus {
-    let d = &m.drift;
-    let mut checks: Vec<StageStatus> = Vec::new();
-    let count = d.violations.len();
-    let violations = d.report_time.map(|_| {
-        let h = rules.drift_violations.evaluate(Some(count as f64));
-        StageStatus::new(h, format!("{count} feat"))
-    });
-    if count > 0 {
-        checks.extend(violations.clone());
-    }
-    if let Some((_, v)) = m.metrics.get(names::DRIFT_SCORE).and_then(Series::latest) {
-        let h = rules
-            .threshold(&m.name, names::DRIFT_SCORE)
-            .map_or(Health::Ok, |t| t.evaluate(Some(v)));
-        checks.push(StageStatus::new(h, format!("{v:.2}")));
-    }
-    // A clean report speaks only when no score does.
-    if count == 0 {
-        checks.extend(violations);
-    }
-    for (key, series) in &m.metrics {
-        let Some(feature) = key.strip_prefix(names::FEATURE_DRIFT_PREFIX) else {
-            continue;
-        };
-        let Some((_, v)) = series.latest() else {
-            continue;
-        };
-        let h = rules
-            .threshold(&m.name, key)
-            .or_else(|| rules.threshold(&m.name, names::FEATURE_DRIFT))
-            .map_or(Health::Ok, |t| t.evaluate(Some(v)));
-        checks.push(StageStatus::new(h, format!("{feature} {v:.2}")).brief(format!("{v:.2}")));
-    }
-    if let Some(run) = &d.monitoring {
-        let ago = format::age_since(run.scheduled, now);
-        // A schedule that has not run for a day checks nothing: as bad as a failure.
-        let idle = now.duration_since(run.scheduled) > super::quality::STALE_AFTER;
-        if run.status == "Failed" {
-            checks.push(StageStatus::new(Health::Warn, format!("mon failed {ago}")).brief("mon ✖"));
-        } else if idle {
-            checks.push(StageStatus::new(Health::Warn, format!("mon idle {ago}")).brief("mon ?"));
-        }
-    }
-    if d.report_problem.is_some() {
-        checks.push(StageStatus::new(Health::Warn, "bad report").brief("report?"));
-    }
-    // The worst check; on a tie the first (violated features, score, features' drift,
-    // problems).
-    checks
-        .into_iter()
-        .rev()
-        .max_by_key(|c| c.health)
-        .unwrap_or_else(StageStatus::unknown)
 }
 
 fn quality(m: &ModelFacts, rules: &Rules, now: Timestamp) -> StageStatus {

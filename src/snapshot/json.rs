@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use super::schema::*;
 use super::Gathered;
 use crate::app::Place;
+use crate::model::captured::FeatureDrift;
 use crate::model::facts::ModelFacts;
 use crate::model::metrics::names;
 use crate::model::quality::{self, Trend};
@@ -240,7 +241,7 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
             .chain(error_rates(m).iter().map(|(name, s)| (name.to_string(), s)))
             .filter_map(|(name, s)| Some((name, s.latest()?.1)))
             .collect(),
-        drift: drift(m, h.stage(Stage::Drift).health),
+        drift: drift(m, h.stage(Stage::Drift).health, rules, now),
         quality: quality::judge(m, rules, now)
             .into_iter()
             .map(|j| {
@@ -262,12 +263,42 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
     }
 }
 
-fn drift(m: &ModelFacts, drift_health: Health) -> DriftOut {
+fn drift(m: &ModelFacts, drift_health: Health, rules: &Rules, now: Timestamp) -> DriftOut {
     let d = &m.drift;
     let latest = |s: &crate::model::metrics::Series| s.latest().map(|(_, v)| v);
     let failed_run = d.monitoring.as_ref().and_then(|r| r.failure());
+    let captured = d.captured.as_ref();
+    let computed = |f: &FeatureDrift| {
+        let c = captured?;
+        let threshold = crate::model::drift::feature_threshold(c, rules, &m.name, &f.name);
+        let t = threshold.as_ref().map(|(t, _)| *t);
+        Some(FeatureDriftOut {
+            feature: f.name.clone(),
+            statistic: f.statistic,
+            health: health(t.map_or(Health::Ok, |t| t.evaluate(Some(f.statistic)))),
+            warn: t.and_then(|t| t.warn),
+            crit: t.and_then(|t| t.crit),
+            threshold_from: threshold.map(|(_, from)| from),
+            bins: f.labels.clone(),
+            baseline: f.baseline.clone(),
+            current: f.current.clone(),
+        })
+    };
+    let mut features: BTreeMap<String, f64> = m
+        .metrics
+        .iter()
+        .filter_map(|(k, s)| {
+            let feature = k.strip_prefix(names::FEATURE_DRIFT_PREFIX)?;
+            Some((feature.to_string(), latest(s)?))
+        })
+        .collect();
+    for f in captured.iter().flat_map(|c| &c.features) {
+        features.entry(f.name.clone()).or_insert(f.statistic);
+    }
     DriftOut {
         health: health(drift_health),
+        source: crate::model::drift::decided_by(m, rules, now).map(|s| s.label()),
+        method: captured.map(|c| c.method.label()),
         violations: d
             .violations
             .iter()
@@ -278,17 +309,34 @@ fn drift(m: &ModelFacts, drift_health: Health) -> DriftOut {
             })
             .collect(),
         score: m.metrics.get(names::DRIFT_SCORE).and_then(latest),
-        features: m
-            .metrics
+        features,
+        computed: captured
             .iter()
-            .filter_map(|(k, s)| {
-                let feature = k.strip_prefix(names::FEATURE_DRIFT_PREFIX)?;
-                Some((feature.to_string(), latest(s)?))
-            })
+            .flat_map(|c| &c.features)
+            .filter_map(computed)
             .collect(),
+        sample: captured.map(|c| SampleOut {
+            baseline: c.sample.baseline,
+            current: c.sample.current,
+            skipped: c.sample.skipped,
+            window_hours: c.sample.window_hours,
+            unread_files: c.unread_files,
+        }),
+        prediction: captured
+            .and_then(|c| c.prediction.as_ref())
+            .and_then(computed),
+        baseline: captured
+            .map(|c| c.baseline.clone())
+            .filter(|b| !b.is_empty()),
+        capture: captured.map(|c| c.capture.clone()),
+        waiting: captured.and_then(|c| c.waiting.clone()),
         report: d.report.clone(),
         report_time: d.report_time,
-        problem: d.report_problem.clone().or(failed_run),
+        problem: d
+            .report_problem
+            .clone()
+            .or(failed_run)
+            .or_else(|| captured.and_then(|c| c.problem.clone())),
         monitoring: d.monitoring.as_ref().map(|r| MonitoringOut {
             schedule: r.schedule.clone(),
             status: r.status.clone(),

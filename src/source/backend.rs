@@ -16,7 +16,7 @@ use super::aws::{self, ApiCalls, Pacer, Recognition, S3Source, SageMakerSource};
 use super::demo::{DemoSource, Simulator};
 use super::memory::{self, MemoryDir};
 use super::{drive, Attention, RefreshReceivers, Source, SourceId, Update};
-use crate::config::{AwsConfig, IdentityConfig, ModelMapping};
+use crate::config::{AwsConfig, DriftConfig, IdentityConfig, ModelMapping};
 use crate::model::context::{Context, Place};
 use crate::model::identity::Normaliser;
 
@@ -40,6 +40,8 @@ pub enum Backend {
         /// Endpoint tags that make actions on it need the name typed.
         protected_tags: Vec<String>,
         identity: IdentityConfig,
+        /// Drift from captured traffic.
+        drift: DriftConfig,
         /// Where a session leaves what the next one starts from (None: nowhere).
         memory: Option<PathBuf>,
     },
@@ -180,9 +182,10 @@ impl Backend {
                 calls,
                 protected_tags,
                 identity: recognised,
+                drift,
                 memory: cache,
             } => {
-                let s = AwsSources::new(
+                let mut s = AwsSources::new(
                     &sdk,
                     &settings,
                     mappings,
@@ -191,6 +194,7 @@ impl Backend {
                     protected_tags,
                     &recognised,
                 );
+                s.s3 = s.s3.drift(drift);
                 // Every update passes the recorder, which keeps the newest facts
                 // for the next session once the account is known.
                 let (dir_tx, dir_rx) = watch::channel(None);
@@ -234,6 +238,7 @@ impl Backend {
                     every(&settings, settings.cloudwatch_seconds),
                 );
                 let (sm_updates, sm_refresh) = (updates.clone(), refresh.clone());
+                let s3_dir = dir_rx.clone();
                 tokio::spawn(async move {
                     let sagemaker = match memory::dir_within(dir_rx, ACCOUNT_WAIT).await {
                         Some(dir) => sagemaker.remembering(dir.descriptions()),
@@ -243,7 +248,14 @@ impl Backend {
                 });
                 tokio::spawn(drive(s.cloudwatch, cw_every, updates.clone(), looks));
                 let s3_every = s3_every(&settings);
-                tokio::spawn(drive(s.s3, s3_every, updates.clone(), follows));
+                let (s3, s3_updates) = (s.s3, updates.clone());
+                tokio::spawn(async move {
+                    let s3 = match memory::dir_within(s3_dir, ACCOUNT_WAIT).await {
+                        Some(dir) => s3.remembering(dir.captures()),
+                        None => s3,
+                    };
+                    drive(s3, s3_every, s3_updates, follows).await;
+                });
                 // X-Ray bills per trace scanned: every five minutes is enough on call.
                 tokio::spawn(drive(s.xray, XRAY_EVERY, updates.clone(), refresh));
                 tokio::spawn(report_calls(calls, updates));
@@ -263,11 +275,12 @@ impl Backend {
                 calls,
                 protected_tags,
                 identity: recognised,
+                drift,
                 memory: _,
             } => {
                 // Nobody refreshes a snapshot or looks at it closely.
                 let (_, never) = super::refresh_channels();
-                let s = AwsSources::new(
+                let mut s = AwsSources::new(
                     &sdk,
                     &settings,
                     mappings,
@@ -276,6 +289,7 @@ impl Backend {
                     protected_tags,
                     &recognised,
                 );
+                s.s3 = s.s3.drift(drift);
                 let mut found = s.targets.subscribe();
                 let mut sagemaker = s.sagemaker.publish_targets(s.targets);
                 let (mut cloudwatch, mut s3, mut xray) =
@@ -302,9 +316,9 @@ impl Backend {
     }
 }
 
-/// SageMaker's refresh, with CloudWatch and S3 started as soon as it knows the rows
-/// (`found` changes) while it still asks about their registries and jobs; all three
-/// at once when the rows were already known.
+/// SageMaker's refresh, with CloudWatch started as soon as it knows the rows
+/// (`found` changes) while it still asks about their registries and jobs, and S3
+/// once it is done; all three at once when the rows were already known.
 pub async fn sagemaker_then_followers(
     sagemaker: &mut impl Source,
     found: &mut TargetsReceiver,
@@ -320,12 +334,18 @@ pub async fn sagemaker_then_followers(
         f = &mut fleet => Some(f),
         _ = found.changed() => None,
     };
-    let followers = async { tokio::join!(cloudwatch.fetch(), s3.fetch()) };
-    let (fleet, (metrics, data)) = match done {
-        Some(fleet) => (fleet, followers.await),
-        None => tokio::join!(fleet, followers),
-    };
-    (fleet, metrics, data)
+    match done {
+        Some(fleet) => {
+            let (metrics, data) = tokio::join!(cloudwatch.fetch(), s3.fetch());
+            (fleet, metrics, data)
+        }
+        // S3 waits for the whole refresh: a drift baseline can be the training
+        // channel of the serving job, known only once the jobs are described.
+        None => {
+            let (fleet, metrics) = tokio::join!(fleet, cloudwatch.fetch());
+            (fleet, metrics, s3.fetch().await)
+        }
+    }
 }
 
 /// A source's own interval, else the common one.

@@ -45,6 +45,11 @@ impl MemoryDir {
         self.0.join("sagemaker.json")
     }
 
+    /// Drift baselines and summaries of captured files read.
+    pub fn captures(&self) -> PathBuf {
+        self.0.join("capture.json")
+    }
+
     fn facts(&self) -> JsonFile {
         JsonFile::new(self.0.join("fleet.json"), MAX_BYTES).versioned(FORMAT)
     }

@@ -299,10 +299,27 @@ const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1";
 /// A training job writing under `s3://models/out/`; returns its artifact URL as
 /// SageMaker reports it.
 pub async fn seed_training_job(sdk: &SdkConfig, name: &str) -> String {
+    seed_training_job_on(sdk, name, None).await
+}
+
+/// `seed_training_job` whose "train" channel reads `channel` (an S3 prefix of CSV).
+pub async fn seed_training_job_on(sdk: &SdkConfig, name: &str, channel: Option<&str>) -> String {
     use aws_sdk_sagemaker::types::*;
     let sm = aws_sdk_sagemaker::Client::new(sdk);
+    let channels = channel.map(|uri| {
+        let source = S3DataSource::builder()
+            .s3_data_type(S3DataType::S3Prefix)
+            .s3_uri(uri)
+            .build();
+        vec![Channel::builder()
+            .channel_name("train")
+            .data_source(DataSource::builder().s3_data_source(source).build())
+            .content_type("text/csv")
+            .build()]
+    });
     sm.create_training_job()
         .training_job_name(name)
+        .set_input_data_config(channels)
         .algorithm_specification(
             AlgorithmSpecification::builder()
                 .training_image("123456789012.dkr.ecr.us-east-1.amazonaws.com/train:1")

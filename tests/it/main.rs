@@ -9,6 +9,7 @@ mod proxy;
 
 mod actions;
 mod aws;
+mod capture;
 mod cli;
 mod cloudwatch;
 mod cost;

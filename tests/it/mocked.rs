@@ -93,6 +93,8 @@ mod cloudwatch {
                 variants: vec!["AllTraffic".into()],
                 reports: None,
                 changed: None,
+                capture: None,
+                training_data: None,
             })
             .collect();
         tokio::sync::watch::channel(endpoints).1

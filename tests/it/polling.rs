@@ -42,6 +42,8 @@ async fn a_simulated_hour_asks_for_what_the_pace_says_and_an_alarm_is_seen_at_on
             variants: vec!["AllTraffic".into()],
             reports: None,
             changed: None,
+            capture: None,
+            training_data: None,
         })
         .collect();
     // Every endpoint has traffic: the fleet view's four series exist for each
@@ -86,8 +88,11 @@ async fn a_simulated_hour_asks_for_what_the_pace_says_and_an_alarm_is_seen_at_on
     );
     let metrics = || calls.counts().get(METRICS_REQUESTED).copied().unwrap_or(0);
 
-    // An hour, one refresh a minute, as the dashboard runs it.
-    let start = Timestamp::now();
+    // An hour, one refresh a minute, as the dashboard runs it, from 01:00 UTC: the
+    // pace shares what is left of the day, so the hour is the same whenever the
+    // test runs.
+    let today = Timestamp::now().as_second().div_euclid(86_400) * 86_400;
+    let start = Timestamp::from_second(today + 3600).unwrap();
     let mut predicted = 0;
     // When the healthy were last asked about: due again one pace later, at the
     // pace the source reports for that refresh.

@@ -4,7 +4,7 @@ pub mod cloudwatch;
 pub mod cost;
 pub mod fan_out;
 mod identity;
-mod s3;
+pub(crate) mod s3;
 mod sagemaker;
 pub mod targets;
 pub mod xray;

@@ -1,5 +1,5 @@
-//! What the CloudWatch and S3 sources watch for each model row: the endpoint and
-//! variants SageMaker found, handed over as soon as SageMaker knows its rows.
+//! What the CloudWatch and S3 sources watch for each model row: the endpoint,
+//! variants and captured traffic SageMaker found, handed over as soon as SageMaker knows its rows.
 
 use tokio::sync::watch;
 
@@ -16,6 +16,10 @@ pub struct EndpointTarget {
     /// When the endpoint last changed (a deploy, new weights): watched closely for
     /// a while after.
     pub changed: Option<jiff::Timestamp>,
+    /// Where its Data Capture writes, when capture is on.
+    pub capture: Option<S3Location>,
+    /// The training channel of the job that trained what it serves.
+    pub training_data: Option<S3Location>,
 }
 
 pub type TargetsSender = watch::Sender<Vec<EndpointTarget>>;

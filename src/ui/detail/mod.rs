@@ -1,6 +1,7 @@
 //! The model detail view: every stage at a glance, why it is red, charts of every
 //! metric with threshold lines, and the history tables (training, registry, configs).
 
+mod drift;
 mod identity;
 mod tables;
 

@@ -1,5 +1,6 @@
 //! The history tables of the detail view: training runs, registry versions, and the
-//! endpoint's variants and configs (the rollback targets), plus drift violations.
+//! endpoint's variants and configs (the rollback targets), with the drift panel
+//! below them when stacked.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
@@ -10,7 +11,6 @@ use super::super::widgets::{panel, truncate_left};
 use crate::app::App;
 use crate::config::Theme;
 use crate::model::facts::{Approval, ModelFacts, RunStatus};
-use crate::model::metrics::names;
 use crate::model::{format, Health};
 
 /// Stacked when `tall`, else two columns side by side.
@@ -32,7 +32,6 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &ModelFacts, app: &App, theme: &Th
             area.width * 45 / 100
         },
     );
-    let drift = drift(m, app, theme);
     if tall {
         let traces = traces(m, app, theme);
         let recognised = super::identity::panel_of(m, theme);
@@ -65,7 +64,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &ModelFacts, app: &App, theme: &Th
         if let Some((panel, _)) = recognised {
             frame.render_widget(panel, recognised_area);
         }
-        frame.render_widget(drift, drift_area);
+        super::drift::draw(frame, drift_area, m, app, theme);
     } else {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
@@ -73,7 +72,20 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &ModelFacts, app: &App, theme: &Th
         let [reg, ep] =
             Layout::vertical([Constraint::Length(registry_height(m)), Constraint::Fill(1)])
                 .areas(right);
-        frame.render_widget(training, left);
+        // Drift gets what the training runs leave of the left column.
+        let d = &m.drift;
+        let has_drift = d.captured.is_some() || d.report_time.is_some() || d.monitoring.is_some();
+        let training_rows = m.training.len() as u16 + 3;
+        match has_drift && left.height > training_rows + 4 {
+            true => {
+                let [train_area, drift_area] =
+                    Layout::vertical([Constraint::Length(training_rows), Constraint::Fill(1)])
+                        .areas(left);
+                frame.render_widget(training, train_area);
+                super::drift::draw(frame, drift_area, m, app, theme);
+            }
+            false => frame.render_widget(training, left),
+        }
         frame.render_widget(registry, reg);
         frame.render_widget(endpoint, ep);
     }
@@ -224,49 +236,6 @@ fn endpoint<'a>(m: &'a ModelFacts, app: &App, theme: &Theme, width: u16) -> Tabl
         .style(theme.title),
     )
     .block(panel(theme, " endpoint · ● current ↺ rollback target "))
-}
-
-/// Violated features of the newest report, with their drift distance when Model
-/// Monitor publishes one; the report's age and the monitoring run in the title.
-fn drift<'a>(m: &'a ModelFacts, app: &App, theme: &Theme) -> Table<'a> {
-    let d = &m.drift;
-    let distance = |feature: &str| {
-        m.metrics
-            .get(&format!("{}{feature}", names::FEATURE_DRIFT_PREFIX))
-            .and_then(|s| s.latest())
-            .map_or(String::new(), |(_, v)| format!("{v:.2}"))
-    };
-    let rows = d.violations.iter().map(|v| {
-        Row::new(vec![
-            Cell::from(v.feature.as_str()),
-            Cell::from(v.check.as_str()),
-            Cell::from(distance(&v.feature)),
-        ])
-        .style(theme.warn)
-    });
-    let report = d.report_time.map_or("no report".to_string(), |t| {
-        format!("report {} ago", format::age_since(t, app.now()))
-    });
-    let run = d.monitoring.as_ref().map_or(String::new(), |r| {
-        format!(
-            " · run {} {} ago",
-            r.status,
-            format::age_since(r.scheduled, app.now())
-        )
-    });
-    Table::new(
-        rows,
-        [
-            Constraint::Fill(1),
-            Constraint::Fill(1),
-            Constraint::Length(6),
-        ],
-    )
-    .header(Row::new(["FEATURE", "CHECK", "DIST"]).style(theme.title))
-    .block(panel(
-        theme,
-        format!(" drift · {} violated · {report}{run} ", d.violations.len()),
-    ))
 }
 
 /// X-Ray's view of the model: its services' traffic, faults and p99, and the worst

@@ -216,6 +216,8 @@ mod tests {
             variants: variants.iter().map(|v| v.to_string()).collect(),
             reports: None,
             changed: None,
+            capture: None,
+            training_data: None,
         }
     }
 

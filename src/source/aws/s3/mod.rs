@@ -1,11 +1,14 @@
 //! S3: raw-data freshness, the newest object's age under each model's configured
-//! prefix (ListObjectsV2, paged, at most `max_pages` pages of 1,000 keys), and the
-//! newest Model Monitor report under its report prefix.
+//! prefix (ListObjectsV2, paged, at most `max_pages` pages of 1,000 keys), the
+//! newest Model Monitor report under its report prefix, and drift computed from the
+//! endpoints' captured traffic.
 
+pub(crate) mod capture;
 mod report;
 mod reports;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use aws_sdk_s3::Client;
 use jiff::Timestamp;
@@ -14,9 +17,11 @@ use super::fan_out::{fan_out, DEFAULT_IN_FLIGHT};
 use super::targets::TargetsReceiver;
 use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
-use crate::config::{ModelMapping, S3Location};
+use crate::config::{DriftConfig, ModelMapping, S3Location};
+use crate::model::captured::CapturedDrift;
 use crate::model::facts::{DataFacts, ModelFacts, StaleFacts};
 use crate::model::{Fleet, Stage};
+use crate::source::disk::JsonFile;
 use crate::source::{report, Source, SourceId, Update};
 
 pub struct S3Source {
@@ -32,7 +37,19 @@ pub struct S3Source {
     max_pages: u32,
     /// Prefixes listed at once.
     in_flight: usize,
+    /// Config's Data Capture settings per model (location, baseline, column names).
+    captures: Vec<ModelMapping>,
+    drift: DriftConfig,
+    /// Each model's baseline and summaries of the captured files read.
+    watches: HashMap<String, capture::Watch>,
+    /// Where the watches are kept for the next session.
+    memory: Option<JsonFile>,
 }
+
+/// Bumped when the shape of the kept watches changes.
+const CAPTURE_FORMAT: u32 = 1;
+/// A summary is a few hundred bytes: thousands of files per model fit.
+const CAPTURE_MAX_BYTES: u64 = 16 << 20;
 
 impl S3Source {
     pub fn new(
@@ -61,7 +78,115 @@ impl S3Source {
             seen: HashMap::new(),
             max_pages: max_pages.max(1),
             in_flight: DEFAULT_IN_FLIGHT,
+            captures: mappings
+                .iter()
+                .filter(|m| {
+                    m.data_capture.is_some() || m.baseline.is_some() || !m.features.is_empty()
+                })
+                .cloned()
+                .collect(),
+            drift: DriftConfig::default(),
+            watches: HashMap::new(),
+            memory: None,
         }
+    }
+
+    /// Drift from captured traffic computed with these settings.
+    pub fn drift(mut self, drift: DriftConfig) -> S3Source {
+        self.drift = drift;
+        self
+    }
+
+    /// Starts from the baselines and file summaries a past session kept in `path`,
+    /// and keeps them there: a restart reads no captured file twice.
+    pub fn remembering(mut self, path: PathBuf) -> S3Source {
+        let file = JsonFile::new(path, CAPTURE_MAX_BYTES).versioned(CAPTURE_FORMAT);
+        if let Some(past) = file.load::<HashMap<String, capture::Watch>>() {
+            self.watches = past;
+        }
+        self.memory = Some(file);
+        self
+    }
+
+    /// What to read captured traffic of: every endpoint with capture on, and the
+    /// models config names a capture location for.
+    fn capture_targets(&self, targets: &[super::targets::EndpointTarget]) -> Vec<capture::Target> {
+        let mut found: Vec<capture::Target> = Vec::new();
+        for t in targets {
+            let config = self.captures.iter().find(|m| m.name == t.model);
+            let Some(at) = config
+                .and_then(|m| m.data_capture.clone())
+                .or_else(|| t.capture.clone())
+            else {
+                continue;
+            };
+            found.push(capture::Target {
+                model: t.model.clone(),
+                capture: at,
+                endpoint: t.endpoint.clone(),
+                variants: t.variants.clone(),
+                baseline: config.and_then(|m| m.baseline.clone()),
+                training_data: t.training_data.clone(),
+                deployed: t.changed,
+                features: config.map(|m| m.features.clone()).unwrap_or_default(),
+            });
+        }
+        for m in &self.captures {
+            let (Some(at), Some(endpoint)) = (&m.data_capture, &m.endpoint) else {
+                continue;
+            };
+            if found.iter().any(|t| t.model == m.name) {
+                continue;
+            }
+            found.push(capture::Target {
+                model: m.name.clone(),
+                capture: at.clone(),
+                endpoint: endpoint.clone(),
+                variants: Vec::new(),
+                baseline: m.baseline.clone(),
+                training_data: None,
+                deployed: None,
+                features: m.features.clone(),
+            });
+        }
+        found
+    }
+
+    /// Every captured model's drift, models at once (bounded); kept on disk when
+    /// something new was read.
+    async fn captured(&mut self, targets: Vec<capture::Target>) -> Vec<(String, CapturedDrift)> {
+        let now = Timestamp::now();
+        let watches: Vec<(capture::Target, capture::Watch)> = targets
+            .into_iter()
+            .map(|t| {
+                let w = self.watches.remove(&t.model).unwrap_or_default();
+                (t, w)
+            })
+            .collect();
+        let (client, drift, max_pages) = (&self.client, &self.drift, self.max_pages);
+        let refreshed = fan_out(watches, self.in_flight, |(t, mut w)| async move {
+            let read = capture::Reading {
+                client,
+                target: &t,
+                max_pages,
+            };
+            let r = w.refresh(&read, drift, now).await;
+            (t, w, r)
+        })
+        .await;
+        let mut changed = false;
+        let mut found = Vec::new();
+        // Models no longer captured are forgotten.
+        self.watches.clear();
+        for (t, w, r) in refreshed {
+            changed |= r.changed;
+            found.push((t.model.clone(), r.drift));
+            self.watches.insert(t.model, w);
+        }
+        if let (true, Some(file)) = (changed, &self.memory) {
+            file.save(&self.watches);
+        }
+        found
     }
 
     /// At most `n` prefixes listed at once.
@@ -124,7 +249,8 @@ impl S3Source {
             models.push(m);
         }
         let mut reports = self.reports.clone();
-        for t in self.targets.borrow_and_update().iter() {
+        let targets = self.targets.borrow_and_update().clone();
+        for t in targets.iter() {
             if let Some(at) = t
                 .reports
                 .clone()
@@ -141,6 +267,17 @@ impl S3Source {
                 None => {
                     let mut m = ModelFacts::named(name);
                     m.drift = drift;
+                    models.push(m);
+                }
+            }
+        }
+        let captured = self.captured(self.capture_targets(&targets)).await;
+        for (name, drift) in captured {
+            match models.iter_mut().find(|m| m.name == name) {
+                Some(m) => m.drift.captured = Some(drift),
+                None => {
+                    let mut m = ModelFacts::named(&name);
+                    m.drift.captured = Some(drift);
                     models.push(m);
                 }
             }

@@ -18,6 +18,8 @@ pub struct Described {
     /// The endpoint's tags (key, value), or why they could not be read (a reader
     /// without sagemaker:ListTags still sees the row).
     pub tags: Result<Vec<(String, String)>, String>,
+    /// Where Data Capture writes its requests and responses, when it is on.
+    pub capture: Option<String>,
 }
 
 impl Described {
@@ -81,6 +83,11 @@ pub async fn describe_endpoint(
         None => Ok(Vec::new()),
     };
     let created = config.created;
+    let capture = ep
+        .data_capture_config()
+        .filter(|c| c.enable_capture().unwrap_or(false))
+        .and_then(|c| c.destination_s3_uri())
+        .map(str::to_string);
     Ok(Described {
         endpoint: EndpointFacts {
             name: name.to_string(),
@@ -101,6 +108,7 @@ pub async fn describe_endpoint(
         },
         variant_models,
         tags,
+        capture,
     })
 }
 
@@ -141,5 +149,6 @@ pub fn listed(summary: &EndpointSummary, why: &str) -> Described {
         },
         variant_models: Vec::new(),
         tags: Err(format!("not described yet ({why})")),
+        capture: None,
     }
 }

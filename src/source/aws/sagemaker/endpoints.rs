@@ -114,6 +114,15 @@ impl SageMakerSource {
                         .map(|d| d.endpoint.variants.iter().map(|v| v.name.clone()).collect())
                         .unwrap_or_default(),
                     reports: monitoring.get(endpoint).and_then(|m| m.reports.clone()),
+                    capture: described
+                        .and_then(|d| d.capture.as_deref())
+                        .and_then(crate::config::parse_s3),
+                    training_data: described
+                        .and_then(|d| d.first_model())
+                        .and_then(|m| self.lineage.artifact_of(m))
+                        .and_then(|a| self.job_details.training_data(&a))
+                        .as_deref()
+                        .and_then(crate::config::parse_s3),
                 })
             })
             .collect();

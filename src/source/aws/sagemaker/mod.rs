@@ -291,6 +291,9 @@ impl SageMakerSource {
         self.last_good
             .retain(|name, _| shown.contains(name.as_str()));
         models.sort_by(|a, b| a.name.cmp(&b.name));
+        // Again, now that the serving jobs (their training channels) are known:
+        // only a change wakes the followers.
+        self.publish_targets_of(&rows, &monitoring);
         self.remember();
         Ok(models)
     }

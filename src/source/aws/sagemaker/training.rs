@@ -142,6 +142,9 @@ struct Detail {
     run: TrainingRun,
     /// `ModelArtifacts.S3ModelArtifacts`: what the job wrote.
     artifact: Option<String>,
+    /// Its training channel's S3 URI: a baseline for drift.
+    #[serde(default)]
+    training_data: Option<String>,
 }
 
 impl JobDetails {
@@ -208,6 +211,17 @@ impl JobDetails {
             }))
     }
 
+    /// The training channel of the finished job that wrote `artifact`, when it has
+    /// been described (lineage describes the serving job).
+    pub fn training_data(&self, artifact: &str) -> Option<String> {
+        let name = super::lineage::job_named_in(artifact)?;
+        let known = lock(&self.0);
+        let d = known.described.get(name)?;
+        (d.artifact.as_deref() == Some(artifact))
+            .then(|| d.training_data.clone())
+            .flatten()
+    }
+
     /// Describes `name`; None when no such job exists.
     async fn describe(&self, client: &Client, name: &str) -> Result<Option<Detail>, String> {
         let d = match client
@@ -240,7 +254,19 @@ impl JobDetails {
             execution_arn: None,
             serving: false,
         };
+        // The channel named for training, else the first.
+        let channels = d.input_data_config();
+        let channel = channels
+            .iter()
+            .find(|c| matches!(c.channel_name(), Some("train" | "training")))
+            .or(channels.first());
         let detail = Detail {
+            training_data: channel.and_then(|c| {
+                c.data_source()?
+                    .s3_data_source()?
+                    .s3_uri()
+                    .map(str::to_string)
+            }),
             artifact: d
                 .model_artifacts()
                 .and_then(|a| a.s3_model_artifacts())

@@ -19,6 +19,13 @@ impl Simulator {
             failure_reason: failure.map(str::to_string),
             scheduled: at,
         };
+        // This team has no Model Monitor: drift comes from its captured traffic.
+        if p.name == super::capture::CAPTURED_MODEL {
+            return DriftFacts {
+                captured: Some(self.captured(now)),
+                ..DriftFacts::default()
+            };
+        }
         if p.name == "churn-detection" {
             let last_good = self.started - SignedDuration::from_hours(50);
             let failed_at = hour.unwrap_or(now) - SignedDuration::from_hours(2);

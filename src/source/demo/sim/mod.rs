@@ -3,6 +3,7 @@
 //! One file per stage's generator; `timeline` replays incidents and user actions.
 
 mod alarms;
+mod capture;
 mod cost;
 mod drift;
 mod endpoint;
