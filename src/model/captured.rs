@@ -76,6 +76,24 @@ impl FeatureDrift {
 }
 
 impl CapturedDrift {
+    /// Nothing compared (yet): what waits or went wrong is set by the caller.
+    pub fn empty(method: Method, window_hours: u32) -> CapturedDrift {
+        CapturedDrift {
+            method,
+            features: Vec::new(),
+            prediction: None,
+            sample: DriftSample {
+                window_hours,
+                ..DriftSample::default()
+            },
+            baseline: String::new(),
+            capture: String::new(),
+            problem: None,
+            waiting: None,
+            unread_files: 0,
+        }
+    }
+
     /// With these problems, in one line.
     pub fn with_problems(mut self, problems: Vec<String>) -> CapturedDrift {
         if !problems.is_empty() {

@@ -290,6 +290,9 @@ fn psi_from_captured_traffic_matches_an_independent_computation() {
     let fraud_ep = format!("{fraud}-prod");
     let churn_ep = format!("ml-{churn}-v2");
     let demand_ep = format!("{demand}-endpoint");
+    // A fourth asks for drift in config, but its endpoint captures nothing.
+    let off = unique("uncaptured");
+    let off_ep = format!("{off}-prod");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (amount, tenure, regions) = rt.block_on(async {
         let moto = sdk(&moto_url()).await;
@@ -298,6 +301,7 @@ fn psi_from_captured_traffic_matches_an_independent_computation() {
         let capture = format!("s3://{bucket}/datacapture");
         seed_serving(&moto, &fraud_ep, Some(&capture), None).await;
         seed_serving(&moto, &churn_ep, None, None).await;
+        seed_serving(&moto, &off_ep, None, None).await;
         let job = format!("{demand}-train-1");
         let channel = format!("s3://{bucket}/train/demand/");
         let artifact = seed_training_job_on(&moto, &job, Some(&channel)).await;
@@ -317,7 +321,9 @@ fn psi_from_captured_traffic_matches_an_independent_computation() {
              data_capture = \"s3://{bucket}/capture-churn\"\n\
              baseline = \"s3://{bucket}/baselines/churn/baseline.jsonl\"\n\
              [models.thresholds]\n\
-             feature_baseline_drift_region = {{ warn = 0.3, crit = 2.0 }}\n"
+             feature_baseline_drift_region = {{ warn = 0.3, crit = 2.0 }}\n\n\
+             [[models]]\nname = \"{off}\"\nendpoint = \"{off_ep}\"\n\
+             baseline = \"s3://{bucket}/baselines/fraud/train.csv\"\n"
         ),
     )
     .unwrap();
@@ -371,6 +377,17 @@ fn psi_from_captured_traffic_matches_an_independent_computation() {
     assert_close(&feature(d, "amount")["statistic"], 0.0);
     assert_eq!(d["sample"]["current"], 200);
     assert_eq!(d["sample"]["baseline"], 400);
+
+    // Asked for, but there is nothing captured to read: said, with what to do.
+    let d = &row(&v, &off)["drift"];
+    assert!(
+        d["problem"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("Data Capture is off on {off_ep}")),
+        "{d:#}"
+    );
+    assert_eq!(row(&v, &off)["stages"]["drift"]["health"], "warn");
 
     // Demand: found by discovery; its baseline is the serving job's channel.
     let d = &row(&v, &demand)["drift"];
@@ -485,9 +502,14 @@ async fn a_captured_file_is_read_once_across_refreshes_and_restarts() {
     assert_eq!(gets(&calls), 5);
     assert_eq!(third.sample.current, 501);
 
-    // The next session starts from the summaries on disk: nothing read again.
+    // The next session starts from the summaries on disk: nothing read again,
+    // even when S3 first refreshes before SageMaker has found any endpoint.
     let restarted_calls = ApiCalls::default();
-    let mut restarted = source(&restarted_calls);
+    let (found_tx, found) = tokio::sync::watch::channel(Vec::new());
+    let mut restarted = S3Source::new(&moto, &restarted_calls, &config.mappings, found, 5)
+        .remembering(memory.clone());
+    restarted.fetch().await;
+    found_tx.send_replace(rx.borrow().clone());
     let after_restart = computed(&restarted.fetch().await, model);
     assert_eq!(gets(&restarted_calls), 0);
     assert_eq!(after_restart.sample, third.sample);

@@ -91,6 +91,10 @@ impl S3Source {
         }
     }
 
+    fn window_hours(&self) -> u32 {
+        u32::try_from(self.drift.window_hours).unwrap_or(u32::MAX)
+    }
+
     /// Drift from captured traffic computed with these settings.
     pub fn drift(mut self, drift: DriftConfig) -> S3Source {
         self.drift = drift;
@@ -152,6 +156,33 @@ impl S3Source {
         found
     }
 
+    /// Models config asks drift of (a baseline, column names) whose endpoint has
+    /// Data Capture off and no `data_capture` in config: said, not silently
+    /// skipped.
+    fn capture_off(
+        &self,
+        targets: &[super::targets::EndpointTarget],
+    ) -> Vec<(String, CapturedDrift)> {
+        targets
+            .iter()
+            .filter(|t| t.capture.is_none())
+            .filter(|t| {
+                self.captures
+                    .iter()
+                    .any(|m| m.name == t.model && m.data_capture.is_none())
+            })
+            .map(|t| {
+                let why = format!(
+                    "Data Capture is off on {} (its endpoint config has no DataCaptureConfig): \
+                     enable it, or name where it writes with data_capture under [[models]]",
+                    t.endpoint
+                );
+                let off = CapturedDrift::empty(self.drift.method, self.window_hours());
+                (t.model.clone(), off.with_problems(vec![why]))
+            })
+            .collect()
+    }
+
     /// Every captured model's drift, models at once (bounded); kept on disk when
     /// something new was read.
     async fn captured(&mut self, targets: Vec<capture::Target>) -> Vec<(String, CapturedDrift)> {
@@ -176,8 +207,13 @@ impl S3Source {
         .await;
         let mut changed = false;
         let mut found = Vec::new();
-        // Models no longer captured are forgotten.
-        self.watches.clear();
+        // Models no longer captured are forgotten, but only once the rows are
+        // known: before SageMaker's first answer there are none, and what a past
+        // session kept must survive that.
+        if !refreshed.is_empty() {
+            changed |= !self.watches.is_empty();
+            self.watches.clear();
+        }
         for (t, w, r) in refreshed {
             changed |= r.changed;
             found.push((t.model.clone(), r.drift));
@@ -271,7 +307,8 @@ impl S3Source {
                 }
             }
         }
-        let captured = self.captured(self.capture_targets(&targets)).await;
+        let mut captured = self.captured(self.capture_targets(&targets)).await;
+        captured.extend(self.capture_off(&targets));
         for (name, drift) in captured {
             match models.iter_mut().find(|m| m.name == name) {
                 Some(m) => m.drift.captured = Some(drift),
