@@ -23,6 +23,15 @@ pub enum DriftSource {
 }
 
 impl DriftSource {
+    /// In words, for the drift panel's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            DriftSource::ModelMonitor => "Model Monitor",
+            DriftSource::Metric => "a published metric",
+            DriftSource::DataCapture => "captured traffic",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             DriftSource::ModelMonitor => "model-monitor",

@@ -13,7 +13,7 @@ use crate::app::App;
 use crate::config::Theme;
 use crate::model::captured::{CapturedDrift, FeatureDrift};
 use crate::model::distribution::shares;
-use crate::model::drift::feature_threshold;
+use crate::model::drift::{decided_by, feature_threshold, DriftSource};
 use crate::model::facts::ModelFacts;
 use crate::model::metrics::names;
 use crate::model::{format, Health};
@@ -42,6 +42,10 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &ModelFacts, app: &App, theme: &Th
 fn title(m: &ModelFacts, app: &App) -> String {
     let d = &m.drift;
     let mut parts = vec!["drift".to_string()];
+    let source = decided_by(m, app.rules(), app.now());
+    if let Some(source) = source {
+        parts.push(format!("decided by {}", source.title()));
+    }
     if let Some(t) = d.report_time {
         parts.push(format!(
             "{} violated · report {} ago",
@@ -54,7 +58,10 @@ fn title(m: &ModelFacts, app: &App) -> String {
         parts.push(format!("run {} {ago} ago", r.status));
     }
     if let Some(c) = &d.captured {
-        parts.push(format!("captured traffic · {}", c.method.metric()));
+        parts.push(match source {
+            Some(DriftSource::DataCapture) => c.method.metric().to_string(),
+            _ => format!("captured traffic · {}", c.method.metric()),
+        });
     }
     format!(" {} ", parts.join(" · "))
 }

@@ -234,12 +234,14 @@ fn charts(m: &ModelFacts, app: &App) -> Vec<ChartSpec> {
             threshold: threshold(&q),
         });
     }
-    // The team's score, or Model Monitor's three worst features.
+    // The team's score, or Model Monitor's three worst features; drift computed
+    // from captured traffic has its own panel, so no empty chart beside it.
     let features = feature_drift(m);
-    let drift = match (
-        m.metrics.contains_key(names::DRIFT_SCORE),
-        features.is_empty(),
-    ) {
+    let has_score = m.metrics.contains_key(names::DRIFT_SCORE);
+    if !has_score && features.is_empty() && m.drift.captured.is_some() {
+        return specs;
+    }
+    let drift = match (has_score, features.is_empty()) {
         (false, false) => ChartSpec {
             title: "Feature drift".into(),
             metric: names::FEATURE_DRIFT.into(),

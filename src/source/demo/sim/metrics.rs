@@ -59,15 +59,18 @@ impl Simulator {
                 p.latency_p99_ms * (1.0 + 0.15 * n) * factor(t, 5.2)
             }),
         );
-        out.insert(
-            names::DRIFT_SCORE.into(),
-            series(5, &|n, t| {
-                let drifted = self.active(&p.name, Incident::DriftViolations, t)
-                    && self.retrained(&p.name, t).is_none();
-                let level = if drifted { 0.16 } else { p.drift_score };
-                level + 0.01 * n
-            }),
-        );
+        // The team whose drift comes from captured traffic publishes no score.
+        if p.name != super::capture::CAPTURED_MODEL {
+            out.insert(
+                names::DRIFT_SCORE.into(),
+                series(5, &|n, t| {
+                    let drifted = self.active(&p.name, Incident::DriftViolations, t)
+                        && self.retrained(&p.name, t).is_none();
+                    let level = if drifted { 0.16 } else { p.drift_score };
+                    level + 0.01 * n
+                }),
+            );
+        }
         // Model Monitor's distance per drifting feature, while the drift lasts.
         if self
             .incident_start(&p.name, Incident::DriftViolations)
