@@ -30,7 +30,13 @@ fn bounds(c: &Config) -> Vec<Bound> {
     vec![
         b("demo", "tick_seconds", 1, 3_600, Some(c.demo.tick_seconds)),
         // Data Capture keeps what the bucket's lifecycle keeps; a month is plenty.
-        b("drift", "window_hours", 1, 720, Some(c.drift.window_hours)),
+        b(
+            "drift",
+            "window_hours",
+            1,
+            720,
+            Some(u64::from(c.drift.window_hours)),
+        ),
         b(
             "drift",
             "max_bytes",

@@ -158,12 +158,19 @@ impl Default for IdentityConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct DriftConfig {
     /// The current window: captured records of the last this many hours.
-    pub window_hours: u64,
+    pub window_hours: u32,
     /// Bytes of captured and baseline data read per model and refresh at most;
     /// what is left is read at the next refresh.
     pub max_bytes: u64,
     /// "psi" (Population Stability Index) or "js" (Jensen–Shannon distance).
     pub method: crate::model::distribution::Method,
+}
+
+impl DriftConfig {
+    /// The current window as a duration.
+    pub fn window(&self) -> jiff::SignedDuration {
+        jiff::SignedDuration::from_hours(i64::from(self.window_hours))
+    }
 }
 
 impl Default for DriftConfig {

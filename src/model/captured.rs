@@ -59,7 +59,7 @@ impl FeatureDrift {
         method: Method,
     ) -> Option<FeatureDrift> {
         let empty = |c: &[u64]| c.iter().sum::<u64>() == 0;
-        if baseline.len() != bins.len() || current.len() != bins.len() {
+        if baseline.len() != bins.bin_count() || current.len() != bins.bin_count() {
             return None;
         }
         if empty(baseline) || empty(current) {

@@ -70,16 +70,12 @@ impl Bins {
         }
     }
 
-    pub fn len(&self) -> usize {
+    /// How many bins: the cuts' or categories' and one more.
+    pub fn bin_count(&self) -> usize {
         match self {
             Bins::Numeric { cuts } => cuts.len() + 1,
             Bins::Categorical { categories } => categories.len() + 1,
         }
-    }
-
-    /// Never: there is always a bin for what the cuts or categories leave.
-    pub fn is_empty(&self) -> bool {
-        false
     }
 
     /// The bin of `value`; None when it cannot be placed (a numeric feature's value
@@ -121,7 +117,7 @@ impl Bins {
 
     /// How many of `values` fall into each bin, and how many could not be placed.
     pub fn count<'a>(&self, values: impl IntoIterator<Item = &'a str>) -> (Vec<u64>, u64) {
-        let mut counts = vec![0; self.len()];
+        let mut counts = vec![0; self.bin_count()];
         let mut unplaced = 0;
         for v in values {
             match self.index(v) {
@@ -233,7 +229,7 @@ mod tests {
     fn deciles_cut_a_uniform_sample_into_equal_bins() {
         let mut values: Vec<f64> = (0..1000).map(f64::from).collect();
         let bins = Bins::numeric(&mut values);
-        assert_eq!(bins.len(), 10);
+        assert_eq!(bins.bin_count(), 10);
         let texts: Vec<String> = values.iter().map(|v| v.to_string()).collect();
         let (counts, unplaced) = bins.count(texts.iter().map(String::as_str));
         assert_eq!(unplaced, 0);

@@ -134,8 +134,7 @@ fn captured(c: &CapturedDrift, rules: &Rules, model: &str) -> Vec<StageStatus> {
         .iter()
         .chain(&c.prediction)
         .map(|f| {
-            let h = feature_threshold(c, rules, model, &f.name)
-                .map_or(Health::Ok, |(t, _)| t.evaluate(Some(f.statistic)));
+            let (h, _) = judge_feature(c, rules, model, f);
             let v = f.statistic;
             StageStatus::new(h, format!("{} {v:.2}", f.name)).brief(format!("{v:.2}"))
         })
@@ -144,6 +143,21 @@ fn captured(c: &CapturedDrift, rules: &Rules, model: &str) -> Vec<StageStatus> {
         checks.push(StageStatus::new(Health::Warn, "capture?").brief("cap?"));
     }
     checks
+}
+
+/// One compared feature's health, and the threshold that judged it with where
+/// it was set (None: no threshold applies, the feature is shown but ok).
+pub fn judge_feature(
+    c: &CapturedDrift,
+    rules: &Rules,
+    model: &str,
+    f: &FeatureDrift,
+) -> (Health, Option<(Threshold, String)>) {
+    let threshold = feature_threshold(c, rules, model, &f.name);
+    let h = threshold
+        .as_ref()
+        .map_or(Health::Ok, |(t, _)| t.evaluate(Some(f.statistic)));
+    (h, threshold)
 }
 
 /// The threshold one compared feature is judged by, and where it was set: the
@@ -158,11 +172,6 @@ pub fn feature_threshold(
     rules
         .threshold_origin(model, &own)
         .or_else(|| rules.threshold_origin(model, c.method.metric()))
-}
-
-/// The feature that decided, for the detail view and the snapshot.
-pub fn worst_feature(c: &CapturedDrift) -> Option<&FeatureDrift> {
-    c.features.first()
 }
 
 #[cfg(test)]

@@ -270,12 +270,12 @@ fn drift(m: &ModelFacts, drift_health: Health, rules: &Rules, now: Timestamp) ->
     let captured = d.captured.as_ref();
     let computed = |f: &FeatureDrift| {
         let c = captured?;
-        let threshold = crate::model::drift::feature_threshold(c, rules, &m.name, &f.name);
+        let (h, threshold) = crate::model::drift::judge_feature(c, rules, &m.name, f);
         let t = threshold.as_ref().map(|(t, _)| *t);
         Some(FeatureDriftOut {
             feature: f.name.clone(),
             statistic: f.statistic,
-            health: health(t.map_or(Health::Ok, |t| t.evaluate(Some(f.statistic)))),
+            health: health(h),
             warn: t.and_then(|t| t.warn),
             crit: t.and_then(|t| t.crit),
             threshold_from: threshold.map(|(_, from)| from),

@@ -519,3 +519,20 @@ pub async fn seed_convention(sdk: &SdkConfig, model: &str, convention: Conventio
         }
     }
 }
+
+/// What SageMaker hands CloudWatch and S3 for one endpoint with one variant
+/// (`AllTraffic`) and nothing else known: for tests that drive those sources alone.
+pub fn endpoint_target(
+    model: &str,
+    endpoint: &str,
+) -> mlopsdash::source::aws::targets::EndpointTarget {
+    mlopsdash::source::aws::targets::EndpointTarget {
+        model: model.into(),
+        endpoint: endpoint.into(),
+        variants: vec!["AllTraffic".into()],
+        reports: None,
+        changed: None,
+        capture: None,
+        training_data: None,
+    }
+}

@@ -18,7 +18,7 @@ use mlopsdash::source::{Source, Update};
 use serde_json::{json, Value};
 
 use crate::aws::{ministack_url, moto_url, row, snapshot_json};
-use crate::seed::{s3, sdk, seed_training_job_on, unique};
+use crate::seed::{endpoint_target, s3, sdk, seed_training_job_on, unique};
 
 /// PSI as documented: shares smoothed by half a count per bin, then
 /// Σ (current − baseline) · ln(current / baseline).
@@ -432,13 +432,8 @@ fn parse_config(toml: &str) -> mlopsdash::config::Config {
 
 fn target(model: &str, endpoint: &str, capture: &str) -> EndpointTarget {
     EndpointTarget {
-        model: model.into(),
-        endpoint: endpoint.into(),
-        variants: vec!["AllTraffic".into()],
-        reports: None,
-        changed: None,
         capture: mlopsdash::config::parse_s3(capture),
-        training_data: None,
+        ..endpoint_target(model, endpoint)
     }
 }
 
@@ -539,15 +534,20 @@ async fn a_tight_byte_bound_reads_the_newest_files_first_and_the_rest_later() {
     let first = computed(&s3.fetch().await, "m");
     assert!(first.unread_files > 0, "{first:?}");
     assert!(first.sample.current < 500);
+    let mut seen = vec![first.sample.current];
     let mut last = first;
     for _ in 0..5 {
         last = computed(&s3.fetch().await, "m");
+        seen.push(last.sample.current);
         if last.unread_files == 0 {
             break;
         }
     }
     assert_eq!(last.unread_files, 0);
     assert_eq!(last.sample.current, 500);
+    // The newest file (this hour's: the last 150 rows, one a request) came first.
+    let first_read = seen.iter().find(|n| **n > 0).copied();
+    assert_eq!(first_read, Some(150), "rows after each refresh: {seen:?}");
 }
 
 #[tokio::test]
@@ -591,12 +591,22 @@ async fn without_a_baseline_the_capture_after_the_deploy_is_the_reference() {
         "[[models]]\nname = \"sampled\"\nbaseline = \"s3://{bucket}/train.csv\"\n"
     ));
     let deployed = Some(Timestamp::now() - SignedDuration::from_hours(30));
-    let targets: Vec<EndpointTarget> = ["m", "sampled"]
+    // SageMaker's built-in algorithms train on CSV without a header: such a
+    // channel cannot name the columns and gives way to the capture, saying why.
+    put(
+        &client,
+        &bucket,
+        "xgb/train/part-0.csv",
+        "1,2.5\n0,3.5\n".into(),
+    )
+    .await;
+    let mut targets: Vec<EndpointTarget> = ["m", "sampled", "xgb"]
         .map(|model| EndpointTarget {
             changed: deployed,
             ..target(model, &endpoint, &format!("s3://{bucket}/datacapture"))
         })
         .into();
+    targets[2].training_data = mlopsdash::config::parse_s3(&format!("s3://{bucket}/xgb/train/"));
     let (_tx, rx) = tokio::sync::watch::channel(targets);
     let calls = ApiCalls::default();
     let mut s3 = S3Source::new(&moto, &calls, &config.mappings, rx, 5);
@@ -605,6 +615,10 @@ async fn without_a_baseline_the_capture_after_the_deploy_is_the_reference() {
     let sampled = computed(&update, "sampled");
     assert!(sampled.baseline.ends_with("train.csv"), "{sampled:?}");
     assert!(sampled.prediction.is_some(), "{sampled:?}");
+    let xgb = computed(&update, "xgb");
+    assert!(xgb.baseline.contains("after the deploy"), "{xgb:?}");
+    assert!(xgb.baseline.contains("not the training channel"), "{xgb:?}");
+    assert!(xgb.baseline.contains("no header"), "{xgb:?}");
     let d = computed(&update, "m");
     assert!(d.baseline.contains("after the deploy"), "{d:?}");
     assert_eq!((d.sample.baseline, d.sample.current), (1000, 500), "{d:?}");

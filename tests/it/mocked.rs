@@ -87,15 +87,7 @@ mod cloudwatch {
     /// 63 single-variant endpoints: 504 queries, one more than a request may carry.
     fn targets() -> tokio::sync::watch::Receiver<Vec<EndpointTarget>> {
         let endpoints = (0..63)
-            .map(|i| EndpointTarget {
-                model: format!("m{i:02}"),
-                endpoint: format!("ep{i:02}"),
-                variants: vec!["AllTraffic".into()],
-                reports: None,
-                changed: None,
-                capture: None,
-                training_data: None,
-            })
+            .map(|i| crate::seed::endpoint_target(&format!("m{i:02}"), &format!("ep{i:02}")))
             .collect();
         tokio::sync::watch::channel(endpoints).1
     }

@@ -15,7 +15,7 @@ use mlopsdash::source::aws::ApiCalls;
 use mlopsdash::source::Update;
 
 use crate::aws::ministack_url;
-use crate::seed::{alarm_firing, cloudwatch, put, sdk, unique};
+use crate::seed::{alarm_firing, cloudwatch, endpoint_target, put, sdk, unique};
 
 /// The fleet view's series per single-variant endpoint off screen.
 const FLEET_SERIES: u64 = 4;
@@ -36,15 +36,7 @@ fn tier(s: &Spending, watch: Watch) -> (usize, Option<u64>) {
 async fn a_simulated_hour_asks_for_what_the_pace_says_and_an_alarm_is_seen_at_once() {
     let run = unique("paced");
     let endpoints: Vec<EndpointTarget> = (0..20)
-        .map(|i| EndpointTarget {
-            model: format!("{run}-m{i:02}"),
-            endpoint: format!("{run}-ep{i:02}"),
-            variants: vec!["AllTraffic".into()],
-            reports: None,
-            changed: None,
-            capture: None,
-            training_data: None,
-        })
+        .map(|i| endpoint_target(&format!("{run}-m{i:02}"), &format!("{run}-ep{i:02}")))
         .collect();
     // Every endpoint has traffic: the fleet view's four series exist for each
     // (ListMetrics says so; a metric never published is not asked for).

@@ -13,7 +13,7 @@ use crate::app::App;
 use crate::config::Theme;
 use crate::model::captured::{CapturedDrift, FeatureDrift};
 use crate::model::distribution::shares;
-use crate::model::drift::{decided_by, feature_threshold, DriftSource};
+use crate::model::drift::{decided_by, judge_feature, DriftSource};
 use crate::model::facts::ModelFacts;
 use crate::model::metrics::names;
 use crate::model::{format, Health};
@@ -125,10 +125,7 @@ fn captured<'a>(
         .take(MAX_FEATURES)
         .chain(&c.prediction)
         .map(|f| {
-            let threshold = feature_threshold(c, rules, &m.name, &f.name);
-            let h = threshold
-                .as_ref()
-                .map_or(Health::Ok, |(t, _)| t.evaluate(Some(f.statistic)));
+            let (h, threshold) = judge_feature(c, rules, &m.name, f);
             let level = threshold.map_or("no threshold".into(), |(t, from)| {
                 let levels = [
                     t.warn.map(|w| format!("warn {w}")),

@@ -91,10 +91,6 @@ impl S3Source {
         }
     }
 
-    fn window_hours(&self) -> u32 {
-        u32::try_from(self.drift.window_hours).unwrap_or(u32::MAX)
-    }
-
     /// Drift from captured traffic computed with these settings.
     pub fn drift(mut self, drift: DriftConfig) -> S3Source {
         self.drift = drift;
@@ -177,7 +173,7 @@ impl S3Source {
                      enable it, or name where it writes with data_capture under [[models]]",
                     t.endpoint
                 );
-                let off = CapturedDrift::empty(self.drift.method, self.window_hours());
+                let off = CapturedDrift::empty(self.drift.method, self.drift.window_hours);
                 (t.model.clone(), off.with_problems(vec![why]))
             })
             .collect()

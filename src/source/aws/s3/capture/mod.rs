@@ -110,7 +110,7 @@ impl Watch {
         let mut changed = self
             .ensure_reference(reading, settings, now, &mut budget)
             .await;
-        let window = SignedDuration::from_hours(settings.window_hours as i64);
+        let window = settings.window();
         let mut from = now - window;
         if let Some(end) = self.reference_end.filter(|end| *end > from) {
             from = end;
@@ -172,7 +172,7 @@ impl Watch {
         budget: &mut u64,
     ) -> bool {
         let (client, target) = (read.client, read.target);
-        let window = SignedDuration::from_hours(settings.window_hours as i64);
+        let window = settings.window();
         let after_deploy = target
             .deployed
             .map(|d| (d, reference_window(d, now, window)));
@@ -225,7 +225,13 @@ impl Watch {
             return self.replace(wish, Baseline::Waiting(why), None);
         };
         let baseline = match read.capture(deployed, end, budget).await {
-            Ok(r) => Baseline::Made(r),
+            Ok(mut r) => {
+                // Reached with a training channel only when it was declined: say why.
+                if let (Some(_), Some((_, why))) = (&target.training_data, &self.declined) {
+                    r.from = format!("{} (not the training channel: {why})", r.from);
+                }
+                Baseline::Made(r)
+            }
             Err(why) => Baseline::Waiting(why),
         };
         self.replace(wish, baseline, Some(end))
@@ -257,7 +263,7 @@ impl Watch {
     ) -> CapturedDrift {
         let method = settings.method;
         let capture = target.endpoint_prefix().to_string();
-        let window_hours = u32::try_from(settings.window_hours).unwrap_or(u32::MAX);
+        let window_hours = settings.window_hours;
         let reference = match &self.baseline {
             Baseline::Made(r) => r,
             other => {
@@ -326,14 +332,7 @@ impl Watch {
             features,
             prediction,
             sample,
-            baseline: match self.declined.as_ref().filter(|_| {
-                self.made_from
-                    .as_ref()
-                    .is_some_and(|m| m.starts_with("capture"))
-            }) {
-                Some((_, why)) => format!("{} (not the training channel: {why})", reference.from),
-                None => reference.from.clone(),
-            },
+            baseline: reference.from.clone(),
             capture,
             problem: None,
             waiting,

@@ -20,8 +20,10 @@ pub(super) struct Listed {
 
 /// The start of `t`'s hour.
 pub(super) fn hour_of(t: Timestamp) -> Timestamp {
-    let secs = t.as_second();
-    Timestamp::from_second(secs - secs.rem_euclid(3600)).unwrap_or(t)
+    let hour = jiff::TimestampRound::new()
+        .smallest(jiff::Unit::Hour)
+        .mode(jiff::RoundMode::Trunc);
+    t.round(hour).unwrap_or(t)
 }
 
 /// "yyyy/mm/dd/hh" of `t` in UTC, as Data Capture names its folders.

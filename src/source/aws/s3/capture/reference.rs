@@ -189,12 +189,12 @@ impl Reference {
             counts: self
                 .features
                 .iter()
-                .map(|f| vec![0; f.bins.len()])
+                .map(|f| vec![0; f.bins.bin_count()])
                 .collect(),
             prediction: self
                 .prediction
                 .as_ref()
-                .map_or_else(Vec::new, |p| vec![0; p.bins.len()]),
+                .map_or_else(Vec::new, |p| vec![0; p.bins.bin_count()]),
             ..FileSummary::default()
         };
         let own: Vec<String>;

@@ -141,7 +141,7 @@ fn numeric_from_buckets(name: String, buckets: &[KllBucket]) -> Option<Feature> 
         .collect();
     cuts.dedup();
     let bins = Bins::Numeric { cuts: cuts.clone() };
-    let mut shares = vec![0.0; bins.len()];
+    let mut shares = vec![0.0; bins.bin_count()];
     for b in &valid {
         let width = b.upper_bound - b.lower_bound;
         for (i, share) in shares.iter_mut().enumerate() {
