@@ -15,6 +15,7 @@ use mlopsdash::cli::{Cli, Command, ConfigCommand};
 use mlopsdash::config::{self, paths, Config, Theme};
 use mlopsdash::run;
 use mlopsdash::snapshot;
+use mlopsdash::source::pipelines::PipelineSetup;
 use mlopsdash::source::{aws, Backend};
 
 fn main() -> ExitCode {
@@ -171,11 +172,14 @@ async fn backend(cli: &Cli, config: &Config, now: Timestamp) -> Result<Backend> 
         },
     };
     let sdk = aws::load(&target).await.map_err(anyhow::Error::msg)?;
+    let calls = aws::ApiCalls::default();
+    let pipelines = PipelineSetup::from_config(config, Some(&sdk), &calls);
     Ok(Backend::Aws {
         sdk: Box::new(sdk),
         settings: Box::new(config.aws.clone()),
         mappings: config.mappings.clone(),
-        calls: aws::ApiCalls::default(),
+        calls,
+        pipelines: Box::new(pipelines),
         protected_tags: config.actions.protected_tags.clone(),
         identity: config.identity.clone(),
         drift: config.drift.clone(),

@@ -13,7 +13,10 @@ use jiff::Timestamp;
 
 use super::step::{endpoint_step, run_step};
 use super::Step;
-use super::{plan, Call, Channel, Kind, Plan, Request, TrainingClone, Vpc, GUARDRAIL_BAKE_SECONDS};
+use super::{
+    plan, Call, Channel, Kind, PipelineExecutor, Plan, Request, TrainingClone, Vpc,
+    GUARDRAIL_BAKE_SECONDS,
+};
 use crate::aws::errors::describe;
 use crate::aws::status::{approval_of, execution_status, job_status};
 use crate::aws::ApiCalls;
@@ -22,6 +25,8 @@ use crate::model::facts::Approval;
 #[derive(Clone)]
 pub struct AwsExecutor {
     client: Client,
+    /// MLflow's and Airflow's calls, when they are configured.
+    pipelines: PipelineExecutor,
 }
 
 impl AwsExecutor {
@@ -35,7 +40,16 @@ impl AwsExecutor {
 
     /// On a client built elsewhere (the tests' mocked one).
     pub fn from_client(client: Client) -> AwsExecutor {
-        AwsExecutor { client }
+        AwsExecutor {
+            client,
+            pipelines: PipelineExecutor::default(),
+        }
+    }
+
+    /// Retrains through Airflow and promotes through MLflow too.
+    pub fn with_pipelines(mut self, pipelines: PipelineExecutor) -> AwsExecutor {
+        self.pipelines = pipelines;
+        self
     }
 
     pub async fn prepare(
@@ -46,24 +60,44 @@ impl AwsExecutor {
         let m = &req.model;
         match req.kind {
             Kind::Rollback => plan::rollbacks(req, recorded),
-            Kind::Retrain => match &m.pipeline {
-                Some(pipeline) => {
-                    let parameters = self.pipeline_parameters(pipeline).await?;
-                    Ok(vec![plan::pipeline_retrain(
-                        m,
-                        pipeline,
-                        parameters,
-                        Timestamp::now(),
-                    )])
+            Kind::Retrain => {
+                let dag = self.pipelines.dag_retrain(req).await.transpose()?;
+                let sagemaker = self.sagemaker_retrain(m).await;
+                // The DAG when there is one; SageMaker's way beside it when it has one.
+                match (dag, sagemaker) {
+                    (Some(dag), Ok(other)) => Ok(vec![dag, other]),
+                    (Some(dag), Err(_)) => Ok(vec![dag]),
+                    (None, other) => other.map(|p| vec![p]),
                 }
-                None => {
-                    let job = self.clone_of(plan::last_good_job(m)?).await?;
-                    Ok(vec![plan::cloned_retrain(m, job)])
-                }
-            },
-            Kind::Approve => plan::approvals(req, Approval::Approved),
-            Kind::Reject => plan::approvals(req, Approval::Rejected),
+            }
+            Kind::Approve => self
+                .pipelines
+                .approvals(req, Approval::Approved)
+                .unwrap_or_else(|| plan::approvals(req, Approval::Approved)),
+            Kind::Reject => self
+                .pipelines
+                .approvals(req, Approval::Rejected)
+                .unwrap_or_else(|| plan::approvals(req, Approval::Rejected)),
             Kind::Stop => plan::stops(req),
+        }
+    }
+
+    /// Retrain through the model's SageMaker pipeline, else a clone of its last job.
+    async fn sagemaker_retrain(&self, m: &crate::model::facts::ModelFacts) -> Result<Plan, String> {
+        match &m.pipeline {
+            Some(pipeline) => {
+                let parameters = self.pipeline_parameters(pipeline).await?;
+                Ok(plan::pipeline_retrain(
+                    m,
+                    pipeline,
+                    parameters,
+                    Timestamp::now(),
+                ))
+            }
+            None => {
+                let job = self.clone_of(plan::last_good_job(m)?).await?;
+                Ok(plan::cloned_retrain(m, job))
+            }
         }
     }
 
@@ -203,6 +237,9 @@ impl AwsExecutor {
     pub async fn execute(&self, p: &Plan) -> Result<Option<String>, String> {
         let op = p.call.operation();
         match &p.call {
+            Call::TriggerDagRun { .. }
+            | Call::SetMlflowAlias { .. }
+            | Call::TransitionMlflowStage { .. } => self.pipelines.execute(p).await,
             Call::UpdateEndpoint {
                 endpoint,
                 config,
@@ -380,6 +417,9 @@ impl AwsExecutor {
 
     pub async fn progress(&self, p: &Plan, started: Option<&str>) -> Result<Step, String> {
         match &p.call {
+            Call::TriggerDagRun { .. }
+            | Call::SetMlflowAlias { .. }
+            | Call::TransitionMlflowStage { .. } => self.pipelines.progress(p, started).await,
             Call::UpdateEndpoint { endpoint, .. }
             | Call::UpdateEndpointWeights { endpoint, .. } => {
                 let d = self

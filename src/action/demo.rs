@@ -6,8 +6,19 @@ use super::step::{endpoint_step, run_step};
 use super::Step;
 use super::{plan, Call, Kind, Plan, Request};
 use crate::model::facts::Approval;
+use crate::model::facts::RegistrySource;
 use crate::model::Fleet;
-use crate::source::demo::{execution_arn, pipeline_of, Deploy, Retrain, Shift, Simulator};
+use crate::source::demo::{
+    execution_arn, pipeline_of, Deploy, Retrain, Shift, Simulator, AIRFLOW_BASE, MLFLOW_BASE,
+};
+use serde_json::json;
+
+/// Whether the model's registry is MLflow's (the demo's second team).
+fn from_mlflow(m: &crate::model::facts::ModelFacts) -> bool {
+    m.registry
+        .first()
+        .is_some_and(|v| v.source == RegistrySource::Mlflow)
+}
 
 #[derive(Clone)]
 pub struct DemoExecutor {
@@ -24,6 +35,22 @@ impl DemoExecutor {
         let m = &req.model;
         match req.kind {
             Kind::Rollback => plan::rollbacks(req, recorded),
+            Kind::Retrain if plan::training_dag(m).is_some() => {
+                let dag = plan::training_dag(m)
+                    .map(|d| d.dag_id.clone())
+                    .unwrap_or_default();
+                let mut body = json!({ "logical_date": null, "conf": plan::dag_conf(m) });
+                body["dag_run_id"] = json!(plan::dag_run_id(req.at));
+                let request = format!("POST {AIRFLOW_BASE}/dags/{dag}/dagRuns");
+                Ok(vec![plan::dag_retrain(m, &dag, request, body)])
+            }
+            Kind::Approve | Kind::Reject if from_mlflow(m) => {
+                let to = match req.kind {
+                    Kind::Approve => Approval::Approved,
+                    _ => Approval::Rejected,
+                };
+                plan::mlflow_approvals(req, to, MLFLOW_BASE)
+            }
             Kind::Retrain => {
                 let pipeline = m.pipeline.clone().unwrap_or_else(|| pipeline_of(&m.name));
                 let parameters = vec![
@@ -106,6 +133,34 @@ impl DemoExecutor {
                 self.sim.record(|a| a.stops.push((name, now)));
                 Ok(None)
             }
+            Call::TriggerDagRun { body, .. } => {
+                let name = body["dag_run_id"].as_str().unwrap_or("manual").to_string();
+                let started = name.clone();
+                self.sim.record(|a| {
+                    a.retrains.push(Retrain {
+                        model,
+                        name,
+                        at: now,
+                    })
+                });
+                Ok(Some(started))
+            }
+            Call::SetMlflowAlias { version, .. } => {
+                let version = *version;
+                self.sim
+                    .record(|a| a.approvals.push((model, version, Approval::Approved)));
+                Ok(None)
+            }
+            Call::TransitionMlflowStage { version, stage, .. } => {
+                let decision = match stage.as_str() {
+                    "Archived" => Approval::Rejected,
+                    _ => Approval::Approved,
+                };
+                let version = *version;
+                self.sim
+                    .record(|a| a.approvals.push((model, version, decision)));
+                Ok(None)
+            }
         }
     }
 
@@ -143,6 +198,28 @@ impl DemoExecutor {
                     }
                     _ => Step::Running("updating".into()),
                 })
+            }
+            Call::TriggerDagRun { .. } => {
+                let name = started.unwrap_or_default();
+                let r = run(name).ok_or_else(|| format!("run {name} not listed yet"))?;
+                Ok(run_step(
+                    r.status,
+                    r.secondary_status.as_deref(),
+                    r.failure_reason.as_deref(),
+                    false,
+                ))
+            }
+            Call::SetMlflowAlias { alias, version, .. } => {
+                let now = m.registry.iter().find(|v| v.aliases().contains(alias));
+                Ok(match now {
+                    Some(v) if v.version == *version => {
+                        Step::Succeeded(format!("{alias} is v{version}"))
+                    }
+                    _ => Step::Running("moving the alias".into()),
+                })
+            }
+            Call::TransitionMlflowStage { version, stage, .. } => {
+                Ok(Step::Succeeded(format!("v{version} is {stage}")))
             }
             Call::StopTrainingJob { name } => stop_step(run(name)),
             Call::StopPipelineExecution { arn, .. } => stop_step(

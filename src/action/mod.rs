@@ -5,6 +5,7 @@
 pub mod audit;
 mod aws;
 mod demo;
+mod pipelines;
 pub mod plan;
 pub mod runner;
 mod step;
@@ -12,6 +13,7 @@ mod step;
 pub use audit::{AuditLog, Phase, Record};
 pub use aws::AwsExecutor;
 pub use demo::DemoExecutor;
+pub use pipelines::PipelineExecutor;
 pub use runner::{Executor, Polling};
 
 pub use crate::model::action::*;

@@ -118,6 +118,7 @@ impl App {
             kind,
             model,
             alarms,
+            at: self.now,
         }))
     }
 

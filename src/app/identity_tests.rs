@@ -41,6 +41,7 @@ fn sagemaker(models: &[&str]) -> Fleet {
                 variants: vec![],
                 config_history: vec![],
                 protected: None,
+                artifact: None,
             }),
             ..ModelFacts::named(m)
         }

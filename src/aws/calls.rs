@@ -25,6 +25,13 @@ impl ApiCalls {
         }
     }
 
+    /// Records one request the SDK does not make (MLflow's, Airflow's REST calls).
+    pub fn count(&self, key: &str) {
+        if let Ok(mut counts) = self.0.lock() {
+            *counts.entry(key.to_string()).or_default() += 1;
+        }
+    }
+
     /// Requests so far, keyed "Service:Operation" (e.g. "SageMaker:ListEndpoints").
     pub fn counts(&self) -> BTreeMap<String, u64> {
         self.0.lock().map(|m| m.clone()).unwrap_or_default()

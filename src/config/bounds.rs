@@ -45,6 +45,9 @@ fn bounds(c: &Config) -> Vec<Bound> {
             Some(c.drift.max_bytes),
         ),
         b("demo", "models", 1, 10_000, n(c.demo.models)),
+        b("mlflow", "runs", 1, 100, c.mlflow.runs),
+        b("airflow", "runs", 1, 100, c.airflow.runs),
+        b("airflow", "log_lines", 1, 200, c.airflow.log_lines),
         b(
             "aws",
             "refresh_seconds",

@@ -7,12 +7,14 @@ mod error;
 pub mod keys;
 mod models;
 pub mod paths;
+mod pipelines;
 mod schema;
 pub mod theme;
 
 pub use error::ConfigError;
 pub use keys::{KeyAction, KeyMap};
 pub use models::{parse_s3, MetricQuery, ModelMapping, S3Location};
+pub use pipelines::{http_url, AirflowConfig, AirflowRest, MlflowConfig, TrackingUri};
 pub use schema::{
     ActionsConfig, AwsConfig, Config, DemoConfig, DriftConfig, GeneralConfig, IdentityConfig,
 };

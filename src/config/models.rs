@@ -48,6 +48,18 @@ pub(super) struct ModelConfig {
     /// The X-Ray service name of the model's API, when not the model's or endpoint's.
     #[serde(default)]
     pub xray_service: Option<String>,
+    /// Its registered model in MLflow, when not named like the model.
+    #[serde(default)]
+    pub mlflow_model: Option<String>,
+    /// Its MLflow experiment, when not the one its versions' runs are in.
+    #[serde(default)]
+    pub mlflow_experiment: Option<String>,
+    /// The Airflow DAG that retrains it (its runs are TRAIN's; retrain triggers it).
+    #[serde(default)]
+    pub training_dag: Option<String>,
+    /// The Airflow DAG that loads its data (its runs decide DATA).
+    #[serde(default)]
+    pub etl_dag: Option<String>,
     /// Actions on this model's endpoint need its name typed to confirm.
     #[serde(default)]
     pub protected: bool,
@@ -94,6 +106,10 @@ pub struct ModelMapping {
     pub metrics: Vec<MetricQuery>,
     pub xray_service: Option<String>,
     pub protected: bool,
+    pub mlflow_model: Option<String>,
+    pub mlflow_experiment: Option<String>,
+    pub training_dag: Option<String>,
+    pub etl_dag: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +179,10 @@ impl ModelConfig {
             metrics,
             xray_service: self.xray_service.clone(),
             protected: self.protected,
+            mlflow_model: self.mlflow_model.clone(),
+            mlflow_experiment: self.mlflow_experiment.clone(),
+            training_dag: self.training_dag.clone(),
+            etl_dag: self.etl_dag.clone(),
         })
     }
 }

@@ -29,6 +29,10 @@ pub struct Config {
     #[serde(default)]
     pub drift: DriftConfig,
     #[serde(default)]
+    pub mlflow: super::pipelines::MlflowConfig,
+    #[serde(default)]
+    pub airflow: super::pipelines::AirflowConfig,
+    #[serde(default)]
     health: HealthConfig,
     #[serde(default)]
     models: Vec<ModelConfig>,
@@ -43,6 +47,14 @@ pub struct Config {
     /// Resolved from `models` while loading.
     #[serde(skip)]
     pub mappings: Vec<ModelMapping>,
+    /// Resolved from `mlflow` while loading (MLFLOW_TRACKING_URI is the caller's).
+    #[serde(skip)]
+    pub mlflow_uri: Option<super::pipelines::TrackingUri>,
+    /// Resolved from `airflow` while loading.
+    #[serde(skip)]
+    pub airflow_url: Option<String>,
+    #[serde(skip)]
+    pub airflow_api: Option<super::pipelines::AirflowRest>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -56,7 +68,7 @@ pub struct GeneralConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct DemoConfig {
     pub seed: u64,
-    /// Models in the simulated fleet: the four retail models, then generated ones.
+    /// Models in the simulated fleet: the five retail models, then generated ones.
     pub models: usize,
     /// Seconds between simulated refreshes.
     pub tick_seconds: u64,
@@ -66,7 +78,7 @@ impl Default for DemoConfig {
     fn default() -> Self {
         DemoConfig {
             seed: 42,
-            models: 4,
+            models: 5,
             tick_seconds: 2,
         }
     }
@@ -235,6 +247,14 @@ impl Config {
             .collect::<Result<_, _>>()?;
         config.keymap =
             KeyMap::with_overrides(&config.keys).map_err(|(span, msg)| at(span, msg))?;
+        config.mlflow_uri = config
+            .mlflow
+            .checked_uri()
+            .map_err(|(span, msg)| at(span, msg))?;
+        (config.airflow_url, config.airflow_api) = config
+            .airflow
+            .checked()
+            .map_err(|(span, msg)| at(span, msg))?;
         super::bounds::check(&config, path, text)?;
         Ok(config)
     }

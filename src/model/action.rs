@@ -127,6 +127,26 @@ pub enum Call {
         arn: String,
         token: String,
     },
+    /// Start a run of an Airflow DAG; `request` is the request line it is sent as.
+    TriggerDagRun {
+        dag: String,
+        request: String,
+        body: Value,
+    },
+    /// Point an MLflow alias (e.g. champion) at a version.
+    SetMlflowAlias {
+        model: String,
+        alias: String,
+        version: u32,
+        request: String,
+    },
+    /// Move an MLflow version to a legacy stage (Production, Archived).
+    TransitionMlflowStage {
+        model: String,
+        version: u32,
+        stage: String,
+        request: String,
+    },
 }
 
 /// How long SageMaker's guardrails watch the alarms after shifting traffic.
@@ -143,6 +163,9 @@ impl Call {
             Call::UpdateModelPackage { .. } => "sagemaker:UpdateModelPackage",
             Call::StopTrainingJob { .. } => "sagemaker:StopTrainingJob",
             Call::StopPipelineExecution { .. } => "sagemaker:StopPipelineExecution",
+            Call::TriggerDagRun { .. } => "airflow:TriggerDagRun",
+            Call::SetMlflowAlias { .. } => "mlflow:SetRegisteredModelAlias",
+            Call::TransitionMlflowStage { .. } => "mlflow:TransitionModelVersionStage",
         }
     }
 
@@ -156,6 +179,10 @@ impl Call {
             Call::UpdateModelPackage { arn, .. } => arn.clone(),
             Call::StopTrainingJob { name } => name.clone(),
             Call::StopPipelineExecution { arn, .. } => arn.clone(),
+            Call::TriggerDagRun { dag, .. } => format!("airflow DAG {dag}"),
+            Call::SetMlflowAlias { model, .. } | Call::TransitionMlflowStage { model, .. } => {
+                format!("mlflow model {model}")
+            }
         }
     }
 
@@ -221,6 +248,33 @@ impl Call {
             Call::StopPipelineExecution { arn, token } => json!({
                 "PipelineExecutionArn": arn,
                 "ClientRequestToken": token,
+            }),
+            // REST calls: the request line and the body, exactly as sent.
+            Call::TriggerDagRun { request, body, .. } => {
+                json!({ "request": request, "body": body })
+            }
+            Call::SetMlflowAlias {
+                model,
+                alias,
+                version,
+                request,
+            } => json!({
+                "request": request,
+                "body": { "name": model, "alias": alias, "version": version.to_string() },
+            }),
+            Call::TransitionMlflowStage {
+                model,
+                version,
+                stage,
+                request,
+            } => json!({
+                "request": request,
+                "body": {
+                    "name": model,
+                    "version": version.to_string(),
+                    "stage": stage,
+                    "archive_existing_versions": false,
+                },
             }),
         }
     }
@@ -330,6 +384,8 @@ pub struct Request {
     pub model: ModelFacts,
     /// Alarms on the model (for deployment guardrails).
     pub alarms: Vec<String>,
+    /// When it was asked (the app's clock): what names a run it starts.
+    pub at: Timestamp,
 }
 
 /// Who acts, where: every audit line carries it.

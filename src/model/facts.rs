@@ -70,6 +70,9 @@ pub struct ModelFacts {
     pub aliases: Vec<String>,
     /// The team's own metrics (by key in `metrics`) and how their numbers were read.
     pub published: BTreeMap<String, Published>,
+    /// The model's Airflow DAGs (ETL and training), when Airflow is configured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dags: Vec<super::dags::DagFacts>,
     /// Facts that could not be refreshed this time: the cells they decide show the
     /// last good ones, marked, with why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -94,7 +97,29 @@ pub struct StaleFacts {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DataFacts {
     pub location: String,
+    /// The newest object, or the end of the ETL DAG's last successful run.
     pub newest_object: Option<Timestamp>,
+    /// Objects in S3, or the runs of an ETL DAG (the model's `dags`).
+    #[serde(default)]
+    pub source: DataSource,
+}
+
+/// Where a model's data freshness comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataSource {
+    #[default]
+    S3,
+    Airflow,
+}
+
+impl DataSource {
+    pub fn label(self) -> &'static str {
+        match self {
+            DataSource::S3 => "s3",
+            DataSource::Airflow => "airflow",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,6 +161,58 @@ pub struct TrainingRun {
     /// This job wrote the artifact the endpoint serves now (exact lineage).
     #[serde(default)]
     pub serving: bool,
+    /// Who ran it: SageMaker (a job or a pipeline), Airflow or MLflow.
+    #[serde(default)]
+    pub source: RunSource,
+    /// What only some sources know: the failed task, its log's last lines, metrics.
+    #[serde(default, skip_serializing_if = "RunDetail::is_empty")]
+    pub detail: RunDetail,
+}
+
+/// Who ran a training run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunSource {
+    /// A SageMaker training job.
+    #[default]
+    SageMaker,
+    /// A SageMaker Pipelines execution.
+    Pipeline,
+    /// A run of the model's training DAG.
+    Airflow,
+    /// An MLflow run of the model's experiment.
+    Mlflow,
+}
+
+impl RunSource {
+    /// As the snapshot JSON spells it.
+    pub fn label(self) -> &'static str {
+        match self {
+            RunSource::SageMaker => "sagemaker",
+            RunSource::Pipeline => "pipeline",
+            RunSource::Airflow => "airflow",
+            RunSource::Mlflow => "mlflow",
+        }
+    }
+}
+
+/// The parts of a run only Airflow or MLflow tell.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunDetail {
+    /// The DAG task that failed (Airflow).
+    pub failed_task: Option<String>,
+    /// The last error lines of the failed task's log, oldest first (bounded).
+    pub log_tail: Vec<String>,
+    /// Key metrics the run logged (MLflow), by name.
+    pub metrics: Vec<(String, f64)>,
+    /// The first key metric's values step by step (MLflow's metric history).
+    pub curve: Option<(String, Vec<f64>)>,
+}
+
+impl RunDetail {
+    pub fn is_empty(&self) -> bool {
+        *self == RunDetail::default()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,6 +259,53 @@ pub struct ModelVersion {
     /// What UpdateModelPackage names it by.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
+    /// SageMaker's model registry or MLflow's.
+    #[serde(default)]
+    pub source: RegistrySource,
+    /// What MLflow says beyond SageMaker's approval (aliases, legacy stage, run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mlflow: Option<Box<MlflowVersion>>,
+}
+
+/// Which registry a version is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistrySource {
+    #[default]
+    SageMaker,
+    Mlflow,
+}
+
+impl RegistrySource {
+    pub fn label(self) -> &'static str {
+        match self {
+            RegistrySource::SageMaker => "sagemaker",
+            RegistrySource::Mlflow => "mlflow",
+        }
+    }
+}
+
+/// An MLflow model version's own facts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MlflowVersion {
+    /// The registered model's name in MLflow (what its REST calls take).
+    pub model: String,
+    /// Aliases pointing at it, e.g. champion, challenger.
+    pub aliases: Vec<String>,
+    /// The legacy stage: None, Staging, Production or Archived.
+    pub stage: Option<String>,
+    /// MLflow's status: READY, PENDING_REGISTRATION or FAILED_REGISTRATION.
+    pub status: String,
+    pub run_id: Option<String>,
+    /// Where its artifacts are (`source`), what a serving model's data URL is matched with.
+    pub artifact: Option<String>,
+}
+
+impl ModelVersion {
+    /// Its aliases (MLflow's; SageMaker versions have none).
+    pub fn aliases(&self) -> &[String] {
+        self.mlflow.as_deref().map_or(&[], |m| m.aliases.as_slice())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -194,6 +318,10 @@ pub struct EndpointFacts {
     pub variants: Vec<Variant>,
     /// Endpoint configs this endpoint has served, newest first: the rollback targets.
     pub config_history: Vec<EndpointConfigRef>,
+    /// The artifact its (first) model serves, e.g. "s3://…/model.tar.gz": what an
+    /// MLflow version's artifact location is matched with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<String>,
     /// Why actions on it need its name typed (config, or a tag like env=prod).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protected: Option<String>,
@@ -310,6 +438,7 @@ impl ModelFacts {
             identity: None,
             aliases: Vec::new(),
             published: BTreeMap::new(),
+            dags: Vec::new(),
             stale: Vec::new(),
         }
     }

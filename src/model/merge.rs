@@ -93,6 +93,9 @@ pub fn merge<'a>(parts: impl IntoIterator<Item = &'a Fleet>, names: &Normaliser)
         }
     }
     attach_by_name(&mut out, &index, names);
+    for m in &mut out.models {
+        super::registry::mark_served(m);
+    }
     out
 }
 
@@ -143,9 +146,12 @@ fn join(into: &mut ModelFacts, from: &ModelFacts, by_key: bool) {
     if into.data.is_none() {
         into.data.clone_from(&from.data);
     }
-    if into.training.is_empty() {
-        into.training.clone_from(&from.training);
+    // Runs of every orchestrator, newest first: TRAIN is the newest, whoever ran it.
+    if !from.training.is_empty() {
+        into.training.extend(from.training.iter().cloned());
+        into.training.sort_by_key(|r| std::cmp::Reverse(r.started));
     }
+    into.dags.extend(from.dags.iter().cloned());
     if into.registry.is_empty() {
         into.registry.clone_from(&from.registry);
     }
@@ -227,6 +233,7 @@ mod tests {
         from_s3.data = Some(DataFacts {
             location: "s3://b/raw/".into(),
             newest_object: Some(at),
+            source: crate::model::facts::DataSource::S3,
         });
         let sagemaker = Fleet {
             models: vec![model("churn"), model("demand")],
@@ -322,5 +329,43 @@ mod tests {
             .map(|s| s.model.as_deref())
             .collect();
         assert_eq!(models, vec![Some("demand-forecasting"), None]);
+    }
+
+    #[test]
+    fn training_runs_of_every_orchestrator_are_one_list_newest_first() {
+        use crate::model::facts::{RunDetail, RunSource, RunStatus, TrainingRun};
+        let run = |name: &str, at: i64, source| TrainingRun {
+            name: name.into(),
+            status: RunStatus::Completed,
+            started: Timestamp::from_second(at).unwrap(),
+            ended: None,
+            failure_reason: None,
+            objective: None,
+            secondary_status: None,
+            execution_arn: None,
+            serving: false,
+            source,
+            detail: RunDetail::default(),
+        };
+        let mut sm = model("churn");
+        sm.training = vec![run("job", 100, RunSource::SageMaker)];
+        let mut airflow = model("churn");
+        airflow.training = vec![run("dag-run", 300, RunSource::Airflow)];
+        let mut mlflow = model("churn");
+        mlflow.training = vec![run("mlflow-run", 200, RunSource::Mlflow)];
+        let parts: Vec<Fleet> = [sm, airflow, mlflow]
+            .into_iter()
+            .map(|m| Fleet {
+                models: vec![m],
+                ..Fleet::default()
+            })
+            .collect();
+        let merged = merge(&parts, &Normaliser::new(&[]));
+        let names: Vec<&str> = merged.models[0]
+            .training
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(names, vec!["dag-run", "mlflow-run", "job"]);
     }
 }

@@ -3,7 +3,11 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::facts::{Alarm, AlarmState, Approval, ModelFacts, RunStatus};
+use super::dags::{DagFacts, DagRole, DagRun};
+use super::facts::{
+    Alarm, AlarmState, Approval, DataSource, MlflowVersion, ModelFacts, RunSource, RunStatus,
+    TrainingRun,
+};
 use super::format;
 use super::health::Health;
 use super::metrics::{names, rate_percent, Series};
@@ -163,21 +167,70 @@ fn data(m: &ModelFacts, rules: &Rules, now: Timestamp) -> StageStatus {
     let Some(data) = &m.data else {
         return StageStatus::unknown();
     };
+    let etl = (data.source == DataSource::Airflow)
+        .then(|| m.dags.iter().find(|d| d.role == DagRole::Etl))
+        .flatten();
     let Some(newest) = data.newest_object else {
-        return StageStatus::new(Health::Crit, "no objects");
+        return match etl {
+            Some(dag) => etl_trouble(dag, now).unwrap_or_else(|| {
+                StageStatus::new(Health::Crit, "no successful run").brief("no run")
+            }),
+            None => StageStatus::new(Health::Crit, "no objects"),
+        };
     };
     let hours = now.duration_since(newest).as_secs_f64() / 3600.0;
-    StageStatus::new(
+    let by_age = StageStatus::new(
         rules.data_age_hours.evaluate(Some(hours)),
         format::age_since(newest, now),
     )
-    .brief(format::age_brief(now.duration_since(newest)))
+    .brief(format::age_brief(now.duration_since(newest)));
+    // A failed, late or paused ETL run means the data stops here: at least a
+    // warning, worse when the data has already aged past its threshold.
+    match etl.and_then(|dag| etl_trouble(dag, now)) {
+        Some(trouble) => StageStatus {
+            health: trouble.health.max(by_age.health),
+            ..trouble
+        },
+        None if etl.is_some_and(|d| d.runs.first().is_some_and(DagRun::is_running)) => {
+            by_age.busy()
+        }
+        None => by_age,
+    }
+}
+
+/// What is wrong with an ETL DAG's runs, if anything: failed, late, paused.
+fn etl_trouble(dag: &DagFacts, now: Timestamp) -> Option<StageStatus> {
+    if let Some(run) = dag.failed() {
+        let task = run.failed_task.as_deref().unwrap_or("run");
+        return Some(StageStatus::new(Health::Warn, format!("ETL failed: {task}")).brief("failed"));
+    }
+    if let Some(late) = dag.late_by(now) {
+        let text = format::age_brief(late);
+        return Some(
+            StageStatus::new(Health::Warn, format!("ETL late {text}"))
+                .brief(format!("late {text}")),
+        );
+    }
+    dag.paused
+        .then(|| StageStatus::new(Health::Warn, "ETL paused").brief("paused"))
 }
 
 fn training(m: &ModelFacts, now: Timestamp) -> StageStatus {
     let Some(run) = m.training.first() else {
         return StageStatus::unknown();
     };
+    let status = training_status(run, now);
+    // Runs outside SageMaker name who ran them.
+    match run.source {
+        RunSource::Airflow | RunSource::Mlflow => StageStatus {
+            summary: format!("{} ({})", status.summary, run.source.label()),
+            ..status
+        },
+        RunSource::SageMaker | RunSource::Pipeline => status,
+    }
+}
+
+fn training_status(run: &TrainingRun, now: Timestamp) -> StageStatus {
     match run.status {
         RunStatus::Completed => {
             let ended = run.ended.unwrap_or(run.started);
@@ -195,7 +248,10 @@ fn training(m: &ModelFacts, now: Timestamp) -> StageStatus {
         )
         .brief("running")
         .busy(),
-        RunStatus::Failed => StageStatus::new(Health::Crit, "Failed"),
+        RunStatus::Failed => match &run.detail.failed_task {
+            Some(task) => StageStatus::new(Health::Crit, format!("Failed {task}")).brief("Failed"),
+            None => StageStatus::new(Health::Crit, "Failed"),
+        },
         RunStatus::Stopping => StageStatus::new(Health::Warn, "Stopping").busy(),
         RunStatus::Stopped => StageStatus::new(Health::Warn, "Stopped"),
     }
@@ -205,12 +261,36 @@ fn registry(m: &ModelFacts) -> StageStatus {
     let Some(latest) = m.registry.first() else {
         return StageStatus::unknown();
     };
+    if let Some(mlflow) = &latest.mlflow {
+        return mlflow_registry(latest.version, mlflow);
+    }
     let summary = format!("v{} {}", latest.version, latest.approval.short());
     match latest.approval {
         Approval::Approved | Approval::Rejected => {
             StageStatus::new(Health::Ok, summary).brief(format!("v{}", latest.version))
         }
         Approval::PendingManualApproval => StageStatus::new(Health::Warn, summary).busy(),
+    }
+}
+
+/// MLflow's newest version: its alias (or legacy stage), a failed registration warns,
+/// a pending one is under way. Versions without an alias await nobody: no warning.
+fn mlflow_registry(version: u32, v: &MlflowVersion) -> StageStatus {
+    let label = v
+        .aliases
+        .first()
+        .cloned()
+        .or_else(|| v.stage.clone())
+        .unwrap_or_default();
+    let summary = format!("v{version} {label}").trim_end().to_string();
+    match v.status.as_str() {
+        "FAILED_REGISTRATION" => {
+            StageStatus::new(Health::Warn, format!("v{version} failed")).brief("failed")
+        }
+        "PENDING_REGISTRATION" => {
+            StageStatus::new(Health::Ok, format!("v{version} pending")).busy()
+        }
+        _ => StageStatus::new(Health::Ok, summary).brief(format!("v{version}")),
     }
 }
 
@@ -325,6 +405,7 @@ mod tests {
             data: Some(DataFacts {
                 location: "s3://raw/demand/".into(),
                 newest_object: Some(ago(3.0)),
+                source: crate::model::facts::DataSource::S3,
             }),
             training: vec![TrainingRun {
                 name: "job-1".into(),
@@ -336,12 +417,16 @@ mod tests {
                 secondary_status: None,
                 execution_arn: None,
                 serving: false,
+                source: crate::model::facts::RunSource::SageMaker,
+                detail: Default::default(),
             }],
             registry: vec![ModelVersion {
                 version: 12,
                 approval: Approval::Approved,
                 created: ago(48.0),
                 deployed: true,
+                source: crate::model::facts::RegistrySource::SageMaker,
+                mlflow: None,
                 arn: None,
             }],
             endpoint: Some(EndpointFacts {
@@ -352,6 +437,7 @@ mod tests {
                 variants: vec![],
                 config_history: vec![],
                 protected: None,
+                artifact: None,
             }),
             drift: DriftFacts {
                 violations: vec![],
@@ -367,6 +453,7 @@ mod tests {
             identity: None,
             aliases: vec![],
             published: BTreeMap::new(),
+            dags: Vec::new(),
             stale: Vec::new(),
         }
     }
@@ -410,6 +497,109 @@ mod tests {
         m.data.as_mut().unwrap().newest_object = Some(ago(51.0));
         assert_eq!(stage(&m, Stage::Data).health, Health::Crit);
         assert_eq!(stage(&m, Stage::Data).summary, "2d 3h");
+    }
+
+    /// An ETL DAG whose last success was `hours` ago, its newest run in `state`.
+    fn etl(m: &mut ModelFacts, hours: f64, state: &str) {
+        use crate::model::dags::{DagFacts, DagRole, DagRun};
+        let data = m.data.as_mut().unwrap();
+        data.source = DataSource::Airflow;
+        data.newest_object = Some(ago(hours));
+        m.dags = vec![DagFacts {
+            dag_id: "load".into(),
+            role: DagRole::Etl,
+            paused: false,
+            schedule: Some("@hourly".into()),
+            next_due: Some(ago(-0.5)),
+            runs: vec![DagRun {
+                run_id: "r".into(),
+                state: state.into(),
+                logical_date: None,
+                started: Some(ago(0.2)),
+                ended: None,
+                failed_task: Some("extract".into()),
+                log_tail: vec![],
+            }],
+            last_success: Some(ago(hours)),
+        }];
+    }
+
+    #[test]
+    fn a_failed_late_or_paused_etl_warns_and_old_data_still_crits() {
+        let rules = Rules::default();
+        let data = |m: &ModelFacts| assess(m, &rules, now()).stage(Stage::Data).clone();
+        let mut m = healthy();
+        etl(&mut m, 2.0, "success");
+        assert_eq!(
+            (data(&m).health, data(&m).summary),
+            (Health::Ok, "2h".to_string())
+        );
+        etl(&mut m, 2.0, "running");
+        assert!(data(&m).in_progress);
+        etl(&mut m, 2.0, "failed");
+        assert_eq!(
+            (data(&m).health, data(&m).summary),
+            (Health::Warn, "ETL failed: extract".to_string())
+        );
+        // Failed and the data past its crit age: crit, still saying why.
+        etl(&mut m, 60.0, "failed");
+        assert_eq!(
+            (data(&m).health, data(&m).summary),
+            (Health::Crit, "ETL failed: extract".to_string())
+        );
+        etl(&mut m, 2.0, "success");
+        m.dags[0].next_due = Some(ago(2.0));
+        assert_eq!(
+            (data(&m).health, data(&m).brief),
+            (Health::Warn, "late 2h".to_string())
+        );
+        m.dags[0].paused = true;
+        assert_eq!(
+            (data(&m).health, data(&m).summary),
+            (Health::Warn, "ETL paused".to_string())
+        );
+        // Never succeeded.
+        m.data.as_mut().unwrap().newest_object = None;
+        m.dags[0].paused = false;
+        m.dags[0].next_due = None;
+        assert_eq!(
+            (data(&m).health, data(&m).summary),
+            (Health::Crit, "no successful run".to_string())
+        );
+    }
+
+    #[test]
+    fn training_outside_sagemaker_names_its_source_and_failed_task() {
+        let mut m = healthy();
+        m.training[0].source = RunSource::Airflow;
+        m.training[0].status = RunStatus::Failed;
+        m.training[0].detail.failed_task = Some("fit".into());
+        let h = assess(&m, &Rules::default(), now());
+        assert_eq!(h.stage(Stage::Training).summary, "Failed fit (airflow)");
+        assert_eq!(h.stage(Stage::Training).brief, "Failed");
+    }
+
+    #[test]
+    fn an_mlflow_registry_shows_its_alias_and_warns_only_on_a_failed_registration() {
+        use crate::model::facts::MlflowVersion;
+        let mut m = healthy();
+        m.registry[0].approval = Approval::PendingManualApproval;
+        m.registry[0].mlflow = Some(Box::new(MlflowVersion {
+            aliases: vec!["challenger".into()],
+            status: "READY".into(),
+            ..MlflowVersion::default()
+        }));
+        let reg = |m: &ModelFacts| {
+            assess(m, &Rules::default(), now())
+                .stage(Stage::Registry)
+                .clone()
+        };
+        assert_eq!(
+            (reg(&m).health, reg(&m).summary),
+            (Health::Ok, format!("v{} challenger", m.registry[0].version))
+        );
+        m.registry[0].mlflow.as_mut().unwrap().status = "FAILED_REGISTRATION".into();
+        assert_eq!(reg(&m).health, Health::Warn);
     }
 
     #[test]
@@ -565,6 +755,7 @@ mod tests {
             identity: None,
             aliases: vec![],
             published: BTreeMap::new(),
+            dags: Vec::new(),
             stale: Vec::new(),
         };
         assert_eq!(

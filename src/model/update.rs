@@ -23,6 +23,8 @@ pub enum SourceId {
     S3,
     Cost,
     XRay,
+    Airflow,
+    Mlflow,
 }
 
 impl SourceId {
@@ -34,6 +36,8 @@ impl SourceId {
             SourceId::S3 => "s3",
             SourceId::Cost => "cost",
             SourceId::XRay => "xray",
+            SourceId::Airflow => "airflow",
+            SourceId::Mlflow => "mlflow",
         }
     }
 
@@ -44,6 +48,8 @@ impl SourceId {
             SourceId::SageMaker => &[Stage::Training, Stage::Registry, Stage::Endpoint],
             SourceId::CloudWatch => &[Stage::Endpoint, Stage::Drift, Stage::Quality],
             SourceId::S3 => &[Stage::Data, Stage::Drift],
+            SourceId::Airflow => &[Stage::Data, Stage::Training],
+            SourceId::Mlflow => &[Stage::Training, Stage::Registry],
             // The header's spend and the :cost view, no stage.
             SourceId::Cost | SourceId::XRay => &[],
         }

@@ -1,7 +1,7 @@
 //! Who performs actions: the AWS executor on the session's SDK config and request
 //! counter, or the demo's on the same simulator its source reads.
 
-use crate::action::{AwsExecutor, DemoExecutor, Executor};
+use crate::action::{AwsExecutor, DemoExecutor, Executor, PipelineExecutor};
 use crate::source::Backend;
 
 pub fn executor_for(backend: &Backend) -> Executor {
@@ -9,6 +9,14 @@ pub fn executor_for(backend: &Backend) -> Executor {
         Backend::Demo { source, .. } => {
             Executor::Demo(DemoExecutor::new(source.simulator().clone()))
         }
-        Backend::Aws { sdk, calls, .. } => Executor::Aws(AwsExecutor::new(sdk, calls)),
+        Backend::Aws {
+            sdk,
+            calls,
+            pipelines,
+            ..
+        } => Executor::Aws(
+            AwsExecutor::new(sdk, calls)
+                .with_pipelines(PipelineExecutor::new(pipelines.clients.clone())),
+        ),
     }
 }

@@ -8,7 +8,8 @@ use super::schema::*;
 use super::Gathered;
 use crate::app::Place;
 use crate::model::captured::FeatureDrift;
-use crate::model::facts::ModelFacts;
+use crate::model::dags::DagRole;
+use crate::model::facts::{DataSource, ModelFacts};
 use crate::model::metrics::names;
 use crate::model::quality::{self, Trend};
 use crate::model::stages::error_rates;
@@ -218,8 +219,15 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
                 .iter()
                 .find(|r| r.serving)
                 .map(|r| r.name.clone()),
+            source: t.source.label(),
+            started: t.started,
+            ended: t.ended,
+            failed_task: t.detail.failed_task.clone(),
+            log_tail: t.detail.log_tail.clone(),
+            metrics: t.detail.metrics.iter().cloned().collect(),
         }),
         registry: RegistryOut {
+            source: m.registry.first().map(|v| v.source.label()),
             versions: m
                 .registry
                 .iter()
@@ -227,12 +235,27 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
                     version: v.version,
                     approval: v.approval.aws_name(),
                     deployed: v.deployed,
+                    aliases: v.aliases().to_vec(),
+                    stage: v.mlflow.as_ref().and_then(|f| f.stage.clone()),
                 })
                 .collect(),
         },
         data: m.data.as_ref().map(|d| DataOut {
             location: d.location.clone(),
             newest_object: d.newest_object,
+            source: d.source.label(),
+            dag: (d.source == DataSource::Airflow)
+                .then(|| m.dags.iter().find(|g| g.role == DagRole::Etl))
+                .flatten()
+                .map(|g| DagOut {
+                    dag_id: g.dag_id.clone(),
+                    paused: g.paused,
+                    schedule: g.schedule.clone(),
+                    next_due: g.next_due,
+                    late_minutes: g.late_by(now).map(|l| l.as_secs() / 60),
+                    last_run_state: g.runs.first().map(|r| r.state.clone()),
+                    failed_task: g.failed().and_then(|r| r.failed_task.clone()),
+                }),
         }),
         metrics: m
             .metrics

@@ -262,6 +262,24 @@ pub struct QualityOut {
 pub struct DataOut {
     pub location: String,
     pub newest_object: Option<Timestamp>,
+    /// "s3" (newest object) or "airflow" (the ETL DAG's last successful run).
+    pub source: &'static str,
+    /// The ETL DAG, when DATA comes from Airflow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dag: Option<DagOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DagOut {
+    pub dag_id: String,
+    pub paused: bool,
+    pub schedule: Option<String>,
+    pub next_due: Option<Timestamp>,
+    /// Minutes the next run is overdue, when it is late.
+    pub late_minutes: Option<i64>,
+    /// The newest run's state (success, failed, running, queued, …).
+    pub last_run_state: Option<String>,
+    pub failed_task: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -305,10 +323,24 @@ pub struct TrainingOut {
     pub failure_reason: Option<String>,
     /// The job that wrote what the endpoint serves, when lineage finds it.
     pub serving: Option<String>,
+    /// Who ran it: "sagemaker" (a job), "pipeline", "airflow" or "mlflow".
+    pub source: &'static str,
+    pub started: Timestamp,
+    pub ended: Option<Timestamp>,
+    /// The DAG task that failed (Airflow).
+    pub failed_task: Option<String>,
+    /// The failed task's last error lines (Airflow).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub log_tail: Vec<String>,
+    /// Key metrics the run logged (MLflow).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub metrics: BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct RegistryOut {
+    /// "sagemaker" or "mlflow"; null when the model has no registry.
+    pub source: Option<&'static str>,
     pub versions: Vec<VersionOut>,
 }
 
@@ -318,6 +350,11 @@ pub struct VersionOut {
     /// As AWS spells it: Approved, PendingManualApproval, Rejected.
     pub approval: &'static str,
     pub deployed: bool,
+    /// MLflow aliases pointing at it (empty when none).
+    pub aliases: Vec<String>,
+    /// MLflow's legacy stage (Production, Staging, Archived), when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

@@ -15,6 +15,7 @@ use super::aws::xray::{XraySettings, XraySource};
 use super::aws::{self, ApiCalls, Pacer, Recognition, S3Source, SageMakerSource};
 use super::demo::{DemoSource, Simulator};
 use super::memory::{self, MemoryDir};
+use super::pipelines::PipelineSetup;
 use super::{drive, Attention, RefreshReceivers, Source, SourceId, Update};
 use crate::config::{AwsConfig, DriftConfig, IdentityConfig, ModelMapping};
 use crate::model::context::{Context, Place};
@@ -44,6 +45,8 @@ pub enum Backend {
         drift: DriftConfig,
         /// Where a session leaves what the next one starts from (None: nowhere).
         memory: Option<PathBuf>,
+        /// MLflow and Airflow, when configured.
+        pipelines: Box<PipelineSetup>,
     },
 }
 
@@ -146,19 +149,37 @@ impl Backend {
         });
         context.intervals = match self {
             Backend::Demo { every, .. } => [(SourceId::Demo, *every)].into(),
-            Backend::Aws { settings, .. } => [
-                (
-                    SourceId::SageMaker,
-                    every(settings, settings.sagemaker_seconds),
-                ),
-                (
-                    SourceId::CloudWatch,
-                    every(settings, settings.cloudwatch_seconds),
-                ),
-                (SourceId::S3, s3_every(settings)),
-                (SourceId::XRay, XRAY_EVERY),
-            ]
-            .into(),
+            Backend::Aws {
+                settings,
+                pipelines,
+                ..
+            } => {
+                let clients = &pipelines.clients;
+                let outside = [
+                    (SourceId::Mlflow, clients.mlflow.is_some()),
+                    (SourceId::Airflow, clients.airflow.is_some()),
+                ];
+                [
+                    (
+                        SourceId::SageMaker,
+                        every(settings, settings.sagemaker_seconds),
+                    ),
+                    (
+                        SourceId::CloudWatch,
+                        every(settings, settings.cloudwatch_seconds),
+                    ),
+                    (SourceId::S3, s3_every(settings)),
+                    (SourceId::XRay, XRAY_EVERY),
+                ]
+                .into_iter()
+                .chain(
+                    outside
+                        .into_iter()
+                        .filter(|(_, on)| *on)
+                        .map(|(id, _)| (id, every(settings, None))),
+                )
+                .collect()
+            }
         };
         context
     }
@@ -184,7 +205,9 @@ impl Backend {
                 identity: recognised,
                 drift,
                 memory: cache,
+                pipelines,
             } => {
+                spawn_pipelines(&pipelines, every(&settings, None), &updates, &refresh);
                 let mut s = AwsSources::new(
                     &sdk,
                     &settings,
@@ -277,6 +300,7 @@ impl Backend {
                 identity: recognised,
                 drift,
                 memory: _,
+                pipelines,
             } => {
                 // Nobody refreshes a snapshot or looks at it closely.
                 let (_, never) = super::refresh_channels();
@@ -305,14 +329,44 @@ impl Backend {
                     };
                     (who, cost.fetch().await)
                 };
-                let ((fleet, metrics, data), (who, spend), traces) =
-                    tokio::join!(endpoints_then_metrics, who_and_spend, xray.fetch());
-                (
-                    vec![who, fleet, metrics, data, spend, traces],
-                    calls.counts(),
-                )
+                let outside = async {
+                    let mlflow = async {
+                        match pipelines.mlflow_source() {
+                            Some(mut m) => Some(m.fetch().await),
+                            None => None,
+                        }
+                    };
+                    let airflow = async {
+                        match pipelines.airflow_source() {
+                            Some(mut a) => Some(a.fetch().await),
+                            None => None,
+                        }
+                    };
+                    let (m, a) = tokio::join!(mlflow, airflow);
+                    m.into_iter().chain(a)
+                };
+                let ((fleet, metrics, data), (who, spend), traces, outside) =
+                    tokio::join!(endpoints_then_metrics, who_and_spend, xray.fetch(), outside);
+                let mut updates = vec![who, fleet, metrics, data, spend, traces];
+                updates.extend(outside);
+                (updates, calls.counts())
             }
         }
+    }
+}
+
+/// MLflow and Airflow, each on its own task at the common interval.
+fn spawn_pipelines(
+    pipelines: &PipelineSetup,
+    every: Duration,
+    updates: &mpsc::Sender<Update>,
+    refresh: &watch::Receiver<u64>,
+) {
+    if let Some(mlflow) = pipelines.mlflow_source() {
+        tokio::spawn(drive(mlflow, every, updates.clone(), refresh.clone()));
+    }
+    if let Some(airflow) = pipelines.airflow_source() {
+        tokio::spawn(drive(airflow, every, updates.clone(), refresh.clone()));
     }
 }
 

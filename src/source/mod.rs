@@ -7,6 +7,7 @@ mod backend;
 pub mod demo;
 pub mod disk;
 pub mod memory;
+pub mod pipelines;
 
 pub use backend::{sagemaker_then_followers, Backend};
 

@@ -25,6 +25,7 @@ fn request(kind: Kind, model: ModelFacts) -> Request {
         kind,
         model,
         alarms: vec![],
+        at: jiff::Timestamp::UNIX_EPOCH,
     }
 }
 
@@ -231,6 +232,8 @@ async fn retrain_without_a_pipeline_clones_the_last_good_training_job() {
             secondary_status: None,
             execution_arn: None,
             serving: false,
+            source: mlopsdash::model::facts::RunSource::SageMaker,
+            detail: Default::default(),
         }],
         ..ModelFacts::named("churn-detection")
     };

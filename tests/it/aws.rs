@@ -174,6 +174,17 @@ pub fn snapshot_json_with(
     config: &str,
     more: &[&str],
 ) -> (Option<i32>, serde_json::Value) {
+    snapshot_json_env(endpoint_url, cloudwatch_url, config, more, &[])
+}
+
+/// `snapshot_json_with` and more environment (e.g. AIRFLOW_USERNAME).
+pub fn snapshot_json_env(
+    endpoint_url: &str,
+    cloudwatch_url: &str,
+    config: &str,
+    more: &[&str],
+    env: &[(&str, &str)],
+) -> (Option<i32>, serde_json::Value) {
     let home = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlopsdash"))
         .args([
@@ -193,6 +204,8 @@ pub fn snapshot_json_with(
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env_remove("AWS_PROFILE")
+        .env_remove("MLFLOW_TRACKING_URI")
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let json = serde_json::from_slice(&out.stdout)

@@ -153,6 +153,8 @@ mod clone {
                 secondary_status: None,
                 execution_arn: None,
                 serving: false,
+                source: mlopsdash::model::facts::RunSource::SageMaker,
+                detail: Default::default(),
             }],
             ..ModelFacts::named("churn")
         }
@@ -211,6 +213,7 @@ mod clone {
             kind: Kind::Retrain,
             model: model(),
             alarms: vec![],
+            at: jiff::Timestamp::UNIX_EPOCH,
         };
         exec.prepare(&req, None).await
     }

@@ -30,8 +30,11 @@ fn check(name: &str, app: &mlopsdash::app::App, w: u16, h: u16) {
 
 #[test]
 fn screenshots_match_the_views() {
-    let app = demo_app(4, 120);
+    let app = demo_app(5, 120);
     check("pipeline", &app, 120, 30);
+    let mut outside = app.clone();
+    outside.open_model("fraud-scoring".into());
+    check("pipelines", &outside, 140, 45);
     let mut detail = app.clone();
     detail.open_model("demand-forecasting".into());
     check("detail", &detail, 140, 45);

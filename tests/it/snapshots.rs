@@ -43,7 +43,12 @@ fn type_str(app: &mut App, s: &str) {
 }
 
 fn detail(name: &str) -> App {
-    let mut app = demo_app(4, AFTER_INCIDENTS);
+    detail_among(4, name)
+}
+
+/// `name`'s detail in a demo of `models` models (the fifth runs on MLflow and Airflow).
+fn detail_among(models: usize, name: &str) -> App {
+    let mut app = demo_app(models, AFTER_INCIDENTS);
     app.open_model(name.into());
     assert_eq!(app.view(), View::Detail);
     app
@@ -56,7 +61,14 @@ fn pipeline_80x24() {
 
 #[test]
 fn pipeline_160x48() {
-    snap("pipeline_160x48", &demo_app(4, AFTER_INCIDENTS), 160, 48);
+    snap("pipeline_160x48", &demo_app(5, AFTER_INCIDENTS), 160, 48);
+}
+
+#[test]
+fn detail_of_a_model_on_mlflow_and_airflow() {
+    let app = detail_among(5, "fraud-scoring");
+    snap("detail_fraud_160x48", &app, 160, 48);
+    snap("detail_fraud_80x24", &app, 80, 24);
 }
 
 #[test]
@@ -327,7 +339,11 @@ fn stages_wait_for_their_sources() {
 }
 
 fn action_dialog(model: &str, key: char) -> App {
-    let app = mlopsdash::testing::with_dialog(demo_app(4, AFTER_INCIDENTS), model, key);
+    action_dialog_among(4, model, key)
+}
+
+fn action_dialog_among(models: usize, model: &str, key: char) -> App {
+    let app = mlopsdash::testing::with_dialog(demo_app(models, AFTER_INCIDENTS), model, key);
     assert!(
         matches!(app.input(), InputMode::Confirm(_)),
         "{:?}",
@@ -348,6 +364,18 @@ fn a_protected_endpoint_asks_for_its_name() {
     let mut app = action_dialog("demand-forecasting", 'B');
     type_str(&mut app, "demand-fore");
     snap("rollback_dialog_protected_100x30", &app, 100, 30);
+}
+
+#[test]
+fn retrain_through_airflow_shows_the_request_and_its_conf() {
+    let app = action_dialog_among(5, "fraud-scoring", 'R');
+    snap("retrain_dag_dialog_100x30", &app, 100, 30);
+}
+
+#[test]
+fn promote_through_mlflow_moves_the_champion_alias() {
+    let app = action_dialog_among(5, "fraud-scoring", 'a');
+    snap("promote_alias_dialog_100x30", &app, 100, 30);
 }
 
 #[test]

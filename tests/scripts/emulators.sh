@@ -19,16 +19,17 @@ install target/ministack-venv python 'ministack==1.5.33' 'cbor2==6.3.0'
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
-wait_for() { # url, log
-  python3 - "$1" "$2" <<'PY'
+wait_for() { # url, log, [seconds]
+  python3 - "$1" "$2" "${3:-30}" <<'PY'
 import sys, time, urllib.request
-for _ in range(150):
+deadline = time.monotonic() + float(sys.argv[3])
+while time.monotonic() < deadline:
     try:
         urllib.request.urlopen(sys.argv[1], timeout=1)
         sys.exit(0)
     except Exception:
         time.sleep(0.2)
-sys.exit(f"emulator did not start: {sys.argv[1]}; see {sys.argv[2]}")
+sys.exit(f"server did not start: {sys.argv[1]}; see {sys.argv[2]}")
 PY
 }
 pids=()

@@ -1,7 +1,7 @@
 //! Retrain: start the model's pipeline, or clone its last good training job.
 
 use crate::action::{request_token, Call, Kind, Plan, TrainingClone};
-use crate::model::facts::{ModelFacts, RunStatus};
+use crate::model::facts::{ModelFacts, RunSource, RunStatus};
 use jiff::Timestamp;
 
 /// Retrain through the model's pipeline, with its parameters at their defaults.
@@ -51,7 +51,7 @@ pub fn cloned_retrain(m: &ModelFacts, job: TrainingClone) -> Plan {
 pub fn last_good_job(m: &ModelFacts) -> Result<&str, String> {
     m.training
         .iter()
-        .find(|r| r.status == RunStatus::Completed && r.execution_arn.is_none())
+        .find(|r| r.status == RunStatus::Completed && r.source == RunSource::SageMaker)
         .map(|r| r.name.as_str())
         .ok_or_else(|| {
             format!(

@@ -28,6 +28,7 @@ fn model(history: Vec<EndpointConfigRef>, variants: Vec<Variant>) -> Request {
         variants,
         config_history: history,
         protected: None,
+        artifact: None,
     });
     // Newest first, as the registry lists them.
     m.registry = (5..=8)
@@ -41,6 +42,8 @@ fn model(history: Vec<EndpointConfigRef>, variants: Vec<Variant>) -> Request {
             },
             created: at(i64::from(v)),
             deployed: v == 8,
+            source: crate::model::facts::RegistrySource::SageMaker,
+            mlflow: None,
             arn: Some(format!("arn:pkg/rec/{v}")),
         })
         .collect();
@@ -48,6 +51,7 @@ fn model(history: Vec<EndpointConfigRef>, variants: Vec<Variant>) -> Request {
         kind: Kind::Rollback,
         model: m,
         alarms: vec![],
+        at: jiff::Timestamp::UNIX_EPOCH,
     }
 }
 
@@ -184,6 +188,8 @@ fn stop_picks_the_api_by_what_is_running() {
         secondary_status: None,
         execution_arn: arn.map(str::to_string),
         serving: false,
+        source: crate::model::facts::RunSource::SageMaker,
+        detail: Default::default(),
     };
     req.model.training = vec![
         run("exec", Some("arn:exec"), RunStatus::InProgress),

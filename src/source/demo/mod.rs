@@ -6,7 +6,10 @@ mod sim;
 mod traces;
 
 pub use actions::{DemoActions, Deploy, Retrain, Shift, UPDATE_SECS};
-pub use sim::{config_name, execution_arn, package_arn, pipeline_of, Simulator, HISTORY_MINUTES};
+pub use sim::{
+    config_name, execution_arn, package_arn, pipeline_of, Simulator, AIRFLOW_BASE, HISTORY_MINUTES,
+    MLFLOW_BASE,
+};
 
 use jiff::Timestamp;
 

@@ -26,6 +26,8 @@ pub struct Profile {
     /// The newest version runs as a canary variant (10% of traffic) beside the
     /// deployed one: a rollback shifts the weights back.
     pub canary: bool,
+    /// Trained by Airflow DAGs and registered in MLflow (the second team), not SageMaker.
+    pub outside_sagemaker: bool,
 }
 
 /// A scripted incident and when, after the demo starts, it begins.
@@ -93,7 +95,7 @@ pub const DRIFTED_FEATURES: [(&str, &str); 3] = [
     ("avg_order_value", "data_type_check"),
 ];
 
-/// The four retail models, then `count - 4` generated healthy ones.
+/// The five retail models, then `count - 5` generated healthy ones.
 pub fn fleet(count: usize) -> Vec<Profile> {
     let hours = |h: i64| h * 3600;
     let mut all = vec![
@@ -113,6 +115,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             instances: 2,
             protected: true,
             canary: false,
+            outside_sagemaker: false,
         },
         Profile {
             name: "customer-segmentation".into(),
@@ -130,6 +133,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             instances: 1,
             protected: false,
             canary: false,
+            outside_sagemaker: false,
         },
         Profile {
             name: "recommendation-engine".into(),
@@ -148,6 +152,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             instances: 3,
             protected: false,
             canary: false,
+            outside_sagemaker: false,
         },
         Profile {
             name: "churn-detection".into(),
@@ -166,6 +171,27 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             protected: true,
             // v4 takes 10% of the traffic while it waits for approval.
             canary: true,
+            outside_sagemaker: false,
+        },
+        // The payments team: Airflow DAGs feed and retrain it, MLflow registers it,
+        // SageMaker only serves it. Its last training run failed on bad labels.
+        Profile {
+            name: "fraud-scoring".into(),
+            kind: ModelKind::Classification,
+            invocations_per_min: 900.0,
+            latency_p50_ms: 12.0,
+            latency_p99_ms: 48.0,
+            quality: vec![(names::AUC, 0.93, 0.004)],
+            drift_score: 0.03,
+            data_age_at_start: 1_800,
+            latest_version: 10,
+            deployed_version: 9,
+            latest_pending: false,
+            last_training_failed: true,
+            instances: 2,
+            protected: false,
+            canary: false,
+            outside_sagemaker: true,
         },
     ];
     let kinds = [
@@ -185,6 +211,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             deployed_version: 1 + (i as u32 % 9),
             protected: false,
             canary: false,
+            outside_sagemaker: false,
             ..all[i % 4].clone()
         };
         all.push(generated);

@@ -1,6 +1,7 @@
 //! The model detail view: every stage at a glance, why it is red, charts of every
 //! metric with threshold lines, and the history tables (training, registry, configs).
 
+mod dags;
 mod drift;
 mod identity;
 mod tables;
@@ -15,7 +16,7 @@ use super::chart::{self, ChartSpec};
 use super::widgets::{health_mark, panel, stage_cell};
 use crate::app::App;
 use crate::config::Theme;
-use crate::model::facts::{ModelFacts, RunStatus};
+use crate::model::facts::{ModelFacts, RunSource, RunStatus};
 use crate::model::metrics::{names, Series};
 use crate::model::stages::error_rates;
 use crate::model::{ModelHealth, Stage};
@@ -63,7 +64,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let why = reasons(model);
+    let why = reasons(model, app.now());
     // Failure reasons wrap onto a second line; more than two lines would crowd the charts.
     let why_height = if why.is_empty() { 0 } else { 2 };
     let [strip, why_area, rest] = Layout::vertical([
@@ -138,13 +139,38 @@ fn stage_strip<'a>(
     Line::from(spans)
 }
 
-/// The "why" of a red row, in AWS's own words.
-fn reasons(m: &ModelFacts) -> Vec<String> {
+/// The "why" of a red row, in AWS's (and Airflow's) own words.
+fn reasons(m: &ModelFacts, now: jiff::Timestamp) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(run) = m.training.first().filter(|r| r.status == RunStatus::Failed) {
         let reason = run.failure_reason.as_deref().unwrap_or("no reason given");
-        out.push(format!("✖ training {} failed: {reason}", run.name));
+        let task = run
+            .detail
+            .failed_task
+            .as_ref()
+            .map(|t| format!(" at task {t}"))
+            .unwrap_or_default();
+        // Runs outside SageMaker say who ran them.
+        let by = match run.source {
+            RunSource::Airflow | RunSource::Mlflow => format!(" ({})", run.source.label()),
+            RunSource::SageMaker | RunSource::Pipeline => String::new(),
+        };
+        out.push(format!(
+            "✖ training {}{by} failed{task}: {reason}",
+            run.name
+        ));
+        // The log's other error lines, the exception itself being the reason above.
+        let others: Vec<&String> = run
+            .detail
+            .log_tail
+            .iter()
+            .filter(|l| *l != reason)
+            .collect();
+        for line in others.iter().skip(others.len().saturating_sub(2)) {
+            out.push(format!("    {line}"));
+        }
     }
+    out.extend(dags::troubles(m, now));
     if let Some(reason) = m.endpoint.as_ref().and_then(|e| e.failure_reason.as_ref()) {
         out.push(format!("✖ endpoint: {reason}"));
     }

@@ -7,10 +7,12 @@ use ratatui::text::Line;
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
+use super::super::chart::spark_text;
 use super::super::widgets::{panel, truncate_left};
 use crate::app::App;
 use crate::config::Theme;
-use crate::model::facts::{Approval, ModelFacts, RunStatus};
+use crate::model::facts::{Approval, ModelFacts, RunSource, RunStatus};
+use crate::model::metrics::Series;
 use crate::model::{format, Health};
 
 /// Stacked when `tall`, else two columns side by side.
@@ -110,7 +112,13 @@ fn endpoint_rows(m: &ModelFacts) -> u16 {
 fn training<'a>(m: &'a ModelFacts, app: &App, theme: &Theme, width: u16) -> Table<'a> {
     // Narrow panels give up the objective column before the job name.
     let with_objective = width >= 70;
-    let fixed = 2 + 10 + 6 + 7 + 4 + if with_objective { 15 } else { 0 };
+    // Who ran each run, when more than SageMaker did.
+    let with_source = m
+        .training
+        .iter()
+        .any(|r| !matches!(r.source, RunSource::SageMaker | RunSource::Pipeline));
+    let fixed =
+        2 + 10 + 6 + 7 + 4 + if with_objective { 15 } else { 0 } + if with_source { 8 } else { 0 };
     let name_width = usize::from(width.saturating_sub(fixed)).max(8);
     let rows = m.training.iter().map(|r| {
         let h = match r.status {
@@ -134,10 +142,16 @@ fn training<'a>(m: &'a ModelFacts, app: &App, theme: &Theme, width: u16) -> Tabl
             Cell::from(format::age_since(r.started, app.now())),
         ];
         if with_objective {
-            let objective = r.objective.as_ref().map_or("—".to_string(), |(n, v)| {
-                format!("{} {v:.3}", n.trim_start_matches("validation:"))
-            });
+            // A failed DAG run's failed task says more than a metric it never logged.
+            let objective = match (&r.detail.failed_task, &r.objective) {
+                (Some(task), _) => format!("task {task}"),
+                (None, Some((n, v))) => format!("{} {v:.3}", n.trim_start_matches("validation:")),
+                (None, None) => "—".to_string(),
+            };
             cells.insert(3, Cell::from(objective));
+        }
+        if with_source {
+            cells.insert(1, Cell::from(r.source.label()).style(theme.dim));
         }
         Row::new(cells)
     });
@@ -152,27 +166,60 @@ fn training<'a>(m: &'a ModelFacts, app: &App, theme: &Theme, width: u16) -> Tabl
         widths.insert(3, Constraint::Length(14));
         header.insert(3, "OBJECTIVE");
     }
+    if with_source {
+        widths.insert(1, Constraint::Length(9));
+        header.insert(1, "BY");
+    }
+    let mut title = match m.training.iter().any(|r| r.serving) {
+        true => " training (▸ serving) ".to_string(),
+        false => " training ".to_string(),
+    };
+    if let Some(curve) = curve(m) {
+        title.push_str(&format!("· {curve} "));
+    }
     Table::new(rows, widths)
         .header(Row::new(header).style(theme.title))
-        .block(panel(
-            theme,
-            match m.training.iter().any(|r| r.serving) {
-                true => " training (▸ serving) ",
-                false => " training ",
-            },
-        ))
+        .block(panel(theme, title))
+}
+
+/// The newest MLflow run's first key metric step by step: "auc by step ▂▅█ 0.84→0.91".
+fn curve(m: &ModelFacts) -> Option<String> {
+    let (key, values) = m.training.iter().find_map(|r| r.detail.curve.as_ref())?;
+    let (first, last) = (values.first()?, values.last()?);
+    let points = values
+        .iter()
+        .enumerate()
+        .map(|(step, v)| {
+            (
+                jiff::Timestamp::UNIX_EPOCH + jiff::SignedDuration::from_secs(step as i64),
+                *v,
+            )
+        })
+        .collect();
+    let spark = spark_text(&Series::new(points), 12);
+    Some(format!("{key} by step {spark} {first:.3}→{last:.3}"))
 }
 
 fn registry<'a>(m: &'a ModelFacts, app: &App, theme: &Theme) -> Table<'a> {
+    let mlflow = m.registry.iter().any(|v| v.mlflow.is_some());
     let rows = m.registry.iter().map(|v| {
         let h = match v.approval {
             Approval::Approved => Health::Ok,
             Approval::PendingManualApproval => Health::Warn,
             Approval::Rejected => Health::Unknown,
         };
+        // MLflow's words: its aliases, else its legacy stage; no alias is no verdict.
+        let (said, h) = match &v.mlflow {
+            Some(f) if !f.aliases.is_empty() => (f.aliases.join(","), Health::Ok),
+            Some(f) => (
+                f.stage.clone().unwrap_or_else(|| "—".into()),
+                Health::Unknown,
+            ),
+            None => (v.approval.label().to_string(), h),
+        };
         Row::new(vec![
             Cell::from(format!("v{}", v.version)),
-            Cell::from(v.approval.label()).style(theme.health(h)),
+            Cell::from(said).style(theme.health(h)),
             Cell::from(if v.deployed { "deployed" } else { "" }).style(theme.title),
             Cell::from(format::age_since(v.created, app.now())),
         ])
@@ -181,13 +228,32 @@ fn registry<'a>(m: &'a ModelFacts, app: &App, theme: &Theme) -> Table<'a> {
         rows,
         [
             Constraint::Length(5),
-            Constraint::Length(9),
+            if mlflow {
+                Constraint::Min(10)
+            } else {
+                Constraint::Length(9)
+            },
             Constraint::Length(9),
             Constraint::Length(7),
         ],
     )
-    .header(Row::new(["VER", "APPROVAL", "", "CREATED"]).style(theme.title))
-    .block(panel(theme, " registry "))
+    .header(
+        Row::new([
+            "VER",
+            if mlflow { "ALIAS" } else { "APPROVAL" },
+            "",
+            "CREATED",
+        ])
+        .style(theme.title),
+    )
+    .block(panel(
+        theme,
+        if mlflow {
+            " registry (mlflow) "
+        } else {
+            " registry "
+        },
+    ))
 }
 
 fn endpoint<'a>(m: &'a ModelFacts, app: &App, theme: &Theme, width: u16) -> Table<'a> {

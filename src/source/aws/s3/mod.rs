@@ -269,6 +269,7 @@ impl S3Source {
                     m.data = Some(DataFacts {
                         location: at.to_string(),
                         newest_object,
+                        source: crate::model::facts::DataSource::S3,
                     })
                 }
                 Err(why) => m.stale.push(StaleFacts {

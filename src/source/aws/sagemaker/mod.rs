@@ -495,6 +495,7 @@ impl SageMakerSource {
             (Some(_), Some(d)) => {
                 let mut facts = d.endpoint.clone();
                 facts.protected = protection(mapping, &d.tags, &self.protected_tags);
+                facts.artifact = d.first_model().and_then(|m| self.lineage.artifact_of(m));
                 for v in &mut facts.variants {
                     v.model_version = packages
                         .iter()
@@ -642,6 +643,7 @@ fn missing_endpoint(name: &str) -> EndpointFacts {
         variants: Vec::new(),
         config_history: Vec::new(),
         protected: None,
+        artifact: None,
     }
 }
 

@@ -119,5 +119,7 @@ fn run(pipeline: &str, s: &PipelineExecutionSummary) -> TrainingRun {
         secondary_status: None,
         execution_arn: s.pipeline_execution_arn().map(str::to_string),
         serving: false,
+        source: crate::model::facts::RunSource::Pipeline,
+        detail: Default::default(),
     }
 }

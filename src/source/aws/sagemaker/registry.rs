@@ -84,6 +84,8 @@ async fn list(client: &Client, group: &str) -> Result<Vec<(String, ModelVersion)
                     .and_then(timestamp)
                     .unwrap_or(Timestamp::UNIX_EPOCH),
                 deployed: false,
+                source: crate::model::facts::RegistrySource::SageMaker,
+                mlflow: None,
                 arn: s.model_package_arn().map(str::to_string),
             };
             (

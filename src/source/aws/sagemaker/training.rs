@@ -207,6 +207,8 @@ impl JobDetails {
             .filter(|d| d.artifact.as_deref() == Some(artifact))
             .map(|d| TrainingRun {
                 serving: true,
+                source: crate::model::facts::RunSource::SageMaker,
+                detail: Default::default(),
                 ..d.run
             }))
     }
@@ -253,6 +255,8 @@ impl JobDetails {
                 .and_then(|m| Some((m.metric_name()?.to_string(), f64::from(m.value()?)))),
             execution_arn: None,
             serving: false,
+            source: crate::model::facts::RunSource::SageMaker,
+            detail: Default::default(),
         };
         // The channel named for training, else the first.
         let channels = d.input_data_config();
@@ -385,6 +389,8 @@ fn run(j: &TrainingJobSummary) -> TrainingRun {
         secondary_status: None,
         execution_arn: None,
         serving: false,
+        source: crate::model::facts::RunSource::SageMaker,
+        detail: Default::default(),
     }
 }
 

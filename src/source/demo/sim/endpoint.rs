@@ -38,6 +38,7 @@ impl Simulator {
             variants: self.variants(p, deployed, shifted),
             config_history,
             protected: p.protected.then(|| "tagged env=prod".to_string()),
+            artifact: None,
         }
     }
 

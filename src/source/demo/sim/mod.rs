@@ -9,12 +9,14 @@ mod drift;
 mod endpoint;
 mod metrics;
 mod naming;
+mod pipelines;
 mod registry;
 mod timeline;
 mod training;
 
 pub use naming::config_name;
 use naming::*;
+pub use pipelines::{AIRFLOW_BASE, MLFLOW_BASE};
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -126,16 +128,18 @@ impl Simulator {
     pub(super) fn model(&self, idx: u64, p: &Profile, now: Timestamp) -> ModelFacts {
         let endpoint_name = format!("{}-prod", p.name);
         let metrics = self.metrics(idx, p, now);
-        ModelFacts {
+        let mut m = ModelFacts {
             identity: Some(identity(p, &endpoint_name)),
             aliases: vec![endpoint_name.clone(), format!("{}-group", p.name)],
             published: published(&metrics),
+            dags: Vec::new(),
             stale: Vec::new(),
             name: p.name.clone(),
             kind: p.kind,
             data: Some(DataFacts {
                 location: format!("s3://retail-ml-raw/{}/", p.name),
                 newest_object: Some(self.started - SignedDuration::from_secs(p.data_age_at_start)),
+                source: crate::model::facts::DataSource::S3,
             }),
             training: self.training(p, now),
             registry: self.registry(p, now),
@@ -143,7 +147,11 @@ impl Simulator {
             drift: self.drift(p, now),
             metrics,
             pipeline: Some(pipeline_of(&p.name)),
+        };
+        if p.outside_sagemaker {
+            self.outside_sagemaker(p, &mut m, now);
         }
+        m
     }
 }
 
@@ -431,8 +439,8 @@ mod tests {
         let fleet = sim.fleet_at(start());
         assert_eq!(fleet.models.len(), 100);
         assert_eq!(fleet.models[99].name, "model-0099");
-        // Every generated model (after the four scripted ones) is healthy at the start.
-        for m in &fleet.models[4..] {
+        // Every generated model (after the five scripted ones) is healthy at the start.
+        for m in &fleet.models[5..] {
             let h = assess(m, &Rules::default(), start());
             assert_eq!(h.overall, Health::Ok, "{}: {h:?}", m.name);
         }
@@ -441,7 +449,7 @@ mod tests {
             fleet.models.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names.len(), 100);
         let traffic = |m: &ModelFacts| m.metrics["Invocations"].points.clone();
-        for pair in fleet.models[4..].windows(2) {
+        for pair in fleet.models[5..].windows(2) {
             assert_ne!(traffic(&pair[0]), traffic(&pair[1]), "{}", pair[1].name);
         }
     }

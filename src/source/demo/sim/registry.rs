@@ -62,6 +62,8 @@ impl Simulator {
                     approval: self.acts(|a| a.approval(&p.name, v)).unwrap_or(scripted),
                     created: self.registered(p, v, now),
                     deployed: v == deployed,
+                    source: crate::model::facts::RegistrySource::SageMaker,
+                    mlflow: None,
                     arn: Some(package_arn(&p.name, v)),
                 }
             })

@@ -13,6 +13,8 @@ impl Simulator {
             runs.push(TrainingRun {
                 execution_arn: Some(execution_arn(&p.name, &run.name)),
                 serving: false,
+                source: RunSource::Pipeline,
+                detail: RunDetail::default(),
                 status: match run.end {
                     None => RunStatus::InProgress,
                     Some(End::Stopped(_)) => RunStatus::Stopped,
@@ -57,6 +59,8 @@ impl Simulator {
                 secondary_status: None,
                 execution_arn: None,
                 serving: false,
+                source: RunSource::SageMaker,
+                detail: RunDetail::default(),
             }
         }));
         runs.truncate(5);
@@ -74,6 +78,8 @@ impl Simulator {
         Some(TrainingRun {
             execution_arn: Some(execution_arn(&p.name, &name)),
             serving: false,
+            source: RunSource::Pipeline,
+            detail: RunDetail::default(),
             name,
             status: match (done, stopped) {
                 (Some(_), _) => RunStatus::Completed,

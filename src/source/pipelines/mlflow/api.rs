@@ -1,0 +1,248 @@
+//! MLflow's REST API 2.0, typed as far as the dashboard reads it. Unknown fields are
+//! ignored and missing ones default: servers of many MLflow versions answer.
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::super::rest::Rest;
+
+/// Registered models read at most (pages of 100): a registry larger than this is
+/// shown by its most recently updated models.
+pub const MAX_MODELS: usize = 500;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct RegisteredModel {
+    pub name: String,
+    pub last_updated_timestamp: Option<i64>,
+    pub tags: Vec<Tag>,
+    pub aliases: Vec<Alias>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Alias {
+    pub alias: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Version {
+    pub name: String,
+    pub version: String,
+    pub creation_timestamp: Option<i64>,
+    pub current_stage: Option<String>,
+    pub source: Option<String>,
+    pub run_id: Option<String>,
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Run {
+    pub info: RunInfo,
+    pub data: RunData,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct RunInfo {
+    pub run_id: String,
+    pub run_name: Option<String>,
+    pub experiment_id: String,
+    pub status: String,
+    pub start_time: Option<i64>,
+    pub end_time: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct RunData {
+    pub metrics: Vec<Metric>,
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Metric {
+    pub key: String,
+    pub value: f64,
+    pub timestamp: Option<i64>,
+    pub step: Option<i64>,
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(what: &str, v: Value) -> Result<T, String> {
+    serde_json::from_value(v).map_err(|e| format!("MLflow {what}: unexpected answer ({e})"))
+}
+
+/// A client of one tracking server.
+#[derive(Clone)]
+pub struct MlflowApi {
+    pub rest: Rest,
+}
+
+impl MlflowApi {
+    /// Every registered model, most recently updated first (bounded).
+    pub async fn registered_models(&self) -> Result<Vec<RegisteredModel>, String> {
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct Page {
+            registered_models: Vec<RegisteredModel>,
+            next_page_token: Option<String>,
+        }
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        while out.len() < MAX_MODELS {
+            let mut query = vec![
+                ("max_results", "100".to_string()),
+                ("order_by", "last_updated_timestamp DESC".to_string()),
+            ];
+            if let Some(t) = &token {
+                query.push(("page_token", t.clone()));
+            }
+            let v = self
+                .rest
+                .get("SearchRegisteredModels", "registered-models/search", &query)
+                .await?;
+            let page: Page = parse("registered-models/search", v)?;
+            out.extend(page.registered_models);
+            match page.next_page_token.filter(|t| !t.is_empty()) {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        out.truncate(MAX_MODELS);
+        Ok(out)
+    }
+
+    /// The model's newest versions, newest first.
+    pub async fn versions(&self, model: &str, max: usize) -> Result<Vec<Version>, String> {
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct Page {
+            model_versions: Vec<Version>,
+        }
+        let query = [
+            ("filter", format!("name='{}'", model.replace('\'', "\\'"))),
+            ("max_results", max.to_string()),
+            ("order_by", "version_number DESC".to_string()),
+        ];
+        let v = self
+            .rest
+            .get("SearchModelVersions", "model-versions/search", &query)
+            .await?;
+        let mut versions = parse::<Page>("model-versions/search", v)?.model_versions;
+        versions.sort_by_key(|v| std::cmp::Reverse(v.version.parse::<u64>().unwrap_or(0)));
+        Ok(versions)
+    }
+
+    /// The experiment a run belongs to.
+    pub async fn experiment_of_run(&self, run_id: &str) -> Result<String, String> {
+        let v = self
+            .rest
+            .get("GetRun", "runs/get", &[("run_id", run_id.to_string())])
+            .await?;
+        let run: Run = parse("runs/get", v["run"].clone())?;
+        Ok(run.info.experiment_id)
+    }
+
+    /// The experiment's id by name; None when there is no such experiment.
+    pub async fn experiment_named(&self, name: &str) -> Result<Option<String>, String> {
+        let answer = self
+            .rest
+            .get(
+                "GetExperimentByName",
+                "experiments/get-by-name",
+                &[("experiment_name", name.to_string())],
+            )
+            .await;
+        match answer {
+            Ok(v) => Ok(v["experiment"]["experiment_id"]
+                .as_str()
+                .map(str::to_string)),
+            Err(e) if e.contains("404") || e.contains("RESOURCE_DOES_NOT_EXIST") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The experiment's newest runs, newest first.
+    pub async fn runs(&self, experiment: &str, max: usize) -> Result<Vec<Run>, String> {
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct Page {
+            runs: Vec<Run>,
+        }
+        let body = json!({
+            "experiment_ids": [experiment],
+            "max_results": max,
+            "order_by": ["attributes.start_time DESC"],
+        });
+        let v = self
+            .rest
+            .send("SearchRuns", Method::POST, "runs/search", &[], Some(&body))
+            .await?;
+        Ok(parse::<Page>("runs/search", v)?.runs)
+    }
+
+    /// One metric's values over a run, by step.
+    pub async fn metric_history(&self, run_id: &str, key: &str) -> Result<Vec<Metric>, String> {
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct Page {
+            metrics: Vec<Metric>,
+        }
+        let query = [
+            ("run_id", run_id.to_string()),
+            ("metric_key", key.to_string()),
+            ("max_results", "1000".to_string()),
+        ];
+        let v = self
+            .rest
+            .get("GetMetricHistory", "metrics/get-history", &query)
+            .await?;
+        Ok(parse::<Page>("metrics/get-history", v)?.metrics)
+    }
+
+    /// Which version an alias points at now (None when it points nowhere).
+    pub async fn alias(&self, model: &str, alias: &str) -> Result<Option<String>, String> {
+        let query = [("name", model.to_string()), ("alias", alias.to_string())];
+        match self
+            .rest
+            .get("GetModelVersionByAlias", "registered-models/alias", &query)
+            .await
+        {
+            Ok(v) => Ok(v["model_version"]["version"].as_str().map(str::to_string)),
+            Err(e) if e.contains("404") || e.contains("not found") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One version, as the server has it now.
+    pub async fn version(&self, model: &str, version: &str) -> Result<Version, String> {
+        let query = [
+            ("name", model.to_string()),
+            ("version", version.to_string()),
+        ];
+        let v = self
+            .rest
+            .get("GetModelVersion", "model-versions/get", &query)
+            .await?;
+        parse("model-versions/get", v["model_version"].clone())
+    }
+
+    /// Sends a write request exactly as planned (the confirmation showed this body).
+    pub async fn post(&self, operation: &str, path: &str, body: &Value) -> Result<Value, String> {
+        self.rest
+            .send(operation, Method::POST, path, &[], Some(body))
+            .await
+    }
+}

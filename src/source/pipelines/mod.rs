@@ -1,0 +1,191 @@
+//! Pipelines that live outside SageMaker: MLflow's tracking server and registry,
+//! Airflow's DAGs (self-hosted or Amazon MWAA). Their clients are built once from
+//! config and the environment, shared by the sources and the action executor.
+
+pub mod airflow;
+pub mod mlflow;
+pub mod rest;
+
+use crate::aws::ApiCalls;
+use crate::config::{AirflowConfig, Config, TrackingUri};
+use airflow::transport::{Credentials, Transport};
+use airflow::AirflowClient;
+use mlflow::MlflowApi;
+use rest::{Auth, Rest};
+
+/// The team's MLflow and Airflow, when configured. A client that could not be
+/// built is kept as the one line saying why (its source reports it).
+#[derive(Clone, Default)]
+pub struct Pipelines {
+    pub mlflow: Option<Result<MlflowApi, String>>,
+    pub airflow: Option<AirflowClient>,
+}
+
+const MLFLOW_HINT: &str = "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or \
+                           MLFLOW_TRACKING_TOKEN";
+
+/// The pipeline sources of a session: their clients and what they read.
+#[derive(Clone, Default)]
+pub struct PipelineSetup {
+    pub clients: Pipelines,
+    pub mlflow: mlflow::MlflowSettings,
+    pub airflow: airflow::AirflowSettings,
+}
+
+impl PipelineSetup {
+    pub fn from_config(
+        config: &Config,
+        sdk: Option<&aws_config::SdkConfig>,
+        calls: &ApiCalls,
+    ) -> PipelineSetup {
+        let count =
+            |n: Option<u64>, default: u64| usize::try_from(n.unwrap_or(default)).unwrap_or(1);
+        PipelineSetup {
+            clients: Pipelines::from_config(config, sdk, calls),
+            mlflow: mlflow::MlflowSettings {
+                mappings: config.mappings.clone(),
+                tag_keys: config.identity.tag_keys.clone(),
+                runs: count(
+                    config.mlflow.runs,
+                    crate::config::MlflowConfig::DEFAULT_RUNS,
+                ),
+                key_metrics: config.mlflow.key_metrics.clone(),
+                in_flight: config.aws.max_in_flight,
+            },
+            airflow: airflow::AirflowSettings {
+                mappings: config.mappings.clone(),
+                tag_prefix: config
+                    .airflow
+                    .model_tag_prefix
+                    .clone()
+                    .unwrap_or_else(|| AirflowConfig::DEFAULT_TAG_PREFIX.to_string()),
+                runs: count(config.airflow.runs, AirflowConfig::DEFAULT_RUNS),
+                log_lines: count(config.airflow.log_lines, AirflowConfig::DEFAULT_LOG_LINES),
+                in_flight: config.aws.max_in_flight,
+            },
+        }
+    }
+
+    pub fn mlflow_source(&self) -> Option<mlflow::MlflowSource> {
+        let api = self.clients.mlflow.clone()?;
+        Some(mlflow::MlflowSource::new(api, self.mlflow.clone()))
+    }
+
+    pub fn airflow_source(&self) -> Option<airflow::AirflowSource> {
+        let client = self.clients.airflow.clone()?;
+        Some(airflow::AirflowSource::new(client, self.airflow.clone()))
+    }
+}
+
+impl Pipelines {
+    /// From config, with MLflow's own variables winning as in its clients.
+    pub fn from_config(
+        config: &Config,
+        sdk: Option<&aws_config::SdkConfig>,
+        calls: &ApiCalls,
+    ) -> Pipelines {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        let mlflow = match env("MLFLOW_TRACKING_URI") {
+            Some(uri) => Some(TrackingUri::parse(&uri).ok_or_else(|| {
+                format!(
+                    "MLFLOW_TRACKING_URI={uri} is not an http(s) tracking server or a SageMaker \
+                     MLflow ARN; unset it or point it at the server"
+                )
+            })),
+            None => config.mlflow_uri.clone().map(Ok),
+        };
+        let mlflow = mlflow.map(|uri| {
+            uri.and_then(|uri| {
+                mlflow_api(
+                    &uri,
+                    MlflowCredentials {
+                        user: env("MLFLOW_TRACKING_USERNAME"),
+                        password: env("MLFLOW_TRACKING_PASSWORD"),
+                        token: env("MLFLOW_TRACKING_TOKEN"),
+                    },
+                    sdk,
+                    calls,
+                )
+            })
+        });
+        Pipelines {
+            mlflow,
+            airflow: airflow_client(config, &config.airflow, sdk, calls),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.mlflow.is_none() && self.airflow.is_none()
+    }
+}
+
+pub struct MlflowCredentials {
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub token: Option<String>,
+}
+
+/// A client of the tracking server at `uri`, authenticated as MLflow's clients are.
+pub fn mlflow_api(
+    uri: &TrackingUri,
+    credentials: MlflowCredentials,
+    sdk: Option<&aws_config::SdkConfig>,
+    calls: &ApiCalls,
+) -> Result<MlflowApi, String> {
+    let (base, auth) = match uri {
+        TrackingUri::Http(url) => {
+            let auth = match credentials {
+                MlflowCredentials { token: Some(t), .. } => Auth::Bearer(t),
+                MlflowCredentials {
+                    user: Some(user),
+                    password: Some(password),
+                    ..
+                } => Auth::Basic { user, password },
+                _ => Auth::None,
+            };
+            (url.clone(), auth)
+        }
+        TrackingUri::SageMaker { arn, region } => {
+            let credentials = sdk
+                .and_then(|s| s.credentials_provider())
+                .ok_or("SageMaker's managed MLflow needs AWS credentials to sign with")?;
+            (
+                format!("https://{region}.experiments.sagemaker.aws"),
+                Auth::SigV4 {
+                    credentials,
+                    region: region.clone(),
+                    server_arn: arn.clone(),
+                },
+            )
+        }
+    };
+    let rest = Rest::new(
+        &format!("{base}/api/2.0/mlflow"),
+        auth,
+        "MLflow",
+        MLFLOW_HINT,
+        calls,
+    )?;
+    Ok(MlflowApi { rest })
+}
+
+fn airflow_client(
+    config: &Config,
+    airflow: &AirflowConfig,
+    sdk: Option<&aws_config::SdkConfig>,
+    calls: &ApiCalls,
+) -> Option<AirflowClient> {
+    let transport = match (&airflow.mwaa_environment, &config.airflow_url, sdk) {
+        (Some(env), _, Some(sdk)) => {
+            let mwaa = aws_sdk_mwaa::config::Builder::from(sdk)
+                .interceptor(calls.clone())
+                .build();
+            Transport::mwaa(aws_sdk_mwaa::Client::from_conf(mwaa), env)
+        }
+        (_, Some(url), _) => {
+            Transport::http(url, config.airflow_api, Credentials::from_env(), calls)
+        }
+        _ => return None,
+    };
+    Some(AirflowClient { transport })
+}

@@ -1,0 +1,403 @@
+//! JSON over HTTP for MLflow's and Airflow's REST APIs: auth as their own clients do
+//! it, every request counted, answers bounded in size and parsed defensively, and
+//! every failure said in one line with what to do.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use crate::aws::ApiCalls;
+
+/// Answers larger than this are refused: a REST answer of a bounded page is never
+/// this big, and the dashboard must not hold an unbounded one in memory.
+pub const MAX_ANSWER_BYTES: usize = 8 << 20;
+
+/// How a request proves who sends it.
+pub enum Auth {
+    None,
+    Basic {
+        user: String,
+        password: String,
+    },
+    Bearer(String),
+    /// Airflow 3: a JWT from `POST /auth/token` for these credentials, asked again
+    /// when a request answers 401 (tokens expire).
+    Jwt {
+        token_url: String,
+        user: String,
+        password: String,
+        token: Mutex<Option<String>>,
+    },
+    /// SageMaker's managed MLflow: SigV4-signed with the session's AWS credentials,
+    /// the server named by its ARN in a header.
+    SigV4 {
+        credentials: aws_credential_types::provider::SharedCredentialsProvider,
+        region: String,
+        server_arn: String,
+    },
+}
+
+/// One REST API: its base URL, auth, and what to tell the user when it refuses.
+#[derive(Clone)]
+pub struct Rest {
+    http: reqwest::Client,
+    base: String,
+    auth: Arc<Auth>,
+    /// "MLflow" or "Airflow": in counts and messages.
+    service: &'static str,
+    /// What fixes a 401/403, e.g. "set MLFLOW_TRACKING_TOKEN".
+    credentials_hint: &'static str,
+    calls: ApiCalls,
+}
+
+/// The SigV4 signing name of SageMaker's managed MLflow.
+const MLFLOW_SIGNING_NAME: &str = "sagemaker-mlflow";
+/// The header that names a managed tracking server.
+pub const SERVER_ARN_HEADER: &str = "x-mlflow-sm-tracking-server-arn";
+
+impl Rest {
+    pub fn new(
+        base: &str,
+        auth: Auth,
+        service: &'static str,
+        credentials_hint: &'static str,
+        calls: &ApiCalls,
+    ) -> Result<Rest, String> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(20))
+            .user_agent(concat!("mlopsdash/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("{service}: cannot build an HTTP client: {e}"))?;
+        Ok(Rest {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+            auth: Arc::new(auth),
+            service,
+            credentials_hint,
+            calls: calls.clone(),
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub async fn get(
+        &self,
+        operation: &str,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Value, String> {
+        self.send(operation, Method::GET, path, query, None).await
+    }
+
+    /// `path` under the base URL; the answer's JSON, or one line saying what failed.
+    /// `operation` names the request in the counts (e.g. "GetDagRuns").
+    pub async fn send(
+        &self,
+        operation: &str,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<Value, String> {
+        let what = format!("{} {method} {path}", self.service);
+        self.calls.count(&format!("{}:{operation}", self.service));
+        let first = self.attempt(&method, path, query, body, false).await;
+        let response = match (&*self.auth, first) {
+            // An expired JWT: one new token, one more try.
+            (Auth::Jwt { .. }, Ok(r)) if r.status() == StatusCode::UNAUTHORIZED => {
+                self.attempt(&method, path, query, body, true).await
+            }
+            (_, r) => r,
+        }
+        .map_err(|e| format!("{what}: {e}"))?;
+        let status = response.status();
+        let bytes = read_bounded(response)
+            .await
+            .map_err(|e| format!("{what}: {e}"))?;
+        if !status.is_success() {
+            return Err(format!("{what}: {}", self.refusal(status, &bytes)));
+        }
+        if bytes.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&bytes).map_err(|e| {
+            format!("{what}: the answer is not the JSON expected ({e}); is this the right URL?")
+        })
+    }
+
+    async fn attempt(
+        &self,
+        method: &Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        fresh_token: bool,
+    ) -> Result<reqwest::Response, String> {
+        let mut url =
+            reqwest::Url::parse(&format!("{}/{}", self.base, path.trim_start_matches('/')))
+                .map_err(|e| format!("bad URL: {e}"))?;
+        if !query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        let payload = body.map(|b| b.to_string()).unwrap_or_default();
+        let mut request = self
+            .http
+            .request(method.clone(), url.clone())
+            .header("Accept", "application/json");
+        if body.is_some() {
+            request = request
+                .header("Content-Type", "application/json")
+                .body(payload.clone());
+        }
+        request = match &*self.auth {
+            Auth::None => request,
+            Auth::Basic { user, password } => request.basic_auth(user, Some(password)),
+            Auth::Bearer(token) => request.bearer_auth(token),
+            Auth::Jwt { .. } => request.bearer_auth(self.jwt(fresh_token).await?),
+            Auth::SigV4 {
+                credentials,
+                region,
+                server_arn,
+            } => {
+                let headers =
+                    sigv4_headers(credentials, region, server_arn, method, &url, &payload).await?;
+                headers
+                    .into_iter()
+                    .fold(request, |r, (k, v)| r.header(k, v))
+            }
+        };
+        request.send().await.map_err(|e| self.unreachable(&e))
+    }
+
+    /// The JWT for Airflow 3, asked for when there is none or it was refused.
+    async fn jwt(&self, fresh: bool) -> Result<String, String> {
+        let Auth::Jwt {
+            token_url,
+            user,
+            password,
+            token,
+        } = &*self.auth
+        else {
+            return Err("no token auth".into());
+        };
+        let mut held = token.lock().await;
+        if let (false, Some(t)) = (fresh, held.as_ref()) {
+            return Ok(t.clone());
+        }
+        self.calls.count(&format!("{}:CreateToken", self.service));
+        let response = self
+            .http
+            .post(token_url)
+            .json(&serde_json::json!({ "username": user, "password": password }))
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        let status = response.status();
+        let bytes = read_bounded(response).await?;
+        if !status.is_success() {
+            return Err(format!(
+                "POST /auth/token: {}",
+                self.refusal(status, &bytes)
+            ));
+        }
+        let answer: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| format!("POST /auth/token: not JSON ({e})"))?;
+        let jwt = answer["access_token"]
+            .as_str()
+            .ok_or("POST /auth/token: no access_token in the answer")?
+            .to_string();
+        *held = Some(jwt.clone());
+        Ok(jwt)
+    }
+
+    fn unreachable(&self, e: &reqwest::Error) -> String {
+        let why = if e.is_timeout() {
+            "timed out".to_string()
+        } else if e.is_connect() {
+            "cannot connect".to_string()
+        } else {
+            e.to_string()
+        };
+        format!(
+            "{why} to {} (is the server up, is the URL right?); will retry",
+            self.base
+        )
+    }
+
+    /// An error status in words, with the server's own message when it gave one.
+    fn refusal(&self, status: StatusCode, body: &[u8]) -> String {
+        let said = server_message(body);
+        let said = said.map(|m| format!(": {m}")).unwrap_or_default();
+        match status.as_u16() {
+            401 | 403 => format!("{status}{said}; {}", self.credentials_hint),
+            404 => format!("{status}{said}"),
+            429 | 500..=599 => format!("{status}{said}; will retry"),
+            _ => format!("{status}{said}"),
+        }
+    }
+}
+
+/// What the server said about the error: MLflow's `message`, Airflow's `detail`
+/// (a string or FastAPI's list), bounded to one line.
+fn server_message(body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let text = match (&v["message"], &v["detail"], &v["title"]) {
+        (Value::String(m), _, _) | (_, Value::String(m), _) => m.clone(),
+        (_, Value::Array(items), _) => items
+            .iter()
+            .filter_map(|i| i["msg"].as_str())
+            .collect::<Vec<_>>()
+            .join("; "),
+        (_, _, Value::String(t)) => t.clone(),
+        _ => return None,
+    };
+    let line = text.lines().next().unwrap_or_default();
+    Some(line.chars().take(200).collect())
+}
+
+async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| format!("the answer broke off ({e}); will retry"))?
+    {
+        if bytes.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(format!(
+                "the answer is larger than {} MiB; refused",
+                MAX_ANSWER_BYTES >> 20
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// The headers that sign one request for SageMaker's managed MLflow.
+async fn sigv4_headers(
+    credentials: &aws_credential_types::provider::SharedCredentialsProvider,
+    region: &str,
+    server_arn: &str,
+    method: &Method,
+    url: &reqwest::Url,
+    payload: &str,
+) -> Result<Vec<(String, String)>, String> {
+    use aws_credential_types::provider::ProvideCredentials;
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+    let creds = credentials.provide_credentials().await.map_err(|e| {
+        format!("no AWS credentials to sign with ({e}): run `aws sso login` or set AWS_PROFILE")
+    })?;
+    let identity = creds.into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name(MLFLOW_SIGNING_NAME)
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| format!("cannot sign: {e}"))?
+        .into();
+    let host = url.host_str().unwrap_or_default().to_string();
+    let host = match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    };
+    let mut headers = vec![
+        ("host".to_string(), host),
+        (SERVER_ARN_HEADER.to_string(), server_arn.to_string()),
+    ];
+    if !payload.is_empty() {
+        headers.push(("content-type".into(), "application/json".into()));
+    }
+    let signable = SignableRequest::new(
+        method.as_str(),
+        url.as_str(),
+        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        SignableBody::Bytes(payload.as_bytes()),
+    )
+    .map_err(|e| format!("cannot sign: {e}"))?;
+    let (instructions, _) = sign(signable, &params)
+        .map_err(|e| format!("cannot sign: {e}"))?
+        .into_parts();
+    let signed = instructions
+        .headers()
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+    Ok(headers
+        .into_iter()
+        .filter(|(k, _)| k != "host")
+        .chain(signed)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn managed_mlflow_requests_are_signed_for_sagemaker_mlflow_and_name_the_server() {
+        use aws_credential_types::provider::SharedCredentialsProvider;
+        let credentials = SharedCredentialsProvider::new(aws_credential_types::Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            Some("session".into()),
+            None,
+            "test",
+        ));
+        let arn = "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/team";
+        let url = reqwest::Url::parse(
+            "https://eu-west-1.experiments.sagemaker.aws/api/2.0/mlflow/registered-models/search?max_results=100",
+        )
+        .unwrap();
+        let headers = sigv4_headers(&credentials, "eu-west-1", arn, &Method::GET, &url, "")
+            .await
+            .unwrap();
+        let get = |k: &str| {
+            headers
+                .iter()
+                .find(|(h, _)| h.eq_ignore_ascii_case(k))
+                .map(|(_, v)| v.as_str())
+        };
+        let auth = get("authorization").unwrap();
+        assert!(
+            auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"),
+            "{auth}"
+        );
+        assert!(
+            auth.contains("/eu-west-1/sagemaker-mlflow/aws4_request"),
+            "{auth}"
+        );
+        assert!(
+            auth.contains(SERVER_ARN_HEADER),
+            "the ARN header is signed: {auth}"
+        );
+        assert_eq!(get(SERVER_ARN_HEADER), Some(arn));
+        assert_eq!(get("x-amz-security-token"), Some("session"));
+        assert!(get("x-amz-date").is_some());
+    }
+
+    #[test]
+    fn server_messages_are_one_bounded_line() {
+        assert_eq!(
+            server_message(br#"{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"Registered Model with name=x not found"}"#)
+                .as_deref(),
+            Some("Registered Model with name=x not found")
+        );
+        assert_eq!(
+            server_message(
+                br#"{"detail":[{"msg":"Field required"},{"msg":"Input should be a valid dict"}]}"#
+            )
+            .as_deref(),
+            Some("Field required; Input should be a valid dict")
+        );
+        assert_eq!(server_message(b"<html>502</html>"), None);
+        let long = format!(r#"{{"detail":"{}\nsecond"}}"#, "x".repeat(500));
+        assert_eq!(server_message(long.as_bytes()).unwrap().len(), 200);
+    }
+}
