@@ -102,10 +102,17 @@ impl DemoExecutor {
                 Ok(None)
             }
             // Both retrains are one simulated run; the execution is named by its ARN.
-            Call::StartPipelineExecution { .. } | Call::CreateTrainingJob(_) => {
+            Call::StartPipelineExecution { .. }
+            | Call::CreateTrainingJob(_)
+            | Call::TriggerDagRun { .. } => {
                 let (name, started) = match &p.call {
                     Call::StartPipelineExecution { display_name, .. } => {
                         (display_name.clone(), execution_arn(&model, display_name))
+                    }
+                    // A DAG run is named by the run id the request gave it.
+                    Call::TriggerDagRun { body, .. } => {
+                        let id = body["dag_run_id"].as_str().unwrap_or("manual").to_string();
+                        (id.clone(), id)
                     }
                     _ => (p.call.resource(), p.call.resource()),
                 };
@@ -132,18 +139,6 @@ impl DemoExecutor {
                 let name = resource.rsplit('/').next().unwrap_or_default().to_string();
                 self.sim.record(|a| a.stops.push((name, now)));
                 Ok(None)
-            }
-            Call::TriggerDagRun { body, .. } => {
-                let name = body["dag_run_id"].as_str().unwrap_or("manual").to_string();
-                let started = name.clone();
-                self.sim.record(|a| {
-                    a.retrains.push(Retrain {
-                        model,
-                        name,
-                        at: now,
-                    })
-                });
-                Ok(Some(started))
             }
             Call::SetMlflowAlias { version, .. } => {
                 let version = *version;
@@ -252,4 +247,71 @@ fn trailing_number(s: &str) -> Option<u32> {
         .rev()
         .collect();
     digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::{SignedDuration, Timestamp};
+
+    use super::*;
+    use crate::model::facts::{RunSource, RunStatus};
+    use crate::source::demo::Simulator;
+
+    /// The payments team's model: a retrain triggers its DAG, an approval moves the
+    /// champion alias, and the simulated fleet shows both as Airflow and MLflow would.
+    #[test]
+    fn the_second_team_retrains_through_its_dag_and_promotes_by_alias() {
+        let started = Timestamp::now() - SignedDuration::from_secs(120);
+        let sim = Simulator::new(42, started, 5);
+        let exec = DemoExecutor::new(sim.clone());
+        let model = |sim: &Simulator| {
+            sim.fleet_at(Timestamp::now())
+                .model("fraud-scoring")
+                .unwrap()
+                .clone()
+        };
+        let request = |kind| Request {
+            kind,
+            model: model(&sim),
+            alarms: vec![],
+            at: Timestamp::now(),
+        };
+
+        let plans = exec.prepare(&request(Kind::Retrain), None).unwrap();
+        let Call::TriggerDagRun { dag, body, .. } = &plans[0].call else {
+            panic!("{:?}", plans[0].call);
+        };
+        assert_eq!(dag, "fraud_scoring_training");
+        assert_eq!(body["conf"]["model"], "fraud-scoring");
+        let run_id = exec.execute(&plans[0]).unwrap().unwrap();
+        let newest = model(&sim).training[0].clone();
+        assert_eq!(
+            (newest.name.as_str(), newest.source),
+            (run_id.as_str(), RunSource::Airflow)
+        );
+        assert_eq!(newest.status, RunStatus::InProgress);
+        assert!(matches!(
+            exec.progress(&plans[0], Some(&run_id)).unwrap(),
+            Step::Running(_)
+        ));
+
+        let plans = exec.prepare(&request(Kind::Approve), None).unwrap();
+        let Call::SetMlflowAlias { alias, version, .. } = &plans[0].call else {
+            panic!("{:?}", plans[0].call);
+        };
+        assert_eq!((alias.as_str(), *version), ("champion", 10));
+        exec.execute(&plans[0]).unwrap();
+        let v10 = model(&sim)
+            .registry
+            .into_iter()
+            .find(|v| v.version == 10)
+            .unwrap();
+        assert_eq!(v10.aliases(), ["champion"]);
+        // The endpoint still serves v9's artifact: moving the alias deploys nothing.
+        assert!(!v10.deployed);
+        assert!(matches!(
+            exec.progress(&plans[0], None).unwrap(),
+            Step::Succeeded(_)
+        ));
+    }
 }

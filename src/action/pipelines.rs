@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::{plan, Call, Plan, Request, Step};
 use crate::model::facts::{Approval, RegistrySource};
 use crate::source::pipelines::airflow::api::segment;
+use crate::source::pipelines::airflow::AirflowClient;
 use crate::source::pipelines::mlflow::MlflowApi;
 use crate::source::pipelines::Pipelines;
 
@@ -28,6 +29,13 @@ impl PipelineExecutor {
                 Err("no MLflow is configured (MLFLOW_TRACKING_URI or [mlflow] tracking_uri)".into())
             }
         }
+    }
+
+    fn airflow(&self) -> Result<&AirflowClient, String> {
+        self.clients
+            .airflow
+            .as_ref()
+            .ok_or_else(|| "no Airflow is configured ([airflow] url or mwaa_environment)".into())
     }
 
     /// A run of the model's training DAG, when Airflow knows one.
@@ -63,14 +71,7 @@ impl PipelineExecutor {
         let args = p.call.arguments();
         let body = &args["body"];
         match &p.call {
-            Call::TriggerDagRun { dag, .. } => {
-                let airflow = self
-                    .clients
-                    .airflow
-                    .as_ref()
-                    .ok_or("no Airflow is configured")?;
-                airflow.trigger(dag, body).await.map(Some)
-            }
+            Call::TriggerDagRun { dag, .. } => self.airflow()?.trigger(dag, body).await.map(Some),
             Call::SetMlflowAlias { .. } => {
                 self.mlflow()?
                     .post("SetRegisteredModelAlias", "registered-models/alias", body)
@@ -95,13 +96,8 @@ impl PipelineExecutor {
     pub async fn progress(&self, p: &Plan, started: Option<&str>) -> Result<Step, String> {
         match &p.call {
             Call::TriggerDagRun { dag, .. } => {
-                let airflow = self
-                    .clients
-                    .airflow
-                    .as_ref()
-                    .ok_or("no Airflow is configured")?;
                 let run_id = started.ok_or("Airflow named no run")?;
-                let run = airflow.run(dag, run_id).await?;
+                let run = self.airflow()?.run(dag, run_id).await?;
                 Ok(match run.state.as_str() {
                     "success" => Step::Succeeded(format!("run {run_id} succeeded")),
                     "failed" => Step::Failed(format!("run {run_id} failed: see its task logs")),

@@ -207,6 +207,20 @@ fn mlflow_and_airflow_make_the_rows_whole() {
     assert_eq!(stages, vec![(2, "Staging", false), (1, "Production", true)]);
     assert_eq!(demand["data"]["dag"]["dag_id"], "ingest_sales_daily");
     assert_eq!(demand["data"]["dag"]["schedule"], "0 2 * * *");
+    // What one refresh asked, counted like AWS's requests: the listings once, a
+    // failed run's task and log once, no request per DAG it does not serve.
+    let calls = &v["api_calls"];
+    for (call, n) in [
+        ("MLflow:SearchRegisteredModels", 1),
+        ("MLflow:SearchRuns", 3),
+        ("Airflow:GetHealth", 1),
+        ("Airflow:CreateToken", 1),
+        ("Airflow:GetDags", 1),
+        ("Airflow:GetTaskInstances", 1),
+        ("Airflow:GetLog", 1),
+    ] {
+        assert_eq!(calls[call], n, "{call}: {calls:#}");
+    }
     let identity = demand["identity"].to_string();
     assert!(identity.contains("config mlflow_model"), "{identity}");
     assert!(identity.contains("config etl_dag"), "{identity}");
@@ -381,8 +395,10 @@ fn a_person_triggers_the_training_dag_and_airflow_has_the_run() {
             "Production",
             "prophet-weekly",
             "mlflow",
+            "mape by step",
+            "training DAG demand_backfill is paused",
         ],
-        "demand's detail: MLflow's registry and runs",
+        "weekly-demand's detail: MLflow's registry, runs and curve, Airflow's DAG",
     );
     t.keys(&["R"]);
     t.wait_for_all(

@@ -63,6 +63,11 @@ impl Simulator {
         airflow::add(m, etl);
         airflow::add(m, training);
         m.registry = self.mlflow_versions(p, now);
+        // The endpoint serves what was deployed, whatever the champion alias says now.
+        if let Some(ep) = m.endpoint.as_mut() {
+            ep.artifact = Some(artifact(&p.name, self.deployed_version(p, now)));
+        }
+        crate::model::registry::mark_served(m);
     }
 
     /// Hourly loads, the last one half an hour ago.
@@ -183,13 +188,18 @@ impl Simulator {
                 version: v.to_string(),
                 creation_timestamp: Some(self.registered(p, v, now).as_millisecond()),
                 current_stage: Some("None".into()),
-                source: Some(format!("s3://payments-ml/mlflow/{}/v{v}/model", p.name)),
+                source: Some(artifact(&p.name, v)),
                 run_id: None,
                 status: Some("READY".into()),
             })
             .collect();
         versions(&model, &listed)
     }
+}
+
+/// Where version `v`'s artifacts are, as MLflow's `source` says.
+fn artifact(model: &str, v: u32) -> String {
+    format!("s3://payments-ml/mlflow/{model}/v{v}/model")
 }
 
 fn dag_run(run_id: String, state: &str, started: Timestamp, ended: Option<Timestamp>) -> DagRun {

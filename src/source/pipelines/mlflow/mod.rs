@@ -42,8 +42,8 @@ pub struct MlflowSource {
     settings: MlflowSettings,
     /// Versions by model, read again only when the model's last update changes.
     versions: Mutex<HashMap<String, Listed>>,
-    /// Each model's experiment id (None: it has none that could be found).
-    experiments: Mutex<HashMap<String, Option<String>>>,
+    /// Each model's experiment id, once found (an experiment does not move).
+    experiments: Mutex<HashMap<String, String>>,
     /// A finished run's key-metric history never changes: read once.
     curves: Mutex<HashMap<(String, String), Vec<f64>>>,
 }
@@ -179,14 +179,17 @@ impl MlflowSource {
     ) -> Result<Vec<Run>, String> {
         let known = lock(&self.experiments).get(&m.name).cloned();
         let experiment = match known {
-            Some(e) => e,
+            Some(e) => Some(e),
             None => {
                 let found = match (named, version_run) {
                     (Some(name), _) => self.api()?.experiment_named(name).await?,
                     (None, Some(run)) => Some(self.api()?.experiment_of_run(run).await?),
                     (None, None) => self.api()?.experiment_named(&m.name).await?,
                 };
-                lock(&self.experiments).insert(m.name.clone(), found.clone());
+                // One not found yet is asked again: it may be created later.
+                if let Some(e) = &found {
+                    lock(&self.experiments).insert(m.name.clone(), e.clone());
+                }
                 found
             }
         };
