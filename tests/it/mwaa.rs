@@ -131,6 +131,53 @@ async fn an_airflow_2_environment_on_mwaa_gives_the_failed_task_and_its_exceptio
 }
 
 #[tokio::test]
+async fn a_dag_that_stops_answering_keeps_its_last_facts_marked_old() {
+    use aws_sdk_mwaa::types::error::RestApiServerException;
+    // The runs answer once, then Airflow fails (500) on every later read.
+    let flaky = mock!(Client::invoke_rest_api)
+        .match_requests(|r| {
+            let query = r.query_parameters().map(value).unwrap_or(Value::Null);
+            r.path() == Some("/dags/fraud_train/dagRuns") && query["state"].is_null()
+        })
+        .sequence()
+        .output(|| {
+            InvokeRestApiOutput::builder()
+                .rest_api_status_code(200)
+                .rest_api_response(document(&json!({"dag_runs": [{"dag_run_id": "r1",
+                    "state": "success", "start_date": "2026-12-01T02:00:04+00:00",
+                    "end_date": "2026-12-01T02:30:00+00:00"}]})))
+                .build()
+        })
+        .error(|| {
+            InvokeRestApiError::RestApiServerException(
+                RestApiServerException::builder()
+                    .rest_api_status_code(500)
+                    .build(),
+            )
+        })
+        .repeatedly()
+        .build();
+    let mut all = vec![flaky];
+    all.extend(rules());
+    all.push(environment(EnvironmentStatus::Available));
+    let source = source(&all);
+    let first = source.gather().await.unwrap();
+    assert!(first.model("fraud").unwrap().stale.is_empty());
+    let second = source.gather().await.unwrap();
+    let fraud = second.model("fraud").unwrap();
+    assert_eq!(
+        fraud.training[0].name, "r1",
+        "the last good run is still shown"
+    );
+    let stale = &fraud.stale[0];
+    assert!(stale.since.is_some(), "{stale:?}");
+    assert_eq!(
+        stale.why,
+        "Airflow (MWAA payments-prod) GET /dags/fraud_train/dagRuns: Airflow answered 500; will retry"
+    );
+}
+
+#[tokio::test]
 async fn an_unavailable_environment_is_said_on_its_rows() {
     let mut all = rules();
     all.push(environment(EnvironmentStatus::Unavailable));

@@ -68,52 +68,76 @@ pub fn mlflow_approvals(req: &Request, to: Approval, base: &str) -> Result<Vec<P
         _ => Kind::Reject,
     };
     let by_alias = to == Approval::Approved && uses_aliases(m);
+    let stage = match to {
+        Approval::Approved => "Production",
+        _ => "Archived",
+    };
+    let champion = m
+        .registry
+        .iter()
+        .find(|v| v.aliases().iter().any(|a| a == PROMOTED_ALIAS))
+        .map(|v| v.version);
     let plans: Vec<Plan> = m
         .registry
         .iter()
         .filter(|v| v.source == RegistrySource::Mlflow)
         .filter_map(|v| {
             let f = v.mlflow.as_ref()?;
-            let (call, done) = match (by_alias, to) {
-                (true, _) => (
+            let done = match by_alias {
+                true => champion == Some(v.version),
+                false => f.stage.as_deref() == Some(stage),
+            };
+            if done {
+                return None;
+            }
+            let said = match (f.aliases.is_empty(), &f.stage) {
+                (false, _) => f.aliases.join(", "),
+                (true, Some(stage)) => stage.clone(),
+                (true, None) => "no alias".to_string(),
+            };
+            let (call, previous, note) = match by_alias {
+                true => (
                     Call::SetMlflowAlias {
                         model: f.model.clone(),
                         alias: PROMOTED_ALIAS.into(),
                         version: v.version,
                         request: format!("POST {base}/registered-models/alias"),
                     },
-                    f.aliases.iter().any(|a| a == PROMOTED_ALIAS),
+                    champion.map_or(format!("no version is {PROMOTED_ALIAS}"), |c| {
+                        format!("{PROMOTED_ALIAS} is v{c}")
+                    }),
+                    Some(format!(
+                        "whatever loads models:/{}@{PROMOTED_ALIAS} gets v{} next",
+                        f.model, v.version
+                    )),
                 ),
-                (false, Approval::Approved) => (stage_call(f, v.version, "Production", base), f.stage.as_deref() == Some("Production")),
-                (false, _) => (stage_call(f, v.version, "Archived", base), f.stage.as_deref() == Some("Archived")),
+                false => (
+                    Call::TransitionMlflowStage {
+                        model: f.model.clone(),
+                        version: v.version,
+                        stage: stage.into(),
+                        request: format!("POST {base}/model-versions/transition-stage"),
+                    },
+                    format!("v{} {said}", v.version),
+                    (v.deployed && kind == Kind::Reject).then(|| {
+                        "this version is serving: archiving it does not undeploy it".to_string()
+                    }),
+                ),
             };
-            let now = match (f.aliases.is_empty(), &f.stage) {
-                (false, _) => format!("v{} {}", v.version, f.aliases.join(", ")),
-                (true, Some(stage)) => format!("v{} {stage}", v.version),
-                (true, None) => format!("v{} no alias", v.version),
-            };
-            (!done).then(|| Plan {
+            Some(Plan {
                 kind,
                 model: m.name.clone(),
                 label: format!(
-                    "v{} · {} · created {}{}",
+                    "v{} · {said} · created {}{}",
                     v.version,
-                    now.split_once(' ').map_or("", |(_, s)| s),
                     day(v.created),
                     if v.deployed { " · deployed" } else { "" }
                 ),
                 call,
-                previous: now,
+                previous,
                 previous_config: None,
                 protected: None,
-                note: match (by_alias, v.deployed && kind == Kind::Reject) {
-                    (true, _) => Some(format!(
-                        "moves the {PROMOTED_ALIAS} alias to v{}: whatever loads models@{PROMOTED_ALIAS} serves it next",
-                        v.version
-                    )),
-                    (false, true) => Some("this version is serving: archiving it does not undeploy it".into()),
-                    _ => None,
-                },
+                note,
             })
         })
         .collect();
@@ -127,16 +151,100 @@ pub fn mlflow_approvals(req: &Request, to: Approval, base: &str) -> Result<Vec<P
     Ok(plans)
 }
 
-fn stage_call(
-    f: &crate::model::facts::MlflowVersion,
-    version: u32,
-    stage: &str,
-    base: &str,
-) -> Call {
-    Call::TransitionMlflowStage {
-        model: f.model.clone(),
-        version,
-        stage: stage.into(),
-        request: format!("POST {base}/model-versions/transition-stage"),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::facts::{MlflowVersion, ModelVersion};
+
+    fn version(v: u32, aliases: &[&str], stage: Option<&str>, deployed: bool) -> ModelVersion {
+        ModelVersion {
+            version: v,
+            approval: Approval::Approved,
+            created: jiff::Timestamp::UNIX_EPOCH,
+            deployed,
+            arn: None,
+            source: RegistrySource::Mlflow,
+            mlflow: Some(Box::new(MlflowVersion {
+                model: "Churn".into(),
+                aliases: aliases.iter().map(|a| a.to_string()).collect(),
+                stage: stage.map(str::to_string),
+                status: "READY".into(),
+                ..MlflowVersion::default()
+            })),
+        }
+    }
+
+    fn request(kind: Kind, registry: Vec<ModelVersion>) -> Request {
+        let mut model = ModelFacts::named("churn");
+        model.registry = registry;
+        Request {
+            kind,
+            model,
+            alarms: vec![],
+            at: jiff::Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn with_aliases_approve_moves_the_champion_and_reject_archives() {
+        let registry = vec![
+            version(3, &["challenger"], None, false),
+            version(2, &["champion"], None, true),
+            version(1, &[], Some("Archived"), false),
+        ];
+        let base = "http://mlflow:5000/api/2.0/mlflow";
+        let plans = mlflow_approvals(
+            &request(Kind::Approve, registry.clone()),
+            Approval::Approved,
+            base,
+        )
+        .unwrap();
+        let offered: Vec<u32> = plans
+            .iter()
+            .map(|p| match &p.call {
+                Call::SetMlflowAlias { version, .. } => *version,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(offered, vec![3, 1], "every version but the champion");
+        assert_eq!(plans[0].previous, "champion is v2");
+        assert_eq!(
+            plans[0].call.arguments()["request"],
+            format!("POST {base}/registered-models/alias")
+        );
+        assert_eq!(
+            plans[0].call.arguments()["body"]["name"],
+            "Churn",
+            "MLflow's own name"
+        );
+
+        let plans =
+            mlflow_approvals(&request(Kind::Reject, registry), Approval::Rejected, base).unwrap();
+        let offered: Vec<u32> = plans
+            .iter()
+            .map(|p| match &p.call {
+                Call::TransitionMlflowStage { version, stage, .. } => {
+                    assert_eq!(stage, "Archived");
+                    *version
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(offered, vec![3, 2], "every version not archived yet");
+        assert!(plans[1].note.as_deref().unwrap().contains("serving"));
+    }
+
+    #[test]
+    fn without_aliases_approve_sets_production() {
+        let registry = vec![
+            version(2, &[], Some("Staging"), false),
+            version(1, &[], Some("Production"), true),
+        ];
+        let plans =
+            mlflow_approvals(&request(Kind::Approve, registry), Approval::Approved, "b").unwrap();
+        assert_eq!(plans.len(), 1);
+        assert_eq!(plans[0].call.arguments()["body"]["stage"], "Production");
+        assert_eq!(plans[0].call.arguments()["body"]["version"], "2");
+        assert_eq!(plans[0].previous, "v2 Staging");
     }
 }

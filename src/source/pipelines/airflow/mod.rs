@@ -10,6 +10,8 @@ pub mod transport;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use jiff::Timestamp;
+
 use crate::config::ModelMapping;
 use crate::model::dags::{DagFacts, DagRole, DagRun};
 use crate::model::facts::{
@@ -41,6 +43,8 @@ pub struct AirflowSource {
     client: AirflowClient,
     settings: AirflowSettings,
     failures: Mutex<HashMap<(String, String), Failure>>,
+    /// Each DAG's last good facts and when they were read.
+    known: Mutex<HashMap<String, (Timestamp, DagFacts)>>,
 }
 
 /// A DAG and the model it serves.
@@ -58,6 +62,7 @@ impl AirflowSource {
             client,
             settings,
             failures: Mutex::default(),
+            known: Mutex::default(),
         }
     }
 
@@ -94,9 +99,21 @@ impl AirflowSource {
                         Some(Identity::new(t.by, t.evidence.clone()).with(what, t.by, t.evidence))
                 }
             }
+            // A DAG that could not be read keeps its last good facts, marked old.
+            let id = &t.dag.dag_id;
             match facts {
-                Ok(dag) => add(row, dag),
-                Err(why) => row.stale.push(stale(t.role, &why)),
+                Ok(dag) => {
+                    lock(&self.known).insert(id.clone(), (Timestamp::now(), dag.clone()));
+                    add(row, dag);
+                }
+                Err(why) => {
+                    let last = lock(&self.known).get(id).cloned();
+                    row.stale
+                        .push(stale(t.role, &why, last.as_ref().map(|(at, _)| *at)));
+                    if let Some((_, dag)) = last {
+                        add(row, dag);
+                    }
+                }
             }
         }
         if let Some(problem) = environment {
@@ -339,14 +356,14 @@ fn training_run(r: &DagRun) -> Option<TrainingRun> {
     })
 }
 
-fn stale(role: DagRole, why: &str) -> StaleFacts {
+fn stale(role: DagRole, why: &str, since: Option<Timestamp>) -> StaleFacts {
     StaleFacts {
         source: SourceId::Airflow,
         stages: vec![match role {
             DagRole::Etl => Stage::Data,
             DagRole::Training => Stage::Training,
         }],
-        since: None,
+        since,
         why: why.to_string(),
     }
 }

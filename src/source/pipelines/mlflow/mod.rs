@@ -8,8 +8,10 @@ pub mod facts;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use jiff::Timestamp;
+
 use crate::config::ModelMapping;
-use crate::model::facts::{Fleet, ModelFacts, StaleFacts};
+use crate::model::facts::{Fleet, ModelFacts, StaleFacts, TrainingRun};
 use crate::model::identity::{Identity, JoinedBy};
 use crate::model::stages::Stage;
 use crate::source::aws::fan_out::{fan_out, lock, DEFAULT_IN_FLIGHT};
@@ -44,6 +46,8 @@ pub struct MlflowSource {
     versions: Mutex<HashMap<String, Listed>>,
     /// Each model's experiment id, once found (an experiment does not move).
     experiments: Mutex<HashMap<String, String>>,
+    /// Each model's last good runs and when they were read.
+    runs: Mutex<HashMap<String, (Timestamp, Vec<TrainingRun>)>>,
     /// A finished run's key-metric history never changes: read once.
     curves: Mutex<HashMap<(String, String), Vec<f64>>>,
 }
@@ -64,6 +68,7 @@ impl MlflowSource {
             versions: Mutex::default(),
             experiments: Mutex::default(),
             curves: Mutex::default(),
+            runs: Mutex::default(),
         }
     }
 
@@ -139,10 +144,17 @@ impl MlflowSource {
         if t.row != t.model.name {
             row.aliases.push(t.model.name.clone());
         }
+        // A part that cannot be read keeps its last good answer, marked old.
         let versions = self.versions_of(t.model).await;
         match &versions {
             Ok(v) => row.registry = facts::versions(t.model, v),
-            Err(why) => row.stale.push(stale(Stage::Registry, why)),
+            Err(why) => {
+                let last = lock(&self.versions)
+                    .get(&t.model.name)
+                    .map(|(_, v)| v.clone());
+                row.stale.push(stale(Stage::Registry, why, None));
+                row.registry = facts::versions(t.model, &last.unwrap_or_default());
+            }
         }
         let newest_run = versions
             .as_ref()
@@ -152,8 +164,20 @@ impl MlflowSource {
             .runs_of(t.model, t.experiment, newest_run.as_deref())
             .await
         {
-            Ok(runs) => row.training = self.training(&runs).await,
-            Err(why) => row.stale.push(stale(Stage::Training, &why)),
+            Ok(runs) => {
+                row.training = self.training(&runs).await;
+                let kept = (Timestamp::now(), row.training.clone());
+                lock(&self.runs).insert(t.model.name.clone(), kept);
+            }
+            Err(why) => {
+                let last = lock(&self.runs).get(&t.model.name).cloned();
+                row.stale.push(stale(
+                    Stage::Training,
+                    &why,
+                    last.as_ref().map(|(at, _)| *at),
+                ));
+                row.training = last.map(|(_, runs)| runs).unwrap_or_default();
+            }
         }
         row
     }
@@ -241,11 +265,11 @@ impl MlflowSource {
     }
 }
 
-fn stale(stage: Stage, why: &str) -> StaleFacts {
+fn stale(stage: Stage, why: &str, since: Option<Timestamp>) -> StaleFacts {
     StaleFacts {
         source: SourceId::Mlflow,
         stages: vec![stage],
-        since: None,
+        since,
         why: why.to_string(),
     }
 }
