@@ -55,8 +55,10 @@ fn rules() -> Vec<Rule> {
                  "tags": [{"name": "model:fraud"}, {"name": "training"}],
                  "schedule_interval": {"__type": "CronExpression", "value": "0 2 * * *"},
                  "next_dagrun_create_after": "2099-01-01T02:00:00+00:00"},
-                {"dag_id": "reports_mailer", "is_paused": false, "tags": []}
-            ], "total_entries": 2}),
+                {"dag_id": "reports_mailer", "is_paused": false, "tags": []},
+                {"dag_id": "fraud_train_old", "is_paused": true, "is_active": false,
+                 "tags": [{"name": "model:fraud"}, {"name": "training"}]}
+            ], "total_entries": 3}),
         ),
         answers(
             "/dags/fraud_train/dagRuns",

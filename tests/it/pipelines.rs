@@ -466,3 +466,30 @@ fn airflow_runs(dag: &str) -> Vec<Value> {
     );
     runs["dag_runs"].as_array().unwrap().clone()
 }
+
+/// MLflow's own variable wins over the config file, as in MLflow's clients; one it
+/// cannot use is one line saying so, and the rest of the fleet still comes.
+#[test]
+fn mlflow_tracking_uri_wins_over_config_and_a_bad_one_is_said() {
+    seeded();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, v) = snapshot_json_env(
+        &moto_url(),
+        &ministack_url(),
+        &config(dir.path(), "demand_retrain"),
+        &["--fail-on", "never"],
+        &[("MLFLOW_TRACKING_URI", "databricks")],
+    );
+    let errors = v["errors"].as_array().unwrap();
+    let mlflow = errors.iter().find(|e| e["source"] == "mlflow").unwrap();
+    assert_eq!(
+        mlflow["message"],
+        "MLFLOW_TRACKING_URI=databricks is not an http(s) tracking server or a SageMaker \
+         MLflow ARN; unset it or point it at the server"
+    );
+    assert!(v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["name"] == "weekly-demand"));
+}

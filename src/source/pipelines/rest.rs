@@ -218,12 +218,17 @@ impl Rest {
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> String {
+        // The innermost cause says what happened; reqwest's own text repeats the URL.
+        let mut cause: &dyn std::error::Error = e;
+        while let Some(inner) = cause.source() {
+            cause = inner;
+        }
         let why = if e.is_timeout() {
             "timed out".to_string()
         } else if e.is_connect() {
-            "cannot connect".to_string()
+            format!("cannot connect ({cause})")
         } else {
-            e.to_string()
+            cause.to_string()
         };
         format!(
             "{why} to {} (is the server up, is the URL right?); will retry",

@@ -18,6 +18,10 @@ const MAX_DAGS: usize = 1_000;
 pub struct Dag {
     pub dag_id: String,
     pub is_paused: Option<bool>,
+    /// Airflow 3: its file is gone.
+    pub is_stale: Option<bool>,
+    /// Airflow 2: false once its file is gone.
+    pub is_active: Option<bool>,
     pub tags: Vec<DagTag>,
     /// Airflow 3.
     pub timetable_summary: Option<String>,
@@ -52,6 +56,11 @@ pub struct DagRunInfo {
 }
 
 impl Dag {
+    /// Still defined by a DAG file (a deleted one lingers in the list, marked).
+    pub fn is_live(&self) -> bool {
+        self.is_stale != Some(true) && self.is_active != Some(false)
+    }
+
     pub fn schedule(&self) -> Option<String> {
         self.timetable_summary.clone().or_else(|| {
             let s = self.schedule_interval.as_ref()?;

@@ -69,7 +69,11 @@ impl AirflowSource {
     pub async fn gather(&self) -> Result<Fleet, String> {
         let environment = self.environment_problem().await;
         let dags = self.client.dags().await?;
-        let targets: Vec<Target> = dags.iter().filter_map(|d| self.target(d)).collect();
+        let targets: Vec<Target> = dags
+            .iter()
+            .filter(|d| d.is_live())
+            .filter_map(|d| self.target(d))
+            .collect();
         let limit = match self.settings.in_flight {
             0 => DEFAULT_IN_FLIGHT,
             n => n,
