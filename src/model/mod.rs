@@ -11,6 +11,7 @@ pub mod drift;
 pub mod events;
 pub mod facts;
 pub mod format;
+pub mod freshness;
 pub mod health;
 pub mod identity;
 pub mod loadable;

@@ -3,10 +3,8 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::dags::{DagFacts, DagRole, DagRun};
 use super::facts::{
-    Alarm, AlarmState, Approval, DataSource, MlflowVersion, ModelFacts, RunSource, RunStatus,
-    TrainingRun,
+    Alarm, AlarmState, Approval, MlflowVersion, ModelFacts, RunSource, RunStatus, TrainingRun,
 };
 use super::format;
 use super::health::Health;
@@ -84,7 +82,7 @@ impl StageStatus {
         self
     }
 
-    fn busy(mut self) -> StageStatus {
+    pub(super) fn busy(mut self) -> StageStatus {
         self.in_progress = true;
         self
     }
@@ -131,7 +129,7 @@ pub fn assess_with_alarms(
 ) -> ModelHealth {
     let stages: [StageStatus; 6] = Stage::ALL.map(|s| {
         let status = match s {
-            Stage::Data => data(m, rules, now),
+            Stage::Data => super::freshness::judge(m, rules, now),
             Stage::Training => training(m, now),
             Stage::Registry => registry(m),
             Stage::Endpoint => endpoint(m, rules),
@@ -161,58 +159,6 @@ fn with_alarms(status: StageStatus, stage: Stage, model: &str, alarms: &[Alarm])
         },
         _ => status,
     }
-}
-
-fn data(m: &ModelFacts, rules: &Rules, now: Timestamp) -> StageStatus {
-    let Some(data) = &m.data else {
-        return StageStatus::unknown();
-    };
-    let etl = (data.source == DataSource::Airflow)
-        .then(|| m.dags.iter().find(|d| d.role == DagRole::Etl))
-        .flatten();
-    let Some(newest) = data.newest_object else {
-        return match etl {
-            Some(dag) => etl_trouble(dag, now).unwrap_or_else(|| {
-                StageStatus::new(Health::Crit, "no successful run").brief("no run")
-            }),
-            None => StageStatus::new(Health::Crit, "no objects"),
-        };
-    };
-    let hours = now.duration_since(newest).as_secs_f64() / 3600.0;
-    let by_age = StageStatus::new(
-        rules.data_age_hours.evaluate(Some(hours)),
-        format::age_since(newest, now),
-    )
-    .brief(format::age_brief(now.duration_since(newest)));
-    // A failed, late or paused ETL run means the data stops here: at least a
-    // warning, worse when the data has already aged past its threshold.
-    match etl.and_then(|dag| etl_trouble(dag, now)) {
-        Some(trouble) => StageStatus {
-            health: trouble.health.max(by_age.health),
-            ..trouble
-        },
-        None if etl.is_some_and(|d| d.runs.first().is_some_and(DagRun::is_running)) => {
-            by_age.busy()
-        }
-        None => by_age,
-    }
-}
-
-/// What is wrong with an ETL DAG's runs, if anything: failed, late, paused.
-fn etl_trouble(dag: &DagFacts, now: Timestamp) -> Option<StageStatus> {
-    if let Some(run) = dag.failed() {
-        let task = run.failed_task.as_deref().unwrap_or("run");
-        return Some(StageStatus::new(Health::Warn, format!("ETL failed: {task}")).brief("failed"));
-    }
-    if let Some(late) = dag.late_by(now) {
-        let text = format::age_brief(late);
-        return Some(
-            StageStatus::new(Health::Warn, format!("ETL late {text}"))
-                .brief(format!("late {text}")),
-        );
-    }
-    dag.paused
-        .then(|| StageStatus::new(Health::Warn, "ETL paused").brief("paused"))
 }
 
 fn training(m: &ModelFacts, now: Timestamp) -> StageStatus {
@@ -497,75 +443,6 @@ mod tests {
         m.data.as_mut().unwrap().newest_object = Some(ago(51.0));
         assert_eq!(stage(&m, Stage::Data).health, Health::Crit);
         assert_eq!(stage(&m, Stage::Data).summary, "2d 3h");
-    }
-
-    /// An ETL DAG whose last success was `hours` ago, its newest run in `state`.
-    fn etl(m: &mut ModelFacts, hours: f64, state: &str) {
-        use crate::model::dags::{DagFacts, DagRole, DagRun};
-        let data = m.data.as_mut().unwrap();
-        data.source = DataSource::Airflow;
-        data.newest_object = Some(ago(hours));
-        m.dags = vec![DagFacts {
-            dag_id: "load".into(),
-            role: DagRole::Etl,
-            paused: false,
-            schedule: Some("@hourly".into()),
-            next_due: Some(ago(-0.5)),
-            runs: vec![DagRun {
-                run_id: "r".into(),
-                state: state.into(),
-                logical_date: None,
-                started: Some(ago(0.2)),
-                ended: None,
-                failed_task: Some("extract".into()),
-                log_tail: vec![],
-            }],
-            last_success: Some(ago(hours)),
-        }];
-    }
-
-    #[test]
-    fn a_failed_late_or_paused_etl_warns_and_old_data_still_crits() {
-        let rules = Rules::default();
-        let data = |m: &ModelFacts| assess(m, &rules, now()).stage(Stage::Data).clone();
-        let mut m = healthy();
-        etl(&mut m, 2.0, "success");
-        assert_eq!(
-            (data(&m).health, data(&m).summary),
-            (Health::Ok, "2h".to_string())
-        );
-        etl(&mut m, 2.0, "running");
-        assert!(data(&m).in_progress);
-        etl(&mut m, 2.0, "failed");
-        assert_eq!(
-            (data(&m).health, data(&m).summary),
-            (Health::Warn, "ETL failed: extract".to_string())
-        );
-        // Failed and the data past its crit age: crit, still saying why.
-        etl(&mut m, 60.0, "failed");
-        assert_eq!(
-            (data(&m).health, data(&m).summary),
-            (Health::Crit, "ETL failed: extract".to_string())
-        );
-        etl(&mut m, 2.0, "success");
-        m.dags[0].next_due = Some(ago(2.0));
-        assert_eq!(
-            (data(&m).health, data(&m).brief),
-            (Health::Warn, "late 2h".to_string())
-        );
-        m.dags[0].paused = true;
-        assert_eq!(
-            (data(&m).health, data(&m).summary),
-            (Health::Warn, "ETL paused".to_string())
-        );
-        // Never succeeded.
-        m.data.as_mut().unwrap().newest_object = None;
-        m.dags[0].paused = false;
-        m.dags[0].next_due = None;
-        assert_eq!(
-            (data(&m).health, data(&m).summary),
-            (Health::Crit, "no successful run".to_string())
-        );
     }
 
     #[test]

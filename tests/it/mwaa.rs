@@ -234,3 +234,18 @@ async fn a_trigger_through_mwaa_is_shown_as_the_invoke_it_is() {
         json!({"conf": {"m": 1}})
     );
 }
+
+#[tokio::test]
+async fn a_malformed_answer_is_one_line_not_a_panic() {
+    let garbage = answers(
+        "/dags",
+        None,
+        json!({"dags": "not a list", "total_entries": "x"}),
+    );
+    let all = [environment(EnvironmentStatus::Available), garbage];
+    let why = source(&all).gather().await.unwrap_err();
+    assert!(
+        why.starts_with("Airflow dags: unexpected answer ("),
+        "{why}"
+    );
+}
