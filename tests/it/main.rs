@@ -23,6 +23,7 @@ mod mwaa;
 mod one_translation;
 mod pipelines;
 mod polling;
+mod rest_auth;
 mod screenshots;
 mod snapshots;
 mod tmux;
