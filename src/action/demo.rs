@@ -170,7 +170,10 @@ impl DemoExecutor {
                 let ep = m.endpoint.as_ref().ok_or("the endpoint is gone")?;
                 Ok(endpoint_step(&ep.status, ep.failure_reason.as_deref()))
             }
-            Call::StartPipelineExecution { .. } | Call::CreateTrainingJob(_) => {
+            // An execution by the last part of its ARN; a DAG run by its id.
+            Call::StartPipelineExecution { .. }
+            | Call::CreateTrainingJob(_)
+            | Call::TriggerDagRun { .. } => {
                 let name = started
                     .map(|s| s.rsplit('/').next().unwrap_or(s))
                     .unwrap_or_default();
@@ -193,16 +196,6 @@ impl DemoExecutor {
                     }
                     _ => Step::Running("updating".into()),
                 })
-            }
-            Call::TriggerDagRun { .. } => {
-                let name = started.unwrap_or_default();
-                let r = run(name).ok_or_else(|| format!("run {name} not listed yet"))?;
-                Ok(run_step(
-                    r.status,
-                    r.secondary_status.as_deref(),
-                    r.failure_reason.as_deref(),
-                    false,
-                ))
             }
             Call::SetMlflowAlias { alias, version, .. } => {
                 let now = m.registry.iter().find(|v| v.aliases().contains(alias));

@@ -68,6 +68,21 @@ fn config(dir: &Path, training_dag: &str) -> String {
     path.to_str().unwrap().to_string()
 }
 
+/// `snapshot --json` of the two teams, with `env` (weekly-demand's training DAG is
+/// demand_retrain, which no test triggers).
+fn snapshot(env: &[(&str, &str)]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), "demand_retrain");
+    snapshot_json_env(
+        &moto_url(),
+        &ministack_url(),
+        &config,
+        &["--fail-on", "never"],
+        env,
+    )
+    .1
+}
+
 /// attrition's SageMaker endpoint, serving MLflow version 1's artifact (not the champion).
 async fn seed_attrition_endpoint() {
     let sm = aws_sdk_sagemaker::Client::new(&sdk(&moto_url()).await);
@@ -140,18 +155,11 @@ fn mlflow_and_airflow_make_the_rows_whole() {
     tokio::runtime::Runtime::new()
         .unwrap()
         .block_on(seed_attrition_endpoint());
-    let dir = tempfile::tempdir().unwrap();
     let password = airflow_password();
-    let (_, v) = snapshot_json_env(
-        &moto_url(),
-        &ministack_url(),
-        &config(dir.path(), "demand_retrain"),
-        &["--fail-on", "never"],
-        &[
-            ("AIRFLOW_USERNAME", "admin"),
-            ("AIRFLOW_PASSWORD", &password),
-        ],
-    );
+    let v = snapshot(&[
+        ("AIRFLOW_USERNAME", "admin"),
+        ("AIRFLOW_PASSWORD", &password),
+    ]);
     let errors = v["errors"].to_string();
     assert!(
         !errors.contains("mlflow") && !errors.contains("airflow"),
@@ -229,14 +237,7 @@ fn mlflow_and_airflow_make_the_rows_whole() {
 #[test]
 fn without_credentials_airflow_says_what_to_set_and_mlflow_still_answers() {
     seeded();
-    let dir = tempfile::tempdir().unwrap();
-    let (_, v) = snapshot_json_env(
-        &moto_url(),
-        &ministack_url(),
-        &config(dir.path(), "demand_retrain"),
-        &["--fail-on", "never"],
-        &[],
-    );
+    let v = snapshot(&[]);
     let errors: Vec<&Value> = v["errors"].as_array().unwrap().iter().collect();
     let airflow = errors
         .iter()
@@ -413,41 +414,48 @@ fn a_person_triggers_the_training_dag_and_airflow_has_the_run() {
     );
     t.keys(&["y"]);
     t.wait_for("retrain", "the action under way");
-    // Airflow has a run with the conf the dialog showed.
+    // The audit log has the request line and the body, written before the call.
+    let audit = t.home().join(".local/share/mlopsdash/audit.jsonl");
+    let confirmed = audit_line(&audit, "confirmed");
+    assert_eq!(confirmed["call"], "airflow:TriggerDagRun");
+    assert_eq!(
+        confirmed["arguments"]["request"],
+        format!("POST {}/api/v2/dags/demand_backfill/dagRuns", airflow_url())
+    );
+    let run_id = confirmed["arguments"]["body"]["dag_run_id"].clone();
+    assert!(run_id.as_str().unwrap().starts_with("mlopsdash__"));
+    // Airflow has that run, with the conf the dialog showed.
     let deadline = Instant::now() + Duration::from_secs(30);
     let run = loop {
         let runs = airflow_runs("demand_backfill");
-        if let Some(r) = runs
-            .iter()
-            .find(|r| r["conf"]["triggered_by"] == "mlopsdash")
-        {
+        if let Some(r) = runs.iter().find(|r| r["dag_run_id"] == run_id) {
             break r.clone();
         }
-        assert!(Instant::now() < deadline, "no triggered run in {runs:?}");
+        assert!(Instant::now() < deadline, "no run {run_id} in {runs:?}");
         std::thread::sleep(Duration::from_millis(500));
     };
     assert_eq!(
         run["conf"],
         json!({"model": "weekly-demand", "triggered_by": "mlopsdash"})
     );
-    assert!(run["dag_run_id"]
-        .as_str()
-        .unwrap()
-        .starts_with("mlopsdash__"));
-    // The audit log has the request line and the body Airflow got.
-    let audit =
-        std::fs::read_to_string(t.home().join(".local/share/mlopsdash/audit.jsonl")).unwrap();
-    let confirmed: Value = serde_json::from_str(audit.lines().next().unwrap()).unwrap();
-    assert_eq!(confirmed["call"], "airflow:TriggerDagRun");
-    assert_eq!(
-        confirmed["arguments"]["request"],
-        format!("POST {}/api/v2/dags/demand_backfill/dagRuns", airflow_url())
-    );
-    assert_eq!(
-        confirmed["arguments"]["body"]["dag_run_id"],
-        run["dag_run_id"]
-    );
     t.keys(&["q"]);
+}
+
+/// The audit log's first line in `phase`, waited for (bounded).
+fn audit_line(path: &Path, phase: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let found = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v["phase"] == phase);
+        if let Some(line) = found {
+            return line;
+        }
+        assert!(Instant::now() < deadline, "no {phase} line in {text}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 fn airflow_runs(dag: &str) -> Vec<Value> {
@@ -472,14 +480,7 @@ fn airflow_runs(dag: &str) -> Vec<Value> {
 #[test]
 fn mlflow_tracking_uri_wins_over_config_and_a_bad_one_is_said() {
     seeded();
-    let dir = tempfile::tempdir().unwrap();
-    let (_, v) = snapshot_json_env(
-        &moto_url(),
-        &ministack_url(),
-        &config(dir.path(), "demand_retrain"),
-        &["--fail-on", "never"],
-        &[("MLFLOW_TRACKING_URI", "databricks")],
-    );
+    let v = snapshot(&[("MLFLOW_TRACKING_URI", "databricks")]);
     let errors = v["errors"].as_array().unwrap();
     let mlflow = errors.iter().find(|e| e["source"] == "mlflow").unwrap();
     assert_eq!(
