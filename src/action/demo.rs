@@ -5,13 +5,13 @@ use jiff::Timestamp;
 use super::step::{endpoint_step, run_step};
 use super::Step;
 use super::{plan, Call, Kind, Plan, Request};
+use crate::config::AirflowRest;
 use crate::model::facts::Approval;
 use crate::model::facts::RegistrySource;
 use crate::model::Fleet;
 use crate::source::demo::{
     execution_arn, pipeline_of, Deploy, Retrain, Shift, Simulator, AIRFLOW_BASE, MLFLOW_BASE,
 };
-use serde_json::json;
 
 /// Whether the model's registry is MLflow's (the demo's second team).
 fn from_mlflow(m: &crate::model::facts::ModelFacts) -> bool {
@@ -39,10 +39,15 @@ impl DemoExecutor {
                 let dag = plan::training_dag(m)
                     .map(|d| d.dag_id.clone())
                     .unwrap_or_default();
-                let mut body = json!({ "logical_date": null, "conf": plan::dag_conf(m) });
-                body["dag_run_id"] = json!(plan::dag_run_id(req.at));
+                // The demo's Airflow is an Airflow 3.
                 let request = format!("POST {AIRFLOW_BASE}/dags/{dag}/dagRuns");
-                Ok(vec![plan::dag_retrain(m, &dag, request, body)])
+                Ok(vec![plan::dag_retrain(
+                    m,
+                    &dag,
+                    request,
+                    AirflowRest::V2,
+                    req.at,
+                )])
             }
             Kind::Approve | Kind::Reject if from_mlflow(m) => {
                 let to = match req.kind {

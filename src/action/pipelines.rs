@@ -2,8 +2,6 @@
 //! URLs or API version, the REST calls themselves (the body the confirmation showed,
 //! sent as is), and reading their effect back.
 
-use serde_json::Value;
-
 use super::{plan, Call, Plan, Request, Step};
 use crate::model::facts::{Approval, RegistrySource};
 use crate::source::pipelines::airflow::api::segment;
@@ -44,11 +42,10 @@ impl PipelineExecutor {
         let dag = plan::training_dag(m)?;
         let airflow = self.clients.airflow.as_ref()?;
         let planned = async {
-            let mut body = airflow.trigger_body(&plan::dag_conf(m)).await?;
-            body["dag_run_id"] = Value::String(plan::dag_run_id(req.at));
+            let version = airflow.transport.version().await?;
             let path = format!("/dags/{}/dagRuns", segment(&dag.dag_id));
             let request = airflow.transport.request_line("POST", &path).await?;
-            Ok(plan::dag_retrain(m, &dag.dag_id, request, body))
+            Ok(plan::dag_retrain(m, &dag.dag_id, request, version, req.at))
         };
         Some(planned.await)
     }

@@ -13,6 +13,8 @@ pub enum DagRole {
     Etl,
     /// Retrains the model: its runs are TRAIN's, and retrain triggers it.
     Training,
+    /// Tagged for the model but saying neither: shown, never judged or triggered.
+    Unknown,
 }
 
 impl DagRole {
@@ -20,6 +22,7 @@ impl DagRole {
         match self {
             DagRole::Etl => "etl",
             DagRole::Training => "training",
+            DagRole::Unknown => "unknown",
         }
     }
 }

@@ -180,15 +180,23 @@ impl Normaliser {
         }
     }
 
-    /// The key names are compared by: stripped, lower case, `_`, `.` and spaces as `-`.
+    /// The key names are compared by: stripped, lower case, `_`, `.` and spaces as `-`,
+    /// and CamelCase words apart (`DemandForecaster` is `demand-forecaster`, as MLflow
+    /// registries often name what endpoints call `demand-forecaster-prod`).
     pub fn key(&self, name: &str) -> String {
-        self.strip(name)
-            .chars()
-            .map(|c| match c {
+        let mut key = String::new();
+        let mut after_lower = false;
+        for c in self.strip(name).chars() {
+            if c.is_ascii_uppercase() && after_lower {
+                key.push('-');
+            }
+            after_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+            key.push(match c {
                 '_' | '.' | ' ' | '/' => '-',
                 c => c.to_ascii_lowercase(),
-            })
-            .collect()
+            });
+        }
+        key
     }
 
     fn is_affix(&self, token: &str) -> bool {
@@ -287,6 +295,11 @@ mod tests {
             ("churn-pkg", "churn"),
             ("churn-model", "churn"),
             ("recsys-model-v7-2026-11-20", "recsys"),
+            // MLflow registries name models in CamelCase.
+            ("DemandForecaster", "demand-forecaster"),
+            ("demand-forecaster-prod", "demand-forecaster"),
+            ("churnXGB", "churn-xgb"),
+            ("XGBoost", "xgboost"),
         ];
         for (name, key) in cases {
             assert_eq!(n.key(name), key, "{name}");

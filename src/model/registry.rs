@@ -89,6 +89,23 @@ mod tests {
             .collect();
         assert_eq!(deployed, vec![1]);
 
+        // Or by its run id inside the served path (an artifact copied elsewhere).
+        let mut by_run = ModelFacts::named("churn");
+        let mut v3 = version(3, "mlflow-artifacts:/3/abc/artifacts/model", false);
+        v3.mlflow.as_mut().unwrap().run_id = Some("0123456789abcdef0123".into());
+        by_run.registry = vec![v3, version(2, "s3://a/churn/v2/", true)];
+        by_run.endpoint = Some(endpoint(Some(
+            "s3://serving/churn/0123456789abcdef0123/model.tar.gz",
+        )));
+        mark_served(&mut by_run);
+        let deployed: Vec<u32> = by_run
+            .registry
+            .iter()
+            .filter(|v| v.deployed)
+            .map(|v| v.version)
+            .collect();
+        assert_eq!(deployed, vec![3]);
+
         // Nothing matches: the champion stays the deployed one.
         let mut m2 = ModelFacts::named("churn");
         m2.registry = vec![version(2, "s3://a/churn/v2/", true)];

@@ -27,6 +27,15 @@ fn airflow(url: &str, credentials: Credentials, calls: &ApiCalls) -> AirflowSour
     )
 }
 
+/// `GET path` answers `status` with an empty JSON object (health probes).
+async fn answers(server: &MockServer, path_: &str, status: u16) {
+    Mock::given(method("GET"))
+        .and(path(path_))
+        .respond_with(ResponseTemplate::new(status).set_body_json(json!({})))
+        .mount(server)
+        .await;
+}
+
 fn login(user: &str, password: &str) -> Credentials {
     Credentials {
         user: Some(user.into()),
@@ -38,16 +47,8 @@ fn login(user: &str, password: &str) -> Credentials {
 #[tokio::test]
 async fn airflow_2_is_found_by_asking_and_read_with_basic_auth() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/v2/monitor/health"))
-        .respond_with(ResponseTemplate::new(404))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/v1/health"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
-        .mount(&server)
-        .await;
+    answers(&server, "/api/v2/monitor/health", 404).await;
+    answers(&server, "/api/v1/health", 200).await;
     // admin:secret, base64.
     let basic = "Basic YWRtaW46c2VjcmV0";
     Mock::given(method("GET"))
@@ -93,11 +94,7 @@ async fn airflow_2_is_found_by_asking_and_read_with_basic_auth() {
 #[tokio::test]
 async fn airflow_3_asks_for_a_new_token_when_the_old_one_is_refused() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/v2/monitor/health"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
-        .mount(&server)
-        .await;
+    answers(&server, "/api/v2/monitor/health", 200).await;
     // The first token has expired by the time it is used; the second one works.
     Mock::given(method("POST"))
         .and(path("/auth/token"))
@@ -138,11 +135,7 @@ async fn airflow_3_asks_for_a_new_token_when_the_old_one_is_refused() {
 #[tokio::test]
 async fn an_airflow_login_refused_says_what_to_set() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/v2/monitor/health"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
-        .mount(&server)
-        .await;
+    answers(&server, "/api/v2/monitor/health", 200).await;
     Mock::given(method("POST"))
         .and(path("/auth/token"))
         .respond_with(

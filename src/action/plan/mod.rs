@@ -10,9 +10,7 @@ mod rollback;
 mod stop;
 
 pub use approve::approvals;
-pub use pipelines::{
-    dag_conf, dag_retrain, dag_run_id, mlflow_approvals, training_dag, PROMOTED_ALIAS,
-};
+pub use pipelines::{dag_retrain, mlflow_approvals, training_dag, PROMOTED_ALIAS};
 pub use retrain::{clone_name, cloned_retrain, last_good_job, pipeline_retrain};
 pub use rollback::rollbacks;
 pub use stop::stops;

@@ -2,12 +2,14 @@
 //! version by its alias or legacy stage. Pure: the request lines come from the
 //! clients, which know the servers' URLs and API versions.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::day;
 use crate::action::{Call, Kind, Plan, Request};
+use crate::config::AirflowRest;
 use crate::model::dags::DagRole;
 use crate::model::facts::{Approval, ModelFacts, RegistrySource};
+use crate::source::pipelines::airflow::api::trigger_body;
 
 /// The alias a promotion moves.
 pub const PROMOTED_ALIAS: &str = "champion";
@@ -17,19 +19,19 @@ pub fn training_dag(m: &ModelFacts) -> Option<&crate::model::dags::DagFacts> {
     m.dags.iter().find(|d| d.role == DagRole::Training)
 }
 
-/// What a triggered run is told: who asked and for which model.
-pub fn dag_conf(m: &ModelFacts) -> Value {
-    json!({ "model": m.name, "triggered_by": "mlopsdash" })
-}
-
-/// The run id a triggered run gets: ours, so that a retried request is refused
-/// (409), never a second run.
-pub fn dag_run_id(at: jiff::Timestamp) -> String {
-    format!("mlopsdash__{}", at.strftime("%Y%m%dT%H%M%S"))
-}
-
-/// Retrain by starting a run of `dag`, sent as `request` with `body`.
-pub fn dag_retrain(m: &ModelFacts, dag: &str, request: String, body: Value) -> Plan {
+/// Retrain by starting a run of `dag`, sent as `request` to a server speaking
+/// `version`: the conf says who asked for which model, and the run id is ours (from
+/// the key's time), so that a retried request is refused (409), never a second run.
+pub fn dag_retrain(
+    m: &ModelFacts,
+    dag: &str,
+    request: String,
+    version: AirflowRest,
+    at: jiff::Timestamp,
+) -> Plan {
+    let conf = json!({ "model": m.name, "triggered_by": "mlopsdash" });
+    let mut body = trigger_body(version, &conf);
+    body["dag_run_id"] = json!(format!("mlopsdash__{}", at.strftime("%Y%m%dT%H%M%S")));
     let known = m.dags.iter().find(|d| d.dag_id == dag);
     let previous = known
         .and_then(|d| d.runs.first())

@@ -113,10 +113,6 @@ impl Pipelines {
             airflow: airflow_client(config, &config.airflow, sdk, calls),
         }
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.mlflow.is_none() && self.airflow.is_none()
-    }
 }
 
 pub struct MlflowCredentials {

@@ -105,7 +105,36 @@ impl Rest {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<Value, String> {
+        self.answer(operation, method, path, query, body)
+            .await
+            .map_err(|(_, why)| why)
+    }
+
+    /// A GET of something that may not exist: None when the server answers 404.
+    pub async fn get_if_found(
+        &self,
+        operation: &str,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Option<Value>, String> {
+        match self.answer(operation, Method::GET, path, query, None).await {
+            Ok(v) => Ok(Some(v)),
+            Err((Some(StatusCode::NOT_FOUND), _)) => Ok(None),
+            Err((_, why)) => Err(why),
+        }
+    }
+
+    /// The answer's JSON, or the error status (when the server answered) and why.
+    async fn answer(
+        &self,
+        operation: &str,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<Value, (Option<StatusCode>, String)> {
         let what = format!("{} {method} {path}", self.service);
+        let failed = |e: String| (None, format!("{what}: {e}"));
         self.calls.count(&format!("{}:{operation}", self.service));
         let first = self.attempt(&method, path, query, body, false).await;
         let response = match (&*self.auth, first) {
@@ -115,19 +144,20 @@ impl Rest {
             }
             (_, r) => r,
         }
-        .map_err(|e| format!("{what}: {e}"))?;
+        .map_err(failed)?;
         let status = response.status();
-        let bytes = read_bounded(response)
-            .await
-            .map_err(|e| format!("{what}: {e}"))?;
+        let bytes = read_bounded(response).await.map_err(failed)?;
         if !status.is_success() {
-            return Err(format!("{what}: {}", self.refusal(status, &bytes)));
+            let why = format!("{what}: {}", self.refusal(status, &bytes));
+            return Err((Some(status), why));
         }
         if bytes.is_empty() {
             return Ok(Value::Null);
         }
         serde_json::from_slice(&bytes).map_err(|e| {
-            format!("{what}: the answer is not the JSON expected ({e}); is this the right URL?")
+            failed(format!(
+                "the answer is not the JSON expected ({e}); is this the right URL?"
+            ))
         })
     }
 

@@ -31,6 +31,13 @@ pub fn troubles(m: &ModelFacts, now: Timestamp) -> Vec<String> {
                 format::age_brief(late)
             ));
         }
+        if dag.role == DagRole::Unknown {
+            out.push(format!(
+                "? DAG {} is tagged for this model but says neither etl nor training: add \
+                 one of those tags (or name it in [[models]] etl_dag / training_dag)",
+                dag.dag_id
+            ));
+        }
         if dag.paused {
             out.push(format!(
                 "⚠ {what} is paused: no run starts until it is unpaused"

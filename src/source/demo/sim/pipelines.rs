@@ -29,7 +29,7 @@ pub const AIRFLOW_BASE: &str = "http://airflow.payments.internal:8080/api/v2";
 impl Simulator {
     /// Replaces SageMaker's DATA, TRAIN and REGISTRY facts with Airflow's and MLflow's.
     pub(super) fn outside_sagemaker(&self, p: &Profile, m: &mut ModelFacts, now: Timestamp) {
-        let etl = self.etl(p, now);
+        let etl = self.etl(p);
         let training = self.training_dag(p, now);
         m.data = None;
         m.training.clear();
@@ -71,7 +71,7 @@ impl Simulator {
     }
 
     /// Hourly loads, the last one half an hour ago.
-    fn etl(&self, p: &Profile, now: Timestamp) -> DagFacts {
+    fn etl(&self, p: &Profile) -> DagFacts {
         let hour = |k: i64| {
             self.started
                 - SignedDuration::from_secs(p.data_age_at_start)
@@ -95,7 +95,7 @@ impl Simulator {
             paused: false,
             schedule: Some("0 * * * *".into()),
             // The next run is due an hour after the last: late only if the demo runs long.
-            next_due: Some(newest + SignedDuration::from_hours(1)).filter(|_| now >= self.started),
+            next_due: Some(newest + SignedDuration::from_hours(1)),
             last_success: Some(newest),
             runs,
         }

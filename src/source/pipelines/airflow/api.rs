@@ -119,6 +119,15 @@ pub fn segment(text: &str) -> String {
         .collect()
 }
 
+/// A trigger's body in `version`'s shape: Airflow 3 asks for the logical date (null
+/// lets it pick the run's time), Airflow 2 has no such field.
+pub fn trigger_body(version: AirflowRest, conf: &Value) -> Value {
+    match version {
+        AirflowRest::V2 => json!({ "logical_date": null, "conf": conf }),
+        AirflowRest::V1 => json!({ "conf": conf }),
+    }
+}
+
 fn parse<T: for<'de> Deserialize<'de>>(what: &str, v: Value) -> Result<T, String> {
     serde_json::from_value(v).map_err(|e| format!("Airflow {what}: unexpected answer ({e})"))
 }
@@ -249,13 +258,9 @@ impl AirflowClient {
         Ok(v["content"].clone())
     }
 
-    /// The request body a trigger sends, in the API version's shape.
+    /// The request body a trigger sends, in the server's API version's shape.
     pub async fn trigger_body(&self, conf: &Value) -> Result<Value, String> {
-        Ok(match self.transport.version().await? {
-            // Airflow 3 asks for the logical date; null lets it pick the run's time.
-            AirflowRest::V2 => json!({ "logical_date": null, "conf": conf }),
-            AirflowRest::V1 => json!({ "conf": conf }),
-        })
+        Ok(trigger_body(self.transport.version().await?, conf))
     }
 
     /// Starts a run of `dag` with `body` exactly as planned; its run id.

@@ -180,11 +180,17 @@ impl AirflowSource {
             }
         }
         let prefix = &self.settings.tag_prefix;
-        let tag = dag
-            .tags
-            .iter()
-            .find_map(|t| t.name.strip_prefix(prefix.as_str()))?;
-        let role = role_of(dag)?;
+        // Tags as people type them: `model:churn`, `Model:churn`.
+        let tag = dag.tags.iter().find_map(|t| {
+            let head = t.name.get(..prefix.len())?;
+            head.eq_ignore_ascii_case(prefix)
+                .then(|| t.name.get(prefix.len()..))
+                .flatten()
+                .filter(|rest| !rest.is_empty())
+        })?;
+        // A DAG whose role neither its tags nor its name say is still the model's:
+        // shown in its detail, never judged as its data or triggered as its retrain.
+        let role = role_of(dag).unwrap_or(DagRole::Unknown);
         Some(Target {
             dag,
             row: tag.to_string(),
@@ -320,6 +326,7 @@ pub fn add(row: &mut ModelFacts, dag: DagFacts) {
             row.training.extend(training_runs(&dag));
             row.training.sort_by_key(|r| std::cmp::Reverse(r.started));
         }
+        DagRole::Unknown => {}
     }
     row.dags.push(dag);
 }
@@ -363,10 +370,11 @@ fn training_run(r: &DagRun) -> Option<TrainingRun> {
 fn stale(role: DagRole, why: &str, since: Option<Timestamp>) -> StaleFacts {
     StaleFacts {
         source: SourceId::Airflow,
-        stages: vec![match role {
-            DagRole::Etl => Stage::Data,
-            DagRole::Training => Stage::Training,
-        }],
+        stages: match role {
+            DagRole::Etl => vec![Stage::Data],
+            DagRole::Training => vec![Stage::Training],
+            DagRole::Unknown => Vec::new(),
+        },
         since,
         why: why.to_string(),
     }
@@ -398,6 +406,48 @@ mod tests {
                 .collect(),
             ..Dag::default()
         }
+    }
+
+    #[test]
+    fn a_tag_joins_whatever_its_case_and_an_unsaid_role_is_kept_apart() {
+        let client = AirflowClient {
+            transport: Transport::http(
+                "http://127.0.0.1:9",
+                None,
+                Default::default(),
+                &Default::default(),
+            ),
+        };
+        let source = AirflowSource::new(
+            client,
+            AirflowSettings {
+                tag_prefix: "model:".into(),
+                ..AirflowSettings::default()
+            },
+        );
+        let tagged = dag("churn_daily", &["Model:churn"]);
+        let t = source.target(&tagged).unwrap();
+        assert_eq!((t.row.as_str(), t.role), ("churn", DagRole::Unknown));
+        assert!(
+            source.target(&dag("x", &["model:"])).is_none(),
+            "an empty name joins nothing"
+        );
+        assert!(source.target(&dag("train_x", &["team:ml"])).is_none());
+        // An unknown DAG's runs are neither DATA nor TRAIN.
+        let mut row = ModelFacts::named("churn");
+        add(
+            &mut row,
+            DagFacts {
+                dag_id: "churn_daily".into(),
+                role: DagRole::Unknown,
+                paused: false,
+                schedule: None,
+                next_due: None,
+                runs: vec![],
+                last_success: Some(jiff::Timestamp::UNIX_EPOCH),
+            },
+        );
+        assert!(row.data.is_none() && row.training.is_empty() && row.dags.len() == 1);
     }
 
     #[test]

@@ -157,21 +157,19 @@ impl MlflowApi {
 
     /// The experiment's id by name; None when there is no such experiment.
     pub async fn experiment_named(&self, name: &str) -> Result<Option<String>, String> {
-        let answer = self
+        let found = self
             .rest
-            .get(
+            .get_if_found(
                 "GetExperimentByName",
                 "experiments/get-by-name",
                 &[("experiment_name", name.to_string())],
             )
-            .await;
-        match answer {
-            Ok(v) => Ok(v["experiment"]["experiment_id"]
+            .await?;
+        Ok(found.and_then(|v| {
+            v["experiment"]["experiment_id"]
                 .as_str()
-                .map(str::to_string)),
-            Err(e) if e.contains("404") || e.contains("RESOURCE_DOES_NOT_EXIST") => Ok(None),
-            Err(e) => Err(e),
-        }
+                .map(str::to_string)
+        }))
     }
 
     /// The experiment's newest runs, newest first.
@@ -215,15 +213,11 @@ impl MlflowApi {
     /// Which version an alias points at now (None when it points nowhere).
     pub async fn alias(&self, model: &str, alias: &str) -> Result<Option<String>, String> {
         let query = [("name", model.to_string()), ("alias", alias.to_string())];
-        match self
+        let found = self
             .rest
-            .get("GetModelVersionByAlias", "registered-models/alias", &query)
-            .await
-        {
-            Ok(v) => Ok(v["model_version"]["version"].as_str().map(str::to_string)),
-            Err(e) if e.contains("404") || e.contains("not found") => Ok(None),
-            Err(e) => Err(e),
-        }
+            .get_if_found("GetModelVersionByAlias", "registered-models/alias", &query)
+            .await?;
+        Ok(found.and_then(|v| v["model_version"]["version"].as_str().map(str::to_string)))
     }
 
     /// One version, as the server has it now.
