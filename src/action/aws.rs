@@ -11,7 +11,7 @@ use aws_sdk_sagemaker::types::{
 use aws_sdk_sagemaker::Client;
 use jiff::Timestamp;
 
-use super::step::{endpoint_step, run_step};
+use super::step::{ecs_step, endpoint_step, run_step, EcsRollout};
 use super::Step;
 use super::{
     plan, Call, Channel, Kind, PipelineExecutor, Plan, Request, TrainingClone, Vpc,
@@ -25,6 +25,8 @@ use crate::model::facts::Approval;
 #[derive(Clone)]
 pub struct AwsExecutor {
     client: Client,
+    /// Rolls ECS services back (None: built without one, as in the SageMaker tests).
+    ecs: Option<aws_sdk_ecs::Client>,
     /// MLflow's and Airflow's calls, when they are configured.
     pipelines: PipelineExecutor,
 }
@@ -35,13 +37,24 @@ impl AwsExecutor {
         let config = aws_sdk_sagemaker::config::Builder::from(sdk)
             .interceptor(calls.clone())
             .build();
-        AwsExecutor::from_client(Client::from_conf(config))
+        let ecs = aws_sdk_ecs::config::Builder::from(sdk)
+            .interceptor(calls.clone())
+            .build();
+        AwsExecutor {
+            ecs: Some(aws_sdk_ecs::Client::from_conf(ecs)),
+            ..AwsExecutor::from_client(Client::from_conf(config))
+        }
+    }
+
+    fn ecs(&self) -> Result<&aws_sdk_ecs::Client, String> {
+        self.ecs.as_ref().ok_or_else(|| "no ECS client".to_string())
     }
 
     /// On a client built elsewhere (the tests' mocked one).
     pub fn from_client(client: Client) -> AwsExecutor {
         AwsExecutor {
             client,
+            ecs: None,
             pipelines: PipelineExecutor::default(),
         }
     }
@@ -256,6 +269,21 @@ impl AwsExecutor {
                 req.send().await.map_err(|e| describe(op, &e))?;
                 Ok(None)
             }
+            Call::UpdateEcsService {
+                cluster,
+                service,
+                task_definition,
+            } => {
+                self.ecs()?
+                    .update_service()
+                    .cluster(cluster)
+                    .service(service)
+                    .task_definition(task_definition)
+                    .send()
+                    .await
+                    .map_err(|e| describe(op, &e))?;
+                Ok(None)
+            }
             Call::UpdateEndpointWeights { endpoint, weights } => {
                 let mut desired = Vec::new();
                 for (variant, weight) in weights {
@@ -431,6 +459,43 @@ impl AwsExecutor {
                     .map_err(|e| describe("sagemaker:DescribeEndpoint", &e))?;
                 let status = d.endpoint_status().map_or("Unknown", |s| s.as_str());
                 Ok(endpoint_step(status, d.failure_reason()))
+            }
+            Call::UpdateEcsService {
+                cluster,
+                service,
+                task_definition,
+            } => {
+                let d = self
+                    .ecs()?
+                    .describe_services()
+                    .cluster(cluster)
+                    .services(service)
+                    .send()
+                    .await
+                    .map_err(|e| describe("ecs:DescribeServices", &e))?;
+                let s = d
+                    .services()
+                    .first()
+                    .ok_or_else(|| format!("ECS service {cluster}/{service} is gone"))?;
+                let primary = s
+                    .deployments()
+                    .iter()
+                    .find(|d| d.status() == Some("PRIMARY"));
+                let count = |n: i32| u32::try_from(n).unwrap_or(0);
+                Ok(ecs_step(
+                    &EcsRollout {
+                        task_definition: primary
+                            .and_then(|d| d.task_definition())
+                            .or(s.task_definition())
+                            .unwrap_or_default(),
+                        rollout: primary.and_then(|d| d.rollout_state()).map(|r| r.as_str()),
+                        reason: primary.and_then(|d| d.rollout_state_reason()),
+                        running: count(s.running_count()),
+                        desired: count(s.desired_count()),
+                        deployments: s.deployments().len(),
+                    },
+                    task_definition,
+                ))
             }
             Call::StartPipelineExecution { .. } => {
                 let arn = started.ok_or("SageMaker returned no execution ARN")?;

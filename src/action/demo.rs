@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 
-use super::step::{endpoint_step, run_step};
+use super::step::{ecs_step, endpoint_step, run_step, EcsRollout};
 use super::Step;
 use super::{plan, Call, Kind, Plan, Request};
 use crate::config::AirflowRest;
@@ -95,6 +95,20 @@ impl DemoExecutor {
                 });
                 Ok(None)
             }
+            Call::UpdateEcsService {
+                task_definition, ..
+            } => {
+                let version = trailing_number(task_definition)
+                    .ok_or_else(|| format!("no demo task definition {task_definition}"))?;
+                self.sim.record(|a| {
+                    a.deploys.push(Deploy {
+                        model,
+                        version,
+                        at: now,
+                    })
+                });
+                Ok(None)
+            }
             Call::UpdateEndpointWeights { weights, .. } => {
                 let weights = weights.clone();
                 self.sim.record(|a| {
@@ -174,6 +188,27 @@ impl DemoExecutor {
             Call::UpdateEndpoint { .. } | Call::UpdateEndpointWeights { .. } => {
                 let ep = m.endpoint.as_ref().ok_or("the endpoint is gone")?;
                 Ok(endpoint_step(&ep.status, ep.failure_reason.as_deref()))
+            }
+            Call::UpdateEcsService {
+                task_definition, ..
+            } => {
+                let s = m
+                    .endpoint
+                    .as_ref()
+                    .and_then(|e| e.ecs.as_deref())
+                    .ok_or("the service is gone")?;
+                let primary = s.primary();
+                Ok(ecs_step(
+                    &EcsRollout {
+                        task_definition: &s.task_definition,
+                        rollout: primary.and_then(|d| d.rollout.as_deref()),
+                        reason: primary.and_then(|d| d.reason.as_deref()),
+                        running: s.running,
+                        desired: s.desired,
+                        deployments: s.deployments.len(),
+                    },
+                    task_definition,
+                ))
             }
             // An execution by the last part of its ARN; a DAG run by its id.
             Call::StartPipelineExecution { .. }

@@ -39,3 +39,77 @@ pub fn run_step(
         (RunStatus::Failed, _) => Step::Failed(format!("Failed: {reason}")),
     }
 }
+
+/// An ECS service's newest deployment as a step toward `wanted` (a short
+/// "family:revision" or an ARN): done once it serves it and the rollout completed
+/// (or, without rollout states, once one deployment runs every task).
+pub fn ecs_step(s: &EcsRollout<'_>, wanted: &str) -> Step {
+    let short = |td: &str| td.rsplit('/').next().unwrap_or(td).to_string();
+    let tasks = format!("{}/{} tasks", s.running, s.desired);
+    if short(s.task_definition) != short(wanted) {
+        return Step::Running(format!("deploying {} · {tasks}", short(wanted)));
+    }
+    match s.rollout {
+        Some("FAILED") => Step::Failed(format!(
+            "rollout failed: {}",
+            s.reason.unwrap_or("no reason given")
+        )),
+        Some("COMPLETED") => Step::Succeeded(format!("{} · {tasks}", short(wanted))),
+        None if s.deployments == 1 && s.running >= s.desired => {
+            Step::Succeeded(format!("{} · {tasks}", short(wanted)))
+        }
+        _ => Step::Running(format!("rolling out · {tasks}")),
+    }
+}
+
+/// What an ECS rollout's step is read from.
+pub struct EcsRollout<'a> {
+    /// The newest (PRIMARY) deployment's task definition, rollout state and reason.
+    pub task_definition: &'a str,
+    pub rollout: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub running: u32,
+    pub desired: u32,
+    pub deployments: usize,
+}
+
+#[cfg(test)]
+mod ecs_tests {
+    use super::*;
+
+    fn rollout(td: &'static str, state: Option<&'static str>) -> EcsRollout<'static> {
+        EcsRollout {
+            task_definition: td,
+            rollout: state,
+            reason: Some("circuit breaker"),
+            running: 2,
+            desired: 2,
+            deployments: 1,
+        }
+    }
+
+    #[test]
+    fn an_ecs_rollback_is_done_when_the_wanted_revision_completed() {
+        let wanted = "arn:aws:ecs:us-east-1:1:task-definition/upsell-api:7";
+        assert!(matches!(
+            ecs_step(&rollout("upsell-api:8", Some("COMPLETED")), wanted),
+            Step::Running(_)
+        ));
+        assert!(matches!(
+            ecs_step(&rollout("upsell-api:7", Some("IN_PROGRESS")), wanted),
+            Step::Running(_)
+        ));
+        assert_eq!(
+            ecs_step(&rollout("upsell-api:7", Some("COMPLETED")), wanted),
+            Step::Succeeded("upsell-api:7 · 2/2 tasks".into())
+        );
+        assert!(matches!(
+            ecs_step(&rollout("upsell-api:7", Some("FAILED")), wanted),
+            Step::Failed(_)
+        ));
+        assert!(matches!(
+            ecs_step(&rollout("upsell-api:7", None), wanted),
+            Step::Succeeded(_)
+        ));
+    }
+}

@@ -34,6 +34,7 @@ fn sagemaker(models: &[&str]) -> Fleet {
             )),
             aliases: vec![endpoint.clone(), format!("{m}-group")],
             endpoint: Some(EndpointFacts {
+                ecs: None,
                 name: endpoint,
                 status: "InService".into(),
                 failure_reason: None,

@@ -13,7 +13,7 @@ pub mod theme;
 
 pub use error::ConfigError;
 pub use keys::{KeyAction, KeyMap};
-pub use models::{parse_s3, MetricQuery, ModelMapping, S3Location};
+pub use models::{parse_s3, EcsServiceName, MetricQuery, ModelMapping, S3Location};
 pub use pipelines::{http_url, AirflowConfig, AirflowRest, MlflowConfig, TrackingUri};
 pub use schema::{
     ActionsConfig, AwsConfig, Config, DemoConfig, DriftConfig, GeneralConfig, IdentityConfig,

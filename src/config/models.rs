@@ -60,6 +60,15 @@ pub(super) struct ModelConfig {
     /// The Airflow DAG that loads its data (its runs decide DATA).
     #[serde(default)]
     pub etl_dag: Option<String>,
+    /// The ECS service that serves it, "cluster/service" (instead of an endpoint).
+    #[serde(default)]
+    pub ecs_service: Option<Spanned<String>>,
+    /// The Lambda function that loads its data (its runs decide DATA).
+    #[serde(default)]
+    pub etl_function: Option<String>,
+    /// The Step Functions state machine that retrains it (name or ARN).
+    #[serde(default)]
+    pub state_machine: Option<String>,
     /// Actions on this model's endpoint need its name typed to confirm.
     #[serde(default)]
     pub protected: bool,
@@ -110,6 +119,16 @@ pub struct ModelMapping {
     pub mlflow_experiment: Option<String>,
     pub training_dag: Option<String>,
     pub etl_dag: Option<String>,
+    pub ecs_service: Option<EcsServiceName>,
+    pub etl_function: Option<String>,
+    pub state_machine: Option<String>,
+}
+
+/// An ECS service as config names it: its cluster and its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EcsServiceName {
+    pub cluster: String,
+    pub service: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,6 +162,18 @@ impl ModelConfig {
         let monitoring_reports = s3_field("monitoring_reports", self.monitoring_reports.as_ref())?;
         let data_capture = s3_field("data_capture", self.data_capture.as_ref())?;
         let baseline = s3_field("baseline", self.baseline.as_ref())?;
+        let ecs_service = match &self.ecs_service {
+            Some(v) => Some(parse_ecs_service(v.get_ref()).ok_or_else(|| {
+                (
+                    v.span(),
+                    format!(
+                        "ecs_service: {:?} is not a service like \"cluster/service\"",
+                        v.get_ref()
+                    ),
+                )
+            })?),
+            None => None,
+        };
         let mut metrics = Vec::new();
         for m in &self.metrics {
             if !is_statistic(m.stat.get_ref()) {
@@ -183,6 +214,9 @@ impl ModelConfig {
             mlflow_experiment: self.mlflow_experiment.clone(),
             training_dag: self.training_dag.clone(),
             etl_dag: self.etl_dag.clone(),
+            ecs_service,
+            etl_function: self.etl_function.clone(),
+            state_machine: self.state_machine.clone(),
         })
     }
 }
@@ -214,6 +248,16 @@ pub fn parse_s3(url: &str) -> Option<S3Location> {
     })
 }
 
+/// "cluster/service" as its two parts; None when either is missing.
+fn parse_ecs_service(s: &str) -> Option<EcsServiceName> {
+    let (cluster, service) = s.split_once('/')?;
+    let ok = |p: &str| !p.is_empty() && !p.contains('/');
+    (ok(cluster) && ok(service)).then(|| EcsServiceName {
+        cluster: cluster.to_string(),
+        service: service.to_string(),
+    })
+}
+
 fn is_statistic(s: &str) -> bool {
     matches!(s, "Average" | "Sum" | "Minimum" | "Maximum" | "SampleCount")
         || s.strip_prefix('p')
@@ -235,6 +279,18 @@ mod tests {
         assert_eq!(parse_s3("s3://raw").unwrap().prefix, "");
         assert!(parse_s3("s3:///x").is_none());
         assert!(parse_s3("raw/sales").is_none());
+    }
+
+    #[test]
+    fn ecs_services_are_cluster_slash_service() {
+        let s = parse_ecs_service("ml-prod/upsell-api").unwrap();
+        assert_eq!(
+            (s.cluster.as_str(), s.service.as_str()),
+            ("ml-prod", "upsell-api")
+        );
+        for bad in ["upsell-api", "/upsell-api", "ml/", "a/b/c"] {
+            assert!(parse_ecs_service(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

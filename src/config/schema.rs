@@ -68,7 +68,7 @@ pub struct GeneralConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct DemoConfig {
     pub seed: u64,
-    /// Models in the simulated fleet: the five retail models, then generated ones.
+    /// Models in the simulated fleet: the six built-in models, then generated ones.
     pub models: usize,
     /// Seconds between simulated refreshes.
     pub tick_seconds: u64,
@@ -78,7 +78,7 @@ impl Default for DemoConfig {
     fn default() -> Self {
         DemoConfig {
             seed: 42,
-            models: 5,
+            models: 6,
             tick_seconds: 2,
         }
     }

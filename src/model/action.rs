@@ -103,6 +103,12 @@ pub enum Call {
         config: String,
         guardrail_alarms: Vec<String>,
     },
+    /// Deploy another task definition revision to an ECS service (rollback).
+    UpdateEcsService {
+        cluster: String,
+        service: String,
+        task_definition: String,
+    },
     /// Shift traffic between the variants of one endpoint.
     UpdateEndpointWeights {
         endpoint: String,
@@ -157,6 +163,7 @@ impl Call {
     pub fn operation(&self) -> &'static str {
         match self {
             Call::UpdateEndpoint { .. } => "sagemaker:UpdateEndpoint",
+            Call::UpdateEcsService { .. } => "ecs:UpdateService",
             Call::UpdateEndpointWeights { .. } => "sagemaker:UpdateEndpointWeightsAndCapacities",
             Call::StartPipelineExecution { .. } => "sagemaker:StartPipelineExecution",
             Call::CreateTrainingJob(_) => "sagemaker:CreateTrainingJob",
@@ -174,6 +181,9 @@ impl Call {
         match self {
             Call::UpdateEndpoint { endpoint, .. }
             | Call::UpdateEndpointWeights { endpoint, .. } => endpoint.clone(),
+            Call::UpdateEcsService {
+                cluster, service, ..
+            } => format!("ECS service {cluster}/{service}"),
             Call::StartPipelineExecution { pipeline, .. } => pipeline.clone(),
             Call::CreateTrainingJob(job) => job.name.clone(),
             Call::UpdateModelPackage { arn, .. } => arn.clone(),
@@ -217,6 +227,15 @@ impl Call {
                 }
                 args
             }
+            Call::UpdateEcsService {
+                cluster,
+                service,
+                task_definition,
+            } => json!({
+                "cluster": cluster,
+                "service": service,
+                "taskDefinition": task_definition,
+            }),
             Call::UpdateEndpointWeights { endpoint, weights } => json!({
                 "EndpointName": endpoint,
                 "DesiredWeightsAndCapacities": weights

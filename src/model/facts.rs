@@ -102,6 +102,9 @@ pub struct DataFacts {
     /// Objects in S3, or the runs of an ETL DAG (the model's `dags`).
     #[serde(default)]
     pub source: DataSource,
+    /// The Lambda function that loads it, when one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lambda: Option<Box<super::etl::LambdaEtl>>,
 }
 
 /// Where a model's data freshness comes from.
@@ -111,6 +114,7 @@ pub enum DataSource {
     #[default]
     S3,
     Airflow,
+    Lambda,
 }
 
 impl DataSource {
@@ -118,6 +122,7 @@ impl DataSource {
         match self {
             DataSource::S3 => "s3",
             DataSource::Airflow => "airflow",
+            DataSource::Lambda => "lambda",
         }
     }
 }
@@ -182,6 +187,9 @@ pub enum RunSource {
     Airflow,
     /// An MLflow run of the model's experiment.
     Mlflow,
+    /// An execution of the model's Step Functions state machine.
+    #[serde(rename = "stepfunctions")]
+    StepFunctions,
 }
 
 impl RunSource {
@@ -192,6 +200,7 @@ impl RunSource {
             RunSource::Pipeline => "pipeline",
             RunSource::Airflow => "airflow",
             RunSource::Mlflow => "mlflow",
+            RunSource::StepFunctions => "stepfunctions",
         }
     }
 }
@@ -201,6 +210,9 @@ impl RunSource {
 pub struct RunDetail {
     /// The DAG task that failed (Airflow).
     pub failed_task: Option<String>,
+    /// The state a failed execution failed in (Step Functions).
+    #[serde(default)]
+    pub failed_state: Option<String>,
     /// The last error lines of the failed task's log, oldest first (bounded).
     pub log_tail: Vec<String>,
     /// Key metrics the run logged (MLflow), by name.
@@ -310,6 +322,7 @@ impl ModelVersion {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EndpointFacts {
+    /// The endpoint's name, or the ECS service's.
     pub name: String,
     /// SageMaker's EndpointStatus, e.g. InService, Updating, Failed.
     pub status: String,
@@ -325,6 +338,35 @@ pub struct EndpointFacts {
     /// Why actions on it need its name typed (config, or a tag like env=prod).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protected: Option<String>,
+    /// Set when an ECS service serves the model instead of a SageMaker endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecs: Option<Box<super::ecs::EcsService>>,
+}
+
+/// What serves a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointKind {
+    SageMaker,
+    Ecs,
+}
+
+impl EndpointKind {
+    /// As the snapshot JSON spells it.
+    pub fn label(self) -> &'static str {
+        match self {
+            EndpointKind::SageMaker => "sagemaker",
+            EndpointKind::Ecs => "ecs",
+        }
+    }
+}
+
+impl EndpointFacts {
+    pub fn kind(&self) -> EndpointKind {
+        match self.ecs {
+            Some(_) => EndpointKind::Ecs,
+            None => EndpointKind::SageMaker,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

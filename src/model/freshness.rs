@@ -1,6 +1,7 @@
 //! The DATA stage: how fresh the model's raw data is, from the newest S3 object or
-//! from its ETL DAG's last successful run; a failed, late or paused ETL run warns
-//! before the data has even aged. Pure.
+//! from its ETL's last successful run (an Airflow DAG or a Lambda function); a
+//! failed, late or paused ETL run, or a filling dead-letter queue, warns before the
+//! data has even aged. Pure.
 
 use jiff::Timestamp;
 
@@ -19,12 +20,18 @@ pub fn judge(m: &ModelFacts, rules: &Rules, now: Timestamp) -> StageStatus {
     let etl = (data.source == DataSource::Airflow)
         .then(|| m.dags.iter().find(|d| d.role == DagRole::Etl))
         .flatten();
+    let lambda = data.lambda.as_deref();
+    let trouble = || match (etl, lambda) {
+        (Some(dag), _) => etl_trouble(dag, now),
+        (None, Some(function)) => function.trouble(now),
+        (None, None) => None,
+    };
     let Some(newest) = data.newest_object else {
-        return match etl {
-            Some(dag) => etl_trouble(dag, now).unwrap_or_else(|| {
+        return match etl.is_some() || lambda.is_some() {
+            true => trouble().unwrap_or_else(|| {
                 StageStatus::new(Health::Crit, "no successful run").brief("no run")
             }),
-            None => StageStatus::new(Health::Crit, "no objects"),
+            false => StageStatus::new(Health::Crit, "no objects"),
         };
     };
     let hours = now.duration_since(newest).as_secs_f64() / 3600.0;
@@ -35,7 +42,7 @@ pub fn judge(m: &ModelFacts, rules: &Rules, now: Timestamp) -> StageStatus {
     .brief(format::age_brief(now.duration_since(newest)));
     // A failed, late or paused ETL run means the data stops here: at least a
     // warning, worse when the data has already aged past its threshold.
-    match etl.and_then(|dag| etl_trouble(dag, now)) {
+    match trouble() {
         Some(trouble) => StageStatus {
             health: trouble.health.max(by_age.health),
             ..trouble
@@ -82,6 +89,7 @@ mod tests {
     fn healthy() -> ModelFacts {
         let mut m = ModelFacts::named("demand");
         m.data = Some(DataFacts {
+            lambda: None,
             location: "s3://raw/demand/".into(),
             newest_object: Some(ago(3.0)),
             source: DataSource::S3,

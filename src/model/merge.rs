@@ -231,6 +231,7 @@ mod tests {
             .insert("AUC".into(), Series::new(vec![(at, 0.9)]));
         let mut from_s3 = model("churn");
         from_s3.data = Some(DataFacts {
+            lambda: None,
             location: "s3://b/raw/".into(),
             newest_object: Some(at),
             source: crate::model::facts::DataSource::S3,

@@ -14,6 +14,8 @@ pub mod names {
     pub const OVERHEAD_LATENCY: &str = "OverheadLatency";
     pub const CPU: &str = "CPUUtilization";
     pub const MEMORY: &str = "MemoryUtilization";
+    /// A load balancer's unhealthy targets (ECS services).
+    pub const UNHEALTHY_HOSTS: &str = "UnHealthyHostCount";
     pub const DRIFT_SCORE: &str = "DriftScore";
     /// Model Monitor publishes one drift metric per feature under this prefix.
     pub const FEATURE_DRIFT_PREFIX: &str = "feature_baseline_drift_";

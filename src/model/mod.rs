@@ -8,6 +8,8 @@ pub mod cost;
 pub mod dags;
 pub mod distribution;
 pub mod drift;
+pub mod ecs;
+pub mod etl;
 pub mod events;
 pub mod facts;
 pub mod format;

@@ -61,6 +61,7 @@ mod tests {
 
     fn endpoint(artifact: Option<&str>) -> EndpointFacts {
         EndpointFacts {
+            ecs: None,
             name: "e".into(),
             status: "InService".into(),
             failure_reason: None,

@@ -168,7 +168,7 @@ fn training(m: &ModelFacts, now: Timestamp) -> StageStatus {
     let status = training_status(run, now);
     // Runs outside SageMaker name who ran them.
     match run.source {
-        RunSource::Airflow | RunSource::Mlflow => StageStatus {
+        RunSource::Airflow | RunSource::Mlflow | RunSource::StepFunctions => StageStatus {
             summary: format!("{} ({})", status.summary, run.source.label()),
             ..status
         },
@@ -194,7 +194,12 @@ fn training_status(run: &TrainingRun, now: Timestamp) -> StageStatus {
         )
         .brief("running")
         .busy(),
-        RunStatus::Failed => match &run.detail.failed_task {
+        RunStatus::Failed => match run
+            .detail
+            .failed_task
+            .as_ref()
+            .or(run.detail.failed_state.as_ref())
+        {
             Some(task) => StageStatus::new(Health::Crit, format!("Failed {task}")).brief("Failed"),
             None => StageStatus::new(Health::Crit, "Failed"),
         },
@@ -268,12 +273,19 @@ fn endpoint(m: &ModelFacts, rules: &Rules) -> StageStatus {
     };
     // Updating, Creating, ...: still serving the old model, so its metrics still count
     // (a rollback in flight keeps the row red until it lands).
-    let busy = match ep.status.as_str() {
-        "InService" => false,
-        "Failed" | "OutOfService" | "Deleting" | NOT_FOUND => {
-            return StageStatus::new(Health::Crit, ep.status.clone())
-        }
-        _ => true,
+    let (busy, ecs_trouble) = match &ep.ecs {
+        Some(ecs) => match ecs.trouble() {
+            Some(t) if t.health == Health::Crit => return t,
+            Some(t) => (t.in_progress, Some(t)),
+            None => (false, None),
+        },
+        None => match ep.status.as_str() {
+            "InService" => (false, None),
+            "Failed" | "OutOfService" | "Deleting" | NOT_FOUND => {
+                return StageStatus::new(Health::Crit, ep.status.clone())
+            }
+            _ => (true, None),
+        },
     };
     let [rate5, rate4] = error_rates(m);
     let latency = m
@@ -292,14 +304,27 @@ fn endpoint(m: &ModelFacts, rules: &Rules) -> StageStatus {
             Some((health, *name, value))
         })
         .max_by_key(|(h, _, _)| *h);
-    match worst {
-        _ if busy => {
-            StageStatus::new(worst.map_or(Health::Ok, |(h, _, _)| h), ep.status.clone()).busy()
-        }
-        Some((h, name, value)) if h > Health::Ok => {
+    let by_metrics = worst.map_or(Health::Ok, |(h, _, _)| h);
+    if busy {
+        let under_way =
+            ecs_trouble.unwrap_or_else(|| StageStatus::new(by_metrics, ep.status.clone()).busy());
+        return StageStatus {
+            health: by_metrics.max(under_way.health),
+            ..under_way
+        };
+    }
+    // A service's own trouble (missing tasks, unhealthy targets) speaks unless a
+    // metric is worse.
+    let trouble_health = ecs_trouble.as_ref().map_or(Health::Ok, |t| t.health);
+    match (worst, ecs_trouble) {
+        (Some((h, name, value)), _) if h > trouble_health => {
             metric_status(h, name, format::value(name, value))
         }
-        _ => StageStatus::new(Health::Ok, "InService").brief("up"),
+        (_, Some(trouble)) => trouble,
+        _ => match &ep.ecs {
+            Some(ecs) => ecs.summary(),
+            None => StageStatus::new(Health::Ok, "InService").brief("up"),
+        },
     }
 }
 
@@ -349,6 +374,7 @@ mod tests {
             name: "demand-forecasting".into(),
             kind: ModelKind::Forecasting,
             data: Some(DataFacts {
+                lambda: None,
                 location: "s3://raw/demand/".into(),
                 newest_object: Some(ago(3.0)),
                 source: crate::model::facts::DataSource::S3,
@@ -376,6 +402,7 @@ mod tests {
                 arn: None,
             }],
             endpoint: Some(EndpointFacts {
+                ecs: None,
                 name: "demand".into(),
                 status: "InService".into(),
                 failure_reason: None,

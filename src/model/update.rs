@@ -25,6 +25,10 @@ pub enum SourceId {
     XRay,
     Airflow,
     Mlflow,
+    Ecs,
+    Lambda,
+    #[serde(rename = "stepfunctions")]
+    StepFunctions,
 }
 
 impl SourceId {
@@ -38,6 +42,9 @@ impl SourceId {
             SourceId::XRay => "xray",
             SourceId::Airflow => "airflow",
             SourceId::Mlflow => "mlflow",
+            SourceId::Ecs => "ecs",
+            SourceId::Lambda => "lambda",
+            SourceId::StepFunctions => "stepfunctions",
         }
     }
 
@@ -50,6 +57,9 @@ impl SourceId {
             SourceId::S3 => &[Stage::Data, Stage::Drift],
             SourceId::Airflow => &[Stage::Data, Stage::Training],
             SourceId::Mlflow => &[Stage::Training, Stage::Registry],
+            SourceId::Ecs => &[Stage::Endpoint],
+            SourceId::Lambda => &[Stage::Data],
+            SourceId::StepFunctions => &[Stage::Training],
             // The header's spend and the :cost view, no stage.
             SourceId::Cost | SourceId::XRay => &[],
         }

@@ -9,6 +9,7 @@ use super::Gathered;
 use crate::app::Place;
 use crate::model::captured::FeatureDrift;
 use crate::model::dags::DagRole;
+use crate::model::ecs::EcsService;
 use crate::model::facts::{DataSource, ModelFacts};
 use crate::model::metrics::names;
 use crate::model::quality::{self, Trend};
@@ -186,6 +187,8 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
         health: health(h.overall),
         stages: stages(h),
         endpoint: m.endpoint.as_ref().map(|e| EndpointOut {
+            kind: e.kind().label(),
+            ecs: e.ecs.as_deref().map(ecs),
             name: e.name.clone(),
             status: e.status.clone(),
             config: e.config_name.clone(),
@@ -223,6 +226,7 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
             started: t.started,
             ended: t.ended,
             failed_task: t.detail.failed_task.clone(),
+            failed_state: t.detail.failed_state.clone(),
             log_tail: t.detail.log_tail.clone(),
             metrics: t.detail.metrics.iter().cloned().collect(),
         }),
@@ -256,6 +260,17 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
                     last_run_state: g.runs.first().map(|r| r.state.clone()),
                     failed_task: g.failed().and_then(|r| r.failed_task.clone()),
                 }),
+            lambda: d.lambda.as_deref().map(|l| LambdaOut {
+                function: l.function.clone(),
+                last_success: l.last_success,
+                last_failure: l.last_failure,
+                dlq: l.dlq.clone(),
+                dlq_depth: l.dlq_depth,
+                schedule: l.schedule.as_ref().map(|s| s.expression.clone()),
+                scheduled_by: l.schedule.as_ref().map(|s| s.by.clone()),
+                late_minutes: l.late_by(now).map(|d| d.as_secs() / 60),
+                log_tail: l.log_tail.clone(),
+            }),
         }),
         metrics: m
             .metrics
@@ -281,6 +296,31 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
                     trend: j.trend.map(trend),
                 };
                 (j.metric, out)
+            })
+            .collect(),
+    }
+}
+
+fn ecs(s: &EcsService) -> EcsOut {
+    let primary = s.primary();
+    EcsOut {
+        service: s.id(),
+        running: s.running,
+        desired: s.desired,
+        task_definition: s.task_definition.clone(),
+        image: s.image.clone(),
+        previous_task_definition: s.previous.clone(),
+        rollout: primary.and_then(|d| d.rollout.clone()),
+        rollout_reason: primary.and_then(|d| d.reason.clone()),
+        targets_unhealthy: s.targets_unhealthy(),
+        stopped_tasks: s
+            .stopped
+            .iter()
+            .map(|t| StoppedOut {
+                task_definition: t.task_definition.clone(),
+                stopped_at: t.stopped_at,
+                reason: t.reason.clone(),
+                exit_code: t.exit_code,
             })
             .collect(),
     }

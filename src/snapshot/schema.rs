@@ -267,6 +267,27 @@ pub struct DataOut {
     /// The ETL DAG, when DATA comes from Airflow.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dag: Option<DagOut>,
+    /// The ETL function's own facts, when DATA comes from Lambda.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub lambda: Option<LambdaOut>,
+}
+
+/// A Lambda function loading a model's data.
+#[derive(Debug, Serialize)]
+pub struct LambdaOut {
+    pub function: String,
+    /// The hour it last ran without an error.
+    pub last_success: Option<Timestamp>,
+    pub last_failure: Option<Timestamp>,
+    /// Its dead-letter queue and the messages waiting in it (null: no SQS DLQ).
+    pub dlq: Option<String>,
+    pub dlq_depth: Option<u64>,
+    /// e.g. "rate(1 hour)", and what holds it ("rule NAME", "schedule GROUP/NAME").
+    pub schedule: Option<String>,
+    pub scheduled_by: Option<String>,
+    pub late_minutes: Option<i64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub log_tail: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -290,12 +311,46 @@ pub struct StageOut {
 
 #[derive(Debug, Serialize)]
 pub struct EndpointOut {
+    /// "sagemaker" (an endpoint) or "ecs" (a service behind a load balancer).
+    pub kind: &'static str,
     pub name: String,
     pub status: String,
+    /// The endpoint config, or the service's task definition.
     pub config: String,
     pub variants: Vec<VariantOut>,
     /// The current config and older ones named like it, newest first.
     pub history: Vec<ConfigOut>,
+    /// An ECS service's own facts.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub ecs: Option<EcsOut>,
+}
+
+/// An ECS service serving a model.
+#[derive(Debug, Serialize)]
+pub struct EcsOut {
+    /// "cluster/service".
+    pub service: String,
+    pub running: u32,
+    pub desired: u32,
+    /// "family:revision" serving now.
+    pub task_definition: String,
+    pub image: Option<String>,
+    /// What rollback deploys: the family's revision before the current one.
+    pub previous_task_definition: Option<String>,
+    /// The newest deployment's rollout state (IN_PROGRESS, COMPLETED, FAILED) and why.
+    pub rollout: Option<String>,
+    pub rollout_reason: Option<String>,
+    pub targets_unhealthy: usize,
+    /// Recently stopped tasks, newest first.
+    pub stopped_tasks: Vec<StoppedOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StoppedOut {
+    pub task_definition: String,
+    pub stopped_at: Option<Timestamp>,
+    pub reason: String,
+    pub exit_code: Option<i32>,
 }
 
 #[derive(Debug, Serialize)]
@@ -323,12 +378,15 @@ pub struct TrainingOut {
     pub failure_reason: Option<String>,
     /// The job that wrote what the endpoint serves, when lineage finds it.
     pub serving: Option<String>,
-    /// Who ran it: "sagemaker" (a job), "pipeline", "airflow" or "mlflow".
+    /// Who ran it: "sagemaker" (a job), "pipeline", "airflow", "mlflow" or "stepfunctions".
     pub source: &'static str,
     pub started: Timestamp,
     pub ended: Option<Timestamp>,
     /// The DAG task that failed (Airflow).
     pub failed_task: Option<String>,
+    /// The state a failed execution failed in (Step Functions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_state: Option<String>,
     /// The failed task's last error lines (Airflow).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub log_tail: Vec<String>,

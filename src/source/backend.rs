@@ -10,9 +10,12 @@ use tokio::sync::{mpsc, watch};
 
 use super::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
 use super::aws::cost::{CostSource, CHECK_EVERY as COST_CHECK_EVERY};
-use super::aws::targets::{TargetsReceiver, TargetsSender};
+use super::aws::targets::{ServiceTargets, TargetsReceiver, TargetsSender};
 use super::aws::xray::{XraySettings, XraySource};
-use super::aws::{self, ApiCalls, Pacer, Recognition, S3Source, SageMakerSource};
+use super::aws::{
+    self, ApiCalls, EcsSource, LambdaSource, Pacer, Recognition, S3Source, SageMakerSource,
+    StepFunctionsSource,
+};
 use super::demo::{DemoSource, Simulator};
 use super::memory::{self, MemoryDir};
 use super::pipelines::PipelineSetup;
@@ -59,6 +62,15 @@ struct AwsSources {
     cost: CostSource,
     xray: XraySource,
     targets: TargetsSender,
+    /// ECS services, Lambda ETL and Step Functions (only asked when config names
+    /// them or tags may).
+    services: Services,
+}
+
+struct Services {
+    ecs: EcsSource,
+    lambda: LambdaSource,
+    stepfunctions: StepFunctionsSource,
 }
 
 impl AwsSources {
@@ -72,6 +84,12 @@ impl AwsSources {
         identity: &IdentityConfig,
     ) -> AwsSources {
         let (targets, targets_rx) = watch::channel(Vec::new());
+        let (services, services_rx) = watch::channel(ServiceTargets::default());
+        let (tag_keys, discover, in_flight) = (
+            identity.tag_keys.clone(),
+            settings.discover,
+            settings.max_in_flight,
+        );
         let custom = CustomMetrics {
             namespace: settings.custom_namespace.clone(),
             dimension: settings.model_dimension.clone(),
@@ -97,6 +115,7 @@ impl AwsSources {
             )
             .in_flight(settings.max_in_flight),
             cloudwatch: CloudWatchSource::new(sdk, calls, targets_rx, mappings.clone(), custom)
+                .watching_services(services_rx)
                 .budgeted(
                     settings.daily_budget_usd,
                     every(settings, settings.cloudwatch_seconds),
@@ -106,6 +125,24 @@ impl AwsSources {
                     ),
                     refresh.all.clone(),
                 ),
+            services: Services {
+                ecs: EcsSource::new(sdk, calls)
+                    .joining(mappings.clone(), tag_keys.clone(), discover)
+                    .protecting(protected_tags.clone(), in_flight)
+                    .publish_targets(services),
+                lambda: LambdaSource::new(sdk, calls).joining(
+                    mappings.clone(),
+                    tag_keys.clone(),
+                    discover,
+                    in_flight,
+                ),
+                stepfunctions: StepFunctionsSource::new(sdk, calls).joining(
+                    mappings.clone(),
+                    tag_keys,
+                    discover,
+                    in_flight,
+                ),
+            },
             // One pacer per session: every ListTrainingJobs caller shares it.
             sagemaker: SageMakerSource::new(sdk, calls)
                 .mapped(mappings, settings.discover)
@@ -170,6 +207,9 @@ impl Backend {
                     ),
                     (SourceId::S3, s3_every(settings)),
                     (SourceId::XRay, XRAY_EVERY),
+                    (SourceId::Ecs, every(settings, None)),
+                    (SourceId::Lambda, every(settings, None)),
+                    (SourceId::StepFunctions, every(settings, None)),
                 ]
                 .into_iter()
                 .chain(
@@ -252,6 +292,7 @@ impl Backend {
                 let follows = follow_targets(refresh.clone(), s.targets.subscribe(), None);
                 // CloudWatch also asks at once about a model opened or in trouble.
                 let looks = follow_targets(refresh.clone(), s.targets.subscribe(), Some(attention));
+                let looks = also_on_change(looks, s.cloudwatch.services_changes());
                 let sagemaker = s
                     .sagemaker
                     .publish_targets(s.targets)
@@ -280,7 +321,26 @@ impl Backend {
                     drive(s3, s3_every, s3_updates, follows).await;
                 });
                 // X-Ray bills per trace scanned: every five minutes is enough on call.
-                tokio::spawn(drive(s.xray, XRAY_EVERY, updates.clone(), refresh));
+                tokio::spawn(drive(s.xray, XRAY_EVERY, updates.clone(), refresh.clone()));
+                let services_every = every(&settings, None);
+                let Services {
+                    ecs,
+                    lambda,
+                    stepfunctions,
+                } = s.services;
+                tokio::spawn(drive(ecs, services_every, updates.clone(), refresh.clone()));
+                tokio::spawn(drive(
+                    lambda,
+                    services_every,
+                    updates.clone(),
+                    refresh.clone(),
+                ));
+                tokio::spawn(drive(
+                    stepfunctions,
+                    services_every,
+                    updates.clone(),
+                    refresh,
+                ));
                 tokio::spawn(report_calls(calls, updates));
             }
         }
@@ -318,9 +378,24 @@ impl Backend {
                 let mut sagemaker = s.sagemaker.publish_targets(s.targets);
                 let (mut cloudwatch, mut s3, mut xray) =
                     (s.cloudwatch.every_metric(), s.s3, s.xray);
-                // Everything at once.
-                let endpoints_then_metrics =
-                    sagemaker_then_followers(&mut sagemaker, &mut found, &mut cloudwatch, &mut s3);
+                let Services {
+                    mut ecs,
+                    mut lambda,
+                    mut stepfunctions,
+                } = s.services;
+                // Everything at once; CloudWatch once ECS has named its services.
+                let endpoints_then_metrics = async {
+                    let served = ecs.fetch().await;
+                    let (fleet, metrics, data) = sagemaker_then_followers(
+                        &mut sagemaker,
+                        &mut found,
+                        &mut cloudwatch,
+                        &mut s3,
+                    )
+                    .await;
+                    (fleet, metrics, data, served)
+                };
+                let fed_and_trained = async { tokio::join!(lambda.fetch(), stepfunctions.fetch()) };
                 let who_and_spend = async {
                     let who = identify(&sdk, &calls).await;
                     let mut cost = match &who {
@@ -345,9 +420,16 @@ impl Backend {
                     let (m, a) = tokio::join!(mlflow, airflow);
                     m.into_iter().chain(a)
                 };
-                let ((fleet, metrics, data), (who, spend), traces, outside) =
-                    tokio::join!(endpoints_then_metrics, who_and_spend, xray.fetch(), outside);
-                let mut updates = vec![who, fleet, metrics, data, spend, traces];
+                let ((fleet, metrics, data, served), (who, spend), traces, outside, (fed, trained)) = tokio::join!(
+                    endpoints_then_metrics,
+                    who_and_spend,
+                    xray.fetch(),
+                    outside,
+                    fed_and_trained
+                );
+                let mut updates = vec![
+                    who, fleet, metrics, data, spend, traces, served, fed, trained,
+                ];
                 updates.extend(outside);
                 (updates, calls.counts())
             }
@@ -400,6 +482,27 @@ pub async fn sagemaker_then_followers(
             (fleet, metrics, s3.fetch().await)
         }
     }
+}
+
+/// `signal`, also fired whenever `changes` changes.
+fn also_on_change<T: Send + Sync + 'static>(
+    mut signal: watch::Receiver<u64>,
+    mut changes: watch::Receiver<T>,
+) -> watch::Receiver<u64> {
+    let (tx, rx) = watch::channel(0);
+    tokio::spawn(async move {
+        loop {
+            let changed = tokio::select! {
+                s = signal.changed() => s,
+                c = changes.changed() => c,
+            };
+            if changed.is_err() || tx.is_closed() {
+                return;
+            }
+            tx.send_modify(|n| *n += 1);
+        }
+    });
+    rx
 }
 
 /// A source's own interval, else the common one.

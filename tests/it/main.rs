@@ -25,6 +25,7 @@ mod pipelines;
 mod polling;
 mod rest_auth;
 mod screenshots;
+mod services;
 mod snapshots;
 mod tmux;
 mod tmux_actions;

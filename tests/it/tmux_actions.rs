@@ -36,7 +36,7 @@ fn audit_after(t: &Tmux, n: usize) -> Vec<String> {
 
 fn open_model(t: &Tmux, name: &str) {
     t.keys(&["/", name, "Enter"]);
-    t.wait_for("pipeline (1/5)", "the filtered pipeline");
+    t.wait_for("pipeline (1/6)", "the filtered pipeline");
 }
 
 #[test]
@@ -107,7 +107,7 @@ fn a_person_rolls_back_the_bad_deploy_after_cancelling_once() {
 fn read_only_refuses_every_action_key() {
     let t = Tmux::start(150, 40);
     launch(&t, "--demo --config /dev/null --read-only");
-    t.wait_for("pipeline (5)", "the pipeline view");
+    t.wait_for("pipeline (6)", "the pipeline view");
     for (key, action) in [
         ("B", "rollback"),
         ("R", "retrain"),
@@ -126,7 +126,7 @@ fn read_only_refuses_every_action_key() {
     let config = t.home().join("read-only.toml");
     std::fs::write(&config, "[actions]\nread_only = true\n").unwrap();
     launch(&t, &format!("--demo --config {}", config.display()));
-    t.wait_for("pipeline (5)", "the pipeline view");
+    t.wait_for("pipeline (6)", "the pipeline view");
     t.keys(&["B"]);
     t.wait_for("read-only: rollback is disabled", "the config's refusal");
     assert!(audit_phases(&t).is_empty());
@@ -138,7 +138,7 @@ fn read_only_refuses_every_action_key() {
 fn a_protected_endpoint_refuses_a_wrong_name_and_a_crash_keeps_the_request() {
     let t = Tmux::start(150, 45);
     launch(&t, "--demo --config /dev/null");
-    t.wait_for("pipeline (5)", "the pipeline view");
+    t.wait_for("pipeline (6)", "the pipeline view");
     open_model(&t, "demand");
     t.keys(&["B"]);
     t.wait_for(
@@ -178,7 +178,7 @@ fn a_protected_endpoint_refuses_a_wrong_name_and_a_crash_keeps_the_request() {
 fn a_canary_is_rolled_back_by_shifting_its_traffic_in_the_demo() {
     let t = Tmux::start(150, 45);
     launch(&t, "--demo --config /dev/null");
-    t.wait_for("pipeline (5)", "the pipeline view");
+    t.wait_for("pipeline (6)", "the pipeline view");
     open_model(&t, "churn");
     t.keys(&["Enter"]);
     t.wait_for(
@@ -216,7 +216,7 @@ fn a_canary_is_rolled_back_by_shifting_its_traffic_in_the_demo() {
 fn retrain_then_approve_the_new_version_in_the_demo() {
     let t = Tmux::start(150, 45);
     launch(&t, "--demo --config /dev/null");
-    t.wait_for("pipeline (5)", "the pipeline view");
+    t.wait_for("pipeline (6)", "the pipeline view");
     open_model(&t, "churn");
     t.keys(&["R"]);
     t.wait_for_all(

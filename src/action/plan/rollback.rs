@@ -2,6 +2,7 @@
 
 use super::{approval_of, day, protection};
 use crate::action::{Call, Kind, Plan, Request, GUARDRAIL_BAKE_SECONDS};
+use crate::model::ecs::EcsService;
 use crate::model::facts::{EndpointFacts, ModelFacts};
 
 /// Rollback targets, newest first. `recorded` is the config the audit log saw the
@@ -12,6 +13,9 @@ pub fn rollbacks(req: &Request, recorded: Option<&str>) -> Result<Vec<Plan>, Str
         .endpoint
         .as_ref()
         .ok_or_else(|| format!("{} has no endpoint to roll back", m.name))?;
+    if let Some(service) = &ep.ecs {
+        return ecs_rollback(m, ep, service).map(|p| vec![p]);
+    }
     if ep.variants.len() > 1 {
         return Ok(variant_rollbacks(m, ep));
     }
@@ -137,4 +141,42 @@ fn variant_rollbacks(m: &ModelFacts, ep: &EndpointFacts) -> Vec<Plan> {
             note: None,
         })
         .collect()
+}
+
+/// An ECS service back to the family's revision before the one it runs.
+fn ecs_rollback(m: &ModelFacts, ep: &EndpointFacts, s: &EcsService) -> Result<Plan, String> {
+    let previous = s.previous.as_ref().ok_or_else(|| {
+        format!(
+            "no earlier ACTIVE revision of {} to go back to",
+            s.task_definition
+        )
+    })?;
+    let rollout = s
+        .primary()
+        .and_then(|d| d.rollout.as_deref())
+        .map(|r| format!(" · rollout {r}"))
+        .unwrap_or_default();
+    Ok(Plan {
+        kind: Kind::Rollback,
+        model: m.name.clone(),
+        label: format!(
+            "task definition {previous} · the revision before {}",
+            s.task_definition
+        ),
+        call: Call::UpdateEcsService {
+            cluster: s.cluster.clone(),
+            service: s.service.clone(),
+            task_definition: previous.clone(),
+        },
+        previous: format!(
+            "serving {} ({}) · {}/{} tasks{rollout}",
+            s.task_definition,
+            s.image.as_deref().unwrap_or("image ?"),
+            s.running,
+            s.desired
+        ),
+        previous_config: Some(s.task_definition.clone()),
+        protected: protection(ep),
+        note: None,
+    })
 }

@@ -21,6 +21,7 @@ fn config(name: &str, h: i64, v: u32) -> EndpointConfigRef {
 fn model(history: Vec<EndpointConfigRef>, variants: Vec<Variant>) -> Request {
     let mut m = ModelFacts::named("rec");
     m.endpoint = Some(EndpointFacts {
+        ecs: None,
         name: "rec-prod".into(),
         status: "InService".into(),
         failure_reason: None,

@@ -4,8 +4,10 @@ pub mod cloudwatch;
 pub mod cost;
 pub mod fan_out;
 mod identity;
+pub(crate) mod protection;
 pub(crate) mod s3;
 mod sagemaker;
+mod services;
 pub mod targets;
 pub mod xray;
 
@@ -14,6 +16,7 @@ pub use cloudwatch::CloudWatchSource;
 pub use identity::identify;
 pub use s3::S3Source;
 pub use sagemaker::{Pacer, Recognition, SageMakerSource};
+pub use services::{ecs::EcsSource, lambda::LambdaSource, stepfunctions::StepFunctionsSource};
 
 use std::time::Duration;
 

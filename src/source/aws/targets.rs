@@ -24,3 +24,23 @@ pub struct EndpointTarget {
 
 pub type TargetsSender = watch::Sender<Vec<EndpointTarget>>;
 pub type TargetsReceiver = watch::Receiver<Vec<EndpointTarget>>;
+
+/// What the CloudWatch source watches beyond SageMaker endpoints: ECS services
+/// behind load balancers, as the ECS source finds them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceTargets {
+    pub ecs: Vec<EcsTarget>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EcsTarget {
+    pub model: String,
+    pub cluster: String,
+    pub service: String,
+    /// The load balancer and target group dimensions of AWS/ApplicationELB,
+    /// "app/name/id" and "targetgroup/name/id", when the service is behind one.
+    pub load_balancer: Option<(String, String)>,
+}
+
+pub type ServiceTargetsSender = watch::Sender<ServiceTargets>;
+pub type ServiceTargetsReceiver = watch::Receiver<ServiceTargets>;

@@ -28,6 +28,9 @@ pub struct Profile {
     pub canary: bool,
     /// Trained by Airflow DAGs and registered in MLflow (the second team), not SageMaker.
     pub outside_sagemaker: bool,
+    /// Served by a Flask container on ECS Fargate behind a load balancer, fed by a
+    /// scheduled Lambda ETL, retrained by Step Functions (the third team).
+    pub on_ecs: bool,
 }
 
 /// A scripted incident and when, after the demo starts, it begins.
@@ -53,11 +56,17 @@ pub struct Scripted {
 /// Incidents a user can watch happen within the first minute and a half, and the
 /// retrains that fix two of them a minute later. (Stale raw data for churn-detection
 /// crosses its crit threshold 40 s in by itself; the 5xx spike waits for a rollback.)
-pub const SCRIPT: [Scripted; 5] = [
+pub const SCRIPT: [Scripted; 6] = [
     Scripted {
         model: "recommendation-engine",
         incident: Incident::LatencySpike,
         after_secs: 15,
+    },
+    // Task definition upsell-api:8 goes out and its tasks crash: 5xx until rolled back.
+    Scripted {
+        model: "upsell-api",
+        incident: Incident::LatencySpike,
+        after_secs: 20,
     },
     Scripted {
         model: "customer-segmentation",
@@ -116,6 +125,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             protected: true,
             canary: false,
             outside_sagemaker: false,
+            on_ecs: false,
         },
         Profile {
             name: "customer-segmentation".into(),
@@ -134,6 +144,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             protected: false,
             canary: false,
             outside_sagemaker: false,
+            on_ecs: false,
         },
         Profile {
             name: "recommendation-engine".into(),
@@ -153,6 +164,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             protected: false,
             canary: false,
             outside_sagemaker: false,
+            on_ecs: false,
         },
         Profile {
             name: "churn-detection".into(),
@@ -172,6 +184,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             // v4 takes 10% of the traffic while it waits for approval.
             canary: true,
             outside_sagemaker: false,
+            on_ecs: false,
         },
         // The payments team: Airflow DAGs feed and retrain it, MLflow registers it,
         // SageMaker only serves it. Its last training run failed on bad labels.
@@ -192,6 +205,28 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             protected: false,
             canary: false,
             outside_sagemaker: true,
+            on_ecs: false,
+        },
+        // The web team: a Flask model on ECS Fargate behind an ALB, its data loaded
+        // by an hourly Lambda whose dead-letter queue fills after a failure.
+        Profile {
+            name: "upsell-api".into(),
+            kind: ModelKind::Classification,
+            invocations_per_min: 300.0,
+            latency_p50_ms: 25.0,
+            latency_p99_ms: 90.0,
+            quality: vec![(names::AUC, 0.84, 0.005)],
+            drift_score: 0.02,
+            data_age_at_start: 2_400,
+            latest_version: 8,
+            deployed_version: 7,
+            latest_pending: false,
+            last_training_failed: false,
+            instances: 2,
+            protected: false,
+            canary: false,
+            outside_sagemaker: false,
+            on_ecs: true,
         },
     ];
     let kinds = [
@@ -212,6 +247,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             protected: false,
             canary: false,
             outside_sagemaker: false,
+            on_ecs: false,
             ..all[i % 4].clone()
         };
         all.push(generated);

@@ -144,15 +144,16 @@ fn reasons(m: &ModelFacts, now: jiff::Timestamp) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(run) = m.training.first().filter(|r| r.status == RunStatus::Failed) {
         let reason = run.failure_reason.as_deref().unwrap_or("no reason given");
-        let task = run
-            .detail
-            .failed_task
-            .as_ref()
-            .map(|t| format!(" at task {t}"))
-            .unwrap_or_default();
+        let task = match (&run.detail.failed_task, &run.detail.failed_state) {
+            (Some(t), _) => format!(" at task {t}"),
+            (None, Some(state)) => format!(" in state {state}"),
+            (None, None) => String::new(),
+        };
         // Runs outside SageMaker say who ran them.
         let by = match run.source {
-            RunSource::Airflow | RunSource::Mlflow => format!(" ({})", run.source.label()),
+            RunSource::Airflow | RunSource::Mlflow | RunSource::StepFunctions => {
+                format!(" ({})", run.source.label())
+            }
             RunSource::SageMaker | RunSource::Pipeline => String::new(),
         };
         out.push(format!(

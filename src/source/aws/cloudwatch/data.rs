@@ -25,6 +25,17 @@ pub async fn get(
     end: Timestamp,
 ) -> Result<BTreeMap<usize, Vec<(Timestamp, f64)>>, String> {
     let start = end - SignedDuration::from_mins(WINDOW_MINUTES);
+    get_between(client, calls, queries, start, end).await
+}
+
+/// Answers for `queries` between `start` and `end`, by query index.
+pub async fn get_between(
+    client: &Client,
+    calls: &ApiCalls,
+    queries: Vec<MetricDataQuery>,
+    start: Timestamp,
+    end: Timestamp,
+) -> Result<BTreeMap<usize, Vec<(Timestamp, f64)>>, String> {
     let mut answers: BTreeMap<usize, Vec<(Timestamp, f64)>> = BTreeMap::new();
     for chunk in queries.chunks(MAX_QUERIES_PER_CALL) {
         let mut token: Option<String> = None;
@@ -83,12 +94,17 @@ fn metric(q: &MetricQuery) -> Metric {
 }
 
 pub fn data_query(index: usize, q: &MetricQuery) -> MetricDataQuery {
+    data_query_every(index, q, PERIOD)
+}
+
+/// A query with `period` seconds per data point.
+pub fn data_query_every(index: usize, q: &MetricQuery, period: i32) -> MetricDataQuery {
     MetricDataQuery::builder()
         .id(queries::query_id(index))
         .metric_stat(
             MetricStat::builder()
                 .metric(metric(q))
-                .period(PERIOD)
+                .period(period)
                 .stat(&q.stat)
                 .build(),
         )

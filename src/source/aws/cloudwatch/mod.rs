@@ -3,7 +3,7 @@
 //! NextToken. GetMetricData is billed per metric requested, so the count is recorded.
 
 mod alarms;
-mod data;
+pub(crate) mod data;
 mod discover;
 mod existing;
 mod queries;
@@ -22,7 +22,7 @@ use self::discover::{Found, Owner};
 use self::existing::Existing;
 use self::queries::{fold, plan, Planned};
 use self::schedule::Schedule;
-use super::targets::{EndpointTarget, TargetsReceiver};
+use super::targets::{EcsTarget, EndpointTarget, ServiceTargetsReceiver, TargetsReceiver};
 use crate::aws::ApiCalls;
 use crate::config::{MetricQuery, ModelMapping};
 use crate::model::facts::ModelFacts;
@@ -69,6 +69,8 @@ pub struct CloudWatchSource {
     schedule: Schedule,
     /// The endpoint metrics that exist (None: not listed, so all are asked for).
     existing: Option<Existing>,
+    /// ECS services behind load balancers, as the ECS source finds them.
+    services: Option<ServiceTargetsReceiver>,
 }
 
 impl CloudWatchSource {
@@ -110,7 +112,22 @@ impl CloudWatchSource {
             refreshes: 0,
             schedule: Schedule::new(f64::INFINITY, Duration::from_secs(60)),
             existing: None,
+            services: None,
         }
+    }
+
+    /// Changes of the ECS services watched (what wakes a refresh when they are found).
+    pub fn services_changes(&self) -> watch::Receiver<super::targets::ServiceTargets> {
+        match &self.services {
+            Some(s) => s.clone(),
+            None => watch::channel(super::targets::ServiceTargets::default()).1,
+        }
+    }
+
+    /// Also watches the ECS services `services` names (their load balancer and tasks).
+    pub fn watching_services(mut self, services: ServiceTargetsReceiver) -> CloudWatchSource {
+        self.services = Some(services);
+        self
     }
 
     /// Paces metric data under `budget_per_day`, every `fast` at the closest; follows
@@ -143,6 +160,10 @@ impl CloudWatchSource {
     /// the metric data of the models due at their class's pace.
     async fn gather(&mut self, now: Timestamp) -> Result<Fleet, String> {
         let endpoints: Vec<EndpointTarget> = self.targets.borrow_and_update().clone();
+        let services: Vec<EcsTarget> = match self.services.as_mut() {
+            Some(s) => s.borrow_and_update().ecs.clone(),
+            None => Vec::new(),
+        };
         let names: BTreeSet<String> = endpoints.iter().map(|t| t.endpoint.clone()).collect();
         let discover = self.refreshes.is_multiple_of(DISCOVER_EVERY);
         let relist = discover || !self.existing.as_ref().is_some_and(|e| e.covers(&names));
@@ -181,10 +202,16 @@ impl CloudWatchSource {
                 .map(|t| (t.endpoint.clone(), t.model.clone()))
                 .collect(),
             model_dimension: self.custom.dimension.clone(),
-            models: self.model_names(&endpoints),
+            models: self.model_names(&endpoints, &services),
         };
         let alarms = alarms::alarms(&self.client, &owners).await?;
-        let due = self.due(&endpoints, custom, &owners.models, &alarms, now);
+        let due = self.due(
+            (&endpoints, &services),
+            custom,
+            &owners.models,
+            &alarms,
+            now,
+        );
         self.fetch_due(&due, end, now).await?;
         self.schedule.retain(&owners.models);
 
@@ -215,7 +242,7 @@ impl CloudWatchSource {
     /// and so the queries of the models due now.
     fn due(
         &mut self,
-        endpoints: &[EndpointTarget],
+        (endpoints, services): (&[EndpointTarget], &[EcsTarget]),
         custom: Vec<(String, MetricQuery)>,
         models: &[String],
         alarms: &[crate::model::Alarm],
@@ -227,7 +254,7 @@ impl CloudWatchSource {
             .collect();
         let watched = self.schedule.classify(models, alarms, &changed, now);
         let on_screen = |m: &str| watched.get(m) == Some(&Watch::Focused);
-        let mut everything = plan(endpoints, &custom, on_screen);
+        let mut everything = plan(endpoints, services, &custom, on_screen);
         if let Some(existing) = &self.existing {
             everything.retain(|p| existing.worth_asking(&p.query));
         }
@@ -278,10 +305,11 @@ impl CloudWatchSource {
     }
 
     /// Rows this source speaks for: endpoints' models, configured and discovered ones.
-    fn model_names(&self, endpoints: &[EndpointTarget]) -> Vec<String> {
+    fn model_names(&self, endpoints: &[EndpointTarget], services: &[EcsTarget]) -> Vec<String> {
         let mut names: Vec<String> = endpoints
             .iter()
             .map(|t| t.model.clone())
+            .chain(services.iter().map(|t| t.model.clone()))
             .chain(self.mappings.iter().map(|m| m.name.clone()))
             .chain(self.discovered.iter().filter_map(|f| match &f.owner {
                 Owner::Model(m) => Some(m.clone()),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
-use super::super::targets::EndpointTarget;
+use super::super::targets::{EcsTarget, EndpointTarget};
 use crate::config::MetricQuery;
 use crate::model::metrics::{names, Series};
 
@@ -14,6 +14,40 @@ pub const MAX_QUERIES_PER_CALL: usize = 500;
 
 pub const SAGEMAKER: &str = "AWS/SageMaker";
 pub const INSTANCE: &str = "/aws/sagemaker/Endpoints";
+pub const ALB: &str = "AWS/ApplicationELB";
+pub const ECS: &str = "AWS/ECS";
+
+/// An ECS service's metrics, read as the endpoint's: the load balancer's requests,
+/// target 4xx/5xx and response time (seconds, shown in ms) per target group, and
+/// the service's CPU and memory (percent).
+const SERVICE_METRICS: [(&str, &str, &str, &str, f64); 8] = [
+    (ALB, "RequestCount", "Sum", names::INVOCATIONS, 1.0),
+    (
+        ALB,
+        "HTTPCode_Target_4XX_Count",
+        "Sum",
+        names::ERRORS_4XX,
+        1.0,
+    ),
+    (
+        ALB,
+        "HTTPCode_Target_5XX_Count",
+        "Sum",
+        names::ERRORS_5XX,
+        1.0,
+    ),
+    (ALB, "TargetResponseTime", "p50", names::LATENCY_P50, 1000.0),
+    (ALB, "TargetResponseTime", "p99", names::LATENCY_P99, 1000.0),
+    (
+        ALB,
+        "UnHealthyHostCount",
+        "Maximum",
+        names::UNHEALTHY_HOSTS,
+        1.0,
+    ),
+    (ECS, "CPUUtilization", "Average", names::CPU, 1.0),
+    (ECS, "MemoryUtilization", "Average", names::MEMORY, 1.0),
+];
 
 /// How variants of one endpoint combine into the model's series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,11 +129,12 @@ const ENDPOINT_METRICS: [(&str, &str, &str, &str, f64, Combine); 8] = [
 
 /// What only the detail view charts: asked for only while a model is on screen.
 /// The fleet view's cells need invocations, errors and p99 latency.
-const DETAIL_ONLY: [&str; 4] = [
+const DETAIL_ONLY: [&str; 5] = [
     names::LATENCY_P50,
     names::OVERHEAD_LATENCY,
     names::CPU,
     names::MEMORY,
+    names::UNHEALTHY_HOSTS,
 ];
 
 /// One query of the plan and where its answer goes.
@@ -117,10 +152,45 @@ pub struct Planned {
 /// model's own metrics (discovered in the custom namespace, or named in config).
 pub fn plan(
     endpoints: &[EndpointTarget],
+    services: &[EcsTarget],
     custom: &[(String, MetricQuery)],
     on_screen: impl Fn(&str) -> bool,
 ) -> Vec<Planned> {
     let mut out = Vec::new();
+    for t in services {
+        let every_metric = on_screen(&t.model);
+        for (namespace, metric, stat, key, scale) in SERVICE_METRICS {
+            if !every_metric && DETAIL_ONLY.contains(&key) {
+                continue;
+            }
+            let dimensions = match (namespace, &t.load_balancer) {
+                (ECS, _) => BTreeMap::from([
+                    ("ClusterName".to_string(), t.cluster.clone()),
+                    ("ServiceName".to_string(), t.service.clone()),
+                ]),
+                (_, Some((lb, group))) => BTreeMap::from([
+                    ("LoadBalancer".to_string(), lb.clone()),
+                    ("TargetGroup".to_string(), group.clone()),
+                ]),
+                // Not behind a load balancer: no request metrics.
+                (_, None) => continue,
+            };
+            out.push(Planned {
+                model: t.model.clone(),
+                key: key.to_string(),
+                query: MetricQuery {
+                    key: key.to_string(),
+                    namespace: namespace.to_string(),
+                    name: metric.to_string(),
+                    dimensions,
+                    stat: stat.to_string(),
+                    scale: None,
+                },
+                scale,
+                combine: Combine::Max,
+            });
+        }
+    }
     for t in endpoints {
         let every_metric = on_screen(&t.model);
         for variant in &t.variants {
@@ -240,6 +310,7 @@ mod tests {
                 target("rec", &["blue", "green"]),
                 target("demand", &["AllTraffic"]),
             ],
+            &[],
             &[("demand".into(), custom.clone())],
             |_| true,
         );
@@ -257,7 +328,7 @@ mod tests {
             target("rec", &["blue", "green"]),
             target("demand", &["all"]),
         ];
-        let p = plan(&endpoints, &[], |m| m == "demand");
+        let p = plan(&endpoints, &[], &[], |m| m == "demand");
         let keys = |model: &str| -> Vec<&str> {
             p.iter()
                 .filter(|q| q.model == model)
@@ -275,8 +346,38 @@ mod tests {
     }
 
     #[test]
+    fn an_ecs_service_is_asked_for_through_its_load_balancer_and_cluster() {
+        let service = EcsTarget {
+            model: "churn".into(),
+            cluster: "ml".into(),
+            service: "upsell-api".into(),
+            load_balancer: Some(("app/ml/1".into(), "targetgroup/churn/2".into())),
+        };
+        let p = plan(&[], std::slice::from_ref(&service), &[], |_| true);
+        assert_eq!(p.len(), 8);
+        let p99 = p.iter().find(|q| q.key == names::LATENCY_P99).unwrap();
+        assert_eq!(p99.query.dimensions["TargetGroup"], "targetgroup/churn/2");
+        assert_eq!(p99.scale, 1000.0);
+        let cpu = p.iter().find(|q| q.key == names::CPU).unwrap();
+        assert_eq!(cpu.query.dimensions["ServiceName"], "upsell-api");
+        let fleet_only = plan(&[], std::slice::from_ref(&service), &[], |_| false);
+        assert_eq!(fleet_only.len(), 4);
+        let alone = EcsTarget {
+            load_balancer: None,
+            ..service
+        };
+        let p = plan(&[], &[alone], &[], |_| true);
+        assert_eq!(
+            p.iter()
+                .map(|q| q.query.namespace.as_str())
+                .collect::<Vec<_>>(),
+            [ECS, ECS]
+        );
+    }
+
+    #[test]
     fn variants_sum_counts_and_take_the_worst_latency_in_milliseconds() {
-        let p = plan(&[target("rec", &["blue", "green"])], &[], |_| true);
+        let p = plan(&[target("rec", &["blue", "green"])], &[], &[], |_| true);
         let find = |variant: &str, key: &str| {
             p.iter()
                 .position(|q| q.key == key && q.query.dimensions["VariantName"] == variant)

@@ -267,6 +267,7 @@ impl S3Source {
             match newest {
                 Ok(newest_object) => {
                     m.data = Some(DataFacts {
+                        lambda: None,
                         location: at.to_string(),
                         newest_object,
                         source: crate::model::facts::DataSource::S3,

@@ -90,6 +90,7 @@ pub async fn describe_endpoint(
         .map(str::to_string);
     Ok(Described {
         endpoint: EndpointFacts {
+            ecs: None,
             name: name.to_string(),
             status: ep
                 .endpoint_status()
@@ -137,6 +138,7 @@ async fn tags(client: &Client, arn: &str) -> Result<Vec<(String, String)>, Strin
 pub fn listed(summary: &EndpointSummary, why: &str) -> Described {
     Described {
         endpoint: EndpointFacts {
+            ecs: None,
             name: summary.endpoint_name().unwrap_or_default().to_string(),
             status: summary
                 .endpoint_status()

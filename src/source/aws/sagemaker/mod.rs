@@ -31,6 +31,7 @@ use self::identity::{Resolver, Row, Seen};
 use self::lineage::Lineage;
 use self::training::Claim;
 use super::fan_out::{fan_out, DEFAULT_IN_FLIGHT};
+use super::protection::protection;
 use super::targets::TargetsSender;
 use crate::aws::ApiCalls;
 use crate::config::ModelMapping;
@@ -608,32 +609,10 @@ fn newest_runs(mut runs: Vec<TrainingRun>) -> Vec<TrainingRun> {
     runs
 }
 
-/// Why the endpoint is protected, if it is: config says so, or it has a protected tag.
-/// Tags that could not be read count as protected: a stray key must not slip through.
-fn protection(
-    mapping: Option<&ModelMapping>,
-    tags: &Result<Vec<(String, String)>, String>,
-    protected: &[String],
-) -> Option<String> {
-    if mapping.is_some_and(|m| m.protected) {
-        return Some("protected in config".into());
-    }
-    if protected.is_empty() {
-        return None;
-    }
-    match tags {
-        Ok(tags) => tags
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .find(|t| protected.contains(t))
-            .map(|t| format!("tagged {t}")),
-        Err(why) => Some(format!("its tags could not be read ({why})")),
-    }
-}
-
 /// Config names an endpoint the region does not have: a red cell that says so.
 fn missing_endpoint(name: &str) -> EndpointFacts {
     EndpointFacts {
+        ecs: None,
         name: name.to_string(),
         status: NOT_FOUND.to_string(),
         failure_reason: Some(format!(

@@ -31,6 +31,7 @@ impl Simulator {
             (deploying || shifting, landed)
         });
         EndpointFacts {
+            ecs: None,
             config_name: config_name(&name, deployed),
             name,
             status: if updating { "Updating" } else { "InService" }.into(),

@@ -11,6 +11,7 @@ mod metrics;
 mod naming;
 mod pipelines;
 mod registry;
+mod services;
 mod timeline;
 mod training;
 
@@ -137,6 +138,7 @@ impl Simulator {
             name: p.name.clone(),
             kind: p.kind,
             data: Some(DataFacts {
+                lambda: None,
                 location: format!("s3://retail-ml-raw/{}/", p.name),
                 newest_object: Some(self.started - SignedDuration::from_secs(p.data_age_at_start)),
                 source: crate::model::facts::DataSource::S3,
@@ -150,6 +152,9 @@ impl Simulator {
         };
         if p.outside_sagemaker {
             self.outside_sagemaker(p, &mut m, now);
+        }
+        if p.on_ecs {
+            self.on_ecs(p, &mut m, now);
         }
         m
     }

@@ -316,6 +316,7 @@ pub fn add(row: &mut ModelFacts, dag: DagFacts) {
     match dag.role {
         DagRole::Etl if row.data.is_none() => {
             row.data = Some(DataFacts {
+                lambda: None,
                 location: format!("airflow DAG {}", dag.dag_id),
                 newest_object: dag.last_success,
                 source: DataSource::Airflow,

@@ -1,0 +1,221 @@
+//! A model served by an ECS service behind a load balancer, as facts: its tasks,
+//! deployments, the task definition serving now and the one before it, stopped
+//! tasks and the load balancer's view of its targets. And how that reads as the
+//! ENDPOINT cell before any metric is looked at. Pure.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::health::Health;
+use super::stages::StageStatus;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EcsService {
+    pub cluster: String,
+    pub service: String,
+    /// ACTIVE, DRAINING or INACTIVE.
+    pub status: String,
+    pub running: u32,
+    pub desired: u32,
+    pub pending: u32,
+    /// The task definition serving now, "family:revision".
+    pub task_definition: String,
+    /// Its first container's image, e.g. "…/upsell-api:v7": the model version when
+    /// the image is tagged so.
+    pub image: Option<String>,
+    /// The family's newest revision before the current one: what rollback deploys.
+    pub previous: Option<String>,
+    /// PRIMARY first, then the deployments it replaces.
+    pub deployments: Vec<Deployment>,
+    /// The service's newest events, newest first (bounded).
+    pub events: Vec<(Timestamp, String)>,
+    /// Tasks that stopped lately, newest first (bounded).
+    pub stopped: Vec<StoppedTask>,
+    /// The load balancer's targets that are not healthy, with why.
+    pub unhealthy: Vec<TargetHealth>,
+    /// Targets the load balancer counts healthy.
+    pub healthy_targets: u32,
+    /// The target groups (ARNs) the service registers its tasks in.
+    #[serde(default)]
+    pub target_groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deployment {
+    /// PRIMARY (the newest) or ACTIVE (being replaced).
+    pub status: String,
+    pub task_definition: String,
+    /// IN_PROGRESS, COMPLETED or FAILED; None where the service does not use rolling
+    /// deployments.
+    pub rollout: Option<String>,
+    pub reason: Option<String>,
+    pub running: u32,
+    pub desired: u32,
+    pub failed_tasks: u32,
+    pub created: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoppedTask {
+    pub task_definition: String,
+    pub stopped_at: Option<Timestamp>,
+    /// ECS's stoppedReason, e.g. "Essential container in task exited".
+    pub reason: String,
+    /// The first container that exited with a code, and the code.
+    pub container: Option<String>,
+    pub exit_code: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetHealth {
+    pub target: String,
+    /// unhealthy, unused, unavailable, draining, initial.
+    pub state: String,
+    /// The load balancer's reason code and description, e.g. Target.ResponseCodeMismatch.
+    pub reason: Option<String>,
+    pub description: Option<String>,
+}
+
+impl EcsService {
+    /// "cluster/service", as config names it and the action shows it.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.cluster, self.service)
+    }
+
+    /// The newest deployment, when ECS says which.
+    pub fn primary(&self) -> Option<&Deployment> {
+        self.deployments.iter().find(|d| d.status == "PRIMARY")
+    }
+
+    /// Targets that take no traffic though registered (draining and new ones aside).
+    pub fn targets_unhealthy(&self) -> usize {
+        self.unhealthy
+            .iter()
+            .filter(|t| !matches!(t.state.as_str(), "draining" | "initial"))
+            .count()
+    }
+
+    /// What the service's own state says, before the metrics: a failed rollout or
+    /// no task running is crit; a rollout under way is busy; missing tasks or
+    /// unhealthy targets warn. None when nothing is wrong.
+    pub fn trouble(&self) -> Option<StageStatus> {
+        let primary = self.primary();
+        if let Some(d) = primary.filter(|d| d.rollout.as_deref() == Some("FAILED")) {
+            return Some(
+                StageStatus::new(
+                    Health::Crit,
+                    format!("rollout failed {}", d.task_definition),
+                )
+                .brief("failed"),
+            );
+        }
+        if self.status != "ACTIVE" {
+            return Some(StageStatus::new(Health::Crit, self.status.clone()));
+        }
+        let tasks = format!("{}/{} tasks", self.running, self.desired);
+        if self.desired > 0 && self.running == 0 {
+            return Some(StageStatus::new(Health::Crit, tasks).brief("0 tasks"));
+        }
+        if let Some(d) = primary.filter(|d| d.rollout.as_deref() == Some("IN_PROGRESS")) {
+            return Some(
+                StageStatus::new(Health::Ok, format!("deploying {}", d.task_definition))
+                    .brief("deploying")
+                    .busy(),
+            );
+        }
+        if self.running < self.desired {
+            return Some(
+                StageStatus::new(Health::Warn, tasks)
+                    .brief(format!("{}/{}", self.running, self.desired)),
+            );
+        }
+        let unhealthy = self.targets_unhealthy();
+        (unhealthy > 0).then(|| {
+            StageStatus::new(Health::Warn, format!("{unhealthy} targets unhealthy"))
+                .brief(format!("{unhealthy} unhl"))
+        })
+    }
+
+    /// The ENDPOINT cell when all is well: tasks running of desired.
+    pub fn summary(&self) -> StageStatus {
+        StageStatus::new(
+            Health::Ok,
+            format!("{}/{} tasks", self.running, self.desired),
+        )
+        .brief("up")
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub fn service() -> EcsService {
+        EcsService {
+            cluster: "ml".into(),
+            service: "upsell-api".into(),
+            status: "ACTIVE".into(),
+            running: 2,
+            desired: 2,
+            pending: 0,
+            task_definition: "upsell-api:8".into(),
+            image: Some("upsell-api:v8".into()),
+            previous: Some("upsell-api:7".into()),
+            deployments: vec![Deployment {
+                status: "PRIMARY".into(),
+                task_definition: "upsell-api:8".into(),
+                rollout: Some("COMPLETED".into()),
+                reason: None,
+                running: 2,
+                desired: 2,
+                failed_tasks: 0,
+                created: None,
+            }],
+            events: vec![],
+            stopped: vec![],
+            unhealthy: vec![],
+            healthy_targets: 2,
+            target_groups: vec![],
+        }
+    }
+
+    #[test]
+    fn a_healthy_service_has_no_trouble() {
+        assert_eq!(service().trouble(), None);
+        assert_eq!(service().summary().summary, "2/2 tasks");
+    }
+
+    #[test]
+    fn failed_rollouts_and_no_tasks_are_crit_missing_tasks_and_targets_warn() {
+        let mut s = service();
+        s.deployments[0].rollout = Some("FAILED".into());
+        let t = s.trouble().unwrap();
+        assert_eq!(
+            (t.health, t.summary.as_str()),
+            (Health::Crit, "rollout failed upsell-api:8")
+        );
+        let mut s = service();
+        s.running = 0;
+        assert_eq!(s.trouble().unwrap().health, Health::Crit);
+        let mut s = service();
+        s.running = 1;
+        assert_eq!(s.trouble().unwrap().summary, "1/2 tasks");
+        let mut s = service();
+        s.deployments[0].rollout = Some("IN_PROGRESS".into());
+        assert!(s.trouble().unwrap().in_progress);
+        let mut s = service();
+        for state in ["unhealthy", "draining", "unused"] {
+            s.unhealthy.push(TargetHealth {
+                target: "10.0.0.1:8080".into(),
+                state: state.into(),
+                reason: None,
+                description: None,
+            });
+        }
+        let t = s.trouble().unwrap();
+        assert_eq!(
+            (t.health, t.summary.as_str()),
+            (Health::Warn, "2 targets unhealthy")
+        );
+    }
+}

@@ -1,0 +1,533 @@
+//! ECS services that serve models, behind Application Load Balancers: per refresh
+//! DescribeServices (tasks, deployments, events, tags; ten services a request), the
+//! stopped tasks (ListTasks + DescribeTasks) and the target groups' health
+//! (DescribeTargetHealth). What does not change is asked once: a task definition's
+//! image (DescribeTaskDefinition), the revision before it (ListTaskDefinitions), a
+//! target group's load balancer (DescribeTargetGroups). Which services belong to
+//! which model: `[[models]] ecs_service`, else a model tag found by listing every
+//! cluster's services every ten minutes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use aws_sdk_ecs::types::{DesiredStatus, ServiceField, SortOrder, TaskDefinitionStatus};
+use jiff::Timestamp;
+
+use super::ecs_facts::{self, elb_dimensions, newest_stopped, previous_revision};
+use super::{row_of, stale, Listing, Owner};
+use crate::aws::errors::describe;
+use crate::aws::ApiCalls;
+use crate::config::ModelMapping;
+use crate::model::ecs::EcsService;
+use crate::model::facts::EndpointFacts;
+use crate::model::stages::Stage;
+use crate::model::Fleet;
+use crate::source::aws::fan_out::{fan_out, lock, DEFAULT_IN_FLIGHT};
+use crate::source::aws::protection::protection;
+use crate::source::aws::targets::{EcsTarget, ServiceTargetsSender};
+use crate::source::{report, Source, SourceId, Update};
+
+/// Pages of ListClusters / ListServices read at most per listing.
+const MAX_PAGES: usize = 10;
+/// DescribeServices and DescribeTargetGroups take this many names a request.
+const PER_DESCRIBE: usize = 10;
+/// Stopped tasks described per service (ECS keeps them about an hour).
+const STOPPED_ASKED: usize = 20;
+
+/// A service that belongs to a model.
+#[derive(Debug, Clone)]
+struct Owned {
+    cluster: String,
+    service: String,
+    owner: Owner,
+}
+
+/// What a service's extra calls found, or why they failed.
+type Extras = Result<EcsService, String>;
+
+pub struct EcsSource {
+    ecs: aws_sdk_ecs::Client,
+    elb: aws_sdk_elasticloadbalancingv2::Client,
+    mappings: Vec<ModelMapping>,
+    tag_keys: Vec<String>,
+    protected_tags: Vec<String>,
+    discover: bool,
+    in_flight: usize,
+    owned: Listing<Vec<Owned>>,
+    /// Task definition → its first container's image (a revision never changes).
+    images: Mutex<HashMap<String, Option<String>>>,
+    /// Task definition → the family's revision before it (asked again when it changes).
+    previous: Mutex<HashMap<String, Option<String>>>,
+    /// Target group ARN → its load balancer's and its own CloudWatch dimensions.
+    dimensions: Mutex<HashMap<String, Option<(String, String)>>>,
+    /// "cluster/service" → the last good facts and when they were gathered.
+    known: Mutex<HashMap<String, (Timestamp, EcsService)>>,
+    targets: Option<ServiceTargetsSender>,
+}
+
+impl EcsSource {
+    pub fn new(sdk: &aws_config::SdkConfig, calls: &ApiCalls) -> EcsSource {
+        let ecs = aws_sdk_ecs::config::Builder::from(sdk)
+            .interceptor(calls.clone())
+            .build();
+        let elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(sdk)
+            .interceptor(calls.clone())
+            .build();
+        EcsSource {
+            ecs: aws_sdk_ecs::Client::from_conf(ecs),
+            elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb),
+            mappings: Vec::new(),
+            tag_keys: Vec::new(),
+            protected_tags: Vec::new(),
+            discover: true,
+            in_flight: DEFAULT_IN_FLIGHT,
+            owned: Listing::default(),
+            images: Mutex::default(),
+            previous: Mutex::default(),
+            dimensions: Mutex::default(),
+            known: Mutex::default(),
+            targets: None,
+        }
+    }
+
+    /// Config's services, and (when `discover`) services tagged with one of `tag_keys`.
+    pub fn joining(
+        mut self,
+        mappings: Vec<ModelMapping>,
+        tag_keys: Vec<String>,
+        discover: bool,
+    ) -> Self {
+        self.mappings = mappings;
+        self.tag_keys = tag_keys;
+        self.discover = discover;
+        self
+    }
+
+    pub fn protecting(mut self, tags: Vec<String>, in_flight: usize) -> Self {
+        self.protected_tags = tags;
+        self.in_flight = in_flight;
+        self
+    }
+
+    /// Tells CloudWatch which services and load balancers to ask metrics for.
+    pub fn publish_targets(mut self, targets: ServiceTargetsSender) -> Self {
+        self.targets = Some(targets);
+        self
+    }
+
+    /// Whether there is anything to look for: config names a service, or tags may.
+    pub fn is_wanted(&self) -> bool {
+        self.discover || self.mappings.iter().any(|m| m.ecs_service.is_some())
+    }
+
+    async fn gather(&mut self) -> Result<Fleet, String> {
+        let owned = match self.owned.fresh() {
+            Some(owned) => owned,
+            None => {
+                let owned = self.list_owned().await?;
+                self.owned.keep(owned.clone());
+                owned
+            }
+        };
+        self.read(owned).await
+    }
+
+    async fn read(&self, owned: Vec<Owned>) -> Result<Fleet, String> {
+        let mut by_cluster: BTreeMap<&str, Vec<&Owned>> = BTreeMap::new();
+        for o in &owned {
+            by_cluster.entry(&o.cluster).or_default().push(o);
+        }
+        let chunks: Vec<(&str, Vec<&Owned>)> = by_cluster
+            .into_iter()
+            .flat_map(|(cluster, services)| {
+                services
+                    .chunks(PER_DESCRIBE)
+                    .map(|c| (cluster, c.to_vec()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let described = fan_out(chunks, self.in_flight, |(cluster, services)| async move {
+            let names: Vec<String> = services.iter().map(|o| o.service.clone()).collect();
+            let answer = self.describe(cluster, names).await;
+            (cluster, services, answer)
+        })
+        .await;
+        let mut found = Vec::new();
+        for (cluster, services, answer) in described {
+            for o in services {
+                let result = match &answer {
+                    Ok(by_name) => by_name
+                        .get(&o.service)
+                        .cloned()
+                        .ok_or_else(|| format!("ECS service {cluster}/{} not found", o.service)),
+                    Err(why) => Err(why.clone()),
+                };
+                found.push((o.clone(), result));
+            }
+        }
+        let detailed = fan_out(found, self.in_flight, |(o, described)| async move {
+            let extras = match described {
+                Ok((s, tags)) => self.extras(s).await.map(|s| (s, tags)),
+                Err(why) => Err(why),
+            };
+            (o, extras)
+        })
+        .await;
+        let mut rows = Vec::new();
+        let mut targets = Vec::new();
+        for (o, result) in detailed {
+            let id = format!("{}/{}", o.cluster, o.service);
+            let mapping = self.mappings.iter().find(|m| m.name == o.owner.model);
+            let row = row_of(&mut rows, &o.owner, format!("ECS service {id}"));
+            match result {
+                Ok((service, tags)) => {
+                    let protected = protection(mapping, &Ok(tags), &self.protected_tags);
+                    lock(&self.known).insert(id, (Timestamp::now(), service.clone()));
+                    targets.push(self.target(&o, &service));
+                    row.endpoint = Some(endpoint(service, protected));
+                }
+                Err(why) => {
+                    let last = lock(&self.known).get(&id).cloned();
+                    row.stale.push(stale(
+                        SourceId::Ecs,
+                        Stage::Endpoint,
+                        &why,
+                        last.as_ref().map(|(at, _)| *at),
+                    ));
+                    if let Some((_, service)) = last {
+                        let protected = protection(mapping, &Err(why), &self.protected_tags);
+                        row.endpoint = Some(endpoint(service, protected));
+                    }
+                }
+            }
+        }
+        if let Some(tx) = &self.targets {
+            tx.send_if_modified(|t| {
+                let changed = t.ecs != targets;
+                t.ecs = targets;
+                changed
+            });
+        }
+        Ok(Fleet {
+            models: rows,
+            ..Fleet::default()
+        })
+    }
+
+    /// The services config names, then those whose tags name a model.
+    async fn list_owned(&self) -> Result<Vec<Owned>, String> {
+        let mut owned: Vec<Owned> = self
+            .mappings
+            .iter()
+            .filter_map(|m| {
+                let s = m.ecs_service.as_ref()?;
+                let id = format!("{}/{}", s.cluster, s.service);
+                Some(Owned {
+                    cluster: s.cluster.clone(),
+                    service: s.service.clone(),
+                    owner: Owner::config(&m.name, "ecs_service", &id),
+                })
+            })
+            .collect();
+        if !self.discover {
+            return Ok(owned);
+        }
+        let clusters = self.list_clusters().await?;
+        let listed = fan_out(clusters, self.in_flight, |cluster| async move {
+            let services = self.list_services(&cluster).await;
+            (cluster, services)
+        })
+        .await;
+        for (cluster, services) in listed {
+            let services = services?;
+            for chunk in services.chunks(PER_DESCRIBE) {
+                let described = self.describe(&cluster, chunk.to_vec()).await?;
+                for (name, (_, tags)) in described {
+                    let already = owned
+                        .iter()
+                        .any(|o| o.cluster == cluster && o.service == name);
+                    let tags_ref = tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                    if let Some(owner) =
+                        Owner::tagged(tags_ref, &self.tag_keys).filter(|_| !already)
+                    {
+                        owned.push(Owned {
+                            cluster: cluster.clone(),
+                            service: name,
+                            owner,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(owned)
+    }
+
+    async fn list_clusters(&self) -> Result<Vec<String>, String> {
+        let mut out = Vec::new();
+        let mut token = None;
+        for _ in 0..MAX_PAGES {
+            let page = self
+                .ecs
+                .list_clusters()
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| describe("ecs:ListClusters", &e))?;
+            out.extend(page.cluster_arns().iter().map(|arn| name_of(arn)));
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn list_services(&self, cluster: &str) -> Result<Vec<String>, String> {
+        let mut out = Vec::new();
+        let mut token = None;
+        for _ in 0..MAX_PAGES {
+            let page = self
+                .ecs
+                .list_services()
+                .cluster(cluster)
+                .max_results(100)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| describe("ecs:ListServices", &e))?;
+            out.extend(page.service_arns().iter().map(|arn| name_of(arn)));
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Up to ten services of one cluster, by name: their facts and tags.
+    async fn describe(
+        &self,
+        cluster: &str,
+        services: Vec<String>,
+    ) -> Result<HashMap<String, (EcsService, Vec<(String, String)>)>, String> {
+        let answer = self
+            .ecs
+            .describe_services()
+            .cluster(cluster)
+            .set_services(Some(services))
+            .include(ServiceField::Tags)
+            .send()
+            .await
+            .map_err(|e| describe("ecs:DescribeServices", &e))?;
+        Ok(answer
+            .services()
+            .iter()
+            .map(|s| {
+                let tags = s
+                    .tags()
+                    .iter()
+                    .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                    .collect();
+                let facts = ecs_facts::service(cluster, s);
+                (facts.service.clone(), (facts, tags))
+            })
+            .collect())
+    }
+
+    /// The image, previous revision, stopped tasks and targets of one service.
+    async fn extras(&self, mut s: EcsService) -> Extras {
+        let groups = s.target_groups.clone();
+        let (image, previous, stopped, health, dimensions) = tokio::join!(
+            self.image(&s.task_definition),
+            self.previous(&s.task_definition),
+            self.stopped(&s.cluster, &s.service),
+            self.health(&groups),
+            self.dimensions(&groups),
+        );
+        dimensions?;
+        s.image = image?;
+        s.previous = previous?;
+        s.stopped = stopped?;
+        let (healthy, unhealthy) = health?;
+        s.healthy_targets = healthy;
+        s.unhealthy = unhealthy;
+        Ok(s)
+    }
+
+    async fn image(&self, td: &str) -> Result<Option<String>, String> {
+        if let Some(known) = lock(&self.images).get(td) {
+            return Ok(known.clone());
+        }
+        let answer = self
+            .ecs
+            .describe_task_definition()
+            .task_definition(td)
+            .send()
+            .await
+            .map_err(|e| describe("ecs:DescribeTaskDefinition", &e))?;
+        let image = answer
+            .task_definition()
+            .and_then(|t| t.container_definitions().first())
+            .and_then(|c| c.image())
+            .map(str::to_string);
+        lock(&self.images).insert(td.to_string(), image.clone());
+        Ok(image)
+    }
+
+    async fn previous(&self, td: &str) -> Result<Option<String>, String> {
+        if let Some(known) = lock(&self.previous).get(td) {
+            return Ok(known.clone());
+        }
+        let Some((family, _)) = ecs_facts::family_revision(td) else {
+            return Ok(None);
+        };
+        let answer = self
+            .ecs
+            .list_task_definitions()
+            .family_prefix(family)
+            .status(TaskDefinitionStatus::Active)
+            .sort(SortOrder::Desc)
+            .max_results(20)
+            .send()
+            .await
+            .map_err(|e| describe("ecs:ListTaskDefinitions", &e))?;
+        let previous = previous_revision(td, answer.task_definition_arns());
+        lock(&self.previous).insert(td.to_string(), previous.clone());
+        Ok(previous)
+    }
+
+    async fn stopped(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Vec<crate::model::ecs::StoppedTask>, String> {
+        let listed = self
+            .ecs
+            .list_tasks()
+            .cluster(cluster)
+            .service_name(service)
+            .desired_status(DesiredStatus::Stopped)
+            .max_results(i32::try_from(STOPPED_ASKED).unwrap_or(20))
+            .send()
+            .await
+            .map_err(|e| describe("ecs:ListTasks", &e))?;
+        if listed.task_arns().is_empty() {
+            return Ok(Vec::new());
+        }
+        let tasks = self
+            .ecs
+            .describe_tasks()
+            .cluster(cluster)
+            .set_tasks(Some(listed.task_arns().to_vec()))
+            .send()
+            .await
+            .map_err(|e| describe("ecs:DescribeTasks", &e))?;
+        Ok(newest_stopped(
+            tasks.tasks().iter().map(ecs_facts::stopped_task).collect(),
+        ))
+    }
+
+    /// Learns the load balancer of target groups not seen before (DescribeTargetGroups).
+    async fn dimensions(&self, groups: &[String]) -> Result<(), String> {
+        let unknown: Vec<String> = {
+            let known = lock(&self.dimensions);
+            groups
+                .iter()
+                .filter(|g| !known.contains_key(*g))
+                .cloned()
+                .collect()
+        };
+        for chunk in unknown.chunks(PER_DESCRIBE) {
+            let answer = self
+                .elb
+                .describe_target_groups()
+                .set_target_group_arns(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| describe("elasticloadbalancing:DescribeTargetGroups", &e))?;
+            let mut known = lock(&self.dimensions);
+            for g in answer.target_groups() {
+                let Some(arn) = g.target_group_arn() else {
+                    continue;
+                };
+                let dims = g
+                    .load_balancer_arns()
+                    .first()
+                    .and_then(|lb| elb_dimensions(lb, arn));
+                known.insert(arn.to_string(), dims);
+            }
+        }
+        Ok(())
+    }
+
+    /// Healthy targets counted, the others with why, across the service's groups.
+    async fn health(
+        &self,
+        groups: &[String],
+    ) -> Result<(u32, Vec<crate::model::ecs::TargetHealth>), String> {
+        let (mut healthy, mut unhealthy) = (0, Vec::new());
+        for group in groups {
+            let answer = self
+                .elb
+                .describe_target_health()
+                .target_group_arn(group)
+                .send()
+                .await
+                .map_err(|e| describe("elasticloadbalancing:DescribeTargetHealth", &e))?;
+            for d in answer.target_health_descriptions() {
+                match ecs_facts::target(d) {
+                    Some(t) => unhealthy.push(t),
+                    None => healthy += 1,
+                }
+            }
+        }
+        Ok((healthy, unhealthy))
+    }
+
+    /// What CloudWatch watches for the service: its load balancer's first target group.
+    fn target(&self, o: &Owned, s: &EcsService) -> EcsTarget {
+        let load_balancer = s
+            .target_groups
+            .first()
+            .and_then(|g| lock(&self.dimensions).get(g).cloned().flatten());
+        EcsTarget {
+            model: o.owner.model.clone(),
+            cluster: o.cluster.clone(),
+            service: o.service.clone(),
+            load_balancer,
+        }
+    }
+}
+
+fn endpoint(service: EcsService, protected: Option<String>) -> EndpointFacts {
+    let failure_reason = service
+        .primary()
+        .filter(|d| d.rollout.as_deref() == Some("FAILED"))
+        .and_then(|d| d.reason.clone());
+    EndpointFacts {
+        name: service.service.clone(),
+        status: service.status.clone(),
+        failure_reason,
+        config_name: service.task_definition.clone(),
+        variants: Vec::new(),
+        config_history: Vec::new(),
+        artifact: None,
+        protected,
+        ecs: Some(Box::new(service)),
+    }
+}
+
+/// The last part of an ARN: "…:cluster/ml-prod" → "ml-prod".
+fn name_of(arn: &str) -> String {
+    arn.rsplit('/').next().unwrap_or(arn).to_string()
+}
+
+impl Source for EcsSource {
+    fn id(&self) -> SourceId {
+        SourceId::Ecs
+    }
+
+    async fn fetch(&mut self) -> Update {
+        report(SourceId::Ecs, self.gather().await)
+    }
+}

@@ -1,0 +1,507 @@
+//! Lambda functions that load models' data. Every ten minutes: which functions
+//! belong to models (`[[models]] etl_function`, else a model tag: ListFunctions,
+//! ListTags once per function), their dead-letter queue (DeadLetterConfig, else the
+//! async OnFailure destination) and their schedule. Every refresh: the DLQ's depth
+//! (GetQueueAttributes). Every five minutes at most: AWS/Lambda by the hour over
+//! eight days in one GetMetricData (billed per metric: 4 a function), which says when
+//! it last ran cleanly and last failed. After a failure, once: the last error lines
+//! of its log (FilterLogEvents, bounded).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use jiff::{SignedDuration, Timestamp};
+
+use super::lambda_facts::{log_tail, queue_of, runs};
+use super::schedules::Schedules;
+use super::{row_of, stale, Listing, Owner};
+use crate::aws::errors::describe;
+use crate::aws::ApiCalls;
+use crate::config::{MetricQuery, ModelMapping};
+use crate::model::etl::{EtlDay, EtlSchedule, LambdaEtl};
+use crate::model::facts::{DataFacts, DataSource};
+use crate::model::stages::Stage;
+use crate::model::Fleet;
+use crate::source::aws::cloudwatch::data::{data_query_every, get_between};
+use crate::source::aws::fan_out::{fan_out, lock, DEFAULT_IN_FLIGHT};
+use crate::source::{report, Source, SourceId, Update};
+
+/// ListFunctions pages (50 functions each) read at most.
+const MAX_PAGES: usize = 20;
+/// Metrics are asked for at most this often: ETL runs hourly or daily.
+const METRICS_EVERY: Duration = Duration::from_secs(300);
+/// An hour per point over eight days: a weekly ETL's last run is still in view.
+const PERIOD: i32 = 3600;
+const LOOKBACK: SignedDuration = SignedDuration::from_hours(8 * 24);
+/// Log events read at most, from the hour the failure was counted in. The error
+/// lines are picked here, not by a filter pattern: emulators read `?term` as a glob.
+const LOG_EVENTS: i32 = 100;
+
+/// A function that belongs to a model, as listed.
+#[derive(Debug, Clone)]
+struct Function {
+    name: String,
+    /// Its DLQ's ARN.
+    dlq: Option<String>,
+    owner: Owner,
+    schedule: Option<EtlSchedule>,
+}
+
+/// What the hourly metrics say of one function.
+#[derive(Debug, Clone, Copy, Default)]
+struct Ran {
+    success: Option<Timestamp>,
+    failure: Option<Timestamp>,
+    day: Option<EtlDay>,
+}
+
+pub struct LambdaSource {
+    lambda: aws_sdk_lambda::Client,
+    sqs: aws_sdk_sqs::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    schedules: Schedules,
+    calls: ApiCalls,
+    mappings: Vec<ModelMapping>,
+    tag_keys: Vec<String>,
+    discover: bool,
+    in_flight: usize,
+    owned: Listing<Vec<Function>>,
+    /// Function ARN → its tags (asked once per function).
+    tags: Mutex<HashMap<String, Vec<(String, String)>>>,
+    /// Queue ARN → its URL.
+    queues: Mutex<HashMap<String, String>>,
+    /// Function → the failure its log tail was read for, and the lines.
+    logs_read: Mutex<HashMap<String, (Timestamp, Vec<String>)>>,
+    ran: Option<(Instant, HashMap<String, Ran>)>,
+    /// Function → the last good facts and when.
+    known: Mutex<HashMap<String, (Timestamp, LambdaEtl)>>,
+}
+
+impl LambdaSource {
+    pub fn new(sdk: &aws_config::SdkConfig, calls: &ApiCalls) -> LambdaSource {
+        let i = calls.clone();
+        LambdaSource {
+            lambda: aws_sdk_lambda::Client::from_conf(
+                aws_sdk_lambda::config::Builder::from(sdk)
+                    .interceptor(i.clone())
+                    .build(),
+            ),
+            sqs: aws_sdk_sqs::Client::from_conf(
+                aws_sdk_sqs::config::Builder::from(sdk)
+                    .interceptor(i.clone())
+                    .build(),
+            ),
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(
+                aws_sdk_cloudwatchlogs::config::Builder::from(sdk)
+                    .interceptor(i.clone())
+                    .build(),
+            ),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+                aws_sdk_cloudwatch::config::Builder::from(sdk)
+                    .interceptor(i.clone())
+                    .build(),
+            ),
+            schedules: Schedules {
+                events: aws_sdk_eventbridge::Client::from_conf(
+                    aws_sdk_eventbridge::config::Builder::from(sdk)
+                        .interceptor(i.clone())
+                        .build(),
+                ),
+                scheduler: aws_sdk_scheduler::Client::from_conf(
+                    aws_sdk_scheduler::config::Builder::from(sdk)
+                        .interceptor(i)
+                        .build(),
+                ),
+            },
+            calls: calls.clone(),
+            mappings: Vec::new(),
+            tag_keys: Vec::new(),
+            discover: true,
+            in_flight: DEFAULT_IN_FLIGHT,
+            owned: Listing::default(),
+            tags: Mutex::default(),
+            queues: Mutex::default(),
+            logs_read: Mutex::default(),
+            ran: None,
+            known: Mutex::default(),
+        }
+    }
+
+    /// Config's functions, and (when `discover`) functions tagged with one of `tag_keys`.
+    pub fn joining(
+        mut self,
+        mappings: Vec<ModelMapping>,
+        tag_keys: Vec<String>,
+        discover: bool,
+        in_flight: usize,
+    ) -> Self {
+        self.mappings = mappings;
+        self.tag_keys = tag_keys;
+        self.discover = discover;
+        self.in_flight = in_flight;
+        self
+    }
+
+    async fn gather(&mut self) -> Result<Fleet, String> {
+        let owned = match self.owned.fresh() {
+            Some(owned) => owned,
+            None => {
+                let owned = self.list_owned().await?;
+                self.owned.keep(owned.clone());
+                owned
+            }
+        };
+        let ran = self.ran(&owned).await;
+        let depths = fan_out(&owned, self.in_flight, |f| self.depth(f)).await;
+        let mut rows = Vec::new();
+        for (f, depth) in owned.iter().zip(depths) {
+            let row = row_of(&mut rows, &f.owner, format!("Lambda ETL {}", f.name));
+            let facts = match (&ran, depth) {
+                (Ok(ran), Ok(depth)) => {
+                    let r = ran.get(&f.name).copied().unwrap_or_default();
+                    let log_tail = self.log_tail(f, r.failure).await;
+                    Ok(LambdaEtl {
+                        function: f.name.clone(),
+                        schedule: f.schedule.clone(),
+                        last_success: r.success,
+                        last_failure: r.failure,
+                        dlq: f.dlq.as_deref().map(queue_name),
+                        dlq_depth: depth,
+                        log_tail,
+                        day: r.day,
+                    })
+                }
+                (Err(why), _) => Err(why.clone()),
+                (_, Err(why)) => Err(why),
+            };
+            let etl = match facts {
+                Ok(etl) => {
+                    lock(&self.known).insert(f.name.clone(), (Timestamp::now(), etl.clone()));
+                    Some(etl)
+                }
+                Err(why) => {
+                    let last = lock(&self.known).get(&f.name).cloned();
+                    let since = last.as_ref().map(|(at, _)| *at);
+                    row.stale
+                        .push(stale(SourceId::Lambda, Stage::Data, &why, since));
+                    last.map(|(_, etl)| etl)
+                }
+            };
+            if let Some(etl) = etl {
+                row.data = Some(DataFacts {
+                    location: format!("lambda {}", f.name),
+                    newest_object: etl.last_success,
+                    source: DataSource::Lambda,
+                    lambda: Some(Box::new(etl)),
+                });
+            }
+        }
+        Ok(Fleet {
+            models: rows,
+            ..Fleet::default()
+        })
+    }
+
+    /// Config's functions, then those whose tags name a model; each with its DLQ
+    /// and schedule.
+    async fn list_owned(&self) -> Result<Vec<Function>, String> {
+        let mut listed: Vec<(String, String, Option<String>, Owner)> = Vec::new();
+        for m in &self.mappings {
+            let Some(name) = &m.etl_function else {
+                continue;
+            };
+            let f = self
+                .lambda
+                .get_function_configuration()
+                .function_name(name)
+                .send()
+                .await
+                .map_err(|e| describe("lambda:GetFunctionConfiguration", &e))?;
+            let dlq = f
+                .dead_letter_config()
+                .and_then(|d| d.target_arn())
+                .map(str::to_string);
+            let arn = f.function_arn().unwrap_or_default().to_string();
+            let owner = Owner::config(&m.name, "etl_function", name);
+            listed.push((
+                f.function_name().unwrap_or(name).to_string(),
+                arn,
+                dlq,
+                owner,
+            ));
+        }
+        if self.discover {
+            for (name, arn, dlq) in self.list_functions().await? {
+                if listed.iter().any(|(n, ..)| *n == name) {
+                    continue;
+                }
+                let tags = self.tags_of(&arn).await?;
+                let tags = tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                if let Some(owner) = Owner::tagged(tags, &self.tag_keys) {
+                    listed.push((name, arn, dlq, owner));
+                }
+            }
+        }
+        if listed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let scheduled = self.schedules.list().await?;
+        let described = fan_out(listed, self.in_flight, |(name, arn, dlq, owner)| {
+            let scheduled = &scheduled;
+            async move {
+                let dlq = match dlq {
+                    Some(dlq) => Some(dlq),
+                    None => self.on_failure(&name).await?,
+                };
+                let schedule = self.schedules.of(&arn, scheduled).await?;
+                Ok::<_, String>(Function {
+                    name,
+                    dlq,
+                    owner,
+                    schedule,
+                })
+            }
+        })
+        .await;
+        described.into_iter().collect()
+    }
+
+    /// (name, ARN, DLQ ARN) of every function, bounded.
+    async fn list_functions(&self) -> Result<Vec<(String, String, Option<String>)>, String> {
+        let mut out = Vec::new();
+        let mut marker = None;
+        for _ in 0..MAX_PAGES {
+            let page = self
+                .lambda
+                .list_functions()
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|e| describe("lambda:ListFunctions", &e))?;
+            out.extend(page.functions().iter().filter_map(|f| {
+                let dlq = f.dead_letter_config().and_then(|d| d.target_arn());
+                Some((
+                    f.function_name()?.to_string(),
+                    f.function_arn()?.to_string(),
+                    dlq.map(str::to_string),
+                ))
+            }));
+            marker = page.next_marker().map(str::to_string);
+            if marker.is_none() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn tags_of(&self, arn: &str) -> Result<Vec<(String, String)>, String> {
+        if let Some(known) = lock(&self.tags).get(arn) {
+            return Ok(known.clone());
+        }
+        let answer = self
+            .lambda
+            .list_tags()
+            .resource(arn)
+            .send()
+            .await
+            .map_err(|e| describe("lambda:ListTags", &e))?;
+        let tags: Vec<(String, String)> = answer
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        lock(&self.tags).insert(arn.to_string(), tags.clone());
+        Ok(tags)
+    }
+
+    /// The async invocations' OnFailure destination, when it has one.
+    async fn on_failure(&self, function: &str) -> Result<Option<String>, String> {
+        match self
+            .lambda
+            .get_function_event_invoke_config()
+            .function_name(function)
+            .send()
+            .await
+        {
+            Ok(c) => Ok(c
+                .destination_config()
+                .and_then(|d| d.on_failure())
+                .and_then(|f| f.destination())
+                .map(str::to_string)),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) if crate::aws::errors::is_unimplemented(&e) => Ok(None),
+            Err(e) => Err(describe("lambda:GetFunctionEventInvokeConfig", &e)),
+        }
+    }
+
+    /// Messages waiting in the function's DLQ; None without an SQS one.
+    async fn depth(&self, f: &Function) -> Result<Option<u64>, String> {
+        let Some((queue, account)) = f.dlq.as_deref().and_then(queue_of) else {
+            return Ok(None);
+        };
+        let Some(arn) = f.dlq.clone() else {
+            return Ok(None);
+        };
+        let known = lock(&self.queues).get(&arn).cloned();
+        let url = match known {
+            Some(url) => url,
+            None => {
+                let answer = self
+                    .sqs
+                    .get_queue_url()
+                    .queue_name(&queue)
+                    .queue_owner_aws_account_id(account)
+                    .send()
+                    .await
+                    .map_err(|e| describe("sqs:GetQueueUrl", &e))?;
+                let url = answer.queue_url().unwrap_or_default().to_string();
+                lock(&self.queues).insert(arn, url.clone());
+                url
+            }
+        };
+        let answer = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .map_err(|e| describe("sqs:GetQueueAttributes", &e))?;
+        Ok(answer
+            .attributes()
+            .and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessages))
+            .and_then(|n| n.parse().ok()))
+    }
+
+    /// What the hourly metrics say of each function, asked at most every five minutes.
+    async fn ran(&mut self, owned: &[Function]) -> Result<HashMap<String, Ran>, String> {
+        if let Some((at, ran)) = &self.ran {
+            let covers = owned.iter().all(|f| ran.contains_key(&f.name));
+            if at.elapsed() < METRICS_EVERY && covers {
+                return Ok(ran.clone());
+            }
+        }
+        if owned.is_empty() {
+            return Ok(HashMap::new());
+        }
+        const METRICS: [(&str, &str); 4] = [
+            ("Invocations", "Sum"),
+            ("Errors", "Sum"),
+            ("Throttles", "Sum"),
+            ("Duration", "Maximum"),
+        ];
+        let queries: Vec<_> = owned
+            .iter()
+            .flat_map(|f| METRICS.iter().map(move |m| (f, m)))
+            .enumerate()
+            .map(|(i, (f, (metric, stat)))| {
+                let q = MetricQuery {
+                    key: metric.to_string(),
+                    namespace: "AWS/Lambda".into(),
+                    name: metric.to_string(),
+                    dimensions: BTreeMap::from([("FunctionName".to_string(), f.name.clone())]),
+                    stat: stat.to_string(),
+                    scale: None,
+                };
+                data_query_every(i, &q, PERIOD)
+            })
+            .collect();
+        let end = Timestamp::now();
+        let answers =
+            get_between(&self.cloudwatch, &self.calls, queries, end - LOOKBACK, end).await?;
+        let series = |i: usize| answers.get(&i).cloned().unwrap_or_default();
+        let day_start = end - SignedDuration::from_hours(24);
+        let sum = |points: &[(Timestamp, f64)]| -> f64 {
+            points
+                .iter()
+                .filter(|(t, _)| *t >= day_start)
+                .map(|(_, v)| v)
+                .sum()
+        };
+        let ran: HashMap<String, Ran> = owned
+            .iter()
+            .enumerate()
+            .map(|(n, f)| {
+                let at = n * METRICS.len();
+                let (invocations, errors) = (series(at), series(at + 1));
+                let (throttles, duration) = (series(at + 2), series(at + 3));
+                let (success, failure) = runs(&invocations, &errors);
+                let max_duration_ms = duration
+                    .iter()
+                    .filter(|(t, _)| *t >= day_start)
+                    .map(|(_, v)| *v)
+                    .reduce(f64::max);
+                let day = EtlDay {
+                    invocations: sum(&invocations),
+                    errors: sum(&errors),
+                    throttles: sum(&throttles),
+                    max_duration_ms,
+                };
+                (
+                    f.name.clone(),
+                    Ran {
+                        success,
+                        failure,
+                        day: Some(day),
+                    },
+                )
+            })
+            .collect();
+        self.ran = Some((Instant::now(), ran.clone()));
+        Ok(ran)
+    }
+
+    /// The last error lines logged in the hour of the newest failure, read once per failure.
+    /// A log that cannot be read leaves the lines out, not the rest.
+    async fn log_tail(&self, f: &Function, failure: Option<Timestamp>) -> Vec<String> {
+        let Some(failure) = failure else {
+            return Vec::new();
+        };
+        if let Some((read_for, lines)) = lock(&self.logs_read).get(&f.name) {
+            if *read_for == failure {
+                return lines.clone();
+            }
+        }
+        let end = failure + SignedDuration::from_secs(i64::from(PERIOD));
+        let answer = self
+            .logs
+            .filter_log_events()
+            .log_group_name(format!("/aws/lambda/{}", f.name))
+            .start_time(failure.as_millisecond())
+            .end_time(end.as_millisecond())
+            .limit(LOG_EVENTS)
+            .send()
+            .await;
+        let lines = match answer {
+            Ok(a) => log_tail(a.events().iter().filter_map(|e| e.message())),
+            Err(e) => {
+                tracing::warn!("{}", describe("logs:FilterLogEvents", &e));
+                return Vec::new();
+            }
+        };
+        lock(&self.logs_read).insert(f.name.clone(), (failure, lines.clone()));
+        lines
+    }
+}
+
+/// A DLQ's name from its ARN (the ARN itself when it is not one).
+fn queue_name(arn: &str) -> String {
+    arn.rsplit(':').next().unwrap_or(arn).to_string()
+}
+
+impl Source for LambdaSource {
+    fn id(&self) -> SourceId {
+        SourceId::Lambda
+    }
+
+    async fn fetch(&mut self) -> Update {
+        report(SourceId::Lambda, self.gather().await)
+    }
+}

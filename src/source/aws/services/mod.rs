@@ -1,0 +1,153 @@
+//! What serves, feeds and retrains models outside SageMaker: ECS services behind
+//! load balancers (ENDPOINT), scheduled Lambda ETL functions with their dead-letter
+//! queues (DATA) and Step Functions state machines (TRAIN). A resource joins a model
+//! when `[[models]]` names it or a tag (`model=<name>`, `[identity] tag_keys`) says so;
+//! untagged, unnamed resources are left alone: most services are not models.
+
+pub mod ecs;
+mod ecs_facts;
+pub mod lambda;
+mod lambda_facts;
+mod schedules;
+pub mod stepfunctions;
+
+use std::time::{Duration, Instant};
+
+use crate::model::facts::{ModelFacts, StaleFacts};
+use crate::model::identity::{Identity, JoinedBy};
+use crate::model::stages::Stage;
+use crate::source::SourceId;
+
+/// Listings (clusters, services, functions, state machines and their tags) change
+/// rarely: read again this often, and on the user's refresh.
+pub const LIST_EVERY: Duration = Duration::from_secs(600);
+
+/// The model a resource belongs to, and what says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    pub model: String,
+    pub by: JoinedBy,
+    pub evidence: String,
+}
+
+impl Owner {
+    pub fn config(model: &str, field: &str, value: &str) -> Owner {
+        Owner {
+            model: model.to_string(),
+            by: JoinedBy::Config,
+            evidence: format!("[[models]] {field} = \"{value}\""),
+        }
+    }
+
+    /// The first of `keys` among the resource's tags names its model.
+    pub fn tagged<'a>(
+        tags: impl IntoIterator<Item = (&'a str, &'a str)> + Clone,
+        keys: &[String],
+    ) -> Option<Owner> {
+        keys.iter().find_map(|key| {
+            let (k, v) = tags
+                .clone()
+                .into_iter()
+                .find(|(k, v)| k == key && !v.trim().is_empty())?;
+            Some(Owner {
+                model: v.trim().to_string(),
+                by: JoinedBy::Tag,
+                evidence: format!("tag {k}={v}"),
+            })
+        })
+    }
+}
+
+/// The row of `owner.model` among `rows` (added when new), with `what` joined to
+/// its identity.
+pub fn row_of<'a>(
+    rows: &'a mut Vec<ModelFacts>,
+    owner: &Owner,
+    what: String,
+) -> &'a mut ModelFacts {
+    let at = match rows.iter().position(|r| r.name == owner.model) {
+        Some(i) => i,
+        None => {
+            rows.push(ModelFacts::named(&owner.model));
+            rows.len() - 1
+        }
+    };
+    let (by, evidence) = (owner.by, owner.evidence.clone());
+    let row = &mut rows[at];
+    match row.identity.as_mut() {
+        Some(i) => i.join(what, by, evidence),
+        None => row.identity = Some(Identity::new(by, evidence.clone()).with(what, by, evidence)),
+    }
+    row
+}
+
+/// A part of a row that could not be refreshed: its last good facts are shown, marked.
+pub fn stale(
+    source: SourceId,
+    stage: Stage,
+    why: &str,
+    since: Option<jiff::Timestamp>,
+) -> StaleFacts {
+    StaleFacts {
+        source,
+        stages: vec![stage],
+        since,
+        why: why.to_string(),
+    }
+}
+
+/// A listing kept until it is `LIST_EVERY` old or the user asks for a refresh.
+#[derive(Debug)]
+pub struct Listing<T> {
+    value: Option<(Instant, T)>,
+}
+
+impl<T> Default for Listing<T> {
+    fn default() -> Self {
+        Listing { value: None }
+    }
+}
+
+impl<T: Clone> Listing<T> {
+    /// The kept listing while it is fresh.
+    pub fn fresh(&self) -> Option<T> {
+        self.value
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < LIST_EVERY)
+            .map(|(_, v)| v.clone())
+    }
+
+    pub fn keep(&mut self, value: T) {
+        self.value = Some((Instant::now(), value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_configured_tag_key_with_a_value_names_the_model() {
+        let keys = ["model".to_string(), "mlopsdash:model".to_string()];
+        let tags = [("team", "ml"), ("mlopsdash:model", "churn"), ("model", " ")];
+        let owner = Owner::tagged(tags.iter().copied(), &keys).unwrap();
+        assert_eq!(owner.model, "churn");
+        assert_eq!(owner.evidence, "tag mlopsdash:model=churn");
+        assert_eq!(Owner::tagged([("team", "ml")].iter().copied(), &keys), None);
+    }
+
+    #[test]
+    fn rows_are_found_or_added_and_say_how_each_piece_joined() {
+        let mut rows = Vec::new();
+        let owner = Owner::config("churn", "ecs_service", "ml/upsell-api");
+        row_of(&mut rows, &owner, "ECS service ml/upsell-api".into());
+        row_of(&mut rows, &owner, "Lambda churn-etl".into());
+        assert_eq!(rows.len(), 1);
+        let identity = rows[0].identity.as_ref().unwrap();
+        assert_eq!(identity.pieces.len(), 2);
+        assert_eq!(
+            identity.evidence,
+            "[[models]] ecs_service = \"ml/upsell-api\""
+        );
+    }
+}
