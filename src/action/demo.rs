@@ -83,23 +83,14 @@ impl DemoExecutor {
         let now = Timestamp::now();
         let model = p.model.clone();
         match &p.call {
-            Call::UpdateEndpoint { config, .. } => {
-                let version = trailing_number(config)
-                    .ok_or_else(|| format!("no demo endpoint config named {config}"))?;
-                self.sim.record(|a| {
-                    a.deploys.push(Deploy {
-                        model,
-                        version,
-                        at: now,
-                    })
-                });
-                Ok(None)
-            }
-            Call::UpdateEcsService {
-                task_definition, ..
+            // An endpoint config or a task definition names the version it serves.
+            Call::UpdateEndpoint { config, .. }
+            | Call::UpdateEcsService {
+                task_definition: config,
+                ..
             } => {
-                let version = trailing_number(task_definition)
-                    .ok_or_else(|| format!("no demo task definition {task_definition}"))?;
+                let version = trailing_number(config)
+                    .ok_or_else(|| format!("no demo config or task definition {config}"))?;
                 self.sim.record(|a| {
                     a.deploys.push(Deploy {
                         model,

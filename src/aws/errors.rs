@@ -71,6 +71,14 @@ where
 /// NotImplemented or UnknownOperation, or an error status without an AWS error code
 /// (what emulators send; AWS's own errors always carry a code, e.g. InternalFailure).
 /// Optional features (Model Monitor schedules, cost forecasts) then quietly step aside.
+/// Whether `message` (from `describe`) says the role may not make the call.
+pub fn is_denied(message: &str) -> bool {
+    message.starts_with(DENIED)
+}
+
+/// How `describe` begins a message about a call the role may not make.
+const DENIED: &str = "AccessDenied:";
+
 pub fn is_unimplemented<E>(err: &SdkError<E, HttpResponse>) -> bool
 where
     E: ProvideErrorMetadata,
@@ -97,7 +105,7 @@ where
 pub fn classify(action: &str, code: Option<&str>, message: Option<&str>) -> String {
     match code.unwrap_or_default() {
         "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
-            format!("AccessDenied: the IAM policy lacks {action}; add it to this role")
+            format!("{DENIED} the IAM policy lacks {action}; add it to this role")
         }
         "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => {
             "AWS credentials expired: refresh them (e.g. `aws sso login --profile <name>`)"

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::health::Health;
 use super::stages::StageStatus;
 
+/// The part of a service named when its targets' health could not be read.
+pub const TARGETS: &str = "targets";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EcsService {
     pub cluster: String,
@@ -38,6 +41,10 @@ pub struct EcsService {
     /// The target groups (ARNs) the service registers its tasks in.
     #[serde(default)]
     pub target_groups: Vec<String>,
+    /// Parts that could not be read this time ("targets", "image", …): unknown, not
+    /// healthy.
+    #[serde(default)]
+    pub unread: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,12 +94,17 @@ impl EcsService {
         self.deployments.iter().find(|d| d.status == "PRIMARY")
     }
 
-    /// Targets that take no traffic though registered (draining and new ones aside).
-    pub fn targets_unhealthy(&self) -> usize {
-        self.unhealthy
-            .iter()
-            .filter(|t| !matches!(t.state.as_str(), "draining" | "initial"))
-            .count()
+    /// Targets that take no traffic though registered (draining and new ones aside);
+    /// None when their health could not be read.
+    pub fn targets_unhealthy(&self) -> Option<usize> {
+        if self.unread.iter().any(|p| p == TARGETS) {
+            return None;
+        }
+        let bad = self.unhealthy.iter();
+        Some(
+            bad.filter(|t| !matches!(t.state.as_str(), "draining" | "initial"))
+                .count(),
+        )
     }
 
     /// What the service's own state says, before the metrics: a failed rollout or
@@ -129,7 +141,7 @@ impl EcsService {
                     .brief(format!("{}/{}", self.running, self.desired)),
             );
         }
-        let unhealthy = self.targets_unhealthy();
+        let unhealthy = self.targets_unhealthy().unwrap_or(0);
         (unhealthy > 0).then(|| {
             StageStatus::new(Health::Warn, format!("{unhealthy} targets unhealthy"))
                 .brief(format!("{unhealthy} unhl"))
@@ -176,6 +188,7 @@ pub(crate) mod tests {
             unhealthy: vec![],
             healthy_targets: 2,
             target_groups: vec![],
+            unread: vec![],
         }
     }
 

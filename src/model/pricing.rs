@@ -18,9 +18,12 @@ const S3_GET_PER_REQUEST: f64 = 0.0004 / 1000.0;
 const COST_EXPLORER_PER_REQUEST: f64 = 0.01;
 /// X-Ray traces retrieved or scanned: $0.50 per million; a request is counted as one.
 const XRAY_PER_REQUEST: f64 = 0.5 / 1_000_000.0;
+/// SQS standard queue requests (a DLQ's depth): $0.40 per million.
+const SQS_PER_REQUEST: f64 = 0.4 / 1_000_000.0;
 
 /// Estimated dollars for `calls` requests of `operation` ("Service:Operation").
-/// SageMaker's control plane and STS are free.
+/// SageMaker's, ECS's, Lambda's, Step Functions' and ELB's control planes, CloudWatch
+/// Logs' FilterLogEvents and STS are free.
 pub fn estimate(operation: &str, calls: u64) -> f64 {
     let (service, op) = operation.split_once(':').unwrap_or((operation, ""));
     let each = match (service, op) {
@@ -32,6 +35,7 @@ pub fn estimate(operation: &str, calls: u64) -> f64 {
         // The SDK names the service "Cost Explorer".
         ("Cost Explorer" | "CostExplorer", _) => COST_EXPLORER_PER_REQUEST,
         ("XRay", _) => XRAY_PER_REQUEST,
+        ("SQS", _) => SQS_PER_REQUEST,
         _ => 0.0,
     };
     each * calls as f64
@@ -52,5 +56,7 @@ mod tests {
         assert!((estimate("CloudWatch:DescribeAlarms", 1000) - 0.01).abs() < 1e-12);
         assert!((estimate("S3:ListObjectsV2", 2000) - 0.01).abs() < 1e-12);
         assert!((estimate("S3:GetObject", 10_000) - 0.004).abs() < 1e-12);
+        assert!((estimate("SQS:GetQueueAttributes", 1_000_000) - 0.4).abs() < 1e-12);
+        assert_eq!(estimate("ECS:DescribeServices", 1000), 0.0);
     }
 }

@@ -57,9 +57,9 @@ impl SourceId {
             SourceId::S3 => &[Stage::Data, Stage::Drift],
             SourceId::Airflow => &[Stage::Data, Stage::Training],
             SourceId::Mlflow => &[Stage::Training, Stage::Registry],
-            SourceId::Ecs => &[Stage::Endpoint],
-            SourceId::Lambda => &[Stage::Data],
-            SourceId::StepFunctions => &[Stage::Training],
+            // Most models are not on ECS, Lambda or Step Functions: their failure
+            // marks the rows they know (StaleFacts), never a whole column.
+            SourceId::Ecs | SourceId::Lambda | SourceId::StepFunctions => &[],
             // The header's spend and the :cost view, no stage.
             SourceId::Cost | SourceId::XRay => &[],
         }

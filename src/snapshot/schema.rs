@@ -340,7 +340,8 @@ pub struct EcsOut {
     /// The newest deployment's rollout state (IN_PROGRESS, COMPLETED, FAILED) and why.
     pub rollout: Option<String>,
     pub rollout_reason: Option<String>,
-    pub targets_unhealthy: usize,
+    /// null when the targets' health could not be read.
+    pub targets_unhealthy: Option<usize>,
     /// Recently stopped tasks, newest first.
     pub stopped_tasks: Vec<StoppedOut>,
 }

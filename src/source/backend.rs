@@ -13,8 +13,8 @@ use super::aws::cost::{CostSource, CHECK_EVERY as COST_CHECK_EVERY};
 use super::aws::targets::{ServiceTargets, TargetsReceiver, TargetsSender};
 use super::aws::xray::{XraySettings, XraySource};
 use super::aws::{
-    self, ApiCalls, EcsSource, LambdaSource, Pacer, Recognition, S3Source, SageMakerSource,
-    StepFunctionsSource,
+    self, ApiCalls, EcsSource, Joining, LambdaSource, Pacer, Recognition, S3Source,
+    SageMakerSource, StepFunctionsSource,
 };
 use super::demo::{DemoSource, Simulator};
 use super::memory::{self, MemoryDir};
@@ -85,11 +85,12 @@ impl AwsSources {
     ) -> AwsSources {
         let (targets, targets_rx) = watch::channel(Vec::new());
         let (services, services_rx) = watch::channel(ServiceTargets::default());
-        let (tag_keys, discover, in_flight) = (
-            identity.tag_keys.clone(),
-            settings.discover,
-            settings.max_in_flight,
-        );
+        let joining = Joining {
+            mappings: mappings.clone(),
+            tag_keys: identity.tag_keys.clone(),
+            discover: settings.discover,
+            in_flight: settings.max_in_flight,
+        };
         let custom = CustomMetrics {
             namespace: settings.custom_namespace.clone(),
             dimension: settings.model_dimension.clone(),
@@ -127,21 +128,11 @@ impl AwsSources {
                 ),
             services: Services {
                 ecs: EcsSource::new(sdk, calls)
-                    .joining(mappings.clone(), tag_keys.clone(), discover)
-                    .protecting(protected_tags.clone(), in_flight)
+                    .joining(joining.clone())
+                    .protecting(protected_tags.clone())
                     .publish_targets(services),
-                lambda: LambdaSource::new(sdk, calls).joining(
-                    mappings.clone(),
-                    tag_keys.clone(),
-                    discover,
-                    in_flight,
-                ),
-                stepfunctions: StepFunctionsSource::new(sdk, calls).joining(
-                    mappings.clone(),
-                    tag_keys,
-                    discover,
-                    in_flight,
-                ),
+                lambda: LambdaSource::new(sdk, calls).joining(joining.clone()),
+                stepfunctions: StepFunctionsSource::new(sdk, calls).joining(joining),
             },
             // One pacer per session: every ListTrainingJobs caller shares it.
             sagemaker: SageMakerSource::new(sdk, calls)

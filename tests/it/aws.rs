@@ -295,7 +295,16 @@ fn snapshot_with_nothing_listening_exits_3_and_lists_the_errors() {
         .collect();
     assert_eq!(
         sources,
-        vec!["sts", "sagemaker", "cloudwatch", "cost", "xray"]
+        vec![
+            "sts",
+            "sagemaker",
+            "cloudwatch",
+            "cost",
+            "xray",
+            "ecs",
+            "lambda",
+            "stepfunctions"
+        ]
     );
     assert!(v["errors"][1]["message"]
         .as_str()

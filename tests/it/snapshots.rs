@@ -72,6 +72,24 @@ fn detail_of_a_model_on_mlflow_and_airflow() {
 }
 
 #[test]
+fn detail_of_a_model_on_ecs_with_a_lambda_etl() {
+    let app = detail_among(6, "upsell-api");
+    snap("detail_ecs_160x48", &app, 160, 48);
+    snap("detail_ecs_80x24", &app, 80, 24);
+    let text = screen_text(&app, 160, 48);
+    for shown in [
+        "✖ task of upsell-api:8 stopped",
+        "Essential container in task exited (flask, exit code 1)",
+        "web-prod/upsell-api (ACTIVE)",
+        "● upsell-api:8",
+        "↺ upsell-api:7",
+        "10.0.3.18:8080 unhealthy",
+    ] {
+        assert!(text.contains(shown), "{shown} not in:\n{text}");
+    }
+}
+
+#[test]
 fn pipeline_at_start_before_incidents() {
     snap("pipeline_at_start", &demo_app(4, 0), 120, 12);
 }
@@ -370,6 +388,15 @@ fn a_protected_endpoint_asks_for_its_name() {
 fn retrain_through_airflow_shows_the_request_and_its_conf() {
     let app = action_dialog_among(5, "fraud-scoring", 'R');
     snap("retrain_dag_dialog_100x30", &app, 100, 30);
+}
+
+#[test]
+fn an_ecs_rollback_shows_update_service_with_the_previous_revision() {
+    let app = action_dialog_among(6, "upsell-api", 'B');
+    snap("rollback_ecs_dialog_100x30", &app, 100, 30);
+    let text = screen_text(&app, 100, 30);
+    assert!(text.contains("ecs:UpdateService"), "{text}");
+    assert!(text.contains("taskDefinition: \"upsell-api:7\""), "{text}");
 }
 
 #[test]

@@ -104,6 +104,50 @@ fn a_person_rolls_back_the_bad_deploy_after_cancelling_once() {
 }
 
 #[test]
+fn a_person_rolls_the_crashing_ecs_service_back_in_the_demo() {
+    let t = Tmux::start(160, 45);
+    launch(&t, "--demo --config /dev/null");
+    t.wait_for(
+        "upsell-api ENDPOINT ok→crit",
+        "the bad task definition's 5xx (20 s in)",
+    );
+    open_model(&t, "upsell");
+    t.keys(&["Enter"]);
+    t.wait_for_all(
+        &["✖ task of upsell-api:8 stopped", "● upsell-api:8"],
+        "the stopped tasks and the revision serving",
+    );
+    t.keys(&["B"]);
+    t.wait_for_all(
+        &[
+            "ecs:UpdateService",
+            "taskDefinition: \"upsell-api:7\"",
+            "serving upsell-api:8",
+        ],
+        "the rollback dialog with the exact call",
+    );
+    t.keys(&["y"]);
+    t.wait_for_all(
+        &[
+            "rollback of ECS service web-prod/upsell-api succeeded: upsell-api:7",
+            "2/2 tasks",
+            "● upsell-api:7",
+        ],
+        "the service back on the previous revision",
+    );
+    assert_eq!(
+        audit_after(&t, 3),
+        [
+            "rollback requested",
+            "rollback confirmed",
+            "rollback succeeded"
+        ]
+    );
+    t.keys(&["q"]);
+    t.assert_clean_shell("the ECS rollback");
+}
+
+#[test]
 fn read_only_refuses_every_action_key() {
     let t = Tmux::start(150, 40);
     launch(&t, "--demo --config /dev/null --read-only");

@@ -16,7 +16,9 @@ pub use cloudwatch::CloudWatchSource;
 pub use identity::identify;
 pub use s3::S3Source;
 pub use sagemaker::{Pacer, Recognition, SageMakerSource};
-pub use services::{ecs::EcsSource, lambda::LambdaSource, stepfunctions::StepFunctionsSource};
+pub use services::{
+    ecs::EcsSource, lambda::LambdaSource, stepfunctions::StepFunctionsSource, Joining,
+};
 
 use std::time::Duration;
 

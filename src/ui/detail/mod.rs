@@ -4,6 +4,7 @@
 mod dags;
 mod drift;
 mod identity;
+mod services;
 mod tables;
 
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -172,6 +173,7 @@ fn reasons(m: &ModelFacts, now: jiff::Timestamp) -> Vec<String> {
         }
     }
     out.extend(dags::troubles(m, now));
+    out.extend(services::troubles(m, now));
     if let Some(reason) = m.endpoint.as_ref().and_then(|e| e.failure_reason.as_ref()) {
         out.push(format!("✖ endpoint: {reason}"));
     }

@@ -104,8 +104,9 @@ fn registry_height(m: &ModelFacts) -> u16 {
 }
 
 fn endpoint_rows(m: &ModelFacts) -> u16 {
-    m.endpoint.as_ref().map_or(1, |e| {
-        (e.variants.len() + e.config_history.len()) as u16 + 1
+    m.endpoint.as_ref().map_or(1, |e| match &e.ecs {
+        Some(s) => super::services::rows(s) + 1,
+        None => (e.variants.len() + e.config_history.len()) as u16 + 1,
     })
 }
 
@@ -261,6 +262,9 @@ fn endpoint<'a>(m: &'a ModelFacts, app: &App, theme: &Theme, width: u16) -> Tabl
         return Table::new([Row::new(["no endpoint"])], [Constraint::Fill(1)])
             .block(panel(theme, " endpoint "));
     };
+    if let Some(s) = &ep.ecs {
+        return super::services::table(ep, s, app.now(), theme, width);
+    }
     let variants = ep.variants.iter().map(|v| {
         Row::new(vec![
             Cell::from(format!("  {} · weight {:.2}", v.name, v.weight)),

@@ -147,9 +147,10 @@ pub struct Planned {
     pub combine: Combine,
 }
 
-/// Every query for one refresh: the endpoints' metrics per variant (all of them for
-/// the models `on_screen` says, the fleet view's few for the rest), then each
-/// model's own metrics (discovered in the custom namespace, or named in config).
+/// Every query for one refresh: the endpoints' metrics per variant and the ECS
+/// services' (all of them for the models `on_screen` says, the fleet view's few for
+/// the rest), then each model's own metrics (discovered in the custom namespace, or
+/// named in config).
 pub fn plan(
     endpoints: &[EndpointTarget],
     services: &[EcsTarget],
@@ -157,6 +158,22 @@ pub fn plan(
     on_screen: impl Fn(&str) -> bool,
 ) -> Vec<Planned> {
     let mut out = Vec::new();
+    for t in endpoints {
+        let every_metric = on_screen(&t.model);
+        for variant in &t.variants {
+            for (namespace, metric, stat, key, scale, combine) in ENDPOINT_METRICS {
+                if !every_metric && DETAIL_ONLY.contains(&key) {
+                    continue;
+                }
+                let dimensions = BTreeMap::from([
+                    ("EndpointName".to_string(), t.endpoint.clone()),
+                    ("VariantName".to_string(), variant.clone()),
+                ]);
+                let what = [namespace, metric, stat, key];
+                out.push(builtin(&t.model, what, dimensions, (scale, combine)));
+            }
+        }
+    }
     for t in services {
         let every_metric = on_screen(&t.model);
         for (namespace, metric, stat, key, scale) in SERVICE_METRICS {
@@ -175,48 +192,8 @@ pub fn plan(
                 // Not behind a load balancer: no request metrics.
                 (_, None) => continue,
             };
-            out.push(Planned {
-                model: t.model.clone(),
-                key: key.to_string(),
-                query: MetricQuery {
-                    key: key.to_string(),
-                    namespace: namespace.to_string(),
-                    name: metric.to_string(),
-                    dimensions,
-                    stat: stat.to_string(),
-                    scale: None,
-                },
-                scale,
-                combine: Combine::Max,
-            });
-        }
-    }
-    for t in endpoints {
-        let every_metric = on_screen(&t.model);
-        for variant in &t.variants {
-            for (namespace, metric, stat, key, scale, combine) in ENDPOINT_METRICS {
-                if !every_metric && DETAIL_ONLY.contains(&key) {
-                    continue;
-                }
-                let dimensions = BTreeMap::from([
-                    ("EndpointName".to_string(), t.endpoint.clone()),
-                    ("VariantName".to_string(), variant.clone()),
-                ]);
-                out.push(Planned {
-                    model: t.model.clone(),
-                    key: key.to_string(),
-                    query: MetricQuery {
-                        key: key.to_string(),
-                        namespace: namespace.to_string(),
-                        name: metric.to_string(),
-                        dimensions,
-                        stat: stat.to_string(),
-                        scale: None,
-                    },
-                    scale,
-                    combine,
-                });
-            }
+            let what = [namespace, metric, stat, key];
+            out.push(builtin(&t.model, what, dimensions, (scale, Combine::Max)));
         }
     }
     // The team's own numbers as published: their scale is decided from the answers.
@@ -230,6 +207,30 @@ pub fn plan(
         });
     }
     out
+}
+
+/// A metric AWS publishes for `model`'s endpoint or service: [namespace, metric,
+/// stat, the key it is stored as], with how its numbers scale and combine.
+fn builtin(
+    model: &str,
+    [namespace, metric, stat, key]: [&str; 4],
+    dimensions: BTreeMap<String, String>,
+    (scale, combine): (f64, Combine),
+) -> Planned {
+    Planned {
+        model: model.to_string(),
+        key: key.to_string(),
+        query: MetricQuery {
+            key: key.to_string(),
+            namespace: namespace.to_string(),
+            name: metric.to_string(),
+            dimensions,
+            stat: stat.to_string(),
+            scale: None,
+        },
+        scale,
+        combine,
+    }
 }
 
 /// GetMetricData ids must start with a lower-case letter: "q" and the plan index.

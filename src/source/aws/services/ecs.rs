@@ -14,15 +14,14 @@ use aws_sdk_ecs::types::{DesiredStatus, ServiceField, SortOrder, TaskDefinitionS
 use jiff::Timestamp;
 
 use super::ecs_facts::{self, elb_dimensions, newest_stopped, previous_revision};
-use super::{row_of, stale, Listing, Owner};
+use super::{row_of, stale, Joining, Listing, Owner};
 use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
-use crate::config::ModelMapping;
-use crate::model::ecs::EcsService;
+use crate::model::ecs::{EcsService, TARGETS};
 use crate::model::facts::EndpointFacts;
 use crate::model::stages::Stage;
 use crate::model::Fleet;
-use crate::source::aws::fan_out::{fan_out, lock, DEFAULT_IN_FLIGHT};
+use crate::source::aws::fan_out::{fan_out, lock};
 use crate::source::aws::protection::protection;
 use crate::source::aws::targets::{EcsTarget, ServiceTargetsSender};
 use crate::source::{report, Source, SourceId, Update};
@@ -42,17 +41,14 @@ struct Owned {
     owner: Owner,
 }
 
-/// What a service's extra calls found, or why they failed.
-type Extras = Result<EcsService, String>;
+/// A service's facts, and the parts of them that could not be read this time.
+type Read = (EcsService, Vec<String>);
 
 pub struct EcsSource {
     ecs: aws_sdk_ecs::Client,
     elb: aws_sdk_elasticloadbalancingv2::Client,
-    mappings: Vec<ModelMapping>,
-    tag_keys: Vec<String>,
+    join: Joining,
     protected_tags: Vec<String>,
-    discover: bool,
-    in_flight: usize,
     owned: Listing<Vec<Owned>>,
     /// Task definition → its first container's image (a revision never changes).
     images: Mutex<HashMap<String, Option<String>>>,
@@ -76,11 +72,8 @@ impl EcsSource {
         EcsSource {
             ecs: aws_sdk_ecs::Client::from_conf(ecs),
             elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb),
-            mappings: Vec::new(),
-            tag_keys: Vec::new(),
+            join: Joining::default(),
             protected_tags: Vec::new(),
-            discover: true,
-            in_flight: DEFAULT_IN_FLIGHT,
             owned: Listing::default(),
             images: Mutex::default(),
             previous: Mutex::default(),
@@ -91,21 +84,14 @@ impl EcsSource {
     }
 
     /// Config's services, and (when `discover`) services tagged with one of `tag_keys`.
-    pub fn joining(
-        mut self,
-        mappings: Vec<ModelMapping>,
-        tag_keys: Vec<String>,
-        discover: bool,
-    ) -> Self {
-        self.mappings = mappings;
-        self.tag_keys = tag_keys;
-        self.discover = discover;
+    pub fn joining(mut self, join: Joining) -> Self {
+        self.join = join;
         self
     }
 
-    pub fn protecting(mut self, tags: Vec<String>, in_flight: usize) -> Self {
+    /// Tags (e.g. env=prod) that make a rollback of the service need its name typed.
+    pub fn protecting(mut self, tags: Vec<String>) -> Self {
         self.protected_tags = tags;
-        self.in_flight = in_flight;
         self
     }
 
@@ -117,18 +103,14 @@ impl EcsSource {
 
     /// Whether there is anything to look for: config names a service, or tags may.
     pub fn is_wanted(&self) -> bool {
-        self.discover || self.mappings.iter().any(|m| m.ecs_service.is_some())
+        self.join.discover || self.join.mappings.iter().any(|m| m.ecs_service.is_some())
     }
 
     async fn gather(&mut self) -> Result<Fleet, String> {
-        let owned = match self.owned.fresh() {
-            Some(owned) => owned,
-            None => {
-                let owned = self.list_owned().await?;
-                self.owned.keep(owned.clone());
-                owned
-            }
-        };
+        let mut listing = std::mem::take(&mut self.owned);
+        let owned = listing.or_list(self.list_owned()).await;
+        self.owned = listing;
+        let owned = owned?;
         self.read(owned).await
     }
 
@@ -146,11 +128,15 @@ impl EcsSource {
                     .collect::<Vec<_>>()
             })
             .collect();
-        let described = fan_out(chunks, self.in_flight, |(cluster, services)| async move {
-            let names: Vec<String> = services.iter().map(|o| o.service.clone()).collect();
-            let answer = self.describe(cluster, names).await;
-            (cluster, services, answer)
-        })
+        let described = fan_out(
+            chunks,
+            self.join.in_flight,
+            |(cluster, services)| async move {
+                let names: Vec<String> = services.iter().map(|o| o.service.clone()).collect();
+                let answer = self.describe(cluster, names).await;
+                (cluster, services, answer)
+            },
+        )
         .await;
         let mut found = Vec::new();
         for (cluster, services, answer) in described {
@@ -165,9 +151,12 @@ impl EcsSource {
                 found.push((o.clone(), result));
             }
         }
-        let detailed = fan_out(found, self.in_flight, |(o, described)| async move {
+        let detailed = fan_out(found, self.join.in_flight, |(o, described)| async move {
             let extras = match described {
-                Ok((s, tags)) => self.extras(s).await.map(|s| (s, tags)),
+                Ok((s, tags)) => {
+                    let last = lock(&self.known).get(&s.id()).map(|(_, l)| l.clone());
+                    Ok((self.extras(s, last).await, tags))
+                }
                 Err(why) => Err(why),
             };
             (o, extras)
@@ -177,12 +166,25 @@ impl EcsSource {
         let mut targets = Vec::new();
         for (o, result) in detailed {
             let id = format!("{}/{}", o.cluster, o.service);
-            let mapping = self.mappings.iter().find(|m| m.name == o.owner.model);
+            let mapping = self.join.mappings.iter().find(|m| m.name == o.owner.model);
             let row = row_of(&mut rows, &o.owner, format!("ECS service {id}"));
             match result {
-                Ok((service, tags)) => {
+                Ok(((service, problems), tags)) => {
                     let protected = protection(mapping, &Ok(tags), &self.protected_tags);
-                    lock(&self.known).insert(id, (Timestamp::now(), service.clone()));
+                    let mut known = lock(&self.known);
+                    let since = known.get(&id).map(|(at, _)| *at);
+                    // Read whole: from now; in part: as old as the parts kept.
+                    let at = match problems.is_empty() {
+                        true => Timestamp::now(),
+                        false => since.unwrap_or_else(Timestamp::now),
+                    };
+                    known.insert(id, (at, service.clone()));
+                    drop(known);
+                    if !problems.is_empty() {
+                        let why = problems.join("; ");
+                        row.stale
+                            .push(stale(SourceId::Ecs, Stage::Endpoint, &why, since));
+                    }
                     targets.push(self.target(&o, &service));
                     row.endpoint = Some(endpoint(service, protected));
                 }
@@ -217,6 +219,7 @@ impl EcsSource {
     /// The services config names, then those whose tags name a model.
     async fn list_owned(&self) -> Result<Vec<Owned>, String> {
         let mut owned: Vec<Owned> = self
+            .join
             .mappings
             .iter()
             .filter_map(|m| {
@@ -229,33 +232,41 @@ impl EcsSource {
                 })
             })
             .collect();
-        if !self.discover {
+        if !self.join.discover {
             return Ok(owned);
         }
-        let clusters = self.list_clusters().await?;
-        let listed = fan_out(clusters, self.in_flight, |cluster| async move {
+        let clusters = super::discovered(self.list_clusters().await, "ECS")?;
+        let listed = fan_out(clusters, self.join.in_flight, |cluster| async move {
             let services = self.list_services(&cluster).await;
             (cluster, services)
         })
         .await;
+        let mut chunks = Vec::new();
         for (cluster, services) in listed {
-            let services = services?;
-            for chunk in services.chunks(PER_DESCRIBE) {
-                let described = self.describe(&cluster, chunk.to_vec()).await?;
-                for (name, (_, tags)) in described {
-                    let already = owned
-                        .iter()
-                        .any(|o| o.cluster == cluster && o.service == name);
-                    let tags_ref = tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-                    if let Some(owner) =
-                        Owner::tagged(tags_ref, &self.tag_keys).filter(|_| !already)
-                    {
-                        owned.push(Owned {
-                            cluster: cluster.clone(),
-                            service: name,
-                            owner,
-                        });
-                    }
+            for chunk in services?.chunks(PER_DESCRIBE) {
+                chunks.push((cluster.clone(), chunk.to_vec()));
+            }
+        }
+        // Ten services a request, many requests at once: their tags say whose they are.
+        let described = fan_out(chunks, self.join.in_flight, |(cluster, names)| async move {
+            let described = self.describe(&cluster, names).await;
+            (cluster, described)
+        })
+        .await;
+        for (cluster, described) in described {
+            for (name, (_, tags)) in described? {
+                let already = owned
+                    .iter()
+                    .any(|o| o.cluster == cluster && o.service == name);
+                let tags_ref = tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                if let Some(owner) =
+                    Owner::tagged(tags_ref, &self.join.tag_keys).filter(|_| !already)
+                {
+                    owned.push(Owned {
+                        cluster: cluster.clone(),
+                        service: name,
+                        owner,
+                    });
                 }
             }
         }
@@ -334,8 +345,11 @@ impl EcsSource {
             .collect())
     }
 
-    /// The image, previous revision, stopped tasks and targets of one service.
-    async fn extras(&self, mut s: EcsService) -> Extras {
+    /// The image, previous revision, stopped tasks and targets of one service. A
+    /// part that cannot be read is named in `unread` with why, and the rest of the
+    /// service still shows: the image, revision and stopped tasks keep what `last`
+    /// read of the same revision, the targets turn unknown.
+    async fn extras(&self, mut s: EcsService, last: Option<EcsService>) -> Read {
         let groups = s.target_groups.clone();
         let (image, previous, stopped, health, dimensions) = tokio::join!(
             self.image(&s.task_definition),
@@ -344,14 +358,49 @@ impl EcsSource {
             self.health(&groups),
             self.dimensions(&groups),
         );
-        dimensions?;
-        s.image = image?;
-        s.previous = previous?;
-        s.stopped = stopped?;
-        let (healthy, unhealthy) = health?;
-        s.healthy_targets = healthy;
-        s.unhealthy = unhealthy;
-        Ok(s)
+        let mut problems = Vec::new();
+        let mut unread = Vec::new();
+        let mut missing = |part: &'static str, why: String| {
+            unread.push(part.to_string());
+            problems.push(why);
+        };
+        if let Err(why) = dimensions {
+            missing("load balancer", why);
+        }
+        let last_same = last.filter(|l| l.task_definition == s.task_definition);
+        match image {
+            Ok(image) => s.image = image,
+            Err(why) => {
+                s.image = last_same.as_ref().and_then(|l| l.image.clone());
+                missing("image", why);
+            }
+        }
+        match previous {
+            Ok(previous) => s.previous = previous,
+            Err(why) => {
+                s.previous = last_same.as_ref().and_then(|l| l.previous.clone());
+                missing("previous revision", why);
+            }
+        }
+        match stopped {
+            Ok(stopped) => s.stopped = stopped,
+            Err(why) => {
+                s.stopped = last_same
+                    .as_ref()
+                    .map(|l| l.stopped.clone())
+                    .unwrap_or_default();
+                missing("stopped tasks", why);
+            }
+        }
+        match health {
+            Ok((healthy, unhealthy)) => {
+                s.healthy_targets = healthy;
+                s.unhealthy = unhealthy;
+            }
+            Err(why) => missing(TARGETS, why),
+        }
+        s.unread = unread;
+        (s, problems)
     }
 
     async fn image(&self, td: &str) -> Result<Option<String>, String> {

@@ -92,6 +92,7 @@ pub fn service(cluster: &str, s: &Service) -> EcsService {
             .iter()
             .filter_map(|lb| lb.target_group_arn().map(str::to_string))
             .collect(),
+        unread: Vec::new(),
     }
 }
 

@@ -16,16 +16,16 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::lambda_facts::{log_tail, queue_of, runs};
 use super::schedules::Schedules;
-use super::{row_of, stale, Listing, Owner};
+use super::{row_of, stale, Joining, Listing, Owner, TagList, Tags};
 use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
-use crate::config::{MetricQuery, ModelMapping};
+use crate::config::MetricQuery;
 use crate::model::etl::{EtlDay, EtlSchedule, LambdaEtl};
 use crate::model::facts::{DataFacts, DataSource};
 use crate::model::stages::Stage;
 use crate::model::Fleet;
 use crate::source::aws::cloudwatch::data::{data_query_every, get_between};
-use crate::source::aws::fan_out::{fan_out, lock, DEFAULT_IN_FLIGHT};
+use crate::source::aws::fan_out::{fan_out, lock};
 use crate::source::{report, Source, SourceId, Update};
 
 /// ListFunctions pages (50 functions each) read at most.
@@ -64,13 +64,10 @@ pub struct LambdaSource {
     cloudwatch: aws_sdk_cloudwatch::Client,
     schedules: Schedules,
     calls: ApiCalls,
-    mappings: Vec<ModelMapping>,
-    tag_keys: Vec<String>,
-    discover: bool,
-    in_flight: usize,
+    join: Joining,
     owned: Listing<Vec<Function>>,
     /// Function ARN → its tags (asked once per function).
-    tags: Mutex<HashMap<String, Vec<(String, String)>>>,
+    tags: Tags,
     /// Queue ARN → its URL.
     queues: Mutex<HashMap<String, String>>,
     /// Function → the failure its log tail was read for, and the lines.
@@ -117,12 +114,9 @@ impl LambdaSource {
                 ),
             },
             calls: calls.clone(),
-            mappings: Vec::new(),
-            tag_keys: Vec::new(),
-            discover: true,
-            in_flight: DEFAULT_IN_FLIGHT,
+            join: Joining::default(),
             owned: Listing::default(),
-            tags: Mutex::default(),
+            tags: Tags::default(),
             queues: Mutex::default(),
             logs_read: Mutex::default(),
             ran: None,
@@ -131,31 +125,18 @@ impl LambdaSource {
     }
 
     /// Config's functions, and (when `discover`) functions tagged with one of `tag_keys`.
-    pub fn joining(
-        mut self,
-        mappings: Vec<ModelMapping>,
-        tag_keys: Vec<String>,
-        discover: bool,
-        in_flight: usize,
-    ) -> Self {
-        self.mappings = mappings;
-        self.tag_keys = tag_keys;
-        self.discover = discover;
-        self.in_flight = in_flight;
+    pub fn joining(mut self, join: Joining) -> Self {
+        self.join = join;
         self
     }
 
     async fn gather(&mut self) -> Result<Fleet, String> {
-        let owned = match self.owned.fresh() {
-            Some(owned) => owned,
-            None => {
-                let owned = self.list_owned().await?;
-                self.owned.keep(owned.clone());
-                owned
-            }
-        };
+        let mut listing = std::mem::take(&mut self.owned);
+        let owned = listing.or_list(self.list_owned()).await;
+        self.owned = listing;
+        let owned = owned?;
         let ran = self.ran(&owned).await;
-        let depths = fan_out(&owned, self.in_flight, |f| self.depth(f)).await;
+        let depths = fan_out(&owned, self.join.in_flight, |f| self.depth(f)).await;
         let mut rows = Vec::new();
         for (f, depth) in owned.iter().zip(depths) {
             let row = row_of(&mut rows, &f.owner, format!("Lambda ETL {}", f.name));
@@ -209,7 +190,7 @@ impl LambdaSource {
     /// and schedule.
     async fn list_owned(&self) -> Result<Vec<Function>, String> {
         let mut listed: Vec<(String, String, Option<String>, Owner)> = Vec::new();
-        for m in &self.mappings {
+        for m in &self.join.mappings {
             let Some(name) = &m.etl_function else {
                 continue;
             };
@@ -233,14 +214,25 @@ impl LambdaSource {
                 owner,
             ));
         }
-        if self.discover {
-            for (name, arn, dlq) in self.list_functions().await? {
-                if listed.iter().any(|(n, ..)| *n == name) {
-                    continue;
-                }
-                let tags = self.tags_of(&arn).await?;
+        if self.join.discover {
+            let functions = super::discovered(self.list_functions().await, "Lambda")?;
+            let unnamed = functions
+                .into_iter()
+                .filter(|(name, ..)| !listed.iter().any(|(n, ..)| n == name));
+            // Tags are asked once per function, many at once.
+            let tagged = fan_out(
+                unnamed,
+                self.join.in_flight,
+                |(name, arn, dlq)| async move {
+                    let tags = self.tags_of(&arn).await;
+                    (name, arn, dlq, tags)
+                },
+            )
+            .await;
+            for (name, arn, dlq, tags) in tagged {
+                let tags = tags?;
                 let tags = tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-                if let Some(owner) = Owner::tagged(tags, &self.tag_keys) {
+                if let Some(owner) = Owner::tagged(tags, &self.join.tag_keys) {
                     listed.push((name, arn, dlq, owner));
                 }
             }
@@ -248,8 +240,8 @@ impl LambdaSource {
         if listed.is_empty() {
             return Ok(Vec::new());
         }
-        let scheduled = self.schedules.list().await?;
-        let described = fan_out(listed, self.in_flight, |(name, arn, dlq, owner)| {
+        let scheduled = super::discovered(self.schedules.list().await, "EventBridge Scheduler")?;
+        let described = fan_out(listed, self.join.in_flight, |(name, arn, dlq, owner)| {
             let scheduled = &scheduled;
             async move {
                 let dlq = match dlq {
@@ -297,23 +289,21 @@ impl LambdaSource {
         Ok(out)
     }
 
-    async fn tags_of(&self, arn: &str) -> Result<Vec<(String, String)>, String> {
-        if let Some(known) = lock(&self.tags).get(arn) {
-            return Ok(known.clone());
-        }
-        let answer = self
-            .lambda
-            .list_tags()
-            .resource(arn)
-            .send()
-            .await
-            .map_err(|e| describe("lambda:ListTags", &e))?;
-        let tags: Vec<(String, String)> = answer
-            .tags()
-            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default();
-        lock(&self.tags).insert(arn.to_string(), tags.clone());
-        Ok(tags)
+    async fn tags_of(&self, arn: &str) -> Result<TagList, String> {
+        let ask = async {
+            let answer = self
+                .lambda
+                .list_tags()
+                .resource(arn)
+                .send()
+                .await
+                .map_err(|e| describe("lambda:ListTags", &e))?;
+            Ok(answer
+                .tags()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default())
+        };
+        self.tags.of(arn, ask).await
     }
 
     /// The async invocations' OnFailure destination, when it has one.
@@ -337,7 +327,10 @@ impl LambdaSource {
                 Ok(None)
             }
             Err(e) if crate::aws::errors::is_unimplemented(&e) => Ok(None),
-            Err(e) => Err(describe("lambda:GetFunctionEventInvokeConfig", &e)),
+            Err(e) => {
+                let why = describe("lambda:GetFunctionEventInvokeConfig", &e);
+                super::discovered(Err::<Vec<()>, _>(why), "A DLQ from OnFailure").map(|_| None)
+            }
         }
     }
 

@@ -11,8 +11,11 @@ mod lambda_facts;
 mod schedules;
 pub mod stepfunctions;
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
+use super::fan_out::{lock, DEFAULT_IN_FLIGHT};
+use crate::config::ModelMapping;
 use crate::model::facts::{ModelFacts, StaleFacts};
 use crate::model::identity::{Identity, JoinedBy};
 use crate::model::stages::Stage;
@@ -21,6 +24,43 @@ use crate::source::SourceId;
 /// Listings (clusters, services, functions, state machines and their tags) change
 /// rarely: read again this often, and on the user's refresh.
 pub const LIST_EVERY: Duration = Duration::from_secs(600);
+
+/// A listing for tag discovery. A role that may not list (most roles of teams
+/// without ECS, Lambda or Step Functions) finds nothing there instead of failing the
+/// source for good: said once in the log, since nothing in config asks for it.
+pub fn discovered<T>(listed: Result<Vec<T>, String>, what: &str) -> Result<Vec<T>, String> {
+    match listed {
+        Err(why) if crate::aws::errors::is_denied(&why) => {
+            tracing::warn!("{what} not looked at for tagged models: {why}");
+            Ok(Vec::new())
+        }
+        other => other,
+    }
+}
+
+/// How a source finds the resources that belong to models, and how many requests
+/// it makes at once.
+#[derive(Debug, Clone)]
+pub struct Joining {
+    /// `[[models]]`, which name resources explicitly.
+    pub mappings: Vec<ModelMapping>,
+    /// Tag keys whose value names a model (`[identity] tag_keys`).
+    pub tag_keys: Vec<String>,
+    /// Whether resources no config names are listed to find tagged ones.
+    pub discover: bool,
+    pub in_flight: usize,
+}
+
+impl Default for Joining {
+    fn default() -> Joining {
+        Joining {
+            mappings: Vec::new(),
+            tag_keys: Vec::new(),
+            discover: true,
+            in_flight: DEFAULT_IN_FLIGHT,
+        }
+    }
+}
 
 /// The model a resource belongs to, and what says so.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +136,30 @@ pub fn stale(
     }
 }
 
+/// Resource tags by ARN, asked once per resource: a resource's tags rarely change,
+/// and an account may hold hundreds of functions and machines.
+#[derive(Debug, Default)]
+pub struct Tags(std::sync::Mutex<std::collections::HashMap<String, Vec<(String, String)>>>);
+
+/// A resource's tags as (key, value) pairs.
+pub type TagList = Vec<(String, String)>;
+
+impl Tags {
+    /// The tags of `arn`, from what `ask` answers the first time.
+    pub async fn of(
+        &self,
+        arn: &str,
+        ask: impl Future<Output = Result<TagList, String>>,
+    ) -> Result<TagList, String> {
+        if let Some(known) = lock(&self.0).get(arn) {
+            return Ok(known.clone());
+        }
+        let tags = ask.await?;
+        lock(&self.0).insert(arn.to_string(), tags.clone());
+        Ok(tags)
+    }
+}
+
 /// A listing kept until it is `LIST_EVERY` old or the user asks for a refresh.
 #[derive(Debug)]
 pub struct Listing<T> {
@@ -109,16 +173,19 @@ impl<T> Default for Listing<T> {
 }
 
 impl<T: Clone> Listing<T> {
-    /// The kept listing while it is fresh.
-    pub fn fresh(&self) -> Option<T> {
-        self.value
-            .as_ref()
-            .filter(|(at, _)| at.elapsed() < LIST_EVERY)
-            .map(|(_, v)| v.clone())
-    }
-
-    pub fn keep(&mut self, value: T) {
-        self.value = Some((Instant::now(), value));
+    /// The kept listing while it is fresh, else what `list` lists (then kept).
+    pub async fn or_list(
+        &mut self,
+        list: impl Future<Output = Result<T, String>>,
+    ) -> Result<T, String> {
+        if let Some((at, value)) = &self.value {
+            if at.elapsed() < LIST_EVERY {
+                return Ok(value.clone());
+            }
+        }
+        let value = list.await?;
+        self.value = Some((Instant::now(), value.clone()));
+        Ok(value)
     }
 }
 

@@ -21,7 +21,7 @@ impl Schedules {
         function_arn: &str,
         scheduled: &[(String, String, String)],
     ) -> Result<Option<EtlSchedule>, String> {
-        let mut found = self.rules(function_arn).await?;
+        let mut found = super::discovered(self.rules(function_arn).await, "EventBridge rules")?;
         for (group, name, target) in scheduled {
             if target == function_arn {
                 if let Some(s) = self.schedule(group, name).await? {

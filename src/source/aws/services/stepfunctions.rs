@@ -11,14 +11,13 @@ use std::sync::Mutex;
 use aws_sdk_sfn::types::{ExecutionListItem, ExecutionStatus, HistoryEvent};
 use jiff::Timestamp;
 
-use super::{row_of, stale, Listing, Owner};
+use super::{row_of, stale, Joining, Listing, Owner, TagList, Tags};
 use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
-use crate::config::ModelMapping;
 use crate::model::facts::{RunDetail, RunSource, RunStatus, TrainingRun};
 use crate::model::stages::Stage;
 use crate::model::Fleet;
-use crate::source::aws::fan_out::{fan_out, lock, DEFAULT_IN_FLIGHT};
+use crate::source::aws::fan_out::{fan_out, lock};
 use crate::source::{report, Source, SourceId, Update};
 
 /// Executions shown per machine, and history events read to find the failed state.
@@ -39,12 +38,9 @@ type Failure = (Option<String>, Option<String>);
 
 pub struct StepFunctionsSource {
     client: aws_sdk_sfn::Client,
-    mappings: Vec<ModelMapping>,
-    tag_keys: Vec<String>,
-    discover: bool,
-    in_flight: usize,
+    join: Joining,
     owned: Listing<Vec<Machine>>,
-    tags: Mutex<HashMap<String, Vec<(String, String)>>>,
+    tags: Tags,
     /// Execution ARN → why it failed (a finished execution never changes).
     failures: Mutex<HashMap<String, Failure>>,
     known: Mutex<HashMap<String, (Timestamp, Vec<TrainingRun>)>>,
@@ -57,42 +53,26 @@ impl StepFunctionsSource {
             .build();
         StepFunctionsSource {
             client: aws_sdk_sfn::Client::from_conf(config),
-            mappings: Vec::new(),
-            tag_keys: Vec::new(),
-            discover: true,
-            in_flight: DEFAULT_IN_FLIGHT,
+            join: Joining::default(),
             owned: Listing::default(),
-            tags: Mutex::default(),
+            tags: Tags::default(),
             failures: Mutex::default(),
             known: Mutex::default(),
         }
     }
 
     /// Config's machines, and (when `discover`) machines tagged with one of `tag_keys`.
-    pub fn joining(
-        mut self,
-        mappings: Vec<ModelMapping>,
-        tag_keys: Vec<String>,
-        discover: bool,
-        in_flight: usize,
-    ) -> Self {
-        self.mappings = mappings;
-        self.tag_keys = tag_keys;
-        self.discover = discover;
-        self.in_flight = in_flight;
+    pub fn joining(mut self, join: Joining) -> Self {
+        self.join = join;
         self
     }
 
     async fn gather(&mut self) -> Result<Fleet, String> {
-        let owned = match self.owned.fresh() {
-            Some(owned) => owned,
-            None => {
-                let owned = self.list_owned().await?;
-                self.owned.keep(owned.clone());
-                owned
-            }
-        };
-        let read = fan_out(&owned, self.in_flight, |m| self.runs(m)).await;
+        let mut listing = std::mem::take(&mut self.owned);
+        let owned = listing.or_list(self.list_owned()).await;
+        self.owned = listing;
+        let owned = owned?;
+        let read = fan_out(&owned, self.join.in_flight, |m| self.runs(m)).await;
         let mut rows = Vec::new();
         for (m, runs) in owned.iter().zip(read) {
             let row = row_of(&mut rows, &m.owner, format!("state machine {}", m.name));
@@ -119,17 +99,18 @@ impl StepFunctionsSource {
     }
 
     async fn list_owned(&self) -> Result<Vec<Machine>, String> {
-        let by_name = self.mappings.iter().any(|m| {
+        let by_name = self.join.mappings.iter().any(|m| {
             m.state_machine
                 .as_ref()
                 .is_some_and(|s| !s.starts_with("arn:"))
         });
-        let listed = match self.discover || by_name {
-            true => self.list_machines().await?,
-            false => Vec::new(),
+        let listed = match (self.join.discover, by_name) {
+            (_, true) => self.list_machines().await?,
+            (true, false) => super::discovered(self.list_machines().await, "Step Functions")?,
+            (false, false) => Vec::new(),
         };
         let mut owned: Vec<Machine> = Vec::new();
-        for m in &self.mappings {
+        for m in &self.join.mappings {
             let Some(wanted) = &m.state_machine else {
                 continue;
             };
@@ -152,14 +133,20 @@ impl StepFunctionsSource {
                 owner: Owner::config(&m.name, "state_machine", wanted),
             });
         }
-        if self.discover {
-            for (arn, name) in listed {
-                if owned.iter().any(|m| m.arn == arn) {
-                    continue;
-                }
-                let tags = self.tags_of(&arn).await?;
+        if self.join.discover {
+            let unnamed = listed
+                .into_iter()
+                .filter(|(arn, _)| !owned.iter().any(|m| m.arn == *arn));
+            // Tags are asked once per machine, many at once.
+            let tagged = fan_out(unnamed, self.join.in_flight, |(arn, name)| async move {
+                let tags = self.tags_of(&arn).await;
+                (arn, name, tags)
+            })
+            .await;
+            for (arn, name, tags) in tagged {
+                let tags = tags?;
                 let tags = tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-                if let Some(owner) = Owner::tagged(tags, &self.tag_keys) {
+                if let Some(owner) = Owner::tagged(tags, &self.join.tag_keys) {
                     owned.push(Machine { arn, name, owner });
                 }
             }
@@ -192,24 +179,22 @@ impl StepFunctionsSource {
         Ok(out)
     }
 
-    async fn tags_of(&self, arn: &str) -> Result<Vec<(String, String)>, String> {
-        if let Some(known) = lock(&self.tags).get(arn) {
-            return Ok(known.clone());
-        }
-        let answer = self
-            .client
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .map_err(|e| describe("states:ListTagsForResource", &e))?;
-        let tags: Vec<(String, String)> = answer
-            .tags()
-            .iter()
-            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-            .collect();
-        lock(&self.tags).insert(arn.to_string(), tags.clone());
-        Ok(tags)
+    async fn tags_of(&self, arn: &str) -> Result<TagList, String> {
+        let ask = async {
+            let answer = self
+                .client
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .map_err(|e| describe("states:ListTagsForResource", &e))?;
+            Ok(answer
+                .tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                .collect())
+        };
+        self.tags.of(arn, ask).await
     }
 
     /// The machine's newest executions as training runs, failures explained.

@@ -135,6 +135,7 @@ impl Simulator {
             stopped,
             healthy_targets: running,
             unhealthy,
+            unread: Vec::new(),
             target_groups: vec![format!(
                 "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/{}/6d0ecf831eec9f09",
                 p.name
