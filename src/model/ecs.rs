@@ -1,13 +1,9 @@
 //! A model served by an ECS service behind a load balancer, as facts: its tasks,
 //! deployments, the task definition serving now and the one before it, stopped
-//! tasks and the load balancer's view of its targets. And how that reads as the
-//! ENDPOINT cell before any metric is looked at. Pure.
+//! tasks and the load balancer's view of its targets. Pure data.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-
-use super::health::Health;
-use super::stages::StageStatus;
 
 /// The part of a service named when its targets' health could not be read.
 pub const TARGETS: &str = "targets";
@@ -106,56 +102,6 @@ impl EcsService {
                 .count(),
         )
     }
-
-    /// What the service's own state says, before the metrics: a failed rollout or
-    /// no task running is crit; a rollout under way is busy; missing tasks or
-    /// unhealthy targets warn. None when nothing is wrong.
-    pub fn trouble(&self) -> Option<StageStatus> {
-        let primary = self.primary();
-        if let Some(d) = primary.filter(|d| d.rollout.as_deref() == Some("FAILED")) {
-            return Some(
-                StageStatus::new(
-                    Health::Crit,
-                    format!("rollout failed {}", d.task_definition),
-                )
-                .brief("failed"),
-            );
-        }
-        if self.status != "ACTIVE" {
-            return Some(StageStatus::new(Health::Crit, self.status.clone()));
-        }
-        let tasks = format!("{}/{} tasks", self.running, self.desired);
-        if self.desired > 0 && self.running == 0 {
-            return Some(StageStatus::new(Health::Crit, tasks).brief("0 tasks"));
-        }
-        if let Some(d) = primary.filter(|d| d.rollout.as_deref() == Some("IN_PROGRESS")) {
-            return Some(
-                StageStatus::new(Health::Ok, format!("deploying {}", d.task_definition))
-                    .brief("deploying")
-                    .busy(),
-            );
-        }
-        if self.running < self.desired {
-            return Some(
-                StageStatus::new(Health::Warn, tasks)
-                    .brief(format!("{}/{}", self.running, self.desired)),
-            );
-        }
-        let unhealthy = self.targets_unhealthy().unwrap_or(0);
-        (unhealthy > 0).then(|| {
-            StageStatus::new(Health::Warn, format!("{unhealthy} targets unhealthy"))
-                .brief(format!("{unhealthy} unhl"))
-        })
-    }
-
-    /// The ENDPOINT cell when all is well: tasks running of desired.
-    pub fn summary(&self) -> StageStatus {
-        StageStatus::new(
-            Health::Ok,
-            format!("{}/{} tasks", self.running, self.desired),
-        )
-        .brief("up")
-    }
 }
 
 #[cfg(test)]
@@ -193,29 +139,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_healthy_service_has_no_trouble() {
-        assert_eq!(service().trouble(), None);
-        assert_eq!(service().summary().summary, "2/2 tasks");
-    }
-
-    #[test]
-    fn failed_rollouts_and_no_tasks_are_crit_missing_tasks_and_targets_warn() {
-        let mut s = service();
-        s.deployments[0].rollout = Some("FAILED".into());
-        let t = s.trouble().unwrap();
-        assert_eq!(
-            (t.health, t.summary.as_str()),
-            (Health::Crit, "rollout failed upsell-api:8")
-        );
-        let mut s = service();
-        s.running = 0;
-        assert_eq!(s.trouble().unwrap().health, Health::Crit);
-        let mut s = service();
-        s.running = 1;
-        assert_eq!(s.trouble().unwrap().summary, "1/2 tasks");
-        let mut s = service();
-        s.deployments[0].rollout = Some("IN_PROGRESS".into());
-        assert!(s.trouble().unwrap().in_progress);
+    fn unhealthy_targets_leave_draining_ones_out_and_are_unknown_when_unread() {
         let mut s = service();
         for state in ["unhealthy", "draining", "unused"] {
             s.unhealthy.push(TargetHealth {
@@ -225,10 +149,8 @@ pub(crate) mod tests {
                 description: None,
             });
         }
-        let t = s.trouble().unwrap();
-        assert_eq!(
-            (t.health, t.summary.as_str()),
-            (Health::Warn, "2 targets unhealthy")
-        );
+        assert_eq!(s.targets_unhealthy(), Some(2));
+        s.unread.push(TARGETS.into());
+        assert_eq!(s.targets_unhealthy(), None);
     }
 }

@@ -1,8 +1,7 @@
 //! A model's data loaded by a scheduled Lambda function, as facts: its schedule
 //! (an EventBridge rule or an EventBridge Scheduler schedule), its last good and
-//! last failed runs, its dead-letter queue and its log's last errors. And what is
-//! wrong with it: a run that failed, a run that did not happen, messages piling up
-//! in the DLQ. Pure.
+//! last failed runs, its dead-letter queue and its log's last errors; when its next
+//! run was due and whether it is late or failed. Pure.
 
 use std::str::FromStr;
 
@@ -10,9 +9,6 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::dags::LATE_AFTER;
-use super::format;
-use super::health::Health;
-use super::stages::StageStatus;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LambdaEtl {
@@ -113,38 +109,13 @@ impl LambdaEtl {
             (None, _) => false,
         }
     }
-
-    /// What is wrong with the ETL, if anything: its newest run failed, events wait
-    /// in its DLQ, a run is late, or its schedule is off.
-    pub fn trouble(&self, now: Timestamp) -> Option<StageStatus> {
-        if self.failed() {
-            return Some(StageStatus::new(Health::Warn, "ETL failed").brief("failed"));
-        }
-        if let Some(depth) = self.dlq_depth.filter(|d| *d > 0) {
-            return Some(
-                StageStatus::new(Health::Warn, format!("DLQ {depth} msgs"))
-                    .brief(format!("DLQ {depth}")),
-            );
-        }
-        if let Some(late) = self.late_by(now) {
-            let text = format::age_brief(late);
-            return Some(
-                StageStatus::new(Health::Warn, format!("ETL late {text}"))
-                    .brief(format!("late {text}")),
-            );
-        }
-        self.schedule
-            .as_ref()
-            .filter(|s| !s.enabled)
-            .map(|_| StageStatus::new(Health::Warn, "schedule off").brief("off"))
-    }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn at(s: &str) -> Timestamp {
+    pub fn at(s: &str) -> Timestamp {
         s.parse().unwrap()
     }
 
@@ -157,7 +128,7 @@ mod tests {
         }
     }
 
-    fn etl() -> LambdaEtl {
+    pub fn etl() -> LambdaEtl {
         LambdaEtl {
             function: "sales-etl".into(),
             schedule: Some(schedule("rate(1 hour)")),
@@ -219,22 +190,5 @@ mod tests {
         let mut off = etl();
         off.schedule.as_mut().unwrap().enabled = false;
         assert_eq!(off.late_by(at("2026-12-01T15:00:00Z")), None);
-        assert_eq!(
-            off.trouble(at("2026-12-01T15:00:00Z")).unwrap().summary,
-            "schedule off"
-        );
-    }
-
-    #[test]
-    fn a_failure_then_the_dlq_then_lateness_say_what_is_wrong() {
-        let now = at("2026-12-01T10:30:00Z");
-        assert_eq!(etl().trouble(now), None);
-        let mut e = etl();
-        e.dlq_depth = Some(12);
-        assert_eq!(e.trouble(now).unwrap().summary, "DLQ 12 msgs");
-        e.last_failure = Some(at("2026-12-01T10:05:00Z"));
-        assert_eq!(e.trouble(now).unwrap().summary, "ETL failed");
-        e.last_failure = Some(at("2026-12-01T09:00:00Z"));
-        assert!(!e.failed());
     }
 }

@@ -6,6 +6,7 @@
 use jiff::Timestamp;
 
 use super::dags::{DagFacts, DagRole, DagRun};
+use super::etl::LambdaEtl;
 use super::facts::{DataSource, ModelFacts};
 use super::format;
 use super::health::Health;
@@ -23,7 +24,7 @@ pub fn judge(m: &ModelFacts, rules: &Rules, now: Timestamp) -> StageStatus {
     let lambda = data.lambda.as_deref();
     let trouble = || match (etl, lambda) {
         (Some(dag), _) => etl_trouble(dag, now),
-        (None, Some(function)) => function.trouble(now),
+        (None, Some(function)) => lambda_trouble(function, now),
         (None, None) => None,
     };
     let Some(newest) = data.newest_object else {
@@ -52,6 +53,31 @@ pub fn judge(m: &ModelFacts, rules: &Rules, now: Timestamp) -> StageStatus {
         }
         None => by_age,
     }
+}
+
+/// What is wrong with a Lambda ETL, if anything: its newest run failed, events wait
+/// in its DLQ, a run is late, or its schedule is off.
+fn lambda_trouble(etl: &LambdaEtl, now: Timestamp) -> Option<StageStatus> {
+    if etl.failed() {
+        return Some(StageStatus::new(Health::Warn, "ETL failed").brief("failed"));
+    }
+    if let Some(depth) = etl.dlq_depth.filter(|d| *d > 0) {
+        return Some(
+            StageStatus::new(Health::Warn, format!("DLQ {depth} msgs"))
+                .brief(format!("DLQ {depth}")),
+        );
+    }
+    if let Some(late) = etl.late_by(now) {
+        let text = format::age_brief(late);
+        return Some(
+            StageStatus::new(Health::Warn, format!("ETL late {text}"))
+                .brief(format!("late {text}")),
+        );
+    }
+    etl.schedule
+        .as_ref()
+        .filter(|s| !s.enabled)
+        .map(|_| StageStatus::new(Health::Warn, "schedule off").brief("off"))
 }
 
 /// What is wrong with an ETL DAG's runs, if anything: failed, late, paused.
@@ -164,5 +190,25 @@ mod tests {
             (data(&m).health, data(&m).summary),
             (Health::Crit, "no successful run".to_string())
         );
+    }
+
+    #[test]
+    fn a_lambda_etl_warns_on_a_failure_then_its_dlq_then_lateness_then_its_schedule() {
+        use crate::model::etl::tests::{at, etl};
+        let now = at("2026-12-01T10:30:00Z");
+        assert_eq!(lambda_trouble(&etl(), now), None);
+        let mut e = etl();
+        e.dlq_depth = Some(12);
+        assert_eq!(lambda_trouble(&e, now).unwrap().summary, "DLQ 12 msgs");
+        e.last_failure = Some(at("2026-12-01T10:05:00Z"));
+        assert_eq!(lambda_trouble(&e, now).unwrap().summary, "ETL failed");
+        let late = at("2026-12-01T11:40:00Z");
+        assert_eq!(
+            lambda_trouble(&etl(), late).unwrap().summary,
+            "ETL late 40m"
+        );
+        let mut off = etl();
+        off.schedule.as_mut().unwrap().enabled = false;
+        assert_eq!(lambda_trouble(&off, late).unwrap().summary, "schedule off");
     }
 }

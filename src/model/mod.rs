@@ -9,6 +9,7 @@ pub mod dags;
 pub mod distribution;
 pub mod drift;
 pub mod ecs;
+pub mod ecs_health;
 pub mod etl;
 pub mod events;
 pub mod facts;

@@ -274,7 +274,7 @@ fn endpoint(m: &ModelFacts, rules: &Rules) -> StageStatus {
     // Updating, Creating, ...: still serving the old model, so its metrics still count
     // (a rollback in flight keeps the row red until it lands).
     let (busy, ecs_trouble) = match &ep.ecs {
-        Some(ecs) => match ecs.trouble() {
+        Some(ecs) => match super::ecs_health::trouble(ecs) {
             Some(t) if t.health == Health::Crit => return t,
             Some(t) => (t.in_progress, Some(t)),
             None => (false, None),
@@ -322,7 +322,7 @@ fn endpoint(m: &ModelFacts, rules: &Rules) -> StageStatus {
         }
         (_, Some(trouble)) => trouble,
         _ => match &ep.ecs {
-            Some(ecs) => ecs.summary(),
+            Some(ecs) => super::ecs_health::up(ecs),
             None => StageStatus::new(Health::Ok, "InService").brief("up"),
         },
     }

@@ -19,6 +19,8 @@ pub struct Seeded {
     pub model: String,
     /// A second model, served by a service only its tag names.
     pub tagged: String,
+    /// The Scheduler schedule of the tagged model's ETL.
+    pub schedule: String,
     pub cluster: String,
     pub service: String,
     pub family: String,
@@ -258,6 +260,44 @@ pub async fn seed(url: &str) -> Seeded {
         .send()
         .await
         .unwrap();
+    // The tagged model's ETL: no DLQ, on a Scheduler schedule in Berlin time.
+    let nightly = lambda
+        .create_function()
+        .function_name(unique("pricing-etl"))
+        .runtime(aws_sdk_lambda::types::Runtime::Python312)
+        .role(role)
+        .handler("etl.handler")
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(lambda_zip()))
+                .build(),
+        )
+        .tags("model", &tagged)
+        .send()
+        .await
+        .unwrap();
+    let schedule = unique("pricing-nightly");
+    aws_sdk_scheduler::Client::new(&conf)
+        .create_schedule()
+        .name(&schedule)
+        .schedule_expression("cron(0 2 * * ? *)")
+        .schedule_expression_timezone("Europe/Berlin")
+        .flexible_time_window(
+            aws_sdk_scheduler::types::FlexibleTimeWindow::builder()
+                .mode(aws_sdk_scheduler::types::FlexibleTimeWindowMode::Off)
+                .build()
+                .unwrap(),
+        )
+        .target(
+            aws_sdk_scheduler::types::Target::builder()
+                .arn(nightly.function_arn().unwrap())
+                .role_arn(role)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
     let now = jiff::Timestamp::now().as_second();
     let hour = now - now % 3600;
     let (success_hour, failure_hour) = (hour - 2 * 3600, hour - 3600);
@@ -389,6 +429,7 @@ pub async fn seed(url: &str) -> Seeded {
     Seeded {
         model,
         tagged,
+        schedule,
         cluster,
         service,
         family,

@@ -53,4 +53,7 @@ fn screenshots_match_the_views() {
     check("cost", &cost, 120, 30);
     let rollback = mlopsdash::testing::with_dialog(app, "recommendation-engine", 'B');
     check("rollback", &rollback, 120, 30);
+    let mut ecs = demo_app(6, 120);
+    ecs.open_model("upsell-api".into());
+    check("ecs", &ecs, 140, 45);
 }

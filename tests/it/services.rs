@@ -147,6 +147,16 @@ fn an_ecs_lambda_and_step_functions_model_reads_whole_from_its_three_services() 
     );
     assert_eq!(other["endpoint"]["previous_task_definition"], Value::Null);
     assert_eq!(other["identity"]["by"], "tag");
+    // Its ETL: on an EventBridge Scheduler schedule, with no DLQ to measure.
+    let data = &other["data"];
+    assert_eq!(data["schedule"], "cron(0 2 * * ? *)", "{data:#}");
+    assert_eq!(
+        data["scheduled_by"],
+        format!("schedule default/{}", s.schedule)
+    );
+    assert_eq!(data["dlq_depth"], Value::Null);
+    assert_eq!(data["last_success"], Value::Null);
+    assert_eq!(other["stages"]["data"]["summary"], "no successful run");
 
     let calls = &json["api_calls"];
     assert!(

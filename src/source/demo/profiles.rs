@@ -104,7 +104,7 @@ pub const DRIFTED_FEATURES: [(&str, &str); 3] = [
     ("avg_order_value", "data_type_check"),
 ];
 
-/// The five retail models, then `count - 5` generated healthy ones.
+/// The six built-in models (three teams), then `count - 6` generated healthy ones.
 pub fn fleet(count: usize) -> Vec<Profile> {
     let hours = |h: i64| h * 3600;
     let mut all = vec![

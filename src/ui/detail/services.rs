@@ -18,7 +18,8 @@ const STOPPED_SHOWN: usize = 3;
 
 /// Rows the service's panel needs below its header.
 pub fn rows(s: &EcsService) -> u16 {
-    let lines = 3 + s.unhealthy.len().min(2) + s.stopped.len().min(STOPPED_SHOWN);
+    let event = usize::from(!s.events.is_empty());
+    let lines = 3 + s.unhealthy.len().min(2) + s.stopped.len().min(STOPPED_SHOWN) + event;
     u16::try_from(lines).unwrap_or(u16::MAX)
 }
 
@@ -103,6 +104,16 @@ pub fn table<'a>(
                     t.stopped_at
                         .map_or(String::new(), |at| format::age_since(at, now)),
                 ),
+            ])
+            .style(theme.dim),
+        );
+    }
+    // ECS's own newest word on the service (a steady state, a failed deployment).
+    if let Some((at, message)) = s.events.first() {
+        rows.push(
+            Row::new(vec![
+                Cell::from(truncate(&format!("  » {message}"), text_width)),
+                Cell::from(format::age_since(*at, now)),
             ])
             .style(theme.dim),
         );
