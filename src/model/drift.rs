@@ -6,12 +6,12 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::captured::{CapturedDrift, FeatureDrift};
+use super::cell::StageStatus;
 use super::facts::ModelFacts;
 use super::format;
 use super::health::Health;
 use super::metrics::{names, Series};
 use super::rules::{Rules, Threshold};
-use super::stages::StageStatus;
 
 /// Where a drift figure comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

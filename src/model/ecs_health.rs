@@ -2,9 +2,9 @@
 //! a failed rollout or no task running is crit, a rollout under way is busy,
 //! missing tasks or unhealthy targets warn. Pure.
 
+use super::cell::StageStatus;
 use super::ecs::EcsService;
 use super::health::Health;
-use super::stages::StageStatus;
 
 /// What is wrong with the service; None when nothing is.
 pub fn trouble(s: &EcsService) -> Option<StageStatus> {

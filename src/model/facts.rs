@@ -84,9 +84,9 @@ pub struct ModelFacts {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StaleFacts {
     /// The source that could not refresh them.
-    pub source: super::update::SourceId,
+    pub source: super::source_id::SourceId,
     /// The stages whose cells show old facts.
-    pub stages: Vec<super::stages::Stage>,
+    pub stages: Vec<super::stage::Stage>,
     /// When the facts shown were gathered; None when there never were any.
     pub since: Option<Timestamp>,
     /// What failed, e.g. "sagemaker:DescribeEndpoint: throttled".
@@ -451,7 +451,7 @@ pub struct Alarm {
     /// The model whose endpoint or metric the alarm watches, when known.
     pub model: Option<String>,
     /// The stage its metric belongs to (endpoint metrics, business metrics, drift).
-    pub stage: Option<super::stages::Stage>,
+    pub stage: Option<super::stage::Stage>,
 }
 
 impl MonitoringRun {
@@ -488,7 +488,7 @@ impl ModelFacts {
 
 impl ModelFacts {
     /// Whether `stage`'s cell shows facts a source could not refresh.
-    pub fn is_stale_at(&self, stage: super::stages::Stage) -> bool {
+    pub fn is_stale_at(&self, stage: super::stage::Stage) -> bool {
         self.stale.iter().any(|s| s.stages.contains(&stage))
     }
 }

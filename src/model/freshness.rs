@@ -5,13 +5,13 @@
 
 use jiff::Timestamp;
 
+use super::cell::StageStatus;
 use super::dags::{DagFacts, DagRole, DagRun};
 use super::etl::LambdaEtl;
 use super::facts::{DataSource, ModelFacts};
 use super::format;
 use super::health::Health;
 use super::rules::Rules;
-use super::stages::StageStatus;
 
 /// DATA: the newest object's age, or the ETL DAG's last success and its runs.
 pub fn judge(m: &ModelFacts, rules: &Rules, now: Timestamp) -> StageStatus {

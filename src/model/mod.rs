@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod captured;
+pub mod cell;
 pub mod context;
 pub mod cost;
 pub mod dags;
@@ -25,6 +26,8 @@ pub mod pricing;
 pub mod quality;
 pub mod registry;
 pub mod rules;
+pub mod source_id;
+pub mod stage;
 pub mod stages;
 pub mod traces;
 pub mod units;

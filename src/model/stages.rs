@@ -11,86 +11,9 @@ use super::health::Health;
 use super::metrics::{names, rate_percent, Series};
 use super::rules::Rules;
 
-/// The stages of a model's life, left to right as the pipeline view shows them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Stage {
-    Data,
-    Training,
-    Registry,
-    Endpoint,
-    Drift,
-    Quality,
-}
+pub use super::stage::Stage;
 
-impl Stage {
-    pub const ALL: [Stage; 6] = [
-        Stage::Data,
-        Stage::Training,
-        Stage::Registry,
-        Stage::Endpoint,
-        Stage::Drift,
-        Stage::Quality,
-    ];
-
-    /// For the narrow one-line strip of the detail view.
-    pub fn short_title(self) -> &'static str {
-        match self {
-            Stage::Registry => "REG",
-            Stage::Endpoint => "EP",
-            Stage::Quality => "QUAL",
-            other => other.title(),
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Stage::Data => "DATA",
-            Stage::Training => "TRAIN",
-            Stage::Registry => "REGISTRY",
-            Stage::Endpoint => "ENDPOINT",
-            Stage::Drift => "DRIFT",
-            Stage::Quality => "QUALITY",
-        }
-    }
-}
-
-/// One cell of the pipeline view.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StageStatus {
-    pub health: Health,
-    pub summary: String,
-    /// The same fact in at most 7 columns, for narrow terminals.
-    pub brief: String,
-    /// Something is under way (a running job, a pending approval, an updating endpoint).
-    pub in_progress: bool,
-}
-
-impl StageStatus {
-    pub(super) fn new(health: Health, summary: impl Into<String>) -> StageStatus {
-        let summary = summary.into();
-        StageStatus {
-            health,
-            brief: summary.clone(),
-            summary,
-            in_progress: false,
-        }
-    }
-
-    pub(super) fn brief(mut self, brief: impl Into<String>) -> StageStatus {
-        self.brief = brief.into();
-        self
-    }
-
-    pub(super) fn busy(mut self) -> StageStatus {
-        self.in_progress = true;
-        self
-    }
-
-    pub(super) fn unknown() -> StageStatus {
-        StageStatus::new(Health::Unknown, "—")
-    }
-}
+pub use super::cell::StageStatus;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelHealth {
