@@ -14,9 +14,10 @@ use super::dags::LATE_AFTER;
 pub struct LambdaEtl {
     pub function: String,
     pub schedule: Option<EtlSchedule>,
-    /// The end of the newest period in which it ran without an error.
+    /// The start of the newest hour in which it ran without an error (AWS/Lambda
+    /// counts by the hour).
     pub last_success: Option<Timestamp>,
-    /// The end of the newest period in which it failed.
+    /// The start of the newest hour in which it failed.
     pub last_failure: Option<Timestamp>,
     /// Its dead-letter queue's name, from DeadLetterConfig or the async OnFailure.
     pub dlq: Option<String>,
