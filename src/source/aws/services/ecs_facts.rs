@@ -142,11 +142,13 @@ pub fn target(d: &TargetHealthDescription) -> Option<TargetHealth> {
 }
 
 /// AWS/ApplicationELB's dimension values: "app/name/id" of the load balancer's
-/// ARN and "targetgroup/name/id" of the target group's.
+/// ARN and "targetgroup/name/id" of the target group's. None for a Network Load
+/// Balancer ("net/…"): it publishes no HTTP codes, and metrics asked for that
+/// cannot exist are billed all the same.
 pub fn elb_dimensions(load_balancer_arn: &str, target_group_arn: &str) -> Option<(String, String)> {
     let lb = load_balancer_arn.split_once(":loadbalancer/")?.1;
     let tg = target_group_arn.rsplit_once(':')?.1;
-    tg.starts_with("targetgroup/")
+    (lb.starts_with("app/") && tg.starts_with("targetgroup/"))
         .then(|| (lb.to_string(), tg.to_string()))
 }
 
@@ -263,5 +265,8 @@ mod tests {
                 "targetgroup/churn-tg/6d0ecf831eec9f09".to_string()
             ))
         );
+        let nlb = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/ml-nlb/1";
+        let tg = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/churn-tg/2";
+        assert_eq!(elb_dimensions(nlb, tg), None);
     }
 }
