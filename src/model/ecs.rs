@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 /// The part of a service named when its targets' health could not be read.
 pub const TARGETS: &str = "targets";
+/// The status of a service its cluster does not have (DescribeServices' failure reason).
+pub const MISSING: &str = "MISSING";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EcsService {
@@ -80,6 +82,28 @@ pub struct TargetHealth {
 }
 
 impl EcsService {
+    /// A service config names that its cluster does not have.
+    pub fn missing(cluster: &str, service: &str) -> EcsService {
+        EcsService {
+            cluster: cluster.to_string(),
+            service: service.to_string(),
+            status: MISSING.to_string(),
+            running: 0,
+            desired: 0,
+            pending: 0,
+            task_definition: String::new(),
+            image: None,
+            previous: None,
+            deployments: Vec::new(),
+            events: Vec::new(),
+            stopped: Vec::new(),
+            unhealthy: Vec::new(),
+            healthy_targets: 0,
+            target_groups: Vec::new(),
+            unread: Vec::new(),
+        }
+    }
+
     /// "cluster/service", as config names it and the action shows it.
     pub fn id(&self) -> String {
         format!("{}/{}", self.cluster, self.service)

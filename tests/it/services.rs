@@ -6,6 +6,7 @@
 //! (the function) and the `mlopsdash:model` tag (the state machine).
 
 use std::io::Write;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -30,11 +31,41 @@ fn config(s: &Seeded) -> tempfile::NamedTempFile {
     let mut f = tempfile::NamedTempFile::new().unwrap();
     write!(
         f,
-        "[[models]]\nname = \"{}\"\necs_service = \"{}/{}\"\n",
-        s.model, s.cluster, s.service
+        "[[models]]\nname = \"{}\"\necs_service = \"{}/{}\"\n\
+         [[models]]\nname = \"{}\"\necs_service = \"{}/no-such-service\"\n\
+         etl_function = \"no-such-etl-{}\"\n",
+        s.model,
+        s.cluster,
+        s.service,
+        orphan(s),
+        s.cluster,
+        s.family
     )
     .unwrap();
     f
+}
+
+/// Presses `key` until `shown` appears: an action asked while SageMaker's first
+/// refresh is still loading (moto is shared with every other test) is refused with
+/// "try again in a moment", as a person would be.
+fn press_until(key: &str, t: &Tmux, shown: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        t.keys(&[key]);
+        let asked = Instant::now();
+        while asked.elapsed() < Duration::from_secs(3) {
+            if t.screen().contains(shown) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(Instant::now() < deadline, "{key} never showed {shown}");
+    }
+}
+
+/// A model config maps to a service and a function that do not exist.
+fn orphan(s: &Seeded) -> String {
+    format!("orphan-{}", s.family)
 }
 
 fn env() -> Vec<(&'static str, String)> {
@@ -158,6 +189,23 @@ fn an_ecs_lambda_and_step_functions_model_reads_whole_from_its_three_services() 
     assert_eq!(data["last_success"], Value::Null);
     assert_eq!(other["stages"]["data"]["summary"], "no successful run");
 
+    // Config names a service and a function that do not exist: said on that row alone.
+    let gone = row(&json, &orphan(&s));
+    assert_eq!(gone["endpoint"]["status"], "MISSING", "{gone:#}");
+    assert_eq!(gone["stages"]["endpoint"]["health"], "crit");
+    let errors = json["errors"].to_string();
+    assert!(
+        errors.contains(&format!(
+            "Lambda function no-such-etl-{} not found",
+            s.family
+        )),
+        "{errors}"
+    );
+    assert_eq!(
+        m["stages"]["data"]["summary"], "ETL failed",
+        "the rest still read"
+    );
+
     let calls = &json["api_calls"];
     assert!(
         calls["ECS:DescribeServices"].as_u64().unwrap() >= 1,
@@ -187,7 +235,7 @@ fn a_person_rolls_the_ecs_service_back_to_the_revision_before() {
     t.wait_for("123456789012 · us-east-1", "the account in the header");
     t.keys(&["/", &s.model, "Enter"]);
     t.wait_for_all(&["(1/", "2/2 tasks"], "the service's tasks in its row");
-    t.keys(&["B"]);
+    press_until("B", &t, "ecs:UpdateService");
     t.wait_for_all(
         &[
             "ecs:UpdateService",

@@ -70,7 +70,8 @@ impl Tmux {
         }
     }
 
-    fn screen(&self) -> String {
+    /// What the pane shows now.
+    pub(crate) fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", "t"])
     }
 

@@ -17,7 +17,7 @@ use super::ecs_facts::{self, elb_dimensions, newest_stopped, previous_revision};
 use super::{row_of, stale, Joining, Listing, Owner};
 use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
-use crate::model::ecs::{EcsService, TARGETS};
+use crate::model::ecs::{EcsService, MISSING, TARGETS};
 use crate::model::facts::EndpointFacts;
 use crate::model::stages::Stage;
 use crate::model::Fleet;
@@ -141,11 +141,13 @@ impl EcsSource {
         let mut found = Vec::new();
         for (cluster, services, answer) in described {
             for o in services {
+                // A service ECS does not know is a fact of its own (DescribeServices
+                // names it a failure, MISSING), not a failed read.
                 let result = match &answer {
-                    Ok(by_name) => by_name
+                    Ok(by_name) => Ok(by_name
                         .get(&o.service)
                         .cloned()
-                        .ok_or_else(|| format!("ECS service {cluster}/{} not found", o.service)),
+                        .unwrap_or_else(|| (EcsService::missing(cluster, &o.service), Vec::new()))),
                     Err(why) => Err(why.clone()),
                 };
                 found.push((o.clone(), result));
@@ -153,6 +155,7 @@ impl EcsSource {
         }
         let detailed = fan_out(found, self.join.in_flight, |(o, described)| async move {
             let extras = match described {
+                Ok((s, tags)) if s.status == MISSING => Ok(((s, Vec::new()), tags)),
                 Ok((s, tags)) => {
                     let last = lock(&self.known).get(&s.id()).map(|(_, l)| l.clone());
                     Ok((self.extras(s, last).await, tags))

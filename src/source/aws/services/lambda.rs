@@ -16,7 +16,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::lambda_facts::{log_tail, queue_of, runs};
 use super::schedules::Schedules;
-use super::{row_of, stale, Joining, Listing, Owner, TagList, Tags};
+use super::{mark_missing, row_of, stale, Joining, Listing, Missing, Owner, TagList, Tags};
 use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
 use crate::config::MetricQuery;
@@ -65,7 +65,7 @@ pub struct LambdaSource {
     schedules: Schedules,
     calls: ApiCalls,
     join: Joining,
-    owned: Listing<Vec<Function>>,
+    owned: Listing<(Vec<Function>, Vec<Missing>)>,
     /// Function ARN → its tags (asked once per function).
     tags: Tags,
     /// Queue ARN → its URL.
@@ -134,7 +134,7 @@ impl LambdaSource {
         let mut listing = std::mem::take(&mut self.owned);
         let owned = listing.or_list(self.list_owned()).await;
         self.owned = listing;
-        let owned = owned?;
+        let (owned, missing) = owned?;
         let ran = self.ran(&owned).await;
         let depths = fan_out(&owned, self.join.in_flight, |f| self.depth(f)).await;
         let mut rows = Vec::new();
@@ -180,6 +180,7 @@ impl LambdaSource {
                 });
             }
         }
+        mark_missing(&mut rows, &missing, SourceId::Lambda, Stage::Data);
         Ok(Fleet {
             models: rows,
             ..Fleet::default()
@@ -187,26 +188,41 @@ impl LambdaSource {
     }
 
     /// Config's functions, then those whose tags name a model; each with its DLQ
-    /// and schedule.
-    async fn list_owned(&self) -> Result<Vec<Function>, String> {
+    /// and schedule. A configured function that cannot be read is its row's alone.
+    async fn list_owned(&self) -> Result<(Vec<Function>, Vec<Missing>), String> {
         let mut listed: Vec<(String, String, Option<String>, Owner)> = Vec::new();
+        let mut missing = Vec::new();
         for m in &self.join.mappings {
             let Some(name) = &m.etl_function else {
                 continue;
             };
-            let f = self
+            let owner = Owner::config(&m.name, "etl_function", name);
+            let f = match self
                 .lambda
                 .get_function_configuration()
                 .function_name(name)
                 .send()
                 .await
-                .map_err(|e| describe("lambda:GetFunctionConfiguration", &e))?;
+            {
+                Ok(f) => f,
+                Err(e) => {
+                    let gone = e
+                        .as_service_error()
+                        .is_some_and(|s| s.is_resource_not_found_exception());
+                    let why = match gone {
+                        true => format!("Lambda function {name} not found"),
+                        false => describe("lambda:GetFunctionConfiguration", &e),
+                    };
+                    let what = format!("Lambda ETL {name}");
+                    missing.push(Missing { owner, what, why });
+                    continue;
+                }
+            };
             let dlq = f
                 .dead_letter_config()
                 .and_then(|d| d.target_arn())
                 .map(str::to_string);
             let arn = f.function_arn().unwrap_or_default().to_string();
-            let owner = Owner::config(&m.name, "etl_function", name);
             listed.push((
                 f.function_name().unwrap_or(name).to_string(),
                 arn,
@@ -238,7 +254,7 @@ impl LambdaSource {
             }
         }
         if listed.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), missing));
         }
         let scheduled = super::discovered(self.schedules.list().await, "EventBridge Scheduler")?;
         let described = fan_out(listed, self.join.in_flight, |(name, arn, dlq, owner)| {
@@ -258,7 +274,8 @@ impl LambdaSource {
             }
         })
         .await;
-        described.into_iter().collect()
+        let found: Result<Vec<Function>, String> = described.into_iter().collect();
+        Ok((found?, missing))
     }
 
     /// (name, ARN, DLQ ARN) of every function, bounded.

@@ -121,6 +121,28 @@ pub fn row_of<'a>(
     row
 }
 
+/// A resource config names that cannot be read: its model's row says why.
+#[derive(Debug, Clone)]
+pub struct Missing {
+    pub owner: Owner,
+    /// "Lambda ETL sales-etl".
+    pub what: String,
+    pub why: String,
+}
+
+/// The rows of the models whose configured resources cannot be read, marked.
+pub fn mark_missing(
+    rows: &mut Vec<ModelFacts>,
+    missing: &[Missing],
+    source: SourceId,
+    stage: Stage,
+) {
+    for m in missing {
+        let row = row_of(rows, &m.owner, m.what.clone());
+        row.stale.push(stale(source, stage, &m.why, None));
+    }
+}
+
 /// A part of a row that could not be refreshed: its last good facts are shown, marked.
 pub fn stale(
     source: SourceId,

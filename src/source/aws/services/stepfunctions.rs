@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use aws_sdk_sfn::types::{ExecutionListItem, ExecutionStatus, HistoryEvent};
 use jiff::Timestamp;
 
-use super::{row_of, stale, Joining, Listing, Owner, TagList, Tags};
+use super::{mark_missing, row_of, stale, Joining, Listing, Missing, Owner, TagList, Tags};
 use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
 use crate::model::facts::{RunDetail, RunSource, RunStatus, TrainingRun};
@@ -39,7 +39,7 @@ type Failure = (Option<String>, Option<String>);
 pub struct StepFunctionsSource {
     client: aws_sdk_sfn::Client,
     join: Joining,
-    owned: Listing<Vec<Machine>>,
+    owned: Listing<(Vec<Machine>, Vec<Missing>)>,
     tags: Tags,
     /// Execution ARN → why it failed (a finished execution never changes).
     failures: Mutex<HashMap<String, Failure>>,
@@ -71,7 +71,7 @@ impl StepFunctionsSource {
         let mut listing = std::mem::take(&mut self.owned);
         let owned = listing.or_list(self.list_owned()).await;
         self.owned = listing;
-        let owned = owned?;
+        let (owned, missing) = owned?;
         let read = fan_out(&owned, self.join.in_flight, |m| self.runs(m)).await;
         let mut rows = Vec::new();
         for (m, runs) in owned.iter().zip(read) {
@@ -92,13 +92,21 @@ impl StepFunctionsSource {
             row.training.extend(runs);
             row.training.sort_by_key(|r| std::cmp::Reverse(r.started));
         }
+        mark_missing(
+            &mut rows,
+            &missing,
+            SourceId::StepFunctions,
+            Stage::Training,
+        );
         Ok(Fleet {
             models: rows,
             ..Fleet::default()
         })
     }
 
-    async fn list_owned(&self) -> Result<Vec<Machine>, String> {
+    /// Config's machines, then those whose tags name a model. A configured machine
+    /// that cannot be found is its row's alone.
+    async fn list_owned(&self) -> Result<(Vec<Machine>, Vec<Missing>), String> {
         let by_name = self.join.mappings.iter().any(|m| {
             m.state_machine
                 .as_ref()
@@ -110,6 +118,7 @@ impl StepFunctionsSource {
             (false, false) => Vec::new(),
         };
         let mut owned: Vec<Machine> = Vec::new();
+        let mut missing = Vec::new();
         for m in &self.join.mappings {
             let Some(wanted) = &m.state_machine else {
                 continue;
@@ -121,16 +130,19 @@ impl StepFunctionsSource {
                     .find(|(_, name)| name == wanted)
                     .map(|(arn, _)| arn.clone()),
             };
+            let owner = Owner::config(&m.name, "state_machine", wanted);
             let Some(arn) = arn else {
-                return Err(format!(
-                    "state machine {wanted} of model {} not found (states:ListStateMachines)",
-                    m.name
-                ));
+                missing.push(Missing {
+                    owner,
+                    what: format!("state machine {wanted}"),
+                    why: format!("state machine {wanted} not found (states:ListStateMachines)"),
+                });
+                continue;
             };
             owned.push(Machine {
                 name: arn.rsplit(':').next().unwrap_or(wanted).to_string(),
                 arn,
-                owner: Owner::config(&m.name, "state_machine", wanted),
+                owner,
             });
         }
         if self.join.discover {
@@ -151,7 +163,7 @@ impl StepFunctionsSource {
                 }
             }
         }
-        Ok(owned)
+        Ok((owned, missing))
     }
 
     /// (ARN, name) of every state machine, bounded.
