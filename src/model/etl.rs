@@ -53,6 +53,14 @@ pub struct EtlSchedule {
 }
 
 impl EtlSchedule {
+    /// The time between the two runs due after `t` (None for one-off or unreadable
+    /// schedules).
+    pub fn period_after(&self, t: Timestamp) -> Option<SignedDuration> {
+        let first = self.next_after(t)?;
+        let second = self.next_after(first)?;
+        Some(second.duration_since(first))
+    }
+
     /// When the first run after `t` was due; None for one-off (`at(…)`) or
     /// expressions that cannot be read.
     pub fn next_after(&self, t: Timestamp) -> Option<Timestamp> {
@@ -168,6 +176,10 @@ pub(crate) mod tests {
             Some(at("2026-12-07T06:00:00Z"))
         );
         let mut berlin = schedule("cron(0 2 * * ? *)");
+        assert_eq!(
+            schedule("cron(0 3 1 * ? *)").period_after(t),
+            Some(SignedDuration::from_hours(31 * 24))
+        );
         berlin.timezone = Some("Europe/Berlin".into());
         assert_eq!(berlin.next_after(t), Some(at("2026-12-02T01:00:00Z")));
         for bad in [

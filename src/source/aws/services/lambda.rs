@@ -3,9 +3,9 @@
 //! ListTags once per function), their dead-letter queue (DeadLetterConfig, else the
 //! async OnFailure destination) and their schedule. Every refresh: the DLQ's depth
 //! (GetQueueAttributes). Every five minutes at most: AWS/Lambda by the hour over
-//! eight days in one GetMetricData (billed per metric: 4 a function), which says when
-//! it last ran cleanly and last failed. After a failure, once: the last error lines
-//! of its log (FilterLogEvents, bounded).
+//! eight days (longer for rarer schedules) in one GetMetricData (billed per metric:
+//! 4 a function), which says when it last ran cleanly and last failed. After a
+//! failure, once: the last error lines of its log (FilterLogEvents, bounded).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -35,6 +35,9 @@ const METRICS_EVERY: Duration = Duration::from_secs(300);
 /// An hour per point over eight days: a weekly ETL's last run is still in view.
 const PERIOD: i32 = 3600;
 const LOOKBACK: SignedDuration = SignedDuration::from_hours(8 * 24);
+/// How far back a rarer schedule (weekly, monthly) makes it look: two of its
+/// periods, within the 63 days CloudWatch keeps hourly points.
+const LONGEST_LOOKBACK: SignedDuration = SignedDuration::from_hours(62 * 24);
 /// Log events read at most, from the hour the failure was counted in. The error
 /// lines are picked here, not by a filter pattern: emulators read `?term` as a glob.
 const LOG_EVENTS: i32 = 100;
@@ -424,8 +427,14 @@ impl LambdaSource {
             })
             .collect();
         let end = Timestamp::now();
-        let answers =
-            get_between(&self.cloudwatch, &self.calls, queries, end - LOOKBACK, end).await?;
+        let answers = get_between(
+            &self.cloudwatch,
+            &self.calls,
+            queries,
+            end - lookback(owned, end),
+            end,
+        )
+        .await?;
         let series = |i: usize| answers.get(&i).cloned().unwrap_or_default();
         let day_start = end - SignedDuration::from_hours(24);
         let sum = |points: &[(Timestamp, f64)]| -> f64 {
@@ -501,6 +510,17 @@ impl LambdaSource {
     }
 }
 
+/// Eight days, or two of the rarest schedule's periods: a monthly ETL's last run
+/// must still be in view.
+fn lookback(owned: &[Function], now: Timestamp) -> SignedDuration {
+    let gaps = owned
+        .iter()
+        .filter_map(|f| f.schedule.as_ref()?.period_after(now));
+    gaps.map(|gap| gap * 2)
+        .fold(LOOKBACK, SignedDuration::max)
+        .min(LONGEST_LOOKBACK)
+}
+
 /// A DLQ's name from its ARN (the ARN itself when it is not one).
 fn queue_name(arn: &str) -> String {
     arn.rsplit(':').next().unwrap_or(arn).to_string()
@@ -513,5 +533,40 @@ impl Source for LambdaSource {
 
     async fn fetch(&mut self) -> Update {
         report(SourceId::Lambda, self.gather().await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::identity::JoinedBy;
+
+    fn function(expression: &str) -> Function {
+        Function {
+            name: "etl".into(),
+            dlq: None,
+            owner: Owner {
+                model: "m".into(),
+                by: JoinedBy::Tag,
+                evidence: "tag model=m".into(),
+            },
+            schedule: Some(EtlSchedule {
+                expression: expression.into(),
+                timezone: None,
+                by: "rule r".into(),
+                enabled: true,
+            }),
+        }
+    }
+
+    #[test]
+    fn rarer_schedules_look_back_two_periods_within_what_cloudwatch_keeps() {
+        let now: Timestamp = "2026-12-01T10:17:00Z".parse().unwrap();
+        let days = |d: i64| SignedDuration::from_hours(d * 24);
+        assert_eq!(lookback(&[function("rate(1 hour)")], now), days(8));
+        let weekly = [function("rate(1 hour)"), function("rate(7 days)")];
+        assert_eq!(lookback(&weekly, now), days(14));
+        assert_eq!(lookback(&[function("cron(0 3 1 * ? *)")], now), days(62));
+        assert_eq!(lookback(&[function("rate(90 days)")], now), days(62));
     }
 }
