@@ -101,11 +101,6 @@ impl EcsSource {
         self
     }
 
-    /// Whether there is anything to look for: config names a service, or tags may.
-    pub fn is_wanted(&self) -> bool {
-        self.join.discover || self.join.mappings.iter().any(|m| m.ecs_service.is_some())
-    }
-
     async fn gather(&mut self) -> Result<Fleet, String> {
         let mut listing = std::mem::take(&mut self.owned);
         let owned = listing.or_list(self.list_owned()).await;
