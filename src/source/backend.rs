@@ -283,7 +283,8 @@ impl Backend {
                 let follows = follow_targets(refresh.clone(), s.targets.subscribe(), None);
                 // CloudWatch also asks at once about a model opened or in trouble.
                 let looks = follow_targets(refresh.clone(), s.targets.subscribe(), Some(attention));
-                let looks = also_on_change(looks, s.cloudwatch.services_changes());
+                // ... and once ECS names the services behind its load balancers.
+                let looks = follow_targets(looks, s.cloudwatch.services_changes(), None);
                 let sagemaker = s
                     .sagemaker
                     .publish_targets(s.targets)
@@ -475,27 +476,6 @@ pub async fn sagemaker_then_followers(
     }
 }
 
-/// `signal`, also fired whenever `changes` changes.
-fn also_on_change<T: Send + Sync + 'static>(
-    mut signal: watch::Receiver<u64>,
-    mut changes: watch::Receiver<T>,
-) -> watch::Receiver<u64> {
-    let (tx, rx) = watch::channel(0);
-    tokio::spawn(async move {
-        loop {
-            let changed = tokio::select! {
-                s = signal.changed() => s,
-                c = changes.changed() => c,
-            };
-            if changed.is_err() || tx.is_closed() {
-                return;
-            }
-            tx.send_modify(|n| *n += 1);
-        }
-    });
-    rx
-}
-
 /// A source's own interval, else the common one.
 fn every(settings: &AwsConfig, own: Option<u64>) -> Duration {
     Duration::from_secs(own.unwrap_or(settings.refresh_seconds))
@@ -553,12 +533,11 @@ async fn identify(sdk: &aws_config::SdkConfig, calls: &ApiCalls) -> Update {
     )
 }
 
-/// A refresh signal that fires on the user's refresh, whenever the endpoints
-/// SageMaker found change, and (given `attention`) when what the screen watches
-/// closely changes.
-fn follow_targets(
+/// A refresh signal that fires on `refresh`, whenever the `targets` a source found
+/// change, and (given `attention`) when what the screen watches closely changes.
+fn follow_targets<T: Send + Sync + 'static>(
     mut refresh: watch::Receiver<u64>,
-    mut targets: watch::Receiver<Vec<aws::targets::EndpointTarget>>,
+    mut targets: watch::Receiver<T>,
     mut attention: Option<watch::Receiver<Attention>>,
 ) -> watch::Receiver<u64> {
     let (tx, rx) = watch::channel(0);

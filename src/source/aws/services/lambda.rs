@@ -356,13 +356,11 @@ impl LambdaSource {
 
     /// Messages waiting in the function's DLQ; None without an SQS one.
     async fn depth(&self, f: &Function) -> Result<Option<u64>, String> {
-        let Some((queue, account)) = f.dlq.as_deref().and_then(queue_of) else {
+        let Some((arn, (queue, account))) = f.dlq.as_deref().and_then(|a| Some((a, queue_of(a)?)))
+        else {
             return Ok(None);
         };
-        let Some(arn) = f.dlq.clone() else {
-            return Ok(None);
-        };
-        let known = lock(&self.queues).get(&arn).cloned();
+        let known = lock(&self.queues).get(arn).cloned();
         let url = match known {
             Some(url) => url,
             None => {
@@ -375,7 +373,7 @@ impl LambdaSource {
                     .await
                     .map_err(|e| describe("sqs:GetQueueUrl", &e))?;
                 let url = answer.queue_url().unwrap_or_default().to_string();
-                lock(&self.queues).insert(arn, url.clone());
+                lock(&self.queues).insert(arn.to_string(), url.clone());
                 url
             }
         };

@@ -79,7 +79,8 @@ impl Owner {
         }
     }
 
-    /// The first of `keys` among the resource's tags names its model.
+    /// The first of `keys` among the resource's tags names its model; keys match in
+    /// any case (Terraform modules write `Model`), as they do on endpoints.
     pub fn tagged<'a>(
         tags: impl IntoIterator<Item = (&'a str, &'a str)> + Clone,
         keys: &[String],
@@ -88,7 +89,7 @@ impl Owner {
             let (k, v) = tags
                 .clone()
                 .into_iter()
-                .find(|(k, v)| k == key && !v.trim().is_empty())?;
+                .find(|(k, v)| k.eq_ignore_ascii_case(key) && !v.trim().is_empty())?;
             Some(Owner {
                 model: v.trim().to_string(),
                 by: JoinedBy::Tag,
@@ -223,6 +224,9 @@ mod tests {
         assert_eq!(owner.model, "churn");
         assert_eq!(owner.evidence, "tag mlopsdash:model=churn");
         assert_eq!(Owner::tagged([("team", "ml")].iter().copied(), &keys), None);
+        let terraform = [("Model", "churn")];
+        let owner = Owner::tagged(terraform.iter().copied(), &keys).unwrap();
+        assert_eq!(owner.evidence, "tag Model=churn");
     }
 
     #[test]
