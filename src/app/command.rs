@@ -11,8 +11,9 @@ pub enum Command {
 }
 
 /// Every command the line accepts, for completion and the error message.
-pub const NAMES: [&str; 10] = [
-    "pipeline", "models", "alarms", "events", "traces", "stats", "cost", "model", "help", "quit",
+pub const NAMES: [&str; 11] = [
+    "pipeline", "models", "alarms", "events", "changes", "traces", "stats", "cost", "model",
+    "help", "quit",
 ];
 
 /// Parses a command; a unique prefix works (`:al` is `:alarms`), as in k9s.
@@ -44,6 +45,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "models" => Command::Show(View::Models),
         "alarms" => Command::Show(View::Alarms),
         "events" => Command::Show(View::Events),
+        "changes" => Command::Show(View::Changes),
         "stats" => Command::Show(View::Stats),
         "cost" => Command::Show(View::Cost),
         "traces" => Command::Show(View::Traces),

@@ -97,6 +97,10 @@ impl App {
                 .get(self.cursor)
                 .and_then(|a| a.model.clone()),
             View::Events => self.events.get(self.cursor).map(|e| e.model.clone()),
+            View::Changes => self
+                .listed_changes()
+                .get(self.cursor)
+                .and_then(|c| c.model.clone()),
             View::Traces => {
                 self.trace = self
                     .traces()
@@ -177,7 +181,8 @@ impl App {
             }
             _ => return,
         }
-        if !matches!(self.view, View::Pipeline | View::Models) {
+        // The change timeline filters by model too; every other view by the rows.
+        if !matches!(self.view, View::Pipeline | View::Models | View::Changes) {
             self.view = View::Pipeline;
         }
         self.cursor = 0;

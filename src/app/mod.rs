@@ -2,6 +2,7 @@
 //! loop that drives it lives above it, in `run`.
 
 mod actions;
+mod changes;
 mod command;
 mod dialog;
 mod effect;

@@ -45,6 +45,10 @@ pub struct App {
     /// The models the pipeline and models views list: filtered, worst first.
     pub(super) rows: Vec<Row>,
     pub(super) events: VecDeque<Event>,
+    /// Changes this session saw itself; the timeline joins them with the sources'.
+    pub(super) seen: super::changes::Seen,
+    /// Every change joined to its model, newest first (`rebuild_changes`).
+    pub(super) changes: Vec<crate::model::changes::Change>,
     /// Stages a source's partial answer has not filled yet, by source.
     pub(super) pending: BTreeMap<SourceId, Vec<Stage>>,
     /// Sources drawn from a past session's facts, until their first answer.
@@ -273,6 +277,8 @@ impl App {
             health: BTreeMap::new(),
             rows: Vec::new(),
             events: VecDeque::new(),
+            seen: Default::default(),
+            changes: Vec::new(),
             pending: BTreeMap::new(),
             remembered: BTreeSet::new(),
             view: View::Pipeline,
@@ -308,7 +314,11 @@ impl App {
                     .insert(source, Loadable::Ready { data: fleet, at });
                 // A source's first answer fills stages that were unknown: not news.
                 let quiet = if first { source.feeds() } else { &filled };
-                self.rederive(at, quiet);
+                let before = self.rederive(at, quiet);
+                // A source's first answer is what is, not what changed.
+                if !first {
+                    self.observe(before.data(), at);
+                }
             }
             Update::Partial {
                 source,
@@ -357,15 +367,17 @@ impl App {
                 self.rederive(at, &[]);
             }
         }
+        self.rebuild_changes();
         self.refresh_rows();
     }
 
     /// Joins the sources' facts again and re-judges every model; health changes become
-    /// events, except on the `quiet` stages.
-    fn rederive(&mut self, at: Timestamp, quiet: &[Stage]) {
-        self.fleet = self.merged();
+    /// events, except on the `quiet` stages. Returns the fleet it replaced.
+    fn rederive(&mut self, at: Timestamp, quiet: &[Stage]) -> Loadable<Fleet> {
+        let merged = self.merged();
+        let before = std::mem::replace(&mut self.fleet, merged);
         let Some(fleet) = self.fleet.data() else {
-            return;
+            return before;
         };
         let health: BTreeMap<String, ModelHealth> = fleet
             .models
@@ -392,6 +404,7 @@ impl App {
             }
         }
         self.health = health;
+        before
     }
 
     /// Every source's data joined; stale (with each failing source's reason) when any
@@ -483,6 +496,7 @@ impl App {
     }
 
     pub(super) fn push_event(&mut self, e: Event) {
+        self.observe_action(&e);
         self.events.push_front(e);
         self.events.truncate(EVENT_LOG);
     }
@@ -510,6 +524,7 @@ impl App {
             View::Pipeline | View::Models => self.rows.len(),
             View::Alarms => self.fleet.data().map_or(0, |f| f.alarms.len()),
             View::Events => self.events.len(),
+            View::Changes => self.listed_changes().len(),
             View::Stats => self.api_calls.len(),
             View::Traces => self.traces().map_or(0, |t| t.traces.len()),
             View::Trace => 0,

@@ -6,6 +6,8 @@ pub enum View {
     Models,
     Alarms,
     Events,
+    /// What changed: deploys, configs, approvals, alarms, actions.
+    Changes,
     Stats,
     Cost,
     Traces,
@@ -21,6 +23,7 @@ impl View {
             View::Models => "models",
             View::Alarms => "alarms",
             View::Events => "events",
+            View::Changes => "changes",
             View::Stats => "stats",
             View::Cost => "cost",
             View::Traces => "traces",

@@ -21,6 +21,10 @@ pub struct Fleet {
     /// What the session's metric polling costs and how it is paced (CloudWatch).
     #[serde(default)]
     pub spending: Option<Box<super::polling::Spending>>,
+    /// What changed, as the sources that record changes tell it (CloudTrail, alarm
+    /// history, the demo); joined to models by `changes::timeline`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<super::changes::Change>,
 }
 
 /// What kind of model it is decides which business metric matters.
@@ -320,7 +324,7 @@ impl ModelVersion {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EndpointFacts {
     /// The endpoint's name, or the ECS service's.
     pub name: String,

@@ -82,6 +82,7 @@ pub fn merge<'a>(parts: impl IntoIterator<Item = &'a Fleet>, names: &Normaliser)
             }
             a
         }));
+        out.changes.extend(part.changes.iter().cloned());
         if out.cost.is_none() {
             out.cost.clone_from(&part.cost);
         }

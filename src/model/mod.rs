@@ -4,9 +4,12 @@
 pub mod action;
 pub mod captured;
 pub mod cell;
+pub mod changes;
+pub mod changes_seen;
 pub mod context;
 pub mod cost;
 pub mod dags;
+pub mod deltas;
 pub mod distribution;
 pub mod drift;
 pub mod ecs;

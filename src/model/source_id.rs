@@ -22,6 +22,8 @@ pub enum SourceId {
     Lambda,
     #[serde(rename = "stepfunctions")]
     StepFunctions,
+    /// CloudTrail and alarm history: what changed.
+    Changes,
 }
 
 impl SourceId {
@@ -38,6 +40,7 @@ impl SourceId {
             SourceId::Ecs => "ecs",
             SourceId::Lambda => "lambda",
             SourceId::StepFunctions => "stepfunctions",
+            SourceId::Changes => "changes",
         }
     }
 
@@ -54,7 +57,7 @@ impl SourceId {
             // marks the rows they know (StaleFacts), never a whole column.
             SourceId::Ecs | SourceId::Lambda | SourceId::StepFunctions => &[],
             // The header's spend and the :cost view, no stage.
-            SourceId::Cost | SourceId::XRay => &[],
+            SourceId::Cost | SourceId::XRay | SourceId::Changes => &[],
         }
     }
 }

@@ -76,7 +76,23 @@ impl Snapshot {
             .iter()
             .filter_map(|row| {
                 let m = fleet?.models.get(row.index)?;
-                Some(model(m, app.health().get(&m.name)?, app.rules(), app.now()))
+                let mut out = model(m, app.health().get(&m.name)?, app.rules(), app.now());
+                out.last_change = app.last_change(&m.name).map(|(c, moved)| LastChangeOut {
+                    change: c.clone(),
+                    deltas: moved
+                        .into_iter()
+                        .map(|d| {
+                            (
+                                d.metric,
+                                DeltaOut {
+                                    before: d.before,
+                                    after: d.after,
+                                },
+                            )
+                        })
+                        .collect(),
+                });
+                Some(out)
             })
             .collect();
         Snapshot {
@@ -121,6 +137,7 @@ impl Snapshot {
                 .and_then(|f| f.spending.as_deref().cloned()),
             models,
             api_calls,
+            changes: app.changes().iter().take(CHANGES).cloned().collect(),
             traces: app.traces().map(|t| TracesOut {
                 window_minutes: t.window_minutes,
                 services: t
@@ -298,6 +315,7 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
                 (j.metric, out)
             })
             .collect(),
+        last_change: None,
     }
 }
 

@@ -95,6 +95,27 @@ pub struct Snapshot {
     /// What the metric polling costs: budget, spend today, the day at this pace, and
     /// each class of model (on screen, incident, healthy) with its pace.
     pub spending: Option<crate::model::polling::Spending>,
+    /// What changed, newest first (at most `CHANGES`): deploys, configs, approvals,
+    /// alarms, actions, observed states; each with its model (or null), who and source.
+    pub changes: Vec<crate::model::changes::Change>,
+}
+
+/// How many changes the snapshot lists.
+pub const CHANGES: usize = 100;
+
+#[derive(Debug, Serialize)]
+pub struct LastChangeOut {
+    #[serde(flatten)]
+    pub change: crate::model::changes::Change,
+    /// What moved meaningfully across it: metric → {before, after}, means over equal
+    /// windows (5–60 minutes) either side.
+    pub deltas: BTreeMap<String, DeltaOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeltaOut {
+    pub before: f64,
+    pub after: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -151,6 +172,8 @@ pub struct ModelOut {
     pub drift: DriftOut,
     /// Each quality metric judged against its threshold.
     pub quality: BTreeMap<String, QualityOut>,
+    /// The newest deploy or config change, and what moved since.
+    pub last_change: Option<LastChangeOut>,
 }
 
 #[derive(Debug, Serialize)]

@@ -8,6 +8,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::sync::{mpsc, watch};
 
+use super::aws::changes::{ChangesSource, LOOKUP_EVERY};
 use super::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
 use super::aws::cost::{CostSource, CHECK_EVERY as COST_CHECK_EVERY};
 use super::aws::targets::{ServiceTargets, TargetsReceiver, TargetsSender};
@@ -65,6 +66,8 @@ struct AwsSources {
     /// ECS services, Lambda ETL and Step Functions (only asked when config names
     /// them or tags may).
     services: Services,
+    /// CloudTrail and alarm history.
+    changes: ChangesSource,
 }
 
 struct Services {
@@ -152,6 +155,7 @@ impl AwsSources {
                 refresh.cost.clone(),
             ),
             targets,
+            changes: ChangesSource::new(sdk, calls),
         }
     }
 }
@@ -201,6 +205,7 @@ impl Backend {
                     (SourceId::Ecs, every(settings, None)),
                     (SourceId::Lambda, every(settings, None)),
                     (SourceId::StepFunctions, every(settings, None)),
+                    (SourceId::Changes, LOOKUP_EVERY),
                 ]
                 .into_iter()
                 .chain(
@@ -331,8 +336,9 @@ impl Backend {
                     stepfunctions,
                     services_every,
                     updates.clone(),
-                    refresh,
+                    refresh.clone(),
                 ));
+                tokio::spawn(drive(s.changes, LOOKUP_EVERY, updates.clone(), refresh));
                 tokio::spawn(report_calls(calls, updates));
             }
         }
@@ -387,7 +393,9 @@ impl Backend {
                     .await;
                     (fleet, metrics, data, served)
                 };
-                let fed_and_trained = async { tokio::join!(lambda.fetch(), stepfunctions.fetch()) };
+                let mut changes = s.changes;
+                let fed_and_trained =
+                    async { tokio::join!(lambda.fetch(), stepfunctions.fetch(), changes.fetch()) };
                 let who_and_spend = async {
                     let who = identify(&sdk, &calls).await;
                     let mut cost = match &who {
@@ -412,7 +420,13 @@ impl Backend {
                     let (m, a) = tokio::join!(mlflow, airflow);
                     m.into_iter().chain(a)
                 };
-                let ((fleet, metrics, data, served), (who, spend), traces, outside, (fed, trained)) = tokio::join!(
+                let (
+                    (fleet, metrics, data, served),
+                    (who, spend),
+                    traces,
+                    outside,
+                    (fed, trained, changed),
+                ) = tokio::join!(
                     endpoints_then_metrics,
                     who_and_spend,
                     xray.fetch(),
@@ -420,7 +434,7 @@ impl Backend {
                     fed_and_trained
                 );
                 let mut updates = vec![
-                    who, fleet, metrics, data, spend, traces, served, fed, trained,
+                    who, fleet, metrics, data, spend, traces, served, fed, trained, changed,
                 ];
                 updates.extend(outside);
                 (updates, calls.counts())

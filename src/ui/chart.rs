@@ -45,23 +45,42 @@ fn minutes_ago(t: Timestamp, now: Timestamp) -> f64 {
     -(now.duration_since(t).as_secs_f64() / 60.0)
 }
 
-pub fn full(
-    frame: &mut Frame,
-    area: Rect,
-    spec: &ChartSpec,
-    now: Timestamp,
-    window_min: f64,
-    theme: &Theme,
-) {
+/// When the model's deploys happened: each is a vertical mark on its charts.
+pub struct Marks<'a> {
+    pub deploys: &'a [Timestamp],
+    pub now: Timestamp,
+    pub window_min: f64,
+}
+
+impl Marks<'_> {
+    /// The deploys inside the chart's window, as minutes before now.
+    fn inside(&self) -> impl Iterator<Item = f64> + '_ {
+        self.deploys
+            .iter()
+            .map(|t| minutes_ago(*t, self.now))
+            .filter(|x| *x >= -self.window_min && *x <= 0.0)
+    }
+}
+
+pub fn full(frame: &mut Frame, area: Rect, spec: &ChartSpec, marks: &Marks, theme: &Theme) {
+    let (now, window_min) = (marks.now, marks.window_min);
     let health = spec.health();
     let latest = spec
         .latest()
         .map_or("—".to_string(), |v| format::value(&spec.metric, v));
+    let deployed = marks
+        .deploys
+        .iter()
+        .find(|t| minutes_ago(**t, now) >= -window_min);
     let title = Line::from(vec![
         Span::raw(format!(" {} ", spec.title)),
         Span::styled(
             format!("{} {latest} ", health.glyph()),
             theme.health(health),
+        ),
+        Span::styled(
+            deployed.map_or(String::new(), |t| format!("▲{} ", t.strftime("%H:%M"))),
+            theme.warn,
         ),
     ]);
     let points: Vec<Vec<(f64, f64)>> = spec
@@ -121,6 +140,16 @@ pub fn full(
                 .data(line),
         );
     }
+    let verticals: Vec<[(f64, f64); 2]> = marks.inside().map(|x| [(x, lo), (x, hi)]).collect();
+    for line in &verticals {
+        datasets.push(
+            Dataset::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(theme.warn)
+                .data(line),
+        );
+    }
     let window = format::age(jiff::SignedDuration::from_secs((window_min * 60.0) as i64));
     let chart = Chart::new(datasets)
         .block(panel(theme, title))
@@ -163,7 +192,7 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
 
 /// One line: name, sparkline of the first series coloured by health per bar, value,
 /// and the threshold in words.
-pub fn compact(frame: &mut Frame, area: Rect, spec: &ChartSpec, theme: &Theme) {
+pub fn compact(frame: &mut Frame, area: Rect, spec: &ChartSpec, marks: &Marks, theme: &Theme) {
     let Some((_, series)) = spec.lines.first() else {
         return;
     };
@@ -202,6 +231,22 @@ pub fn compact(frame: &mut Frame, area: Rect, spec: &ChartSpec, theme: &Theme) {
         })
         .collect();
     frame.render_widget(Sparkline::default().data(bars).max(1000), spark_area);
+    // A deploy marks the column its time falls in, on the top row.
+    for t in marks.deploys {
+        let Some(at) = series.points.iter().position(|(p, _)| p >= t) else {
+            continue;
+        };
+        if at == 0 || values.is_empty() {
+            continue;
+        }
+        let column = (at * values.len() / series.points.len()) as u16;
+        if let Some(cell) = frame
+            .buffer_mut()
+            .cell_mut((spark_area.x + column, spark_area.y))
+        {
+            cell.set_symbol("▲").set_style(theme.warn);
+        }
+    }
 
     let latest = spec
         .latest()

@@ -2,6 +2,7 @@
 //! everything drawn comes from `App` (its `now` included), so frames are repeatable.
 
 mod alarms;
+mod changes;
 mod chart;
 mod confirm;
 mod cost;
@@ -51,6 +52,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         View::Models => models::draw(frame, body, app, theme),
         View::Alarms => alarms::draw(frame, body, app, theme),
         View::Events => events::draw(frame, body, app, theme),
+        View::Changes => changes::draw(frame, body, app, theme),
         View::Stats => stats::draw(frame, body, app, theme),
         View::Cost => cost::draw(frame, body, app, theme),
         View::Traces => traces::draw(frame, body, app, theme),

@@ -10,10 +10,12 @@ use super::header::money;
 use super::widgets::{health_mark, list_title, panel, render_list, stage_cell, truncate};
 use crate::app::App;
 use crate::config::Theme;
-use crate::model::{Health, Loadable, Stage};
+use crate::model::{format, Health, Loadable, Stage};
 
 const SPACING: u16 = 1;
 const COST_WIDTH: u16 = 7;
+/// "▲ changed 59m ago".
+const CHANGE_WIDTH: u16 = 19;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let total = app.fleet().data().map_or(0, |f| f.models.len());
@@ -36,7 +38,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         0
     };
-    let (name_w, stage_w) = column_widths(app, inner_width - cost_w);
+    // A model turned bad soon after a deploy names it: a column when there is room,
+    // else a mark after its name.
+    let blamed = |name: &str| {
+        app.recent_cause(name)
+            .map(|c| format::age(app.now().duration_since(c.time)))
+    };
+    let any_blamed = app.rows().iter().any(|r| blamed(&r.name).is_some());
+    let change_w = match any_blamed && inner_width - cost_w >= 140 {
+        true => CHANGE_WIDTH + SPACING,
+        false => 0,
+    };
+    // The mark after a name ("▲12m") widens the name column instead.
+    let marked = if any_blamed && change_w == 0 { 5 } else { 0 };
+    let (name_w, stage_w) = column_widths(app, inner_width - cost_w - change_w, marked);
     let stale_stages = Stage::ALL.map(|s| app.stage_is_stale(s));
     let loading_stages = Stage::ALL.map(|s| app.stage_is_loading(s));
     let stale = app.all_stale();
@@ -44,17 +59,25 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let header = Row::new(
         std::iter::once(Cell::from("MODEL"))
             .chain(Stage::ALL.iter().map(|s| Cell::from(s.title())))
-            .chain(cost.map(|_| Cell::from("  $/DAY"))),
+            .chain(cost.map(|_| Cell::from("  $/DAY")))
+            .chain((change_w > 0).then(|| Cell::from("CHANGE"))),
     )
     .style(theme.title);
 
     let rows = app.rows().iter().filter_map(|row| {
         let model = fleet.models.get(row.index)?;
         let (mark, style) = health_mark(theme, row.health, stale);
+        let cause = blamed(&model.name);
+        let suffix = match (&cause, change_w) {
+            (Some(age), 0) => format!(" ▲{age}"),
+            _ => String::new(),
+        };
+        let room = (name_w as usize - 2).saturating_sub(suffix.width());
         let name = Line::from(vec![
             Span::styled(mark, style),
             Span::raw(" "),
-            Span::styled(truncate(&model.name, name_w as usize - 2), theme.text),
+            Span::styled(truncate(&model.name, room), theme.text),
+            Span::styled(suffix, theme.warn),
         ]);
         let mut cells = vec![Cell::from(name)];
         if let Some(h) = app.health().get(&model.name) {
@@ -76,12 +99,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let daily = c.model_daily(&model.name).map_or(String::new(), money);
             cells.push(Cell::from(format!("{daily:>7}")).style(theme.dim));
         }
+        if change_w > 0 {
+            let text = cause.map_or(String::new(), |age| format!("▲ changed {age} ago"));
+            cells.push(Cell::from(text).style(theme.warn));
+        }
         Some(Row::new(cells))
     });
 
     let widths = std::iter::once(Constraint::Length(name_w))
         .chain(Stage::ALL.iter().map(|_| Constraint::Length(stage_w)))
-        .chain(cost.map(|_| Constraint::Length(COST_WIDTH)));
+        .chain(cost.map(|_| Constraint::Length(COST_WIDTH)))
+        .chain((change_w > 0).then_some(Constraint::Length(CHANGE_WIDTH)));
     let table = Table::new(rows, widths)
         .header(header)
         .column_spacing(SPACING)
@@ -91,14 +119,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 /// The model column takes what the longest name needs (within bounds) and gives the
 /// rest to the six stages; on narrow terminals names are cut before stages are.
-fn column_widths(app: &App, width: u16) -> (u16, u16) {
+fn column_widths(app: &App, width: u16, marked: u16) -> (u16, u16) {
     let longest = app
         .rows()
         .iter()
         .map(|r| r.name.width())
         .max()
         .unwrap_or(10) as u16
-        + 2;
+        + 2
+        + marked;
     let stages = Stage::ALL.len() as u16;
     let spacing = SPACING * stages;
     let min_stage = 9;

@@ -19,6 +19,8 @@ pub struct Seeded {
     pub model: String,
     /// A second model, served by a service only its tag names.
     pub tagged: String,
+    /// The service only its tag joins to `tagged`.
+    pub tagged_service: String,
     /// The Scheduler schedule of the tagged model's ETL.
     pub schedule: String,
     pub cluster: String,
@@ -159,9 +161,10 @@ pub async fn seed(url: &str) -> Seeded {
         .await
         .unwrap();
     // A second service, joined by its tag alone.
+    let tagged_service = unique("pricing-api");
     ecs.create_service()
         .cluster(&cluster)
-        .service_name(unique("pricing-api"))
+        .service_name(&tagged_service)
         .task_definition(format!("{family}:1"))
         .desired_count(1)
         .launch_type(LaunchType::Fargate)
@@ -429,6 +432,7 @@ pub async fn seed(url: &str) -> Seeded {
     Seeded {
         model,
         tagged,
+        tagged_service,
         schedule,
         cluster,
         service,

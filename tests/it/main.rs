@@ -13,6 +13,7 @@ mod services_seed;
 mod actions;
 mod aws;
 mod capture;
+mod changes;
 mod cli;
 mod cloudwatch;
 mod cost;

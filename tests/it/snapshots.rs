@@ -143,6 +143,37 @@ fn events_view() {
     snap("events_120x16", &app, 120, 16);
 }
 
+/// The demo's bad deploys and user-visible changes, newest first, with who made them;
+/// the filter narrows them to one model.
+#[test]
+fn changes_view_lists_deploys_with_their_author() {
+    let mut app = demo_app(6, AFTER_INCIDENTS);
+    app.show(View::Changes);
+    let text = screen_text(&app, 140, 24);
+    assert!(text.contains("by ci-deploy-role (cloudtrail)"), "{text}");
+    snap("changes_140x24", &app, 140, 24);
+    press(&mut app, KeyCode::Char('/'));
+    type_str(&mut app, "recommendation");
+    press(&mut app, KeyCode::Enter);
+    assert!(app
+        .listed_changes()
+        .iter()
+        .all(|c| c.model.as_deref() == Some("recommendation-engine")));
+    snap("changes_filtered_100x16", &app, 100, 16);
+}
+
+/// The bad deploy's marker on every chart, what moved since it, and the model's
+/// changes panel.
+#[test]
+fn detail_of_a_bad_deploy_160x48() {
+    snap(
+        "detail_recommendation_160x48",
+        &detail("recommendation-engine"),
+        160,
+        48,
+    );
+}
+
 #[test]
 fn help_overlay_lists_the_bindings() {
     let mut app = demo_app(4, AFTER_INCIDENTS);

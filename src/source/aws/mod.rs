@@ -1,5 +1,6 @@
 //! Real AWS sources, through the official SDK and its default credential chain.
 
+pub mod changes;
 pub mod cloudwatch;
 pub mod cost;
 pub mod fan_out;

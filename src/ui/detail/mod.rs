@@ -1,6 +1,7 @@
 //! The model detail view: every stage at a glance, why it is red, charts of every
 //! metric with threshold lines, and the history tables (training, registry, configs).
 
+mod changes;
 mod dags;
 mod drift;
 mod identity;
@@ -68,8 +69,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let why = reasons(model, app.now());
     // Failure reasons wrap onto a second line; more than two lines would crowd the charts.
     let why_height = if why.is_empty() { 0 } else { 2 };
-    let [strip, why_area, rest] = Layout::vertical([
+    let since = changes::since_line(&model.name, app, theme);
+    let [strip, since_area, why_area, rest] = Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(u16::from(since.is_some())),
         Constraint::Length(why_height),
         Constraint::Fill(1),
     ])
@@ -78,6 +81,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Paragraph::new(stage_strip(model, health, app, theme, inner.width)),
         strip,
     );
+    if let Some(since) = since {
+        frame.render_widget(Paragraph::new(since), since_area);
+    }
     let why_lines: Vec<Line> = why
         .into_iter()
         .map(|w| Line::styled(w, theme.crit))
@@ -88,12 +94,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     );
 
     let specs = charts(model, app);
-    let window = crate::model::metrics::WINDOW_MINUTES as f64;
+    let deploys: Vec<jiff::Timestamp> = app
+        .model_changes(&model.name)
+        .filter(|c| c.kind.is_deploy())
+        .map(|c| c.time)
+        .collect();
+    let marks = chart::Marks {
+        deploys: &deploys,
+        now: app.now(),
+        window_min: crate::model::metrics::WINDOW_MINUTES as f64,
+    };
     if rest.width >= 120 {
         let [charts_area, tables_area] =
             Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])
                 .areas(rest);
-        draw_charts(frame, charts_area, &specs, app, theme, window);
+        draw_charts(frame, charts_area, &specs, &marks, theme);
         tables::draw(frame, tables_area, model, app, theme, true);
     } else {
         // Full charts in two columns when they fit above tables that still show every
@@ -109,7 +124,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         };
         let [charts_area, tables_area] =
             Layout::vertical([Constraint::Length(chart_height), Constraint::Fill(1)]).areas(rest);
-        draw_charts(frame, charts_area, &specs, app, theme, window);
+        draw_charts(frame, charts_area, &specs, &marks, theme);
         tables::draw(frame, tables_area, model, app, theme, false);
     }
 }
@@ -296,9 +311,8 @@ fn draw_charts(
     frame: &mut Frame,
     area: Rect,
     specs: &[ChartSpec],
-    app: &App,
+    marks: &chart::Marks,
     theme: &Theme,
-    window: f64,
 ) {
     if specs.is_empty() || area.height < 3 {
         return;
@@ -310,14 +324,7 @@ fn draw_charts(
         for (i, spec) in specs.iter().enumerate() {
             let row = row_areas[i / columns as usize];
             let cells = Layout::horizontal(vec![Constraint::Fill(1); columns as usize]).split(row);
-            chart::full(
-                frame,
-                cells[i % columns as usize],
-                spec,
-                app.now(),
-                window,
-                theme,
-            );
+            chart::full(frame, cells[i % columns as usize], spec, marks, theme);
         }
         return;
     }
@@ -336,6 +343,6 @@ fn draw_charts(
             height: each,
             ..inner
         };
-        chart::compact(frame, line, spec, theme);
+        chart::compact(frame, line, spec, marks, theme);
     }
 }

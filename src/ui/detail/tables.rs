@@ -37,6 +37,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &ModelFacts, app: &App, theme: &Th
     if tall {
         let traces = traces(m, app, theme);
         let recognised = super::identity::panel_of(m, theme);
+        let changes = super::changes::panel_of(&m.name, app, theme, area.width);
         let heights = [
             m.training.len().min(5) as u16 + 3,
             m.registry.len().min(5) as u16 + 3,
@@ -46,14 +47,16 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &ModelFacts, app: &App, theme: &Th
             recognised
                 .as_ref()
                 .map_or(0, |(_, h)| (*h).min(area.height / 4)),
+            changes.as_ref().map_or(0, |(_, h)| *h),
         ];
-        let [training_area, registry_area, endpoint_area, traces_area, recognised_area, drift_area] =
+        let [training_area, registry_area, endpoint_area, traces_area, recognised_area, changes_area, drift_area] =
             Layout::vertical([
                 Constraint::Length(heights[0]),
                 Constraint::Length(heights[1]),
                 Constraint::Length(heights[2]),
                 Constraint::Length(heights[3]),
                 Constraint::Length(heights[4]),
+                Constraint::Length(heights[5]),
                 Constraint::Fill(1),
             ])
             .areas(area);
@@ -65,6 +68,9 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &ModelFacts, app: &App, theme: &Th
         }
         if let Some((panel, _)) = recognised {
             frame.render_widget(panel, recognised_area);
+        }
+        if let Some((panel, _)) = changes {
+            frame.render_widget(panel, changes_area);
         }
         super::drift::draw(frame, drift_area, m, app, theme);
     } else {

@@ -4,6 +4,7 @@
 
 mod alarms;
 mod capture;
+mod changes;
 mod cost;
 mod drift;
 mod endpoint;
@@ -123,6 +124,7 @@ impl Simulator {
                     .is_some_and(|p| self.spike(p, now)),
             ))),
             spending: None,
+            changes: self.recorded_changes(&profiles, now),
         }
     }
 

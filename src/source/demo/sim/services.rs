@@ -13,7 +13,7 @@ use crate::model::etl::{EtlDay, EtlSchedule, LambdaEtl};
 use crate::model::facts::*;
 use crate::model::identity::{Identity, JoinedBy};
 
-const CLUSTER: &str = "web-prod";
+pub(super) const CLUSTER: &str = "web-prod";
 /// When the ETL fails, after the demo starts.
 const ETL_FAILS_SECS: i64 = 30;
 
