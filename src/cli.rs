@@ -49,6 +49,11 @@ pub struct Cli {
     #[arg(long, value_name = "NAME|PATH", global = true)]
     pub theme: Option<String>,
 
+    /// Show the fleet as recorded at TIME, with no AWS call: RFC 3339
+    /// (2026-12-02T14:02:00Z), HH:MM (UTC, the last such time), or -2h / -90m.
+    #[arg(long, value_name = "TIME", global = true, allow_hyphen_values = true, value_parser = parse_when)]
+    pub at: Option<When>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -69,11 +74,84 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "warn")]
         fail_on: crate::snapshot::FailOn,
     },
+    /// Write one model's incident report (Markdown and an SVG of its screen): state,
+    /// what changed and what moved after, alarms, actions from the audit log.
+    Export {
+        /// The model, as the pipeline view names it.
+        model: String,
+        /// Only changes and actions from this time on (as --at reads times).
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true, value_parser = parse_when)]
+        since: Option<When>,
+        /// Where to write [default: [export] dir, else the current directory].
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// A time as given on the command line, resolved against the clock when used.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum When {
+    At(jiff::Timestamp),
+    /// Hour and minute, UTC: the last time the clock showed it.
+    Clock(i8, i8),
+    Ago(jiff::SignedDuration),
+}
+
+impl When {
+    pub fn resolve(self, now: jiff::Timestamp) -> jiff::Timestamp {
+        match self {
+            When::At(t) => t,
+            When::Ago(d) => now - d,
+            When::Clock(h, m) => {
+                let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+                let at = today
+                    .at(h, m, 0, 0)
+                    .to_zoned(jiff::tz::TimeZone::UTC)
+                    .map(|z| z.timestamp())
+                    .unwrap_or(now);
+                if at > now {
+                    at - jiff::SignedDuration::from_hours(24)
+                } else {
+                    at
+                }
+            }
+        }
+    }
+}
+
+/// "2026-12-02T14:02:00Z", "14:02", "-2h", "-90m", "-1h30m".
+pub fn parse_when(s: &str) -> Result<When, String> {
+    let s = s.trim();
+    if let Some(ago) = s.strip_prefix('-') {
+        let d: jiff::SignedDuration = ago
+            .parse()
+            .map_err(|_| format!("{s}: not a duration like -2h or -90m"))?;
+        if d.is_negative() || d > jiff::SignedDuration::from_hours(24 * 366) {
+            return Err(format!("{s}: between 0 and a year back"));
+        }
+        return Ok(When::Ago(d));
+    }
+    if let Some((h, m)) = s
+        .split_once(':')
+        .filter(|(h, m)| h.len() <= 2 && m.len() == 2)
+    {
+        let (h, m): (i8, i8) = (
+            h.parse().map_err(|_| format!("{s}: not HH:MM"))?,
+            m.parse().map_err(|_| format!("{s}: not HH:MM"))?,
+        );
+        if !(0..24).contains(&h) || !(0..60).contains(&m) {
+            return Err(format!("{s}: not a time of day"));
+        }
+        return Ok(When::Clock(h, m));
+    }
+    s.parse::<jiff::Timestamp>()
+        .map(When::At)
+        .map_err(|_| format!("{s}: not a time (2026-12-02T14:02:00Z, 14:02 or -2h)"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,4 +169,32 @@ pub enum ConfigCommand {
     Path,
     /// Check a config file and report the first problem with its line and column.
     Check,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_as_instants_clock_times_and_durations_back() {
+        let now: jiff::Timestamp = "2026-12-02T10:00:00Z".parse().unwrap();
+        let at = |s: &str| parse_when(s).map(|w| w.resolve(now).to_string());
+        assert_eq!(at("2026-12-01T08:30:00Z").unwrap(), "2026-12-01T08:30:00Z");
+        assert_eq!(at("09:15").unwrap(), "2026-12-02T09:15:00Z");
+        // A clock time later than now is yesterday's.
+        assert_eq!(at("23:00").unwrap(), "2026-12-01T23:00:00Z");
+        assert_eq!(at("-2h").unwrap(), "2026-12-02T08:00:00Z");
+        assert_eq!(at("-1h30m").unwrap(), "2026-12-02T08:30:00Z");
+        for bad in [
+            "",
+            "25:00",
+            "12:7",
+            "-2 parsecs",
+            "yesterday",
+            "--3h",
+            "-9000d",
+        ] {
+            assert!(parse_when(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -57,7 +57,7 @@ fn run(cli: Cli) -> Result<u8> {
             );
             return Ok(0);
         }
-        Some(Command::Snapshot { .. }) | None => {}
+        Some(Command::Snapshot { .. } | Command::Export { .. }) | None => {}
     }
     // Everything that can fail on bad input fails here, before the terminal is touched.
     let config = Config::load(&config_path, named)?;
@@ -80,10 +80,25 @@ fn run(cli: Cli) -> Result<u8> {
     let result = runtime.block_on(async move {
         let now = Timestamp::now();
         let backend = backend(&cli, &config, now).await?;
+        let past = cli.at.map(|w| w.resolve(now));
+        if let Some(Command::Export { model, since, dir }) = &cli.command {
+            let (gathered, _) = gather(backend, &config, now, past).await?;
+            let since = since.map(|w| w.resolve(now));
+            let report = run::export::Report::of(&gathered.app, model, since, &theme)
+                .ok_or_else(|| unknown_model(&gathered.app, model))?;
+            let dir = dir
+                .clone()
+                .or(config.export.dir.clone())
+                .unwrap_or_else(|| ".".into());
+            let audit = open_audit_log(&config.actions).ok();
+            let path = report
+                .write(&dir, audit.as_ref())
+                .map_err(anyhow::Error::msg)?;
+            write_stdout(&format!("{path}\n"))?;
+            return Ok(0);
+        }
         if let Some(Command::Snapshot { json, fail_on }) = cli.command {
-            let context = backend.context();
-            let (updates, api_calls) = backend.gather_once().await;
-            let gathered = snapshot::apply(context, config.rules.clone(), updates, now);
+            let (gathered, api_calls) = gather(backend, &config, now, past).await?;
             let snap = snapshot::Snapshot::new(&gathered, api_calls);
             let text = match json {
                 true => serde_json::to_string_pretty(&snap)? + "\n",
@@ -94,12 +109,23 @@ fn run(cli: Cli) -> Result<u8> {
         }
         let (tx, rx) = mpsc::channel(64);
         let (refresh_tx, refresh_rx) = mlopsdash::source::refresh_channels();
-        let mut app = App::new(
-            backend.context(),
-            config.rules.clone(),
-            config.keymap.clone(),
-            now,
-        );
+        let mut app = match past {
+            // The past alone: no source is started, no AWS call made.
+            Some(at) => run::offline::recorded_app(
+                backend.context(),
+                config.rules.clone(),
+                config.keymap.clone(),
+                &config.history,
+                at,
+            )
+            .map_err(anyhow::Error::msg)?,
+            None => App::new(
+                backend.context(),
+                config.rules.clone(),
+                config.keymap.clone(),
+                now,
+            ),
+        };
         let audit = open_audit_log(&config.actions);
         app.restrict_actions(
             cli.read_only || config.actions.read_only,
@@ -112,17 +138,61 @@ fn run(cli: Cli) -> Result<u8> {
             updates: tx.clone(),
         };
         let audit = run::AuditWriter::spawn(actions.audit.clone(), tx.clone());
-        backend.spawn(tx, refresh_rx);
+        let recorder = run::Recorder::spawn(config.history.clone(), tx.clone());
+        if past.is_none() {
+            backend.spawn(tx, refresh_rx);
+        }
         let links = run::Links {
             refresh: refresh_tx,
             audit,
             actions,
+            recorder,
+            exports: config.export.dir.clone().unwrap_or_else(|| ".".into()),
+            theme: theme.clone(),
         };
         run::run(app, theme, rx, links).await.map(|()| 0)
     });
     // Sources may be mid-fetch; they are dropped with the runtime.
     runtime.shutdown_timeout(Duration::from_millis(200));
     result
+}
+
+/// Every source's answer once (and the AWS requests it took), or the fleet as
+/// recorded at `past` (no AWS call).
+async fn gather(
+    backend: Backend,
+    config: &Config,
+    now: Timestamp,
+    past: Option<Timestamp>,
+) -> Result<(snapshot::Gathered, std::collections::BTreeMap<String, u64>)> {
+    let context = backend.context();
+    if let Some(at) = past {
+        let app = run::offline::recorded_app(
+            context,
+            config.rules.clone(),
+            config.keymap.clone(),
+            &config.history,
+            at,
+        )
+        .map_err(anyhow::Error::msg)?;
+        let gathered = snapshot::Gathered {
+            app,
+            errors: Vec::new(),
+        };
+        return Ok((gathered, Default::default()));
+    }
+    let (updates, api_calls) = backend.gather_once().await;
+    let gathered = snapshot::apply(context, config.rules.clone(), updates, now);
+    Ok((gathered, api_calls))
+}
+
+/// "no model named x (the fleet has a, b, c)".
+fn unknown_model(app: &App, model: &str) -> anyhow::Error {
+    let names: Vec<&str> = app.rows().iter().map(|r| r.name.as_str()).collect();
+    anyhow::anyhow!(
+        "no model named {model} (the fleet has {})",
+        names.join(", ")
+    )
 }
 
 /// The audit log at the configured path, else in the platform data dir.

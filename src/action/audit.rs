@@ -134,10 +134,10 @@ impl AuditLog {
     /// The config `endpoint` served before its last deploy that succeeded, as recorded.
     /// Lines that do not parse (another version's, a torn last line) are skipped.
     pub fn config_before_last_deploy(&self, endpoint: &str) -> Option<String> {
-        let text = std::fs::read_to_string(&self.path).ok()?;
-        text.lines()
+        records(&self.path)
+            .ok()?
+            .into_iter()
             .rev()
-            .filter_map(|l| serde_json::from_str::<Record>(l).ok())
             .find(|r| {
                 r.phase == Phase::Succeeded
                     && r.resource == endpoint
@@ -145,6 +145,32 @@ impl AuditLog {
             })
             .and_then(|r| r.previous_config)
     }
+}
+
+/// Every record of the log at `path`, oldest first; lines that do not parse (another
+/// version's, a torn last line) are skipped. A missing log has none.
+pub fn records(path: &Path) -> Result<Vec<Record>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(format!(
+                "could not read the audit log {}: {e}",
+                path.display()
+            ))
+        }
+    };
+    Ok(text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Record>(l).ok())
+        .collect())
+}
+
+/// The records of one model's actions.
+pub fn read_model(path: &Path, model: &str) -> Result<Vec<Record>, String> {
+    let mut all = records(path)?;
+    all.retain(|r| r.model == model);
+    Ok(all)
 }
 
 #[cfg(test)]

@@ -62,12 +62,15 @@ impl App {
         let Some(fleet) = self.fleet.data() else {
             return;
         };
+        // In the past, nothing after the moment shown.
+        let until = self.now();
         let parts = fleet
             .changes
             .iter()
             .cloned()
             .chain(changes_seen::in_facts(fleet))
-            .chain(self.seen.changes.iter().cloned());
+            .chain(self.seen.changes.iter().cloned())
+            .filter(|c| c.time <= until);
         self.changes = changes::timeline(fleet, &self.rules.names, parts);
     }
 
@@ -105,7 +108,10 @@ impl App {
         let change = changes::last_deploy(&self.changes, model)?;
         let m = self.fleet.data()?.model(model)?;
         let business = self.rules.quality_metrics(&m.name, m.kind);
-        Some((change, deltas::around(m, &business, change.time, self.now)))
+        Some((
+            change,
+            deltas::around(m, &business, change.time, self.now()),
+        ))
     }
 
     /// The model version a deploy put in service, when the endpoint's config history
@@ -126,7 +132,7 @@ impl App {
             .get(model)
             .is_some_and(|h| h.overall >= Health::Warn);
         let change = changes::last_deploy(&self.changes, model)?;
-        let age = self.now.duration_since(change.time);
+        let age = self.now().duration_since(change.time);
         (bad && age >= SignedDuration::ZERO && age <= BLAME_WINDOW).then_some(change)
     }
 }

@@ -13,4 +13,8 @@ pub enum Effect {
     Prepare(Box<Request>),
     /// Run an action the user confirmed.
     Execute(Box<Confirmed>),
+    /// Read the fleet as recorded at (or just before) this time.
+    Recall(jiff::Timestamp),
+    /// Write the incident report of this model.
+    Export(String),
 }

@@ -45,6 +45,18 @@ impl App {
             }
             return Effect::None;
         }
+        let acting = matches!(
+            action,
+            KeyAction::Rollback
+                | KeyAction::Retrain
+                | KeyAction::Approve
+                | KeyAction::Reject
+                | KeyAction::Stop
+        );
+        if acting && self.past.is_some() {
+            self.status = Some("this is the recorded past: esc returns to live to act".into());
+            return Effect::None;
+        }
         match action {
             KeyAction::Down => self.move_cursor(1),
             KeyAction::Up => self.move_cursor(-1),
@@ -53,7 +65,21 @@ impl App {
             KeyAction::Top => self.move_cursor(isize::MIN / 2),
             KeyAction::Bottom => self.move_cursor(isize::MAX / 2),
             KeyAction::Open => self.open_selected(),
+            KeyAction::Back if self.past.is_some() => self.go_live(),
             KeyAction::Back => self.back(),
+            KeyAction::ScrubBack | KeyAction::ScrubForward => {
+                match self.scrub_target(action == KeyAction::ScrubBack) {
+                    Some(at) => return Effect::Recall(at),
+                    None => self.go_live(),
+                }
+            }
+            KeyAction::Export => {
+                let model = self.selected_model();
+                match model {
+                    Some(name) => return Effect::Export(name),
+                    None => self.status = Some("no model selected to export".into()),
+                }
+            }
             KeyAction::NextModel => self.step_model(1),
             KeyAction::PrevModel => self.step_model(-1),
             KeyAction::Filter => self.input = InputMode::Filter,
@@ -89,8 +115,10 @@ impl App {
         self.clamp_cursor();
     }
 
-    fn open_selected(&mut self) {
-        let model = match self.view {
+    /// The model the cursor is on (or the detail view shows), in any view that lists
+    /// models or things of one model.
+    pub fn selected_model(&self) -> Option<String> {
+        match self.view {
             View::Pipeline | View::Models => self.rows.get(self.cursor).map(|r| r.name.clone()),
             View::Alarms => self
                 .sorted_alarms()
@@ -101,6 +129,13 @@ impl App {
                 .listed_changes()
                 .get(self.cursor)
                 .and_then(|c| c.model.clone()),
+            View::Detail => self.detail.clone(),
+            View::Traces | View::Stats | View::Cost | View::Trace => None,
+        }
+    }
+
+    fn open_selected(&mut self) {
+        let model = match self.view {
             View::Traces => {
                 self.trace = self
                     .traces()
@@ -112,7 +147,8 @@ impl App {
                 }
                 None
             }
-            View::Stats | View::Cost | View::Trace | View::Detail => None,
+            View::Detail => None,
+            _ => self.selected_model(),
         };
         if let Some(name) = model {
             self.open_model(name);

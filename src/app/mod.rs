@@ -8,6 +8,7 @@ mod dialog;
 mod effect;
 mod input;
 mod mode;
+mod past;
 mod rows;
 mod state;
 mod view;

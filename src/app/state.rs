@@ -49,6 +49,8 @@ pub struct App {
     pub(super) seen: super::changes::Seen,
     /// Every change joined to its model, newest first (`rebuild_changes`).
     pub(super) changes: Vec<crate::model::changes::Change>,
+    /// Set while the screen shows the recorded past instead of the live fleet.
+    pub(super) past: Option<super::past::Past>,
     /// Stages a source's partial answer has not filled yet, by source.
     pub(super) pending: BTreeMap<SourceId, Vec<Stage>>,
     /// Sources drawn from a past session's facts, until their first answer.
@@ -194,8 +196,9 @@ impl App {
     }
 
     /// The time ages are rendered against.
+    /// The time the screen is as of: the moment shown when it is the past.
     pub fn now(&self) -> Timestamp {
-        self.now
+        self.past().unwrap_or(self.now)
     }
 
     pub fn actions(&self) -> &Actions {
@@ -279,6 +282,7 @@ impl App {
             events: VecDeque::new(),
             seen: Default::default(),
             changes: Vec::new(),
+            past: None,
             pending: BTreeMap::new(),
             remembered: BTreeSet::new(),
             view: View::Pipeline,
@@ -359,6 +363,14 @@ impl App {
             Update::Action(progress) => self.progressed(progress),
             Update::AuditFailed(why) => self.audit_failed(why),
             Update::Identity(Err(why)) => self.context.problem = Some(why),
+            Update::Recalled(Ok((at, fleet))) => self.show_past(at, fleet),
+            Update::Recalled(Err(why)) => self.status = Some(why),
+            Update::Exported(Ok(path)) => {
+                self.status = Some(format!("incident report written: {path}"));
+            }
+            Update::Exported(Err(why)) => {
+                self.status = Some(format!("incident report not written: {why}"));
+            }
             Update::ApiCalls(counts) => self.api_calls = counts,
             Update::Failed { source, why, at } => {
                 self.pending.remove(&source);
@@ -373,7 +385,11 @@ impl App {
 
     /// Joins the sources' facts again and re-judges every model; health changes become
     /// events, except on the `quiet` stages. Returns the fleet it replaced.
-    fn rederive(&mut self, at: Timestamp, quiet: &[Stage]) -> Loadable<Fleet> {
+    pub(super) fn rederive(&mut self, at: Timestamp, quiet: &[Stage]) -> Loadable<Fleet> {
+        // The past on screen stays; the sources' facts are joined on the way back.
+        if self.past.is_some() {
+            return Loadable::Loading;
+        }
         let merged = self.merged();
         let before = std::mem::replace(&mut self.fleet, merged);
         let Some(fleet) = self.fleet.data() else {
@@ -468,6 +484,10 @@ impl App {
     /// Whether a source that decides `stage` has not answered yet: an unknown cell
     /// is then loading, not "nothing to judge".
     pub fn stage_is_loading(&self, stage: Stage) -> bool {
+        // The past on screen is whole: nothing there is still being asked for.
+        if self.past.is_some() {
+            return false;
+        }
         let expected: &[SourceId] = match self.context.place {
             Place::Demo { .. } => &[SourceId::Demo],
             Place::Aws { .. } => &[SourceId::SageMaker, SourceId::CloudWatch, SourceId::S3],

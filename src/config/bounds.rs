@@ -45,6 +45,16 @@ fn bounds(c: &Config) -> Vec<Bound> {
             Some(c.drift.max_bytes),
         ),
         b("demo", "models", 1, 10_000, n(c.demo.models)),
+        // CloudTrail itself keeps 90 days; a local record longer than that is a disk.
+        b("history", "days", 1, 90, Some(u64::from(c.history.days))),
+        b(
+            "history",
+            "every_seconds",
+            10,
+            3_600,
+            Some(c.history.every_seconds),
+        ),
+        b("history", "max_mb", 1, 100_000, Some(c.history.max_mb)),
         b("mlflow", "runs", 1, 100, c.mlflow.runs),
         b("airflow", "runs", 1, 100, c.airflow.runs),
         b("airflow", "log_lines", 1, 200, c.airflow.log_lines),

@@ -33,6 +33,11 @@ pub enum KeyAction {
     Approve,
     Reject,
     Stop,
+    /// Step back / forward through the recorded past.
+    ScrubBack,
+    ScrubForward,
+    /// Write the selected model's incident report.
+    Export,
     Help,
     Quit,
 }

@@ -16,7 +16,8 @@ pub use keys::{KeyAction, KeyMap};
 pub use models::{parse_s3, EcsServiceName, MetricQuery, ModelMapping, S3Location};
 pub use pipelines::{http_url, AirflowConfig, AirflowRest, MlflowConfig, TrackingUri};
 pub use schema::{
-    ActionsConfig, AwsConfig, Config, DemoConfig, DriftConfig, GeneralConfig, IdentityConfig,
+    ActionsConfig, AwsConfig, Config, DemoConfig, DriftConfig, ExportConfig, GeneralConfig,
+    HistoryConfig, IdentityConfig,
 };
 pub use theme::Theme;
 

@@ -29,6 +29,10 @@ pub struct Config {
     #[serde(default)]
     pub drift: DriftConfig,
     #[serde(default)]
+    pub history: HistoryConfig,
+    #[serde(default)]
+    pub export: ExportConfig,
+    #[serde(default)]
     pub mlflow: super::pipelines::MlflowConfig,
     #[serde(default)]
     pub airflow: super::pipelines::AirflowConfig,
@@ -193,6 +197,40 @@ impl Default for DriftConfig {
             method: crate::model::distribution::Method::Psi,
         }
     }
+}
+
+/// The fleet's recorded past, for scrubbing back and `snapshot --at`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HistoryConfig {
+    /// Records each refresh's fleet, at most one every `every_seconds`.
+    pub enabled: bool,
+    pub every_seconds: u64,
+    /// Days kept, and megabytes on disk at most per account and region.
+    pub days: u32,
+    pub max_mb: u64,
+    /// Where [default: the platform data dir's history/].
+    pub dir: Option<std::path::PathBuf>,
+}
+
+impl Default for HistoryConfig {
+    fn default() -> Self {
+        HistoryConfig {
+            enabled: true,
+            every_seconds: 60,
+            days: 7,
+            max_mb: 200,
+            dir: None,
+        }
+    }
+}
+
+/// Incident reports (`E`, `mlopsdash export`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExportConfig {
+    /// Where reports are written [default: the current directory].
+    pub dir: Option<std::path::PathBuf>,
 }
 
 /// Keyboard actions (rollback, retrain, approve/reject, stop) and their guard rails.

@@ -54,6 +54,11 @@ pub enum Update {
     Action(Progress),
     /// An audit line could not be written: no action may go ahead unlogged.
     AuditFailed(String),
+    /// The fleet as recorded at a past moment (the moment, the fleet), or why there
+    /// is none.
+    Recalled(Result<(Timestamp, Fleet), String>),
+    /// Where an incident report was written, or why it could not be.
+    Exported(Result<String, String>),
 }
 
 /// Who the dashboard acts as, from STS GetCallerIdentity.

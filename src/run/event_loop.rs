@@ -47,6 +47,10 @@ pub struct Links {
     pub refresh: RefreshSenders,
     pub actions: ActionRuntime,
     pub audit: AuditWriter,
+    pub recorder: super::Recorder,
+    /// Where `E` writes incident reports, and the theme its screen is drawn in.
+    pub exports: std::path::PathBuf,
+    pub theme: Theme,
 }
 
 /// Takes over the terminal and runs until the user quits or a signal arrives.
@@ -78,7 +82,7 @@ async fn event_loop(
     app: &mut App,
     theme: &Theme,
     mut updates: mpsc::Receiver<Update>,
-    links: Links,
+    mut links: Links,
     mut terminated: mpsc::UnboundedReceiver<()>,
 ) -> Result<()> {
     let mut keys = EventStream::new();
@@ -100,11 +104,11 @@ async fn event_loop(
         panic_if_asked_by_test();
         tokio::select! {
             Some(update) = updates.recv() => {
-                on_update(app, update, &links);
+                on_update(app, update, &mut links);
                 changed = true;
             }
             Some(ev) = keys.next() => {
-                on_terminal_event(app, ev?, &links);
+                on_terminal_event(app, ev?, &mut links);
                 changed = true;
             }
             _ = ticker.tick() => {}
@@ -116,11 +120,11 @@ async fn event_loop(
                 tokio::time::sleep(wait).await;
             }
             while let Ok(update) = updates.try_recv() {
-                on_update(app, update, &links);
+                on_update(app, update, &mut links);
                 changed = true;
             }
             while let Some(Some(ev)) = keys.next().now_or_never() {
-                on_terminal_event(app, ev?, &links);
+                on_terminal_event(app, ev?, &mut links);
                 changed = true;
             }
         }
@@ -170,17 +174,18 @@ fn panic_if_asked_by_test() {
 #[cfg(not(debug_assertions))]
 fn panic_if_asked_by_test() {}
 
-fn on_update(app: &mut App, update: Update, links: &Links) {
+fn on_update(app: &mut App, update: Update, links: &mut Links) {
     // A finished action changed AWS: look again now rather than at the next interval.
     let settled = matches!(&update, Update::Action(p) if p.step.is_done());
     app.apply(update);
     links.audit.write(app.take_audit_lines());
+    links.recorder.offer(app);
     if settled {
         links.refresh.all.send_modify(|n| *n += 1);
     }
 }
 
-fn on_terminal_event(app: &mut App, ev: Event, links: &Links) {
+fn on_terminal_event(app: &mut App, ev: Event, links: &mut Links) {
     if let Event::Key(key) = ev {
         if key.kind != KeyEventKind::Press {
             return;
@@ -214,6 +219,18 @@ fn on_terminal_event(app: &mut App, ev: Event, links: &Links) {
                 tokio::spawn(async move {
                     let _ = earlier.await;
                     runner::run(a.executor, audit, *confirmed, a.updates, a.polling).await;
+                });
+            }
+            Effect::Recall(at) => links.recorder.recall(app, at),
+            Effect::Export(model) => {
+                let report = super::export::Report::of(app, &model, None, &links.theme);
+                let (dir, updates) = (links.exports.clone(), actions.updates.clone());
+                let audit = actions.audit.clone();
+                tokio::task::spawn_blocking(move || {
+                    let written = report
+                        .map(|r| r.write(&dir, audit.as_ref()))
+                        .unwrap_or_else(|| Err(format!("no model named {model}")));
+                    let _ = updates.blocking_send(Update::Exported(written));
                 });
             }
             Effect::None => {}

@@ -5,7 +5,11 @@
 mod audit_writer;
 mod event_loop;
 mod executor;
+pub mod export;
+pub mod offline;
+mod recorder;
 
 pub use audit_writer::AuditWriter;
 pub use event_loop::{run, ActionRuntime, Links};
 pub use executor::executor_for;
+pub use recorder::{dir_of, Recorder};

@@ -97,6 +97,7 @@ impl Snapshot {
             .collect();
         Snapshot {
             generated_at: app.now(),
+            recorded_at: app.past(),
             source: match app.context().place {
                 Place::Demo { .. } => "demo",
                 Place::Aws { .. } => "aws",

@@ -80,6 +80,8 @@ pub struct ServiceOut {
 #[derive(Debug, Serialize)]
 pub struct Snapshot {
     pub generated_at: Timestamp,
+    /// Set when read from the recorded past (`--at`): when that record was taken.
+    pub recorded_at: Option<Timestamp>,
     /// "demo" or "aws".
     pub source: &'static str,
     pub region: Option<String>,

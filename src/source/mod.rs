@@ -6,6 +6,7 @@ pub mod aws;
 mod backend;
 pub mod demo;
 pub mod disk;
+pub mod history;
 pub mod memory;
 pub mod pipelines;
 

@@ -17,6 +17,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         (" mlopsdash".into(), theme.header),
         (app.context().label(), theme.header),
     ];
+    if let Some(at) = app.past() {
+        let ago = crate::model::format::age(app.live_now().duration_since(at));
+        segments.push((
+            format!(
+                "◀ PAST {} UTC, {ago} ago · < > step · esc live",
+                at.strftime("%m-%d %H:%M")
+            ),
+            theme.warn.add_modifier(Modifier::REVERSED),
+        ));
+    }
     if let Some(problem) = &app.context().problem {
         segments.push((
             format!("✖ {problem}"),

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use mlopsdash::aws::ApiCalls;
 use mlopsdash::config::{EcsServiceName, ModelMapping};
+use mlopsdash::source::aws::changes::ChangesSource;
 use mlopsdash::source::aws::{EcsSource, Joining, LambdaSource, StepFunctionsSource};
 use mlopsdash::source::{Source, Update};
 
@@ -101,6 +102,28 @@ fn main() {
                 rows(&f),
                 asked("SFN:"),
                 took.as_secs_f64() * 1000.0
+            );
+        }
+        // What changed: CloudTrail's lookups are paced at 2 a second whatever the
+        // latency; the second refresh within a minute is answered from memory.
+        let mut changes = ChangesSource::new(&sdk, &calls);
+        for refresh in ["first", "second"] {
+            let before = calls.counts();
+            let started = Instant::now();
+            let found = match changes.fetch().await {
+                Update::Fleet { fleet, .. } => fleet.changes.len(),
+                other => panic!("{other:?}"),
+            };
+            let asked = |key: &str| {
+                calls.counts().get(key).copied().unwrap_or(0)
+                    - before.get(key).copied().unwrap_or(0)
+            };
+            println!(
+                "changes: {refresh} refresh: {found} changes, {} LookupEvents + {} \
+                 DescribeAlarmHistory requests, {:.0} ms",
+                asked("CloudTrail:LookupEvents"),
+                asked("CloudWatch:DescribeAlarmHistory"),
+                started.elapsed().as_secs_f64() * 1000.0
             );
         }
     });

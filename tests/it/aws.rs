@@ -199,6 +199,8 @@ pub fn snapshot_json_env(
         ])
         .args(more)
         .env("AWS_ENDPOINT_URL_CLOUDWATCH", cloudwatch_url)
+        // moto has no LookupEvents; ministack records CloudTrail events.
+        .env("AWS_ENDPOINT_URL_CLOUDTRAIL", ministack_url())
         .env("HOME", home.path())
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")

@@ -19,6 +19,7 @@ mod cloudwatch;
 mod cost;
 mod drift;
 mod faults;
+mod history;
 mod identity;
 mod layers;
 mod memory;

@@ -56,4 +56,10 @@ fn screenshots_match_the_views() {
     let mut ecs = demo_app(6, 120);
     ecs.open_model("upsell-api".into());
     check("ecs", &ecs, 140, 45);
+    let mut changes = demo_app(6, 120);
+    changes.show(View::Changes);
+    check("changes", &changes, 140, 24);
+    let mut deploy = demo_app(6, 120);
+    deploy.open_model("recommendation-engine".into());
+    check("deploy", &deploy, 160, 48);
 }

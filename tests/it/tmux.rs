@@ -19,8 +19,12 @@ impl Tmux {
             _home: home,
         };
         let home = tmux._home.path().to_str().unwrap().to_string();
+        // moto has no CloudTrail LookupEvents: every AWS launch asks ministack's.
+        let trail = std::env::var("MLOPSDASH_TEST_MINISTACK_URL")
+            .map(|url| format!("AWS_ENDPOINT_URL_CLOUDTRAIL={url} "))
+            .unwrap_or_default();
         let shell = format!(
-            "env -i PATH=/usr/bin:/bin HOME={home} TERM=xterm-256color PS1='READY$ ' bash --norc --noprofile"
+            "env -i PATH=/usr/bin:/bin HOME={home} TERM=xterm-256color {trail}PS1='READY$ ' bash --norc --noprofile"
         );
         tmux.run(&[
             "new-session",

@@ -1,0 +1,168 @@
+//! What changed, recorded and replayed, as a person uses it on `--demo`: the bad
+//! deploy of recommendation-engine in `:changes` with its author, its marker and what
+//! moved after it; the incident report `E` writes, read line by line; the session
+//! recorded on disk, and after a restart the past scrubbed back to and opened with
+//! `--at`, the same fleet as it was and no live source.
+
+use crate::tmux::{launch, Tmux};
+
+/// History every 10 s (the shortest), reports into the test's home.
+fn config(t: &Tmux) -> std::path::PathBuf {
+    let path = t.home().join("config.toml");
+    let out = t.home().join("reports");
+    std::fs::write(
+        &path,
+        format!(
+            "[history]\nevery_seconds = 10\n[export]\ndir = \"{}\"\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn report(t: &Tmux) -> (String, String) {
+    let dir = t.home().join("reports");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let md = files
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "md"))
+        .unwrap();
+    let svg = files
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "svg"))
+        .unwrap();
+    (
+        std::fs::read_to_string(md).unwrap(),
+        std::fs::read_to_string(svg).unwrap(),
+    )
+}
+
+#[test]
+fn a_bad_deploy_is_found_reported_recorded_and_replayed_after_a_restart() {
+    let t = Tmux::start(160, 48);
+    let config = config(&t);
+    launch(&t, &format!("--demo --config {}", config.display()));
+    t.wait_for(
+        "▲ changed",
+        "recommendation-engine's row naming the deploy (15 s in)",
+    );
+
+    t.keys(&[":", "changes", "Enter"]);
+    t.wait_for_all(
+        &[
+            "UpdateEndpoint recommendation-engine-prod",
+            "by ci-deploy-role (cloudtrail)",
+        ],
+        "the bad deploy with its author in :changes",
+    );
+    t.keys(&[":", "model recommendation-engine", "Enter"]);
+    t.wait_for_all(
+        &["since v7 was deployed", "by ci-deploy-role: p99 ×", "▲"],
+        "the deploy marker and what moved since it",
+    );
+    // A rollback opened and cancelled: an action the report must list.
+    t.keys(&["B"]);
+    t.wait_for("y/enter confirm", "the rollback dialog");
+    t.keys(&["Escape"]);
+    t.wait_for("rollback cancelled", "the cancel");
+    t.keys(&["E"]);
+    t.wait_for("incident report written:", "the report written");
+    let (md, svg) = report(&t);
+    let lines: Vec<&str> = md.lines().collect();
+    assert_eq!(lines[0], "# Incident report: recommendation-engine");
+    assert!(lines[2].starts_with("demo · seed 42 · as of "), "{md}");
+    assert!(lines[2].ends_with(" · health **crit**"), "{md}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("| ENDPOINT | crit | 5xx ")),
+        "{md}"
+    );
+    let latest = lines.iter().position(|l| *l == "## Latest change").unwrap();
+    assert!(
+        lines[latest + 2].contains(
+            " · deploy · UpdateEndpoint recommendation-engine-prod (config \
+             recommendation-engine-prod-config-v7) · by ci-deploy-role (cloudtrail)"
+        ),
+        "{md}"
+    );
+    assert!(lines[latest + 4].starts_with("Since then: p99 ×"), "{md}");
+    assert!(lines[latest + 4].contains("5xx "), "{md}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("| ModelLatency.p99 | ")),
+        "{md}"
+    );
+    assert!(
+        lines.iter().any(
+            |l| l.contains("| deploy | UpdateEndpoint recommendation-engine-prod")
+                && l.ends_with("| ci-deploy-role | cloudtrail |")
+        ),
+        "{md}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("| recommendation-engine-prod-5xx-rate | Alarm |")),
+        "{md}"
+    );
+    let actions = lines
+        .iter()
+        .position(|l| *l == "## Actions taken (audit log)")
+        .unwrap();
+    assert!(
+        lines[actions + 4].contains("| Requested | rollback | sagemaker:UpdateEndpoint |"),
+        "{md}"
+    );
+    assert!(
+        lines[actions + 5].contains("| Cancelled | rollback |"),
+        "{md}"
+    );
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .starts_with("Screen: [recommendation-engine-"),
+        "{md}"
+    );
+    assert!(svg.starts_with("<svg") && svg.contains("recommendation-engine"));
+
+    // The moment to come back to: the incident, recorded every 10 s.
+    std::thread::sleep(std::time::Duration::from_secs(11));
+    let incident = jiff::Timestamp::now();
+    t.keys(&["q"]);
+    t.assert_clean_shell("the first session");
+
+    // Restarted: the fresh demo is healthy for 15 s; a step back shows the past.
+    launch(&t, &format!("--demo --config {}", config.display()));
+    t.wait_for("pipeline (6)", "the restarted demo");
+    t.keys(&["<"]);
+    t.wait_for("◀ PAST", "the recorded past, marked");
+    t.keys(&["Escape"]);
+    t.wait_for("live again", "back to live");
+    t.keys(&["q"]);
+    t.assert_clean_shell("the second session");
+
+    // Opened at the incident: the fleet as it was, and nothing live to go back to.
+    launch(
+        &t,
+        &format!("--demo --config {} --at {}", config.display(), incident),
+    );
+    let past = t.wait_for_all(
+        &["◀ PAST", "✖ recommendation-engine"],
+        "the incident as recorded",
+    );
+    assert!(past.contains("▲ changed"), "{past}");
+    t.keys(&[":", "model recommendation-engine", "Enter"]);
+    t.wait_for("since v7 was deployed", "the deploy, read from the record");
+    t.keys(&["B"]);
+    t.wait_for("this is the recorded past", "no action on the past");
+    t.keys(&["Escape"]);
+    t.wait_for("started with --at", "no live fleet to return to");
+    t.keys(&["q"]);
+    t.assert_clean_shell("the past session");
+}
