@@ -79,19 +79,19 @@ impl App {
         &self.changes
     }
 
-    /// The changes the `:changes` view lists: every one, or those of models the
-    /// filter matches.
+    /// The changes the `:changes` view lists: every one, or those of the models the
+    /// filter keeps as rows (by any of their names), and unjoined ones whose
+    /// resource matches.
     pub fn listed_changes(&self) -> Vec<&Change> {
         let needle = self.filter.to_lowercase();
+        let rows: std::collections::BTreeSet<&str> =
+            self.rows.iter().map(|r| r.name.as_str()).collect();
         self.changes
             .iter()
-            .filter(|c| {
-                needle.is_empty()
-                    || c.model
-                        .as_deref()
-                        .unwrap_or(&c.resource)
-                        .to_lowercase()
-                        .contains(&needle)
+            .filter(|c| match &c.model {
+                _ if needle.is_empty() => true,
+                Some(model) => rows.contains(model.as_str()),
+                None => c.resource.to_lowercase().contains(&needle),
             })
             .collect()
     }

@@ -9,7 +9,6 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::state::App;
 use crate::model::changes::Change;
-use crate::model::stages::assess_with_alarms;
 use crate::model::{Fleet, Loadable, ModelHealth};
 
 /// How far one press of `<` or `>` moves.
@@ -62,22 +61,7 @@ impl App {
             }),
             None => None,
         };
-        self.health = fleet
-            .models
-            .iter()
-            .map(|m| {
-                let alarms: Vec<_> = fleet
-                    .alarms
-                    .iter()
-                    .filter(|a| a.model.as_deref() == Some(&m.name))
-                    .cloned()
-                    .collect();
-                (
-                    m.name.clone(),
-                    assess_with_alarms(m, &alarms, &self.rules, at),
-                )
-            })
-            .collect();
+        self.health = super::state::judge(&fleet, &self.rules, at);
         self.fleet = Loadable::Ready { data: fleet, at };
         self.past = Some(Past { at, live });
         self.rebuild_changes();

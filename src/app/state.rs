@@ -25,6 +25,23 @@ fn brief(secs: i64) -> String {
     }
 }
 
+/// Every model of `fleet` judged as of `at`, each with the alarms on it.
+pub(super) fn judge(fleet: &Fleet, rules: &Rules, at: Timestamp) -> BTreeMap<String, ModelHealth> {
+    fleet
+        .models
+        .iter()
+        .map(|m| {
+            let alarms: Vec<_> = fleet
+                .alarms
+                .iter()
+                .filter(|a| a.model.as_deref() == Some(&m.name))
+                .cloned()
+                .collect();
+            (m.name.clone(), assess_with_alarms(m, &alarms, rules, at))
+        })
+        .collect()
+}
+
 /// How many events the app remembers.
 const EVENT_LOG: usize = 500;
 
@@ -395,22 +412,7 @@ impl App {
         let Some(fleet) = self.fleet.data() else {
             return before;
         };
-        let health: BTreeMap<String, ModelHealth> = fleet
-            .models
-            .iter()
-            .map(|m| {
-                let alarms: Vec<_> = fleet
-                    .alarms
-                    .iter()
-                    .filter(|a| a.model.as_deref() == Some(&m.name))
-                    .cloned()
-                    .collect();
-                (
-                    m.name.clone(),
-                    assess_with_alarms(m, &alarms, &self.rules, at),
-                )
-            })
-            .collect();
+        let health = judge(fleet, &self.rules, at);
         for (name, after) in &health {
             let found = events::changes(name, self.health.get(name), after, at);
             for e in found {

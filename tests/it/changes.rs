@@ -172,3 +172,48 @@ fn cloudtrail_and_alarm_history_name_what_changed_who_did_it_and_whose_model() {
     );
     assert_eq!(json["api_calls"]["CloudWatch:DescribeAlarmHistory"], 1);
 }
+
+/// What the dashboard itself sees change on AWS (moto): another engineer approves a
+/// pending version outside mlopsdash; after a refresh `:changes` lists the approval
+/// as observed, beside the endpoint config the facts date.
+#[test]
+fn an_approval_made_elsewhere_is_seen_changing_between_refreshes() {
+    let url = moto_url();
+    let (t, group, rt) = crate::tmux_actions::dashboard_with_a_pending_version("seen-approve");
+    rt.block_on(async {
+        let sm = aws_sdk_sagemaker::Client::new(&sdk(&url).await);
+        let listed = sm
+            .list_model_packages()
+            .model_package_group_name(&group)
+            .send()
+            .await
+            .unwrap();
+        let pending = listed
+            .model_package_summary_list()
+            .iter()
+            .find(|p| p.model_package_version() == Some(2))
+            .and_then(|p| p.model_package_arn())
+            .unwrap()
+            .to_string();
+        sm.update_model_package()
+            .model_package_arn(pending)
+            .model_approval_status(aws_sdk_sagemaker::types::ModelApprovalStatus::Approved)
+            .send()
+            .await
+            .unwrap();
+    });
+    t.keys(&["r"]);
+    t.wait_for("v2 appr", "the row after the refresh");
+    t.keys(&[":", "changes", "Enter"]);
+    t.wait_for_all(
+        &[
+            "v2 PendingManualApproval → Approved  (observed)",
+            "approval",
+        ],
+        "the approval seen changing",
+    );
+    let screen = t.wait_for("v2 registered", "the versions the facts date");
+    assert!(screen.contains("changes ("), "{screen}");
+    t.keys(&["q"]);
+    t.assert_clean_shell("the approval seen");
+}

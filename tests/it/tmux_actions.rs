@@ -293,12 +293,15 @@ fn retrain_then_approve_the_new_version_in_the_demo() {
 
 /// The same keys on a real AWS API (moto): the approval lands in the registry, and the
 /// audit log names the caller STS returned.
-#[test]
-fn a_person_approves_a_pending_version_on_aws() {
+/// A package group on moto with v1 approved and serving and v2 pending, and the
+/// dashboard on it filtered to its row: (the tmux, the group, the runtime).
+pub(crate) fn dashboard_with_a_pending_version(
+    name: &str,
+) -> (Tmux, String, tokio::runtime::Runtime) {
     use crate::aws::{ministack_url, moto_url};
     use crate::seed::{sdk, seed_registered_model, unique};
     let url = moto_url();
-    let group = unique("tmux-approve");
+    let group = unique(name);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let endpoint = rt.block_on(async {
         seed_registered_model(
@@ -311,19 +314,24 @@ fn a_person_approves_a_pending_version_on_aws() {
         .await
     });
     let t = Tmux::start(160, 40);
-    let bin = env!("CARGO_BIN_EXE_mlopsdash");
-    t.keys(&[
-        &format!(
-            "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true \
-             AWS_ENDPOINT_URL_CLOUDWATCH={} {bin} --region us-east-1 --endpoint-url {url} \
-             --config /dev/null",
-            ministack_url()
-        ),
-        "Enter",
-    ]);
+    t.export_test_credentials(&format!("AWS_ENDPOINT_URL_CLOUDWATCH={}", ministack_url()));
+    launch(
+        &t,
+        &format!("--region us-east-1 --endpoint-url {url} --config /dev/null"),
+    );
+    // Keys typed before the dashboard owns the terminal would reach it line-buffered.
     t.wait_for("123456789012 · us-east-1", "the account in the header");
     t.keys(&["/", &endpoint, "Enter"]);
     t.wait_for("v2 pend", "the pending version in the row");
+    (t, group, rt)
+}
+
+#[test]
+fn a_person_approves_a_pending_version_on_aws() {
+    use crate::aws::moto_url;
+    use crate::seed::sdk;
+    let url = moto_url();
+    let (t, group, rt) = dashboard_with_a_pending_version("tmux-approve");
     t.keys(&["a"]);
     t.wait_for_all(
         &[

@@ -41,9 +41,20 @@ pub fn change_of(name: &str, time: Timestamp, event: &str) -> Option<Change> {
             (text("endpointName")?, weights.unwrap_or_default(), *kind)
         }
         "CreateEndpointConfig" => (text("endpointConfigName")?, String::new(), *kind),
+        // The ARN's group/version is what is shown; the group is what joins.
         "UpdateModelPackage" => {
+            let arn = text("modelPackageArn")?;
+            let version = arn
+                .split_once(":model-package/")
+                .map_or(arn.as_str(), |(_, v)| v);
             let status = text("modelApprovalStatus").map(|s| format!(" → {s}"));
-            (text("modelPackageArn")?, status.unwrap_or_default(), *kind)
+            let detail = format!(
+                "/{}{}",
+                version.rsplit('/').next().unwrap_or(""),
+                status.unwrap_or_default()
+            );
+            let group = version.split('/').next().unwrap_or(version).to_string();
+            (group, detail, *kind)
         }
         "CreateModelPackage" => (text("modelPackageGroupName")?, String::new(), *kind),
         "UpdateService" => {
@@ -68,14 +79,7 @@ pub fn change_of(name: &str, time: Timestamp, event: &str) -> Option<Change> {
         }
         _ => return None,
     };
-    let shown = match name {
-        // A package's ARN reads as group/version.
-        "UpdateModelPackage" => resource
-            .split_once(":model-package/")
-            .map_or(resource.clone(), |(_, g)| g.to_string()),
-        _ => resource.clone(),
-    };
-    let what = format!("{name} {shown}{detail}");
+    let what = format!("{name} {resource}{detail}");
     Some(
         Change::new(time, &resource, kind, what)
             .by(who(&v))
@@ -169,6 +173,7 @@ mod tests {
             "modelApprovalStatus": "Approved"}}"#;
         let c = change_of("UpdateModelPackage", at(), approve).unwrap();
         assert_eq!(c.what, "UpdateModelPackage rec/8 → Approved");
+        assert_eq!(c.resource, "rec");
         assert_eq!(c.who.as_deref(), Some("alice"));
         let ecs = r#"{"userIdentity": {"type": "AWSService", "invokedBy": "codedeploy.amazonaws.com"},
             "requestParameters": {"cluster": "arn:aws:ecs:us-east-1:1:cluster/web-prod",
