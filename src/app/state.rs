@@ -212,7 +212,6 @@ impl App {
         &self.api_calls
     }
 
-    /// The time ages are rendered against.
     /// The time the screen is as of: the moment shown when it is the past.
     pub fn now(&self) -> Timestamp {
         self.past().unwrap_or(self.now)
@@ -326,6 +325,11 @@ impl App {
         if matches!(update, Update::Fleet { .. } | Update::Failed { .. }) {
             self.refreshing = false;
         }
+        // What the timeline is built from: facts, and the actions' steps.
+        let timeline = !matches!(
+            update,
+            Update::Identity(_) | Update::ApiCalls(_) | Update::Recalled(_) | Update::Exported(_)
+        );
         match update {
             Update::Fleet { source, fleet, at } => {
                 let first = self.sources.get(&source).and_then(Loadable::data).is_none()
@@ -396,7 +400,9 @@ impl App {
                 self.rederive(at, &[]);
             }
         }
-        self.rebuild_changes();
+        if timeline {
+            self.rebuild_changes();
+        }
         self.refresh_rows();
     }
 

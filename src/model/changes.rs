@@ -3,10 +3,12 @@
 //! config, a failed job), what mlopsdash saw change between two refreshes, and the
 //! user's own actions. One timeline, newest first, each entry joined to its model.
 
+use std::collections::HashMap;
+
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use super::facts::{Fleet, ModelFacts};
+use super::facts::Fleet;
 use super::identity::Normaliser;
 
 /// How many changes the timeline keeps: enough for a day of a busy fleet.
@@ -140,32 +142,52 @@ pub fn short_caller(arn: &str) -> String {
     }
 }
 
-/// The model `resource` belongs to: by its name or alias, its endpoint or one of its
-/// endpoint configs, its ECS service, a version's package group, or an alarm on it.
-pub fn owner(fleet: &Fleet, names: &Normaliser, resource: &str) -> Option<String> {
-    let key = names.key(resource);
-    let named = |m: &&ModelFacts| {
-        let mut all: Vec<String> = vec![m.name.clone()];
-        all.extend(m.aliases.iter().cloned());
-        if let Some(e) = &m.endpoint {
-            all.extend([e.name.clone(), e.config_name.clone()]);
-            all.extend(e.config_history.iter().map(|c| c.name.clone()));
-            if let Some(s) = &e.ecs {
-                all.extend([s.service.clone(), format!("{}/{}", s.cluster, s.service)]);
+/// Which model each name belongs to: its own name and aliases, its endpoint and
+/// endpoint configs, its ECS service, its versions' package group, and the alarms on
+/// it; exactly, or once stripped (`Normaliser`). Built once per timeline.
+pub struct Owners<'a> {
+    exact: HashMap<String, &'a str>,
+    keys: HashMap<String, &'a str>,
+    names: &'a Normaliser,
+}
+
+impl<'a> Owners<'a> {
+    pub fn of(fleet: &'a Fleet, names: &'a Normaliser) -> Owners<'a> {
+        let mut exact = HashMap::new();
+        let mut keys = HashMap::new();
+        for m in &fleet.models {
+            let mut all: Vec<String> = vec![m.name.clone()];
+            all.extend(m.aliases.iter().cloned());
+            if let Some(e) = &m.endpoint {
+                all.extend([e.name.clone(), e.config_name.clone()]);
+                all.extend(e.config_history.iter().map(|c| c.name.clone()));
+                if let Some(s) = &e.ecs {
+                    all.extend([s.service.clone(), format!("{}/{}", s.cluster, s.service)]);
+                }
+            }
+            let groups = m.registry.iter().filter_map(|v| v.arn.as_deref());
+            all.extend(groups.filter_map(package_group).map(str::to_string));
+            for n in all {
+                keys.entry(names.key(&n)).or_insert(m.name.as_str());
+                exact.entry(n).or_insert(m.name.as_str());
             }
         }
-        let groups = m.registry.iter().filter_map(|v| v.arn.as_deref());
-        all.extend(groups.filter_map(package_group).map(str::to_string));
-        all.iter().any(|n| n == resource || names.key(n) == key)
-    };
-    if let Some(m) = fleet.models.iter().find(named) {
-        return Some(m.name.clone());
+        for a in &fleet.alarms {
+            if let Some(model) = &a.model {
+                exact.entry(a.name.clone()).or_insert(model.as_str());
+            }
+        }
+        Owners { exact, keys, names }
     }
-    fleet
-        .alarms
-        .iter()
-        .find(|a| a.name == resource)
-        .and_then(|a| a.model.clone())
+
+    /// The model `resource` belongs to.
+    pub fn find(&self, resource: &str) -> Option<String> {
+        let found = self
+            .exact
+            .get(resource)
+            .or_else(|| self.keys.get(&self.names.key(resource)));
+        found.map(|m| m.to_string())
+    }
 }
 
 /// `group` of `arn:aws:sagemaker:…:model-package/group/3`.
@@ -181,19 +203,25 @@ pub fn timeline(
     names: &Normaliser,
     parts: impl IntoIterator<Item = Change>,
 ) -> Vec<Change> {
+    let owners = Owners::of(fleet, names);
     let mut all: Vec<Change> = parts
         .into_iter()
         .map(|mut c| {
             if c.model.is_none() {
-                c.model = owner(fleet, names, &c.resource);
+                c.model = owners.find(&c.resource);
             }
             c
         })
         .collect();
     all.sort_by(|a, b| (a.source.rank(), b.time, &a.what).cmp(&(b.source.rank(), a.time, &b.what)));
+    // Only changes of one model (or one unjoined resource) can be the same change.
     let mut kept: Vec<Change> = Vec::with_capacity(all.len());
+    let mut by_owner: HashMap<String, Vec<usize>> = HashMap::new();
     for c in all {
-        if !kept.iter().any(|k| told_twice(k, &c)) {
+        let owner = c.model.clone().unwrap_or_else(|| c.resource.clone());
+        let same_owner = by_owner.entry(owner).or_default();
+        if !same_owner.iter().any(|&k| told_twice(&kept[k], &c)) {
+            same_owner.push(kept.len());
             kept.push(c);
         }
     }
@@ -229,7 +257,7 @@ pub fn last_deploy<'a>(changes: &'a [Change], model: &str) -> Option<&'a Change>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::facts::{EndpointConfigRef, EndpointFacts};
+    use crate::model::facts::{EndpointConfigRef, EndpointFacts, ModelFacts};
 
     fn at(secs: i64) -> Timestamp {
         Timestamp::from_second(1_800_000_000 + secs).unwrap()
@@ -272,15 +300,16 @@ mod tests {
     fn a_resource_finds_its_model_by_endpoint_config_or_stripped_name() {
         let names = Normaliser::new(&["-prod".to_string()]);
         let f = fleet();
+        let owners = Owners::of(&f, &names);
         for r in [
             "churn-prod",
             "churn-prod-cfg-6",
             "churn-prod-cfg-7",
             "Churn",
         ] {
-            assert_eq!(owner(&f, &names, r).as_deref(), Some("churn"), "{r}");
+            assert_eq!(owners.find(r).as_deref(), Some("churn"), "{r}");
         }
-        assert_eq!(owner(&f, &names, "fraud-prod"), None);
+        assert_eq!(owners.find("fraud-prod"), None);
     }
 
     #[test]
