@@ -17,7 +17,7 @@ use crate::model::{Fleet, Health};
 const SEEN: usize = 300;
 
 /// A model turned bad within this long after a deploy: the row names the deploy.
-pub const BLAME_WINDOW: SignedDuration = SignedDuration::from_mins(60);
+const BLAME_WINDOW: SignedDuration = SignedDuration::from_mins(60);
 
 /// Changes this session saw itself (between refreshes, and actions taken).
 #[derive(Debug, Clone, Default)]
@@ -162,6 +162,8 @@ mod tests {
             .filter(|c| c.kind.is_deploy() && c.time == deploy.time)
             .count();
         assert_eq!(same, 1);
-        assert!(app.recent_cause("fraud-detection").is_none());
+        // In trouble (a failed training run) with no deploy in the hour: nothing named.
+        assert!(app.health()["fraud-scoring"].overall >= Health::Warn);
+        assert!(app.recent_cause("fraud-scoring").is_none());
     }
 }

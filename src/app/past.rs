@@ -97,3 +97,41 @@ impl App {
         !self.sources.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::update::{SourceId, Update};
+    use crate::model::Health;
+    use crate::testing::{demo_app, demo_start, simulator};
+
+    #[test]
+    fn the_past_is_shown_whole_live_answers_wait_and_esc_brings_them_back() {
+        let mut app = demo_app(6, 120);
+        let sim = simulator(42, demo_start(), 6);
+        let live_now = app.now();
+        assert_eq!(app.health()["recommendation-engine"].overall, Health::Crit);
+        // Five seconds in, before the bad deploy.
+        let then = demo_start() + SignedDuration::from_secs(5);
+        app.show_past(then, sim.fleet_at(then));
+        assert_eq!(app.past(), Some(then));
+        assert_eq!(app.now(), then);
+        assert_eq!(app.health()["recommendation-engine"].overall, Health::Ok);
+        assert!(app.changes().iter().all(|c| c.time <= then));
+        // A live answer arrives meanwhile: the past stays on screen.
+        let later = live_now + SignedDuration::from_secs(10);
+        app.apply(Update::Fleet {
+            source: SourceId::Demo,
+            fleet: sim.fleet_at(later),
+            at: later,
+        });
+        assert_eq!(app.health()["recommendation-engine"].overall, Health::Ok);
+        assert_eq!(app.scrub_target(true), Some(then - STEP));
+        // Forward from just before now is live again.
+        assert_eq!(app.scrub_target(false), None);
+        app.go_live();
+        assert_eq!(app.past(), None);
+        assert_eq!(app.health()["recommendation-engine"].overall, Health::Crit);
+        assert!(app.changes().iter().any(|c| c.what.starts_with("UpdateEndpoint")));
+    }
+}
