@@ -2,7 +2,7 @@
 //! session saw change, and the user's own actions, joined to models; and for each
 //! model the newest deploy with what moved after it.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -19,10 +19,18 @@ const SEEN: usize = 300;
 /// A model turned bad within this long after a deploy: the row names the deploy.
 const BLAME_WINDOW: SignedDuration = SignedDuration::from_mins(60);
 
-/// Changes this session saw itself (between refreshes, and actions taken).
+/// How long a resource's model, once looked up, is trusted: names change rarely,
+/// and the lookup indexes every name of the fleet.
+const OWNER_TTL: SignedDuration = SignedDuration::from_secs(60);
+
+/// Changes this session saw itself (between refreshes, and actions taken), and the
+/// models recorded changes' resources were found to belong to.
 #[derive(Debug, Clone, Default)]
 pub struct Seen {
     changes: VecDeque<Change>,
+    owners: HashMap<String, Option<String>>,
+    /// When `owners` was started, and for how many models.
+    owners_since: Option<(Timestamp, usize)>,
 }
 
 impl Seen {
@@ -64,14 +72,37 @@ impl App {
         };
         // In the past, nothing after the moment shown.
         let until = self.now();
-        let parts = fleet
+        let fresh = self.seen.owners_since.is_some_and(|(t, n)| {
+            n == fleet.models.len() && until.duration_since(t).abs() < OWNER_TTL
+        });
+        if !fresh {
+            self.seen.owners.clear();
+            self.seen.owners_since = Some((until, fleet.models.len()));
+        }
+        let unknown = fleet
             .changes
             .iter()
-            .cloned()
+            .any(|c| c.model.is_none() && !self.seen.owners.contains_key(&c.resource));
+        if unknown {
+            let index = changes::Owners::of(fleet, &self.rules.names);
+            for c in fleet.changes.iter().filter(|c| c.model.is_none()) {
+                let found = index.find(&c.resource);
+                self.seen.owners.insert(c.resource.clone(), found);
+            }
+        }
+        let owners = &self.seen.owners;
+        let recorded = fleet.changes.iter().map(|c| {
+            let mut c = c.clone();
+            if c.model.is_none() {
+                c.model = owners.get(&c.resource).cloned().flatten();
+            }
+            c
+        });
+        let parts = recorded
             .chain(changes_seen::in_facts(fleet))
             .chain(self.seen.changes.iter().cloned())
             .filter(|c| c.time <= until);
-        self.changes = changes::timeline(fleet, &self.rules.names, parts);
+        self.changes = changes::timeline(parts);
     }
 
     /// Every change, newest first.

@@ -132,6 +132,9 @@ mod tests {
         app.go_live();
         assert_eq!(app.past(), None);
         assert_eq!(app.health()["recommendation-engine"].overall, Health::Crit);
-        assert!(app.changes().iter().any(|c| c.what.starts_with("UpdateEndpoint")));
+        assert!(app
+            .changes()
+            .iter()
+            .any(|c| c.what.starts_with("UpdateEndpoint")));
     }
 }

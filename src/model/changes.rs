@@ -195,24 +195,12 @@ fn package_group(arn: &str) -> Option<&str> {
     arn.split_once(":model-package/")?.1.split('/').next()
 }
 
-/// Every change once, each joined to its model, newest first, at most `TIMELINE`.
-/// The same change told by two places (CloudTrail and the facts both know a deploy
-/// within a few minutes) is kept once, from the place that knows more.
-pub fn timeline(
-    fleet: &Fleet,
-    names: &Normaliser,
-    parts: impl IntoIterator<Item = Change>,
-) -> Vec<Change> {
-    let owners = Owners::of(fleet, names);
-    let mut all: Vec<Change> = parts
-        .into_iter()
-        .map(|mut c| {
-            if c.model.is_none() {
-                c.model = owners.find(&c.resource);
-            }
-            c
-        })
-        .collect();
+/// Every change once (each already joined to its model where one is found, see
+/// `Owners`), newest first, at most `TIMELINE`. The same change told by two places
+/// (CloudTrail and the facts both know a deploy within a few minutes) is kept once,
+/// from the place that knows more.
+pub fn timeline(parts: impl IntoIterator<Item = Change>) -> Vec<Change> {
+    let mut all: Vec<Change> = parts.into_iter().collect();
     all.sort_by(|a, b| (a.source.rank(), b.time, &a.what).cmp(&(b.source.rank(), a.time, &b.what)));
     // Only changes of one model (or one unjoined resource) can be the same change.
     let mut kept: Vec<Change> = Vec::with_capacity(all.len());
@@ -335,7 +323,13 @@ mod tests {
             ChangeKind::Config,
             "c6".into(),
         );
-        let t = timeline(&fleet(), &names, [seen, trail.clone(), older]);
+        let f = fleet();
+        let owners = Owners::of(&f, &names);
+        let joined = [seen, trail.clone(), older].map(|mut c| {
+            c.model = owners.find(&c.resource);
+            c
+        });
+        let t = timeline(joined);
         assert_eq!(t.len(), 2);
         assert_eq!(t[0].who.as_deref(), Some("ci-deploy-role"));
         assert_eq!(t[0].model.as_deref(), Some("churn"));
@@ -345,10 +339,9 @@ mod tests {
 
     #[test]
     fn the_timeline_is_bounded_newest_first_and_keeps_the_unjoined() {
-        let names = Normaliser::new(&[]);
         let many = (0..TIMELINE as i64 + 20)
             .map(|i| Change::new(at(i), "nobody", ChangeKind::Alarm, format!("a{i}")));
-        let t = timeline(&fleet(), &names, many);
+        let t = timeline(many);
         assert_eq!(t.len(), TIMELINE);
         assert_eq!(t[0].time, at(TIMELINE as i64 + 19));
         assert!(t.iter().all(|c| c.model.is_none()));

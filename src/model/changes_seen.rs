@@ -109,8 +109,10 @@ fn failed_runs(m: &ModelFacts) -> Vec<Change> {
 /// facts both sides know, so a source's first answer is no change.
 pub fn between(before: &Fleet, after: &Fleet, at: Timestamp) -> Vec<Change> {
     let mut out = Vec::new();
+    let before: std::collections::HashMap<&str, &ModelFacts> =
+        before.models.iter().map(|m| (m.name.as_str(), m)).collect();
     for m in &after.models {
-        let Some(old) = before.model(&m.name) else {
+        let Some(old) = before.get(m.name.as_str()) else {
             continue;
         };
         let mut seen = |kind, what: String, source| {
