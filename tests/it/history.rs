@@ -131,9 +131,28 @@ fn a_bad_deploy_is_found_reported_recorded_and_replayed_after_a_restart() {
     );
     assert!(svg.starts_with("<svg") && svg.contains("recommendation-engine"));
 
-    // The moment to come back to: the incident, recorded every 10 s.
+    // The moment to come back to, on the dashboard's own clock (a test process's
+    // clock need not agree with it): a second report, a record interval later.
     std::thread::sleep(std::time::Duration::from_secs(11));
-    let incident = jiff::Timestamp::now();
+    t.keys(&["E"]);
+    let reports = t.home().join("reports");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let second = loop {
+        let mut mds: Vec<_> = std::fs::read_dir(&reports)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "md"))
+            .collect();
+        mds.sort();
+        if mds.len() >= 2 {
+            break std::fs::read_to_string(mds.last().unwrap()).unwrap();
+        }
+        assert!(std::time::Instant::now() < deadline, "no second report");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let as_of = second.lines().nth(2).unwrap();
+    let at = as_of.split(" · as of ").nth(1).unwrap();
+    let incident = format!("{}T{}Z", &at[..10], &at[11..19]);
     t.keys(&["q"]);
     t.assert_clean_shell("the first session");
 
