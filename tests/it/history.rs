@@ -166,6 +166,45 @@ fn a_bad_deploy_is_found_reported_recorded_and_replayed_after_a_restart() {
     t.keys(&["q"]);
     t.assert_clean_shell("the second session");
 
+    // Headless, the same moment: `snapshot --at` and `export --at`, no live source.
+    let headless = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlopsdash"))
+            .args(args)
+            .args([
+                "--demo",
+                "--config",
+                config.to_str().unwrap(),
+                "--at",
+                &incident,
+            ])
+            .env_clear()
+            .env("HOME", t.home())
+            .env("PATH", "/usr/bin:/bin")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let json: serde_json::Value = serde_json::from_str(&headless(&["snapshot", "--json"])).unwrap();
+    assert!(
+        json["recorded_at"].as_str().unwrap() <= incident.as_str(),
+        "{json:#}"
+    );
+    let rec = crate::aws::row(&json, "recommendation-engine");
+    assert_eq!(rec["health"], "crit");
+    assert!(rec["last_change"]["what"]
+        .as_str()
+        .unwrap()
+        .starts_with("UpdateEndpoint recommendation-engine-prod"));
+    let dir = t.home().join("headless");
+    let written = headless(&[
+        "export",
+        "recommendation-engine",
+        "--dir",
+        dir.to_str().unwrap(),
+    ]);
+    let md = std::fs::read_to_string(written.trim()).unwrap();
+    assert!(md.contains("(recorded past) · health **crit**"), "{md}");
+
     // Opened at the incident: the fleet as it was, and nothing live to go back to.
     launch(
         &t,
