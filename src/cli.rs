@@ -24,9 +24,15 @@ pub struct Cli {
     #[arg(long, value_name = "N", global = true, value_parser = clap::value_parser!(u32).range(1..=5000))]
     pub demo_models: Option<u32>,
 
-    /// AWS region [default: AWS_REGION, then the profile's region].
-    #[arg(long, value_name = "REGION", global = true)]
-    pub region: Option<String>,
+    /// AWS region, or several at once: us-east-1,us-west-2 [default: [aws] regions,
+    /// then AWS_REGION, then the profile's region].
+    #[arg(
+        long,
+        value_name = "REGION[,REGION…]",
+        global = true,
+        value_delimiter = ','
+    )]
+    pub region: Vec<String>,
 
     /// AWS profile from ~/.aws/config (SSO profiles included) [default: AWS_PROFILE].
     #[arg(long, value_name = "NAME", global = true)]

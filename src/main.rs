@@ -16,7 +16,7 @@ use mlopsdash::config::{self, paths, Config, Theme};
 use mlopsdash::run;
 use mlopsdash::snapshot;
 use mlopsdash::source::pipelines::PipelineSetup;
-use mlopsdash::source::{aws, Backend};
+use mlopsdash::source::{aws, AwsScope, Backend};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -132,7 +132,7 @@ fn run(cli: Cli) -> Result<u8> {
             audit.as_ref().err().cloned(),
         );
         let actions = run::ActionRuntime {
-            executor: run::executor_for(&backend),
+            executors: run::executors_for(&backend),
             audit: audit.ok(),
             polling: polling(&config.actions, cli.demo),
             updates: tx.clone(),
@@ -232,23 +232,26 @@ async fn backend(cli: &Cli, config: &Config, now: Timestamp) -> Result<Backend> 
         let every = Duration::from_secs(config.demo.tick_seconds);
         return Ok(Backend::demo(seed, models, every, now));
     }
-    let target = aws::Target {
-        region: cli.region.clone(),
-        profile: cli.profile.clone(),
-        timeouts: aws::Timeouts {
-            connect: Duration::from_secs(config.aws.connect_timeout_seconds),
-            attempt: Duration::from_secs(config.aws.attempt_timeout_seconds),
-            operation: Duration::from_secs(config.aws.operation_timeout_seconds),
-        },
+    let timeouts = aws::Timeouts {
+        connect: Duration::from_secs(config.aws.connect_timeout_seconds),
+        attempt: Duration::from_secs(config.aws.attempt_timeout_seconds),
+        operation: Duration::from_secs(config.aws.operation_timeout_seconds),
     };
-    let sdk = aws::load(&target).await.map_err(anyhow::Error::msg)?;
-    let calls = aws::ApiCalls::default();
-    let pipelines = PipelineSetup::from_config(config, Some(&sdk), &calls);
+    let specs = config.scopes(&cli.region, cli.profile.as_deref());
+    let mut scopes = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let sdk = aws::load_scope(&spec, timeouts)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        let calls = aws::ApiCalls::default();
+        scopes.push(AwsScope { sdk, calls, spec });
+    }
+    let first = scopes.first().context("no account or region to watch")?;
+    let pipelines = PipelineSetup::from_config(config, Some(&first.sdk), &first.calls);
     Ok(Backend::Aws {
-        sdk: Box::new(sdk),
+        scopes,
         settings: Box::new(config.aws.clone()),
         mappings: config.mappings.clone(),
-        calls,
         pipelines: Box::new(pipelines),
         protected_tags: config.actions.protected_tags.clone(),
         identity: config.identity.clone(),

@@ -41,12 +41,9 @@ pub fn demo_start() -> Timestamp {
 pub fn demo_app(models: usize, secs: i64) -> App {
     let start = demo_start();
     let sim = Simulator::new(42, start, models);
-    let mut app = App::new(
-        Context::new(Place::Demo { seed: 42 }),
-        Rules::default(),
-        KeyMap::default(),
-        start,
-    );
+    let mut context = Context::new(Place::Demo { seed: 42 });
+    context.scopes = sim.scopes();
+    let mut app = App::new(context, Rules::default(), KeyMap::default(), start);
     for t in (0..=secs.min(180)).step_by(10).chain([secs]) {
         let at = start + SignedDuration::from_secs(t);
         app.apply(Update::Fleet {

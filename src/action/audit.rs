@@ -200,6 +200,7 @@ mod tests {
             caller: "arn:aws:iam::1:user/me".into(),
             account: "1".into(),
             region: "us-east-1".into(),
+            label: None,
         }
     }
 

@@ -69,7 +69,7 @@ pub async fn run(
     updates: mpsc::Sender<Update>,
     polling: Polling,
 ) {
-    let Confirmed { plan, actor } = confirmed;
+    let Confirmed { plan, actor, .. } = confirmed;
     let send = |step: Step| {
         let progress = Progress {
             kind: plan.kind,

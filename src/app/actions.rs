@@ -12,21 +12,39 @@ use crate::model::events::Event;
 use crate::model::Health;
 
 impl App {
-    /// Who acts, as the audit log records it.
-    pub fn actor(&self) -> Actor {
+    /// Who acts on `model`, as the audit log records it: the caller of the account
+    /// and region the model is in.
+    pub fn actor(&self, model: &str) -> Actor {
         let unknown = || "unknown (STS has not answered)".to_string();
-        match &self.context.place {
-            Place::Demo { .. } => Actor {
+        let ix = self.scope_of(model);
+        match (&self.context.place, self.context.scope(ix)) {
+            (Place::Demo { .. }, _) => Actor {
                 caller: "demo".into(),
                 account: "demo".into(),
                 region: "demo".into(),
+                label: None,
             },
-            Place::Aws { region } => Actor {
+            (Place::Aws { .. }, Some(scope)) => Actor {
+                caller: scope.caller.clone().unwrap_or_else(unknown),
+                account: scope.account.clone().unwrap_or_else(unknown),
+                region: scope.region.clone(),
+                label: scope.label.clone(),
+            },
+            (Place::Aws { region }, None) => Actor {
                 caller: self.context.caller.clone().unwrap_or_else(unknown),
                 account: self.context.account.clone().unwrap_or_else(unknown),
                 region: region.clone(),
+                label: None,
             },
         }
+    }
+
+    /// The scope a model row's facts came from (its primary's, for a pair).
+    pub fn scope_of(&self, model: &str) -> crate::model::scope::ScopeIx {
+        self.fleet
+            .data()
+            .and_then(|f| f.model(model))
+            .map_or(0, |m| m.scope.index)
     }
 
     /// The model an action key acts on: the selected row, or the detail view's model.
@@ -66,7 +84,8 @@ impl App {
         // made from the last session's facts could act on what is no longer there.
         if self
             .remembered
-            .contains(&crate::model::update::SourceId::SageMaker)
+            .iter()
+            .any(|f| f.source == crate::model::update::SourceId::SageMaker)
         {
             self.status = Some(format!(
                 "{}: the fleet shown is the last session's; try again once it is refreshed",
@@ -237,8 +256,9 @@ impl App {
             Health::Unknown,
         ));
         Effect::Execute(Box::new(Confirmed {
+            scope: self.scope_of(&plan.model),
+            actor: self.actor(&plan.model),
             plan,
-            actor: self.actor(),
         }))
     }
 
@@ -278,7 +298,13 @@ impl App {
     }
 
     fn log(&mut self, phase: Phase, plan: &Plan, result: Option<String>) {
-        let record = Record::new(phase, plan, &self.actor(), result.clone(), self.now);
+        let record = Record::new(
+            phase,
+            plan,
+            &self.actor(&plan.model),
+            result.clone(),
+            self.now,
+        );
         self.actions.outbox.push(record);
         let health = match phase {
             Phase::Cancelled => Health::Unknown,

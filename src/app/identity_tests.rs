@@ -67,6 +67,7 @@ fn cloudwatch(models: &[&str], spelling: &[u8], at: Timestamp) -> Fleet {
             since: at,
             model: Some(name),
             stage: Some(Stage::Quality),
+            scope: 0,
         });
         fleet.models.push(row);
     }

@@ -12,6 +12,7 @@ use crate::config::KeyMap;
 pub use crate::model::context::{Context, Place};
 use crate::model::events::{self, Event};
 use crate::model::merge::merge;
+use crate::model::scope::{Feed, ScopeIx};
 use crate::model::stages::assess_with_alarms;
 use crate::model::update::{SourceId, Update};
 use crate::model::{Fleet, Loadable, ModelHealth, Rules, Stage};
@@ -37,7 +38,9 @@ pub(super) fn judge(fleet: &Fleet, rules: &Rules, at: Timestamp) -> BTreeMap<Str
                 .filter(|a| a.model.as_deref() == Some(&m.name))
                 .cloned()
                 .collect();
-            (m.name.clone(), assess_with_alarms(m, &alarms, rules, at))
+            let mut health = assess_with_alarms(m, &alarms, rules, at);
+            crate::model::failover::warn_on_drift(m, &mut health);
+            (m.name.clone(), health)
         })
         .collect()
 }
@@ -53,8 +56,8 @@ pub struct App {
     pub(super) context: Context,
     pub(super) rules: Rules,
     pub(super) keymap: KeyMap,
-    /// What each source last reported (or why it could not).
-    pub(super) sources: BTreeMap<SourceId, Loadable<Fleet>>,
+    /// What each source of each scope last reported (or why it could not).
+    pub(super) sources: BTreeMap<Feed, Loadable<Fleet>>,
     /// All sources' facts joined by model name; stale when any source is.
     pub(super) fleet: Loadable<Fleet>,
     /// Derived from `fleet` and `rules` on every update.
@@ -69,9 +72,9 @@ pub struct App {
     /// Set while the screen shows the recorded past instead of the live fleet.
     pub(super) past: Option<super::past::Past>,
     /// Stages a source's partial answer has not filled yet, by source.
-    pub(super) pending: BTreeMap<SourceId, Vec<Stage>>,
+    pub(super) pending: BTreeMap<Feed, Vec<Stage>>,
     /// Sources drawn from a past session's facts, until their first answer.
-    pub(super) remembered: BTreeSet<SourceId>,
+    pub(super) remembered: BTreeSet<Feed>,
     pub(super) view: View,
     /// Where Back goes from the detail view.
     pub(super) parent: View,
@@ -91,6 +94,8 @@ pub struct App {
     pub(super) refreshing: bool,
     /// AWS requests made this session, keyed "Service:Operation" (empty in the demo).
     pub(super) api_calls: std::collections::BTreeMap<String, u64>,
+    /// The same, per scope.
+    pub(super) calls_by_scope: BTreeMap<ScopeIx, BTreeMap<String, u64>>,
     /// The time the UI renders ages against; set by the event loop, fixed in tests.
     pub(super) now: Timestamp,
     /// Rows a page-up/down moves; set by the event loop from the terminal size.
@@ -102,8 +107,8 @@ pub struct App {
 
 /// Derived state, read-only outside the app: only updates change it.
 impl App {
-    /// What each source last reported (or why it could not).
-    pub fn sources(&self) -> &BTreeMap<SourceId, Loadable<Fleet>> {
+    /// What each source of each scope last reported (or why it could not).
+    pub fn sources(&self) -> &BTreeMap<Feed, Loadable<Fleet>> {
         &self.sources
     }
 
@@ -237,8 +242,12 @@ impl App {
     /// task).
     fn age_sources(&mut self) {
         let mut aged = false;
-        for (id, every) in &self.context.intervals {
-            let Some(Loadable::Ready { at, .. }) = self.sources.get(id) else {
+        let feeds: Vec<Feed> = self.sources.keys().copied().collect();
+        for feed in feeds {
+            let Some(every) = self.context.intervals.get(&feed.source) else {
+                continue;
+            };
+            let Some(Loadable::Ready { at, .. }) = self.sources.get(&feed) else {
                 continue;
             };
             let silent = self.now.duration_since(*at).as_secs();
@@ -251,8 +260,8 @@ impl App {
                 brief(silent),
                 brief(i64::try_from(every.as_secs()).unwrap_or(i64::MAX))
             );
-            if let Some(last) = self.sources.remove(id) {
-                self.sources.insert(*id, last.fail(why));
+            if let Some(last) = self.sources.remove(&feed) {
+                self.sources.insert(feed, last.fail(why));
                 aged = true;
             }
         }
@@ -313,6 +322,7 @@ impl App {
             status: None,
             refreshing: false,
             api_calls: BTreeMap::new(),
+            calls_by_scope: BTreeMap::new(),
             now,
             page: 10,
             actions: Default::default(),
@@ -322,6 +332,11 @@ impl App {
 
     /// Applies one update from a source: new facts, re-derived health, new events.
     pub fn apply(&mut self, update: Update) {
+        self.apply_in(0, update);
+    }
+
+    /// `apply` for an update from the sources of the `scope`-th account and region.
+    fn apply_in(&mut self, scope: ScopeIx, update: Update) {
         if matches!(update, Update::Fleet { .. } | Update::Failed { .. }) {
             self.refreshing = false;
         }
@@ -331,12 +346,14 @@ impl App {
             Update::Identity(_) | Update::ApiCalls(_) | Update::Recalled(_) | Update::Exported(_)
         );
         match update {
+            Update::Scoped { scope, update } => return self.apply_in(scope, *update),
             Update::Fleet { source, fleet, at } => {
-                let first = self.sources.get(&source).and_then(Loadable::data).is_none()
-                    || self.remembered.remove(&source);
-                let filled = self.pending.remove(&source).unwrap_or_default();
+                let feed = Feed::new(source, scope);
+                let first = self.sources.get(&feed).and_then(Loadable::data).is_none()
+                    || self.remembered.remove(&feed);
+                let filled = self.pending.remove(&feed).unwrap_or_default();
                 self.sources
-                    .insert(source, Loadable::Ready { data: fleet, at });
+                    .insert(feed, Loadable::Ready { data: fleet, at });
                 // A source's first answer fills stages that were unknown: not news.
                 let quiet = if first { source.feeds() } else { &filled };
                 let before = self.rederive(at, quiet);
@@ -351,39 +368,36 @@ impl App {
                 at,
                 pending,
             } => {
+                let feed = Feed::new(source, scope);
                 // Only a first answer comes in part: it never replaces a whole one.
-                if self.sources.get(&source).and_then(Loadable::data).is_none() {
+                if self.sources.get(&feed).and_then(Loadable::data).is_none() {
                     self.sources
-                        .insert(source, Loadable::Ready { data: fleet, at });
-                    self.pending.insert(source, pending);
+                        .insert(feed, Loadable::Ready { data: fleet, at });
+                    self.pending.insert(feed, pending);
                     self.rederive(at, source.feeds());
                 }
             }
             Update::Remembered { source, fleet, at } => {
+                let feed = Feed::new(source, scope);
                 // Only until the source's first answer this session.
-                if self.sources.get(&source).and_then(Loadable::data).is_none() {
+                if self.sources.get(&feed).and_then(Loadable::data).is_none() {
                     let why = REMEMBERED.to_string();
                     self.sources.insert(
-                        source,
+                        feed,
                         Loadable::Stale {
                             data: fleet,
                             at,
                             why,
                         },
                     );
-                    self.remembered.insert(source);
+                    self.remembered.insert(feed);
                     self.rederive(at, source.feeds());
                 }
             }
-            Update::Identity(Ok(who)) => {
-                self.context.problem = None;
-                self.context.account = Some(who.account);
-                self.context.caller = Some(who.arn);
-            }
+            Update::Identity(who) => self.context.identified(scope, who),
             Update::Planned { kind, model, plans } => self.planned(kind, model, plans),
             Update::Action(progress) => self.progressed(progress),
             Update::AuditFailed(why) => self.audit_failed(why),
-            Update::Identity(Err(why)) => self.context.problem = Some(why),
             Update::Recalled(Ok((at, fleet))) => self.show_past(at, fleet),
             Update::Recalled(Err(why)) => self.status = Some(why),
             Update::Exported(Ok(path)) => {
@@ -392,11 +406,12 @@ impl App {
             Update::Exported(Err(why)) => {
                 self.status = Some(format!("incident report not written: {why}"));
             }
-            Update::ApiCalls(counts) => self.api_calls = counts,
+            Update::ApiCalls(counts) => self.counted(scope, counts),
             Update::Failed { source, why, at } => {
-                self.pending.remove(&source);
-                let last = self.sources.remove(&source).unwrap_or(Loadable::Loading);
-                self.sources.insert(source, last.fail(why));
+                let feed = Feed::new(source, scope);
+                self.pending.remove(&feed);
+                let last = self.sources.remove(&feed).unwrap_or(Loadable::Loading);
+                self.sources.insert(feed, last.fail(why));
                 self.rederive(at, &[]);
             }
         }
@@ -432,7 +447,8 @@ impl App {
     }
 
     /// Every source's data joined; stale (with each failing source's reason) when any
-    /// source failed, as old as the oldest answer.
+    /// source failed, as old as the oldest answer. Models seen in two regions of one
+    /// account become one row with its pair.
     fn merged(&self) -> Loadable<Fleet> {
         let problems = self.problem_lines();
         let oldest = self
@@ -451,10 +467,13 @@ impl App {
                 },
             };
         };
-        let data = merge(
+        let mut data = merge(
             self.sources.values().filter_map(Loadable::data),
             &self.rules.names,
         );
+        let scopes = &self.context.scopes;
+        crate::model::failover::pair(&mut data, scopes, self.now);
+        crate::model::scope::qualify(&mut data, scopes);
         match problems.is_empty() {
             true => Loadable::Ready { data, at },
             false => Loadable::Stale {
@@ -466,32 +485,56 @@ impl App {
     }
 
     /// The sources whose last refresh failed, and why.
-    pub fn source_problems(&self) -> impl Iterator<Item = (SourceId, &str)> {
-        self.sources.iter().filter_map(|(id, l)| match l {
-            Loadable::Stale { why, .. } | Loadable::Failed { why } => Some((*id, why.as_str())),
+    pub fn source_problems(&self) -> impl Iterator<Item = (Feed, &str)> {
+        self.sources.iter().filter_map(|(feed, l)| match l {
+            Loadable::Stale { why, .. } | Loadable::Failed { why } => Some((*feed, why.as_str())),
             Loadable::Loading | Loadable::Ready { .. } => None,
         })
     }
 
     /// One line per distinct reason, naming every source it stops: expired
-    /// credentials are one message, not one per source.
+    /// credentials are one message, not one per source. With several accounts or
+    /// regions each line says where ("SageMaker in dev us-west-2: …").
     pub fn problem_lines(&self) -> Vec<String> {
-        let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
-        for (id, why) in self.source_problems() {
-            match by_reason.iter_mut().find(|(w, _)| *w == why) {
-                Some((_, sources)) => sources.push(id.label()),
-                None => by_reason.push((why, vec![id.label()])),
+        // The demo's one source speaks for both its regions.
+        let many = self.context.scopes.len() > 1 && matches!(self.context.place, Place::Aws { .. });
+        let mut by_reason: Vec<(&str, Option<ScopeIx>, Vec<&str>)> = Vec::new();
+        for (feed, why) in self.source_problems() {
+            let scope = many.then_some(feed.scope);
+            match by_reason
+                .iter_mut()
+                .find(|(w, s, _)| *w == why && *s == scope)
+            {
+                Some((_, _, sources)) => sources.push(feed.source.label()),
+                None => by_reason.push((why, scope, vec![feed.source.label()])),
             }
         }
+        let scope_problems = self
+            .context
+            .scopes
+            .iter()
+            .filter(|_| many)
+            .filter_map(|s| Some(format!("{}: {}", s.name(), s.problem.as_deref()?)));
         by_reason
             .into_iter()
-            .map(|(why, sources)| format!("{}: {why}", sources.join(", ")))
+            .map(
+                |(why, scope, sources)| match scope.and_then(|i| self.context.scope(i)) {
+                    Some(s) => format!("{} in {}: {why}", sources.join(", "), s.name()),
+                    None => format!("{}: {why}", sources.join(", ")),
+                },
+            )
+            .chain(scope_problems)
             .collect()
     }
 
-    /// Whether a source that decides `stage` has not answered yet: an unknown cell
-    /// is then loading, not "nothing to judge".
+    /// Whether a source that decides `stage` has not answered yet in any scope: an
+    /// unknown cell is then loading, not "nothing to judge".
     pub fn stage_is_loading(&self, stage: Stage) -> bool {
+        (0..self.scope_count()).any(|scope| self.stage_is_loading_in(scope, stage))
+    }
+
+    /// `stage_is_loading` for the rows of one scope.
+    pub fn stage_is_loading_in(&self, scope: ScopeIx, stage: Stage) -> bool {
         // The past on screen is whole: nothing there is still being asked for.
         if self.past.is_some() {
             return false;
@@ -500,27 +543,75 @@ impl App {
             Place::Demo { .. } => &[SourceId::Demo],
             Place::Aws { .. } => &[SourceId::SageMaker, SourceId::CloudWatch, SourceId::S3],
         };
+        // The demo's one source speaks for every scope.
+        let scope = if matches!(self.context.place, Place::Demo { .. }) {
+            0
+        } else {
+            scope
+        };
         let unanswered = expected
             .iter()
             .filter(|id| id.feeds().contains(&stage))
             .any(|id| {
                 self.sources
-                    .get(id)
+                    .get(&Feed::new(*id, scope))
                     .is_none_or(|l| matches!(l, Loadable::Loading))
             });
-        unanswered || self.pending.values().any(|stages| stages.contains(&stage))
+        unanswered
+            || self
+                .pending
+                .iter()
+                .any(|(feed, stages)| feed.scope == scope && stages.contains(&stage))
     }
 
-    /// Whether `stage`'s cells show old facts: a source that decides it failed.
+    /// Whether `stage`'s cells show old facts in any scope: a source that decides it failed.
     pub fn stage_is_stale(&self, stage: Stage) -> bool {
-        self.sources
-            .iter()
-            .any(|(id, l)| !matches!(l, Loadable::Ready { .. }) && id.feeds().contains(&stage))
+        self.sources.iter().any(|(feed, l)| {
+            !matches!(l, Loadable::Ready { .. }) && feed.source.feeds().contains(&stage)
+        })
+    }
+
+    /// `stage_is_stale` for the rows of one scope: another account's expired
+    /// session greys only its own rows.
+    pub fn stage_is_stale_in(&self, scope: ScopeIx, stage: Stage) -> bool {
+        self.sources.iter().any(|(feed, l)| {
+            feed.scope == scope
+                && !matches!(l, Loadable::Ready { .. })
+                && feed.source.feeds().contains(&stage)
+        })
     }
 
     /// Whether every stage shows old facts, so the row's own mark is old too.
     pub fn all_stale(&self) -> bool {
         Stage::ALL.iter().all(|s| self.stage_is_stale(*s))
+    }
+
+    /// `all_stale` for the rows of one scope.
+    pub fn all_stale_in(&self, scope: ScopeIx) -> bool {
+        Stage::ALL.iter().all(|s| self.stage_is_stale_in(scope, *s))
+    }
+
+    /// How many accounts × regions this session watches (1 without `[[accounts]]`
+    /// or a region list).
+    pub fn scope_count(&self) -> ScopeIx {
+        ScopeIx::try_from(self.context.scopes.len().max(1)).unwrap_or(ScopeIx::MAX)
+    }
+
+    /// AWS requests of one scope: the totals are the sum over scopes.
+    fn counted(&mut self, scope: ScopeIx, counts: BTreeMap<String, u64>) {
+        self.calls_by_scope.insert(scope, counts);
+        let mut total: BTreeMap<String, u64> = BTreeMap::new();
+        for counts in self.calls_by_scope.values() {
+            for (op, n) in counts {
+                *total.entry(op.clone()).or_default() += n;
+            }
+        }
+        self.api_calls = total;
+    }
+
+    /// AWS requests per scope, for `:stats`.
+    pub fn calls_by_scope(&self) -> &BTreeMap<ScopeIx, BTreeMap<String, u64>> {
+        &self.calls_by_scope
     }
 
     pub(super) fn push_event(&mut self, e: Event) {
@@ -533,7 +624,7 @@ impl App {
     /// cursor on the same model.
     pub fn refresh_rows(&mut self) {
         self.rows = match self.fleet.data() {
-            Some(fleet) => rows::build(fleet, &self.health, &self.filter),
+            Some(fleet) => rows::build(fleet, &self.health, &self.filter, &self.context.scopes),
             None => Vec::new(),
         };
         if matches!(self.view, View::Pipeline | View::Models) {

@@ -56,7 +56,20 @@ where
         }
         other => {
             let text = DisplayErrorContext(other).to_string();
-            if text.contains("credentials") {
+            // An account reached through a role: the role could not be assumed.
+            if text.contains("AssumeRole") || text.contains("assume role") {
+                let why = if text.contains("AccessDenied") {
+                    "AccessDenied"
+                } else if text.contains("ExpiredToken") {
+                    "the base credentials expired"
+                } else {
+                    "STS refused"
+                };
+                format!(
+                    "could not assume the account's role ({why}): the base credentials need \
+                     sts:AssumeRole on it and its trust policy must allow them"
+                )
+            } else if text.contains("credentials") {
                 "no AWS credentials: set AWS_PROFILE or pass --profile, run `aws sso login`, \
                  or try --demo"
                     .to_string()

@@ -2,6 +2,7 @@
 // Untrusted input (files, AWS answers, names) flows here: no indexing that could panic.
 #![deny(clippy::indexing_slicing)]
 
+pub mod accounts;
 mod bounds;
 mod error;
 pub mod keys;
@@ -11,6 +12,7 @@ mod pipelines;
 mod schema;
 pub mod theme;
 
+pub use accounts::ScopeSpec;
 pub use error::ConfigError;
 pub use keys::{KeyAction, KeyMap};
 pub use models::{parse_s3, EcsServiceName, MetricQuery, ModelMapping, S3Location};

@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::accounts::ScopeSpec;
 use super::error::ConfigError;
 use super::keys::{KeyAction, KeyMap};
 use super::models::{ModelConfig, ModelMapping};
@@ -40,6 +41,8 @@ pub struct Config {
     health: HealthConfig,
     #[serde(default)]
     models: Vec<ModelConfig>,
+    #[serde(default)]
+    accounts: Vec<super::accounts::AccountConfig>,
     #[serde(default)]
     keys: BTreeMap<KeyAction, Vec<Spanned<String>>>,
     /// Resolved from `keys` over the built-in bindings while loading.
@@ -122,6 +125,8 @@ pub struct AwsConfig {
     /// What the session's AWS requests may cost a day (list prices): metric polling
     /// slows down to stay under it.
     pub daily_budget_usd: f64,
+    /// Regions to watch at once (the first is a pair's primary unless Route 53 says).
+    pub regions: Vec<Spanned<String>>,
 }
 
 impl Default for AwsConfig {
@@ -145,6 +150,7 @@ impl Default for AwsConfig {
             attempt_timeout_seconds: 10,
             operation_timeout_seconds: 30,
             daily_budget_usd: 0.10,
+            regions: Vec::new(),
         }
     }
 }
@@ -293,8 +299,15 @@ impl Config {
             .airflow
             .checked()
             .map_err(|(span, msg)| at(span, msg))?;
+        super::accounts::check(&config.accounts, &config.aws.regions)
+            .map_err(|(span, msg)| at(span, msg))?;
         super::bounds::check(&config, path, text)?;
         Ok(config)
+    }
+
+    /// Every account × region to watch, given `--region` (a list) and `--profile`.
+    pub fn scopes(&self, cli_regions: &[String], cli_profile: Option<&str>) -> Vec<ScopeSpec> {
+        super::accounts::scopes(&self.accounts, &self.aws.regions, cli_regions, cli_profile)
     }
 
     /// Reads the file at `path`. A missing file is an error only when the user named it.

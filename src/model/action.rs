@@ -413,6 +413,9 @@ pub struct Actor {
     pub caller: String,
     pub account: String,
     pub region: String,
+    /// The account's label from `[[accounts]]` (e.g. "prod").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// A plan the user confirmed, and who they are.
@@ -420,6 +423,8 @@ pub struct Actor {
 pub struct Confirmed {
     pub plan: Plan,
     pub actor: Actor,
+    /// The account and region whose credentials make the call.
+    pub scope: super::scope::ScopeIx,
 }
 
 /// Where an action stands.

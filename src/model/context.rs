@@ -1,4 +1,6 @@
-//! Where the data comes from and as whom: the demo, or an AWS account and region.
+//! Where the data comes from and as whom: the demo, or AWS accounts and regions.
+
+use super::scope::{Scope, ScopeIx};
 
 /// Where the data comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,11 +21,21 @@ pub struct Context {
     pub problem: Option<String>,
     /// How often each source asks: facts older than three intervals are stale.
     pub intervals: std::collections::BTreeMap<super::update::SourceId, std::time::Duration>,
+    /// Every account and region watched, in config order (one for a plain session).
+    pub scopes: Vec<Scope>,
 }
 
 impl Context {
     pub fn new(place: Place) -> Context {
+        let scopes = match &place {
+            Place::Aws { region } => vec![Scope {
+                region: region.clone(),
+                ..Scope::default()
+            }],
+            Place::Demo { .. } => Vec::new(),
+        };
         Context {
+            scopes,
             place,
             account: None,
             caller: None,
@@ -39,6 +51,36 @@ impl Context {
             Place::Aws { region } => {
                 format!("{} · {region}", self.account.as_deref().unwrap_or("…"))
             }
+        }
+    }
+
+    /// The `ix`-th scope.
+    pub fn scope(&self, ix: ScopeIx) -> Option<&Scope> {
+        self.scopes.get(usize::from(ix))
+    }
+
+    /// STS's answer for one scope; the first scope's is the session's own.
+    pub fn identified(&mut self, ix: ScopeIx, who: Result<super::update::Caller, String>) {
+        if let Some(scope) = self.scopes.get_mut(usize::from(ix)) {
+            match &who {
+                Ok(w) => {
+                    scope.problem = None;
+                    scope.account = Some(w.account.clone());
+                    scope.caller = Some(w.arn.clone());
+                }
+                Err(why) => scope.problem = Some(why.clone()),
+            }
+        }
+        if ix != 0 {
+            return;
+        }
+        match who {
+            Ok(w) => {
+                self.problem = None;
+                self.account = Some(w.account);
+                self.caller = Some(w.arn);
+            }
+            Err(why) => self.problem = Some(why),
         }
     }
 

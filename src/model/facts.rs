@@ -25,6 +25,9 @@ pub struct Fleet {
     /// history, the demo); joined to models by `changes::timeline`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<super::changes::Change>,
+    /// Route 53 failover records that a model's name, endpoint or region appears in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns: Vec<super::failover::DnsFailover>,
 }
 
 /// What kind of model it is decides which business metric matters.
@@ -81,6 +84,9 @@ pub struct ModelFacts {
     /// last good ones, marked, with why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stale: Vec<StaleFacts>,
+    /// The account and region it came from, and its disaster-recovery pair.
+    #[serde(default)]
+    pub scope: super::scope::ScopeFacts,
 }
 
 /// A part of one model's facts that a source could not refresh (one describe failed
@@ -456,6 +462,9 @@ pub struct Alarm {
     pub model: Option<String>,
     /// The stage its metric belongs to (endpoint metrics, business metrics, drift).
     pub stage: Option<super::stage::Stage>,
+    /// The scope whose CloudWatch it is in.
+    #[serde(default)]
+    pub scope: super::scope::ScopeIx,
 }
 
 impl MonitoringRun {
@@ -486,6 +495,7 @@ impl ModelFacts {
             published: BTreeMap::new(),
             dags: Vec::new(),
             stale: Vec::new(),
+            scope: Default::default(),
         }
     }
 }

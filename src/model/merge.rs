@@ -9,38 +9,49 @@ use std::collections::HashMap;
 
 use super::facts::{Fleet, ModelFacts, ModelKind};
 use super::identity::{JoinedBy, Normaliser};
+use super::scope::ScopeIx;
 
-/// Where each name and stripped name of the rows joined so far points.
+/// Where each name and stripped name of the rows joined so far points, per scope
+/// (rows of two accounts or regions never join), and across scopes for facts that
+/// only name a model in passing.
 #[derive(Default)]
 struct Index {
-    exact: HashMap<String, usize>,
-    keys: HashMap<String, usize>,
+    exact: HashMap<(ScopeIx, String), usize>,
+    keys: HashMap<(ScopeIx, String), usize>,
+    any_scope: HashMap<String, usize>,
+    any_scope_keys: HashMap<String, usize>,
 }
 
 impl Index {
     fn add(&mut self, m: &ModelFacts, at: usize, names: &Normaliser) {
+        let scope = m.scope.index;
         for name in std::iter::once(&m.name).chain(&m.aliases) {
-            self.exact.entry(name.clone()).or_insert(at);
+            self.exact.entry((scope, name.clone())).or_insert(at);
+            self.any_scope.entry(name.clone()).or_insert(at);
         }
         for name in std::iter::once(&m.name).chain(&m.aliases) {
-            self.keys.entry(names.key(name)).or_insert(at);
+            self.keys.entry((scope, names.key(name))).or_insert(at);
+            self.any_scope_keys.entry(names.key(name)).or_insert(at);
         }
     }
 
-    /// The row named `name`, exactly or once stripped.
+    /// The row named `name`, exactly or once stripped, in any scope.
     fn find_name(&self, name: &str, names: &Normaliser) -> Option<usize> {
-        self.exact
+        self.any_scope
             .get(name)
-            .or_else(|| self.keys.get(&names.key(name)))
+            .or_else(|| self.any_scope_keys.get(&names.key(name)))
             .copied()
     }
 
-    /// The row `m` belongs to, and whether only stripped names matched.
+    /// The row `m` belongs to in its scope, and whether only stripped names matched.
     fn find(&self, m: &ModelFacts, names: &Normaliser) -> Option<(usize, bool)> {
+        let scope = m.scope.index;
         let all = || std::iter::once(&m.name).chain(&m.aliases);
         all()
-            .find_map(|n| self.exact.get(n).map(|&i| (i, false)))
-            .or_else(|| all().find_map(|n| self.keys.get(&names.key(n)).map(|&i| (i, true))))
+            .find_map(|n| self.exact.get(&(scope, n.clone())).map(|&i| (i, false)))
+            .or_else(|| {
+                all().find_map(|n| self.keys.get(&(scope, names.key(n))).map(|&i| (i, true)))
+            })
     }
 }
 
@@ -53,7 +64,7 @@ pub fn merge<'a>(parts: impl IntoIterator<Item = &'a Fleet>, names: &Normaliser)
     for part in parts {
         // Rows of this part join rows of earlier parts only.
         let mut added = Vec::new();
-        let mut renamed: HashMap<&str, String> = HashMap::new();
+        let mut renamed: HashMap<(ScopeIx, &str), String> = HashMap::new();
         for m in &part.models {
             match index.find(m, names) {
                 Some((i, by_key)) => {
@@ -61,7 +72,7 @@ pub fn merge<'a>(parts: impl IntoIterator<Item = &'a Fleet>, names: &Normaliser)
                         continue;
                     };
                     join(into, m, by_key);
-                    renamed.insert(&m.name, into.name.clone());
+                    renamed.insert((m.scope.index, &m.name), into.name.clone());
                     added.push(i);
                 }
                 None => {
@@ -77,12 +88,13 @@ pub fn merge<'a>(parts: impl IntoIterator<Item = &'a Fleet>, names: &Normaliser)
         }
         out.alarms.extend(part.alarms.iter().map(|a| {
             let mut a = a.clone();
-            if let Some(to) = a.model.as_deref().and_then(|m| renamed.get(m)) {
+            if let Some(to) = a.model.as_deref().and_then(|m| renamed.get(&(a.scope, m))) {
                 a.model = Some(to.clone());
             }
             a
         }));
         out.changes.extend(part.changes.iter().cloned());
+        out.dns.extend(part.dns.iter().cloned());
         if out.cost.is_none() {
             out.cost.clone_from(&part.cost);
         }
@@ -187,6 +199,9 @@ fn join(into: &mut ModelFacts, from: &ModelFacts, by_key: bool) {
             .or_insert_with(|| published.clone());
     }
     into.stale.extend(from.stale.iter().cloned());
+    if into.scope.replication.is_empty() {
+        into.scope.replication.clone_from(&from.scope.replication);
+    }
 }
 
 /// The row keeps its own identity; the joined part's pieces are added, each saying
@@ -250,6 +265,7 @@ mod tests {
                 since: at,
                 model: Some("churn".into()),
                 stage: None,
+                scope: 0,
             }],
             ..Fleet::default()
         };

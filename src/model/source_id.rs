@@ -24,6 +24,8 @@ pub enum SourceId {
     StepFunctions,
     /// CloudTrail and alarm history: what changed.
     Changes,
+    /// S3 replication and Route 53 failover records: whether a DR pair could fail over.
+    Failover,
 }
 
 impl SourceId {
@@ -41,6 +43,7 @@ impl SourceId {
             SourceId::Lambda => "lambda",
             SourceId::StepFunctions => "stepfunctions",
             SourceId::Changes => "changes",
+            SourceId::Failover => "failover",
         }
     }
 
@@ -57,7 +60,7 @@ impl SourceId {
             // marks the rows they know (StaleFacts), never a whole column.
             SourceId::Ecs | SourceId::Lambda | SourceId::StepFunctions => &[],
             // The header's spend and the :cost view, no stage.
-            SourceId::Cost | SourceId::XRay | SourceId::Changes => &[],
+            SourceId::Cost | SourceId::XRay | SourceId::Changes | SourceId::Failover => &[],
         }
     }
 }

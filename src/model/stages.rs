@@ -351,6 +351,7 @@ mod tests {
             published: BTreeMap::new(),
             dags: Vec::new(),
             stale: Vec::new(),
+            scope: Default::default(),
         }
     }
 
@@ -584,6 +585,7 @@ mod tests {
             published: BTreeMap::new(),
             dags: Vec::new(),
             stale: Vec::new(),
+            scope: Default::default(),
         };
         assert_eq!(
             assess(&m, &Rules::default(), now()).overall,

@@ -59,6 +59,11 @@ pub enum Update {
     Recalled(Result<(Timestamp, Fleet), String>),
     /// Where an incident report was written, or why it could not be.
     Exported(Result<String, String>),
+    /// An update from the sources of one account and region (the `scope`-th).
+    Scoped {
+        scope: super::scope::ScopeIx,
+        update: Box<Update>,
+    },
 }
 
 /// Who the dashboard acts as, from STS GetCallerIdentity.

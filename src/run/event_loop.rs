@@ -35,7 +35,8 @@ impl Drop for TerminalGuard {
 /// they are watched, and where their steps are reported.
 #[derive(Clone)]
 pub struct ActionRuntime {
-    pub executor: Executor,
+    /// One per scope (account × region), in `Context::scopes` order.
+    pub executors: Vec<Executor>,
     /// None when the log could not be opened (the app then refuses every action).
     pub audit: Option<AuditLog>,
     pub polling: Polling,
@@ -200,7 +201,10 @@ fn on_terminal_event(app: &mut App, ev: Event, links: &mut Links) {
             Effect::Prepare(req) => {
                 let a = actions.clone();
                 tokio::spawn(async move {
-                    let plans = a.executor.prepare(&req, a.audit.as_ref()).await;
+                    let plans = match a.executors.get(usize::from(req.model.scope.index)) {
+                        Some(executor) => executor.prepare(&req, a.audit.as_ref()).await,
+                        None => Err("no credentials for the model's account and region".into()),
+                    };
                     let planned = Update::Planned {
                         kind: req.kind,
                         model: req.model.name.clone(),
@@ -216,9 +220,13 @@ fn on_terminal_event(app: &mut App, ev: Event, links: &mut Links) {
                     .ok_or_else(|| "the audit log is not open".to_string());
                 // Every earlier line (this action's "requested") is on disk first.
                 let earlier = links.audit.barrier();
+                let Some(executor) = a.executors.get(usize::from(confirmed.scope)).cloned() else {
+                    app.audit_failed("no credentials for the model's account and region".into());
+                    return;
+                };
                 tokio::spawn(async move {
                     let _ = earlier.await;
-                    runner::run(a.executor, audit, *confirmed, a.updates, a.polling).await;
+                    runner::run(executor, audit, *confirmed, a.updates, a.polling).await;
                 });
             }
             Effect::Recall(at) => links.recorder.recall(app, at),

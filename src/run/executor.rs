@@ -4,19 +4,25 @@
 use crate::action::{AwsExecutor, DemoExecutor, Executor, PipelineExecutor};
 use crate::source::Backend;
 
-pub fn executor_for(backend: &Backend) -> Executor {
+/// One executor per scope: an action runs with the credentials of the account and
+/// region its model is in.
+pub fn executors_for(backend: &Backend) -> Vec<Executor> {
     match backend {
         Backend::Demo { source, .. } => {
-            Executor::Demo(DemoExecutor::new(source.simulator().clone()))
+            vec![Executor::Demo(DemoExecutor::new(
+                source.simulator().clone(),
+            ))]
         }
         Backend::Aws {
-            sdk,
-            calls,
-            pipelines,
-            ..
-        } => Executor::Aws(
-            AwsExecutor::new(sdk, calls)
-                .with_pipelines(PipelineExecutor::new(pipelines.clients.clone())),
-        ),
+            scopes, pipelines, ..
+        } => scopes
+            .iter()
+            .map(|s| {
+                Executor::Aws(
+                    AwsExecutor::new(&s.sdk, &s.calls)
+                        .with_pipelines(PipelineExecutor::new(pipelines.clients.clone())),
+                )
+            })
+            .collect(),
     }
 }

@@ -11,5 +11,5 @@ mod recorder;
 
 pub use audit_writer::AuditWriter;
 pub use event_loop::{run, ActionRuntime, Links};
-pub use executor::executor_for;
+pub use executor::executors_for;
 pub use recorder::{dir_of, Recorder};

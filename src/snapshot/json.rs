@@ -6,13 +6,14 @@ use jiff::Timestamp;
 
 use super::schema::*;
 use super::Gathered;
-use crate::app::Place;
+use crate::app::{App, Place};
 use crate::model::captured::FeatureDrift;
 use crate::model::dags::DagRole;
 use crate::model::ecs::EcsService;
 use crate::model::facts::{DataSource, ModelFacts};
 use crate::model::metrics::names;
 use crate::model::quality::{self, Trend};
+use crate::model::scope::ScopeIx;
 use crate::model::stages::error_rates;
 use crate::model::{AlarmState, Direction, Health, ModelHealth, Rules, Stage};
 
@@ -67,6 +68,59 @@ fn stages(h: &ModelHealth) -> StagesOut {
     }
 }
 
+/// Every scope with its errors and request count.
+fn scopes(app: &App) -> Vec<ScopeOut> {
+    let context = app.context();
+    context
+        .scopes
+        .iter()
+        .enumerate()
+        .map(|(ix, s)| {
+            let ix = ScopeIx::try_from(ix).unwrap_or(ScopeIx::MAX);
+            let failed = app
+                .source_problems()
+                .filter(|(feed, _)| feed.scope == ix)
+                .map(|(feed, why)| format!("{}: {why}", feed.source.label()));
+            let unknown = s.problem.iter().map(|why| format!("sts: {why}"));
+            ScopeOut {
+                account: s.account.clone(),
+                region: s.region.clone(),
+                label: s.label.clone(),
+                errors: unknown.chain(failed).collect(),
+                requests: app.calls_by_scope().get(&ix).map_or(0, |calls| {
+                    calls
+                        .iter()
+                        .filter(|(op, _)| op.as_str() != crate::model::pricing::METRICS_REQUESTED)
+                        .map(|(_, n)| n)
+                        .sum()
+                }),
+            }
+        })
+        .collect()
+}
+
+/// Where a model row is served: its scope, and its pair's.
+fn model_scopes(app: &App, m: &ModelFacts) -> Vec<ModelScopeOut> {
+    let paired = m.scope.replica.is_some();
+    let one = |ix: ScopeIx, role: &'static str| {
+        let s = app.context().scope(ix)?;
+        Some(ModelScopeOut {
+            account: s.account.clone(),
+            region: s.region.clone(),
+            role: paired.then_some(role),
+        })
+    };
+    one(m.scope.index, "primary")
+        .into_iter()
+        .chain(
+            m.scope
+                .replica
+                .as_ref()
+                .and_then(|r| one(r.scope.index, "secondary")),
+        )
+        .collect()
+}
+
 impl Snapshot {
     pub fn new(g: &Gathered, api_calls: BTreeMap<String, u64>) -> Snapshot {
         let app = &g.app;
@@ -77,6 +131,8 @@ impl Snapshot {
             .filter_map(|row| {
                 let m = fleet?.models.get(row.index)?;
                 let mut out = model(m, app.health().get(&m.name)?, app.rules(), app.now());
+                out.scopes = model_scopes(app, m);
+                out.failover = m.scope.failover.as_deref().cloned();
                 out.last_change = app.last_change(&m.name).map(|(c, moved)| LastChangeOut {
                     change: c.clone(),
                     deltas: moved
@@ -139,6 +195,7 @@ impl Snapshot {
             models,
             api_calls,
             changes: app.changes().iter().take(CHANGES).cloned().collect(),
+            scopes: scopes(app),
             traces: app.traces().map(|t| TracesOut {
                 window_minutes: t.window_minutes,
                 services: t
@@ -317,6 +374,8 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
             })
             .collect(),
         last_change: None,
+        scopes: Vec::new(),
+        failover: None,
     }
 }
 

@@ -39,12 +39,22 @@ pub struct Gathered {
 pub fn apply(context: Context, rules: Rules, updates: Vec<Update>, now: Timestamp) -> Gathered {
     let mut app = App::new(context, rules, KeyMap::default(), now);
     let mut errors = Vec::new();
+    let many = app.context().scopes.len() > 1;
     for update in updates {
-        match &update {
+        let (scope, inner) = match &update {
+            Update::Scoped { scope, update } => (Some(*scope), update.as_ref()),
+            other => (None, other),
+        };
+        // With several accounts or regions each error says where.
+        let place = scope
+            .filter(|_| many)
+            .and_then(|i| app.context().scope(i))
+            .map_or(String::new(), |s| format!("{}: ", s.name()));
+        match inner {
             Update::Failed { source, why, .. } => {
-                errors.push((source.label().to_string(), why.clone()))
+                errors.push((source.label().to_string(), format!("{place}{why}")))
             }
-            Update::Identity(Err(why)) => errors.push(("sts".to_string(), why.clone())),
+            Update::Identity(Err(why)) => errors.push(("sts".to_string(), format!("{place}{why}"))),
             _ => {}
         }
         app.apply(update);

@@ -100,6 +100,29 @@ pub struct Snapshot {
     /// What changed, newest first (at most `CHANGES`): deploys, configs, approvals,
     /// alarms, actions, observed states; each with its model (or null), who and source.
     pub changes: Vec<crate::model::changes::Change>,
+    /// Every account × region watched, with what failed there.
+    pub scopes: Vec<ScopeOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScopeOut {
+    /// The account id, once STS answered.
+    pub account: Option<String>,
+    pub region: String,
+    /// The account's label from `[[accounts]]`.
+    pub label: Option<String>,
+    /// Each source that failed there (and STS), in one line each.
+    pub errors: Vec<String>,
+    /// AWS requests made there.
+    pub requests: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ModelScopeOut {
+    pub account: Option<String>,
+    pub region: String,
+    /// "primary" or "secondary" for a DR pair; null for a model in one region.
+    pub role: Option<&'static str>,
 }
 
 /// How many changes the snapshot lists.
@@ -176,6 +199,10 @@ pub struct ModelOut {
     pub quality: BTreeMap<String, QualityOut>,
     /// The newest deploy or config change, and what moved since.
     pub last_change: Option<LastChangeOut>,
+    /// Where it is served: one scope, or a DR pair's primary then secondary.
+    pub scopes: Vec<ModelScopeOut>,
+    /// Whether the secondary could take over, when a pair is known.
+    pub failover: Option<crate::model::failover::Failover>,
 }
 
 #[derive(Debug, Serialize)]

@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, watch};
 use super::aws::changes::{ChangesSource, LOOKUP_EVERY};
 use super::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
 use super::aws::cost::{CostSource, CHECK_EVERY as COST_CHECK_EVERY};
+use super::aws::failover::{FailoverSource, FAILOVER_EVERY};
 use super::aws::targets::{ServiceTargets, TargetsReceiver, TargetsSender};
 use super::aws::xray::{XraySettings, XraySource};
 use super::aws::{
@@ -21,9 +22,10 @@ use super::demo::{DemoSource, Simulator};
 use super::memory::{self, MemoryDir};
 use super::pipelines::PipelineSetup;
 use super::{drive, Attention, RefreshReceivers, Source, SourceId, Update};
-use crate::config::{AwsConfig, DriftConfig, IdentityConfig, ModelMapping};
+use crate::config::{AwsConfig, DriftConfig, IdentityConfig, ModelMapping, ScopeSpec};
 use crate::model::context::{Context, Place};
 use crate::model::identity::Normaliser;
+use crate::model::scope::Scope;
 
 const XRAY_EVERY: Duration = Duration::from_secs(300);
 /// How long SageMaker's first refresh waits for the account, whose descriptions a
@@ -37,11 +39,10 @@ pub enum Backend {
         every: Duration,
     },
     Aws {
-        // Boxed: the SDK config is far larger than the demo's fields.
-        sdk: Box<aws_config::SdkConfig>,
+        /// Each account × region watched, with its own credentials and request count.
+        scopes: Vec<AwsScope>,
         settings: Box<AwsConfig>,
         mappings: Vec<ModelMapping>,
-        calls: ApiCalls,
         /// Endpoint tags that make actions on it need the name typed.
         protected_tags: Vec<String>,
         identity: IdentityConfig,
@@ -52,6 +53,31 @@ pub enum Backend {
         /// MLflow and Airflow, when configured.
         pipelines: Box<PipelineSetup>,
     },
+}
+
+/// One account in one region: the SDK config its sources and actions use (the
+/// account's profile or assumed role), what it counts its requests in, and how
+/// config names it.
+pub struct AwsScope {
+    pub sdk: aws_config::SdkConfig,
+    pub calls: ApiCalls,
+    pub spec: ScopeSpec,
+}
+
+impl AwsScope {
+    fn region(&self) -> String {
+        self.sdk.region().map(|r| r.to_string()).unwrap_or_default()
+    }
+}
+
+/// The settings every scope's sources share.
+struct Shared {
+    settings: Box<AwsConfig>,
+    mappings: Vec<ModelMapping>,
+    protected_tags: Vec<String>,
+    identity: IdentityConfig,
+    drift: DriftConfig,
+    memory: Option<PathBuf>,
 }
 
 /// The AWS sources of one session, built from the same settings for the dashboard
@@ -68,6 +94,8 @@ struct AwsSources {
     services: Services,
     /// CloudTrail and alarm history.
     changes: ChangesSource,
+    /// S3 replication of the models' buckets and Route 53 failover records.
+    failover: FailoverSource,
 }
 
 struct Services {
@@ -86,6 +114,7 @@ impl AwsSources {
         protected_tags: Vec<String>,
         identity: &IdentityConfig,
     ) -> AwsSources {
+        let failover = FailoverSource::new(sdk, calls, &mappings);
         let (targets, targets_rx) = watch::channel(Vec::new());
         let (services, services_rx) = watch::channel(ServiceTargets::default());
         let joining = Joining {
@@ -156,6 +185,7 @@ impl AwsSources {
             ),
             targets,
             changes: ChangesSource::new(sdk, calls),
+            failover,
         }
     }
 }
@@ -175,10 +205,23 @@ impl Backend {
     pub fn context(&self) -> Context {
         let mut context = Context::new(match self {
             Backend::Demo { seed, .. } => Place::Demo { seed: *seed },
-            Backend::Aws { sdk, .. } => Place::Aws {
-                region: sdk.region().map(|r| r.to_string()).unwrap_or_default(),
+            Backend::Aws { scopes, .. } => Place::Aws {
+                region: scopes.first().map(AwsScope::region).unwrap_or_default(),
             },
         });
+        context.scopes = match self {
+            Backend::Demo { source, .. } => source.simulator().scopes(),
+            Backend::Aws { scopes, .. } => scopes
+                .iter()
+                .map(|s| Scope {
+                    label: s.spec.label.clone(),
+                    region: s.region(),
+                    colour: s.spec.colour.clone(),
+                    protected: s.spec.protected,
+                    ..Scope::default()
+                })
+                .collect(),
+        };
         context.intervals = match self {
             Backend::Demo { every, .. } => [(SourceId::Demo, *every)].into(),
             Backend::Aws {
@@ -206,6 +249,7 @@ impl Backend {
                     (SourceId::Lambda, every(settings, None)),
                     (SourceId::StepFunctions, every(settings, None)),
                     (SourceId::Changes, LOOKUP_EVERY),
+                    (SourceId::Failover, FAILOVER_EVERY),
                 ]
                 .into_iter()
                 .chain(
@@ -223,123 +267,35 @@ impl Backend {
     /// Starts every source as a task of its own, each on its own interval.
     pub fn spawn(self, updates: mpsc::Sender<Update>, refresh: RefreshReceivers) {
         let receivers = refresh;
-        let RefreshReceivers {
-            all: refresh,
-            cost: cost_force,
-            attention,
-        } = receivers.clone();
+        let refresh = receivers.all.clone();
         match self {
             Backend::Demo { source, every, .. } => {
                 tokio::spawn(drive(source, every, updates, refresh));
             }
             Backend::Aws {
-                sdk,
+                scopes,
                 settings,
                 mappings,
-                calls,
                 protected_tags,
-                identity: recognised,
+                identity,
                 drift,
-                memory: cache,
+                memory,
                 pipelines,
             } => {
                 spawn_pipelines(&pipelines, every(&settings, None), &updates, &refresh);
-                let mut s = AwsSources::new(
-                    &sdk,
-                    &settings,
+                let shared = Shared {
+                    settings,
                     mappings,
-                    &calls,
-                    &receivers,
                     protected_tags,
-                    &recognised,
-                );
-                s.s3 = s.s3.drift(drift);
-                // Every update passes the recorder, which keeps the newest facts
-                // for the next session once the account is known.
-                let (dir_tx, dir_rx) = watch::channel(None);
-                let (to_recorder, from_sources) = mpsc::channel(64);
-                tokio::spawn(memory::record(from_sources, updates, dir_rx.clone()));
-                let updates = to_recorder;
-                let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
-                // Who we are first: the cost cache and the memory are per account.
-                let identity = updates.clone();
-                let (identity_sdk, identity_calls, cost) = (sdk.clone(), calls.clone(), s.cost);
-                // Without a cache dir the sender goes at once: nothing waits for it.
-                let remembering = cache.map(|cache| (cache, dir_tx));
-                tokio::spawn(async move {
-                    let Some(account) =
-                        identify_until_known(&identity_sdk, &identity_calls, &identity).await
-                    else {
-                        return;
-                    };
-                    if let Some((cache, dir_tx)) = &remembering {
-                        dir_tx.send_replace(Some(MemoryDir::new(cache, &account, &region)));
-                    }
-                    drive(
-                        cost.for_account(account),
-                        COST_CHECK_EVERY,
-                        identity,
-                        cost_force,
-                    )
-                    .await;
-                });
-                // CloudWatch and S3 ask as soon as SageMaker finds endpoints, not at
-                // their next interval.
-                let follows = follow_targets(refresh.clone(), s.targets.subscribe(), None);
-                // CloudWatch also asks at once about a model opened or in trouble.
-                let looks = follow_targets(refresh.clone(), s.targets.subscribe(), Some(attention));
-                // ... and once ECS names the services behind its load balancers.
-                let looks = follow_targets(looks, s.cloudwatch.services_changes(), None);
-                let sagemaker = s
-                    .sagemaker
-                    .publish_targets(s.targets)
-                    .progressive(updates.clone());
-                let (sm_every, cw_every) = (
-                    every(&settings, settings.sagemaker_seconds),
-                    every(&settings, settings.cloudwatch_seconds),
-                );
-                let (sm_updates, sm_refresh) = (updates.clone(), refresh.clone());
-                let s3_dir = dir_rx.clone();
-                tokio::spawn(async move {
-                    let sagemaker = match memory::dir_within(dir_rx, ACCOUNT_WAIT).await {
-                        Some(dir) => sagemaker.remembering(dir.descriptions()),
-                        None => sagemaker,
-                    };
-                    drive(sagemaker, sm_every, sm_updates, sm_refresh).await;
-                });
-                tokio::spawn(drive(s.cloudwatch, cw_every, updates.clone(), looks));
-                let s3_every = s3_every(&settings);
-                let (s3, s3_updates) = (s.s3, updates.clone());
-                tokio::spawn(async move {
-                    let s3 = match memory::dir_within(s3_dir, ACCOUNT_WAIT).await {
-                        Some(dir) => s3.remembering(dir.captures()),
-                        None => s3,
-                    };
-                    drive(s3, s3_every, s3_updates, follows).await;
-                });
-                // X-Ray bills per trace scanned: every five minutes is enough on call.
-                tokio::spawn(drive(s.xray, XRAY_EVERY, updates.clone(), refresh.clone()));
-                let services_every = every(&settings, None);
-                let Services {
-                    ecs,
-                    lambda,
-                    stepfunctions,
-                } = s.services;
-                tokio::spawn(drive(ecs, services_every, updates.clone(), refresh.clone()));
-                tokio::spawn(drive(
-                    lambda,
-                    services_every,
-                    updates.clone(),
-                    refresh.clone(),
-                ));
-                tokio::spawn(drive(
-                    stepfunctions,
-                    services_every,
-                    updates.clone(),
-                    refresh.clone(),
-                ));
-                tokio::spawn(drive(s.changes, LOOKUP_EVERY, updates.clone(), refresh));
-                tokio::spawn(report_calls(calls, updates));
+                    identity,
+                    drift,
+                    memory,
+                };
+                let firsts = first_of_account(&scopes);
+                for ((ix, scope), dns) in scopes.into_iter().enumerate().zip(firsts) {
+                    let updates = super::scoped::forward(ix, &scope.spec, updates.clone());
+                    spawn_scope(scope, &shared, updates, &receivers, dns);
+                }
             }
         }
     }
@@ -350,59 +306,22 @@ impl Backend {
         match self {
             Backend::Demo { mut source, .. } => (vec![source.fetch().await], BTreeMap::new()),
             Backend::Aws {
-                sdk,
+                scopes,
                 settings,
                 mappings,
-                calls,
                 protected_tags,
-                identity: recognised,
+                identity,
                 drift,
-                memory: _,
+                memory,
                 pipelines,
             } => {
-                // Nobody refreshes a snapshot or looks at it closely.
-                let (_, never) = super::refresh_channels();
-                let mut s = AwsSources::new(
-                    &sdk,
-                    &settings,
+                let shared = Shared {
+                    settings,
                     mappings,
-                    &calls,
-                    &never,
                     protected_tags,
-                    &recognised,
-                );
-                s.s3 = s.s3.drift(drift);
-                let mut found = s.targets.subscribe();
-                let mut sagemaker = s.sagemaker.publish_targets(s.targets);
-                let (mut cloudwatch, mut s3, mut xray) =
-                    (s.cloudwatch.every_metric(), s.s3, s.xray);
-                let Services {
-                    mut ecs,
-                    mut lambda,
-                    mut stepfunctions,
-                } = s.services;
-                // Everything at once; CloudWatch once ECS has named its services.
-                let endpoints_then_metrics = async {
-                    let served = ecs.fetch().await;
-                    let (fleet, metrics, data) = sagemaker_then_followers(
-                        &mut sagemaker,
-                        &mut found,
-                        &mut cloudwatch,
-                        &mut s3,
-                    )
-                    .await;
-                    (fleet, metrics, data, served)
-                };
-                let mut changes = s.changes;
-                let fed_and_trained =
-                    async { tokio::join!(lambda.fetch(), stepfunctions.fetch(), changes.fetch()) };
-                let who_and_spend = async {
-                    let who = identify(&sdk, &calls).await;
-                    let mut cost = match &who {
-                        Update::Identity(Ok(who)) => s.cost.for_account(who.account.clone()),
-                        _ => s.cost,
-                    };
-                    (who, cost.fetch().await)
+                    identity,
+                    drift,
+                    memory,
                 };
                 let outside = async {
                     let mlflow = async {
@@ -418,29 +337,231 @@ impl Backend {
                         }
                     };
                     let (m, a) = tokio::join!(mlflow, airflow);
-                    m.into_iter().chain(a)
+                    m.into_iter().chain(a).collect::<Vec<_>>()
                 };
-                let (
-                    (fleet, metrics, data, served),
-                    (who, spend),
-                    traces,
-                    outside,
-                    (fed, trained, changed),
-                ) = tokio::join!(
-                    endpoints_then_metrics,
-                    who_and_spend,
-                    xray.fetch(),
-                    outside,
-                    fed_and_trained
+                let each = futures_util::future::join_all(
+                    scopes
+                        .iter()
+                        .zip(first_of_account(&scopes))
+                        .map(|(scope, dns)| gather_scope(scope, &shared, dns)),
                 );
-                let mut updates = vec![
-                    who, fleet, metrics, data, spend, traces, served, fed, trained, changed,
-                ];
+                let (answers, outside) = tokio::join!(each, outside);
+                let mut total: BTreeMap<String, u64> = BTreeMap::new();
+                let mut updates: Vec<Update> = Vec::new();
+                for (ix, (answers, counts)) in answers.into_iter().enumerate() {
+                    let spec = scopes.get(ix).map(|s| s.spec.clone()).unwrap_or_default();
+                    for (op, n) in &counts {
+                        *total.entry(op.clone()).or_default() += n;
+                    }
+                    let answers = answers.into_iter().chain([Update::ApiCalls(counts)]);
+                    updates.extend(answers.map(|u| super::scoped::stamp(ix, &spec, u)));
+                }
                 updates.extend(outside);
-                (updates, calls.counts())
+                (updates, total)
             }
         }
     }
+}
+
+/// Whether each scope is its account's first: Route 53 is global, asked once.
+fn first_of_account(scopes: &[AwsScope]) -> Vec<bool> {
+    scopes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            !scopes
+                .iter()
+                .take(i)
+                .any(|earlier| earlier.spec.label == s.spec.label)
+        })
+        .collect()
+}
+
+/// Starts every source of one account and region as a task of its own (`dns`:
+/// this scope asks Route 53 for its account).
+fn spawn_scope(
+    scope: AwsScope,
+    shared: &Shared,
+    updates: mpsc::Sender<Update>,
+    receivers: &RefreshReceivers,
+    dns: bool,
+) {
+    let AwsScope { sdk, calls, .. } = scope;
+    let settings = &shared.settings;
+    let RefreshReceivers {
+        all: refresh,
+        cost: cost_force,
+        attention,
+    } = receivers.clone();
+    let mut s = AwsSources::new(
+        &sdk,
+        settings,
+        shared.mappings.clone(),
+        &calls,
+        receivers,
+        shared.protected_tags.clone(),
+        &shared.identity,
+    );
+    s.s3 = s.s3.drift(shared.drift.clone());
+    if !dns {
+        s.failover = s.failover.without_dns();
+    }
+    // Every update passes the recorder, which keeps the newest facts
+    // for the next session once the account is known.
+    let (dir_tx, dir_rx) = watch::channel(None);
+    let (to_recorder, from_sources) = mpsc::channel(64);
+    tokio::spawn(memory::record(from_sources, updates, dir_rx.clone()));
+    let updates = to_recorder;
+    let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
+    // Who we are first: the cost cache and the memory are per account.
+    let identity = updates.clone();
+    let (identity_sdk, identity_calls, cost) = (sdk.clone(), calls.clone(), s.cost);
+    // Without a cache dir the sender goes at once: nothing waits for it.
+    let remembering = shared.memory.clone().map(|cache| (cache, dir_tx));
+    tokio::spawn(async move {
+        let Some(account) = identify_until_known(&identity_sdk, &identity_calls, &identity).await
+        else {
+            return;
+        };
+        if let Some((cache, dir_tx)) = &remembering {
+            dir_tx.send_replace(Some(MemoryDir::new(cache, &account, &region)));
+        }
+        drive(
+            cost.for_account(account),
+            COST_CHECK_EVERY,
+            identity,
+            cost_force,
+        )
+        .await;
+    });
+    // CloudWatch and S3 ask as soon as SageMaker finds endpoints, not at
+    // their next interval.
+    let follows = follow_targets(refresh.clone(), s.targets.subscribe(), None);
+    // CloudWatch also asks at once about a model opened or in trouble.
+    let looks = follow_targets(refresh.clone(), s.targets.subscribe(), Some(attention));
+    // ... and once ECS names the services behind its load balancers.
+    let looks = follow_targets(looks, s.cloudwatch.services_changes(), None);
+    let failover = s.failover.watching(s.targets.subscribe());
+    let sagemaker = s
+        .sagemaker
+        .publish_targets(s.targets)
+        .progressive(updates.clone());
+    let (sm_every, cw_every) = (
+        every(settings, settings.sagemaker_seconds),
+        every(settings, settings.cloudwatch_seconds),
+    );
+    let (sm_updates, sm_refresh) = (updates.clone(), refresh.clone());
+    let s3_dir = dir_rx.clone();
+    tokio::spawn(async move {
+        let sagemaker = match memory::dir_within(dir_rx, ACCOUNT_WAIT).await {
+            Some(dir) => sagemaker.remembering(dir.descriptions()),
+            None => sagemaker,
+        };
+        drive(sagemaker, sm_every, sm_updates, sm_refresh).await;
+    });
+    tokio::spawn(drive(s.cloudwatch, cw_every, updates.clone(), looks));
+    let s3_every = s3_every(settings);
+    let (s3, s3_updates) = (s.s3, updates.clone());
+    tokio::spawn(async move {
+        let s3 = match memory::dir_within(s3_dir, ACCOUNT_WAIT).await {
+            Some(dir) => s3.remembering(dir.captures()),
+            None => s3,
+        };
+        drive(s3, s3_every, s3_updates, follows).await;
+    });
+    // X-Ray bills per trace scanned: every five minutes is enough on call.
+    tokio::spawn(drive(s.xray, XRAY_EVERY, updates.clone(), refresh.clone()));
+    let services_every = every(settings, None);
+    let Services {
+        ecs,
+        lambda,
+        stepfunctions,
+    } = s.services;
+    tokio::spawn(drive(ecs, services_every, updates.clone(), refresh.clone()));
+    tokio::spawn(drive(
+        lambda,
+        services_every,
+        updates.clone(),
+        refresh.clone(),
+    ));
+    tokio::spawn(drive(
+        stepfunctions,
+        services_every,
+        updates.clone(),
+        refresh.clone(),
+    ));
+    tokio::spawn(drive(
+        failover,
+        FAILOVER_EVERY,
+        updates.clone(),
+        refresh.clone(),
+    ));
+    tokio::spawn(drive(s.changes, LOOKUP_EVERY, updates.clone(), refresh));
+    tokio::spawn(report_calls(calls, updates));
+}
+
+/// Every source of one account and region once (CloudWatch and S3 wait only for
+/// the endpoints SageMaker finds), with the requests it took.
+async fn gather_scope(
+    scope: &AwsScope,
+    shared: &Shared,
+    dns: bool,
+) -> (Vec<Update>, BTreeMap<String, u64>) {
+    let (sdk, calls) = (&scope.sdk, &scope.calls);
+    // Nobody refreshes a snapshot or looks at it closely.
+    let (_, never) = super::refresh_channels();
+    let mut s = AwsSources::new(
+        sdk,
+        &shared.settings,
+        shared.mappings.clone(),
+        calls,
+        &never,
+        shared.protected_tags.clone(),
+        &shared.identity,
+    );
+    s.s3 = s.s3.drift(shared.drift.clone());
+    if !dns {
+        s.failover = s.failover.without_dns();
+    }
+    let mut found = s.targets.subscribe();
+    let mut failover = s.failover.watching(s.targets.subscribe());
+    let mut sagemaker = s.sagemaker.publish_targets(s.targets);
+    let (mut cloudwatch, mut s3, mut xray) = (s.cloudwatch.every_metric(), s.s3, s.xray);
+    let Services {
+        mut ecs,
+        mut lambda,
+        mut stepfunctions,
+    } = s.services;
+    // Everything at once; CloudWatch once ECS has named its services.
+    let endpoints_then_metrics = async {
+        let served = ecs.fetch().await;
+        let (fleet, metrics, data) =
+            sagemaker_then_followers(&mut sagemaker, &mut found, &mut cloudwatch, &mut s3).await;
+        // Replication once SageMaker has named the buckets its models use.
+        let replicated = failover.fetch().await;
+        (fleet, metrics, data, served, replicated)
+    };
+    let mut changes = s.changes;
+    let fed_and_trained =
+        async { tokio::join!(lambda.fetch(), stepfunctions.fetch(), changes.fetch()) };
+    let who_and_spend = async {
+        let who = identify(sdk, calls).await;
+        let mut cost = match &who {
+            Update::Identity(Ok(who)) => s.cost.for_account(who.account.clone()),
+            _ => s.cost,
+        };
+        (who, cost.fetch().await)
+    };
+    let ((fleet, metrics, data, served, replicated), (who, spend), traces, (fed, trained, changed)) = tokio::join!(
+        endpoints_then_metrics,
+        who_and_spend,
+        xray.fetch(),
+        fed_and_trained
+    );
+    let updates = vec![
+        who, fleet, metrics, data, spend, traces, served, fed, trained, changed, replicated,
+    ];
+    (updates, calls.counts())
 }
 
 /// MLflow and Airflow, each on its own task at the common interval.

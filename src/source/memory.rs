@@ -258,7 +258,8 @@ mod tests {
         match app.recv().await {
             Some(Update::Remembered { source, at, fleet }) => {
                 assert_eq!((source, at), (SourceId::SageMaker, old));
-                assert_eq!(fleet.models.len(), 6);
+                // Six models and the DR pair's secondary.
+                assert_eq!(fleet.models.len(), 7);
             }
             other => panic!("expected SageMaker's memory, got {other:?}"),
         }

@@ -9,8 +9,9 @@ pub mod disk;
 pub mod history;
 pub mod memory;
 pub mod pipelines;
+pub mod scoped;
 
-pub use backend::{sagemaker_then_followers, Backend};
+pub use backend::{sagemaker_then_followers, AwsScope, Backend};
 
 use std::future::Future;
 use std::time::Duration;

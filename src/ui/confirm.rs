@@ -54,12 +54,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme)
     };
     field("call", plan.call.operation().to_string());
     field("resource", plan.call.resource());
-    let actor = app.actor();
+    let actor = app.actor(&plan.model);
     field(
         "where",
-        match app.context().place {
-            Place::Demo { .. } => "demo: the simulated fleet, no AWS request".to_string(),
-            Place::Aws { .. } => format!("account {} · region {}", actor.account, actor.region),
+        match (&app.context().place, &actor.label) {
+            (Place::Demo { .. }, _) => "demo: the simulated fleet, no AWS request".to_string(),
+            (Place::Aws { .. }, Some(label)) => format!(
+                "account {label} ({}) · region {}",
+                actor.account, actor.region
+            ),
+            (Place::Aws { .. }, None) => {
+                format!("account {} · region {}", actor.account, actor.region)
+            }
         },
     );
     field("now", plan.previous.clone());

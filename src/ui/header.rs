@@ -13,10 +13,11 @@ use crate::model::polling::Spending;
 use crate::model::{format, Health, Loadable};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let mut segments: Vec<(String, Style)> = vec![
-        (" mlopsdash".into(), theme.header),
-        (app.context().label(), theme.header),
-    ];
+    let mut segments: Vec<(String, Style)> = vec![(" mlopsdash".into(), theme.header)];
+    match super::scopes::accounts(app, theme) {
+        Some(accounts) => segments.extend(accounts),
+        None => segments.push((app.context().label(), theme.header)),
+    }
     if let Some(at) = app.past() {
         let ago = crate::model::format::age(app.live_now().duration_since(at));
         segments.push((
@@ -27,7 +28,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.warn.add_modifier(Modifier::REVERSED),
         ));
     }
-    if let Some(problem) = &app.context().problem {
+    if let Some(problem) = app
+        .context()
+        .problem
+        .as_ref()
+        .filter(|_| app.scope_count() == 1)
+    {
         segments.push((
             format!("✖ {problem}"),
             theme.crit.add_modifier(Modifier::REVERSED),
@@ -145,10 +151,14 @@ fn freshness_text(app: &App) -> String {
         // Which sources are behind; the footer says why.
         Loadable::Stale { at, .. } => format!(
             "⚠ STALE {} · {} ago",
-            app.source_problems()
-                .map(|(id, _)| id.label())
-                .collect::<Vec<_>>()
-                .join(","),
+            {
+                let mut labels: Vec<&str> = app
+                    .source_problems()
+                    .map(|(f, _)| f.source.label())
+                    .collect();
+                labels.dedup();
+                labels.join(",")
+            },
             format::age_since(*at, app.now())
         ),
         Loadable::Failed { why } => format!("NO DATA: {why}"),

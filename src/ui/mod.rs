@@ -13,6 +13,7 @@ mod header;
 mod help;
 mod models;
 mod pipeline;
+pub(crate) mod scopes;
 mod stats;
 pub mod svg;
 mod traces;

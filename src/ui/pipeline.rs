@@ -49,23 +49,43 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         true => CHANGE_WIDTH + SPACING,
         false => 0,
     };
+    // Several accounts or regions: where each row runs, when there is room.
+    let places: Vec<String> = app
+        .rows()
+        .iter()
+        .filter_map(|r| fleet.models.get(r.index))
+        .map(|m| super::scopes::place(app, m))
+        .collect();
+    let place_w = match app.scope_count() > 1 && inner_width - cost_w - change_w >= 110 {
+        true => places
+            .iter()
+            .map(|p| p.width())
+            .max()
+            .unwrap_or(0)
+            .clamp(6, 32) as u16,
+        false => 0,
+    };
+    let place_gap = if place_w > 0 { place_w + SPACING } else { 0 };
     // The mark after a name ("▲12m") widens the name column instead.
     let marked = if any_blamed && change_w == 0 { 5 } else { 0 };
-    let (name_w, stage_w) = column_widths(app, inner_width - cost_w - change_w, marked);
-    let stale_stages = Stage::ALL.map(|s| app.stage_is_stale(s));
-    let loading_stages = Stage::ALL.map(|s| app.stage_is_loading(s));
-    let stale = app.all_stale();
+    let (name_w, stage_w) = column_widths(app, inner_width - cost_w - change_w - place_gap, marked);
+    // Each scope's sources fail on their own: a row is as stale as its scope.
+    let stale_in = |scope| Stage::ALL.map(|s| app.stage_is_stale_in(scope, s));
+    let loading_in = |scope| Stage::ALL.map(|s| app.stage_is_loading_in(scope, s));
 
     let header = Row::new(
         std::iter::once(Cell::from("MODEL"))
+            .chain((place_w > 0).then(|| Cell::from("WHERE")))
             .chain(Stage::ALL.iter().map(|s| Cell::from(s.title())))
             .chain(cost.map(|_| Cell::from("  $/DAY")))
             .chain((change_w > 0).then(|| Cell::from("CHANGE"))),
     )
     .style(theme.title);
 
-    let rows = app.rows().iter().filter_map(|row| {
+    let rows = app.rows().iter().zip(&places).filter_map(|(row, place)| {
         let model = fleet.models.get(row.index)?;
+        let (stale_stages, loading_stages) = (stale_in(row.scope), loading_in(row.scope));
+        let stale = app.all_stale_in(row.scope);
         let (mark, style) = health_mark(theme, row.health, stale);
         let cause = blamed(&model.name);
         let suffix = match (&cause, change_w) {
@@ -80,6 +100,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Span::styled(suffix, theme.warn),
         ]);
         let mut cells = vec![Cell::from(name)];
+        if place_w > 0 {
+            let style = super::scopes::style(app, row.scope, theme);
+            cells.push(Cell::from(truncate(place, place_w as usize)).style(style));
+        }
         if let Some(h) = app.health().get(&model.name) {
             let stages = Stage::ALL.iter().zip(stale_stages).zip(loading_stages);
             cells.extend(stages.map(|((stage, stale), loading)| {
@@ -107,6 +131,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     });
 
     let widths = std::iter::once(Constraint::Length(name_w))
+        .chain((place_w > 0).then_some(Constraint::Length(place_w)))
         .chain(Stage::ALL.iter().map(|_| Constraint::Length(stage_w)))
         .chain(cost.map(|_| Constraint::Length(COST_WIDTH)))
         .chain((change_w > 0).then_some(Constraint::Length(CHANGE_WIDTH)));

@@ -23,6 +23,9 @@ pub struct Faults {
     pub held: f64,
     /// Accepts and never answers.
     pub black_hole: bool,
+    /// Requests whose body holds this text (e.g. an account id in a role ARN) are
+    /// refused with AccessDenied, as STS refuses a role the caller may not assume.
+    pub denied: Option<&'static str>,
 }
 
 pub struct Proxy {
@@ -95,7 +98,15 @@ async fn serve(
         tokio::time::sleep(f.latency).await;
         let roll = draw(n);
         let head = String::from_utf8_lossy(head_of(&request)).to_ascii_lowercase();
-        let answer = if roll < f.throttled {
+        let refused = f
+            .denied
+            .is_some_and(|d| String::from_utf8_lossy(&request).contains(d));
+        let answer = if refused {
+            let body = "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>\
+                        <Message>User is not authorized to perform: sts:AssumeRole</Message>\
+                        </Error></ErrorResponse>";
+            response(403, "text/xml", body)
+        } else if roll < f.throttled {
             throttle(&head)
         } else if roll < f.throttled + f.unavailable {
             response(503, "text/plain", "")

@@ -534,5 +534,6 @@ pub fn endpoint_target(
         changed: None,
         capture: None,
         training_data: None,
+        artifact: None,
     }
 }

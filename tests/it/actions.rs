@@ -88,7 +88,9 @@ async fn run_polled(
             caller: "arn:aws:iam::123456789012:user/oncall".into(),
             account: "123456789012".into(),
             region: "us-east-1".into(),
+            label: None,
         },
+        scope: 0,
     };
     runner::run(executor, audit, confirmed, tx, polling).await;
     let mut steps = Vec::new();

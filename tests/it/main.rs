@@ -29,6 +29,7 @@ mod one_translation;
 mod pipelines;
 mod polling;
 mod rest_auth;
+mod scopes;
 mod screenshots;
 mod services;
 mod snapshots;

@@ -3,6 +3,7 @@
 pub mod changes;
 pub mod cloudwatch;
 pub mod cost;
+pub mod failover;
 pub mod fan_out;
 mod identity;
 pub(crate) mod protection;
@@ -86,6 +87,36 @@ pub async fn load(target: &Target) -> Result<SdkConfig, String> {
         );
     }
     Ok(sdk)
+}
+
+/// The SDK config of one account in one region: its profile's credentials, or a
+/// role assumed from them (refreshed by the SDK before it expires).
+pub async fn load_scope(
+    spec: &crate::config::ScopeSpec,
+    timeouts: Timeouts,
+) -> Result<SdkConfig, String> {
+    let target = Target {
+        region: spec.region.clone(),
+        profile: spec.profile.clone(),
+        timeouts,
+    };
+    let base = load(&target).await?;
+    let Some(role) = &spec.role_arn else {
+        return Ok(base);
+    };
+    let mut assume = aws_config::sts::AssumeRoleProvider::builder(role)
+        .session_name("mlopsdash")
+        .configure(&base);
+    if let Some(id) = &spec.external_id {
+        assume = assume.external_id(id);
+    }
+    let provider = assume.build().await;
+    Ok(base
+        .into_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+        )
+        .build())
 }
 
 fn timestamp(t: &aws_sdk_sagemaker::primitives::DateTime) -> Option<Timestamp> {

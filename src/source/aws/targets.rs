@@ -20,6 +20,8 @@ pub struct EndpointTarget {
     pub capture: Option<S3Location>,
     /// The training channel of the job that trained what it serves.
     pub training_data: Option<S3Location>,
+    /// The model artifact it serves ("s3://…/model.tar.gz"): the model bucket.
+    pub artifact: Option<S3Location>,
 }
 
 pub type TargetsSender = watch::Sender<Vec<EndpointTarget>>;

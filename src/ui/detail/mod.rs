@@ -44,7 +44,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         );
         return;
     };
-    let (mark, style) = health_mark(theme, health.overall, app.all_stale());
+    let (mark, style) = health_mark(theme, health.overall, app.all_stale_in(model.scope.index));
     let title = Line::from(vec![
         Span::raw(" "),
         Span::styled(mark, style),
@@ -70,8 +70,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // Failure reasons wrap onto a second line; more than two lines would crowd the charts.
     let why_height = if why.is_empty() { 0 } else { 2 };
     let since = changes::since_line(&model.name, app, theme);
-    let [strip, since_area, why_area, rest] = Layout::vertical([
+    let pair = crate::ui::scopes::failover_line(app, model, theme);
+    let [strip, pair_area, since_area, why_area, rest] = Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(u16::from(pair.is_some())),
         Constraint::Length(u16::from(since.is_some())),
         Constraint::Length(why_height),
         Constraint::Fill(1),
@@ -81,6 +83,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Paragraph::new(stage_strip(model, health, app, theme, inner.width)),
         strip,
     );
+    if let Some(pair) = pair {
+        frame.render_widget(Paragraph::new(pair), pair_area);
+    }
     if let Some(since) = since {
         frame.render_widget(Paragraph::new(since), since_area);
     }
@@ -146,7 +151,7 @@ fn stage_strip<'a>(
             true => (&status.brief, stage.short_title(), " "),
             false => (&status.summary, stage.title(), "  "),
         };
-        let stale = app.stage_is_stale(stage) || model.is_stale_at(stage);
+        let stale = app.stage_is_stale_in(model.scope.index, stage) || model.is_stale_at(stage);
         let cell = stage_cell(theme, status, stale, text.width() + 2);
         spans.push(Span::styled(format!("{title} "), theme.dim));
         spans.extend(cell.spans);

@@ -97,5 +97,6 @@ fn alarm(a: &MetricAlarm, owners: &Owners) -> Alarm {
             .unwrap_or(Timestamp::UNIX_EPOCH),
         model,
         stage: stage.flatten(),
+        scope: 0,
     }
 }

@@ -289,6 +289,7 @@ mod tests {
             changed: None,
             capture: None,
             training_data: None,
+            artifact: None,
         }
     }
 

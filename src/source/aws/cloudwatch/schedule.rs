@@ -275,6 +275,7 @@ mod tests {
             since: Timestamp::UNIX_EPOCH,
             model: Some(model.into()),
             stage: None,
+            scope: 0,
         }
     }
 

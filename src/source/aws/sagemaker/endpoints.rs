@@ -117,6 +117,9 @@ impl SageMakerSource {
                     capture: described
                         .and_then(|d| d.capture.as_deref())
                         .and_then(crate::config::parse_s3),
+                    artifact: described
+                        .and_then(|d| d.endpoint.artifact.as_deref())
+                        .and_then(crate::config::parse_s3),
                     training_data: described
                         .and_then(|d| d.first_model())
                         .and_then(|m| self.lineage.artifact_of(m))

@@ -6,6 +6,7 @@ mod alarms;
 mod capture;
 mod changes;
 mod cost;
+mod dr;
 mod drift;
 mod endpoint;
 mod metrics;
@@ -106,11 +107,16 @@ impl Simulator {
 
     pub fn fleet_at(&self, now: Timestamp) -> Fleet {
         let profiles = profiles::fleet(self.models);
-        let models: Vec<ModelFacts> = profiles
+        let mut models: Vec<ModelFacts> = profiles
             .iter()
             .enumerate()
             .map(|(i, p)| self.model(i as u64, p, now))
             .collect();
+        if let Some(primary) = models.iter_mut().find(|m| m.name == dr::DR_MODEL) {
+            primary.scope.replication = Simulator::replication();
+            let secondary = Simulator::secondary_of(primary, now);
+            models.push(secondary);
+        }
         let alarms = self.alarms(&profiles, now);
         Fleet {
             models,
@@ -125,6 +131,7 @@ impl Simulator {
             ))),
             spending: None,
             changes: self.recorded_changes(&profiles, now),
+            dns: Simulator::dns(),
         }
     }
 
@@ -137,6 +144,7 @@ impl Simulator {
             published: published(&metrics),
             dags: Vec::new(),
             stale: Vec::new(),
+            scope: Default::default(),
             name: p.name.clone(),
             kind: p.kind,
             data: Some(DataFacts {
@@ -444,8 +452,11 @@ mod tests {
     fn large_fleets_are_generated_healthy_and_distinct() {
         let sim = Simulator::new(1, start(), 100);
         let fleet = sim.fleet_at(start());
-        assert_eq!(fleet.models.len(), 100);
+        // 100 models, and the DR pair's secondary (paired into one row by the app).
+        assert_eq!(fleet.models.len(), 101);
         assert_eq!(fleet.models[99].name, "model-0099");
+        assert_eq!(fleet.models[100].name, dr::DR_MODEL);
+        assert_eq!(fleet.models[100].scope.index, 1);
         // Every generated model (after the five scripted ones) is healthy at the start.
         for m in &fleet.models[5..] {
             let h = assess(m, &Rules::default(), start());

@@ -80,6 +80,7 @@ pub(super) fn alarm(
             since,
             model: Some(model.into()),
             stage: Some(stage),
+            scope: 0,
         },
         None => Alarm {
             name,
@@ -88,6 +89,7 @@ pub(super) fn alarm(
             since: ok_since,
             model: Some(model.into()),
             stage: Some(stage),
+            scope: 0,
         },
     }
 }

@@ -1,0 +1,482 @@
+//! Disaster-recovery pairs: the same model in two regions of one account is one row,
+//! the primary's, with the secondary beside it and whether it could take over.
+
+use std::collections::HashMap;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use super::facts::{Fleet, ModelFacts};
+use super::metrics::names;
+use super::scope::Scope;
+
+/// One bucket's S3 replication, as GetBucketReplication answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BucketReplication {
+    pub bucket: String,
+    /// What the model keeps there: "data" or "model".
+    pub holds: String,
+    /// Its rules; empty when the bucket has no replication configuration.
+    pub rules: Vec<ReplicationRule>,
+    /// Why it could not be read (then `rules` says nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplicationRule {
+    pub id: String,
+    pub enabled: bool,
+    /// The destination bucket's name.
+    pub destination: String,
+    /// S3 Replication Time Control (15-minute SLA, with CloudWatch metrics).
+    pub time_control: bool,
+}
+
+impl BucketReplication {
+    /// Whether at least one enabled rule copies the bucket elsewhere.
+    pub fn replicated(&self) -> Option<bool> {
+        match self.problem {
+            Some(_) => None,
+            None => Some(self.rules.iter().any(|r| r.enabled)),
+        }
+    }
+}
+
+/// A Route 53 failover record and its health check's status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DnsFailover {
+    /// The record's name, e.g. "api.example.com.".
+    pub record: String,
+    /// "PRIMARY" or "SECONDARY".
+    pub role: String,
+    pub set_identifier: String,
+    /// Where it points: the alias target or the first value.
+    pub target: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check: Option<String>,
+    /// What the health checkers report: None when unknown or not checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthy: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+impl DnsFailover {
+    fn is_primary(&self) -> bool {
+        self.role.eq_ignore_ascii_case("PRIMARY")
+    }
+
+    /// Whether it names the model: by its name, aliases or endpoint, anywhere in the
+    /// record's name, set identifier or target.
+    fn names(&self, m: &ModelFacts) -> bool {
+        let hay = format!("{} {} {}", self.record, self.set_identifier, self.target).to_lowercase();
+        std::iter::once(&m.name)
+            .chain(&m.aliases)
+            .chain(m.endpoint.as_ref().map(|e| &e.name))
+            .any(|n| n.len() >= 3 && hay.contains(&n.to_lowercase()))
+    }
+
+    /// The region its target or set identifier names, among `regions`.
+    fn region<'a>(&self, regions: &[&'a str]) -> Option<&'a str> {
+        let hay = format!("{} {}", self.target, self.set_identifier).to_lowercase();
+        regions.iter().copied().find(|r| hay.contains(r))
+    }
+}
+
+/// Whether the secondary could take over, and why not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Failover {
+    pub primary: String,
+    pub secondary: String,
+    pub ready: bool,
+    /// What stands in the way, then what is only worth knowing (a cold standby).
+    pub reasons: Vec<String>,
+    /// Set when the secondary serves something else than the primary (an older
+    /// version, other instances): a warning on the row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<String>,
+    pub replication: Vec<BucketReplication>,
+    pub health_checks: Vec<DnsFailover>,
+    /// The secondary's invocations in the last hour; None when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secondary_invocations: Option<f64>,
+}
+
+/// Folds each model found in two regions of one account into one row: the primary
+/// (Route 53's PRIMARY record where one names it, else the region listed first)
+/// with the other as its replica, and judges the pair.
+pub fn pair(fleet: &mut Fleet, scopes: &[Scope], now: Timestamp) {
+    // A scope config does not name (facts recorded by another session) is the
+    // first account's.
+    let account_of = |ix: u8| match scopes.get(usize::from(ix)) {
+        Some(o) => scopes.iter().position(|s| o.same_account(s)).unwrap_or(0),
+        None => 0,
+    };
+    let mut first: HashMap<(usize, String), usize> = HashMap::new();
+    let mut kept: Vec<ModelFacts> = Vec::with_capacity(fleet.models.len());
+    for m in std::mem::take(&mut fleet.models) {
+        let key = (account_of(m.scope.index), m.name.clone());
+        let pair_with = first
+            .get(&key)
+            .copied()
+            .filter(|&i| kept.get(i).is_some_and(|p| p.scope.replica.is_none()))
+            .filter(|&i| kept.get(i).is_some_and(|p| p.scope.index != m.scope.index));
+        match pair_with.and_then(|i| kept.get_mut(i)) {
+            Some(primary) => primary.scope.replica = Some(Box::new(m)),
+            None => {
+                first.entry(key).or_insert(kept.len());
+                kept.push(m);
+            }
+        }
+    }
+    let regions: Vec<&str> = scopes.iter().map(|s| s.region.as_str()).collect();
+    for m in &mut kept {
+        if m.scope.replica.is_none() {
+            continue;
+        }
+        let records: Vec<DnsFailover> = fleet.dns.iter().filter(|r| r.names(m)).cloned().collect();
+        let region_of = |ix: u8| regions.get(usize::from(ix)).copied().unwrap_or("?");
+        let dns_primary = records
+            .iter()
+            .filter(|r| r.is_primary())
+            .find_map(|r| r.region(&regions));
+        // Route 53's word first, then the order config lists the regions in.
+        let swap = m.scope.replica.as_ref().is_some_and(|r| match dns_primary {
+            Some(region) => region == region_of(r.scope.index),
+            None => r.scope.index < m.scope.index,
+        });
+        if swap {
+            swap_primary(m);
+        }
+        let Some(secondary) = m.scope.replica.as_deref() else {
+            continue;
+        };
+        let failover = judge(
+            m,
+            secondary,
+            (region_of(m.scope.index), region_of(secondary.scope.index)),
+            records,
+            now,
+        );
+        m.scope.failover = Some(Box::new(failover));
+    }
+    fleet.models = kept;
+}
+
+/// The replica becomes the row and the row its replica.
+fn swap_primary(m: &mut ModelFacts) {
+    let Some(mut secondary) = m.scope.replica.take() else {
+        return;
+    };
+    std::mem::swap(m, &mut secondary);
+    m.scope.replica = Some(secondary);
+}
+
+/// The version the endpoint serves: the variant with the most weight, else the
+/// registry's deployed one.
+fn served_version(m: &ModelFacts) -> Option<u32> {
+    let e = m.endpoint.as_ref()?;
+    e.variants
+        .iter()
+        .filter(|v| v.model_version.is_some())
+        .max_by(|a, b| a.weight.total_cmp(&b.weight))
+        .and_then(|v| v.model_version)
+        .or_else(|| m.registry.iter().find(|v| v.deployed).map(|v| v.version))
+}
+
+fn instances(m: &ModelFacts) -> Option<u32> {
+    let e = m.endpoint.as_ref()?;
+    (!e.variants.is_empty()).then(|| e.variants.iter().map(|v| v.instances).sum())
+}
+
+/// Invocations in the hour before `now`, when the metric was read.
+fn last_hour_invocations(m: &ModelFacts, now: Timestamp) -> Option<f64> {
+    let series = m.metrics.get(names::INVOCATIONS)?;
+    let since = now - SignedDuration::from_hours(1);
+    Some(
+        series
+            .points
+            .iter()
+            .filter(|(t, _)| *t >= since)
+            .map(|(_, v)| v)
+            .sum(),
+    )
+}
+
+fn judge(
+    primary: &ModelFacts,
+    secondary: &ModelFacts,
+    (p_region, s_region): (&str, &str),
+    health_checks: Vec<DnsFailover>,
+    now: Timestamp,
+) -> Failover {
+    let mut blocking = Vec::new();
+    let mut drift = None;
+    match &secondary.endpoint {
+        None => blocking.push(format!("no endpoint serves it in {s_region}")),
+        Some(e) if e.status != "InService" && e.status != "ACTIVE" => {
+            blocking.push(format!("{s_region} endpoint is {}", e.status));
+        }
+        Some(_) => {}
+    }
+    match (served_version(primary), served_version(secondary)) {
+        (Some(p), Some(s)) if p != s => {
+            let said = format!("{s_region} serves v{s}, {p_region} v{p}");
+            blocking.push(said.clone());
+            drift = Some(said);
+        }
+        (Some(_), None) if secondary.endpoint.is_some() => {
+            blocking.push(format!("the version {s_region} serves is unknown"));
+        }
+        _ => {}
+    }
+    if let (Some(p), Some(s)) = (instances(primary), instances(secondary)) {
+        if s < p && drift.is_none() {
+            drift = Some(format!("{s_region} runs {s} instance(s), {p_region} {p}"));
+        }
+    }
+    let replication = primary.scope.replication.clone();
+    for b in &replication {
+        match b.replicated() {
+            Some(true) => {}
+            Some(false) => {
+                blocking.push(format!("{} bucket {} is not replicated", b.holds, b.bucket))
+            }
+            None => blocking.push(format!(
+                "{} bucket {} replication ?: {}",
+                b.holds,
+                b.bucket,
+                b.problem.as_deref().unwrap_or("unknown")
+            )),
+        }
+    }
+    for r in health_checks.iter().filter(|r| !r.is_primary()) {
+        if r.healthy == Some(false) {
+            blocking.push(format!(
+                "Route 53 health check of {} ({}) is unhealthy",
+                r.record, r.set_identifier
+            ));
+        }
+    }
+    let ready = blocking.is_empty();
+    let invocations = last_hour_invocations(secondary, now);
+    let mut reasons = blocking;
+    match invocations {
+        Some(n) if n <= 0.0 => reasons.push(format!(
+            "{s_region} had no invocations in the last hour (cold standby)"
+        )),
+        None if secondary.endpoint.is_some() => {
+            reasons.push(format!("{s_region} invocations ?"));
+        }
+        _ => {}
+    }
+    if health_checks.is_empty() {
+        reasons.push("no Route 53 failover record names it".into());
+    }
+    Failover {
+        primary: p_region.to_string(),
+        secondary: s_region.to_string(),
+        ready,
+        reasons,
+        drift,
+        replication,
+        health_checks,
+        secondary_invocations: invocations,
+    }
+}
+
+/// A secondary that serves something else than the primary is a warning on the
+/// row's ENDPOINT cell (when nothing worse is there).
+pub fn warn_on_drift(m: &ModelFacts, health: &mut super::ModelHealth) {
+    let Some(drift) = m.scope.failover.as_ref().and_then(|f| f.drift.as_deref()) else {
+        return;
+    };
+    let Some(cell) = health
+        .stages
+        .iter_mut()
+        .zip(super::Stage::ALL)
+        .find_map(|(cell, stage)| (stage == super::Stage::Endpoint).then_some(cell))
+    else {
+        return;
+    };
+    if cell.health < super::Health::Warn {
+        *cell =
+            super::StageStatus::new(super::Health::Warn, format!("DR: {drift}")).brief("DR drift");
+        health.overall = health.overall.max(super::Health::Warn);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::facts::{EndpointFacts, Variant};
+    use crate::model::metrics::Series;
+
+    fn now() -> Timestamp {
+        "2026-12-02T12:00:00Z".parse().unwrap()
+    }
+
+    fn scopes() -> Vec<Scope> {
+        ["us-east-1", "us-west-2"]
+            .iter()
+            .map(|r| Scope {
+                region: r.to_string(),
+                ..Scope::default()
+            })
+            .collect()
+    }
+
+    fn served(name: &str, scope: u8, version: u32, status: &str) -> ModelFacts {
+        let mut m = ModelFacts::named(name);
+        m.scope.index = scope;
+        m.endpoint = Some(EndpointFacts {
+            name: format!("{name}-prod"),
+            status: status.into(),
+            variants: vec![Variant {
+                name: "AllTraffic".into(),
+                weight: 1.0,
+                instances: 2,
+                model_version: Some(version),
+            }],
+            ..EndpointFacts::default()
+        });
+        m.metrics.insert(
+            names::INVOCATIONS.into(),
+            Series::new(vec![(now() - SignedDuration::from_mins(5), 12.0)]),
+        );
+        m
+    }
+
+    fn replicated(bucket: &str, enabled: bool) -> BucketReplication {
+        BucketReplication {
+            bucket: bucket.into(),
+            holds: "data".into(),
+            rules: vec![ReplicationRule {
+                id: "dr".into(),
+                enabled,
+                destination: format!("{bucket}-dr"),
+                time_control: false,
+            }],
+            problem: None,
+        }
+    }
+
+    #[test]
+    fn the_same_model_in_two_regions_is_one_ready_row() {
+        let mut primary = served("churn", 0, 3, "InService");
+        primary.scope.replication = vec![replicated("ml-data", true)];
+        let mut fleet = Fleet {
+            models: vec![
+                primary,
+                served("churn", 1, 3, "InService"),
+                served("fraud", 1, 1, "InService"),
+            ],
+            ..Fleet::default()
+        };
+        pair(&mut fleet, &scopes(), now());
+        assert_eq!(fleet.models.len(), 2);
+        let churn = &fleet.models[0];
+        let f = churn.scope.failover.as_deref().unwrap();
+        assert!(f.ready, "{:?}", f.reasons);
+        assert_eq!(
+            (f.primary.as_str(), f.secondary.as_str()),
+            ("us-east-1", "us-west-2")
+        );
+        assert_eq!(f.drift, None);
+        assert_eq!(f.secondary_invocations, Some(12.0));
+        assert!(
+            fleet.models[1].scope.failover.is_none(),
+            "fraud is in one region only"
+        );
+    }
+
+    #[test]
+    fn a_secondary_a_version_behind_is_drift_and_not_ready() {
+        let mut primary = served("churn", 0, 3, "InService");
+        primary.scope.replication = vec![replicated("ml-data", false)];
+        let mut secondary = served("churn", 1, 2, "Updating");
+        secondary.metrics.clear();
+        let mut fleet = Fleet {
+            models: vec![secondary, primary],
+            ..Fleet::default()
+        };
+        pair(&mut fleet, &scopes(), now());
+        let f = fleet.models[0].scope.failover.as_deref().unwrap();
+        assert_eq!(
+            fleet.models[0].scope.index, 0,
+            "the region listed first is primary"
+        );
+        assert!(!f.ready);
+        assert_eq!(
+            f.drift.as_deref(),
+            Some("us-west-2 serves v2, us-east-1 v3")
+        );
+        let all = f.reasons.join("\n");
+        assert!(all.contains("us-west-2 endpoint is Updating"), "{all}");
+        assert!(
+            all.contains("data bucket ml-data is not replicated"),
+            "{all}"
+        );
+        assert!(all.contains("invocations ?"), "{all}");
+    }
+
+    #[test]
+    fn route_53_names_the_primary_and_its_health_decides() {
+        let mut fleet = Fleet {
+            models: vec![
+                served("churn", 0, 3, "InService"),
+                served("churn", 1, 3, "InService"),
+            ],
+            dns: vec![
+                DnsFailover {
+                    record: "churn.ml.example.com.".into(),
+                    role: "PRIMARY".into(),
+                    set_identifier: "churn-us-west-2".into(),
+                    target: "runtime.sagemaker.us-west-2.amazonaws.com".into(),
+                    health_check: Some("hc-1".into()),
+                    healthy: Some(true),
+                    status: None,
+                },
+                DnsFailover {
+                    record: "churn.ml.example.com.".into(),
+                    role: "SECONDARY".into(),
+                    set_identifier: "churn-us-east-1".into(),
+                    target: "runtime.sagemaker.us-east-1.amazonaws.com".into(),
+                    health_check: Some("hc-2".into()),
+                    healthy: Some(false),
+                    status: Some("Failure: HTTP 503".into()),
+                },
+            ],
+            ..Fleet::default()
+        };
+        pair(&mut fleet, &scopes(), now());
+        let m = &fleet.models[0];
+        assert_eq!(m.scope.index, 1, "Route 53's PRIMARY is us-west-2");
+        let f = m.scope.failover.as_deref().unwrap();
+        assert_eq!(f.primary, "us-west-2");
+        assert!(!f.ready);
+        assert!(
+            f.reasons[0].contains("health check of churn.ml.example.com."),
+            "{:?}",
+            f.reasons
+        );
+        assert_eq!(f.health_checks.len(), 2);
+    }
+
+    #[test]
+    fn different_accounts_never_pair() {
+        let mut scopes = scopes();
+        scopes[0].label = Some("prod".into());
+        scopes[1].label = Some("dev".into());
+        let mut fleet = Fleet {
+            models: vec![
+                served("churn", 0, 3, "InService"),
+                served("churn", 1, 3, "InService"),
+            ],
+            ..Fleet::default()
+        };
+        pair(&mut fleet, &scopes, now());
+        assert_eq!(fleet.models.len(), 2);
+    }
+}

@@ -1,0 +1,99 @@
+//! The updates of one account and region's sources, marked with where they came
+//! from before they reach the app: every model and alarm carries its scope, and an
+//! account config calls protected protects every endpoint in it.
+
+use tokio::sync::mpsc;
+
+use crate::config::ScopeSpec;
+use crate::model::scope::ScopeIx;
+use crate::model::update::Update;
+use crate::model::Fleet;
+
+/// Why a protected account's endpoints need their name typed.
+fn protected_because(spec: &ScopeSpec) -> Option<String> {
+    let label = spec.label.as_deref()?;
+    spec.protected
+        .then(|| format!("account {label} is protected in config"))
+}
+
+fn stamp_fleet(fleet: &mut Fleet, ix: ScopeIx, protected: Option<&str>) {
+    for m in &mut fleet.models {
+        m.scope.index = ix;
+        if let (Some(why), Some(e)) = (protected, m.endpoint.as_mut()) {
+            e.protected.get_or_insert_with(|| why.to_string());
+        }
+    }
+    for a in &mut fleet.alarms {
+        a.scope = ix;
+    }
+}
+
+/// `update` as the `ix`-th scope's.
+pub fn stamp(ix: usize, spec: &ScopeSpec, mut update: Update) -> Update {
+    let ix = ScopeIx::try_from(ix).unwrap_or(ScopeIx::MAX);
+    let protected = protected_because(spec);
+    match &mut update {
+        Update::Fleet { fleet, .. }
+        | Update::Partial { fleet, .. }
+        | Update::Remembered { fleet, .. } => stamp_fleet(fleet, ix, protected.as_deref()),
+        _ => {}
+    }
+    Update::Scoped {
+        scope: ix,
+        update: Box::new(update),
+    }
+}
+
+/// A sender for one scope's sources: what they send reaches `to` stamped.
+pub fn forward(ix: usize, spec: &ScopeSpec, to: mpsc::Sender<Update>) -> mpsc::Sender<Update> {
+    let (tx, mut rx) = mpsc::channel(64);
+    let spec = spec.clone();
+    tokio::spawn(async move {
+        while let Some(update) = rx.recv().await {
+            if to.send(stamp(ix, &spec, update)).await.is_err() {
+                return;
+            }
+        }
+    });
+    tx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::facts::EndpointFacts;
+    use crate::model::update::SourceId;
+    use crate::model::ModelFacts;
+
+    #[test]
+    fn a_protected_accounts_endpoints_and_every_model_are_marked() {
+        let mut m = ModelFacts::named("churn");
+        m.endpoint = Some(EndpointFacts::default());
+        let update = Update::Fleet {
+            source: SourceId::SageMaker,
+            fleet: Fleet {
+                models: vec![m],
+                ..Fleet::default()
+            },
+            at: jiff::Timestamp::UNIX_EPOCH,
+        };
+        let spec = ScopeSpec {
+            label: Some("prod".into()),
+            protected: true,
+            ..ScopeSpec::default()
+        };
+        let Update::Scoped { scope, update } = stamp(2, &spec, update) else {
+            panic!("not scoped");
+        };
+        let Update::Fleet { fleet, .. } = *update else {
+            panic!("not a fleet");
+        };
+        assert_eq!(scope, 2);
+        assert_eq!(fleet.models[0].scope.index, 2);
+        let e = fleet.models[0].endpoint.as_ref().unwrap();
+        assert_eq!(
+            e.protected.as_deref(),
+            Some("account prod is protected in config")
+        );
+    }
+}
