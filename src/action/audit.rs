@@ -49,6 +49,9 @@ pub struct Record {
     pub caller: String,
     pub account: String,
     pub region: String,
+    /// The account's label from `[[accounts]]` (e.g. "prod"), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     pub action: String,
     pub model: String,
     pub call: String,
@@ -78,6 +81,7 @@ impl Record {
             caller: actor.caller.clone(),
             account: actor.account.clone(),
             region: actor.region.clone(),
+            label: actor.label.clone(),
             action: plan.kind.label().to_string(),
             model: plan.model.clone(),
             call: plan.call.operation().to_string(),

@@ -212,6 +212,10 @@ impl App {
             KeyCode::Backspace => {
                 self.filter.pop();
             }
+            // As in a shell: ctrl-u clears the line and keeps editing.
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.filter.clear();
+            }
             KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
                 self.filter.push(c)
             }

@@ -95,9 +95,12 @@ pub fn merge<'a>(parts: impl IntoIterator<Item = &'a Fleet>, names: &Normaliser)
         }));
         out.changes.extend(part.changes.iter().cloned());
         out.dns.extend(part.dns.iter().cloned());
-        if out.cost.is_none() {
-            out.cost.clone_from(&part.cost);
-        }
+        // Several accounts' spend is one bill (a payer's answer already holds its
+        // members').
+        out.cost = match (out.cost.take(), &part.cost) {
+            (Some(a), Some(b)) => Some(Box::new(super::cost::combine(*a, (**b).clone()))),
+            (a, b) => a.or_else(|| b.clone()),
+        };
         if out.traces.is_none() {
             out.traces.clone_from(&part.traces);
         }
@@ -314,6 +317,7 @@ mod tests {
                 ]
                 .into(),
                 as_of: Timestamp::UNIX_EPOCH,
+                by_account: std::collections::BTreeMap::new(),
             })),
             ..Fleet::default()
         };

@@ -236,6 +236,7 @@ impl Snapshot {
                 forecast_interval: c.forecast.and_then(|f| Some([f.lower?, f.upper?])),
                 by_service: c.by_service.iter().cloned().collect(),
                 by_model: c.by_model.clone(),
+                by_account: c.by_account.clone(),
                 as_of: c.as_of,
             }),
         }

@@ -175,6 +175,8 @@ pub struct CostOut {
     pub forecast_interval: Option<[f64; 2]>,
     pub by_service: BTreeMap<String, f64>,
     pub by_model: BTreeMap<String, f64>,
+    /// Month to date per account id (a payer's members too).
+    pub by_account: BTreeMap<String, f64>,
     /// When Cost Explorer answered (cached answers keep their time).
     pub as_of: Timestamp,
 }

@@ -292,9 +292,9 @@ impl Backend {
                     memory,
                 };
                 let firsts = first_of_account(&scopes);
-                for ((ix, scope), dns) in scopes.into_iter().enumerate().zip(firsts) {
+                for ((ix, scope), global) in scopes.into_iter().enumerate().zip(firsts) {
                     let updates = super::scoped::forward(ix, &scope.spec, updates.clone());
-                    spawn_scope(scope, &shared, updates, &receivers, dns);
+                    spawn_scope(scope, &shared, updates, &receivers, global);
                 }
             }
         }
@@ -343,7 +343,7 @@ impl Backend {
                     scopes
                         .iter()
                         .zip(first_of_account(&scopes))
-                        .map(|(scope, dns)| gather_scope(scope, &shared, dns)),
+                        .map(|(scope, global)| gather_scope(scope, &shared, global)),
                 );
                 let (answers, outside) = tokio::join!(each, outside);
                 let mut total: BTreeMap<String, u64> = BTreeMap::new();
@@ -363,7 +363,8 @@ impl Backend {
     }
 }
 
-/// Whether each scope is its account's first: Route 53 is global, asked once.
+/// Whether each scope is its account's first: Route 53 and Cost Explorer are global,
+/// asked once per account.
 fn first_of_account(scopes: &[AwsScope]) -> Vec<bool> {
     scopes
         .iter()
@@ -377,14 +378,14 @@ fn first_of_account(scopes: &[AwsScope]) -> Vec<bool> {
         .collect()
 }
 
-/// Starts every source of one account and region as a task of its own (`dns`:
-/// this scope asks Route 53 for its account).
+/// Starts every source of one account and region as a task of its own (`global`:
+/// this scope asks the account's global services, Route 53 and Cost Explorer).
 fn spawn_scope(
     scope: AwsScope,
     shared: &Shared,
     updates: mpsc::Sender<Update>,
     receivers: &RefreshReceivers,
-    dns: bool,
+    global: bool,
 ) {
     let AwsScope { sdk, calls, .. } = scope;
     let settings = &shared.settings;
@@ -403,7 +404,7 @@ fn spawn_scope(
         &shared.identity,
     );
     s.s3 = s.s3.drift(shared.drift.clone());
-    if !dns {
+    if !global {
         s.failover = s.failover.without_dns();
     }
     // Every update passes the recorder, which keeps the newest facts
@@ -425,6 +426,9 @@ fn spawn_scope(
         };
         if let Some((cache, dir_tx)) = &remembering {
             dir_tx.send_replace(Some(MemoryDir::new(cache, &account, &region)));
+        }
+        if !global {
+            return;
         }
         drive(
             cost.for_account(account),
@@ -505,7 +509,7 @@ fn spawn_scope(
 async fn gather_scope(
     scope: &AwsScope,
     shared: &Shared,
-    dns: bool,
+    global: bool,
 ) -> (Vec<Update>, BTreeMap<String, u64>) {
     let (sdk, calls) = (&scope.sdk, &scope.calls);
     // Nobody refreshes a snapshot or looks at it closely.
@@ -520,7 +524,7 @@ async fn gather_scope(
         &shared.identity,
     );
     s.s3 = s.s3.drift(shared.drift.clone());
-    if !dns {
+    if !global {
         s.failover = s.failover.without_dns();
     }
     let mut found = s.targets.subscribe();
@@ -550,7 +554,11 @@ async fn gather_scope(
             Update::Identity(Ok(who)) => s.cost.for_account(who.account.clone()),
             _ => s.cost,
         };
-        (who, cost.fetch().await)
+        let spend = match global {
+            true => Some(cost.fetch().await),
+            false => None,
+        };
+        (who, spend)
     };
     let ((fleet, metrics, data, served, replicated), (who, spend), traces, (fed, trained, changed)) = tokio::join!(
         endpoints_then_metrics,
@@ -558,9 +566,10 @@ async fn gather_scope(
         xray.fetch(),
         fed_and_trained
     );
-    let updates = vec![
-        who, fleet, metrics, data, spend, traces, served, fed, trained, changed, replicated,
+    let mut updates = vec![
+        who, fleet, metrics, data, traces, served, fed, trained, changed, replicated,
     ];
+    updates.extend(spend);
     (updates, calls.counts())
 }
 

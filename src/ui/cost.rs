@@ -40,8 +40,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         true => 0,
         false => cost.by_model.len() as u16 + 3,
     };
-    let [services_area, models_area] =
-        Layout::vertical([Constraint::Fill(1), Constraint::Length(models_height)]).areas(tables);
+    // Several accounts (or a payer's members): what each spends.
+    let accounts_height = match cost.by_account.len() > 1 {
+        true => cost.by_account.len().min(12) as u16 + 3,
+        false => 0,
+    };
+    let [services_area, accounts_area, models_area] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(accounts_height),
+        Constraint::Length(models_height),
+    ])
+    .areas(tables);
+    if accounts_height > 0 {
+        frame.render_widget(accounts(cost, app, theme), accounts_area);
+    }
     let services = services(cost, theme, services_area.width);
     render_list(
         frame,
@@ -98,6 +110,30 @@ fn services<'a>(c: &CostSummary, theme: &Theme, width: u16) -> Table<'a> {
     )
     .header(Row::new(["SERVICE", "    MTD", "SHARE", ""]).style(theme.title))
     .block(panel(theme, " by service "))
+}
+
+/// Month to date per account, largest first, each named by its label when config
+/// gives one.
+fn accounts<'a>(c: &CostSummary, app: &App, theme: &Theme) -> Table<'a> {
+    let label = |id: &str| {
+        app.context()
+            .scopes
+            .iter()
+            .find(|s| s.account.as_deref() == Some(id))
+            .and_then(|s| s.label.clone())
+            .map_or(id.to_string(), |l| format!("{l} ({id})"))
+    };
+    let mut spent: Vec<(&String, &f64)> = c.by_account.iter().collect();
+    spent.sort_by(|a, b| b.1.total_cmp(a.1));
+    let rows = spent.into_iter().map(|(id, v)| {
+        Row::new(vec![
+            Cell::from(label(id)),
+            Cell::from(format!("{:>9}", money(*v))),
+        ])
+    });
+    Table::new(rows, [Constraint::Fill(1), Constraint::Length(9)])
+        .header(Row::new(["ACCOUNT", "    MTD"]).style(theme.title))
+        .block(panel(theme, " by account "))
 }
 
 fn models<'a>(c: &CostSummary, theme: &Theme) -> Table<'a> {

@@ -1,7 +1,7 @@
 //! `:stats`: the AWS requests this session made, per operation, with what they cost
 //! at list prices. Polling is real money; this is where it shows.
 
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::{Cell, Row, Table};
 use ratatui::Frame;
 
@@ -63,7 +63,49 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     )
     .header(Row::new(["OPERATION", "REQUESTS", "EST. COST"]).style(theme.title))
     .block(panel(theme, title));
-    render_list(frame, area, table, theme, app.cursor(), count);
+    // Several accounts or regions: each one's requests and price above the list.
+    let scopes = scope_rows(app);
+    let height = match scopes.len() > 1 {
+        true => u16::try_from(scopes.len().min(16)).unwrap_or(16) + 3,
+        false => 0,
+    };
+    let [by_scope, list] =
+        Layout::vertical([Constraint::Length(height), Constraint::Fill(1)]).areas(area);
+    if height > 0 {
+        let widths = [
+            Constraint::Fill(1),
+            Constraint::Length(9),
+            Constraint::Length(12),
+        ];
+        let table = Table::new(scopes, widths)
+            .header(Row::new(["ACCOUNT · REGION", "REQUESTS", "EST. COST"]).style(theme.title))
+            .block(panel(theme, " by account and region "));
+        frame.render_widget(table, by_scope);
+    }
+    render_list(frame, list, table, theme, app.cursor(), count);
+}
+
+/// Requests and their price per account and region.
+fn scope_rows<'a>(app: &App) -> Vec<Row<'a>> {
+    let mut rows = Vec::new();
+    for (ix, calls) in app.calls_by_scope() {
+        let name = app
+            .context()
+            .scope(*ix)
+            .map_or_else(|| format!("scope {ix}"), |s| s.name());
+        let requests: u64 = calls
+            .iter()
+            .filter(|(op, _)| op.as_str() != METRICS_REQUESTED)
+            .map(|(_, n)| n)
+            .sum();
+        let cost: f64 = calls.iter().map(|(op, n)| pricing::estimate(op, *n)).sum();
+        rows.push(Row::new(vec![
+            Cell::from(name),
+            Cell::from(format!("{requests:>8}")),
+            Cell::from(format!("{:>11}", format!("${cost:.4}"))),
+        ]));
+    }
+    rows
 }
 
 /// What the metric polling costs per class of model, at the pace it has now.

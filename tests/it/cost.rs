@@ -49,19 +49,25 @@ fn month_day(day: i8) -> String {
     today.with().day(day).build().unwrap().to_string()
 }
 
-/// Queues Cost Explorer answers in the order the source asks: by service, by day,
+/// A member account of the payer the test's account plays.
+const MEMBER: &str = "222222222222";
+
+/// Queues Cost Explorer answers in the order the source asks: by service and linked
+/// account (these credentials are a payer's: a member account spends too), by day,
 /// by the model tag.
 fn queue_results(account: &str) {
     let period = serde_json::json!({"Start": month_day(1), "End": month_day(2)});
     let amount = |v: &str| serde_json::json!({"UnblendedCost": {"Amount": v, "Unit": "USD"}});
     let group = |key: &str, v: &str| serde_json::json!({"Keys": [key], "Metrics": amount(v)});
+    let pair = |service: &str, account: &str, v: &str| serde_json::json!({"Keys": [service, account], "Metrics": amount(v)});
     let body = serde_json::json!({
         "account_id": account,
         "results": [
             {"ResultsByTime": [{"TimePeriod": period, "Total": {}, "Estimated": true, "Groups": [
-                group("Amazon SageMaker", "812.40"),
-                group("Amazon Relational Database Service", "120.10"),
-                group("Tax", "0"),
+                pair("Amazon SageMaker", account, "700.00"),
+                pair("Amazon SageMaker", MEMBER, "112.40"),
+                pair("Amazon Relational Database Service", account, "120.10"),
+                pair("Tax", account, "0"),
             ]}]},
             {"ResultsByTime": [
                 {"TimePeriod": period, "Total": amount("500.25"), "Groups": [], "Estimated": false},
@@ -122,6 +128,14 @@ async fn month_to_date_by_service_day_and_model_then_cached_on_disk() {
         ],
         "largest first, zero lines dropped"
     );
+    let by_account: Vec<(&str, f64)> = cost
+        .by_account
+        .iter()
+        .map(|(a, v)| (a.as_str(), (v * 100.0).round() / 100.0))
+        .collect();
+    let mut expected = vec![(account.as_str(), 820.1), (MEMBER, 112.4)];
+    expected.sort_by(|a, b| a.0.cmp(b.0));
+    assert_eq!(by_account, expected, "a payer sees its members' spend");
     assert_eq!(cost.daily.len(), 2);
     assert_eq!(cost.by_model.get("demand-forecasting"), Some(&300.0));
     assert_eq!(cost.by_model.len(), 1, "untagged spend is not a model");

@@ -160,7 +160,7 @@ struct Fleet {
     config: tempfile::NamedTempFile,
     /// moto behind a proxy that refuses the stage account's role; kept running.
     proxy: crate::proxy::Proxy,
-    _rt: tokio::runtime::Runtime,
+    rt: tokio::runtime::Runtime,
 }
 
 const STAGE_ACCOUNT: &str = "333333333333";
@@ -184,7 +184,9 @@ fn seed_fleet() -> Fleet {
         failover_records(&east, &lagging).await;
         // The same name in the dev account, assumed into.
         let dev = assumed(&east, DEV_ROLE).await;
-        seed_registered_model(&dev, &lagging, &approvals, 1, &[]).await;
+        // Its v2 waits for approval there.
+        let pending = ["Approved", "PendingManualApproval"];
+        seed_registered_model(&dev, &lagging, &pending, 1, &[]).await;
     });
     let proxy = rt.block_on(crate::proxy::Proxy::start(
         &url,
@@ -230,7 +232,7 @@ endpoint = "{level}-prod"
         level,
         config,
         proxy,
-        _rt: rt,
+        rt,
     }
 }
 
@@ -363,6 +365,51 @@ fn the_dashboard_shows_where_each_row_runs_and_the_pair_in_detail() {
             "serves v1",
         ],
         "the pair in the detail view",
+    );
+
+    // An action on the dev account's row runs with dev's assumed role, and says so.
+    // Escape alone: followed at once by a key it would read as alt-key.
+    t.keys(&["Escape"]);
+    t.wait_for("WHERE", "back on the filtered pipeline");
+    t.keys(&["/", "C-u", &format!("{}@dev", f.lagging), "Enter"]);
+    t.wait_for("dev us-east-1", "the dev row alone");
+    t.keys(&["a"]);
+    t.wait_for_all(
+        &[
+            "sagemaker:UpdateModelPackage",
+            "account dev (222222222222) · region us-east-1",
+        ],
+        "the approval dialog naming the account",
+    );
+    t.keys(&["y"]);
+    t.wait_for("succeeded: now Approved", "the approval read back");
+    let approved = f.rt.block_on(async {
+        let dev = assumed(&sdk(&moto_url()).await, DEV_ROLE).await;
+        let listed = aws_sdk_sagemaker::Client::new(&dev)
+            .list_model_packages()
+            .model_package_group_name(&f.lagging)
+            .send()
+            .await
+            .unwrap();
+        listed
+            .model_package_summary_list()
+            .iter()
+            .all(|p| p.model_approval_status().map(|s| s.as_str()) == Some("Approved"))
+    });
+    assert!(approved, "the dev account's version was approved in dev");
+    let audit =
+        std::fs::read_to_string(t.home().join(".local/share/mlopsdash/audit.jsonl")).unwrap();
+    let last = audit.lines().last().unwrap();
+    assert!(
+        last.contains(r#""label":"dev""#) && last.contains(r#""account":"222222222222""#),
+        "{last}"
+    );
+
+    // :stats prices each account and region.
+    t.keys(&[":", "stats", "Enter"]);
+    t.wait_for_all(
+        &["by account and region", "prod us-west-2", "dev us-east-1"],
+        "requests per account and region",
     );
     t.keys(&["q"]);
     t.assert_clean_shell("quit");

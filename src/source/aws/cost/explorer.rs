@@ -32,21 +32,26 @@ pub async fn month(
         .map_err(|e| e.to_string())?;
     let so_far = interval(first, tomorrow)?;
 
+    // One request gives both: by service, and by linked account (every member
+    // account when these are a payer's credentials).
     let by_service = costs(
         client,
         &so_far,
         Granularity::Monthly,
-        Some(("SERVICE", GroupDefinitionType::Dimension)),
+        &[
+            ("SERVICE", GroupDefinitionType::Dimension),
+            ("LINKED_ACCOUNT", GroupDefinitionType::Dimension),
+        ],
     )
     .await?;
-    let daily = costs(client, &so_far, Granularity::Daily, None).await?;
+    let daily = costs(client, &so_far, Granularity::Daily, &[]).await?;
     let by_model = match model_tag {
         Some(tag) => {
             costs(
                 client,
                 &so_far,
                 Granularity::Monthly,
-                Some((tag, GroupDefinitionType::Tag)),
+                &[(tag, GroupDefinitionType::Tag)],
             )
             .await?
         }
@@ -70,7 +75,7 @@ pub async fn month(
             lower: f.lower.map(|v| before_today + v),
             upper: f.upper.map(|v| before_today + v),
         });
-    let mut services: Vec<(String, f64)> = groups(&by_service)
+    let mut services: Vec<(String, f64)> = groups(&by_service, 0)
         .into_iter()
         .filter(|(_, v)| *v > 0.0)
         .collect();
@@ -82,7 +87,11 @@ pub async fn month(
         by_service: services,
         daily: days,
         // Tag groups are keyed "model$demand-forecasting"; "model$" is untagged spend.
-        by_model: groups(&by_model)
+        by_account: groups(&by_service, 1)
+            .into_iter()
+            .filter(|(_, v)| *v != 0.0)
+            .collect(),
+        by_model: groups(&by_model, 0)
             .into_iter()
             .filter_map(|(k, v)| {
                 let (_, value) = k.split_once('$')?;
@@ -106,7 +115,7 @@ async fn costs(
     client: &Client,
     period: &DateInterval,
     granularity: Granularity,
-    group: Option<(&str, GroupDefinitionType)>,
+    group: &[(&str, GroupDefinitionType)],
 ) -> Result<Vec<ResultByTime>, String> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
@@ -117,7 +126,7 @@ async fn costs(
             .granularity(granularity.clone())
             .metrics(METRIC)
             .set_next_page_token(token.take());
-        if let Some((key, kind)) = &group {
+        for (key, kind) in group {
             request = request.group_by(
                 GroupDefinition::builder()
                     .key(*key)
@@ -185,13 +194,13 @@ fn day_total(r: &ResultByTime) -> Option<(Date, f64)> {
     Some((day, amount(total.amount())?))
 }
 
-/// Each group's amount summed over the periods, by its first key.
-fn groups(results: &[ResultByTime]) -> Vec<(String, f64)> {
+/// Each group's amount summed over the periods, by its `index`-th key.
+fn groups(results: &[ResultByTime], index: usize) -> Vec<(String, f64)> {
     let mut out: BTreeMap<String, f64> = BTreeMap::new();
     for r in results {
         for g in r.groups() {
             let (Some(key), Some(v)) = (
-                g.keys().first(),
+                g.keys().get(index),
                 g.metrics()
                     .and_then(|m| m.get(METRIC))
                     .and_then(|m| amount(m.amount())),

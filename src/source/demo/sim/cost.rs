@@ -60,6 +60,7 @@ impl Simulator {
                 })
                 .collect(),
             as_of: now,
+            by_account: [("demo".to_string(), mtd)].into(),
         }
     }
 }
