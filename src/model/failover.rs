@@ -31,7 +31,17 @@ pub struct ReplicationRule {
     pub destination: String,
     /// S3 Replication Time Control (15-minute SLA, with CloudWatch metrics).
     pub time_control: bool,
+    /// The newest ReplicationLatency (seconds), where the rule publishes metrics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_seconds: Option<f64>,
+    /// The newest OperationsPendingReplication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_operations: Option<f64>,
 }
+
+/// Replication further behind than this misses S3 RTC's 15-minute promise: what
+/// failing over now would lose.
+pub const LAG_LIMIT_SECONDS: f64 = 900.0;
 
 impl BucketReplication {
     /// Whether at least one enabled rule copies the bucket elsewhere.
@@ -238,7 +248,22 @@ fn judge(
     }
     let replication = primary.scope.replication.clone();
     for b in &replication {
+        let late = b
+            .rules
+            .iter()
+            .filter_map(|r| r.latency_seconds)
+            .fold(None, |worst: Option<f64>, v| {
+                Some(worst.map_or(v, |w| w.max(v)))
+            });
         match b.replicated() {
+            Some(true) if late.is_some_and(|s| s > LAG_LIMIT_SECONDS) => {
+                blocking.push(format!(
+                    "{} bucket {} replication is {} min behind",
+                    b.holds,
+                    b.bucket,
+                    (late.unwrap_or(0.0) / 60.0).round()
+                ));
+            }
             Some(true) => {}
             Some(false) => {
                 blocking.push(format!("{} bucket {} is not replicated", b.holds, b.bucket))
@@ -357,6 +382,8 @@ mod tests {
                 enabled,
                 destination: format!("{bucket}-dr"),
                 time_control: false,
+                latency_seconds: None,
+                pending_operations: None,
             }],
             problem: None,
         }
@@ -462,6 +489,36 @@ mod tests {
             f.reasons
         );
         assert_eq!(f.health_checks.len(), 2);
+    }
+
+    #[test]
+    fn replication_past_its_15_minutes_stands_in_the_way() {
+        let mut late = replicated("ml-data", true);
+        late.rules[0].time_control = true;
+        late.rules[0].latency_seconds = Some(1200.0);
+        let mut primary = served("churn", 0, 3, "InService");
+        primary.scope.replication = vec![late.clone()];
+        let mut fleet = Fleet {
+            models: vec![primary, served("churn", 1, 3, "InService")],
+            ..Fleet::default()
+        };
+        pair(&mut fleet, &scopes(), now());
+        let f = fleet.models[0].scope.failover.as_deref().unwrap();
+        assert!(!f.ready);
+        assert_eq!(
+            f.reasons[0],
+            "data bucket ml-data replication is 20 min behind"
+        );
+        // Within the limit it is ready.
+        late.rules[0].latency_seconds = Some(120.0);
+        let mut primary = served("churn", 0, 3, "InService");
+        primary.scope.replication = vec![late];
+        let mut fleet = Fleet {
+            models: vec![primary, served("churn", 1, 3, "InService")],
+            ..Fleet::default()
+        };
+        pair(&mut fleet, &scopes(), now());
+        assert!(fleet.models[0].scope.failover.as_deref().unwrap().ready);
     }
 
     #[test]

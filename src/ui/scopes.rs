@@ -102,14 +102,17 @@ pub fn failover_line(app: &App, m: &ModelFacts, theme: &Theme) -> Option<Line<'s
         .replication
         .iter()
         .map(|b| match b.replicated() {
-            Some(true) => format!(
-                "{} → {}",
-                b.bucket,
-                b.rules
-                    .iter()
-                    .find(|r| r.enabled)
-                    .map_or("?", |r| r.destination.as_str())
-            ),
+            Some(true) => {
+                let rule = b.rules.iter().find(|r| r.enabled);
+                let lag = rule
+                    .and_then(|r| r.latency_seconds)
+                    .map_or(String::new(), |s| format!(" ({s:.0}s behind)"));
+                format!(
+                    "{} → {}{lag}",
+                    b.bucket,
+                    rule.map_or("?", |r| r.destination.as_str())
+                )
+            }
             Some(false) => format!("{} not replicated", b.bucket),
             None => format!("{} replication ?", b.bucket),
         })

@@ -10,6 +10,9 @@ mod proxy;
 #[path = "../common/services_seed.rs"]
 mod services_seed;
 
+#[path = "../common/scopes_seed.rs"]
+mod scopes_seed;
+
 mod actions;
 mod aws;
 mod capture;

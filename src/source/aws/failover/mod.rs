@@ -4,6 +4,7 @@
 //! global). Replication and records change rarely: each is re-read at most every
 //! 30 minutes; health checks every look.
 
+mod lag;
 mod replication;
 mod route53;
 
@@ -26,6 +27,8 @@ const REREAD: Duration = Duration::from_secs(1800);
 
 pub struct FailoverSource {
     s3: aws_sdk_s3::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    calls: ApiCalls,
     route53: Option<aws_sdk_route53::Client>,
     /// Config's raw-data locations, by model.
     data: BTreeMap<String, S3Location>,
@@ -43,8 +46,13 @@ impl FailoverSource {
         let route53 = aws_sdk_route53::config::Builder::from(sdk)
             .interceptor(calls.clone())
             .build();
+        let cloudwatch = aws_sdk_cloudwatch::config::Builder::from(sdk)
+            .interceptor(calls.clone())
+            .build();
         FailoverSource {
             s3: aws_sdk_s3::Client::from_conf(s3),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch),
+            calls: calls.clone(),
             route53: Some(aws_sdk_route53::Client::from_conf(route53)),
             data: mappings
                 .iter()
@@ -146,13 +154,30 @@ impl Source for FailoverSource {
     async fn fetch(&mut self) -> Update {
         let mut fleet = Fleet::default();
         let mut problems = Vec::new();
+        let mut read: Vec<(String, Vec<BucketReplication>)> = Vec::new();
         for (model, buckets) in self.buckets() {
-            let mut m = ModelFacts::named(&model);
+            let mut replication = Vec::new();
             for (bucket, holds) in buckets {
-                m.scope
-                    .replication
-                    .push(self.replication_of(&bucket, holds).await);
+                replication.push(self.replication_of(&bucket, holds).await);
             }
+            read.push((model, replication));
+        }
+        // How far behind each metered rule is, every rule in one request.
+        let mut all: Vec<BucketReplication> = read.iter().flat_map(|(_, b)| b.clone()).collect();
+        match lag::read(&self.cloudwatch, &self.calls, &mut all, Timestamp::now()).await {
+            Ok(()) => {
+                let mut lagged = all.into_iter();
+                for b in read.iter_mut().flat_map(|(_, buckets)| buckets.iter_mut()) {
+                    if let Some(with_lag) = lagged.next() {
+                        *b = with_lag;
+                    }
+                }
+            }
+            Err(why) => problems.push(why),
+        }
+        for (model, replication) in read {
+            let mut m = ModelFacts::named(&model);
+            m.scope.replication = replication;
             fleet.models.push(m);
         }
         match self.dns().await {
@@ -160,7 +185,9 @@ impl Source for FailoverSource {
             Err(why) => problems.push(why),
         }
         let at = Timestamp::now();
-        match problems.is_empty() || !fleet.models.is_empty() {
+        // A part that could not be read fails the look: the app keeps the last good
+        // one, marked old, and says why (never a readiness judged on half the facts).
+        match problems.is_empty() {
             true => Update::Fleet {
                 source: SourceId::Failover,
                 fleet,

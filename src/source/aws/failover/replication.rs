@@ -31,6 +31,8 @@ pub(super) async fn read(s3: &aws_sdk_s3::Client, bucket: &str, holds: &str) -> 
                         time_control: destination
                             .and_then(|d| d.replication_time())
                             .is_some_and(|t| t.status() == &ReplicationTimeStatus::Enabled),
+                        latency_seconds: None,
+                        pending_operations: None,
                     }
                 })
                 .collect();

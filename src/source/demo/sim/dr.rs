@@ -61,6 +61,8 @@ impl Simulator {
                     enabled: true,
                     destination: format!("{bucket}-usw2"),
                     time_control: holds == "model",
+                    latency_seconds: (holds == "model").then_some(42.0),
+                    pending_operations: (holds == "model").then_some(0.0),
                 }],
                 problem: None,
             })
