@@ -284,7 +284,7 @@ impl Backend {
             } => {
                 spawn_pipelines(&pipelines, every(&settings, None), &updates, &refresh);
                 let shared = Shared {
-                    settings,
+                    settings: split_budget(settings, scopes.len()),
                     mappings,
                     protected_tags,
                     identity,
@@ -361,6 +361,13 @@ impl Backend {
             }
         }
     }
+}
+
+/// The session's daily budget shared evenly by its scopes: each scope's CloudWatch
+/// paces itself to its share, so several accounts cost what one was allowed.
+fn split_budget(mut settings: Box<AwsConfig>, scopes: usize) -> Box<AwsConfig> {
+    settings.daily_budget_usd /= scopes.max(1) as f64;
+    settings
 }
 
 /// Whether each scope is its account's first: Route 53 and Cost Explorer are global,
@@ -566,10 +573,10 @@ async fn gather_scope(
         xray.fetch(),
         fed_and_trained
     );
-    let mut updates = vec![
-        who, fleet, metrics, data, traces, served, fed, trained, changed, replicated,
-    ];
+    // In the order snapshot's errors[] lists failures in.
+    let mut updates = vec![who, fleet, metrics, data];
     updates.extend(spend);
+    updates.extend([traces, served, fed, trained, changed, replicated]);
     (updates, calls.counts())
 }
 
