@@ -16,7 +16,7 @@ use mlopsdash::config::{self, paths, Config, Theme};
 use mlopsdash::run;
 use mlopsdash::snapshot;
 use mlopsdash::source::pipelines::PipelineSetup;
-use mlopsdash::source::{aws, AwsScope, Backend};
+use mlopsdash::source::{aws, AwsScope, Backend, Shared};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -250,13 +250,15 @@ async fn backend(cli: &Cli, config: &Config, now: Timestamp) -> Result<Backend> 
     let pipelines = PipelineSetup::from_config(config, Some(&first.sdk), &first.calls);
     Ok(Backend::Aws {
         scopes,
-        settings: Box::new(config.aws.clone()),
-        mappings: config.mappings.clone(),
         pipelines: Box::new(pipelines),
-        protected_tags: config.actions.protected_tags.clone(),
-        identity: config.identity.clone(),
-        drift: config.drift.clone(),
-        memory: paths::cache_dir(),
+        shared: Box::new(Shared {
+            settings: config.aws.clone(),
+            mappings: config.mappings.clone(),
+            protected_tags: config.actions.protected_tags.clone(),
+            identity: config.identity.clone(),
+            drift: config.drift.clone(),
+            memory: paths::cache_dir(),
+        }),
     })
 }
 

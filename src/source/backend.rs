@@ -41,15 +41,8 @@ pub enum Backend {
     Aws {
         /// Each account × region watched, with its own credentials and request count.
         scopes: Vec<AwsScope>,
-        settings: Box<AwsConfig>,
-        mappings: Vec<ModelMapping>,
-        /// Endpoint tags that make actions on it need the name typed.
-        protected_tags: Vec<String>,
-        identity: IdentityConfig,
-        /// Drift from captured traffic.
-        drift: DriftConfig,
-        /// Where a session leaves what the next one starts from (None: nowhere).
-        memory: Option<PathBuf>,
+        /// What every scope's sources share.
+        shared: Box<Shared>,
         /// MLflow and Airflow, when configured.
         pipelines: Box<PipelineSetup>,
     },
@@ -71,13 +64,16 @@ impl AwsScope {
 }
 
 /// The settings every scope's sources share.
-struct Shared {
-    settings: Box<AwsConfig>,
-    mappings: Vec<ModelMapping>,
-    protected_tags: Vec<String>,
-    identity: IdentityConfig,
-    drift: DriftConfig,
-    memory: Option<PathBuf>,
+pub struct Shared {
+    pub settings: AwsConfig,
+    pub mappings: Vec<ModelMapping>,
+    /// Endpoint tags that make actions on it need the name typed.
+    pub protected_tags: Vec<String>,
+    pub identity: IdentityConfig,
+    /// Drift from captured traffic.
+    pub drift: DriftConfig,
+    /// Where a session leaves what the next one starts from (None: nowhere).
+    pub memory: Option<PathBuf>,
 }
 
 /// The AWS sources of one session, built from the same settings for the dashboard
@@ -105,16 +101,20 @@ struct Services {
 }
 
 impl AwsSources {
+    /// One scope's sources; `global`: this scope asks its account's global services
+    /// (Route 53; Cost Explorer is gated where it runs).
     fn new(
-        sdk: &aws_config::SdkConfig,
-        settings: &AwsConfig,
-        mappings: Vec<ModelMapping>,
-        calls: &ApiCalls,
+        (sdk, calls): (&aws_config::SdkConfig, &ApiCalls),
+        shared: &Shared,
         refresh: &RefreshReceivers,
-        protected_tags: Vec<String>,
-        identity: &IdentityConfig,
+        global: bool,
     ) -> AwsSources {
-        let failover = FailoverSource::new(sdk, calls, &mappings);
+        let (settings, identity) = (&shared.settings, &shared.identity);
+        let (mappings, protected_tags) = (shared.mappings.clone(), shared.protected_tags.clone());
+        let mut failover = FailoverSource::new(sdk, calls, &mappings);
+        if !global {
+            failover = failover.without_dns();
+        }
         let (targets, targets_rx) = watch::channel(Vec::new());
         let (services, services_rx) = watch::channel(ServiceTargets::default());
         let joining = Joining {
@@ -146,7 +146,8 @@ impl AwsSources {
                 targets_rx.clone(),
                 settings.s3_max_pages,
             )
-            .in_flight(settings.max_in_flight),
+            .in_flight(settings.max_in_flight)
+            .drift(shared.drift.clone()),
             cloudwatch: CloudWatchSource::new(sdk, calls, targets_rx, mappings.clone(), custom)
                 .watching_services(services_rx)
                 .budgeted(
@@ -225,10 +226,9 @@ impl Backend {
         context.intervals = match self {
             Backend::Demo { every, .. } => [(SourceId::Demo, *every)].into(),
             Backend::Aws {
-                settings,
-                pipelines,
-                ..
+                shared, pipelines, ..
             } => {
+                let settings = &shared.settings;
                 let clients = &pipelines.clients;
                 let outside = [
                     (SourceId::Mlflow, clients.mlflow.is_some()),
@@ -274,23 +274,18 @@ impl Backend {
             }
             Backend::Aws {
                 scopes,
-                settings,
-                mappings,
-                protected_tags,
-                identity,
-                drift,
-                memory,
+                mut shared,
                 pipelines,
             } => {
-                spawn_pipelines(&pipelines, every(&settings, None), &updates, &refresh);
-                let shared = Shared {
-                    settings: split_budget(settings, scopes.len()),
-                    mappings,
-                    protected_tags,
-                    identity,
-                    drift,
-                    memory,
-                };
+                spawn_pipelines(
+                    &pipelines,
+                    every(&shared.settings, None),
+                    &updates,
+                    &refresh,
+                );
+                // The session's daily budget shared evenly: each scope's CloudWatch paces
+                // itself to its share, so several accounts cost what one was allowed.
+                shared.settings.daily_budget_usd /= scopes.len().max(1) as f64;
                 let firsts = first_of_account(&scopes);
                 for ((ix, scope), global) in scopes.into_iter().enumerate().zip(firsts) {
                     let updates = super::scoped::forward(ix, &scope.spec, updates.clone());
@@ -307,22 +302,9 @@ impl Backend {
             Backend::Demo { mut source, .. } => (vec![source.fetch().await], BTreeMap::new()),
             Backend::Aws {
                 scopes,
-                settings,
-                mappings,
-                protected_tags,
-                identity,
-                drift,
-                memory,
+                shared,
                 pipelines,
             } => {
-                let shared = Shared {
-                    settings,
-                    mappings,
-                    protected_tags,
-                    identity,
-                    drift,
-                    memory,
-                };
                 let outside = async {
                     let mlflow = async {
                         match pipelines.mlflow_source() {
@@ -363,13 +345,6 @@ impl Backend {
     }
 }
 
-/// The session's daily budget shared evenly by its scopes: each scope's CloudWatch
-/// paces itself to its share, so several accounts cost what one was allowed.
-fn split_budget(mut settings: Box<AwsConfig>, scopes: usize) -> Box<AwsConfig> {
-    settings.daily_budget_usd /= scopes.max(1) as f64;
-    settings
-}
-
 /// Whether each scope is its account's first: Route 53 and Cost Explorer are global,
 /// asked once per account.
 fn first_of_account(scopes: &[AwsScope]) -> Vec<bool> {
@@ -401,19 +376,7 @@ fn spawn_scope(
         cost: cost_force,
         attention,
     } = receivers.clone();
-    let mut s = AwsSources::new(
-        &sdk,
-        settings,
-        shared.mappings.clone(),
-        &calls,
-        receivers,
-        shared.protected_tags.clone(),
-        &shared.identity,
-    );
-    s.s3 = s.s3.drift(shared.drift.clone());
-    if !global {
-        s.failover = s.failover.without_dns();
-    }
+    let s = AwsSources::new((&sdk, &calls), shared, receivers, global);
     // Every update passes the recorder, which keeps the newest facts
     // for the next session once the account is known.
     let (dir_tx, dir_rx) = watch::channel(None);
@@ -521,19 +484,7 @@ async fn gather_scope(
     let (sdk, calls) = (&scope.sdk, &scope.calls);
     // Nobody refreshes a snapshot or looks at it closely.
     let (_, never) = super::refresh_channels();
-    let mut s = AwsSources::new(
-        sdk,
-        &shared.settings,
-        shared.mappings.clone(),
-        calls,
-        &never,
-        shared.protected_tags.clone(),
-        &shared.identity,
-    );
-    s.s3 = s.s3.drift(shared.drift.clone());
-    if !global {
-        s.failover = s.failover.without_dns();
-    }
+    let s = AwsSources::new((sdk, calls), shared, &never, global);
     let mut found = s.targets.subscribe();
     let mut failover = s.failover.watching(s.targets.subscribe());
     let mut sagemaker = s.sagemaker.publish_targets(s.targets);

@@ -11,7 +11,7 @@ pub mod memory;
 pub mod pipelines;
 pub mod scoped;
 
-pub use backend::{sagemaker_then_followers, AwsScope, Backend};
+pub use backend::{sagemaker_then_followers, AwsScope, Backend, Shared};
 
 use std::future::Future;
 use std::time::Duration;

@@ -347,10 +347,7 @@ fn main() {
         (false, _) => vec![3],
     };
     // AWS's in-region round trip, added by a loopback proxy to every request.
-    let latency_ms = std::env::var("MLOPSDASH_BENCH_LATENCY_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(if bench { 60 } else { 0 });
+    let latency_ms = proxy::bench_latency_ms(bench);
     println!("gather: {latency_ms} ms added to every request");
     let rt = tokio::runtime::Runtime::new().unwrap();
     for n in sizes {

@@ -41,10 +41,7 @@ fn main() {
         std::thread::sleep(Duration::from_millis(500));
     }
     let bench = std::env::args().any(|a| a == "--bench");
-    let latency_ms: u64 = std::env::var("MLOPSDASH_BENCH_LATENCY_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(if bench { 60 } else { 0 });
+    let latency_ms: u64 = proxy::bench_latency_ms(bench);
     let password: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(passwords).unwrap()).unwrap();
     let password = password["admin"].as_str().unwrap().to_string();

@@ -29,10 +29,7 @@ fn main() {
         return;
     };
     let bench = std::env::args().any(|a| a == "--bench");
-    let latency_ms: u64 = std::env::var("MLOPSDASH_BENCH_LATENCY_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(if bench { 60 } else { 0 });
+    let latency_ms: u64 = proxy::bench_latency_ms(bench);
     println!("scopes: {latency_ms} ms added to every request");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (proxy, names) = rt.block_on(async {

@@ -32,10 +32,7 @@ fn main() {
         return;
     };
     let bench = std::env::args().any(|a| a == "--bench");
-    let latency_ms: u64 = std::env::var("MLOPSDASH_BENCH_LATENCY_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(if bench { 60 } else { 0 });
+    let latency_ms: u64 = proxy::bench_latency_ms(bench);
     println!("services: {latency_ms} ms added to every request");
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         // Measured alone, on an empty emulator (the smoke run shares it with the tests).

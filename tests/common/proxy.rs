@@ -12,6 +12,15 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// The latency a benchmark adds to every request: MLOPSDASH_BENCH_LATENCY_MS, else
+/// AWS's in-region 60 ms when measuring (`--bench`) and none in a smoke run.
+pub fn bench_latency_ms(bench: bool) -> u64 {
+    std::env::var("MLOPSDASH_BENCH_LATENCY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if bench { 60 } else { 0 })
+}
+
 /// What the proxy does to each request; fractions are drawn per request.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Faults {
