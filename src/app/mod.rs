@@ -24,4 +24,6 @@ mod action_tests;
 #[cfg(test)]
 mod identity_tests;
 #[cfg(test)]
+mod scope_tests;
+#[cfg(test)]
 mod tests;

@@ -346,7 +346,16 @@ impl App {
             Update::Identity(_) | Update::ApiCalls(_) | Update::Recalled(_) | Update::Exported(_)
         );
         match update {
-            Update::Scoped { scope, update } => return self.apply_in(scope, *update),
+            Update::Scoped { scope, mut update } => {
+                // Facts say which account and region they are from before they join.
+                if let Update::Fleet { fleet, .. }
+                | Update::Partial { fleet, .. }
+                | Update::Remembered { fleet, .. } = update.as_mut()
+                {
+                    crate::model::scope::mark(fleet, scope);
+                }
+                return self.apply_in(scope, *update);
+            }
             Update::Fleet { source, fleet, at } => {
                 let feed = Feed::new(source, scope);
                 let first = self.sources.get(&feed).and_then(Loadable::data).is_none()

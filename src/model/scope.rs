@@ -84,6 +84,16 @@ pub struct ScopeFacts {
     pub replication: Vec<super::failover::BucketReplication>,
 }
 
+/// Marks every model and alarm of `fleet` as the `ix`-th scope's.
+pub fn mark(fleet: &mut super::facts::Fleet, ix: ScopeIx) {
+    for m in &mut fleet.models {
+        m.scope.index = ix;
+    }
+    for a in &mut fleet.alarms {
+        a.scope = ix;
+    }
+}
+
 /// Rows of two accounts with the same name stay two rows: the later account's
 /// (in config order) is named `name@label`, and its alarms follow it.
 pub fn qualify(fleet: &mut super::facts::Fleet, scopes: &[Scope]) {

@@ -1,5 +1,5 @@
-//! The updates of one account and region's sources, marked with where they came
-//! from before they reach the app: every model and alarm carries its scope, and an
+//! The updates of one account and region's sources, wrapped with where they came
+//! from before they reach the app (which marks their models and alarms), and an
 //! account config calls protected protects every endpoint in it.
 
 use tokio::sync::mpsc;
@@ -16,27 +16,23 @@ fn protected_because(spec: &ScopeSpec) -> Option<String> {
         .then(|| format!("account {label} is protected in config"))
 }
 
-fn stamp_fleet(fleet: &mut Fleet, ix: ScopeIx, protected: Option<&str>) {
-    for m in &mut fleet.models {
-        m.scope.index = ix;
-        if let (Some(why), Some(e)) = (protected, m.endpoint.as_mut()) {
-            e.protected.get_or_insert_with(|| why.to_string());
-        }
-    }
-    for a in &mut fleet.alarms {
-        a.scope = ix;
+fn protect(fleet: &mut Fleet, why: &str) {
+    for e in fleet.models.iter_mut().filter_map(|m| m.endpoint.as_mut()) {
+        e.protected.get_or_insert_with(|| why.to_string());
     }
 }
 
 /// `update` as the `ix`-th scope's.
 pub fn stamp(ix: usize, spec: &ScopeSpec, mut update: Update) -> Update {
     let ix = ScopeIx::try_from(ix).unwrap_or(ScopeIx::MAX);
-    let protected = protected_because(spec);
-    match &mut update {
+    if let (
+        Some(why),
         Update::Fleet { fleet, .. }
         | Update::Partial { fleet, .. }
-        | Update::Remembered { fleet, .. } => stamp_fleet(fleet, ix, protected.as_deref()),
-        _ => {}
+        | Update::Remembered { fleet, .. },
+    ) = (protected_because(spec), &mut update)
+    {
+        protect(fleet, &why);
     }
     Update::Scoped {
         scope: ix,
@@ -66,7 +62,7 @@ mod tests {
     use crate::model::ModelFacts;
 
     #[test]
-    fn a_protected_accounts_endpoints_and_every_model_are_marked() {
+    fn a_protected_accounts_endpoints_are_marked_and_the_update_wrapped() {
         let mut m = ModelFacts::named("churn");
         m.endpoint = Some(EndpointFacts::default());
         let update = Update::Fleet {
@@ -89,7 +85,6 @@ mod tests {
             panic!("not a fleet");
         };
         assert_eq!(scope, 2);
-        assert_eq!(fleet.models[0].scope.index, 2);
         let e = fleet.models[0].endpoint.as_ref().unwrap();
         assert_eq!(
             e.protected.as_deref(),

@@ -26,7 +26,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let Some(fleet) = app.fleet().data() else {
         return placeholder(frame, area, app, theme, block);
     };
-    let stale = app.all_stale();
     // The endpoint is usually named like the model, and the quality metric says the
     // kind: the first columns to give way to the model's name.
     let hidden: Vec<usize> = [(ENDPOINT_COLUMN, 150), (KIND_COLUMN, 140)]
@@ -46,7 +45,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     .style(theme.title);
     let rows = app.rows().iter().filter_map(|row| {
         let m = fleet.models.get(row.index)?;
-        let (mark, style) = health_mark(theme, row.health, stale);
+        // Each account and region fails on its own: a row is as stale as its scope.
+        let (mark, style) = health_mark(theme, row.health, app.all_stale_in(row.scope));
         let ep = m.endpoint.as_ref();
         let deployed = m
             .registry
