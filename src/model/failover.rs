@@ -117,12 +117,7 @@ pub struct Failover {
 /// (Route 53's PRIMARY record where one names it, else the region listed first)
 /// with the other as its replica, and judges the pair.
 pub fn pair(fleet: &mut Fleet, scopes: &[Scope], now: Timestamp) {
-    // A scope config does not name (facts recorded by another session) is the
-    // first account's.
-    let account_of = |ix: u8| match scopes.get(usize::from(ix)) {
-        Some(o) => scopes.iter().position(|s| o.same_account(s)).unwrap_or(0),
-        None => 0,
-    };
+    let account_of = |ix: u8| super::scope::account_of(scopes, ix);
     let mut first: HashMap<(usize, String), usize> = HashMap::new();
     let mut kept: Vec<ModelFacts> = Vec::with_capacity(fleet.models.len());
     for m in std::mem::take(&mut fleet.models) {
@@ -195,6 +190,14 @@ fn served_version(m: &ModelFacts) -> Option<u32> {
         .or_else(|| m.registry.iter().find(|v| v.deployed).map(|v| v.version))
 }
 
+/// The object key of the artifact the endpoint serves ("models/churn/v3/model.tar.gz"):
+/// a replicated bucket keeps the key under another bucket name.
+fn artifact_key(m: &ModelFacts) -> Option<&str> {
+    let artifact = m.endpoint.as_ref()?.artifact.as_deref()?;
+    let path = artifact.strip_prefix("s3://")?;
+    path.split_once('/').map(|(_, key)| key)
+}
+
 fn instances(m: &ModelFacts) -> Option<u32> {
     let e = m.endpoint.as_ref()?;
     (!e.variants.is_empty()).then(|| e.variants.iter().map(|v| v.instances).sum())
@@ -230,16 +233,29 @@ fn judge(
         }
         Some(_) => {}
     }
-    match (served_version(primary), served_version(secondary)) {
-        (Some(p), Some(s)) if p != s => {
-            let said = format!("{s_region} serves v{s}, {p_region} v{p}");
-            blocking.push(said.clone());
-            drift = Some(said);
+    // Each region's registry numbers its own versions: where both artifacts are
+    // known, the same object key (replicated) is the same model whatever the numbers.
+    let same_artifact = artifact_key(primary)
+        .zip(artifact_key(secondary))
+        .map(|(p, s)| p == s);
+    let versions = (served_version(primary), served_version(secondary));
+    let differs = match (same_artifact, versions) {
+        (Some(true), _) => None,
+        (_, (Some(p), Some(s))) if p != s => {
+            Some(format!("{s_region} serves v{s}, {p_region} v{p}"))
         }
-        (Some(_), None) if secondary.endpoint.is_some() => {
+        (Some(false), _) => Some(format!(
+            "{s_region} serves another artifact than {p_region}"
+        )),
+        (None, (Some(_), None)) if secondary.endpoint.is_some() => {
             blocking.push(format!("the version {s_region} serves is unknown"));
+            None
         }
-        _ => {}
+        _ => None,
+    };
+    if let Some(said) = differs {
+        blocking.push(said.clone());
+        drift = Some(said);
     }
     if let (Some(p), Some(s)) = (instances(primary), instances(secondary)) {
         if s < p && drift.is_none() {
@@ -519,6 +535,38 @@ mod tests {
         };
         pair(&mut fleet, &scopes(), now());
         assert!(fleet.models[0].scope.failover.as_deref().unwrap().ready);
+    }
+
+    #[test]
+    fn the_same_replicated_artifact_is_the_same_model_whatever_each_registry_numbers_it() {
+        let with_artifact = |scope, version, url: &str| {
+            let mut m = served("churn", scope, version, "InService");
+            if let Some(e) = m.endpoint.as_mut() {
+                e.artifact = Some(url.into());
+            }
+            m
+        };
+        let east = with_artifact(0, 7, "s3://ml-models/churn/2026-11-30/model.tar.gz");
+        let west = with_artifact(1, 2, "s3://ml-models-usw2/churn/2026-11-30/model.tar.gz");
+        let mut fleet = Fleet {
+            models: vec![east.clone(), west],
+            ..Fleet::default()
+        };
+        pair(&mut fleet, &scopes(), now());
+        let f = fleet.models[0].scope.failover.as_deref().unwrap();
+        assert!(f.ready && f.drift.is_none(), "{:?}", f.reasons);
+        // Another artifact under the same version number is drift.
+        let other = with_artifact(1, 7, "s3://ml-models-usw2/churn/2026-10-01/model.tar.gz");
+        let mut fleet = Fleet {
+            models: vec![east, other],
+            ..Fleet::default()
+        };
+        pair(&mut fleet, &scopes(), now());
+        let f = fleet.models[0].scope.failover.as_deref().unwrap();
+        assert_eq!(
+            f.drift.as_deref(),
+            Some("us-west-2 serves another artifact than us-east-1")
+        );
     }
 
     #[test]

@@ -84,6 +84,16 @@ pub struct ScopeFacts {
     pub replication: Vec<super::failover::BucketReplication>,
 }
 
+/// Which account the `ix`-th scope is in, as the first scope of that account: a
+/// scope config does not name (facts recorded by another session) is the first
+/// account's.
+pub fn account_of(scopes: &[Scope], ix: ScopeIx) -> usize {
+    match scopes.get(usize::from(ix)) {
+        Some(o) => scopes.iter().position(|s| o.same_account(s)).unwrap_or(0),
+        None => 0,
+    }
+}
+
 /// Marks every model and alarm of `fleet` as the `ix`-th scope's.
 pub fn mark(fleet: &mut super::facts::Fleet, ix: ScopeIx) {
     for m in &mut fleet.models {
@@ -100,13 +110,7 @@ pub fn qualify(fleet: &mut super::facts::Fleet, scopes: &[Scope]) {
     if scopes.len() < 2 {
         return;
     }
-    let account_of = |ix: ScopeIx| {
-        let ix = usize::from(ix);
-        scopes
-            .iter()
-            .position(|s| scopes.get(ix).is_some_and(|o| o.same_account(s)))
-            .unwrap_or(ix)
-    };
+    let account_of = |ix: ScopeIx| account_of(scopes, ix);
     let mut order: Vec<usize> = (0..fleet.models.len()).collect();
     order.sort_by_key(|&i| fleet.models.get(i).map(|m| account_of(m.scope.index)));
     let mut owner: HashMap<String, usize> = HashMap::new();
