@@ -60,6 +60,11 @@ pub struct Cli {
     #[arg(long, value_name = "TIME", global = true, allow_hyphen_values = true, value_parser = parse_when)]
     pub at: Option<When>,
 
+    /// Show the fleet a collector writes to S3 (`mlopsdash collect --to`) instead of
+    /// asking AWS: s3://bucket/prefix/. Actions still run with your own credentials.
+    #[arg(long, value_name = "S3_URL", global = true)]
+    pub from: Option<String>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -91,6 +96,22 @@ pub enum Command {
         /// Where to write [default: [export] dir, else the current directory].
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
+    },
+    /// Gather the fleet with no screen and write each refresh's state to S3 for
+    /// viewers (`--from`): for a systemd unit or an ECS task. Never acts.
+    Collect {
+        /// Where the states go: s3://bucket/prefix/.
+        #[arg(long, value_name = "S3_URL")]
+        to: String,
+        /// At most one state this often, in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(10..=3600))]
+        every: u64,
+        /// Delete states older than this many hours (the pointer's state is kept).
+        #[arg(long, value_name = "HOURS", default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..=2160))]
+        keep_hours: u64,
+        /// Stop after this many states [default: run until SIGTERM/SIGINT].
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100000))]
+        count: Option<u32>,
     },
     /// Print shell completions.
     Completions {

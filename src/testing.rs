@@ -94,6 +94,26 @@ pub fn aws_app(now: Timestamp) -> App {
     app
 }
 
+/// A viewer (`--from`) `secs` after the collector wrote: the collector an AWS app
+/// that saw the demo fleet's SageMaker and CloudWatch parts 2 minutes in.
+pub fn viewer_app(secs: i64) -> App {
+    let (sagemaker, cloudwatch, at) = split_fleet(120);
+    let mut collector = aws_app(at);
+    for (source, fleet) in [
+        (SourceId::SageMaker, sagemaker),
+        (SourceId::CloudWatch, cloudwatch),
+    ] {
+        collector.apply(Update::Fleet { source, fleet, at });
+    }
+    let state = collector.collected_state(std::time::Duration::from_secs(60));
+    let context = Context::collected("s3://team-ml/oncall/".into(), &state);
+    let now = at + SignedDuration::from_secs(secs);
+    let mut viewer = App::new(context, Rules::default(), KeyMap::default(), now);
+    viewer.apply(Update::Collected(Ok(Box::new(state))));
+    viewer.set_now(now);
+    viewer
+}
+
 /// Draws `app` into an off-screen terminal of the given size.
 pub fn render(app: &App, theme: &Theme, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = match Terminal::new(TestBackend::new(width, height)) {

@@ -3,6 +3,7 @@
 
 mod actions;
 mod changes;
+mod collected;
 mod command;
 mod dialog;
 mod effect;
@@ -21,6 +22,8 @@ pub use state::{App, Context, InputMode, Place, View};
 
 #[cfg(test)]
 mod action_tests;
+#[cfg(test)]
+mod collected_tests;
 #[cfg(test)]
 mod identity_tests;
 #[cfg(test)]

@@ -18,7 +18,7 @@ use crate::model::update::{SourceId, Update};
 use crate::model::{Fleet, Loadable, ModelHealth, Rules, Stage};
 
 /// "90s", "4m", "2h": how long a source has been silent.
-fn brief(secs: i64) -> String {
+pub(super) fn brief(secs: i64) -> String {
     match secs {
         ..120 => format!("{secs}s"),
         120..7200 => format!("{}m", secs / 60),
@@ -241,6 +241,13 @@ impl App {
     /// facts are never drawn as fresh however it failed (a hung connection, a dead
     /// task).
     fn age_sources(&mut self) {
+        // A viewer's sources are the collector's: its age says how old they are.
+        if self.context.collector.is_some() {
+            if self.age_collector() {
+                self.refresh_rows();
+            }
+            return;
+        }
         let mut aged = false;
         let feeds: Vec<Feed> = self.sources.keys().copied().collect();
         for feed in feeds {
@@ -337,7 +344,10 @@ impl App {
 
     /// `apply` for an update from the sources of the `scope`-th account and region.
     fn apply_in(&mut self, scope: ScopeIx, update: Update) {
-        if matches!(update, Update::Fleet { .. } | Update::Failed { .. }) {
+        if matches!(
+            update,
+            Update::Fleet { .. } | Update::Failed { .. } | Update::Collected(_)
+        ) {
             self.refreshing = false;
         }
         // What the timeline is built from: facts, and the actions' steps.
@@ -404,6 +414,7 @@ impl App {
                 }
             }
             Update::Identity(who) => self.context.identified(scope, who),
+            Update::Collected(state) => self.collected(state),
             Update::Planned { kind, model, plans } => self.planned(kind, model, plans),
             Update::Action(progress) => self.progressed(progress),
             Update::AuditFailed(why) => self.audit_failed(why),

@@ -205,9 +205,67 @@ pub fn scopes(
         .collect()
 }
 
+/// A viewer's scopes are the collector's accounts and regions: in each, the
+/// viewer's own account of the same label (its profile or role) where config has
+/// one, else the viewer's base credentials; always the collector's region, so an
+/// action never lands in another region than its model's.
+pub fn viewer_scopes(
+    collected: &[crate::model::scope::Scope],
+    mine: &[ScopeSpec],
+    cli_profile: Option<&str>,
+) -> Vec<ScopeSpec> {
+    collected
+        .iter()
+        .map(|theirs| {
+            let own = mine.iter().find(|m| m.label == theirs.label);
+            let base = ScopeSpec {
+                profile: cli_profile.map(str::to_string),
+                ..ScopeSpec::default()
+            };
+            let own = own.cloned().unwrap_or(base);
+            ScopeSpec {
+                label: theirs.label.clone(),
+                region: Some(theirs.region.clone()).filter(|r| !r.is_empty()),
+                colour: theirs.colour.clone().or(own.colour.clone()),
+                protected: theirs.protected || own.protected,
+                ..own
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_viewer_acts_in_the_collectors_regions_with_its_own_accounts() {
+        let scope = |label: Option<&str>, region: &str| crate::model::scope::Scope {
+            label: label.map(str::to_string),
+            region: region.into(),
+            ..Default::default()
+        };
+        let mine = vec![ScopeSpec {
+            label: Some("dev".into()),
+            role_arn: Some("arn:aws:iam::222222222222:role/viewer".into()),
+            region: Some("eu-west-1".into()),
+            ..ScopeSpec::default()
+        }];
+        let specs = viewer_scopes(
+            &[
+                scope(Some("dev"), "us-east-1"),
+                scope(Some("prod"), "us-west-2"),
+            ],
+            &mine,
+            Some("oncall"),
+        );
+        assert_eq!(specs[0].role_arn.as_deref(), mine[0].role_arn.as_deref());
+        assert_eq!(specs[0].region.as_deref(), Some("us-east-1"));
+        assert_eq!(specs[1].role_arn, None);
+        assert_eq!(specs[1].profile.as_deref(), Some("oncall"));
+        assert_eq!(specs[1].region.as_deref(), Some("us-west-2"));
+        assert_eq!(specs[1].label.as_deref(), Some("prod"));
+    }
 
     fn parse(text: &str) -> Result<crate::config::Config, String> {
         crate::config::Config::parse(std::path::Path::new("c.toml"), text)

@@ -23,6 +23,8 @@ pub struct Context {
     pub intervals: std::collections::BTreeMap<super::update::SourceId, std::time::Duration>,
     /// Every account and region watched, in config order (one for a plain session).
     pub scopes: Vec<Scope>,
+    /// Set when the facts come from a collector's states in S3 (`--from`).
+    pub collector: Option<super::collected::CollectorView>,
 }
 
 impl Context {
@@ -41,7 +43,36 @@ impl Context {
             caller: None,
             problem: None,
             intervals: Default::default(),
+            collector: None,
         }
+    }
+
+    /// A viewer's (`--from`): the collector's place, accounts and regions, never its
+    /// callers (the viewer's own STS answers fill those); facts to come from `first`.
+    pub fn collected(location: String, first: &super::collected::Collected) -> Context {
+        let c = &first.collector;
+        let place = match (c.demo_seed, &c.region) {
+            (Some(seed), _) => Place::Demo { seed },
+            (None, region) => Place::Aws {
+                region: region.clone().unwrap_or_default(),
+            },
+        };
+        let mut context = Context::new(place);
+        context.scopes = first
+            .scopes
+            .iter()
+            .map(|s| Scope {
+                caller: None,
+                ..s.clone()
+            })
+            .collect();
+        context.account = c.account.clone();
+        context.collector = Some(super::collected::CollectorView {
+            location,
+            collector: c.clone(),
+            ..Default::default()
+        });
+        context
     }
 
     /// "demo · seed 42", or "123456789012 · us-east-1" ("…" until STS answers).

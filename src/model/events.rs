@@ -1,12 +1,12 @@
 //! State changes worth telling the user about, found by comparing two assessments.
 
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::health::Health;
 use super::stages::{ModelHealth, Stage};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub at: Timestamp,
     pub model: String,
@@ -16,7 +16,7 @@ pub struct Event {
     pub to: Health,
     pub detail: String,
     /// Set for an action's step ("rollback confirmed"): not a health change.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
 }
 

@@ -6,6 +6,7 @@ pub mod captured;
 pub mod cell;
 pub mod changes;
 pub mod changes_seen;
+pub mod collected;
 pub mod context;
 pub mod cost;
 pub mod dags;

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 /// One account in one region, as config names it and STS then confirms.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Scope {
     /// The account's label from `[[accounts]]` (e.g. "prod"); None for the one
     /// account of a session without `[[accounts]]`.

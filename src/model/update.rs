@@ -59,6 +59,9 @@ pub enum Update {
     Recalled(Result<(Timestamp, Fleet), String>),
     /// Where an incident report was written, or why it could not be.
     Exported(Result<String, String>),
+    /// The newest state a collector wrote to S3 (a viewer's only facts), or why it
+    /// could not be read.
+    Collected(Result<Box<super::collected::Collected>, String>),
     /// An update from the sources of one account and region (the `scope`-th).
     Scoped {
         scope: super::scope::ScopeIx,

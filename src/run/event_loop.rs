@@ -91,7 +91,7 @@ async fn event_loop(
     // A pass draws only when something changed: an update, a key, a resize, or the
     // clock moving what the screen shows. Idle means no frame and no bytes.
     let mut changed = true;
-    let mut shown_clock = [String::new(), String::new()];
+    let mut shown_clock: [String; 3] = Default::default();
     loop {
         app.set_now(Timestamp::now());
         let clock = ui::clock_texts(app);
@@ -177,12 +177,19 @@ fn panic_if_asked_by_test() {}
 
 fn on_update(app: &mut App, update: Update, links: &mut Links) {
     // A finished action changed AWS: look again now rather than at the next interval.
-    let settled = matches!(&update, Update::Action(p) if p.step.is_done());
+    let settled = match &update {
+        Update::Action(p) if p.step.is_done() => Some(app.scope_of(&p.model)),
+        _ => None,
+    };
     app.apply(update);
     links.audit.write(app.take_audit_lines());
     links.recorder.offer(app);
-    if settled {
+    if let Some(scope) = settled {
         links.refresh.all.send_modify(|n| *n += 1);
+        links
+            .refresh
+            .acted
+            .send_modify(|(n, s)| (*n, *s) = (*n + 1, scope));
     }
 }
 

@@ -15,6 +15,9 @@ pub fn executors_for(backend: &Backend) -> Vec<Executor> {
         }
         Backend::Aws {
             scopes, pipelines, ..
+        }
+        | Backend::Viewer {
+            scopes, pipelines, ..
         } => scopes
             .iter()
             .map(|s| {

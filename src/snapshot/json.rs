@@ -154,10 +154,24 @@ impl Snapshot {
         Snapshot {
             generated_at: app.now(),
             recorded_at: app.past(),
-            source: match app.context().place {
-                Place::Demo { .. } => "demo",
-                Place::Aws { .. } => "aws",
+            source: match (&app.context().collector, &app.context().place) {
+                (Some(_), _) => "collector",
+                (None, Place::Demo { .. }) => "demo",
+                (None, Place::Aws { .. }) => "aws",
             },
+            collector: app.context().collector.as_ref().map(|c| CollectorOut {
+                written_at: c.written_at,
+                region: c.collector.region.clone(),
+                account: c.collector.account.clone(),
+                errors: c
+                    .collector
+                    .errors
+                    .iter()
+                    .cloned()
+                    .chain(c.problem.clone())
+                    .collect(),
+                location: c.location.clone(),
+            }),
             region: app.context().region().map(str::to_string),
             account: app.context().account.clone(),
             health: health(Health::worst(

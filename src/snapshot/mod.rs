@@ -59,18 +59,50 @@ pub fn apply(context: Context, rules: Rules, updates: Vec<Update>, now: Timestam
         }
         app.apply(update);
     }
-    // A model whose facts could not all be refreshed is an error too: the answer
-    // for it rests on older facts.
-    let stale = app.fleet().data().into_iter().flat_map(|f| &f.models);
-    for m in stale {
-        for s in &m.stale {
-            errors.push((
-                s.source.label().to_string(),
-                format!("{}: {}", m.name, s.why),
-            ));
-        }
+    // A viewer's failures are the collector's, as its state recorded them, or the
+    // state's own age.
+    if app.from_collector() {
+        errors.extend(source_problems(&app));
     }
+    errors.extend(stale_facts(&app));
     Gathered { app, errors }
+}
+
+/// The errors the app's state holds: each failed source (saying where, with several
+/// accounts or regions) and each model whose facts could not all be refreshed.
+pub fn errors_of(app: &App) -> Vec<(String, String)> {
+    let mut errors = source_problems(app);
+    errors.extend(stale_facts(app));
+    errors
+}
+
+fn source_problems(app: &App) -> Vec<(String, String)> {
+    let scopes = &app.context().scopes;
+    app.source_problems()
+        .map(|(feed, why)| {
+            let place = scopes
+                .get(usize::from(feed.scope))
+                .filter(|_| scopes.len() > 1)
+                .map_or(String::new(), |s| format!("{}: ", s.name()));
+            (feed.source.label().to_string(), format!("{place}{why}"))
+        })
+        .collect()
+}
+
+/// A model whose facts could not all be refreshed is an error too: the answer for it
+/// rests on older facts.
+fn stale_facts(app: &App) -> Vec<(String, String)> {
+    let models = app.fleet().data().into_iter().flat_map(|f| &f.models);
+    models
+        .flat_map(|m| {
+            m.stale.iter().map(|s| {
+                (
+                    s.source.label().to_string(),
+                    format!("{}: {}", m.name, s.why),
+                )
+            })
+        })
+        .collect()
 }
 
 /// 0 all ok, 1 warn, 2 crit (from the `fail_on` level up), 3 nothing gathered, 4

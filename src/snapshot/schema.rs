@@ -82,8 +82,12 @@ pub struct Snapshot {
     pub generated_at: Timestamp,
     /// Set when read from the recorded past (`--at`): when that record was taken.
     pub recorded_at: Option<Timestamp>,
-    /// "demo" or "aws".
+    /// "demo", "aws", or "collector" (read from a collector's state in S3, `--from`).
     pub source: &'static str,
+    /// Set when `source` is "collector": who wrote the state, when, and what failed
+    /// for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collector: Option<CollectorOut>,
     pub region: Option<String>,
     pub account: Option<String>,
     pub health: HealthOut,
@@ -102,6 +106,18 @@ pub struct Snapshot {
     pub changes: Vec<crate::model::changes::Change>,
     /// Every account × region watched, with what failed there.
     pub scopes: Vec<ScopeOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CollectorOut {
+    pub written_at: Option<Timestamp>,
+    pub region: Option<String>,
+    pub account: Option<String>,
+    /// The collector's own problem lines when it wrote, then the viewer's own
+    /// (the state could not be read, or is too old).
+    pub errors: Vec<String>,
+    /// Where the states are read from.
+    pub location: String,
 }
 
 #[derive(Debug, Serialize)]

@@ -23,6 +23,7 @@ use super::memory::{self, MemoryDir};
 use super::pipelines::PipelineSetup;
 use super::{drive, Attention, RefreshReceivers, Source, SourceId, Update};
 use crate::config::{AwsConfig, DriftConfig, IdentityConfig, ModelMapping, ScopeSpec};
+use crate::model::collected::Collected;
 use crate::model::context::{Context, Place};
 use crate::model::identity::Normaliser;
 use crate::model::scope::Scope;
@@ -45,6 +46,21 @@ pub enum Backend {
         shared: Box<Shared>,
         /// MLflow and Airflow, when configured.
         pipelines: Box<PipelineSetup>,
+    },
+    /// A viewer (`--from s3://…`): the collector's states instead of any source; the
+    /// viewer's own credentials per scope only say who it is and run its actions.
+    Viewer {
+        store: Box<super::team::Store>,
+        /// The newest state when the viewer started, and its pointer's ETag.
+        first: Box<Collected>,
+        etag: Option<String>,
+        /// The collector's accounts × regions, with the viewer's credentials there.
+        scopes: Vec<AwsScope>,
+        /// For actions that retrain through MLflow or Airflow.
+        pipelines: Box<PipelineSetup>,
+        /// How the viewer's own SageMaker look after an action names and joins models:
+        /// the same settings as the collector's (the team's config).
+        shared: Box<Shared>,
     },
 }
 
@@ -204,15 +220,18 @@ impl Backend {
     /// Where the data will come from, for the header and the snapshot, and how
     /// often each source asks.
     pub fn context(&self) -> Context {
+        if let Backend::Viewer { store, first, .. } = self {
+            return Context::collected(store.location.url(), first);
+        }
         let mut context = Context::new(match self {
             Backend::Demo { seed, .. } => Place::Demo { seed: *seed },
-            Backend::Aws { scopes, .. } => Place::Aws {
+            Backend::Aws { scopes, .. } | Backend::Viewer { scopes, .. } => Place::Aws {
                 region: scopes.first().map(AwsScope::region).unwrap_or_default(),
             },
         });
         context.scopes = match self {
             Backend::Demo { source, .. } => source.simulator().scopes(),
-            Backend::Aws { scopes, .. } => scopes
+            Backend::Aws { scopes, .. } | Backend::Viewer { scopes, .. } => scopes
                 .iter()
                 .map(|s| Scope {
                     label: s.spec.label.clone(),
@@ -225,6 +244,7 @@ impl Backend {
         };
         context.intervals = match self {
             Backend::Demo { every, .. } => [(SourceId::Demo, *every)].into(),
+            Backend::Viewer { .. } => Default::default(),
             Backend::Aws {
                 shared, pipelines, ..
             } => {
@@ -272,6 +292,14 @@ impl Backend {
             Backend::Demo { source, every, .. } => {
                 tokio::spawn(drive(source, every, updates, refresh));
             }
+            Backend::Viewer {
+                store,
+                first,
+                etag,
+                scopes,
+                shared,
+                ..
+            } => spawn_viewer(*store, (first, etag), (scopes, shared), updates, &receivers),
             Backend::Aws {
                 scopes,
                 mut shared,
@@ -300,6 +328,11 @@ impl Backend {
     pub async fn gather_once(self) -> (Vec<Update>, BTreeMap<String, u64>) {
         match self {
             Backend::Demo { mut source, .. } => (vec![source.fetch().await], BTreeMap::new()),
+            // What the collector last wrote: the viewer asks AWS nothing else.
+            Backend::Viewer { first, scopes, .. } => {
+                let calls = scopes.first().map(|s| s.calls.counts()).unwrap_or_default();
+                (vec![Update::Collected(Ok(first))], calls)
+            }
             Backend::Aws {
                 scopes,
                 shared,
@@ -345,6 +378,54 @@ impl Backend {
     }
 }
 
+/// The viewer's tasks: the collector's states, and in each scope who the viewer is
+/// (for the audit log) and what its own requests number.
+fn spawn_viewer(
+    store: super::team::Store,
+    (first, etag): (Box<Collected>, Option<String>),
+    (scopes, shared): (Vec<AwsScope>, Box<Shared>),
+    updates: mpsc::Sender<Update>,
+    receivers: &RefreshReceivers,
+) {
+    let (first_state, refresh) = (updates.clone(), receivers.all.clone());
+    tokio::spawn(async move {
+        if first_state.send(Update::Collected(Ok(first))).await.is_ok() {
+            super::team::follow(store, etag, first_state, refresh).await;
+        }
+    });
+    let mut looks = Vec::with_capacity(scopes.len());
+    for (ix, scope) in scopes.into_iter().enumerate() {
+        let updates = super::scoped::forward(ix, &scope.spec, updates.clone());
+        let (sdk, calls, who) = (scope.sdk.clone(), scope.calls.clone(), updates.clone());
+        tokio::spawn(async move { identify_until_known(&sdk, &calls, &who).await });
+        tokio::spawn(report_calls(scope.calls.clone(), updates.clone()));
+        looks.push((scope, updates));
+    }
+    tokio::spawn(look_after_actions(looks, shared, receivers.acted.clone()));
+}
+
+/// After an action, the viewer asks its scope's SageMaker itself (the collector's
+/// next state may be a minute away): its facts stand until a state newer than them
+/// arrives. Nothing else a viewer asks of SageMaker.
+async fn look_after_actions(
+    scopes: Vec<(AwsScope, mpsc::Sender<Update>)>,
+    shared: Box<Shared>,
+    mut acted: watch::Receiver<(u64, crate::model::scope::ScopeIx)>,
+) {
+    while acted.changed().await.is_ok() {
+        let (_, ix) = *acted.borrow_and_update();
+        let Some((scope, updates)) = scopes.get(usize::from(ix)) else {
+            continue;
+        };
+        let (_, never) = super::refresh_channels();
+        let sources = AwsSources::new((&scope.sdk, &scope.calls), &shared, &never, false);
+        let mut sagemaker = sources.sagemaker;
+        if updates.send(sagemaker.fetch().await).await.is_err() {
+            return;
+        }
+    }
+}
+
 /// Whether each scope is its account's first: Route 53 and Cost Explorer are global,
 /// asked once per account.
 fn first_of_account(scopes: &[AwsScope]) -> Vec<bool> {
@@ -375,6 +456,7 @@ fn spawn_scope(
         all: refresh,
         cost: cost_force,
         attention,
+        ..
     } = receivers.clone();
     let s = AwsSources::new((&sdk, &calls), shared, receivers, global);
     // Every update passes the recorder, which keeps the newest facts

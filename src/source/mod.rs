@@ -10,6 +10,7 @@ pub mod history;
 pub mod memory;
 pub mod pipelines;
 pub mod scoped;
+pub mod team;
 
 pub use backend::{sagemaker_then_followers, AwsScope, Backend, Shared};
 
@@ -49,6 +50,9 @@ pub struct RefreshSenders {
     /// Cost Explorer, after the user confirmed what it costs.
     pub cost: RefreshSender,
     pub attention: watch::Sender<Attention>,
+    /// An action finished on a model of this scope (with a count, so the same scope
+    /// twice is two signals): a viewer looks at that scope's SageMaker itself.
+    pub acted: watch::Sender<(u64, crate::model::scope::ScopeIx)>,
 }
 
 /// The sources' side of the refresh requests.
@@ -57,22 +61,26 @@ pub struct RefreshReceivers {
     pub all: watch::Receiver<u64>,
     pub cost: watch::Receiver<u64>,
     pub attention: watch::Receiver<Attention>,
+    pub acted: watch::Receiver<(u64, crate::model::scope::ScopeIx)>,
 }
 
 pub fn refresh_channels() -> (RefreshSenders, RefreshReceivers) {
     let (all, all_rx) = watch::channel(0);
     let (cost, cost_rx) = watch::channel(0);
     let (attention, attention_rx) = watch::channel(Attention::default());
+    let (acted, acted_rx) = watch::channel((0, 0));
     (
         RefreshSenders {
             all,
             cost,
             attention,
+            acted,
         },
         RefreshReceivers {
             all: all_rx,
             cost: cost_rx,
             attention: attention_rx,
+            acted: acted_rx,
         },
     )
 }

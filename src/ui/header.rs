@@ -18,6 +18,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Some(accounts) => segments.extend(accounts),
         None => segments.push((app.context().label(), theme.header)),
     }
+    segments.extend(collector(app, theme));
     if let Some(at) = app.past() {
         let ago = crate::model::format::age(app.live_now().duration_since(at));
         segments.push((
@@ -131,8 +132,41 @@ fn clock(app: &App) -> String {
 /// What on screen changes with the clock alone: the clock and the data's age. When
 /// these read the same, a new frame would draw the same thing (ages in cells move
 /// by the minute, with the clock).
-pub fn clock_texts(app: &App) -> [String; 2] {
-    [clock(app), freshness_text(app)]
+pub fn clock_texts(app: &App) -> [String; 3] {
+    [
+        clock(app),
+        freshness_text(app),
+        collector_badge(app).map(|(t, _)| t).unwrap_or_default(),
+    ]
+}
+
+fn collector(app: &App, theme: &Theme) -> Option<(String, Style)> {
+    let (text, health) = collector_badge(app)?;
+    let style = match health {
+        Health::Crit => theme.crit.add_modifier(Modifier::REVERSED),
+        Health::Warn => theme.header.patch(theme.warn),
+        Health::Ok | Health::Unknown => theme.header,
+    };
+    Some((text, style))
+}
+
+/// A viewer's source: "⇣ collector 12s ago" (the state's age) with the collector's
+/// own problems counted; crit when it stopped writing or cannot be read.
+fn collector_badge(app: &App) -> Option<(String, Health)> {
+    let view = app.context().collector.as_ref()?;
+    if view.problem.is_some() {
+        return Some(("✖ collector unreadable".into(), Health::Crit));
+    }
+    let age = app.live_now().duration_since(view.written_at?);
+    let text = format!("⇣ collector {} ago", format::age(age));
+    if age.as_secs() > view.stale_after() {
+        return Some((format!("✖ {text} · stopped?"), Health::Crit));
+    }
+    Some(match view.collector.errors.len() {
+        0 => (text, Health::Ok),
+        1 => (format!("{text} · 1 problem"), Health::Warn),
+        n => (format!("{text} · {n} problems"), Health::Warn),
+    })
 }
 
 fn freshness(app: &App, theme: &Theme) -> (String, Style) {

@@ -41,7 +41,11 @@ pub struct Proxy {
     pub url: String,
     faults: Arc<Mutex<Faults>>,
     requests: Arc<AtomicU64>,
+    services: Services,
 }
+
+/// Requests by the service their signature names ("s3", "sagemaker", "monitoring").
+type Services = Arc<Mutex<std::collections::BTreeMap<String, u64>>>;
 
 impl Proxy {
     /// Listens on a free loopback port and forwards to `upstream` (http://host:port).
@@ -54,12 +58,13 @@ impl Proxy {
             .to_string();
         let faults = Arc::new(Mutex::new(faults));
         let requests = Arc::new(AtomicU64::new(0));
-        let (f, n) = (faults.clone(), requests.clone());
+        let services = Services::default();
+        let (f, n, by) = (faults.clone(), requests.clone(), services.clone());
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let (upstream, f, n) = (upstream.clone(), f.clone(), n.clone());
+                let (upstream, f, n, by) = (upstream.clone(), f.clone(), n.clone(), by.clone());
                 tokio::spawn(async move {
-                    let _ = serve(client, &upstream, &f, &n).await;
+                    let _ = serve(client, &upstream, (&f, &n), &by).await;
                 });
             }
         });
@@ -67,6 +72,7 @@ impl Proxy {
             url,
             faults,
             requests,
+            services,
         }
     }
 
@@ -76,6 +82,11 @@ impl Proxy {
 
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::SeqCst)
+    }
+
+    /// Requests so far by the service their SigV4 credential scope names.
+    pub fn services(&self) -> std::collections::BTreeMap<String, u64> {
+        self.services.lock().unwrap().clone()
     }
 }
 
@@ -91,8 +102,8 @@ fn draw(n: u64) -> f64 {
 async fn serve(
     mut client: TcpStream,
     upstream: &str,
-    faults: &Mutex<Faults>,
-    requests: &AtomicU64,
+    (faults, requests): (&Mutex<Faults>, &AtomicU64),
+    services: &Services,
 ) -> std::io::Result<()> {
     let mut buffer = Vec::new();
     loop {
@@ -107,6 +118,11 @@ async fn serve(
         tokio::time::sleep(f.latency).await;
         let roll = draw(n);
         let head = String::from_utf8_lossy(head_of(&request)).to_ascii_lowercase();
+        *services
+            .lock()
+            .unwrap()
+            .entry(signed_for(&head))
+            .or_default() += 1;
         let refused = f
             .denied
             .is_some_and(|d| String::from_utf8_lossy(&request).contains(d));
@@ -130,6 +146,15 @@ async fn serve(
             return Ok(());
         }
     }
+}
+
+/// The service a request is signed for: `Credential=AKID/date/region/service/aws4_request`.
+fn signed_for(head: &str) -> String {
+    head.split("credential=")
+        .nth(1)
+        .and_then(|c| c.split('/').nth(3))
+        .unwrap_or("unsigned")
+        .to_string()
 }
 
 /// Throttling as each protocol says it.

@@ -36,6 +36,7 @@ mod scopes;
 mod screenshots;
 mod services;
 mod snapshots;
+mod team;
 mod tmux;
 mod tmux_actions;
 mod xray;

@@ -245,7 +245,12 @@ fn a_person_rolls_the_ecs_service_back_to_the_revision_before() {
         "the rollback dialog with the exact call",
     );
     t.keys(&["y"]);
-    t.wait_for("rollback succeeded", "the rollout read back to its end");
+    // The status line, not the event list: other tests' models share the
+    // servers, and their transitions can push the event out of sight.
+    t.wait_for(
+        &format!("succeeded: {}:1", s.family),
+        "the rollout read back to its end",
+    );
     let served = rt.block_on(async {
         let ecs = aws_sdk_ecs::Client::new(&sdk(&ministack_url()).await);
         let d = ecs

@@ -474,3 +474,19 @@ fn snapshot_json_of_the_demo() {
         serde_json::to_string_pretty(&v).unwrap()
     );
 }
+
+#[test]
+fn viewer_of_a_collector_140x24() {
+    let app = mlopsdash::testing::viewer_app(20);
+    let text = screen_text(&app, 140, 24);
+    assert!(text.contains("⇣ collector 20s ago"), "{text}");
+    snap("viewer_140x24", &app, 140, 24);
+}
+
+#[test]
+fn viewer_of_a_collector_that_stopped_140x24() {
+    let app = mlopsdash::testing::viewer_app(600);
+    let text = screen_text(&app, 140, 24);
+    assert!(text.contains("✖ ⇣ collector 10m ago · stopped?"), "{text}");
+    snap("viewer_stopped_140x24", &app, 140, 24);
+}

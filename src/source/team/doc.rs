@@ -1,0 +1,277 @@
+//! The state document and its pointer as bytes. A state is untrusted input when
+//! read: bounded before and after inflating, parsed with no panic on any bytes, and
+//! refused with a clear line when a newer mlopsdash wrote it in a shape this one
+//! cannot read.
+
+use std::io::{Read, Write};
+
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::model::collected::Collected;
+
+/// The shape of states and pointers this mlopsdash writes. A newer minor adds keys
+/// an older reader ignores; a newer major is refused.
+pub const MAJOR: u32 = 1;
+pub const MINOR: u32 = 0;
+/// A state as stored (gzip) is at most this large.
+pub const MAX_STORED: u64 = 32 * 1024 * 1024;
+/// ... and at most this large inflated.
+pub const MAX_INFLATED: u64 = 256 * 1024 * 1024;
+/// A pointer is a few hundred bytes.
+pub const MAX_POINTER: u64 = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schema {
+    pub major: u32,
+    #[serde(default)]
+    pub minor: u32,
+}
+
+const CURRENT: Schema = Schema {
+    major: MAJOR,
+    minor: MINOR,
+};
+
+/// `latest.json`: which state is the newest, replaced after each is written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pointer {
+    pub schema: Schema,
+    /// The state's key in the bucket.
+    pub key: String,
+    pub written_at: Timestamp,
+    /// The state's size as stored.
+    pub bytes: u64,
+}
+
+/// A state as written: the schema, the collected state, and the snapshot JSON for
+/// readers other than mlopsdash (`jq` on a downloaded copy).
+#[derive(Serialize)]
+struct Written<'a> {
+    schema: Schema,
+    #[serde(flatten)]
+    state: &'a Collected,
+    snapshot: &'a serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    schema: Schema,
+}
+
+/// The state, compressed, ready to put.
+pub fn encode(state: &Collected, snapshot: &serde_json::Value) -> Result<Vec<u8>, String> {
+    let written = Written {
+        schema: CURRENT,
+        state,
+        snapshot,
+    };
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+    serde_json::to_writer(&mut gz, &written).map_err(|e| format!("state not encoded: {e}"))?;
+    gz.flush().map_err(|e| e.to_string())?;
+    gz.finish()
+        .map_err(|e| format!("state not compressed: {e}"))
+}
+
+pub fn encode_pointer(pointer: &Pointer) -> Vec<u8> {
+    serde_json::to_vec_pretty(pointer).unwrap_or_default()
+}
+
+/// A stored state back, or one line saying why it cannot be read.
+pub fn decode(stored: &[u8]) -> Result<Collected, String> {
+    if stored.len() as u64 > MAX_STORED {
+        return Err(too_large(stored.len() as u64, MAX_STORED));
+    }
+    let mut json = Vec::new();
+    GzDecoder::new(stored)
+        .take(MAX_INFLATED + 1)
+        .read_to_end(&mut json)
+        .map_err(|e| format!("not a gzip-compressed state ({e})"))?;
+    if json.len() as u64 > MAX_INFLATED {
+        return Err(format!(
+            "the state inflates past {} MiB: not one mlopsdash wrote",
+            MAX_INFLATED >> 20
+        ));
+    }
+    let header: Header = serde_json::from_slice(&json).map_err(|e| malformed(&e))?;
+    readable(header.schema)?;
+    serde_json::from_slice(&json).map_err(|e| malformed(&e))
+}
+
+/// The pointer back, or why it cannot be read.
+pub fn decode_pointer(bytes: &[u8]) -> Result<Pointer, String> {
+    if bytes.len() as u64 > MAX_POINTER {
+        return Err(too_large(bytes.len() as u64, MAX_POINTER));
+    }
+    let header: Header = serde_json::from_slice(bytes).map_err(|e| malformed(&e))?;
+    readable(header.schema)?;
+    let pointer: Pointer = serde_json::from_slice(bytes).map_err(|e| malformed(&e))?;
+    // A pointer names a state under the same prefix, never an arbitrary key.
+    if !pointer.key.contains("states/") || pointer.key.contains("..") {
+        return Err(format!("the pointer names {:?}, not a state", pointer.key));
+    }
+    Ok(pointer)
+}
+
+fn readable(schema: Schema) -> Result<(), String> {
+    match schema.major {
+        MAJOR => Ok(()),
+        m if m > MAJOR => Err(format!(
+            "written by a newer mlopsdash (state schema {m}.{}; this one reads {MAJOR}.x): upgrade mlopsdash",
+            schema.minor
+        )),
+        m => Err(format!(
+            "written by an older mlopsdash (state schema {m}.{}; this one reads {MAJOR}.x): upgrade the collector",
+            schema.minor
+        )),
+    }
+}
+
+fn malformed(e: &serde_json::Error) -> String {
+    format!("malformed state JSON ({e})")
+}
+
+fn too_large(bytes: u64, max: u64) -> String {
+    format!(
+        "{} bytes, more than the {} KiB a state may be: not one mlopsdash wrote",
+        bytes,
+        max >> 10
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::collected::{Collector, FeedState};
+    use crate::model::facts::{Fleet, ModelFacts};
+    use crate::model::update::SourceId;
+
+    pub(crate) fn state(models: usize) -> Collected {
+        let fleet = Fleet {
+            models: (0..models)
+                .map(|i| ModelFacts::named(&format!("m{i}")))
+                .collect(),
+            ..Fleet::default()
+        };
+        Collected {
+            written_at: Timestamp::from_second(1_800_000_000).unwrap(),
+            collector: Collector {
+                version: "0.1.0".into(),
+                region: Some("us-east-1".into()),
+                account: Some("123456789012".into()),
+                every_seconds: 60,
+                ..Collector::default()
+            },
+            scopes: Vec::new(),
+            intervals: [(SourceId::SageMaker, 60)].into(),
+            feeds: vec![FeedState {
+                source: SourceId::SageMaker,
+                scope: 0,
+                at: Some(Timestamp::from_second(1_799_999_990).unwrap()),
+                why: None,
+                fleet: Some(fleet),
+            }],
+            events: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_state_reads_back_as_written() {
+        let s = state(3);
+        let bytes = encode(&s, &serde_json::json!({"models": []})).unwrap();
+        assert_eq!(decode(&bytes).unwrap(), s);
+    }
+
+    #[test]
+    fn a_newer_major_is_refused_and_a_newer_minor_read() {
+        let gz = |json: &str| {
+            let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+            e.write_all(json.as_bytes()).unwrap();
+            e.finish().unwrap()
+        };
+        let newer = gz(r#"{"schema":{"major":2,"minor":1},"anything":"else"}"#);
+        let why = decode(&newer).unwrap_err();
+        assert!(why.contains("newer mlopsdash (state schema 2.1"), "{why}");
+        let s = state(1);
+        let mut v = serde_json::to_value(&s).unwrap();
+        v["schema"] = serde_json::json!({"major": 1, "minor": 7});
+        v["a_key_from_later"] = serde_json::json!([1, 2]);
+        assert_eq!(decode(&gz(&v.to_string())).unwrap(), s);
+    }
+
+    #[test]
+    fn corrupt_and_oversized_states_are_one_line_each() {
+        assert!(decode(b"not gzip").unwrap_err().contains("not a gzip"));
+        let bytes = encode(&state(1), &serde_json::Value::Null).unwrap();
+        let cut = decode(&bytes[..bytes.len() / 2]).unwrap_err();
+        assert!(!cut.contains('\n'), "{cut}");
+        let huge = vec![0u8; usize::try_from(MAX_STORED).unwrap() + 1];
+        assert!(decode(&huge).unwrap_err().contains("more than"));
+        // A small bomb: zeros that inflate past the bound.
+        let mut e = GzEncoder::new(Vec::new(), Compression::best());
+        let zeros = vec![b' '; 1 << 20];
+        for _ in 0..=(MAX_INFLATED >> 20) {
+            e.write_all(&zeros).unwrap();
+        }
+        let bomb = e.finish().unwrap();
+        assert!(decode(&bomb).unwrap_err().contains("inflates past"));
+    }
+
+    #[test]
+    fn a_pointer_names_only_a_state() {
+        let p = Pointer {
+            schema: CURRENT,
+            key: "team/states/2026-12-02/174411.500Z.json.gz".into(),
+            written_at: Timestamp::from_second(1_800_000_000).unwrap(),
+            bytes: 10,
+        };
+        assert_eq!(decode_pointer(&encode_pointer(&p)).unwrap(), p);
+        let elsewhere = Pointer {
+            key: "secrets/keys.txt".into(),
+            ..p
+        };
+        assert!(decode_pointer(&encode_pointer(&elsewhere)).is_err());
+        assert!(decode_pointer(b"{").unwrap_err().contains("malformed"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Any bytes, and any damage to a real state: an answer or one line, no panic.
+        #[test]
+        fn no_bytes_make_the_reader_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..4096)) {
+            let _ = decode(&bytes);
+            let _ = decode_pointer(&bytes);
+        }
+
+        #[test]
+        fn a_damaged_state_is_refused_or_read_never_misread(at in 0usize..4096, flip in 1u8..=255, cut in 0usize..4096) {
+            let good = state(4);
+            let mut bytes = encode(&good, &serde_json::Value::Null).unwrap();
+            let i = at % bytes.len();
+            bytes[i] ^= flip;
+            bytes.truncate(bytes.len() - cut % bytes.len());
+            // gzip's CRC catches a flipped byte of the payload.
+            if let Ok(read) = decode(&bytes) {
+                proptest::prop_assert_eq!(read, good);
+            }
+        }
+
+        /// Any JSON a newer writer could send: read, or refused with one line.
+        #[test]
+        fn any_json_value_is_read_or_refused_in_one_line(major in 0u32..5, extra in "[a-z]{0,12}") {
+            let mut v = serde_json::to_value(state(2)).unwrap();
+            v["schema"] = serde_json::json!({"major": major, "minor": 0});
+            v[extra.as_str()] = serde_json::json!({"x": [1, "y", null]});
+            let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+            e.write_all(v.to_string().as_bytes()).unwrap();
+            match decode(&e.finish().unwrap()) {
+                Ok(_) => proptest::prop_assert_eq!(major, MAJOR),
+                Err(why) => proptest::prop_assert!(!why.contains('\n') && major != MAJOR || why.contains("malformed")),
+            }
+        }
+    }
+}

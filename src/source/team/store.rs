@@ -1,0 +1,254 @@
+//! The states in S3: put a state then the pointer (a PUT replaces an object
+//! whole, so a reader sees the old pointer or the new one, never half), read the
+//! pointer conditionally (ETag / If-None-Match: an unchanged pointer is a 304 and
+//! no body), and drop states past the retention.
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::Client;
+use jiff::{SignedDuration, Timestamp};
+
+use super::doc::{self, Pointer, MAX_POINTER, MAX_STORED};
+use super::location::Location;
+use crate::aws::errors::describe;
+use crate::source::aws::ApiCalls;
+
+/// At most this many listing pages when pruning (1,000 keys each).
+const PRUNE_PAGES: u32 = 20;
+
+#[derive(Clone)]
+pub struct Store {
+    client: Client,
+    pub location: Location,
+    /// To build a client for the bucket's own region (`locate`).
+    sdk: aws_config::SdkConfig,
+    calls: ApiCalls,
+}
+
+/// What the pointer said: a new one (with its ETag), or the same as last time.
+pub enum Latest {
+    Changed {
+        pointer: Pointer,
+        etag: Option<String>,
+    },
+    Unchanged,
+}
+
+impl Store {
+    pub fn new(sdk: &aws_config::SdkConfig, calls: &ApiCalls, location: Location) -> Store {
+        Store {
+            client: client(sdk, calls, None),
+            location,
+            sdk: sdk.clone(),
+            calls: calls.clone(),
+        }
+    }
+
+    /// The same store talking to the bucket's own region, which S3 names on any
+    /// answer from another region: the team's bucket need not be where the fleet is.
+    /// One HEAD of the pointer (allowed by s3:GetObject).
+    pub async fn locate(self) -> Store {
+        let answer = self
+            .client
+            .head_object()
+            .bucket(&self.location.bucket)
+            .key(self.location.latest())
+            .send()
+            .await;
+        let named = answer.err().and_then(|e| {
+            let r = e.raw_response()?;
+            Some(r.headers().get("x-amz-bucket-region")?.to_string())
+        });
+        let here = self.sdk.region().map(|r| r.to_string());
+        match named {
+            Some(region) if Some(&region) != here.as_ref() => Store {
+                client: client(&self.sdk, &self.calls, Some(region)),
+                ..self
+            },
+            _ => self,
+        }
+    }
+
+    /// Writes a state, then points `latest.json` at it.
+    pub async fn put(&self, at: Timestamp, state: Vec<u8>) -> Result<Pointer, String> {
+        let key = self.location.state_key(at);
+        let bytes = state.len() as u64;
+        self.client
+            .put_object()
+            .bucket(&self.location.bucket)
+            .key(&key)
+            .content_type("application/gzip")
+            .body(ByteStream::from(state))
+            .send()
+            .await
+            .map_err(|e| describe("s3:PutObject", &e))?;
+        let pointer = Pointer {
+            schema: doc::Schema {
+                major: doc::MAJOR,
+                minor: doc::MINOR,
+            },
+            key,
+            written_at: at,
+            bytes,
+        };
+        self.client
+            .put_object()
+            .bucket(&self.location.bucket)
+            .key(self.location.latest())
+            .content_type("application/json")
+            .cache_control("no-cache")
+            .body(ByteStream::from(doc::encode_pointer(&pointer)))
+            .send()
+            .await
+            .map_err(|e| describe("s3:PutObject", &e))?;
+        Ok(pointer)
+    }
+
+    /// The pointer, unless its ETag is still `known`.
+    pub async fn latest(&self, known: Option<&str>) -> Result<Latest, String> {
+        let answer = self
+            .client
+            .get_object()
+            .bucket(&self.location.bucket)
+            .key(self.location.latest())
+            .set_if_none_match(known.map(str::to_string))
+            .send()
+            .await;
+        let out = match answer {
+            Ok(out) => out,
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 304) => {
+                return Ok(Latest::Unchanged);
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
+                return Err(format!(
+                    "no state at {} yet: is `mlopsdash collect --to {}` running?",
+                    self.location.url(),
+                    self.location.url()
+                ));
+            }
+            Err(e) => return Err(describe("s3:GetObject", &e)),
+        };
+        let etag = out.e_tag().map(str::to_string);
+        let bytes = read_bounded(out, MAX_POINTER).await?;
+        let pointer = doc::decode_pointer(&bytes).map_err(|why| format!("latest.json: {why}"))?;
+        if !pointer.key.starts_with(&self.location.states()) {
+            return Err(format!(
+                "latest.json names {}, outside {}",
+                pointer.key,
+                self.location.states()
+            ));
+        }
+        Ok(Latest::Changed { pointer, etag })
+    }
+
+    /// The state a pointer names, read whole (bounded) and decoded.
+    pub async fn state(
+        &self,
+        pointer: &Pointer,
+    ) -> Result<crate::model::collected::Collected, String> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.location.bucket)
+            .key(&pointer.key)
+            .send()
+            .await
+            .map_err(|e| describe("s3:GetObject", &e))?;
+        let bytes = read_bounded(out, MAX_STORED).await?;
+        doc::decode(&bytes).map_err(|why| format!("{}: {why}", pointer.key))
+    }
+
+    /// Deletes states last written before `keep` ago; how many.
+    pub async fn prune(&self, keep: SignedDuration, now: Timestamp) -> Result<usize, String> {
+        let cutoff = now - keep;
+        let mut old = Vec::new();
+        let mut token = None;
+        for _ in 0..PRUNE_PAGES {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.location.bucket)
+                .prefix(self.location.states())
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| describe("s3:ListBucket", &e))?;
+            for o in page.contents() {
+                let written = o
+                    .last_modified()
+                    .and_then(|t| Timestamp::from_second(t.secs()).ok());
+                if let (Some(key), Some(written)) = (o.key(), written) {
+                    if written < cutoff {
+                        old.push(key.to_string());
+                    }
+                }
+            }
+            token = page.next_continuation_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        for batch in old.chunks(1000) {
+            let objects = batch
+                .iter()
+                .filter_map(|k| {
+                    aws_sdk_s3::types::ObjectIdentifier::builder()
+                        .key(k)
+                        .build()
+                        .ok()
+                })
+                .collect();
+            let delete = aws_sdk_s3::types::Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()
+                .map_err(|e| e.to_string())?;
+            self.client
+                .delete_objects()
+                .bucket(&self.location.bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| describe("s3:DeleteObject", &e))?;
+        }
+        Ok(old.len())
+    }
+}
+
+fn client(sdk: &aws_config::SdkConfig, calls: &ApiCalls, region: Option<String>) -> Client {
+    let mut config = aws_sdk_s3::config::Builder::from(sdk)
+        .interceptor(calls.clone())
+        // Emulators and VPC endpoints answer on one host, not bucket subdomains.
+        .force_path_style(true);
+    if let Some(region) = region {
+        config = config.region(aws_config::Region::new(region));
+    }
+    Client::from_conf(config.build())
+}
+
+/// An object's body, refused past `max` bytes before and while reading.
+async fn read_bounded(
+    out: aws_sdk_s3::operation::get_object::GetObjectOutput,
+    max: u64,
+) -> Result<Vec<u8>, String> {
+    let declared = out.content_length().and_then(|n| u64::try_from(n).ok());
+    if declared.is_some_and(|n| n > max) {
+        return Err(format!(
+            "{} bytes, more than the {} KiB a state may be: not one mlopsdash wrote",
+            declared.unwrap_or_default(),
+            max >> 10
+        ));
+    }
+    let mut body = out.body;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| format!("reading the state: {e}"))?;
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() as u64 > max {
+            return Err(format!(
+                "more than the {} KiB a state may be: not one mlopsdash wrote",
+                max >> 10
+            ));
+        }
+    }
+    Ok(bytes)
+}
