@@ -84,7 +84,7 @@ fn run(cli: Cli) -> Result<u8> {
             return collect(&cli, &config, now).await;
         }
         let backend = match &cli.from {
-            Some(url) => viewer_backend(&cli, &config, url).await?,
+            Some(url) => viewer_backend(&cli, &config, url, now).await?,
             None => backend(&cli, &config, now).await?,
         };
         let past = cli.at.map(|w| w.resolve(now));
@@ -118,14 +118,7 @@ fn run(cli: Cli) -> Result<u8> {
         let (refresh_tx, refresh_rx) = mlopsdash::source::refresh_channels();
         let mut app = match past {
             // The past alone: no source is started, no AWS call made.
-            Some(at) => run::offline::recorded_app(
-                backend.context(),
-                config.rules.clone(),
-                config.keymap.clone(),
-                &config.history,
-                at,
-            )
-            .map_err(anyhow::Error::msg)?,
+            Some(at) => past_app(&backend, &config, at)?,
             None => App::new(
                 backend.context(),
                 config.rules.clone(),
@@ -174,14 +167,7 @@ async fn gather(
 ) -> Result<(snapshot::Gathered, std::collections::BTreeMap<String, u64>)> {
     let context = backend.context();
     if let Some(at) = past {
-        let app = run::offline::recorded_app(
-            context,
-            config.rules.clone(),
-            config.keymap.clone(),
-            &config.history,
-            at,
-        )
-        .map_err(anyhow::Error::msg)?;
+        let app = past_app(&backend, config, at)?;
         let gathered = snapshot::Gathered {
             app,
             errors: Vec::new(),
@@ -191,6 +177,20 @@ async fn gather(
     let (updates, api_calls) = backend.gather_once().await;
     let gathered = snapshot::apply(context, config.rules.clone(), updates, now);
     Ok((gathered, api_calls))
+}
+
+/// The fleet as it was at `at`: a collector's state written by then (`--from`), else
+/// this machine's recorded past.
+fn past_app(backend: &Backend, config: &Config, at: Timestamp) -> Result<App> {
+    let (rules, keymap) = (config.rules.clone(), config.keymap.clone());
+    let app = match backend {
+        Backend::Viewer { first, .. } => {
+            run::offline::collected_app(backend.context(), rules, keymap, first)
+        }
+        _ => run::offline::recorded_app(backend.context(), rules, keymap, &config.history, at)
+            .map_err(anyhow::Error::msg)?,
+    };
+    Ok(app)
 }
 
 /// "no model named x (the fleet has a, b, c)".
@@ -281,10 +281,7 @@ fn timeouts(config: &Config) -> aws::Timeouts {
 /// A viewer (`--from`): the collector's newest state read first (a clear error if it
 /// cannot be), then the viewer's own credentials in each of the collector's
 /// accounts and regions, for who it is and for its actions.
-async fn viewer_backend(cli: &Cli, config: &Config, url: &str) -> Result<Backend> {
-    if cli.at.is_some() {
-        bail!("--at reads this machine's recorded past; it does not combine with --from");
-    }
+async fn viewer_backend(cli: &Cli, config: &Config, url: &str, now: Timestamp) -> Result<Backend> {
     let location = team::Location::parse(url).map_err(anyhow::Error::msg)?;
     let timeouts = timeouts(config);
     let mine = config.scopes(&cli.region, cli.profile.as_deref());
@@ -303,8 +300,14 @@ async fn viewer_backend(cli: &Cli, config: &Config, url: &str) -> Result<Backend
     .map_err(anyhow::Error::msg)?;
     let calls = aws::ApiCalls::default();
     let store = team::Store::new(&sdk, &calls, location).locate().await;
-    let (first, etag) = team::read_latest(&store)
-        .await
+    // `--at`: the state written by then, shown as the past.
+    let read = match cli.at {
+        Some(at) => team::read_at(&store, at.resolve(now))
+            .await
+            .map(|s| (s, None)),
+        None => team::read_latest(&store).await,
+    };
+    let (first, etag) = read
         .map_err(|why| anyhow::anyhow!("could not read the collector's state at {url}: {why}"))?;
     // A demo collector's fleet is nowhere in AWS: nothing to act on there.
     let specs = match first.collector.demo_seed {

@@ -69,6 +69,23 @@ impl App {
         self.age_collector();
     }
 
+    /// A refresh the user asked for found no newer state: say so rather than wait.
+    pub(super) fn collected_unchanged(&mut self) {
+        if !std::mem::take(&mut self.refreshing) {
+            return;
+        }
+        let Some(view) = &self.context.collector else {
+            return;
+        };
+        let written = view.written_at.map_or("?".into(), |w| {
+            crate::model::format::age(self.now.duration_since(w))
+        });
+        self.status = Some(format!(
+            "no newer state yet: the collector wrote {written} ago and writes every {}s",
+            view.collector.every_seconds
+        ));
+    }
+
     /// The collector's accounts and regions, with who this viewer is in each where
     /// the viewer's own STS already answered for the same account and region.
     fn adopt_scopes(&mut self, scopes: Vec<Scope>) {

@@ -126,3 +126,20 @@ fn the_viewers_own_look_stands_until_the_collector_is_newer() {
     viewer.apply(Update::Collected(Ok(after)));
     assert!(!mine(&viewer));
 }
+
+#[test]
+fn a_refresh_that_finds_no_newer_state_says_so() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut viewer = viewer_app(20);
+    // Polls nobody asked for are silent.
+    viewer.apply(Update::CollectedUnchanged);
+    assert_eq!(viewer.status(), None);
+    viewer.handle_key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE));
+    assert!(viewer.refreshing());
+    viewer.apply(Update::CollectedUnchanged);
+    assert!(!viewer.refreshing());
+    assert_eq!(
+        viewer.status(),
+        Some("no newer state yet: the collector wrote 20s ago and writes every 60s")
+    );
+}

@@ -353,7 +353,11 @@ impl App {
         // What the timeline is built from: facts, and the actions' steps.
         let timeline = !matches!(
             update,
-            Update::Identity(_) | Update::ApiCalls(_) | Update::Recalled(_) | Update::Exported(_)
+            Update::Identity(_)
+                | Update::ApiCalls(_)
+                | Update::Recalled(_)
+                | Update::Exported(_)
+                | Update::CollectedUnchanged
         );
         match update {
             Update::Scoped { scope, mut update } => {
@@ -415,6 +419,7 @@ impl App {
             }
             Update::Identity(who) => self.context.identified(scope, who),
             Update::Collected(state) => self.collected(state),
+            Update::CollectedUnchanged => self.collected_unchanged(),
             Update::Planned { kind, model, plans } => self.planned(kind, model, plans),
             Update::Action(progress) => self.progressed(progress),
             Update::AuditFailed(why) => self.audit_failed(why),

@@ -62,6 +62,8 @@ pub enum Update {
     /// The newest state a collector wrote to S3 (a viewer's only facts), or why it
     /// could not be read.
     Collected(Result<Box<super::collected::Collected>, String>),
+    /// The collector's pointer has not moved since the state on screen (a 304).
+    CollectedUnchanged,
     /// An update from the sources of one account and region (the `scope`-th).
     Scoped {
         scope: super::scope::ScopeIx,

@@ -56,3 +56,22 @@ pub fn recorded_app(
     app.show_past(when, fleet);
     Ok(app)
 }
+
+/// An app showing a collector's state as the past it is (`--from … --at`): joined
+/// and judged as of when it was written, actions refused, no live fleet behind it.
+pub fn collected_app(
+    context: Context,
+    rules: Rules,
+    keymap: KeyMap,
+    state: &crate::model::collected::Collected,
+) -> App {
+    let when = state.written_at;
+    let mut joined = App::new(context.clone(), rules.clone(), keymap.clone(), when);
+    joined.apply(crate::model::update::Update::Collected(Ok(Box::new(
+        state.clone(),
+    ))));
+    let fleet = joined.fleet().data().cloned().unwrap_or_default();
+    let mut app = App::new(context, rules, keymap, when);
+    app.show_past(when, fleet);
+    app
+}

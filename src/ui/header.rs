@@ -74,7 +74,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some(spend) = fleet.and_then(|f| f.spending.as_deref()) {
         let sep = " │ ".width();
         let taken: usize = segments.iter().map(|(t, _)| t.width() + sep).sum();
-        let spend = api_spend(spend, area.width >= 160, theme);
+        let mut spend = api_spend(spend, area.width >= 160, theme);
+        // A viewer's polling is the collector's, paid once for the team.
+        if app.from_collector() {
+            spend.0 = spend.0.replacen("API", "collector API", 1);
+        }
         if taken + spend.0.width() <= area.width as usize {
             segments.insert(segments.len() - 2, spend);
         }
@@ -156,6 +160,10 @@ fn collector_badge(app: &App) -> Option<(String, Health)> {
     let view = app.context().collector.as_ref()?;
     if view.problem.is_some() {
         return Some(("✖ collector unreadable".into(), Health::Crit));
+    }
+    // The past on screen has its own line; its state's age is not news.
+    if app.past().is_some() {
+        return Some(("⇣ collector's state".into(), Health::Ok));
     }
     let age = app.live_now().duration_since(view.written_at?);
     let text = format!("⇣ collector {} ago", format::age(age));

@@ -101,13 +101,14 @@ fn snapshot_from(
     let proxy = team
         .rt
         .block_on(Proxy::start(&moto_url(), Faults::default()));
-    let from = format!("s3://{}/{prefix}", team.bucket);
-    let out = mlopsdash(
-        team,
-        &proxy.url,
-        &proxy.url,
-        &["snapshot", "--json", "--from", &from],
-    );
+    // "prefix/ --at TIME": more arguments after the prefix.
+    let mut words = prefix.split(' ');
+    let from = format!("s3://{}/{}", team.bucket, words.next().unwrap());
+    let args: Vec<&str> = ["snapshot", "--json", "--from", &from]
+        .into_iter()
+        .chain(words)
+        .collect();
+    let out = mlopsdash(team, &proxy.url, &proxy.url, &args);
     let json = serde_json::from_slice(&out.stdout)
         .map_err(|_| String::from_utf8_lossy(&out.stderr).trim().to_string());
     (out.status.code(), json, proxy.services())
@@ -248,6 +249,16 @@ fn a_collector_writes_states_and_a_pointer_that_viewers_read_without_asking_aws(
     );
     assert_eq!(v["api_calls"]["S3:HeadObject"], 1, "{:#}", v["api_calls"]);
     assert_eq!(v["api_calls"]["S3:GetObject"], 2, "{:#}", v["api_calls"]);
+
+    // Replay for everyone: `--at` a moment reads the state written by then.
+    let middle = inflate(&get(&team, &states[1]))["written_at"].clone();
+    let at = middle.as_str().unwrap();
+    let (_, json, requests) = snapshot_from(&team, &format!("oncall/ --at {at}"));
+    let then = json.unwrap();
+    assert_eq!(then["recorded_at"], middle);
+    assert_eq!(then["source"], "collector");
+    crate::aws::row(&then, &team.registered);
+    assert_eq!(requests.keys().collect::<Vec<_>>(), ["s3"], "{requests:?}");
 }
 
 #[test]

@@ -24,9 +24,15 @@ pub const POLL_EVERY: Duration = Duration::from_secs(15);
 /// viewer's start.
 pub async fn read_latest(store: &Store) -> Result<(Collected, Option<String>), String> {
     match store.latest(None).await? {
-        Latest::Changed { pointer, etag } => Ok((store.state(&pointer).await?, etag)),
+        Latest::Changed { pointer, etag } => Ok((store.state(&pointer.key).await?, etag)),
         Latest::Unchanged => Err("S3 answered 304 to an unconditional read".into()),
     }
+}
+
+/// The state as it was at `at` (`--from … --at`): the newest written by then.
+pub async fn read_at(store: &Store, at: jiff::Timestamp) -> Result<Collected, String> {
+    let key = store.key_at(at).await?;
+    store.state(&key).await
 }
 
 /// A viewer's one source after its first state: the pointer every `POLL_EVERY` (or
@@ -39,27 +45,28 @@ pub async fn follow(
     mut refresh: watch::Receiver<u64>,
 ) {
     loop {
-        tokio::select! {
-            _ = tokio::time::sleep(POLL_EVERY) => {}
-            changed = refresh.changed() => if changed.is_err() { return },
-        }
+        let asked = tokio::select! {
+            _ = tokio::time::sleep(POLL_EVERY) => false,
+            changed = refresh.changed() => if changed.is_err() { return } else { true },
+        };
         let update = match store.latest(etag.as_deref()).await {
-            Ok(Latest::Unchanged) => None,
-            Ok(Latest::Changed { pointer, etag: new }) => match store.state(&pointer).await {
+            // Only a refresh the user asked for is answered "nothing newer".
+            Ok(Latest::Unchanged) => asked.then_some(Update::CollectedUnchanged),
+            Ok(Latest::Changed { pointer, etag: new }) => match store.state(&pointer.key).await {
                 Ok(state) => {
                     etag = new;
-                    Some(Ok(Box::new(state)))
+                    Some(Update::Collected(Ok(Box::new(state))))
                 }
-                Err(why) => Some(Err(why)),
+                Err(why) => Some(Update::Collected(Err(why))),
             },
             Err(why) => {
                 // Read whole next time: the app then shows the state again.
                 etag = None;
-                Some(Err(why))
+                Some(Update::Collected(Err(why)))
             }
         };
         if let Some(u) = update {
-            if updates.send(Update::Collected(u)).await.is_err() {
+            if updates.send(u).await.is_err() {
                 return;
             }
         }

@@ -140,21 +140,61 @@ impl Store {
         Ok(Latest::Changed { pointer, etag })
     }
 
-    /// The state a pointer names, read whole (bounded) and decoded.
-    pub async fn state(
-        &self,
-        pointer: &Pointer,
-    ) -> Result<crate::model::collected::Collected, String> {
+    /// The state under `key`, read whole (bounded) and decoded.
+    pub async fn state(&self, key: &str) -> Result<crate::model::collected::Collected, String> {
         let out = self
             .client
             .get_object()
             .bucket(&self.location.bucket)
-            .key(&pointer.key)
+            .key(key)
             .send()
             .await
             .map_err(|e| describe("s3:GetObject", &e))?;
         let bytes = read_bounded(out, MAX_STORED).await?;
-        doc::decode(&bytes).map_err(|why| format!("{}: {why}", pointer.key))
+        doc::decode(&bytes).map_err(|why| format!("{key}: {why}"))
+    }
+
+    /// The key of the newest state written at or before `at` (that day's or the
+    /// day before's), by the time its key spells.
+    pub async fn key_at(&self, at: Timestamp) -> Result<String, String> {
+        let wanted = self.location.state_key(at);
+        for day in [at, at - SignedDuration::from_hours(24)] {
+            let key = self.location.state_key(day);
+            let folder = key.rsplit_once('/').map_or(key.as_str(), |(f, _)| f);
+            let mut best: Option<String> = None;
+            let mut token = None;
+            for _ in 0..PRUNE_PAGES {
+                let page = self
+                    .client
+                    .list_objects_v2()
+                    .bucket(&self.location.bucket)
+                    .prefix(format!("{folder}/"))
+                    .set_continuation_token(token.take())
+                    .send()
+                    .await
+                    .map_err(|e| describe("s3:ListBucket", &e))?;
+                let earlier = page
+                    .contents()
+                    .iter()
+                    .filter_map(|o| o.key())
+                    .filter(|k| *k <= wanted.as_str())
+                    .max();
+                if let Some(k) = earlier {
+                    best = best.max(Some(k.to_string()));
+                }
+                token = page.next_continuation_token().map(str::to_string);
+                if token.is_none() {
+                    break;
+                }
+            }
+            if let Some(key) = best {
+                return Ok(key);
+            }
+        }
+        Err(format!(
+            "no state written at or within a day before {at} under {}",
+            self.location.states()
+        ))
     }
 
     /// Deletes states last written before `keep` ago; how many.
