@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use jiff::{SignedDuration, Timestamp};
+use tokio::signal::unix::SignalKind;
 use tokio::sync::mpsc;
 
 use crate::app::App;
@@ -44,7 +45,12 @@ pub async fn collect(
     let (tx, mut updates) = mpsc::channel(256);
     let (refresh, receivers) = refresh_channels();
     backend.spawn(tx, receivers);
-    let mut stop = stop_signals()?;
+    // SIGTERM (systemd, ECS), SIGINT (ctrl-c) and SIGHUP stop it.
+    let mut stop = super::signals::any_of(&[
+        SignalKind::terminate(),
+        SignalKind::interrupt(),
+        SignalKind::hangup(),
+    ])?;
     let started = Instant::now();
     let mut written = 0u32;
     let mut last_write: Option<Instant> = None;
@@ -172,24 +178,4 @@ async fn write(app: &App, store: &Store, settings: &Settings) -> Result<String, 
 /// A line on stderr with the time: the journal of a systemd unit, an ECS task's log.
 fn say(line: &str) {
     eprintln!("{} {line}", Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ"));
-}
-
-/// SIGTERM (systemd, ECS), SIGINT (ctrl-c) and SIGHUP stop the collector.
-fn stop_signals() -> Result<mpsc::UnboundedReceiver<()>> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (tx, rx) = mpsc::unbounded_channel();
-    for kind in [
-        SignalKind::terminate(),
-        SignalKind::interrupt(),
-        SignalKind::hangup(),
-    ] {
-        let mut s = signal(kind)?;
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            if s.recv().await.is_some() {
-                let _ = tx.send(());
-            }
-        });
-    }
-    Ok(rx)
 }

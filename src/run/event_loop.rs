@@ -8,6 +8,7 @@ use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures_util::{FutureExt, StreamExt};
 use jiff::Timestamp;
 use ratatui::DefaultTerminal;
+use tokio::signal::unix::SignalKind;
 use tokio::sync::mpsc;
 
 use super::audit_writer::AuditWriter;
@@ -69,7 +70,7 @@ pub async fn run(
     }
     // Catch SIGTERM/SIGHUP before taking the terminal: one arriving during start-up
     // must still end in a restored terminal, not the signal's default kill.
-    let terminated = termination_signals()?;
+    let terminated = super::signals::any_of(&[SignalKind::terminate(), SignalKind::hangup()])?;
     // try_init also installs a panic hook that restores the terminal first.
     let mut terminal = ratatui::try_init()
         .map_err(|e| anyhow::anyhow!("could not take over the terminal: {e}"))?;
@@ -251,20 +252,4 @@ fn on_terminal_event(app: &mut App, ev: Event, links: &mut Links) {
             Effect::None => {}
         }
     }
-}
-
-/// SIGTERM and SIGHUP (the SSH link dropped) end the loop cleanly, restoring the terminal.
-fn termination_signals() -> Result<mpsc::UnboundedReceiver<()>> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (tx, rx) = mpsc::unbounded_channel();
-    for kind in [SignalKind::terminate(), SignalKind::hangup()] {
-        let mut s = signal(kind)?;
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            if s.recv().await.is_some() {
-                let _ = tx.send(());
-            }
-        });
-    }
-    Ok(rx)
 }

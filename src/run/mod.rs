@@ -9,6 +9,7 @@ mod executor;
 pub mod export;
 pub mod offline;
 mod recorder;
+mod signals;
 
 pub use audit_writer::AuditWriter;
 pub use event_loop::{run, ActionRuntime, Links};

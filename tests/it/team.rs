@@ -197,10 +197,14 @@ fn a_collector_writes_states_and_a_pointer_that_viewers_read_without_asking_aws(
     assert_eq!(states.len(), 1, "{states:?}");
     let log = String::from_utf8_lossy(&once.stderr);
     assert!(log.contains(&format!("wrote {}", states[0])), "{log}");
-    // Several refreshes: a state each, the pointer at the newest.
+    // Several refreshes: a state each, the pointer at the newest; a state past the
+    // retention (24 h by default) is deleted.
+    let expired = "oncall/states/2026-01-01/080000.000Z.json.gz";
+    put(&team, expired, b"old".to_vec());
     collect(&team, "oncall/", 2);
     let states = keys(&team, "oncall/states/");
     assert_eq!(states.len(), 3, "{states:?}");
+    assert!(!states.iter().any(|k| k == expired));
     let pointer: serde_json::Value =
         serde_json::from_slice(&get(&team, "oncall/latest.json")).unwrap();
     assert_eq!(pointer["key"], states[2].as_str());
@@ -390,4 +394,44 @@ fn a_viewer_watches_the_collectors_fleet_and_acts_as_itself() {
     );
     t.keys(&["q"]);
     t.assert_clean_shell("quit");
+}
+
+#[test]
+fn a_collector_run_as_a_service_stops_cleanly_on_sigterm() {
+    let team = seed_team();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mlopsdash"))
+        .args(["--region", "us-east-1", "--endpoint-url", &moto_url()])
+        .args(["--config", &team.config.path().display().to_string()])
+        .args(["collect", "--to", &format!("s3://{}/svc/", team.bucket)])
+        .env("AWS_ENDPOINT_URL_CLOUDWATCH", ministack_url())
+        .env("AWS_ENDPOINT_URL_CLOUDTRAIL", ministack_url())
+        .env("HOME", team.home.path())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A collector that never writes must fail the test, not hang it.
+    let pid = child.id().to_string();
+    let watchdog = pid.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(90));
+        let _ = Command::new("kill").args(["-KILL", &watchdog]).status();
+    });
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stderr.take().unwrap()));
+    let wrote = lines.find(|l| l.as_ref().is_ok_and(|l| l.contains(" wrote svc/states/")));
+    assert!(wrote.is_some(), "the collector never wrote a state");
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(child.wait().unwrap().success());
+    assert!(
+        rest.iter().any(|l| l.ends_with("stopping on a signal")),
+        "{rest:?}"
+    );
 }

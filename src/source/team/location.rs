@@ -64,6 +64,18 @@ impl Location {
         )
     }
 
+    /// When a state was written, as its key spells it (None for any other key).
+    pub fn time_of(&self, key: &str) -> Option<Timestamp> {
+        let stamp = key.strip_prefix(&self.states())?.strip_suffix(".json.gz")?;
+        jiff::fmt::strtime::parse("%Y-%m-%d/%H%M%S%.fZ", stamp)
+            .ok()?
+            .to_datetime()
+            .ok()?
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp())
+    }
+
     pub fn url(&self) -> String {
         format!("s3://{}/{}", self.bucket, self.prefix)
     }
@@ -82,6 +94,9 @@ mod tests {
         );
         assert_eq!(l.latest(), "oncall/mlops/latest.json");
         let at: Timestamp = "2026-12-02T17:44:11.5Z".parse().unwrap();
+        assert_eq!(l.time_of(&l.state_key(at)), Some(at));
+        assert_eq!(l.time_of("oncall/mlops/latest.json"), None);
+        assert_eq!(l.time_of("oncall/mlops/states/notes.txt"), None);
         assert_eq!(
             l.state_key(at),
             "oncall/mlops/states/2026-12-02/174411.500Z.json.gz"

@@ -12,8 +12,8 @@ use super::location::Location;
 use crate::aws::errors::describe;
 use crate::source::aws::ApiCalls;
 
-/// At most this many listing pages when pruning (1,000 keys each).
-const PRUNE_PAGES: u32 = 20;
+/// At most this many listing pages (1,000 keys each) when pruning or looking back.
+const LIST_PAGES: u32 = 20;
 
 #[derive(Clone)]
 pub struct Store {
@@ -161,32 +161,12 @@ impl Store {
         for day in [at, at - SignedDuration::from_hours(24)] {
             let key = self.location.state_key(day);
             let folder = key.rsplit_once('/').map_or(key.as_str(), |(f, _)| f);
-            let mut best: Option<String> = None;
-            let mut token = None;
-            for _ in 0..PRUNE_PAGES {
-                let page = self
-                    .client
-                    .list_objects_v2()
-                    .bucket(&self.location.bucket)
-                    .prefix(format!("{folder}/"))
-                    .set_continuation_token(token.take())
-                    .send()
-                    .await
-                    .map_err(|e| describe("s3:ListBucket", &e))?;
-                let earlier = page
-                    .contents()
-                    .iter()
-                    .filter_map(|o| o.key())
-                    .filter(|k| *k <= wanted.as_str())
-                    .max();
-                if let Some(k) = earlier {
-                    best = best.max(Some(k.to_string()));
-                }
-                token = page.next_continuation_token().map(str::to_string);
-                if token.is_none() {
-                    break;
-                }
-            }
+            let listed = self.list(&format!("{folder}/")).await?;
+            let best = listed
+                .into_iter()
+                .map(|(key, _)| key)
+                .filter(|k| k.as_str() <= wanted.as_str())
+                .max();
             if let Some(key) = best {
                 return Ok(key);
             }
@@ -197,36 +177,20 @@ impl Store {
         ))
     }
 
-    /// Deletes states last written before `keep` ago; how many.
+    /// Deletes states written before `keep` ago; how many.
     pub async fn prune(&self, keep: SignedDuration, now: Timestamp) -> Result<usize, String> {
         let cutoff = now - keep;
-        let mut old = Vec::new();
-        let mut token = None;
-        for _ in 0..PRUNE_PAGES {
-            let page = self
-                .client
-                .list_objects_v2()
-                .bucket(&self.location.bucket)
-                .prefix(self.location.states())
-                .set_continuation_token(token.take())
-                .send()
-                .await
-                .map_err(|e| describe("s3:ListBucket", &e))?;
-            for o in page.contents() {
-                let written = o
-                    .last_modified()
-                    .and_then(|t| Timestamp::from_second(t.secs()).ok());
-                if let (Some(key), Some(written)) = (o.key(), written) {
-                    if written < cutoff {
-                        old.push(key.to_string());
-                    }
-                }
-            }
-            token = page.next_continuation_token().map(str::to_string);
-            if token.is_none() {
-                break;
-            }
-        }
+        let old: Vec<String> = self
+            .list(&self.location.states())
+            .await?
+            .into_iter()
+            // The time its key spells (a copy keeps it), else when S3 last wrote it.
+            .filter(|(key, written)| {
+                let at = self.location.time_of(key).or(*written);
+                at.is_some_and(|w| w < cutoff)
+            })
+            .map(|(key, _)| key)
+            .collect();
         for batch in old.chunks(1000) {
             let objects = batch
                 .iter()
@@ -251,6 +215,39 @@ impl Store {
                 .map_err(|e| describe("s3:DeleteObject", &e))?;
         }
         Ok(old.len())
+    }
+}
+
+impl Store {
+    /// Every key under `prefix` with when it was last written (at most
+    /// `LIST_PAGES` pages of 1,000).
+    async fn list(&self, prefix: &str) -> Result<Vec<(String, Option<Timestamp>)>, String> {
+        let mut found = Vec::new();
+        let mut token = None;
+        for _ in 0..LIST_PAGES {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.location.bucket)
+                .prefix(prefix)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| describe("s3:ListBucket", &e))?;
+            for o in page.contents() {
+                let written = o
+                    .last_modified()
+                    .and_then(|t| Timestamp::from_second(t.secs()).ok());
+                if let Some(key) = o.key() {
+                    found.push((key.to_string(), written));
+                }
+            }
+            token = page.next_continuation_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok(found)
     }
 }
 
