@@ -3,6 +3,7 @@
 //! every other one.
 
 mod audit_writer;
+pub mod backends;
 pub mod collector;
 mod event_loop;
 mod executor;

@@ -296,6 +296,28 @@ fn a_stale_pointer_is_a_stale_view_and_a_bad_state_one_clear_error() {
         "{errors}"
     );
     assert_ne!(code, Some(0), "stale is never all clear");
+    // The dashboard says it too.
+    let t = Tmux::start(160, 30);
+    t.export_test_credentials(&format!(
+        "AWS_ENDPOINT_URL={} AWS_ENDPOINT_URL_CLOUDWATCH={} AWS_ENDPOINT_URL_CLOUDTRAIL={}",
+        moto_url(),
+        ministack_url(),
+        ministack_url()
+    ));
+    launch(
+        &t,
+        &format!(
+            "--from s3://{}/old/ --config {}",
+            team.bucket,
+            team.config.path().display()
+        ),
+    );
+    t.wait_for_all(
+        &["· stopped?", "the collector's last state is"],
+        "the header and footer of a stale view",
+    );
+    t.keys(&["q"]);
+    t.assert_clean_shell("quit");
 
     // Damaged, too large, or from a newer mlopsdash: exit 3 and one line saying so.
     let cases: [(&str, Vec<u8>, &str); 3] = [
