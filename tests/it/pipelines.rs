@@ -401,7 +401,7 @@ fn a_person_triggers_the_training_dag_and_airflow_has_the_run() {
         ],
         "weekly-demand's detail: MLflow's registry, runs and curve, Airflow's DAG",
     );
-    t.keys(&["R"]);
+    t.press_until("R", "trigger Airflow DAG demand_backfill");
     t.wait_for_all(
         &[
             "trigger Airflow DAG demand_backfill",

@@ -255,7 +255,7 @@ fn the_dashboard_shows_where_each_row_runs_and_the_pair_in_detail() {
     t.wait_for("WHERE", "back on the filtered pipeline");
     t.keys(&["/", "C-u", &format!("{}@dev", f.lagging), "Enter"]);
     t.wait_for("dev us-east-1", "the dev row alone");
-    t.keys(&["a"]);
+    t.press_until("a", "sagemaker:UpdateModelPackage");
     t.wait_for_all(
         &[
             "sagemaker:UpdateModelPackage",

@@ -6,7 +6,6 @@
 //! (the function) and the `mlopsdash:model` tag (the state machine).
 
 use std::io::Write;
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -43,24 +42,6 @@ fn config(s: &Seeded) -> tempfile::NamedTempFile {
     )
     .unwrap();
     f
-}
-
-/// Presses `key` until `shown` appears: an action asked while SageMaker's first
-/// refresh is still loading (moto is shared with every other test) is refused with
-/// "try again in a moment", as a person would be.
-fn press_until(key: &str, t: &Tmux, shown: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        t.keys(&[key]);
-        let asked = Instant::now();
-        while asked.elapsed() < Duration::from_secs(3) {
-            if t.screen().contains(shown) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        assert!(Instant::now() < deadline, "{key} never showed {shown}");
-    }
 }
 
 /// A model config maps to a service and a function that do not exist.
@@ -235,7 +216,7 @@ fn a_person_rolls_the_ecs_service_back_to_the_revision_before() {
     t.wait_for("123456789012 · us-east-1", "the account in the header");
     t.keys(&["/", &s.model, "Enter"]);
     t.wait_for_all(&["(1/", "2/2 tasks"], "the service's tasks in its row");
-    press_until("B", &t, "ecs:UpdateService");
+    t.press_until("B", "ecs:UpdateService");
     t.wait_for_all(
         &[
             "ecs:UpdateService",

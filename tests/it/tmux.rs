@@ -119,6 +119,28 @@ impl Tmux {
         }
     }
 
+    /// Presses `key` until `shown` appears: an action asked while SageMaker's first
+    /// refresh is still loading (moto is shared with every other test) is refused
+    /// with "try again in a moment", as a person would be.
+    pub(crate) fn press_until(&self, key: &str, shown: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            self.keys(&[key]);
+            let asked = Instant::now();
+            while asked.elapsed() < Duration::from_secs(3) {
+                if self.screen().contains(shown) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{key} never showed {shown}; screen:\n{}",
+                self.screen()
+            );
+        }
+    }
+
     /// The dashboard is gone and the terminal is usable again: the main screen is
     /// back and the shell echoes what is typed (raw mode is off).
     pub(crate) fn assert_clean_shell(&self, after: &str) {

@@ -332,7 +332,7 @@ fn a_person_approves_a_pending_version_on_aws() {
     use crate::seed::sdk;
     let url = moto_url();
     let (t, group, rt) = dashboard_with_a_pending_version("tmux-approve");
-    t.keys(&["a"]);
+    t.press_until("a", "sagemaker:UpdateModelPackage");
     t.wait_for_all(
         &[
             "sagemaker:UpdateModelPackage",
