@@ -220,67 +220,44 @@ impl Backend {
     /// Where the data will come from, for the header and the snapshot, and how
     /// often each source asks.
     pub fn context(&self) -> Context {
-        if let Backend::Viewer { store, first, .. } = self {
-            return Context::collected(store.location.url(), first);
-        }
-        let mut context = Context::new(match self {
-            Backend::Demo { seed, .. } => Place::Demo { seed: *seed },
-            Backend::Aws { scopes, .. } | Backend::Viewer { scopes, .. } => Place::Aws {
-                region: scopes.first().map(AwsScope::region).unwrap_or_default(),
-            },
-        });
-        context.scopes = match self {
-            Backend::Demo { source, .. } => source.simulator().scopes(),
-            Backend::Aws { scopes, .. } | Backend::Viewer { scopes, .. } => scopes
-                .iter()
-                .map(|s| Scope {
-                    label: s.spec.label.clone(),
-                    region: s.region(),
-                    colour: s.spec.colour.clone(),
-                    protected: s.spec.protected,
-                    ..Scope::default()
-                })
-                .collect(),
-        };
-        context.intervals = match self {
-            Backend::Demo { every, .. } => [(SourceId::Demo, *every)].into(),
-            Backend::Viewer { .. } => Default::default(),
-            Backend::Aws {
-                shared, pipelines, ..
-            } => {
-                let settings = &shared.settings;
-                let clients = &pipelines.clients;
-                let outside = [
-                    (SourceId::Mlflow, clients.mlflow.is_some()),
-                    (SourceId::Airflow, clients.airflow.is_some()),
-                ];
-                [
-                    (
-                        SourceId::SageMaker,
-                        every(settings, settings.sagemaker_seconds),
-                    ),
-                    (
-                        SourceId::CloudWatch,
-                        every(settings, settings.cloudwatch_seconds),
-                    ),
-                    (SourceId::S3, s3_every(settings)),
-                    (SourceId::XRay, XRAY_EVERY),
-                    (SourceId::Ecs, every(settings, None)),
-                    (SourceId::Lambda, every(settings, None)),
-                    (SourceId::StepFunctions, every(settings, None)),
-                    (SourceId::Changes, LOOKUP_EVERY),
-                    (SourceId::Failover, FAILOVER_EVERY),
-                ]
-                .into_iter()
-                .chain(
-                    outside
-                        .into_iter()
-                        .filter(|(_, on)| *on)
-                        .map(|(id, _)| (id, every(settings, None))),
-                )
-                .collect()
+        let (place, scopes, intervals) = match self {
+            // A viewer's place, scopes and ages are the collector's.
+            Backend::Viewer { store, first, .. } => {
+                return Context::collected(store.location.url(), first);
             }
+            Backend::Demo {
+                source,
+                seed,
+                every,
+            } => (
+                Place::Demo { seed: *seed },
+                source.simulator().scopes(),
+                [(SourceId::Demo, *every)].into(),
+            ),
+            Backend::Aws {
+                scopes,
+                shared,
+                pipelines,
+            } => (
+                Place::Aws {
+                    region: scopes.first().map(AwsScope::region).unwrap_or_default(),
+                },
+                scopes
+                    .iter()
+                    .map(|s| Scope {
+                        label: s.spec.label.clone(),
+                        region: s.region(),
+                        colour: s.spec.colour.clone(),
+                        protected: s.spec.protected,
+                        ..Scope::default()
+                    })
+                    .collect(),
+                aws_intervals(shared, pipelines),
+            ),
         };
+        let mut context = Context::new(place);
+        context.scopes = scopes;
+        context.intervals = intervals;
         context
     }
 
@@ -376,6 +353,41 @@ impl Backend {
             }
         }
     }
+}
+
+/// How often each AWS source asks (MLflow and Airflow where configured).
+fn aws_intervals(shared: &Shared, pipelines: &PipelineSetup) -> BTreeMap<SourceId, Duration> {
+    let settings = &shared.settings;
+    let clients = &pipelines.clients;
+    let outside = [
+        (SourceId::Mlflow, clients.mlflow.is_some()),
+        (SourceId::Airflow, clients.airflow.is_some()),
+    ];
+    [
+        (
+            SourceId::SageMaker,
+            every(settings, settings.sagemaker_seconds),
+        ),
+        (
+            SourceId::CloudWatch,
+            every(settings, settings.cloudwatch_seconds),
+        ),
+        (SourceId::S3, s3_every(settings)),
+        (SourceId::XRay, XRAY_EVERY),
+        (SourceId::Ecs, every(settings, None)),
+        (SourceId::Lambda, every(settings, None)),
+        (SourceId::StepFunctions, every(settings, None)),
+        (SourceId::Changes, LOOKUP_EVERY),
+        (SourceId::Failover, FAILOVER_EVERY),
+    ]
+    .into_iter()
+    .chain(
+        outside
+            .into_iter()
+            .filter(|(_, on)| *on)
+            .map(|(id, _)| (id, every(settings, None))),
+    )
+    .collect()
 }
 
 /// The viewer's tasks: the collector's states, and in each scope who the viewer is

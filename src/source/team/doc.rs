@@ -134,7 +134,8 @@ fn malformed(e: &serde_json::Error) -> String {
     format!("malformed state JSON ({e})")
 }
 
-fn too_large(bytes: u64, max: u64) -> String {
+/// A document over its bound, as the reader says it.
+pub(super) fn too_large(bytes: u64, max: u64) -> String {
     format!(
         "{} bytes, more than the {} KiB a state may be: not one mlopsdash wrote",
         bytes,

@@ -268,12 +268,8 @@ async fn read_bounded(
     max: u64,
 ) -> Result<Vec<u8>, String> {
     let declared = out.content_length().and_then(|n| u64::try_from(n).ok());
-    if declared.is_some_and(|n| n > max) {
-        return Err(format!(
-            "{} bytes, more than the {} KiB a state may be: not one mlopsdash wrote",
-            declared.unwrap_or_default(),
-            max >> 10
-        ));
+    if let Some(n) = declared.filter(|n| *n > max) {
+        return Err(doc::too_large(n, max));
     }
     let mut body = out.body;
     let mut bytes = Vec::new();
@@ -281,10 +277,7 @@ async fn read_bounded(
         let chunk = chunk.map_err(|e| format!("reading the state: {e}"))?;
         bytes.extend_from_slice(&chunk);
         if bytes.len() as u64 > max {
-            return Err(format!(
-                "more than the {} KiB a state may be: not one mlopsdash wrote",
-                max >> 10
-            ));
+            return Err(doc::too_large(bytes.len() as u64, max));
         }
     }
     Ok(bytes)
