@@ -41,7 +41,7 @@ pub fn recorded_app(
 ) -> Result<App, String> {
     let (dir, account) = past_dir(config, &context.place)?;
     context.account = account;
-    let store = History::open(&dir, config).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let store = History::read_only(&dir, config).map_err(|e| format!("{}: {e}", dir.display()))?;
     let (when, fleet) = store.fleet_at(at).ok_or_else(|| {
         let times = store.times();
         match (times.first(), times.last()) {

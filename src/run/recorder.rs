@@ -1,6 +1,8 @@
 //! Keeps the fleet's past on disk and reads it back, on a thread of its own (every
 //! record is an fsync; a read inflates a few records): the loop only hands it a
-//! clone of the fleet once a minute and asks for moments.
+//! clone of the fleet once a minute and asks for moments. When another mlopsdash
+//! already records this place (a second pane on the same account), this one reads
+//! that one's records instead of writing its own.
 
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
@@ -88,19 +90,21 @@ impl Recorder {
     }
 }
 
+/// The worker's hold on the place's history.
+enum Store {
+    Recording(History),
+    /// Another process records this directory: read its records afresh when asked.
+    Reading(PathBuf),
+    Unusable(String),
+}
+
 fn work(jobs: &std_mpsc::Receiver<Job>, updates: &mpsc::Sender<Update>, config: &HistoryConfig) {
-    let mut store: Result<History, String> = Err("no history recorded here yet".into());
+    let mut store = Store::Unusable("no history recorded here yet".into());
     while let Ok(job) = jobs.recv() {
         match job {
-            Job::Open(dir) => {
-                store = History::open(&dir, config)
-                    .map_err(|e| format!("history at {} unusable: {e}", dir.display()));
-                if let Err(why) = &store {
-                    tracing::warn!("{why}");
-                }
-            }
+            Job::Open(dir) => store = open(dir, config),
             Job::Record(at, fleet) => {
-                if let Ok(h) = &mut store {
+                if let Store::Recording(h) = &mut store {
                     if let Err(e) = h.record(at, &fleet) {
                         tracing::warn!("history not recorded: {e}");
                     }
@@ -108,17 +112,11 @@ fn work(jobs: &std_mpsc::Receiver<Job>, updates: &mpsc::Sender<Update>, config: 
             }
             Job::Recall(at, from) => {
                 let answer = match &store {
-                    Ok(h) => h.fleet_before(at, from).ok_or_else(|| {
-                        let oldest = h.times().first().copied();
-                        match oldest {
-                            Some(t) => format!(
-                                "nothing recorded before {}: the oldest is {t}",
-                                at.strftime("%m-%d %H:%M")
-                            ),
-                            None => "nothing recorded yet".to_string(),
-                        }
-                    }),
-                    Err(why) => Err(why.clone()),
+                    Store::Recording(h) => moment(h, at, from),
+                    Store::Reading(dir) => History::read_only(dir, config)
+                        .map_err(|e| format!("history at {} unreadable: {e}", dir.display()))
+                        .and_then(|h| moment(&h, at, from)),
+                    Store::Unusable(why) => Err(why.clone()),
                 };
                 if updates.blocking_send(Update::Recalled(answer)).is_err() {
                     return;
@@ -126,4 +124,34 @@ fn work(jobs: &std_mpsc::Receiver<Job>, updates: &mpsc::Sender<Update>, config: 
             }
         }
     }
+}
+
+fn open(dir: PathBuf, config: &HistoryConfig) -> Store {
+    match History::open(&dir, config) {
+        Ok(h) => Store::Recording(h),
+        Err(e) if history::is_busy(&e) => {
+            tracing::info!(
+                "history at {}: {e}; this dashboard reads those records",
+                dir.display()
+            );
+            Store::Reading(dir)
+        }
+        Err(e) => {
+            let why = format!("history at {} unusable: {e}", dir.display());
+            tracing::warn!("{why}");
+            Store::Unusable(why)
+        }
+    }
+}
+
+/// The fleet as recorded at `at` (stepping back from `from`), or why there is none.
+fn moment(h: &History, at: Timestamp, from: Timestamp) -> Result<(Timestamp, Fleet), String> {
+    h.fleet_before(at, from)
+        .ok_or_else(|| match h.times().first() {
+            Some(t) => format!(
+                "nothing recorded before {}: the oldest is {t}",
+                at.strftime("%m-%d %H:%M")
+            ),
+            None => "nothing recorded yet".to_string(),
+        })
 }

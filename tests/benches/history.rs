@@ -46,6 +46,7 @@ fn history(c: &mut Criterion) {
             criterion::BatchSize::SmallInput,
         )
     });
+    drop(store);
     let store = History::open(dir.path(), &config).expect("reopen");
     c.bench_function("history_read_two_hours_back", |b| {
         b.iter(|| store.fleet_at(at(MINUTES - 120)).expect("recorded"))

@@ -21,25 +21,36 @@ fn config(t: &Tmux) -> std::path::PathBuf {
     path
 }
 
-fn report(t: &Tmux) -> (String, String) {
-    let dir = t.home().join("reports");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+fn reports(t: &Tmux, extension: &str) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(t.home().join("reports"))
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == extension));
     files.sort();
-    let md = files
-        .iter()
-        .find(|p| p.extension().is_some_and(|e| e == "md"))
-        .unwrap();
-    let svg = files
-        .iter()
-        .find(|p| p.extension().is_some_and(|e| e == "svg"))
-        .unwrap();
-    (
-        std::fs::read_to_string(md).unwrap(),
-        std::fs::read_to_string(svg).unwrap(),
-    )
+    files
+}
+
+fn report_count(t: &Tmux) -> usize {
+    reports(t, "md").len()
+}
+
+/// The newest report's text (names sort by time).
+fn newest_report(t: &Tmux) -> String {
+    std::fs::read_to_string(reports(t, "md").last().unwrap()).unwrap()
+}
+
+fn time(text: &str) -> jiff::Timestamp {
+    text.parse().unwrap()
+}
+
+fn recorded_at(snapshot: &serde_json::Value) -> jiff::Timestamp {
+    time(snapshot["recorded_at"].as_str().unwrap())
+}
+
+/// The first report and its screen.
+fn report(t: &Tmux) -> (String, String) {
+    let read = |ext| std::fs::read_to_string(reports(t, ext).first().unwrap()).unwrap();
+    (read("md"), read("svg"))
 }
 
 #[test]
@@ -131,28 +142,56 @@ fn a_bad_deploy_is_found_reported_recorded_and_replayed_after_a_restart() {
     );
     assert!(svg.starts_with("<svg") && svg.contains("recommendation-engine"));
 
-    // The moment to come back to, on the dashboard's own clock (a test process's
-    // clock need not agree with it): a second report, a record interval later.
-    std::thread::sleep(std::time::Duration::from_secs(11));
-    t.keys(&["E"]);
-    let reports = t.home().join("reports");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let second = loop {
-        let mut mds: Vec<_> = std::fs::read_dir(&reports)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "md"))
-            .collect();
-        mds.sort();
-        if mds.len() >= 2 {
-            break std::fs::read_to_string(mds.last().unwrap()).unwrap();
-        }
-        assert!(std::time::Instant::now() < deadline, "no second report");
-        std::thread::sleep(std::time::Duration::from_millis(200));
+    // Headless, a moment of the recorded past: `snapshot --at` and `export --at` read
+    // the records (while the dashboard records them too), with no live source.
+    let headless = |at: &str, args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlopsdash"))
+            .args(args)
+            .args(["--demo", "--config", config.to_str().unwrap(), "--at", at])
+            .env_clear()
+            .env("HOME", t.home())
+            .env("PATH", "/usr/bin:/bin")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    let as_of = second.lines().nth(2).unwrap();
-    let at = as_of.split(" · as of ").nth(1).unwrap();
-    let incident = format!("{}T{}Z", &at[..10], &at[11..19]);
+    // The moment to come back to, on the dashboard's own clock (a test process's
+    // clock need not agree with it): a later report's, once a record taken after the
+    // first report (the incident already on screen) is as old as that moment.
+    let as_of = |md: &str| {
+        let at = md
+            .lines()
+            .nth(2)
+            .unwrap()
+            .split(" · as of ")
+            .nth(1)
+            .unwrap();
+        format!("{}T{}Z", &at[..10], &at[11..19])
+    };
+    let seen = as_of(&md);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let (incident, json) = loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no record after {seen}"
+        );
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        let written = report_count(&t);
+        t.keys(&["E"]);
+        let md = loop {
+            assert!(std::time::Instant::now() < deadline, "no further report");
+            if report_count(&t) > written {
+                break newest_report(&t);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        };
+        let at = as_of(&md);
+        let json: serde_json::Value =
+            serde_json::from_str(&headless(&at, &["snapshot", "--json"])).unwrap();
+        if recorded_at(&json) >= time(&seen) {
+            break (at, json);
+        }
+    };
     t.keys(&["q"]);
     t.assert_clean_shell("the first session");
 
@@ -166,29 +205,7 @@ fn a_bad_deploy_is_found_reported_recorded_and_replayed_after_a_restart() {
     t.keys(&["q"]);
     t.assert_clean_shell("the second session");
 
-    // Headless, the same moment: `snapshot --at` and `export --at`, no live source.
-    let headless = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlopsdash"))
-            .args(args)
-            .args([
-                "--demo",
-                "--config",
-                config.to_str().unwrap(),
-                "--at",
-                &incident,
-            ])
-            .env_clear()
-            .env("HOME", t.home())
-            .env("PATH", "/usr/bin:/bin")
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    let json: serde_json::Value = serde_json::from_str(&headless(&["snapshot", "--json"])).unwrap();
-    assert!(
-        json["recorded_at"].as_str().unwrap() <= incident.as_str(),
-        "{json:#}"
-    );
+    assert!(recorded_at(&json) <= time(&incident), "{json:#}");
     let rec = crate::aws::row(&json, "recommendation-engine");
     assert_eq!(rec["health"], "crit");
     assert!(rec["last_change"]["what"]
@@ -196,12 +213,15 @@ fn a_bad_deploy_is_found_reported_recorded_and_replayed_after_a_restart() {
         .unwrap()
         .starts_with("UpdateEndpoint recommendation-engine-prod"));
     let dir = t.home().join("headless");
-    let written = headless(&[
-        "export",
-        "recommendation-engine",
-        "--dir",
-        dir.to_str().unwrap(),
-    ]);
+    let written = headless(
+        &incident,
+        &[
+            "export",
+            "recommendation-engine",
+            "--dir",
+            dir.to_str().unwrap(),
+        ],
+    );
     let md = std::fs::read_to_string(written.trim()).unwrap();
     assert!(md.contains("(recorded past) · health **crit**"), "{md}");
 

@@ -2,9 +2,11 @@
 //! days and bytes. Each record is framed `[length u32][crc32 u32][time i64][payload]`
 //! (little-endian; the checksum covers time and payload), so a write torn by a crash
 //! or a disk that filled up is found on the next open: the segment is cut back to its
-//! last whole record, and at most that record is lost.
+//! last whole record, and at most that record is lost. One process writes a directory
+//! (an advisory lock on `.lock`: two dashboards on one account in two tmux panes);
+//! others only read it, and a reader never cuts a tail that may be a write under way.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -14,6 +16,8 @@ use jiff::{SignedDuration, Timestamp};
 const HEADER: u64 = 16;
 /// A record larger than this is corruption, not a record.
 pub const MAX_RECORD: u32 = 32 * 1024 * 1024;
+/// The file whose lock says which process writes the directory.
+const LOCK: &str = ".lock";
 
 /// Where one record is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +39,13 @@ pub struct Bounds {
 pub struct Log {
     dir: PathBuf,
     entries: Vec<Entry>,
+    /// Held while this process writes; None for a reader.
+    lock: Option<File>,
+}
+
+/// Whether `e` says another process writes the directory.
+pub fn is_busy(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::WouldBlock
 }
 
 /// `2026-12-02T14.log`: the hour a record's time falls in, sortable by name.
@@ -43,26 +54,44 @@ fn segment_name(at: Timestamp) -> String {
 }
 
 impl Log {
-    /// Opens (creating) the log in `dir`, reading every segment's record frames and
-    /// cutting a torn or corrupt tail off each.
+    /// Opens (creating) the log in `dir` to write it, reading every segment's record
+    /// frames and cutting a torn or corrupt tail off each. An error `is_busy` when
+    /// another process writes it.
     pub fn open(dir: &Path) -> io::Result<Log> {
         fs::create_dir_all(dir)?;
-        let mut segments: Vec<PathBuf> = fs::read_dir(dir)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "log"))
-            .collect();
-        segments.sort();
-        let mut entries = Vec::new();
-        for path in segments {
-            entries.extend(scan(&path)?);
-        }
-        // Records are appended in time order; a clock that went back must not make
-        // a scrub jump around.
-        entries.sort_by_key(|e| e.at);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(LOCK))?;
+        lock.try_lock().map_err(|e| match e {
+            TryLockError::WouldBlock => io::Error::new(
+                io::ErrorKind::WouldBlock,
+                "another mlopsdash is recording here",
+            ),
+            TryLockError::Error(e) => e,
+        })?;
         Ok(Log {
             dir: dir.to_path_buf(),
-            entries,
+            entries: read_entries(dir, true)?,
+            lock: Some(lock),
         })
+    }
+
+    /// Opens the log in `dir` to read it only, leaving every file as it is.
+    pub fn read_only(dir: &Path) -> io::Result<Log> {
+        Ok(Log {
+            dir: dir.to_path_buf(),
+            entries: read_entries(dir, false)?,
+            lock: None,
+        })
+    }
+
+    fn writable(&self) -> io::Result<()> {
+        match self.lock {
+            Some(_) => Ok(()),
+            None => Err(io::Error::other("history opened to read only")),
+        }
     }
 
     /// Every record, oldest first.
@@ -72,6 +101,7 @@ impl Log {
 
     /// Appends one record as a single write, then syncs it.
     pub fn append(&mut self, at: Timestamp, payload: &[u8]) -> io::Result<()> {
+        self.writable()?;
         let len = u32::try_from(payload.len())
             .ok()
             .filter(|l| *l <= MAX_RECORD)
@@ -118,6 +148,7 @@ impl Log {
     /// Drops whole segments older than `days` before `now`, then the oldest until the
     /// log fits `max_bytes` (the newest segment always stays).
     pub fn prune(&mut self, bounds: Bounds, now: Timestamp) -> io::Result<()> {
+        self.writable()?;
         let cutoff = now - SignedDuration::from_hours(24 * i64::from(bounds.days));
         let oldest_kept = segment_name(cutoff);
         let mut segments = self.segments()?;
@@ -165,8 +196,26 @@ fn checksum(at: Timestamp, payload: &[u8]) -> u32 {
     h.finalize()
 }
 
-/// The whole records of one segment; a torn or corrupt tail is cut off the file.
-fn scan(path: &Path) -> io::Result<Vec<Entry>> {
+/// Every segment's whole records, oldest first (`cut`: a torn tail is cut off).
+fn read_entries(dir: &Path, cut: bool) -> io::Result<Vec<Entry>> {
+    let mut segments: Vec<PathBuf> = fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .collect();
+    segments.sort();
+    let mut entries = Vec::new();
+    for path in segments {
+        entries.extend(scan(&path, cut)?);
+    }
+    // Records are appended in time order; a clock that went back must not make a
+    // scrub jump around.
+    entries.sort_by_key(|e| e.at);
+    Ok(entries)
+}
+
+/// The whole records of one segment; a torn or corrupt tail is cut off the file
+/// when `cut` (only the writer may: to a reader it may be a write under way).
+fn scan(path: &Path, cut: bool) -> io::Result<Vec<Entry>> {
     let bytes = fs::read(path)?;
     let mut entries = Vec::new();
     let mut at = 0usize;
@@ -174,7 +223,7 @@ fn scan(path: &Path) -> io::Result<Vec<Entry>> {
         at += HEADER as usize + e.len as usize;
         entries.push(e);
     }
-    if at < bytes.len() {
+    if cut && at < bytes.len() {
         tracing::warn!(
             "history {}: {} bytes after the last whole record cut off",
             path.display(),
@@ -294,7 +343,7 @@ mod tests {
             log.prune(Bounds { days: 365, max_bytes: max }, now).unwrap();
             let segment = (2 * (HEADER as usize + size)) as u64;
             prop_assert!(log.size().unwrap() <= max.max(segment));
-            let kept = payloads(&Log::open(dir.path()).unwrap());
+            let kept = payloads(&Log::read_only(dir.path()).unwrap());
             prop_assert!(!kept.is_empty());
             prop_assert_eq!(kept.last().unwrap()[..].first().copied(), (size > 0).then_some((n - 1) as u8));
         }
@@ -318,6 +367,33 @@ mod tests {
             .map(|e| (e.at.as_second() - 1_800_000_000) / 86_400)
             .collect();
         assert_eq!(days, [6, 7, 8, 9]);
-        assert_eq!(Log::open(dir.path()).unwrap().entries().len(), 4);
+        assert_eq!(Log::read_only(dir.path()).unwrap().entries().len(), 4);
+    }
+
+    #[test]
+    fn one_process_writes_a_directory_and_readers_leave_its_files_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = Log::open(dir.path()).unwrap();
+        writer.append(at(60), b"first").unwrap();
+        let second = Log::open(dir.path()).err().unwrap();
+        assert!(is_busy(&second), "{second}");
+        // A write under way, as a reader may find it: not cut, not read.
+        let segment = writer.entries()[0].segment.clone();
+        let whole = fs::metadata(&segment).unwrap().len();
+        OpenOptions::new()
+            .append(true)
+            .open(&segment)
+            .unwrap()
+            .write_all(&[7; 9])
+            .unwrap();
+        let mut reader = Log::read_only(dir.path()).unwrap();
+        assert_eq!(payloads(&reader), [b"first".to_vec()]);
+        assert_eq!(fs::metadata(&segment).unwrap().len(), whole + 9);
+        assert!(reader.append(at(120), b"no").is_err());
+        // The writer gone, the next one takes over and cuts the torn tail.
+        drop(writer);
+        let next = Log::open(dir.path()).unwrap();
+        assert_eq!(payloads(&next), [b"first".to_vec()]);
+        assert_eq!(fs::metadata(&segment).unwrap().len(), whole);
     }
 }

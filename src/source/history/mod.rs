@@ -15,7 +15,7 @@ use flate2::Compression;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-pub use log::Bounds;
+pub use log::{is_busy, Bounds};
 use log::{Entry, Log};
 
 use crate::config::HistoryConfig;
@@ -87,20 +87,30 @@ pub fn latest_account(config: &HistoryConfig, region: &str) -> Option<(String, P
 }
 
 impl History {
+    /// Opens `dir` to record into (pruning it); an error `is_busy` when another
+    /// process records there.
     pub fn open(dir: &Path, config: &HistoryConfig) -> io::Result<History> {
-        let bounds = Bounds {
-            days: config.days,
-            max_bytes: config.max_mb.saturating_mul(1024 * 1024),
-        };
-        let mut log = Log::open(dir)?;
-        log.prune(bounds, Timestamp::now())?;
-        Ok(History {
+        let mut history = History::with(Log::open(dir)?, config);
+        history.log.prune(history.bounds, Timestamp::now())?;
+        Ok(history)
+    }
+
+    /// Opens `dir` to read the records as they are now, whoever records there.
+    pub fn read_only(dir: &Path, config: &HistoryConfig) -> io::Result<History> {
+        Ok(History::with(Log::read_only(dir)?, config))
+    }
+
+    fn with(log: Log, config: &HistoryConfig) -> History {
+        History {
             log,
-            bounds,
+            bounds: Bounds {
+                days: config.days,
+                max_bytes: config.max_mb.saturating_mul(1024 * 1024),
+            },
             every: every(config),
             last: None,
             appended: 0,
-        })
+        }
     }
 
     /// Records `fleet` as it was at `at`, unless the last record is too recent.
@@ -262,6 +272,7 @@ mod tests {
         assert_eq!(points.last().unwrap(), &(at(200), 200.0));
         assert!(h.fleet_at(at(-1)).is_none());
         // Reopened (a new session), the past reads the same.
+        drop(h);
         let h = History::open(dir.path(), &config(dir.path())).unwrap();
         assert_eq!(h.times().len(), 240);
         let (_, again) = h.fleet_at(at(200)).unwrap();
