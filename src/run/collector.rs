@@ -83,14 +83,7 @@ pub async fn collect(
         }
         // The screen-less app still says which models are in trouble: their metrics
         // are asked for most often, as on a dashboard.
-        let attention = app.attention();
-        refresh.attention.send_if_modified(|old| {
-            let different = *old != attention;
-            if different {
-                *old = attention;
-            }
-            different
-        });
+        refresh.publish_attention(app.attention());
         let Some((since, latest)) = unwritten else {
             continue;
         };

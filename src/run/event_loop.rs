@@ -136,14 +136,7 @@ async fn event_loop(
         // Whose metrics matter most: the model on screen and those in trouble.
         // Only an update or a key can change that.
         if changed {
-            let attention = app.attention();
-            links.refresh.attention.send_if_modified(|old| {
-                let different = *old != attention;
-                if different {
-                    *old = attention;
-                }
-                different
-            });
+            links.refresh.publish_attention(app.attention());
         }
     }
 }

@@ -39,17 +39,12 @@ pub struct Gathered {
 pub fn apply(context: Context, rules: Rules, updates: Vec<Update>, now: Timestamp) -> Gathered {
     let mut app = App::new(context, rules, KeyMap::default(), now);
     let mut errors = Vec::new();
-    let many = app.context().scopes.len() > 1;
     for update in updates {
         let (scope, inner) = match &update {
             Update::Scoped { scope, update } => (Some(*scope), update.as_ref()),
             other => (None, other),
         };
-        // With several accounts or regions each error says where.
-        let place = scope
-            .filter(|_| many)
-            .and_then(|i| app.context().scope(i))
-            .map_or(String::new(), |s| format!("{}: ", s.name()));
+        let place = scope.map_or(String::new(), |i| place(&app, i));
         match inner {
             Update::Failed { source, why, .. } => {
                 errors.push((source.label().to_string(), format!("{place}{why}")))
@@ -77,16 +72,22 @@ pub fn errors_of(app: &App) -> Vec<(String, String)> {
 }
 
 fn source_problems(app: &App) -> Vec<(String, String)> {
-    let scopes = &app.context().scopes;
     app.source_problems()
         .map(|(feed, why)| {
-            let place = scopes
-                .get(usize::from(feed.scope))
-                .filter(|_| scopes.len() > 1)
-                .map_or(String::new(), |s| format!("{}: ", s.name()));
+            let place = place(app, feed.scope);
             (feed.source.label().to_string(), format!("{place}{why}"))
         })
         .collect()
+}
+
+/// "prod · us-east-1: " before an error, with several accounts or regions; nothing
+/// with one.
+fn place(app: &App, scope: crate::model::scope::ScopeIx) -> String {
+    let context = app.context();
+    context
+        .scope(scope)
+        .filter(|_| context.scopes.len() > 1)
+        .map_or(String::new(), |s| format!("{}: ", s.name()))
 }
 
 /// A model whose facts could not all be refreshed is an error too: the answer for it

@@ -183,16 +183,7 @@ impl AwsSources {
                 lambda: LambdaSource::new(sdk, calls).joining(joining.clone()),
                 stepfunctions: StepFunctionsSource::new(sdk, calls).joining(joining),
             },
-            // One pacer per session: every ListTrainingJobs caller shares it.
-            sagemaker: SageMakerSource::new(sdk, calls)
-                .mapped(mappings, settings.discover)
-                .paced(Pacer::new(2))
-                .in_flight(settings.max_in_flight)
-                .protecting(protected_tags)
-                .recognising(Recognition {
-                    tag_keys: identity.tag_keys.clone(),
-                    names: Normaliser::new(&identity.affixes),
-                }),
+            sagemaker: sagemaker_source((sdk, calls), shared),
             cost: CostSource::new(
                 sdk,
                 calls,
@@ -205,6 +196,24 @@ impl AwsSources {
             failover,
         }
     }
+}
+
+/// One scope's SageMaker source, mapped and recognising models as config says.
+fn sagemaker_source(
+    (sdk, calls): (&aws_config::SdkConfig, &ApiCalls),
+    shared: &Shared,
+) -> SageMakerSource {
+    let (settings, identity) = (&shared.settings, &shared.identity);
+    SageMakerSource::new(sdk, calls)
+        .mapped(shared.mappings.clone(), settings.discover)
+        // One pacer per session: every ListTrainingJobs caller shares it.
+        .paced(Pacer::new(2))
+        .in_flight(settings.max_in_flight)
+        .protecting(shared.protected_tags.clone())
+        .recognising(Recognition {
+            tag_keys: identity.tag_keys.clone(),
+            names: Normaliser::new(&identity.affixes),
+        })
 }
 
 impl Backend {
@@ -411,27 +420,28 @@ fn spawn_viewer(
         let (sdk, calls, who) = (scope.sdk.clone(), scope.calls.clone(), updates.clone());
         tokio::spawn(async move { identify_until_known(&sdk, &calls, &who).await });
         tokio::spawn(report_calls(scope.calls.clone(), updates.clone()));
-        looks.push((scope, updates));
+        looks.push((
+            sagemaker_source((&scope.sdk, &scope.calls), &shared),
+            updates,
+        ));
     }
-    tokio::spawn(look_after_actions(looks, shared, receivers.acted.clone()));
+    tokio::spawn(look_after_actions(looks, receivers.acted.clone()));
 }
 
 /// After an action, the viewer asks its scope's SageMaker itself (the collector's
 /// next state may be a minute away): its facts stand until a state newer than them
 /// arrives. Nothing else a viewer asks of SageMaker.
+/// (Each scope's source is kept from one action to the next: what it described once
+/// it does not describe again.)
 async fn look_after_actions(
-    scopes: Vec<(AwsScope, mpsc::Sender<Update>)>,
-    shared: Box<Shared>,
+    mut scopes: Vec<(SageMakerSource, mpsc::Sender<Update>)>,
     mut acted: watch::Receiver<(u64, crate::model::scope::ScopeIx)>,
 ) {
     while acted.changed().await.is_ok() {
         let (_, ix) = *acted.borrow_and_update();
-        let Some((scope, updates)) = scopes.get(usize::from(ix)) else {
+        let Some((sagemaker, updates)) = scopes.get_mut(usize::from(ix)) else {
             continue;
         };
-        let (_, never) = super::refresh_channels();
-        let sources = AwsSources::new((&scope.sdk, &scope.calls), &shared, &never, false);
-        let mut sagemaker = sources.sagemaker;
         if updates.send(sagemaker.fetch().await).await.is_err() {
             return;
         }

@@ -64,6 +64,19 @@ pub struct RefreshReceivers {
     pub acted: watch::Receiver<(u64, crate::model::scope::ScopeIx)>,
 }
 
+impl RefreshSenders {
+    /// Tells the sources which models need attention, waking them only on a change.
+    pub fn publish_attention(&self, attention: Attention) {
+        self.attention.send_if_modified(|old| {
+            let different = *old != attention;
+            if different {
+                *old = attention;
+            }
+            different
+        });
+    }
+}
+
 pub fn refresh_channels() -> (RefreshSenders, RefreshReceivers) {
     let (all, all_rx) = watch::channel(0);
     let (cost, cost_rx) = watch::channel(0);

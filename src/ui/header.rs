@@ -74,11 +74,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some(spend) = fleet.and_then(|f| f.spending.as_deref()) {
         let sep = " │ ".width();
         let taken: usize = segments.iter().map(|(t, _)| t.width() + sep).sum();
-        let mut spend = api_spend(spend, area.width >= 160, theme);
         // A viewer's polling is the collector's, paid once for the team.
-        if app.from_collector() {
-            spend.0 = spend.0.replacen("API", "collector API", 1);
-        }
+        let payer = match app.from_collector() {
+            true => "collector API",
+            false => "API",
+        };
+        let spend = api_spend(spend, payer, area.width >= 160, theme);
         if taken + spend.0.width() <= area.width as usize {
             segments.insert(segments.len() - 2, spend);
         }
@@ -103,14 +104,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 /// This session's own AWS bill today, where the day is heading, and the budget;
 /// marked when polling had to slow down to stay under it.
-fn api_spend(s: &Spending, wide: bool, theme: &Theme) -> (String, Style) {
+fn api_spend(s: &Spending, payer: &str, wide: bool, theme: &Theme) -> (String, Style) {
     // The budget is the first thing a narrower terminal gives up.
     let budget = match wide {
         true => format!(" of {}", cents(s.budget_per_day)),
         false => String::new(),
     };
     let text = format!(
-        "API {} · ~{}/day{budget}",
+        "{payer} {} · ~{}/day{budget}",
         cents(s.spent_today),
         cents(s.projected_per_day),
     );

@@ -9,6 +9,8 @@
 
 use std::time::{Duration, Instant};
 
+#[path = "../common/binary.rs"]
+mod binary;
 #[path = "../common/proxy.rs"]
 mod proxy;
 #[path = "../common/scopes_seed.rs"]
@@ -78,19 +80,11 @@ fn main() {
         let config = dir.path().join("config.toml");
         std::fs::write(&config, format!("{aws}{models}")).unwrap();
         let started = Instant::now();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlopsdash"))
+        let out = binary::aws_binary(dir.path(), &ministack, &ministack)
             .args(["snapshot", "--json", "--fail-on", "never", "--endpoint-url"])
             .arg(&proxy.url)
             .arg("--config")
             .arg(&config)
-            .env("AWS_ENDPOINT_URL_CLOUDWATCH", &ministack)
-            .env("AWS_ENDPOINT_URL_CLOUDTRAIL", &ministack)
-            .env("HOME", dir.path())
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_PROFILE")
-            .env_remove("MLFLOW_TRACKING_URI")
             .output()
             .unwrap();
         let took = started.elapsed();

@@ -12,6 +12,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+#[path = "../common/binary.rs"]
+mod binary;
 #[path = "../common/proxy.rs"]
 mod proxy;
 #[path = "../common/seed.rs"]
@@ -68,19 +70,11 @@ fn main() {
     let config = dir.path().join("config.toml");
     std::fs::write(&config, format!("[aws]\nrefresh_seconds = {refresh}\n")).unwrap();
     let command = |args: &[&str]| {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_mlopsdash"));
+        let mut c = binary::aws_binary(dir.path(), &metrics.url, &metrics.url);
         c.args(["--region", "us-east-1", "--endpoint-url", &aws.url])
             .arg("--config")
             .arg(&config)
-            .args(args)
-            .env("AWS_ENDPOINT_URL_CLOUDWATCH", &metrics.url)
-            .env("AWS_ENDPOINT_URL_CLOUDTRAIL", &metrics.url)
-            .env("HOME", dir.path())
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_PROFILE")
-            .env_remove("MLFLOW_TRACKING_URI");
+            .args(args);
         c
     };
     let to = format!("s3://{bucket}/team/");

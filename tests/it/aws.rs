@@ -186,7 +186,8 @@ pub fn snapshot_json_env(
     env: &[(&str, &str)],
 ) -> (Option<i32>, serde_json::Value) {
     let home = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlopsdash"))
+    // moto has no LookupEvents; ministack records CloudTrail events.
+    let out = crate::binary::aws_binary(home.path(), cloudwatch_url, &ministack_url())
         .args([
             "snapshot",
             "--json",
@@ -201,15 +202,6 @@ pub fn snapshot_json_env(
             false => &["--region", "us-east-1"][..],
         })
         .args(more)
-        .env("AWS_ENDPOINT_URL_CLOUDWATCH", cloudwatch_url)
-        // moto has no LookupEvents; ministack records CloudTrail events.
-        .env("AWS_ENDPOINT_URL_CLOUDTRAIL", ministack_url())
-        .env("HOME", home.path())
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("MLFLOW_TRACKING_URI")
         .envs(env.iter().copied())
         .output()
         .unwrap();

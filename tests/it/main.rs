@@ -7,6 +7,9 @@ mod seed;
 #[path = "../common/proxy.rs"]
 mod proxy;
 
+#[path = "../common/binary.rs"]
+mod binary;
+
 #[path = "../common/services_seed.rs"]
 mod services_seed;
 

@@ -55,20 +55,15 @@ fn seed_team() -> Team {
 /// front of it), CloudWatch and CloudTrail at ministack unless `endpoint` is a proxy
 /// that must see them too.
 fn mlopsdash(team: &Team, endpoint: &str, metrics: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlopsdash"))
-        .args(["--region", "us-east-1", "--endpoint-url", endpoint])
-        .args(["--config", &team.config.path().display().to_string()])
-        .args(args)
-        .env("AWS_ENDPOINT_URL_CLOUDWATCH", metrics)
-        .env("AWS_ENDPOINT_URL_CLOUDTRAIL", metrics)
-        .env("HOME", team.home.path())
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("MLFLOW_TRACKING_URI")
-        .output()
-        .unwrap()
+    binary(team, endpoint, metrics).args(args).output().unwrap()
+}
+
+/// The binary on `team`'s config and home, AWS at `endpoint`.
+fn binary(team: &Team, endpoint: &str, metrics: &str) -> Command {
+    let mut c = crate::binary::aws_binary(team.home.path(), metrics, metrics);
+    c.args(["--region", "us-east-1", "--endpoint-url", endpoint])
+        .args(["--config", &team.config.path().display().to_string()]);
+    c
 }
 
 fn collect(team: &Team, prefix: &str, count: u32) -> Output {
@@ -421,17 +416,8 @@ fn a_viewer_watches_the_collectors_fleet_and_acts_as_itself() {
 #[test]
 fn a_collector_run_as_a_service_stops_cleanly_on_sigterm() {
     let team = seed_team();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mlopsdash"))
-        .args(["--region", "us-east-1", "--endpoint-url", &moto_url()])
-        .args(["--config", &team.config.path().display().to_string()])
+    let mut child = binary(&team, &moto_url(), &ministack_url())
         .args(["collect", "--to", &format!("s3://{}/svc/", team.bucket)])
-        .env("AWS_ENDPOINT_URL_CLOUDWATCH", ministack_url())
-        .env("AWS_ENDPOINT_URL_CLOUDTRAIL", ministack_url())
-        .env("HOME", team.home.path())
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();

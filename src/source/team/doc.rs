@@ -3,7 +3,7 @@
 //! refused with a clear line when a newer mlopsdash wrote it in a shape this one
 //! cannot read.
 
-use std::io::{Read, Write};
+use std::io::Read;
 
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
@@ -31,7 +31,7 @@ pub struct Schema {
     pub minor: u32,
 }
 
-const CURRENT: Schema = Schema {
+pub const CURRENT: Schema = Schema {
     major: MAJOR,
     minor: MINOR,
 };
@@ -71,7 +71,6 @@ pub fn encode(state: &Collected, snapshot: &serde_json::Value) -> Result<Vec<u8>
     };
     let mut gz = GzEncoder::new(Vec::new(), Compression::default());
     serde_json::to_writer(&mut gz, &written).map_err(|e| format!("state not encoded: {e}"))?;
-    gz.flush().map_err(|e| e.to_string())?;
     gz.finish()
         .map_err(|e| format!("state not compressed: {e}"))
 }
@@ -101,17 +100,20 @@ pub fn decode(stored: &[u8]) -> Result<Collected, String> {
     serde_json::from_slice(&json).map_err(|e| malformed(&e))
 }
 
-/// The pointer back, or why it cannot be read.
-pub fn decode_pointer(bytes: &[u8]) -> Result<Pointer, String> {
+/// The pointer back, or why it cannot be read: it must name a key under `states`
+/// (the location's states prefix), never an arbitrary object.
+pub fn decode_pointer(bytes: &[u8], states: &str) -> Result<Pointer, String> {
     if bytes.len() as u64 > MAX_POINTER {
         return Err(too_large(bytes.len() as u64, MAX_POINTER));
     }
     let header: Header = serde_json::from_slice(bytes).map_err(|e| malformed(&e))?;
     readable(header.schema)?;
     let pointer: Pointer = serde_json::from_slice(bytes).map_err(|e| malformed(&e))?;
-    // A pointer names a state under the same prefix, never an arbitrary key.
-    if !pointer.key.contains("states/") || pointer.key.contains("..") {
-        return Err(format!("the pointer names {:?}, not a state", pointer.key));
+    if !pointer.key.starts_with(states) {
+        return Err(format!(
+            "the pointer names {:?}, not a state under {states}",
+            pointer.key
+        ));
     }
     Ok(pointer)
 }
@@ -149,6 +151,7 @@ mod tests {
     use crate::model::collected::{Collector, FeedState};
     use crate::model::facts::{Fleet, ModelFacts};
     use crate::model::update::SourceId;
+    use std::io::Write;
 
     pub(crate) fn state(models: usize) -> Collected {
         let fleet = Fleet {
@@ -229,13 +232,20 @@ mod tests {
             written_at: Timestamp::from_second(1_800_000_000).unwrap(),
             bytes: 10,
         };
-        assert_eq!(decode_pointer(&encode_pointer(&p)).unwrap(), p);
+        assert_eq!(
+            decode_pointer(&encode_pointer(&p), "team/states/").unwrap(),
+            p
+        );
         let elsewhere = Pointer {
             key: "secrets/keys.txt".into(),
             ..p
         };
-        assert!(decode_pointer(&encode_pointer(&elsewhere)).is_err());
-        assert!(decode_pointer(b"{").unwrap_err().contains("malformed"));
+        assert!(decode_pointer(&encode_pointer(&elsewhere), "team/states/").is_err());
+        // Another team's states in the same bucket are not this prefix's.
+        assert!(decode_pointer(&encode_pointer(&p), "other/states/").is_err());
+        assert!(decode_pointer(b"{", "team/states/")
+            .unwrap_err()
+            .contains("malformed"));
     }
 
     proptest::proptest! {
@@ -245,7 +255,7 @@ mod tests {
         #[test]
         fn no_bytes_make_the_reader_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..4096)) {
             let _ = decode(&bytes);
-            let _ = decode_pointer(&bytes);
+            let _ = decode_pointer(&bytes, "team/states/");
         }
 
         #[test]

@@ -15,10 +15,8 @@ impl Location {
     /// `s3://bucket`, `s3://bucket/`, `s3://bucket/team/mlops/`: a clear error for
     /// anything else.
     pub fn parse(url: &str) -> Result<Location, String> {
-        let rest = url
-            .strip_prefix("s3://")
+        let crate::config::S3Location { bucket, prefix } = crate::config::parse_s3(url)
             .ok_or_else(|| format!("{url}: not an S3 URL (s3://bucket/prefix/)"))?;
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         let valid_bucket = (3..=63).contains(&bucket.len())
             && bucket
                 .chars()
@@ -34,13 +32,10 @@ impl Location {
             return Err(format!("{url}: the prefix must be a plain key prefix"));
         }
         let prefix = match prefix.is_empty() || prefix.ends_with('/') {
-            true => prefix.to_string(),
+            true => prefix,
             false => format!("{prefix}/"),
         };
-        Ok(Location {
-            bucket: bucket.to_string(),
-            prefix,
-        })
+        Ok(Location { bucket, prefix })
     }
 
     /// The pointer to the newest state, rewritten after each one.

@@ -10,6 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::doc::{self, Pointer, MAX_POINTER, MAX_STORED};
 use super::location::Location;
 use crate::aws::errors::describe;
+use crate::source::aws::s3::object::{client, read_bounded};
 use crate::source::aws::ApiCalls;
 
 /// At most this many listing pages (1,000 keys each) when pruning or looking back.
@@ -82,10 +83,7 @@ impl Store {
             .await
             .map_err(|e| describe("s3:PutObject", &e))?;
         let pointer = Pointer {
-            schema: doc::Schema {
-                major: doc::MAJOR,
-                minor: doc::MINOR,
-            },
+            schema: doc::CURRENT,
             key,
             written_at: at,
             bytes,
@@ -128,15 +126,11 @@ impl Store {
             Err(e) => return Err(describe("s3:GetObject", &e)),
         };
         let etag = out.e_tag().map(str::to_string);
-        let bytes = read_bounded(out, MAX_POINTER).await?;
-        let pointer = doc::decode_pointer(&bytes).map_err(|why| format!("latest.json: {why}"))?;
-        if !pointer.key.starts_with(&self.location.states()) {
-            return Err(format!(
-                "latest.json names {}, outside {}",
-                pointer.key,
-                self.location.states()
-            ));
-        }
+        let bytes = read_bounded(out, MAX_POINTER, |n| doc::too_large(n, MAX_POINTER))
+            .await
+            .map_err(|why| format!("latest.json: {why}"))?;
+        let pointer = doc::decode_pointer(&bytes, &self.location.states())
+            .map_err(|why| format!("latest.json: {why}"))?;
         Ok(Latest::Changed { pointer, etag })
     }
 
@@ -150,7 +144,9 @@ impl Store {
             .send()
             .await
             .map_err(|e| describe("s3:GetObject", &e))?;
-        let bytes = read_bounded(out, MAX_STORED).await?;
+        let bytes = read_bounded(out, MAX_STORED, |n| doc::too_large(n, MAX_STORED))
+            .await
+            .map_err(|why| format!("{key}: {why}"))?;
         doc::decode(&bytes).map_err(|why| format!("{key}: {why}"))
     }
 
@@ -249,36 +245,4 @@ impl Store {
         }
         Ok(found)
     }
-}
-
-fn client(sdk: &aws_config::SdkConfig, calls: &ApiCalls, region: Option<String>) -> Client {
-    let mut config = aws_sdk_s3::config::Builder::from(sdk)
-        .interceptor(calls.clone())
-        // Emulators and VPC endpoints answer on one host, not bucket subdomains.
-        .force_path_style(true);
-    if let Some(region) = region {
-        config = config.region(aws_config::Region::new(region));
-    }
-    Client::from_conf(config.build())
-}
-
-/// An object's body, refused past `max` bytes before and while reading.
-async fn read_bounded(
-    out: aws_sdk_s3::operation::get_object::GetObjectOutput,
-    max: u64,
-) -> Result<Vec<u8>, String> {
-    let declared = out.content_length().and_then(|n| u64::try_from(n).ok());
-    if let Some(n) = declared.filter(|n| *n > max) {
-        return Err(doc::too_large(n, max));
-    }
-    let mut body = out.body;
-    let mut bytes = Vec::new();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| format!("reading the state: {e}"))?;
-        bytes.extend_from_slice(&chunk);
-        if bytes.len() as u64 > max {
-            return Err(doc::too_large(bytes.len() as u64, max));
-        }
-    }
-    Ok(bytes)
 }

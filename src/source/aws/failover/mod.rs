@@ -39,10 +39,6 @@ pub struct FailoverSource {
 
 impl FailoverSource {
     pub fn new(sdk: &aws_config::SdkConfig, calls: &ApiCalls, mappings: &[ModelMapping]) -> Self {
-        let s3 = aws_sdk_s3::config::Builder::from(sdk)
-            .interceptor(calls.clone())
-            .force_path_style(true)
-            .build();
         let route53 = aws_sdk_route53::config::Builder::from(sdk)
             .interceptor(calls.clone())
             .build();
@@ -50,7 +46,7 @@ impl FailoverSource {
             .interceptor(calls.clone())
             .build();
         FailoverSource {
-            s3: aws_sdk_s3::Client::from_conf(s3),
+            s3: crate::source::aws::s3::object::client(sdk, calls, None),
             cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch),
             calls: calls.clone(),
             route53: Some(aws_sdk_route53::Client::from_conf(route53)),

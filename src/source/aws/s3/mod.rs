@@ -4,6 +4,7 @@
 //! endpoints' captured traffic.
 
 pub(crate) mod capture;
+pub mod object;
 mod report;
 mod reports;
 
@@ -59,13 +60,8 @@ impl S3Source {
         targets: TargetsReceiver,
         max_pages: u32,
     ) -> S3Source {
-        let config = aws_sdk_s3::config::Builder::from(sdk)
-            .interceptor(calls.clone())
-            // Emulators and VPC endpoints answer on one host, not bucket subdomains.
-            .force_path_style(true)
-            .build();
         S3Source {
-            client: Client::from_conf(config),
+            client: object::client(sdk, calls, None),
             watched: mappings
                 .iter()
                 .filter_map(|m| Some((m.name.clone(), m.data.clone()?)))

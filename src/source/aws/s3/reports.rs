@@ -119,10 +119,7 @@ async fn download(client: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, S
         .send()
         .await
         .map_err(|e| describe("s3:GetObject", &e))?;
-    let body = out
-        .body
-        .collect()
+    super::object::read_bounded(out, MAX_REPORT_BYTES, too_large)
         .await
-        .map_err(|e| format!("reading s3://{bucket}/{key}: {e}"))?;
-    Ok(body.into_bytes().to_vec())
+        .map_err(|why| format!("s3://{bucket}/{key}: {why}"))
 }
