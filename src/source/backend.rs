@@ -430,9 +430,8 @@ fn spawn_viewer(
 
 /// After an action, the viewer asks its scope's SageMaker itself (the collector's
 /// next state may be a minute away): its facts stand until a state newer than them
-/// arrives. Nothing else a viewer asks of SageMaker.
-/// (Each scope's source is kept from one action to the next: what it described once
-/// it does not describe again.)
+/// arrives. Nothing else a viewer asks of SageMaker. Each scope's source lives from
+/// one action to the next, so what it described once it does not describe again.
 async fn look_after_actions(
     mut scopes: Vec<(SageMakerSource, mpsc::Sender<Update>)>,
     mut acted: watch::Receiver<(u64, crate::model::scope::ScopeIx)>,
