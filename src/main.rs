@@ -126,17 +126,16 @@ fn run(cli: Cli) -> Result<u8> {
             ),
         };
         let audit = open_audit_log(&config.actions);
-        app.restrict_actions(
-            cli.read_only || config.actions.read_only,
-            audit.as_ref().err().cloned(),
-        );
+        let read_only = cli.read_only || config.actions.read_only;
+        app.restrict_actions(read_only, audit.as_ref().err().cloned());
         let actions = run::ActionRuntime {
-            executors: run::executors_for(&backend),
-            audit: audit.ok(),
+            executors: run::executors_for(&backend, &config),
+            audit,
+            read_only,
             polling: polling(&config.actions, cli.demo),
             updates: tx.clone(),
         };
-        let audit = run::AuditWriter::spawn(actions.audit.clone(), tx.clone());
+        let audit = run::AuditWriter::spawn(actions.audit.clone().ok(), tx.clone());
         let recorder = run::Recorder::spawn(config.history.clone(), tx.clone());
         if past.is_none() {
             backend.spawn(tx, refresh_rx);

@@ -23,6 +23,18 @@ pub fn plan_of(call: crate::model::action::Call) -> crate::model::action::Plan {
         previous_config: None,
         protected: None,
         note: None,
+        account: None,
+        observed: None,
+    }
+}
+
+/// Who the tests' executors act as: moto's account.
+pub fn test_actor() -> crate::model::action::Actor {
+    crate::model::action::Actor {
+        caller: "arn:aws:iam::123456789012:user/oncall".into(),
+        account: "123456789012".into(),
+        region: "us-east-1".into(),
+        label: None,
     }
 }
 
@@ -144,7 +156,23 @@ pub fn with_dialog(mut app: App, model: &str, key: char) -> App {
         model: model.into(),
         plans,
     });
+    // As the event loop does once it has drawn the dialog.
+    app.arm_dialog();
     app
+}
+
+/// Plans as an executor's fresh read would hand them to the app: the demo's actor,
+/// read now.
+pub fn prepared(
+    plans: Result<Vec<crate::model::action::Plan>, String>,
+) -> Result<crate::model::action::Prepared, String> {
+    plans.map(|plans| crate::model::action::Prepared {
+        plans,
+        actor: crate::action::DemoExecutor::actor(),
+        scope: Default::default(),
+        differs: None,
+        read_at: jiff::Timestamp::now(),
+    })
 }
 
 /// Summarises captured lines against a baseline CSV sample (with a header), as the

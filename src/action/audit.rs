@@ -26,6 +26,9 @@ pub enum Phase {
     Failed,
     /// Still running when the dashboard stopped watching.
     TimedOut,
+    /// Stopped where the call is sent (read-only, protection, account, a changed
+    /// target, no credentials): nothing was sent.
+    Refused,
 }
 
 impl Phase {
@@ -37,6 +40,7 @@ impl Phase {
             Phase::Succeeded => "succeeded",
             Phase::Failed => "failed",
             Phase::TimedOut => "timed out",
+            Phase::Refused => "refused",
         }
     }
 }
@@ -196,6 +200,8 @@ mod tests {
             previous_config: Some(previous.into()),
             protected: None,
             note: None,
+            account: None,
+            observed: None,
         }
     }
 

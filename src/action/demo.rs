@@ -2,9 +2,9 @@
 
 use jiff::Timestamp;
 
+use super::guard::{typed_name, Guard};
 use super::step::{ecs_step, endpoint_step, run_step, EcsRollout};
-use super::Step;
-use super::{plan, Call, Kind, Plan, Request};
+use super::{plan, Actor, Call, Kind, Observation, Plan, Prepared, Request, SendError, Step};
 use crate::config::AirflowRest;
 use crate::model::facts::Approval;
 use crate::model::facts::RegistrySource;
@@ -23,15 +23,69 @@ fn from_mlflow(m: &crate::model::facts::ModelFacts) -> bool {
 #[derive(Clone)]
 pub struct DemoExecutor {
     sim: Simulator,
+    guard: Guard,
 }
 
 impl DemoExecutor {
     /// Acts on `sim`'s fleet (the demo source shares its record of actions).
     pub fn new(sim: Simulator) -> DemoExecutor {
-        DemoExecutor { sim }
+        DemoExecutor {
+            sim,
+            guard: Guard::default(),
+        }
     }
 
-    pub fn prepare(&self, req: &Request, recorded: Option<&str>) -> Result<Vec<Plan>, String> {
+    /// With this process's own protection from config.
+    pub fn guarded(mut self, guard: Guard) -> DemoExecutor {
+        self.guard = guard;
+        self
+    }
+
+    pub fn guard(&self) -> &Guard {
+        &self.guard
+    }
+
+    /// Who acts in the demo.
+    pub fn actor() -> Actor {
+        Actor {
+            caller: "demo".into(),
+            account: "demo".into(),
+            region: "demo".into(),
+            label: None,
+        }
+    }
+
+    /// The choices of `req`, planned from the simulated fleet as it is now (the
+    /// demo's fresh read); its simulated tags and this process's config protect.
+    pub fn prepare(&self, req: &Request, recorded: Option<&str>) -> Result<Prepared, String> {
+        let fleet: Fleet = self.sim.fleet_at(Timestamp::now());
+        let fresh = fleet
+            .model(&req.model.name)
+            .cloned()
+            .ok_or_else(|| format!("{} is gone from the demo fleet", req.model.name))?;
+        let now = Request {
+            model: fresh.clone(),
+            ..req.clone()
+        };
+        let tagged = fresh.endpoint.as_ref().and_then(|e| e.protected.clone());
+        let mut plans = self.plans(&now, recorded)?;
+        for p in &mut plans {
+            if let Some(why) = &tagged {
+                p.protected = Some((typed_name(p), why.clone()));
+            }
+            *p = self.guard.protect(p.clone(), &Ok(Vec::new()));
+            p.observed = self.observe(p, None).ok().map(|o| o.now);
+        }
+        Ok(Prepared {
+            differs: plan::differences(req.shown, &req.model, &fresh),
+            plans,
+            actor: DemoExecutor::actor(),
+            scope: req.scope.clone(),
+            read_at: Timestamp::now(),
+        })
+    }
+
+    fn plans(&self, req: &Request, recorded: Option<&str>) -> Result<Vec<Plan>, String> {
         let m = &req.model;
         match req.kind {
             Kind::Rollback => plan::rollbacks(req, recorded),
@@ -79,7 +133,11 @@ impl DemoExecutor {
         }
     }
 
-    pub fn execute(&self, p: &Plan) -> Result<Option<String>, String> {
+    pub fn execute(&self, p: &Plan) -> Result<Option<String>, SendError> {
+        self.perform(p).map_err(SendError::Refused)
+    }
+
+    fn perform(&self, p: &Plan) -> Result<Option<String>, String> {
         let now = Timestamp::now();
         let model = p.model.clone();
         match &p.call {
@@ -169,13 +227,35 @@ impl DemoExecutor {
         }
     }
 
-    pub fn progress(&self, p: &Plan, started: Option<&str>) -> Result<Step, String> {
+    /// The plan's resource in the simulated fleet now.
+    pub fn observe(&self, p: &Plan, started: Option<&str>) -> Result<Observation, String> {
         let fleet: Fleet = self.sim.fleet_at(Timestamp::now());
         let m = fleet
             .model(&p.model)
             .ok_or_else(|| format!("{} is gone from the demo fleet", p.model))?;
+        let step = self.step(m, &p.call, started)?;
+        // What the resource is: the endpoint's status and config, else the step.
+        let now = match (&p.call, &m.endpoint) {
+            (Call::UpdateEndpoint { .. } | Call::UpdateEndpointWeights { .. }, Some(e)) => {
+                format!("{} · config {}", e.status, e.config_name)
+            }
+            _ => step.text().to_string(),
+        };
+        Ok(Observation {
+            now,
+            applied: true,
+            step,
+        })
+    }
+
+    fn step(
+        &self,
+        m: &crate::model::facts::ModelFacts,
+        call: &Call,
+        started: Option<&str>,
+    ) -> Result<Step, String> {
         let run = |name: &str| m.training.iter().find(|r| r.name == name);
-        match &p.call {
+        match call {
             Call::UpdateEndpoint { .. } | Call::UpdateEndpointWeights { .. } => {
                 let ep = m.endpoint.as_ref().ok_or("the endpoint is gone")?;
                 Ok(endpoint_step(&ep.status, ep.failure_reason.as_deref()))
@@ -299,9 +379,12 @@ mod tests {
             model: model(&sim),
             alarms: vec![],
             at: Timestamp::now(),
+            scope: Default::default(),
+            account: None,
+            shown: Default::default(),
         };
 
-        let plans = exec.prepare(&request(Kind::Retrain), None).unwrap();
+        let plans = exec.prepare(&request(Kind::Retrain), None).unwrap().plans;
         let Call::TriggerDagRun { dag, body, .. } = &plans[0].call else {
             panic!("{:?}", plans[0].call);
         };
@@ -315,11 +398,11 @@ mod tests {
         );
         assert_eq!(newest.status, RunStatus::InProgress);
         assert!(matches!(
-            exec.progress(&plans[0], Some(&run_id)).unwrap(),
+            exec.observe(&plans[0], Some(&run_id)).unwrap().step,
             Step::Running(_)
         ));
 
-        let plans = exec.prepare(&request(Kind::Approve), None).unwrap();
+        let plans = exec.prepare(&request(Kind::Approve), None).unwrap().plans;
         let Call::SetMlflowAlias { alias, version, .. } = &plans[0].call else {
             panic!("{:?}", plans[0].call);
         };
@@ -334,7 +417,7 @@ mod tests {
         // The endpoint still serves v9's artifact: moving the alias deploys nothing.
         assert!(!v10.deployed);
         assert!(matches!(
-            exec.progress(&plans[0], None).unwrap(),
+            exec.observe(&plans[0], None).unwrap().step,
             Step::Succeeded(_)
         ));
     }

@@ -5,16 +5,20 @@
 pub mod audit;
 mod aws;
 mod demo;
+mod error;
+pub mod guard;
 mod pipelines;
 pub mod plan;
 pub mod runner;
 mod step;
 
 pub use audit::{AuditLog, Phase, Record};
-pub use aws::AwsExecutor;
+pub use aws::{parameters_of, AwsExecutor};
 pub use demo::DemoExecutor;
+pub use error::SendError;
+pub use guard::Guard;
 pub use pipelines::PipelineExecutor;
-pub use runner::{Executor, Polling};
+pub use runner::{Executor, Gate, Polling};
 
 pub use crate::model::action::*;
 

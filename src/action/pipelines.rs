@@ -2,12 +2,15 @@
 //! URLs or API version, the REST calls themselves (the body the confirmation showed,
 //! sent as is), and reading their effect back.
 
-use super::{plan, Call, Plan, Request, Step};
-use crate::model::facts::{Approval, RegistrySource};
+use super::{plan, Call, Observation, Plan, Request, SendError, Step};
+use crate::model::facts::{Approval, ModelFacts, ModelVersion};
 use crate::source::pipelines::airflow::api::segment;
 use crate::source::pipelines::airflow::AirflowClient;
 use crate::source::pipelines::mlflow::MlflowApi;
 use crate::source::pipelines::Pipelines;
+
+/// MLflow versions read for an approval.
+const MLFLOW_VERSIONS: usize = 20;
 
 #[derive(Clone, Default)]
 pub struct PipelineExecutor {
@@ -36,12 +39,18 @@ impl PipelineExecutor {
             .ok_or_else(|| "no Airflow is configured ([airflow] url or mwaa_environment)".into())
     }
 
-    /// A run of the model's training DAG, when Airflow knows one.
+    /// A run of the model's training DAG, when Airflow knows one: the DAG read now
+    /// (it must still exist; whether it is paused is the server's word).
     pub async fn dag_retrain(&self, req: &Request) -> Option<Result<Plan, String>> {
-        let m = &req.model;
-        let dag = plan::training_dag(m)?;
+        let mut m = req.model.clone();
+        let dag = plan::training_dag(&m)?.clone();
         let airflow = self.clients.airflow.as_ref()?;
         let planned = async {
+            let now = airflow.dag(&dag.dag_id).await?;
+            if let Some(d) = m.dags.iter_mut().find(|d| d.dag_id == dag.dag_id) {
+                d.paused = now.is_paused.unwrap_or(false);
+            }
+            let m = &m;
             let version = airflow.transport.version().await?;
             let path = format!("/dags/{}/dagRuns", segment(&dag.dag_id));
             let request = airflow.transport.request_line("POST", &path).await?;
@@ -50,55 +59,90 @@ impl PipelineExecutor {
         Some(planned.await)
     }
 
-    /// Promotions or rejections of MLflow versions, when the registry is MLflow's.
-    pub fn approvals(&self, req: &Request, to: Approval) -> Option<Result<Vec<Plan>, String>> {
-        let from_mlflow = req
-            .model
-            .registry
-            .first()
-            .is_some_and(|v| v.source == RegistrySource::Mlflow);
-        from_mlflow.then(|| {
-            let base = self.mlflow()?.rest.base().to_string();
-            plan::mlflow_approvals(req, to, &base)
-        })
+    /// Promotions or rejections of the MLflow versions `req` carries (read now).
+    pub fn approvals(&self, req: &Request, to: Approval) -> Result<Vec<Plan>, String> {
+        let base = self.mlflow()?.rest.base().to_string();
+        plan::mlflow_approvals(req, to, &base)
     }
 
-    /// Sends the call's body as the confirmation showed it; the run id it started.
-    pub async fn execute(&self, p: &Plan) -> Result<Option<String>, String> {
+    /// The model's MLflow versions as the server has them now.
+    pub async fn registry_of(&self, m: &ModelFacts) -> Result<Vec<ModelVersion>, String> {
+        let name = m
+            .registry
+            .iter()
+            .find_map(|v| v.mlflow.as_ref().map(|f| f.model.clone()))
+            .ok_or_else(|| format!("{}: no MLflow model named", m.name))?;
+        let api = self.mlflow()?;
+        let model = api.registered_model(&name).await?;
+        let listed = api.versions(&name, MLFLOW_VERSIONS).await?;
+        Ok(crate::source::pipelines::mlflow::facts::versions(
+            &model, &listed,
+        ))
+    }
+
+    /// Sends the call's body as the confirmation showed it, once; the run id it
+    /// started. Any failure leaves the outcome to a read back: these servers answer
+    /// a refusal and a lost answer alike in text, and the read back is immediate.
+    pub async fn execute(&self, p: &Plan) -> Result<Option<String>, SendError> {
         let args = p.call.arguments();
         let body = &args["body"];
-        match &p.call {
-            Call::TriggerDagRun { dag, .. } => self.airflow()?.trigger(dag, body).await.map(Some),
+        let sent = match &p.call {
+            Call::TriggerDagRun { dag, .. } => {
+                let airflow = self.airflow().map_err(SendError::Refused)?;
+                airflow.trigger(dag, body).await.map(Some)
+            }
             Call::SetMlflowAlias { .. } => {
-                self.mlflow()?
+                let mlflow = self.mlflow().map_err(SendError::Refused)?;
+                mlflow
                     .post("SetRegisteredModelAlias", "registered-models/alias", body)
-                    .await?;
-                Ok(None)
+                    .await
+                    .map(|_| None)
             }
             Call::TransitionMlflowStage { .. } => {
-                self.mlflow()?
+                let mlflow = self.mlflow().map_err(SendError::Refused)?;
+                mlflow
                     .post(
                         "TransitionModelVersionStage",
                         "model-versions/transition-stage",
                         body,
                     )
-                    .await?;
-                Ok(None)
+                    .await
+                    .map(|_| None)
             }
-            other => Err(format!("{} is not a pipeline call", other.operation())),
-        }
+            other => {
+                return Err(SendError::Refused(format!(
+                    "{} is not a pipeline call",
+                    other.operation()
+                )))
+            }
+        };
+        sent.map_err(SendError::Unknown)
     }
 
-    /// Where the call's effect stands, read back from the server.
-    pub async fn progress(&self, p: &Plan, started: Option<&str>) -> Result<Step, String> {
-        match &p.call {
-            Call::TriggerDagRun { dag, .. } => {
-                let run_id = started.ok_or("Airflow named no run")?;
-                let run = self.airflow()?.run(dag, run_id).await?;
-                Ok(match run.state.as_str() {
-                    "success" => Step::Succeeded(format!("run {run_id} succeeded")),
-                    "failed" => Step::Failed(format!("run {run_id} failed: see its task logs")),
-                    state => Step::Running(format!("run {run_id} {state}")),
+    /// The call's resource as the server has it now.
+    pub async fn observe(&self, call: &Call, started: Option<&str>) -> Result<Observation, String> {
+        match call {
+            Call::TriggerDagRun { dag, body, .. } => {
+                // The run id is ours: a run whose start was not acknowledged is found by it.
+                let ours = body["dag_run_id"].as_str();
+                let Some(run_id) = started.or(ours) else {
+                    return Err("Airflow named no run".into());
+                };
+                let run = match self.airflow()?.run(dag, run_id).await {
+                    Ok(run) => run,
+                    Err(_) if started.is_none() => {
+                        return Ok(Observation::absent(format!("no run {run_id} of {dag}")))
+                    }
+                    Err(e) => return Err(e),
+                };
+                Ok(Observation {
+                    now: format!("run {run_id} {}", run.state),
+                    applied: true,
+                    step: match run.state.as_str() {
+                        "success" => Step::Succeeded(format!("run {run_id} succeeded")),
+                        "failed" => Step::Failed(format!("run {run_id} failed: see its task logs")),
+                        state => Step::Running(format!("run {run_id} {state}")),
+                    },
                 })
             }
             Call::SetMlflowAlias {
@@ -108,11 +152,17 @@ impl PipelineExecutor {
                 ..
             } => {
                 let now = self.mlflow()?.alias(model, alias).await?;
-                Ok(match now.as_deref() == Some(version.to_string().as_str()) {
-                    true => Step::Succeeded(format!("{alias} is v{version}")),
-                    false => {
-                        Step::Running(format!("{alias} is still v{}", now.unwrap_or_default()))
-                    }
+                let applied = now.as_deref() == Some(version.to_string().as_str());
+                let said = format!("{alias} is v{}", now.as_deref().unwrap_or("?"));
+                Ok(Observation {
+                    applied,
+                    step: match applied {
+                        true => Step::Succeeded(said.clone()),
+                        false => {
+                            Step::Running(format!("{alias} is still v{}", now.unwrap_or_default()))
+                        }
+                    },
+                    now: said,
                 })
             }
             Call::TransitionMlflowStage {
@@ -123,9 +173,14 @@ impl PipelineExecutor {
             } => {
                 let v = self.mlflow()?.version(model, &version.to_string()).await?;
                 let now = v.current_stage.unwrap_or_default();
-                Ok(match now == *stage {
-                    true => Step::Succeeded(format!("v{version} is {stage}")),
-                    false => Step::Running(format!("v{version} is still {now}")),
+                let applied = now == *stage;
+                Ok(Observation {
+                    step: match applied {
+                        true => Step::Succeeded(format!("v{version} is {stage}")),
+                        false => Step::Running(format!("v{version} is still {now}")),
+                    },
+                    now: format!("v{version} is {now}"),
+                    applied,
                 })
             }
             other => Err(format!("{} is not a pipeline call", other.operation())),

@@ -4,7 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::{App, Effect, InputMode};
 use crate::action::{plan, Kind, Phase, Progress, Step};
-use crate::testing::demo_app;
+use crate::testing::{demo_app, prepared};
 
 fn press(app: &mut App, code: KeyCode) -> Effect {
     app.handle_key(KeyEvent::new(code, KeyModifiers::NONE))
@@ -24,7 +24,7 @@ fn open_rollback(app: &mut App) {
     let Effect::Prepare(req) = press(app, KeyCode::Char('B')) else {
         panic!("no prepare: {:?}", app.status);
     };
-    let plans = plan::rollbacks(&req, None);
+    let plans = prepared(plan::rollbacks(&req, None));
     app.apply(crate::model::update::Update::Planned {
         kind: Kind::Rollback,
         model: req.model.name.clone(),
@@ -35,6 +35,7 @@ fn open_rollback(app: &mut App) {
         "{:?}",
         app.status
     );
+    app.arm_dialog();
 }
 
 fn phases(app: &App) -> Vec<Phase> {
@@ -48,14 +49,18 @@ fn a_key_pressed_twice_fires_the_action_once() {
     let Effect::Prepare(req) = press(&mut app, KeyCode::Char('B')) else {
         panic!("no prepare: {:?}", app.status);
     };
-    // Plans are on their way: a second press asks for nothing more.
+    // The target is being read: a second press asks for nothing more.
     assert!(matches!(press(&mut app, KeyCode::Char('B')), Effect::None));
     app.apply(crate::model::update::Update::Planned {
         kind: Kind::Rollback,
         model: req.model.name.clone(),
-        plans: plan::rollbacks(&req, None),
+        plans: prepared(plan::rollbacks(&req, None)),
     });
     assert!(matches!(app.input, InputMode::Confirm(_)));
+    // A y typed while the dialog was opening, before it was drawn, answers nothing.
+    assert!(matches!(press(&mut app, KeyCode::Char('y')), Effect::None));
+    assert!(matches!(app.input, InputMode::Confirm(_)));
+    app.arm_dialog();
     assert!(matches!(
         press(&mut app, KeyCode::Char('y')),
         Effect::Execute(_)
@@ -130,40 +135,46 @@ fn a_protected_endpoint_needs_its_exact_name() {
 }
 
 #[test]
-fn plans_for_a_key_the_user_moved_on_from_are_dropped() {
+fn plans_for_a_read_the_user_cancelled_are_dropped() {
     let mut app = demo_app(4, 60);
     select(&mut app, "recommendation-engine");
     let Effect::Prepare(req) = press(&mut app, KeyCode::Char('B')) else {
         panic!("no prepare: {:?}", app.status);
     };
-    // The user opens another model before the plans arrive.
-    app.open_model("churn-detection".into());
+    // While the target is read, keys wait; esc gives up on it.
+    assert!(matches!(press(&mut app, KeyCode::Char('j')), Effect::None));
+    assert!(matches!(app.input, InputMode::Reading { .. }));
+    press(&mut app, KeyCode::Esc);
     app.apply(crate::model::update::Update::Planned {
         kind: Kind::Rollback,
         model: "recommendation-engine".into(),
-        plans: plan::rollbacks(&req, None),
+        plans: prepared(plan::rollbacks(&req, None)),
     });
     assert_eq!(
         app.input,
         InputMode::Normal,
-        "no dialog for a row left behind"
-    );
-    assert!(
-        app.status
-            .as_deref()
-            .unwrap_or_default()
-            .contains("moved on"),
-        "{:?}",
-        app.status
+        "no dialog for a read given up"
     );
     // Plans nobody asked for open nothing either.
     app.apply(crate::model::update::Update::Planned {
         kind: Kind::Rollback,
         model: "churn-detection".into(),
-        plans: plan::rollbacks(&req, None),
+        plans: prepared(plan::rollbacks(&req, None)),
     });
     assert_eq!(app.input, InputMode::Normal);
-    // Back on the model, a fresh press opens the dialog as usual.
-    app.open_model("recommendation-engine".into());
+    // A read that failed says why, and nothing opens.
+    let Effect::Prepare(_) = press(&mut app, KeyCode::Char('B')) else {
+        panic!("no prepare: {:?}", app.status);
+    };
+    app.apply(crate::model::update::Update::Planned {
+        kind: Kind::Rollback,
+        model: "recommendation-engine".into(),
+        plans: Err("sagemaker:DescribeEndpoint failed: throttled".into()),
+    });
+    assert_eq!(app.input, InputMode::Normal);
+    assert_eq!(
+        app.status.as_deref(),
+        Some("rollback of recommendation-engine refused: sagemaker:DescribeEndpoint failed: throttled")
+    );
     open_rollback(&mut app);
 }

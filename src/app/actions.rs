@@ -7,23 +7,22 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::dialog::Dialog;
 use super::effect::Effect;
 use super::state::{App, InputMode, Place, View};
-use crate::action::{Actor, Confirmed, Kind, Phase, Plan, Progress, Record, Request, Step};
+use crate::action::{
+    Actor, Confirmed, Kind, Phase, Prepared, Progress, Record, Request, Shown, Step,
+};
 use crate::model::events::Event;
+use crate::model::scope::ScopeKey;
 use crate::model::Health;
 
 impl App {
-    /// Who acts on `model`, as the audit log records it: the caller of the account
-    /// and region the model is in.
+    /// Who the screen says acts on `model`: the caller of the account and region
+    /// the model is in. Only for lines written before a fresh read named the actor
+    /// (a cancelled dialog is logged with the dialog's own).
     pub fn actor(&self, model: &str) -> Actor {
         let unknown = || "unknown (STS has not answered)".to_string();
         let ix = self.scope_of(model);
         match (&self.context.place, self.context.scope(ix)) {
-            (Place::Demo { .. }, _) => Actor {
-                caller: "demo".into(),
-                account: "demo".into(),
-                region: "demo".into(),
-                label: None,
-            },
+            (Place::Demo { .. }, _) => crate::action::DemoExecutor::actor(),
             (Place::Aws { .. }, Some(scope)) => Actor {
                 caller: scope.caller.clone().unwrap_or_else(unknown),
                 account: scope.account.clone().unwrap_or_else(unknown),
@@ -36,6 +35,20 @@ impl App {
                 region: region.clone(),
                 label: None,
             },
+        }
+    }
+
+    /// Which credentials act on `model`: its scope's label and region (never the
+    /// scope's place in a list, which another state may order differently).
+    pub fn scope_key_of(&self, model: &str) -> ScopeKey {
+        let ix = self.scope_of(model);
+        match (&self.context.place, self.context.scope(ix)) {
+            (_, Some(scope)) => scope.key(),
+            (Place::Aws { region }, None) => ScopeKey {
+                label: None,
+                region: region.clone(),
+            },
+            (Place::Demo { .. }, None) => ScopeKey::default(),
         }
     }
 
@@ -76,24 +89,10 @@ impl App {
             ));
             return Effect::None;
         };
-        if let Some((k, m)) = &self.actions.preparing {
-            self.status = Some(format!("still preparing {} of {m}…", k.label()));
-            return Effect::None;
-        }
-        // A plan made from a first look would miss the history it chooses from; one
-        // made from the last session's facts could act on what is no longer there.
-        if self
-            .remembered
-            .iter()
-            .any(|f| f.source == crate::model::update::SourceId::SageMaker)
-        {
-            self.status = Some(format!(
-                "{}: the fleet shown is the last session's; try again once it is refreshed",
-                kind.label()
-            ));
-            return Effect::None;
-        }
-        if !self.pending.is_empty() {
+        // What the screen shows only names the row: the executor reads the target
+        // again. Runs to stop or clone must be listed first, though.
+        let needs_runs = matches!(kind, Kind::Retrain | Kind::Stop);
+        if needs_runs && !self.pending.is_empty() {
             self.status = Some(format!(
                 "{}: the fleet's training and registry are still loading; try again in a moment",
                 kind.label()
@@ -131,53 +130,91 @@ impl App {
                     .collect()
             })
             .unwrap_or_default();
-        self.actions.preparing = Some((kind, name.clone()));
-        self.status = Some(format!("preparing {} of {name}…", kind.label()));
+        let scope = self.scope_key_of(&name);
+        let ix = self.scope_of(&name);
+        let account = self.context.scope(ix).and_then(|s| s.account.clone());
+        let shown = match (&self.context.collector, self.remembered.is_empty()) {
+            (Some(_), _) => Shown::Collector,
+            (None, false) => Shown::Remembered,
+            (None, true) => Shown::Live,
+        };
+        self.input = InputMode::Reading {
+            kind,
+            model: name.clone(),
+        };
         Effect::Prepare(Box::new(Request {
             kind,
             model,
             alarms,
             at: self.now,
+            scope,
+            account: account.filter(|_| matches!(self.context.place, Place::Aws { .. })),
+            shown,
         }))
     }
 
-    /// The plans for a key pressed earlier: open the dialog (unless the user moved on).
-    pub(super) fn planned(&mut self, kind: Kind, model: String, plans: Result<Vec<Plan>, String>) {
-        if self.actions.preparing.as_ref() != Some(&(kind, model.clone())) {
+    /// Keys while the target is being read: esc cancels, the rest wait.
+    pub(super) fn reading(&mut self, kind: Kind, model: String, key: KeyEvent) -> Effect {
+        let cancel = key.code == KeyCode::Esc
+            || (key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL));
+        match cancel {
+            true => {
+                self.input = InputMode::Normal;
+                self.status = Some(format!(
+                    "{} of {model} cancelled: nothing was done",
+                    kind.label()
+                ));
+            }
+            false => self.input = InputMode::Reading { kind, model },
+        }
+        Effect::None
+    }
+
+    /// The dialog has been drawn: from now on keys answer it. Keys queued before are
+    /// the event loop's to drop.
+    pub fn arm_dialog(&mut self) -> bool {
+        match &mut self.input {
+            InputMode::Confirm(d) if !d.armed => {
+                d.armed = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The plans for a key pressed earlier, from a fresh read: open the dialog
+    /// (unless the user cancelled while it was read).
+    pub(super) fn planned(&mut self, kind: Kind, model: String, plans: Result<Prepared, String>) {
+        let waiting = InputMode::Reading {
+            kind,
+            model: model.clone(),
+        };
+        if self.input != waiting {
             return;
         }
-        self.actions.preparing = None;
+        self.input = InputMode::Normal;
         self.status = None;
-        if self.action_target().as_deref() != Some(model.as_str()) {
-            self.status = Some(format!(
-                "{} of {model} dropped: you moved on; press the key again there",
-                kind.label()
-            ));
-            return;
-        }
         match plans {
-            Err(why) => self.status = Some(format!("{}: {why}", kind.label())),
-            Ok(plans) => {
-                let Some(dialog) = Dialog::open(kind, plans) else {
+            Err(why) => {
+                self.status = Some(format!("{} of {model} refused: {why}", kind.label()));
+            }
+            Ok(prepared) => {
+                let Some(dialog) = Dialog::open(kind, prepared) else {
                     self.status = Some(format!("{}: nothing to do for {model}", kind.label()));
                     return;
                 };
-                if self.input != InputMode::Normal {
-                    // The user is typing something else: do not steal their keys.
-                    self.status = Some(format!(
-                        "{} of {model} dropped: finish typing first",
-                        kind.label()
-                    ));
-                    return;
-                }
-                self.log(Phase::Requested, dialog.plan(), None);
+                self.log(Phase::Requested, &dialog, None);
                 self.input = InputMode::Confirm(Box::new(dialog));
             }
         }
     }
 
-    /// Keys while the dialog is open.
+    /// Keys while the dialog is open (none until it has been drawn).
     pub(super) fn edit_dialog(&mut self, mut d: Dialog, key: KeyEvent) -> Effect {
+        if !d.armed {
+            self.input = InputMode::Confirm(Box::new(d));
+            return Effect::None;
+        }
         let protected = d.plan().protected.is_some();
         match key.code {
             KeyCode::Esc => return self.cancel(&d, "cancelled"),
@@ -212,7 +249,7 @@ impl App {
 
     fn cancel(&mut self, d: &Dialog, why: &str) -> Effect {
         self.input = InputMode::Normal;
-        self.log(Phase::Cancelled, d.plan(), Some(why.to_string()));
+        self.log(Phase::Cancelled, d, Some(why.to_string()));
         self.status = Some(format!("{} {why}: nothing was done", d.kind.label()));
         Effect::None
     }
@@ -256,9 +293,11 @@ impl App {
             Health::Unknown,
         ));
         Effect::Execute(Box::new(Confirmed {
-            scope: self.scope_of(&plan.model),
-            actor: self.actor(&plan.model),
             plan,
+            actor: d.actor,
+            scope: d.scope,
+            typed: d.typed,
+            read_at: d.read_at,
         }))
     }
 
@@ -297,14 +336,9 @@ impl App {
         self.status = Some(format!("action blocked: {why}"));
     }
 
-    fn log(&mut self, phase: Phase, plan: &Plan, result: Option<String>) {
-        let record = Record::new(
-            phase,
-            plan,
-            &self.actor(&plan.model),
-            result.clone(),
-            self.now,
-        );
+    fn log(&mut self, phase: Phase, d: &Dialog, result: Option<String>) {
+        let plan = d.plan();
+        let record = Record::new(phase, plan, &d.actor, result.clone(), self.now);
         self.actions.outbox.push(record);
         let health = match phase {
             Phase::Cancelled => Health::Unknown,

@@ -3,11 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use jiff::Timestamp;
+
 use crate::action::Record;
-use crate::model::action::{Kind, Plan, Progress};
+use crate::model::action::{Actor, Kind, Plan, Prepared, Progress};
+use crate::model::scope::ScopeKey;
 
 /// The action dialog: the choices (never none: `open` refuses an empty list), the
-/// highlighted one, and the name typed so far.
+/// highlighted one, the name typed so far, and what the fresh read behind them said.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dialog {
     pub kind: Kind,
@@ -15,18 +18,33 @@ pub struct Dialog {
     rest: Vec<Plan>,
     cursor: usize,
     pub typed: String,
+    /// Who sends the call, as STS just said.
+    pub actor: Actor,
+    pub scope: ScopeKey,
+    /// How the screen differed from the fresh read.
+    pub differs: Option<String>,
+    pub read_at: Timestamp,
+    /// False until the dialog has been drawn: keys typed before the user could see
+    /// it (a y pressed while it opened) are dropped, never taken as an answer.
+    pub armed: bool,
 }
 
 impl Dialog {
-    /// A dialog on `plans`, the first highlighted; None when there is nothing to choose.
-    pub fn open(kind: Kind, plans: Vec<Plan>) -> Option<Dialog> {
-        let mut plans = plans.into_iter();
+    /// A dialog on what was prepared, the first choice highlighted; None when there
+    /// is nothing to choose.
+    pub fn open(kind: Kind, prepared: Prepared) -> Option<Dialog> {
+        let mut plans = prepared.plans.into_iter();
         Some(Dialog {
             kind,
             first: plans.next()?,
             rest: plans.collect(),
             cursor: 0,
             typed: String::new(),
+            actor: prepared.actor,
+            scope: prepared.scope,
+            differs: prepared.differs,
+            read_at: prepared.read_at,
+            armed: false,
         })
     }
 
@@ -66,8 +84,6 @@ pub struct Actions {
     pub read_only: bool,
     /// Why actions cannot run at all (the audit log cannot be opened).
     pub blocked: Option<String>,
-    /// A key was pressed and its plans are on their way.
-    pub preparing: Option<(Kind, String)>,
     /// Actions under way, by the resource they change.
     pub running: BTreeMap<String, Progress>,
     /// Audit lines for the event loop to write (requested, cancelled).

@@ -29,6 +29,7 @@ impl App {
                 self.status = Some("cost refresh cancelled: nothing was asked".into());
                 Effect::None
             }
+            InputMode::Reading { kind, model } => self.reading(kind, model, key),
             InputMode::Confirm(dialog) => self.edit_dialog(*dialog, key),
             InputMode::Normal => match self.keymap.action(&key) {
                 Some(action) => self.act(action),

@@ -425,12 +425,13 @@ fn the_last_sessions_fleet_is_drawn_marked_until_this_one_answers() {
         .problem_lines()
         .join(" ")
         .contains("from the last session"));
-    press(&mut app, KeyCode::Char('R'));
-    assert!(
-        app.status().is_some_and(|s| s.contains("last session")),
-        "no action on yesterday's facts: {:?}",
-        app.status()
-    );
+    // Yesterday's facts only pick the row: the executor reads the target afresh,
+    // and the dialog names where the row came from.
+    let Effect::Prepare(req) = press(&mut app, KeyCode::Char('B')) else {
+        panic!("no prepare: {:?}", app.status());
+    };
+    assert_eq!(req.shown, crate::action::Shown::Remembered);
+    press(&mut app, KeyCode::Esc);
     app.apply(Update::Fleet {
         source: SourceId::SageMaker,
         fleet: sagemaker.clone(),

@@ -114,6 +114,18 @@ where
     )
 }
 
+/// Whether a call that changes something may have been made although it failed: no
+/// answer came (a timeout, a dropped connection, an unreadable answer) or the
+/// service answered 5xx, perhaps after applying it. A 4xx is a refusal (nothing
+/// changed), and a request that could not be built was never sent.
+pub fn outcome_unknown<E>(err: &SdkError<E, HttpResponse>) -> bool {
+    match err {
+        SdkError::ConstructionFailure(_) => false,
+        SdkError::ServiceError(e) => e.raw().status().is_server_error(),
+        _ => true,
+    }
+}
+
 /// The message for an error code AWS returned.
 pub fn classify(action: &str, code: Option<&str>, message: Option<&str>) -> String {
     match code.unwrap_or_default() {

@@ -7,6 +7,8 @@ use jiff::Timestamp;
 use serde_json::{json, Value};
 
 use super::facts::{Approval, ModelFacts};
+use super::scope::ScopeKey;
+pub use super::secret::{Secret, HIDDEN};
 
 /// What the user asked for, by key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -79,8 +81,9 @@ pub struct TrainingClone {
     pub volume_gb: i32,
     pub max_runtime_seconds: i32,
     pub hyperparameters: Vec<(String, String)>,
-    /// The container's environment variables.
-    pub environment: Vec<(String, String)>,
+    /// The container's environment variables: sent as they are, shown and logged
+    /// by name only (they often hold passwords and tokens).
+    pub environment: Vec<(String, Secret)>,
     pub vpc: Option<Vpc>,
     /// KMS keys of the output artifacts and of the instances' storage volumes.
     pub output_kms_key: Option<String>,
@@ -344,7 +347,13 @@ fn training_job_arguments(job: &TrainingClone) -> Value {
         "HyperParameters": pairs(&job.hyperparameters),
     });
     if !job.environment.is_empty() {
-        args["Environment"] = pairs(&job.environment);
+        // What is sent is every value; what is shown, logged and stored is the names.
+        args["Environment"] = Value::Object(
+            job.environment
+                .iter()
+                .map(|(k, _)| (k.clone(), json!(HIDDEN)))
+                .collect(),
+        );
     }
     if let Some(v) = &job.vpc {
         args["VpcConfig"] = json!({ "SecurityGroupIds": v.security_groups, "Subnets": v.subnets });
@@ -390,21 +399,90 @@ pub struct Plan {
     pub previous: String,
     /// For endpoint deploys: the config served now (a later rollback offers it first).
     pub previous_config: Option<String>,
-    /// The endpoint name the user must type, when the endpoint is protected, and why.
+    /// The name the user must type, and why, when what the call changes is protected.
     pub protected: Option<(String, String)>,
     /// Said in the confirmation, e.g. that deployment guardrails watch the alarms.
     pub note: Option<String>,
+    /// The account the call's target is in, from its ARN as AWS just answered.
+    pub account: Option<String>,
+    /// The resource as read before the dialog opened, in the executor's words: read
+    /// again before sending, a change refuses the call.
+    pub observed: Option<String>,
+}
+
+impl Plan {
+    /// A plan of `call` with nothing said yet beyond what it changes.
+    pub fn new(kind: Kind, model: &str, call: Call) -> Plan {
+        Plan {
+            kind,
+            model: model.to_string(),
+            call,
+            label: String::new(),
+            previous: String::new(),
+            previous_config: None,
+            protected: None,
+            note: None,
+            account: None,
+            observed: None,
+        }
+    }
+}
+
+/// Where the facts a key was pressed on came from: they pick the row, never the
+/// target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Shown {
+    /// This process's own sources.
+    #[default]
+    Live,
+    /// A collector's state in S3 (`--from`).
+    Collector,
+    /// What a past session left on disk, not yet refreshed.
+    Remembered,
+}
+
+impl Shown {
+    /// How a difference from the fresh read names what the screen showed.
+    pub fn said_by(self) -> &'static str {
+        match self {
+            Shown::Live => "the screen",
+            Shown::Collector => "the collector's state",
+            Shown::Remembered => "the last session's facts",
+        }
+    }
 }
 
 /// What the user pressed a key for, with the facts a planner needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
     pub kind: Kind,
+    /// The row as shown: it names the model and its resources; the executor reads
+    /// them again before planning.
     pub model: ModelFacts,
-    /// Alarms on the model (for deployment guardrails).
+    /// Alarms on the model as shown (the executor asks CloudWatch again).
     pub alarms: Vec<String>,
     /// When it was asked (the app's clock): what names a run it starts.
     pub at: Timestamp,
+    /// The account and region the row is in: whose executor reads and acts.
+    pub scope: ScopeKey,
+    /// The account id the screen gives that scope, when it gives one.
+    pub account: Option<String>,
+    pub shown: Shown,
+}
+
+/// What an executor read afresh with the credentials that will act, and the
+/// choices planned from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    /// Never empty.
+    pub plans: Vec<Plan>,
+    /// Who sends the call: STS's answer for the acting credentials.
+    pub actor: Actor,
+    pub scope: ScopeKey,
+    /// How what the screen showed differs from what AWS just said, in one line.
+    pub differs: Option<String>,
+    /// When the read was made.
+    pub read_at: Timestamp,
 }
 
 /// Who acts, where: every audit line carries it.
@@ -418,13 +496,29 @@ pub struct Actor {
     pub label: Option<String>,
 }
 
-/// A plan the user confirmed, and who they are.
+impl Actor {
+    /// Credentials whose owner STS has not told yet.
+    pub fn unknown() -> Actor {
+        Actor {
+            caller: "unknown (STS has not answered)".into(),
+            account: "unknown (STS has not answered)".into(),
+            region: String::new(),
+            label: None,
+        }
+    }
+}
+
+/// A plan the user confirmed, who they are, and what they typed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Confirmed {
     pub plan: Plan,
     pub actor: Actor,
     /// The account and region whose credentials make the call.
-    pub scope: super::scope::ScopeIx,
+    pub scope: ScopeKey,
+    /// The name typed in the dialog ("" when none was asked).
+    pub typed: String,
+    /// When what the plan rests on was read.
+    pub read_at: Timestamp,
 }
 
 /// Where an action stands.
@@ -444,6 +538,29 @@ impl Step {
     pub fn text(&self) -> &str {
         match self {
             Step::Running(s) | Step::Succeeded(s) | Step::Failed(s) | Step::TimedOut(s) => s,
+        }
+    }
+}
+
+/// A call's resource as read back: before sending (has it changed since the dialog
+/// read it?), after a send whose outcome is unknown (does the change show?), and
+/// while the action runs (which step has it reached?).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// What it is now, in one line.
+    pub now: String,
+    /// Whether it shows the call's change.
+    pub applied: bool,
+    pub step: Step,
+}
+
+impl Observation {
+    /// Nothing the call would have made exists.
+    pub fn absent(now: String) -> Observation {
+        Observation {
+            step: Step::Running(now.clone()),
+            now,
+            applied: false,
         }
     }
 }

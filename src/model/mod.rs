@@ -32,6 +32,7 @@ pub mod quality;
 pub mod registry;
 pub mod rules;
 pub mod scope;
+pub mod secret;
 pub mod source_id;
 pub mod stage;
 pub mod stages;

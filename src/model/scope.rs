@@ -55,6 +55,33 @@ impl Scope {
 /// A scope's number: its place in `Context::scopes`.
 pub type ScopeIx = u8;
 
+/// Which credentials act on a scope: its account's label and its region. Never a
+/// position in a list, which a collector's next state may order differently.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+pub struct ScopeKey {
+    pub label: Option<String>,
+    pub region: String,
+}
+
+impl ScopeKey {
+    /// "prod us-east-1", or the region alone.
+    pub fn name(&self) -> String {
+        match &self.label {
+            Some(l) => format!("{l} {}", self.region),
+            None => self.region.clone(),
+        }
+    }
+}
+
+impl Scope {
+    pub fn key(&self) -> ScopeKey {
+        ScopeKey {
+            label: self.label.clone(),
+            region: self.region.clone(),
+        }
+    }
+}
+
 /// One source in one scope: what the app keeps each answer under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Feed {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
-use super::action::{Kind, Plan, Progress};
+use super::action::{Kind, Prepared, Progress};
 use super::facts::Fleet;
 use super::stage::Stage;
 
@@ -48,7 +48,7 @@ pub enum Update {
     Planned {
         kind: Kind,
         model: String,
-        plans: Result<Vec<Plan>, String>,
+        plans: Result<Prepared, String>,
     },
     /// A step of a running action.
     Action(Progress),

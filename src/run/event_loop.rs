@@ -12,7 +12,8 @@ use tokio::signal::unix::SignalKind;
 use tokio::sync::mpsc;
 
 use super::audit_writer::AuditWriter;
-use crate::action::{runner, AuditLog, Executor, Polling};
+use super::executor::Executors;
+use crate::action::{runner, AuditLog, Gate, Polling, Progress, Step};
 use crate::app::{App, Effect};
 use crate::config::Theme;
 use crate::model::update::Update;
@@ -36,13 +37,18 @@ impl Drop for TerminalGuard {
 /// they are watched, and where their steps are reported.
 #[derive(Clone)]
 pub struct ActionRuntime {
-    /// One per scope (account × region), in `Context::scopes` order.
-    pub executors: Vec<Executor>,
-    /// None when the log could not be opened (the app then refuses every action).
-    pub audit: Option<AuditLog>,
+    /// By scope (account label × region).
+    pub executors: Executors,
+    /// Why not when the log could not be opened (every action is then refused).
+    pub audit: Result<AuditLog, String>,
+    /// `--read-only` or `[actions] read_only`: refused where the call is sent too.
+    pub read_only: bool,
     pub polling: Polling,
     pub updates: mpsc::Sender<Update>,
 }
+
+/// How long reading an action's target may take before it is given up.
+const PREPARE_DEADLINE: Duration = Duration::from_secs(60);
 
 /// The loop's links to the tasks around it.
 pub struct Links {
@@ -101,6 +107,11 @@ async fn event_loop(
             terminal.draw(|frame| ui::draw(frame, app, theme))?;
             shown_clock = clock;
             changed = false;
+            // A dialog now on screen takes keys from here on; keys already queued
+            // were typed before the user could read it.
+            if app.arm_dialog() {
+                while let Some(Some(_)) = keys.next().now_or_never() {}
+            }
         }
         let drawn = Instant::now();
         panic_if_asked_by_test();
@@ -187,6 +198,14 @@ fn on_update(app: &mut App, update: Update, links: &mut Links) {
     }
 }
 
+/// Why an action in `scope` cannot run here.
+fn no_executor(scope: &crate::model::scope::ScopeKey) -> String {
+    format!(
+        "no credentials for {} in this session (its account is not in [[accounts]])",
+        scope.name()
+    )
+}
+
 fn on_terminal_event(app: &mut App, ev: Event, links: &mut Links) {
     if let Event::Key(key) = ev {
         if key.kind != KeyEventKind::Press {
@@ -201,40 +220,68 @@ fn on_terminal_event(app: &mut App, ev: Event, links: &mut Links) {
             Effect::RefreshCost => links.refresh.cost.send_modify(|n| *n += 1),
             Effect::Prepare(req) => {
                 let a = actions.clone();
-                tokio::spawn(async move {
-                    let plans = match a.executors.get(usize::from(req.model.scope.index)) {
-                        Some(executor) => executor.prepare(&req, a.audit.as_ref()).await,
-                        None => Err("no credentials for the model's account and region".into()),
+                let (kind, model) = (req.kind, req.model.name.clone());
+                let planned = move |plans| Update::Planned { kind, model, plans };
+                let on_panic = planned.clone();
+                let task = async move {
+                    let plans = match a.executors.of(&req.scope) {
+                        Some(executor) => tokio::time::timeout(
+                            PREPARE_DEADLINE,
+                            executor.prepare(&req, a.audit.as_ref().ok()),
+                        )
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(format!(
+                                "reading the target took longer than {} s",
+                                PREPARE_DEADLINE.as_secs()
+                            ))
+                        }),
+                        None => Err(no_executor(&req.scope)),
                     };
-                    let planned = Update::Planned {
-                        kind: req.kind,
-                        model: req.model.name.clone(),
-                        plans,
-                    };
-                    let _ = a.updates.send(planned).await;
+                    let _ = a.updates.send(planned(plans)).await;
+                };
+                super::guarded::spawn(task, actions.updates.clone(), move |why| {
+                    on_panic(Err(format!("reading the target failed: {why}")))
                 });
             }
             Effect::Execute(confirmed) => {
                 let a = actions.clone();
-                let audit = a
-                    .audit
-                    .ok_or_else(|| "the audit log is not open".to_string());
+                let gate = Gate {
+                    audit: a.audit.clone(),
+                    read_only: a.read_only,
+                    polling: a.polling,
+                };
                 // Every earlier line (this action's "requested") is on disk first.
                 let earlier = links.audit.barrier();
-                let Some(executor) = a.executors.get(usize::from(confirmed.scope)).cloned() else {
-                    app.audit_failed("no credentials for the model's account and region".into());
-                    return;
+                let progress = Progress {
+                    kind: confirmed.plan.kind,
+                    model: confirmed.plan.model.clone(),
+                    resource: confirmed.plan.call.resource(),
+                    step: Step::Failed(String::new()),
+                    at: Timestamp::now(),
                 };
-                tokio::spawn(async move {
+                let task = async move {
                     let _ = earlier.await;
-                    runner::run(executor, audit, *confirmed, a.updates, a.polling).await;
+                    match a.executors.of(&confirmed.scope).cloned() {
+                        Some(executor) => runner::run(executor, gate, *confirmed, a.updates).await,
+                        None => {
+                            let why = no_executor(&confirmed.scope);
+                            runner::refuse(&gate.audit, &confirmed, &why, a.updates).await
+                        }
+                    }
+                };
+                super::guarded::spawn(task, actions.updates.clone(), move |why| {
+                    Update::Action(Progress {
+                        step: Step::Failed(format!("the action's task failed: {why}")),
+                        ..progress
+                    })
                 });
             }
             Effect::Recall(at) => links.recorder.recall(app, at),
             Effect::Export(model) => {
                 let report = super::export::Report::of(app, &model, None, &links.theme);
                 let (dir, updates) = (links.exports.clone(), actions.updates.clone());
-                let audit = actions.audit.clone();
+                let audit = actions.audit.clone().ok();
                 tokio::task::spawn_blocking(move || {
                     let written = report
                         .map(|r| r.write(&dir, audit.as_ref()))

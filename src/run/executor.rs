@@ -1,31 +1,79 @@
-//! Who performs actions: the AWS executor on the session's SDK config and request
-//! counter, or the demo's on the same simulator its source reads.
+//! Who performs actions: in each account and region, the AWS executor on that
+//! scope's credentials and this process's own protection; in the demo, the
+//! simulator's. Found by the scope's label and region, never by its place in a list.
 
-use crate::action::{AwsExecutor, DemoExecutor, Executor, PipelineExecutor};
-use crate::source::Backend;
+use std::collections::BTreeMap;
 
-/// One executor per scope: an action runs with the credentials of the account and
-/// region its model is in.
-pub fn executors_for(backend: &Backend) -> Vec<Executor> {
+use crate::action::{AwsExecutor, DemoExecutor, Executor, Guard, PipelineExecutor};
+use crate::config::Config;
+use crate::model::scope::ScopeKey;
+use crate::source::{AwsScope, Backend};
+
+/// The executors of a session.
+#[derive(Clone, Default)]
+pub struct Executors {
+    by_scope: BTreeMap<ScopeKey, Executor>,
+    /// The demo's one executor, whatever the scope.
+    demo: Option<Executor>,
+}
+
+impl Executors {
+    /// The executor of `scope`, if this process has credentials there.
+    pub fn of(&self, scope: &ScopeKey) -> Option<&Executor> {
+        self.demo.as_ref().or_else(|| self.by_scope.get(scope))
+    }
+}
+
+/// The scope's key as the app names it: its label and its region.
+pub fn key_of(scope: &AwsScope) -> ScopeKey {
+    ScopeKey {
+        label: scope.spec.label.clone(),
+        region: scope
+            .sdk
+            .region()
+            .map(|r| r.to_string())
+            .or_else(|| scope.spec.region.clone())
+            .unwrap_or_default(),
+    }
+}
+
+/// This process's protection of a scope: its config's models and tags, and the
+/// account when `[[accounts]] protected` says so.
+fn guard(config: &Config, scope: Option<&AwsScope>) -> Guard {
+    let account = scope.filter(|s| s.spec.protected).map(|s| {
+        s.spec
+            .label
+            .clone()
+            .unwrap_or_else(|| "this account".into())
+    });
+    Guard::new(&config.mappings, &config.actions.protected_tags, account)
+}
+
+pub fn executors_for(backend: &Backend, config: &Config) -> Executors {
     match backend {
-        Backend::Demo { source, .. } => {
-            vec![Executor::Demo(DemoExecutor::new(
-                source.simulator().clone(),
-            ))]
-        }
+        Backend::Demo { source, .. } => Executors {
+            demo: Some(Executor::Demo(
+                DemoExecutor::new(source.simulator().clone()).guarded(guard(config, None)),
+            )),
+            ..Executors::default()
+        },
         Backend::Aws {
             scopes, pipelines, ..
         }
         | Backend::Viewer {
             scopes, pipelines, ..
-        } => scopes
-            .iter()
-            .map(|s| {
-                Executor::Aws(
-                    AwsExecutor::new(&s.sdk, &s.calls)
-                        .with_pipelines(PipelineExecutor::new(pipelines.clients.clone())),
-                )
-            })
-            .collect(),
+        } => Executors {
+            by_scope: scopes
+                .iter()
+                .map(|s| {
+                    let key = key_of(s);
+                    let executor = AwsExecutor::new(&s.sdk, &s.calls)
+                        .with_pipelines(PipelineExecutor::new(pipelines.clients.clone()))
+                        .in_scope(key.clone(), guard(config, Some(s)), &config.mappings);
+                    (key, Executor::Aws(executor))
+                })
+                .collect(),
+            demo: None,
+        },
     }
 }

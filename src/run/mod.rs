@@ -8,11 +8,12 @@ pub mod collector;
 mod event_loop;
 mod executor;
 pub mod export;
+mod guarded;
 pub mod offline;
 mod recorder;
 mod signals;
 
 pub use audit_writer::AuditWriter;
 pub use event_loop::{run, ActionRuntime, Links};
-pub use executor::executors_for;
+pub use executor::{executors_for, Executors};
 pub use recorder::{dir_of, Recorder};

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod disk;
 pub mod history;
 pub mod memory;
+pub mod pages;
 pub mod pipelines;
 pub mod scoped;
 pub mod team;

@@ -9,7 +9,7 @@ use ratatui::Frame;
 use super::widgets::{centered, panel};
 use crate::app::{App, Dialog, Place};
 use crate::config::Theme;
-use crate::model::action::Plan;
+use crate::model::action::{Kind, Plan};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
     let plan = d.plan();
@@ -54,7 +54,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme)
     };
     field("call", plan.call.operation().to_string());
     field("resource", plan.call.resource());
-    let actor = app.actor(&plan.model);
+    let actor = &d.actor;
     field(
         "where",
         match (&app.context().place, &actor.label) {
@@ -68,6 +68,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme)
             }
         },
     );
+    field("as", actor.caller.clone());
     field("now", plan.previous.clone());
     // One line per request field, nested values compact: tall dialogs hide the answer.
     let args = plan.call.arguments();
@@ -79,7 +80,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme)
         }
     }
     let mut tail = Vec::new();
-    if let Some(note) = &plan.note {
+    for note in d.differs.iter().chain(&plan.note) {
         let chars: Vec<char> = format!("⚠ {note}").chars().collect();
         for chunk in chars.chunks(usize::from(width.saturating_sub(4)).max(10)) {
             tail.push(Line::styled(
@@ -107,6 +108,30 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme)
     let popup = centered(area, width, height);
     frame.render_widget(Clear, popup);
     let title = format!(" {} {} · confirm ", d.kind.verb(), plan.model);
+    frame.render_widget(Paragraph::new(lines).block(panel(theme, title)), popup);
+}
+
+/// While an action's target is read afresh: what is read, and as whom.
+pub fn reading(frame: &mut Frame, area: Rect, kind: Kind, model: &str, app: &App, theme: &Theme) {
+    let scope = app.scope_key_of(model);
+    let whose = match &app.context().place {
+        Place::Demo { .. } => "the simulated fleet".to_string(),
+        Place::Aws { .. } => format!(
+            "AWS with the credentials for {} that would act",
+            scope.name()
+        ),
+    };
+    let lines = vec![
+        Line::styled(format!(" reading {model} from {whose}…"), theme.text),
+        Line::styled(
+            " the choices come from this read, not from the screen · esc cancels",
+            theme.dim,
+        ),
+    ];
+    let width = area.width.saturating_sub(2).min(100);
+    let popup = centered(area, width, 4);
+    frame.render_widget(Clear, popup);
+    let title = format!(" {} {model} · reading ", kind.verb());
     frame.render_widget(Paragraph::new(lines).block(panel(theme, title)), popup);
 }
 

@@ -78,6 +78,10 @@ fn first_line<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
             Span::styled("y", theme.key),
             Span::styled(" yes · any other key no", theme.dim),
         ]),
+        InputMode::Reading { kind, .. } => Line::from(vec![
+            Span::styled(format!(" {} ", kind.verb()), theme.warn),
+            Span::styled("reading the target from AWS · esc cancels", theme.dim),
+        ]),
         InputMode::Confirm(d) => Line::from(vec![
             Span::styled(format!(" {} ", d.kind.verb()), theme.warn),
             Span::styled("answer in the dialog above · esc cancels", theme.dim),

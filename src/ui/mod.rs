@@ -64,8 +64,12 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     if app.help() {
         help::draw(frame, body, app, theme);
     }
-    if let crate::app::InputMode::Confirm(dialog) = &app.input() {
-        confirm::draw(frame, body, app, dialog, theme);
+    match app.input() {
+        crate::app::InputMode::Confirm(dialog) => confirm::draw(frame, body, app, dialog, theme),
+        crate::app::InputMode::Reading { kind, model } => {
+            confirm::reading(frame, body, *kind, model, app, theme)
+        }
+        _ => {}
     }
 }
 

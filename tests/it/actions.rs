@@ -9,7 +9,7 @@ use aws_sdk_sagemaker::types::{
 use aws_sdk_sagemaker::Client;
 use jiff::Timestamp;
 use mlopsdash::action::{
-    runner, Actor, AuditLog, AwsExecutor, Call, Confirmed, Executor, Kind, Plan, Polling, Request,
+    runner, AuditLog, AwsExecutor, Call, Confirmed, Executor, Gate, Kind, Plan, Polling, Request,
     Step,
 };
 use mlopsdash::model::facts::{RunStatus, TrainingRun};
@@ -26,6 +26,9 @@ fn request(kind: Kind, model: ModelFacts) -> Request {
         model,
         alarms: vec![],
         at: jiff::Timestamp::UNIX_EPOCH,
+        scope: Default::default(),
+        account: None,
+        shown: Default::default(),
     }
 }
 
@@ -84,15 +87,17 @@ async fn run_polled(
     let (tx, mut rx) = tokio::sync::mpsc::channel(32);
     let confirmed = Confirmed {
         plan,
-        actor: Actor {
-            caller: "arn:aws:iam::123456789012:user/oncall".into(),
-            account: "123456789012".into(),
-            region: "us-east-1".into(),
-            label: None,
-        },
-        scope: 0,
+        actor: mlopsdash::testing::test_actor(),
+        scope: Default::default(),
+        typed: String::new(),
+        read_at: Timestamp::now(),
     };
-    runner::run(executor, audit, confirmed, tx, polling).await;
+    let gate = Gate {
+        audit,
+        read_only: false,
+        polling,
+    };
+    runner::run(executor, gate, confirmed, tx).await;
     let mut steps = Vec::new();
     while let Ok(Update::Action(p)) = rx.try_recv() {
         steps.push(p.step);
@@ -139,7 +144,8 @@ async fn retrain_starts_the_pipeline_with_its_default_parameters() {
     let plans = exec
         .prepare(&request(Kind::Retrain, model), None)
         .await
-        .unwrap();
+        .unwrap()
+        .plans;
     let Call::StartPipelineExecution {
         parameters,
         display_name,
@@ -242,7 +248,8 @@ async fn retrain_without_a_pipeline_clones_the_last_good_training_job() {
     let plans = exec
         .prepare(&request(Kind::Retrain, model), None)
         .await
-        .unwrap();
+        .unwrap()
+        .plans;
     let Call::CreateTrainingJob(clone) = &plans[0].call else {
         panic!("{:?}", plans[0].call);
     };
@@ -295,7 +302,8 @@ async fn rollback_of_a_canary_sends_all_traffic_back_to_the_other_variant() {
     let plans = exec
         .prepare(&request(Kind::Rollback, model), None)
         .await
-        .unwrap();
+        .unwrap()
+        .plans;
     assert_eq!(plans.len(), 1, "{plans:?}");
     assert!(
         plans[0].label.contains("variant blue"),
@@ -382,7 +390,8 @@ async fn approve_sets_the_package_version_approved() {
     let plans = exec
         .prepare(&request(Kind::Approve, model), None)
         .await
-        .unwrap();
+        .unwrap()
+        .plans;
     assert_eq!(plans.len(), 1, "only the pending version: {plans:?}");
     let Call::UpdateModelPackage { arn, .. } = &plans[0].call else {
         panic!("{:?}", plans[0].call);
@@ -443,7 +452,10 @@ mod mocked {
             })
             .then_output(|| UpdateEndpointOutput::builder().endpoint_arn("arn").build());
         let client = mock_client!(aws_sdk_sagemaker, RuleMode::Sequential, [&rule]);
-        let exec = Executor::Aws(AwsExecutor::from_client(client));
+        let exec = Executor::Aws(AwsExecutor::from_client(
+            client,
+            mlopsdash::testing::test_actor(),
+        ));
         let p = plan(Call::UpdateEndpoint {
             endpoint: "rec-prod".into(),
             config: "rec-prod-config-v6".into(),
@@ -459,7 +471,10 @@ mod mocked {
             .match_requests(|r| r.training_job_name() == Some("churn-train-20261122"))
             .then_output(|| StopTrainingJobOutput::builder().build());
         let client = mock_client!(aws_sdk_sagemaker, RuleMode::Sequential, [&rule]);
-        let exec = Executor::Aws(AwsExecutor::from_client(client));
+        let exec = Executor::Aws(AwsExecutor::from_client(
+            client,
+            mlopsdash::testing::test_actor(),
+        ));
         let p = plan(Call::StopTrainingJob {
             name: "churn-train-20261122".into(),
         });
@@ -497,7 +512,10 @@ mod mocked {
             .output(status(PipelineExecutionStatus::Stopped))
             .build();
         let client = mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, [&stop, &describe]);
-        let exec = Executor::Aws(AwsExecutor::from_client(client));
+        let exec = Executor::Aws(AwsExecutor::from_client(
+            client,
+            mlopsdash::testing::test_actor(),
+        ));
         let mut p = plan(Call::StopPipelineExecution {
             arn: arn.into(),
             token: "mlopsdash-token".into(),
@@ -525,7 +543,10 @@ mod mocked {
             )
         });
         let client = mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, [&denied]);
-        let exec = Executor::Aws(AwsExecutor::from_client(client));
+        let exec = Executor::Aws(AwsExecutor::from_client(
+            client,
+            mlopsdash::testing::test_actor(),
+        ));
         let p = rollback_of_rec_prod();
         let dir = tempfile::tempdir().unwrap();
         let last = super::run_to_end(exec, p, dir.path()).await;
@@ -552,7 +573,10 @@ mod mocked {
                 .build()
         });
         let client = mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, [&update, &describe]);
-        let exec = Executor::Aws(AwsExecutor::from_client(client));
+        let exec = Executor::Aws(AwsExecutor::from_client(
+            client,
+            mlopsdash::testing::test_actor(),
+        ));
         let p = rollback_of_rec_prod();
         let dir = tempfile::tempdir().unwrap();
         let audit = mlopsdash::action::AuditLog::open(&dir.path().join("audit.jsonl"));
@@ -581,16 +605,19 @@ mod mocked {
         let rule =
             mock!(Client::update_endpoint).then_output(|| UpdateEndpointOutput::builder().build());
         let client = mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, [&rule]);
-        let exec = Executor::Aws(AwsExecutor::from_client(client));
+        let exec = Executor::Aws(AwsExecutor::from_client(
+            client,
+            mlopsdash::testing::test_actor(),
+        ));
         let p = rollback_of_rec_prod();
         let audit = Err("audit log /ro/audit.jsonl: Permission denied".to_string());
         let steps = super::run_steps(exec, p, audit, std::time::Duration::from_secs(1)).await;
         let Some(first) = steps.first() else {
             panic!("no step reported");
         };
-        assert!(
-            first.text().starts_with("blocked, nothing was called"),
-            "{first:?}"
+        assert_eq!(
+            first.text(),
+            "refused, nothing was sent: audit log /ro/audit.jsonl: Permission denied"
         );
         assert_eq!(rule.num_calls(), 0);
     }

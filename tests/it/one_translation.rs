@@ -44,7 +44,7 @@ fn full_clone() -> TrainingClone {
             ("eta".into(), "0.2".into()),
             ("max_depth".into(), "6".into()),
         ],
-        environment: vec![("MODE".into(), "full".into())],
+        environment: vec![("MODE".into(), mlopsdash::model::secret::Secret::new("full"))],
         vpc: Some(Vpc {
             security_groups: vec!["sg-1".into()],
             subnets: vec!["subnet-a".into(), "subnet-b".into()],
@@ -108,7 +108,10 @@ async fn sent(call: &Call) -> serde_json::Value {
         .http_client(http)
         .build();
     let client = aws_sdk_sagemaker::Client::from_conf(config);
-    let exec = Executor::Aws(AwsExecutor::from_client(client));
+    let exec = Executor::Aws(AwsExecutor::from_client(
+        client,
+        mlopsdash::testing::test_actor(),
+    ));
     // The canned answer is empty: what comes back does not matter here.
     let _ = exec.execute(&plan(call.clone())).await;
     let request = captured.expect_request();
@@ -123,8 +126,16 @@ async fn every_call_sends_exactly_what_the_dialog_shows() {
     let kinds: std::collections::BTreeSet<&str> = calls.iter().map(|c| c.operation()).collect();
     assert_eq!(kinds.len(), 7, "{kinds:?}");
     for call in &calls {
+        let mut sent = sent(call).await;
+        // Environment values go out as they are and are shown by name only.
+        if let Some(env) = sent.get_mut("Environment").and_then(|e| e.as_object_mut()) {
+            assert_eq!(env["MODE"], "full", "the value itself is sent");
+            for v in env.values_mut() {
+                *v = serde_json::json!(mlopsdash::model::secret::HIDDEN);
+            }
+        }
         assert_eq!(
-            sent(call).await,
+            sent,
             call.arguments(),
             "{}: what was sent is not what was shown",
             call.operation()
@@ -191,6 +202,7 @@ mod clone {
                     .max_wait_time_in_seconds(7200)
                     .build(),
             )
+            .training_job_status(TrainingJobStatus::Completed)
             .enable_managed_spot_training(true)
             .enable_network_isolation(true)
             .environment("MODE", "full")
@@ -208,14 +220,20 @@ mod clone {
         let output = described(channel);
         let rule = mock!(Client::describe_training_job).then_output(move || output.clone());
         let client = mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, [&rule]);
-        let exec = Executor::Aws(AwsExecutor::from_client(client));
+        let exec = Executor::Aws(AwsExecutor::from_client(
+            client,
+            mlopsdash::testing::test_actor(),
+        ));
         let req = Request {
             kind: Kind::Retrain,
             model: model(),
             alarms: vec![],
             at: jiff::Timestamp::UNIX_EPOCH,
+            scope: Default::default(),
+            account: None,
+            shown: Default::default(),
         };
-        exec.prepare(&req, None).await
+        exec.prepare(&req, None).await.map(|p| p.plans)
     }
 
     fn s3_channel() -> Channel {
@@ -238,7 +256,12 @@ mod clone {
         let args = plans[0].call.arguments();
         assert_eq!(args["VpcConfig"]["SecurityGroupIds"][0], "sg-1");
         assert_eq!(args["VpcConfig"]["Subnets"][0], "subnet-a");
-        assert_eq!(args["Environment"]["MODE"], "full");
+        // The environment is sent, never shown or logged.
+        assert_eq!(
+            args["Environment"]["MODE"],
+            mlopsdash::model::secret::HIDDEN
+        );
+        assert_eq!(job.environment[0].1.expose(), "full");
         assert_eq!(args["OutputDataConfig"]["KmsKeyId"], "key/out");
         assert_eq!(args["ResourceConfig"]["VolumeKmsKeyId"], "key/vol");
         assert_eq!(args["CheckpointConfig"]["S3Uri"], "s3://ckpt/");

@@ -307,8 +307,11 @@ fn promoting_moves_the_champion_alias_and_rejecting_archives_on_the_server() {
             model: model.clone(),
             alarms: vec![],
             at: jiff::Timestamp::now(),
+            scope: Default::default(),
+            account: None,
+            shown: Default::default(),
         };
-        let plans = executor.prepare(&approve, None).await.unwrap();
+        let plans = executor.prepare(&approve, None).await.unwrap().plans;
         let plan = &plans[0];
         let args = plan.call.arguments();
         let promoted = args["body"]["version"].as_str().unwrap().to_string();
@@ -325,7 +328,7 @@ fn promoting_moves_the_champion_alias_and_rejecting_archives_on_the_server() {
         );
         executor.execute(plan).await.unwrap();
         assert!(matches!(
-            executor.progress(plan, None).await.unwrap(),
+            executor.look_back(&plan.call, None).await.unwrap().step,
             Step::Succeeded(_)
         ));
 
@@ -338,8 +341,11 @@ fn promoting_moves_the_champion_alias_and_rejecting_archives_on_the_server() {
             model,
             alarms: vec![],
             at: jiff::Timestamp::now(),
+            scope: Default::default(),
+            account: None,
+            shown: Default::default(),
         };
-        let plans = executor.prepare(&reject, None).await.unwrap();
+        let plans = executor.prepare(&reject, None).await.unwrap().plans;
         let plan = &plans[0];
         let archived = plan.call.arguments()["body"]["version"]
             .as_str()
@@ -348,7 +354,7 @@ fn promoting_moves_the_champion_alias_and_rejecting_archives_on_the_server() {
         assert_eq!(plan.call.arguments()["body"]["stage"], "Archived");
         executor.execute(plan).await.unwrap();
         assert!(matches!(
-            executor.progress(plan, None).await.unwrap(),
+            executor.look_back(&plan.call, None).await.unwrap().step,
             Step::Succeeded(_)
         ));
         (promoted, archived)

@@ -36,6 +36,8 @@ pub fn approvals(req: &Request, to: Approval) -> Result<Vec<Plan>, String> {
                 protected: None,
                 note: (v.deployed && to == Approval::Rejected)
                     .then(|| "this version is serving: rejecting it does not undeploy it".into()),
+                account: None,
+                observed: None,
             })
         })
         .collect();

@@ -4,12 +4,14 @@
 //! "previous" is unit-tested.
 
 mod approve;
+mod differs;
 mod pipelines;
 mod retrain;
 mod rollback;
 mod stop;
 
 pub use approve::approvals;
+pub use differs::differences;
 pub use pipelines::{dag_retrain, mlflow_approvals, training_dag, PROMOTED_ALIAS};
 pub use retrain::{clone_name, cloned_retrain, last_good_job, pipeline_retrain};
 pub use rollback::rollbacks;

@@ -53,6 +53,8 @@ pub fn dag_retrain(
         note: known
             .filter(|d| d.paused)
             .map(|_| "the DAG is paused: the run waits in the queue until it is unpaused".into()),
+        account: None,
+        observed: None,
     }
 }
 
@@ -140,6 +142,8 @@ pub fn mlflow_approvals(req: &Request, to: Approval, base: &str) -> Result<Vec<P
                 previous_config: None,
                 protected: None,
                 note,
+                account: None,
+                observed: None,
             })
         })
         .collect();
@@ -184,6 +188,9 @@ mod tests {
             model,
             alarms: vec![],
             at: jiff::Timestamp::UNIX_EPOCH,
+            scope: Default::default(),
+            account: None,
+            shown: Default::default(),
         }
     }
 

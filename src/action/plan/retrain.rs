@@ -28,6 +28,8 @@ pub fn pipeline_retrain(
         previous_config: None,
         protected: None,
         note: None,
+        account: None,
+        observed: None,
     }
 }
 
@@ -44,6 +46,8 @@ pub fn cloned_retrain(m: &ModelFacts, job: TrainingClone) -> Plan {
         note: Some(
             "no pipeline is configured for this model: a new job copies the last good one".into(),
         ),
+        account: None,
+        observed: None,
     }
 }
 

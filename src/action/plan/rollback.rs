@@ -78,6 +78,8 @@ pub fn rollbacks(req: &Request, recorded: Option<&str>) -> Result<Vec<Plan>, Str
             previous_config: Some(current.name.clone()),
             protected: protection(ep),
             note: note.clone(),
+            account: None,
+            observed: None,
         })
         .collect())
 }
@@ -139,6 +141,8 @@ fn variant_rollbacks(m: &ModelFacts, ep: &EndpointFacts) -> Vec<Plan> {
             previous_config: None,
             protected: protection(ep),
             note: None,
+            account: None,
+            observed: None,
         })
         .collect()
 }
@@ -178,5 +182,7 @@ fn ecs_rollback(m: &ModelFacts, ep: &EndpointFacts, s: &EcsService) -> Result<Pl
         previous_config: Some(s.task_definition.clone()),
         protected: protection(ep),
         note: None,
+        account: None,
+        observed: None,
     })
 }

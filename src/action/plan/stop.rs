@@ -33,6 +33,8 @@ pub fn stops(req: &Request) -> Result<Vec<Plan>, String> {
             previous_config: None,
             protected: None,
             note: None,
+            account: None,
+            observed: None,
         })
         .collect();
     if plans.is_empty() {

@@ -53,6 +53,9 @@ fn model(history: Vec<EndpointConfigRef>, variants: Vec<Variant>) -> Request {
         model: m,
         alarms: vec![],
         at: jiff::Timestamp::UNIX_EPOCH,
+        scope: Default::default(),
+        account: None,
+        shown: Default::default(),
     }
 }
 

@@ -8,8 +8,8 @@ pub mod fan_out;
 mod identity;
 pub(crate) mod protection;
 pub(crate) mod s3;
-mod sagemaker;
-mod services;
+pub mod sagemaker;
+pub mod services;
 pub mod targets;
 pub mod xray;
 

@@ -10,6 +10,7 @@ use super::discover::{DATA_METRICS, MODEL_METRICS};
 use crate::aws::errors::describe;
 use crate::model::metrics::names;
 use crate::model::{Alarm, AlarmState, Stage};
+use crate::source::pages::Pages;
 
 /// Which model a dimension value belongs to: endpoint names and model names.
 pub struct Owners {
@@ -34,15 +35,46 @@ impl Owners {
     }
 }
 
+/// Pages of alarms read at most (100 alarms a page).
+const MAX_PAGES: usize = 50;
+
 /// Every metric alarm in the region, with the model it watches when one matches.
 pub async fn alarms(client: &Client, owners: &Owners) -> Result<Vec<Alarm>, String> {
-    let mut pages = client.describe_alarms().into_paginator().send();
+    const OP: &str = "cloudwatch:DescribeAlarms";
+    let mut pages = client
+        .describe_alarms()
+        .max_records(100)
+        .into_paginator()
+        .send();
+    let mut bound = Pages::new(OP, MAX_PAGES);
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| describe("cloudwatch:DescribeAlarms", &e))?;
+        bound.count()?;
+        let page = page.map_err(|e| describe(OP, &e))?;
         out.extend(page.metric_alarms().iter().map(|a| alarm(a, owners)));
     }
     Ok(out)
+}
+
+/// The alarms on `endpoint` (its EndpointName dimension) or named in `named`, that
+/// are not firing now: what a rollback's deployment guardrails watch.
+pub async fn quiet_on(
+    client: &Client,
+    endpoint: &str,
+    named: &[String],
+) -> Result<Vec<String>, String> {
+    let owners = Owners {
+        by_endpoint: [(endpoint.to_string(), endpoint.to_string())].into(),
+        model_dimension: String::new(),
+        models: Vec::new(),
+    };
+    Ok(alarms(client, &owners)
+        .await?
+        .into_iter()
+        .filter(|a| a.model.is_some() || named.contains(&a.name))
+        .filter(|a| a.state != AlarmState::Alarm)
+        .map(|a| a.name)
+        .collect())
 }
 
 /// The stage a metric belongs to: the endpoint's own metrics, drift, or the

@@ -17,6 +17,7 @@ use aws_sdk_cloudwatch::Client;
 use jiff::Timestamp;
 use tokio::sync::watch;
 
+pub use self::alarms::quiet_on as alarms_on;
 use self::data::{data_query, window_end};
 use self::discover::{Found, Owner};
 use self::existing::Existing;

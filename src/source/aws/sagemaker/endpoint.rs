@@ -20,6 +20,8 @@ pub struct Described {
     pub tags: Result<Vec<(String, String)>, String>,
     /// Where Data Capture writes its requests and responses, when it is on.
     pub capture: Option<String>,
+    /// The endpoint's ARN: the account it is in.
+    pub arn: Option<String>,
 }
 
 impl Described {
@@ -111,10 +113,11 @@ pub async fn describe_endpoint(
         variant_models,
         tags,
         capture,
+        arn: ep.endpoint_arn().map(str::to_string),
     })
 }
 
-async fn tags(client: &Client, arn: &str) -> Result<Vec<(String, String)>, String> {
+pub(super) async fn tags(client: &Client, arn: &str) -> Result<Vec<(String, String)>, String> {
     let listed = client
         .list_tags()
         .resource_arn(arn)
@@ -154,5 +157,6 @@ pub fn listed(summary: &EndpointSummary, why: &str) -> Described {
         variant_models: Vec::new(),
         tags: Err(format!("not described yet ({why})")),
         capture: None,
+        arn: None,
     }
 }

@@ -11,6 +11,7 @@ mod endpoints;
 mod history;
 mod identity;
 mod lineage;
+pub mod look;
 mod memory;
 mod monitoring;
 mod pipelines;

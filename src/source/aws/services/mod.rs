@@ -6,6 +6,7 @@
 
 pub mod ecs;
 mod ecs_facts;
+pub mod ecs_look;
 pub mod lambda;
 mod lambda_facts;
 mod schedules;

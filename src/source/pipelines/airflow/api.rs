@@ -167,6 +167,16 @@ impl AirflowClient {
         Ok(out)
     }
 
+    /// One DAG as the server has it now.
+    pub async fn dag(&self, dag: &str) -> Result<Dag, String> {
+        let path = format!("/dags/{}", segment(dag));
+        let v = self
+            .transport
+            .call("GetDag", Method::GET, &path, &[], None)
+            .await?;
+        parse("dag", v)
+    }
+
     /// The DAG's newest runs, newest first.
     pub async fn runs(
         &self,

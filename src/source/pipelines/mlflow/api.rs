@@ -124,6 +124,16 @@ impl MlflowApi {
         Ok(out)
     }
 
+    /// One registered model (its aliases) as the server has it now.
+    pub async fn registered_model(&self, name: &str) -> Result<RegisteredModel, String> {
+        let query = [("name", name.to_string())];
+        let v = self
+            .rest
+            .get("GetRegisteredModel", "registered-models/get", &query)
+            .await?;
+        parse("registered-models/get", v["registered_model"].clone())
+    }
+
     /// The model's newest versions, newest first.
     pub async fn versions(&self, model: &str, max: usize) -> Result<Vec<Version>, String> {
         #[derive(Deserialize, Default)]

@@ -1,0 +1,264 @@
+//! Reading a call's resource back: one read serves three purposes, so they can never
+//! disagree. Before sending, a plan read more than a few seconds ago is compared with
+//! the resource now (it must not have changed since the dialog showed it); after a
+//! send whose outcome is unknown, the read says whether the change shows; while an
+//! action runs, it gives the step reached.
+
+use aws_sdk_sagemaker::types::SortOrder;
+
+use super::AwsExecutor;
+use crate::action::step::{ecs_step, endpoint_step, run_step, EcsRollout};
+use crate::action::{Call, Observation, Step};
+use crate::aws::errors::{describe, is_not_found};
+use crate::aws::status::{approval_of, execution_status, job_status};
+use crate::model::facts::RunStatus;
+
+impl AwsExecutor {
+    /// The call's resource now (`started`: what the call started, when it said).
+    pub(super) async fn observe(
+        &self,
+        call: &Call,
+        started: Option<&str>,
+    ) -> Result<Observation, String> {
+        match call {
+            Call::TriggerDagRun { .. }
+            | Call::SetMlflowAlias { .. }
+            | Call::TransitionMlflowStage { .. } => self.pipelines.observe(call, started).await,
+            Call::UpdateEndpoint {
+                endpoint, config, ..
+            } => {
+                let d = self.describe_endpoint(endpoint).await?;
+                Ok(Observation {
+                    applied: d.config == *config || d.status == "Updating",
+                    step: endpoint_step(&d.status, d.failure.as_deref()),
+                    now: d.text(),
+                })
+            }
+            Call::UpdateEndpointWeights { endpoint, weights } => {
+                let d = self.describe_endpoint(endpoint).await?;
+                let same = weights.iter().all(|(v, w)| {
+                    d.weights
+                        .iter()
+                        .any(|(name, now)| name == v && (now - w).abs() < 1e-3)
+                });
+                Ok(Observation {
+                    applied: same || d.status == "Updating",
+                    step: endpoint_step(&d.status, d.failure.as_deref()),
+                    now: d.text(),
+                })
+            }
+            Call::UpdateEcsService {
+                cluster,
+                service,
+                task_definition,
+            } => {
+                self.observe_service(cluster, service, task_definition)
+                    .await
+            }
+            Call::StartPipelineExecution {
+                pipeline,
+                display_name,
+                ..
+            } => {
+                let arn = match started {
+                    Some(arn) => Some(arn.to_string()),
+                    None => self.execution_named(pipeline, display_name).await?,
+                };
+                match arn {
+                    Some(arn) => {
+                        let mut o = self.execution(&arn, false).await?;
+                        o.applied = true;
+                        Ok(o)
+                    }
+                    None => Ok(Observation::absent(format!(
+                        "no execution {display_name} of {pipeline}"
+                    ))),
+                }
+            }
+            Call::StopPipelineExecution { arn, .. } => self.execution(arn, true).await,
+            Call::CreateTrainingJob(job) => self.job(&job.name, false).await,
+            Call::StopTrainingJob { name } => self.job(name, true).await,
+            Call::UpdateModelPackage { arn, approval } => {
+                let d = self
+                    .read
+                    .describe_model_package()
+                    .model_package_name(arn)
+                    .send()
+                    .await
+                    .map_err(|e| describe("sagemaker:DescribeModelPackage", &e))?;
+                let now = approval_of(d.model_approval_status());
+                let applied = now == *approval;
+                Ok(Observation {
+                    now: now.aws_name().to_string(),
+                    applied,
+                    step: match applied {
+                        true => Step::Succeeded(format!("now {}", now.aws_name())),
+                        false => Step::Running(format!("still {}", now.aws_name())),
+                    },
+                })
+            }
+        }
+    }
+
+    async fn describe_endpoint(&self, name: &str) -> Result<EndpointNow, String> {
+        let d = self
+            .read
+            .describe_endpoint()
+            .endpoint_name(name)
+            .send()
+            .await
+            .map_err(|e| describe("sagemaker:DescribeEndpoint", &e))?;
+        Ok(EndpointNow {
+            status: d
+                .endpoint_status()
+                .map_or("Unknown", |s| s.as_str())
+                .to_string(),
+            config: d.endpoint_config_name().unwrap_or_default().to_string(),
+            failure: d.failure_reason().map(str::to_string),
+            weights: d
+                .production_variants()
+                .iter()
+                .map(|v| {
+                    (
+                        v.variant_name().unwrap_or_default().to_string(),
+                        v.current_weight().unwrap_or(0.0),
+                    )
+                })
+                .collect(),
+        })
+    }
+
+    async fn observe_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        wanted: &str,
+    ) -> Result<Observation, String> {
+        let d = self
+            .ecs()?
+            .read
+            .describe_services()
+            .cluster(cluster)
+            .services(service)
+            .send()
+            .await
+            .map_err(|e| describe("ecs:DescribeServices", &e))?;
+        let s = d
+            .services()
+            .first()
+            .ok_or_else(|| format!("ECS service {cluster}/{service} is gone"))?;
+        let primary = s
+            .deployments()
+            .iter()
+            .find(|d| d.status() == Some("PRIMARY"));
+        let serving = primary
+            .and_then(|d| d.task_definition())
+            .or(s.task_definition())
+            .unwrap_or_default();
+        let short = |td: &str| td.rsplit('/').next().unwrap_or(td).to_string();
+        let count = |n: i32| u32::try_from(n).unwrap_or(0);
+        Ok(Observation {
+            now: format!("task definition {}", short(serving)),
+            applied: short(serving) == short(wanted),
+            step: ecs_step(
+                &EcsRollout {
+                    task_definition: serving,
+                    rollout: primary.and_then(|d| d.rollout_state()).map(|r| r.as_str()),
+                    reason: primary.and_then(|d| d.rollout_state_reason()),
+                    running: count(s.running_count()),
+                    desired: count(s.desired_count()),
+                    deployments: s.deployments().len(),
+                },
+                wanted,
+            ),
+        })
+    }
+
+    /// The execution of `pipeline` named `display_name`, among its newest: how an
+    /// execution whose start was not acknowledged is found.
+    async fn execution_named(
+        &self,
+        pipeline: &str,
+        display_name: &str,
+    ) -> Result<Option<String>, String> {
+        let listed = self
+            .read
+            .list_pipeline_executions()
+            .pipeline_name(pipeline)
+            .sort_order(SortOrder::Descending)
+            .max_results(20)
+            .send()
+            .await
+            .map_err(|e| describe("sagemaker:ListPipelineExecutions", &e))?;
+        Ok(listed
+            .pipeline_execution_summaries()
+            .iter()
+            .find(|e| e.pipeline_execution_display_name() == Some(display_name))
+            .and_then(|e| e.pipeline_execution_arn())
+            .map(str::to_string))
+    }
+
+    async fn execution(&self, arn: &str, stopping: bool) -> Result<Observation, String> {
+        let d = self
+            .read
+            .describe_pipeline_execution()
+            .pipeline_execution_arn(arn)
+            .send()
+            .await
+            .map_err(|e| describe("sagemaker:DescribePipelineExecution", &e))?;
+        let status = execution_status(d.pipeline_execution_status());
+        Ok(Observation {
+            now: status.label().to_string(),
+            applied: !stopping || matches!(status, RunStatus::Stopping | RunStatus::Stopped),
+            step: run_step(status, None, d.failure_reason(), stopping),
+        })
+    }
+
+    async fn job(&self, name: &str, stopping: bool) -> Result<Observation, String> {
+        let d = match self
+            .read
+            .describe_training_job()
+            .training_job_name(name)
+            .send()
+            .await
+        {
+            Ok(d) => d,
+            // A job whose creation was not acknowledged and does not exist: not made.
+            Err(e) if !stopping && is_not_found(&e) => {
+                return Ok(Observation::absent(format!("no training job {name}")))
+            }
+            Err(e) => return Err(describe("sagemaker:DescribeTrainingJob", &e)),
+        };
+        let status = job_status(d.training_job_status());
+        let detail = d.secondary_status().map(|s| s.as_str());
+        Ok(Observation {
+            now: status.label().to_string(),
+            applied: !stopping || matches!(status, RunStatus::Stopping | RunStatus::Stopped),
+            step: run_step(status, detail, d.failure_reason(), stopping),
+        })
+    }
+}
+
+/// What DescribeEndpoint says, in the terms an action compares.
+struct EndpointNow {
+    status: String,
+    config: String,
+    failure: Option<String>,
+    weights: Vec<(String, f32)>,
+}
+
+impl EndpointNow {
+    /// "InService · config demand-config-v3 · weights blue=1.00 green=0.00".
+    fn text(&self) -> String {
+        let mut text = format!("{} · config {}", self.status, self.config);
+        if self.weights.len() > 1 {
+            let weights: Vec<String> = self
+                .weights
+                .iter()
+                .map(|(v, w)| format!("{v}={w:.2}"))
+                .collect();
+            text.push_str(&format!(" · weights {}", weights.join(" ")));
+        }
+        text
+    }
+}

@@ -1,0 +1,122 @@
+//! One endpoint read afresh, for an action about to be planned on it: described,
+//! its variants' models linked to their package versions, its older configs found by
+//! this read's own listing, the versions of its package group listed. Nothing comes
+//! from the source's caches or from what a screen showed: what an action targets is
+//! what AWS answers now, to the credentials that will act.
+
+use std::collections::HashSet;
+
+use aws_sdk_sagemaker::Client;
+use jiff::Timestamp;
+
+use super::configs::Configs;
+use super::endpoint::describe_endpoint;
+use super::lineage::Lineage;
+use super::registry::Versions;
+use super::{history, DEFAULT_IN_FLIGHT};
+use crate::model::facts::{EndpointFacts, ModelVersion};
+use crate::model::identity::Normaliser;
+
+/// What one fresh read of an endpoint found.
+#[derive(Debug, Clone)]
+pub struct Look {
+    /// Status, variants (weights now, each one's package version), the config
+    /// serving and the older ones it could go back to, with their versions. Its
+    /// protection is the guard's to decide.
+    pub endpoint: EndpointFacts,
+    /// The endpoint's ARN: the account it is in.
+    pub arn: Option<String>,
+    /// Its tags as read now, or why they could not be.
+    pub tags: Result<Vec<(String, String)>, String>,
+    /// The package group of what its first variant serves, and its versions now
+    /// (every one a variant serves marked deployed).
+    pub group: Option<String>,
+    pub registry: Vec<ModelVersion>,
+}
+
+/// Reads `name` afresh (see the module's doc).
+pub async fn look(client: &Client, name: &str) -> Result<Look, String> {
+    let configs = Configs::default();
+    let described = describe_endpoint(client, &configs, name).await?;
+    let mut lineage = Lineage::new(DEFAULT_IN_FLIGHT);
+    let now = Timestamp::now();
+    let served: Vec<(String, Timestamp)> =
+        described.models().map(|m| (m.to_string(), now)).collect();
+    if let Some((model, why)) = lineage.learn(client, &served).await.pop() {
+        return Err(format!("model {model}: {why}"));
+    }
+    let versions = Versions::default();
+    let names: Vec<String> = served.into_iter().map(|(m, _)| m).collect();
+    // Models that name only their artifact are matched in the registry; a failure
+    // leaves their versions unknown, which the dialog says.
+    if let Err(why) = lineage
+        .index_if_needed(client, &names, &versions, &Normaliser::default())
+        .await
+    {
+        tracing::warn!("registry not indexed for {name}'s look: {why}");
+    }
+    let mut endpoint = described.endpoint.clone();
+    let packages: Vec<(String, Option<super::lineage::PackageRef>)> = described
+        .variant_models
+        .iter()
+        .map(|(v, m)| (v.clone(), lineage.package_of(m)))
+        .collect();
+    for v in &mut endpoint.variants {
+        v.model_version = packages
+            .iter()
+            .find(|(variant, _)| *variant == v.name)
+            .and_then(|(_, p)| p.as_ref().map(|p| p.version));
+    }
+    let first = packages.iter().find_map(|(_, p)| p.as_ref());
+    endpoint.artifact = described.first_model().and_then(|m| lineage.artifact_of(m));
+    if let Some(mut current) = endpoint.config_history.first().cloned() {
+        current.model_version = first.map(|p| p.version);
+        let listed = history::recent_configs(client).await?;
+        endpoint.config_history =
+            history::history(client, &configs, &lineage, &listed, &current).await?;
+    }
+    let group = first.map(|p| p.group.clone());
+    let deployed: HashSet<String> = packages
+        .iter()
+        .filter_map(|(_, p)| p.as_ref().map(|p| p.arn.clone()))
+        .collect();
+    let registry = match &group {
+        Some(g) => versions.of_group(client, g, &deployed).await?,
+        None => Vec::new(),
+    };
+    Ok(Look {
+        endpoint,
+        arn: described.arn.clone(),
+        tags: described.tags.clone(),
+        group,
+        registry,
+    })
+}
+
+/// An endpoint's tags as they are now, and its ARN: what protection by tag and the
+/// account check of an action that does not change the endpoint itself rest on.
+pub async fn tags_of(
+    client: &Client,
+    name: &str,
+) -> Result<(Result<Vec<(String, String)>, String>, Option<String>), String> {
+    let d = client
+        .describe_endpoint()
+        .endpoint_name(name)
+        .send()
+        .await
+        .map_err(|e| crate::aws::errors::describe("sagemaker:DescribeEndpoint", &e))?;
+    let arn = d.endpoint_arn().map(str::to_string);
+    let tags = match &arn {
+        Some(arn) => super::endpoint::tags(client, arn).await,
+        None => Err(format!("{name} has no ARN to read its tags by")),
+    };
+    Ok((tags, arn))
+}
+
+/// A package group's versions now, for approvals where the model has no endpoint
+/// to read them through.
+pub async fn versions_of(client: &Client, group: &str) -> Result<Vec<ModelVersion>, String> {
+    Versions::default()
+        .of_group(client, group, &HashSet::new())
+        .await
+}
