@@ -18,6 +18,9 @@ use mlopsdash::snapshot;
 use mlopsdash::source::Backend;
 
 fn main() -> ExitCode {
+    // Every file this process creates (audit log, history, cache, logs, exports) is
+    // its user's alone, whatever the shell's umask; the code sets 0600 too.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     let snapshot = matches!(cli.command, Some(Command::Snapshot { .. }));
     match run(cli) {
@@ -70,7 +73,7 @@ fn run(cli: Cli) -> Result<u8> {
         // Set before any thread starts; the SDK reads it like the AWS CLI does.
         std::env::set_var("AWS_ENDPOINT_URL", url);
     }
-    let _log = init_logging();
+    let _log = init_logging(config.general.log_days);
     tracing::info!(config = %config_path.display(), demo = cli.demo, "starting");
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -86,6 +89,13 @@ fn run(cli: Cli) -> Result<u8> {
             Some(url) => run::backends::viewer_backend(&cli, &config, url, now).await?,
             None => run::backends::backend(&cli, &config, now).await?,
         };
+        for warning in backend.warnings() {
+            tracing::warn!("{warning}");
+            // The dashboard says it on its status line instead of the terminal it owns.
+            if cli.command.is_some() {
+                eprintln!("mlopsdash: {warning}");
+            }
+        }
         let past = cli.at.map(|w| w.resolve(now));
         if let Some(Command::Export { model, since, dir }) = &cli.command {
             let (gathered, _) = gather(backend, &config, now, past).await?;
@@ -125,6 +135,9 @@ fn run(cli: Cli) -> Result<u8> {
                 now,
             ),
         };
+        if let Some(first) = backend.warnings().first() {
+            app.notify(first.clone());
+        }
         let audit = open_audit_log(&config.actions);
         let read_only = cli.read_only || config.actions.read_only;
         app.restrict_actions(read_only, audit.as_ref().err().cloned());
@@ -244,11 +257,11 @@ fn config_command(action: &ConfigCommand, config_path: &Path, named: bool) -> Re
                     target.display()
                 );
             }
-            if let Some(dir) = target.parent() {
+            if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("creating {}", dir.display()))?;
             }
-            std::fs::write(&target, config::EXAMPLE)
+            config::files::replace(&target, config::EXAMPLE.as_bytes())
                 .with_context(|| format!("writing {}", target.display()))?;
             println!("wrote {}", target.display());
         }
@@ -256,12 +269,18 @@ fn config_command(action: &ConfigCommand, config_path: &Path, named: bool) -> Re
     Ok(())
 }
 
-/// Logs go to a daily file in the platform state dir, never to the screen.
-/// Without a writable dir the dashboard runs unlogged rather than not at all.
-fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+/// Logs go to a daily file in the platform state dir (0700), never to the screen;
+/// the newest `days` files are kept. Without a writable dir the dashboard runs
+/// unlogged rather than not at all.
+fn init_logging(days: u64) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let dir = paths::log_dir()?;
-    std::fs::create_dir_all(&dir).ok()?;
-    let appender = tracing_appender::rolling::daily(dir, "mlopsdash.log");
+    config::files::private_dir(&dir).ok()?;
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("mlopsdash.log")
+        .max_log_files(usize::try_from(days).unwrap_or(14))
+        .build(dir)
+        .ok()?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_env("MLOPSDASH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

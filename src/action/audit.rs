@@ -2,8 +2,8 @@
 //! synced to disk before the dashboard moves on, so a crash mid-action still leaves
 //! the "requested" and "confirmed" lines behind.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Actor, Plan};
+use crate::config::files;
 
 /// The step of an action a line records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,7 +94,7 @@ impl Record {
             arguments: plan.call.arguments(),
             previous: plan.previous.clone(),
             previous_config: plan.previous_config.clone(),
-            result,
+            result: result.map(|r| crate::model::secret::redact_urls(&r)),
         }
     }
 }
@@ -106,17 +107,18 @@ pub struct AuditLog {
 }
 
 impl AuditLog {
-    /// Opens (creating it and its directory) the log at `path` for appending.
+    /// Opens (creating it 0600 and its directory 0700) the log at `path` for
+    /// appending. A last line torn by a crash is ended first, so the next record
+    /// starts a line of its own.
     pub fn open(path: &Path) -> Result<AuditLog, String> {
         let fail = |e: std::io::Error| format!("audit log {}: {e}", path.display());
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(fail)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            files::private_dir(dir).map_err(fail)?;
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(fail)?;
+        let mut file = files::append_private(path).map_err(fail)?;
+        if ends_torn(path).map_err(fail)? {
+            file.write_all(b"\n").map_err(fail)?;
+        }
         Ok(AuditLog {
             path: path.to_path_buf(),
             file: Arc::new(Mutex::new(file)),
@@ -155,11 +157,25 @@ impl AuditLog {
     }
 }
 
+/// Whether the log's last byte is not a newline (a write cut short).
+fn ends_torn(path: &Path) -> std::io::Result<bool> {
+    let mut file = File::open(path)?;
+    let len = file.seek(SeekFrom::End(0))?;
+    if len == 0 {
+        return Ok(false);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8];
+    file.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
+}
+
 /// Every record of the log at `path`, oldest first; lines that do not parse (another
-/// version's, a torn last line) are skipped. A missing log has none.
+/// version's, a torn line, a character cut in half) are skipped. A missing log has
+/// none.
 pub fn records(path: &Path) -> Result<Vec<Record>, String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => {
             return Err(format!(
@@ -168,9 +184,9 @@ pub fn records(path: &Path) -> Result<Vec<Record>, String> {
             ))
         }
     };
-    Ok(text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Record>(l).ok())
+    Ok(bytes
+        .split(|b| *b == b'\n')
+        .filter_map(|l| serde_json::from_slice::<Record>(l).ok())
         .collect())
 }
 
@@ -268,6 +284,49 @@ mod tests {
             .unwrap();
         assert_eq!(log.config_before_last_deploy("ep").as_deref(), Some("c1"));
         assert_eq!(log.config_before_last_deploy("other"), None);
+    }
+
+    #[test]
+    fn a_torn_last_line_never_swallows_the_next_record_and_the_log_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("logs/audit.jsonl");
+        let log = AuditLog::open(&path).unwrap();
+        let ok = |config| {
+            Record::new(
+                Phase::Succeeded,
+                &plan(config, "c0"),
+                &actor(),
+                None,
+                Timestamp::now(),
+            )
+        };
+        log.append(&ok("c1")).unwrap();
+        drop(log);
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!((mode(&path), mode(path.parent().unwrap())), (0o600, 0o700));
+        // A crash mid-line, through a multi-byte character ("é" cut in half).
+        let mut torn = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        torn.write_all(&"{\"time\": \"caf\u{e9}".as_bytes()[..14])
+            .unwrap();
+        drop(torn);
+        let log = AuditLog::open(&path).unwrap();
+        log.append(&ok("c2")).unwrap();
+        let back: Vec<String> = records(&path)
+            .unwrap()
+            .into_iter()
+            .map(|r| {
+                r.arguments["EndpointConfigName"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(back, ["c1", "c2"]);
+        assert_eq!(log.config_before_last_deploy("ep").as_deref(), Some("c0"));
     }
 
     #[test]

@@ -106,6 +106,14 @@ struct Reporter<'a> {
 impl Reporter<'_> {
     async fn step(&self, step: Step) {
         let plan = &self.confirmed.plan;
+        // Server errors may name a URL: never with its user-info.
+        let hide = |t: &str| crate::model::secret::redact_urls(t);
+        let step = match step {
+            Step::Running(t) => Step::Running(hide(&t)),
+            Step::Succeeded(t) => Step::Succeeded(hide(&t)),
+            Step::Failed(t) => Step::Failed(hide(&t)),
+            Step::TimedOut(t) => Step::TimedOut(hide(&t)),
+        };
         let progress = Progress {
             kind: plan.kind,
             model: plan.model.clone(),

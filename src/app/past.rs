@@ -44,9 +44,13 @@ impl App {
     /// Where `<` (`back`) or `>` goes from what is shown: None for live.
     pub(super) fn scrub_target(&self, back: bool) -> Option<Timestamp> {
         let from = self.past().unwrap_or(self.now);
+        // A recorded time can be anything a file said: no step may overflow.
         match back {
-            true => Some(from - STEP),
-            false => Some(from + STEP).filter(|t| *t < self.now - STEP / 2),
+            true => from.checked_sub(STEP).ok(),
+            false => from
+                .checked_add(STEP)
+                .ok()
+                .filter(|t| self.now.checked_sub(STEP / 2).is_ok_and(|live| *t < live)),
         }
     }
 

@@ -295,6 +295,11 @@ impl App {
         self.actions.blocked = blocked;
     }
 
+    /// Something to say on the status line until the next key (a warning at start).
+    pub fn notify(&mut self, line: String) {
+        self.status = Some(line);
+    }
+
     /// Audit lines waiting to be written, handed to the writer.
     pub fn take_audit_lines(&mut self) -> Vec<crate::action::Record> {
         std::mem::take(&mut self.actions.outbox)

@@ -29,6 +29,7 @@ fn bounds(c: &Config) -> Vec<Bound> {
     let aws = &c.aws;
     vec![
         b("demo", "tick_seconds", 1, 3_600, Some(c.demo.tick_seconds)),
+        b("general", "log_days", 1, 365, Some(c.general.log_days)),
         // Data Capture keeps what the bucket's lifecycle keeps; a month is plenty.
         b(
             "drift",

@@ -5,6 +5,7 @@
 pub mod accounts;
 mod bounds;
 mod error;
+pub mod files;
 pub mod keys;
 mod models;
 pub mod paths;

@@ -64,11 +64,22 @@ pub struct Config {
     pub airflow_api: Option<super::pipelines::AirflowRest>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GeneralConfig {
     /// Theme name (dark, light, mono) or path to a theme file.
     pub theme: Option<String>,
+    /// Days of daily log files kept.
+    pub log_days: u64,
+}
+
+impl Default for GeneralConfig {
+    fn default() -> Self {
+        GeneralConfig {
+            theme: None,
+            log_days: 14,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -374,8 +385,14 @@ impl Config {
     }
 }
 
-/// A crit level on the good side of the warn level is a typo, not a rule.
+/// A crit level on the good side of the warn level is a typo, not a rule; a level
+/// that is not a number (nan) or has no end (inf) would judge nothing.
 fn validate(t: &Threshold) -> Result<(), String> {
+    for (name, level) in [("warn", t.warn), ("crit", t.crit)] {
+        if let Some(v) = level.filter(|v| !v.is_finite()) {
+            return Err(format!("{name} ({v}) is not a finite number"));
+        }
+    }
     match (t.warn, t.crit, t.direction) {
         (None, None, _) => Err("set warn, crit or both".into()),
         (Some(w), Some(c), Direction::Above) if c < w => Err(format!(

@@ -79,8 +79,9 @@ pub fn around(m: &ModelFacts, business: &[String], at: Timestamp, now: Timestamp
         .into_iter()
         .filter_map(|(metric, s)| {
             let s = s?;
-            let before = mean(&s, at - window, at, false)?;
-            let after = mean(&s, at, at + window, true)?;
+            // Times come from outside (CloudTrail, a state document): never overflow.
+            let before = mean(&s, at.checked_sub(window).ok()?, at, false)?;
+            let after = mean(&s, at, at.checked_add(window).ok()?, true)?;
             let d = Delta {
                 metric,
                 before,

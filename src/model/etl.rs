@@ -66,7 +66,7 @@ impl EtlSchedule {
     pub fn next_after(&self, t: Timestamp) -> Option<Timestamp> {
         let e = self.expression.trim();
         if let Some(rate) = e.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
-            return Some(t + rate_of(rate)?);
+            return t.checked_add(rate_of(rate)?).ok();
         }
         let cron = e.strip_prefix("cron(")?.strip_suffix(')')?;
         // AWS's six fields end with the year; croner reads a year only after seconds.

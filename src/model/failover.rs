@@ -206,7 +206,7 @@ fn instances(m: &ModelFacts) -> Option<u32> {
 /// Invocations in the hour before `now`, when the metric was read.
 fn last_hour_invocations(m: &ModelFacts, now: Timestamp) -> Option<f64> {
     let series = m.metrics.get(names::INVOCATIONS)?;
-    let since = now - SignedDuration::from_hours(1);
+    let since = now.checked_sub(SignedDuration::from_hours(1)).ok()?;
     Some(
         series
             .points

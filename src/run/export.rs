@@ -3,6 +3,7 @@
 //! a ticket, beside an SVG of its detail screen. Written by `E` and by
 //! `mlopsdash export MODEL`.
 
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
 use jiff::Timestamp;
@@ -10,7 +11,7 @@ use jiff::Timestamp;
 use crate::action::audit::{self, Record};
 use crate::action::AuditLog;
 use crate::app::App;
-use crate::config::Theme;
+use crate::config::{files, Theme};
 use crate::model::{deltas, format, Stage};
 
 /// What the screen shows, in the size the SVG is drawn at.
@@ -166,7 +167,12 @@ impl Report {
             Some(log) => audit::read_model(log.path(), &self.model)?,
             None => Vec::new(),
         };
-        let stem = format!("{}-{}", self.model, self.now.strftime("%Y%m%dT%H%M%S"));
+        // A model's name comes from tags and servers: it never picks the folder.
+        let stem = format!(
+            "{}-{}",
+            file_stem(&self.model),
+            self.now.strftime("%Y%m%dT%H%M%S")
+        );
         let md_path = dir.join(format!("{stem}.md"));
         let svg_name = format!("{stem}.svg");
         let mut text = self.markdown.clone();
@@ -174,10 +180,36 @@ impl Report {
         text.push_str(&actions(&records, self.since));
         text.push_str(&format!("\n\nScreen: [{svg_name}]({svg_name})\n"));
         let fail = |e: std::io::Error| format!("{}: {e}", dir.display());
-        std::fs::create_dir_all(dir).map_err(fail)?;
-        std::fs::write(&md_path, text).map_err(fail)?;
-        std::fs::write(dir.join(&svg_name), &self.svg).map_err(fail)?;
+        // The folder is the user's (the current one by default): created private
+        // when missing, left as it is when there.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(files::DIR_MODE)
+            .create(dir)
+            .map_err(fail)?;
+        files::replace(&md_path, text.as_bytes()).map_err(fail)?;
+        files::replace(&dir.join(&svg_name), self.svg.as_bytes()).map_err(fail)?;
         Ok(md_path.display().to_string())
+    }
+}
+
+/// A model's name as a file name: letters, digits, `-`, `_` and `.` kept, anything
+/// else (a `/`, `..` as a whole, a control character) made `_`, at most 100
+/// characters. `../x`, `/tmp/x` and `C:\x` all stay inside the export folder.
+fn file_stem(name: &str) -> String {
+    let kept: String = name
+        .chars()
+        .take(100)
+        .map(
+            |c| match c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                true => c,
+                false => '_',
+            },
+        )
+        .collect();
+    match kept.trim_matches('.') {
+        "" => "model".to_string(),
+        stem => stem.replace("..", "_"),
     }
 }
 
@@ -217,4 +249,28 @@ fn draw(app: &App, theme: &Theme) -> String {
     };
     let _ = terminal.draw(|f| crate::ui::draw(f, app, theme));
     crate::ui::svg::render(terminal.backend().buffer())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_stem;
+
+    #[test]
+    fn a_model_name_never_leaves_the_export_folder() {
+        assert_eq!(file_stem("demand-forecasting"), "demand-forecasting");
+        assert_eq!(file_stem("../x"), "_x");
+        assert_eq!(file_stem("/tmp/x"), "_tmp_x");
+        assert_eq!(file_stem(".."), "model");
+        assert_eq!(file_stem("a/../../b"), "a_.._.._b".replace("..", "_"));
+        assert_eq!(file_stem("churn@dev"), "churn_dev");
+        assert_eq!(file_stem("x\u{1b}[2J"), "x__2J");
+        assert_eq!(file_stem(&"m".repeat(500)).len(), 100);
+        for name in ["../x", "/tmp/x", "a/../../b", "..", "C:\\x"] {
+            let stem = file_stem(name);
+            assert!(
+                !stem.contains('/') && !stem.contains("..") && !stem.is_empty(),
+                "{name}: {stem}"
+            );
+        }
+    }
 }

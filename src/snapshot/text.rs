@@ -44,5 +44,7 @@ pub fn render(s: &Snapshot) -> String {
     for e in &s.errors {
         let _ = writeln!(out, "error: {}: {}", e.source, e.message);
     }
-    out
+    // Names and messages come from tags and servers: no escape sequence reaches
+    // the terminal (or the file) this is printed to.
+    crate::model::secret::printable(&out)
 }

@@ -226,6 +226,16 @@ impl Backend {
         }
     }
 
+    /// What to say once at start: credentials that would go over plain http.
+    pub fn warnings(&self) -> &[String] {
+        match self {
+            Backend::Aws { pipelines, .. } | Backend::Viewer { pipelines, .. } => {
+                &pipelines.warnings
+            }
+            Backend::Demo { .. } => &[],
+        }
+    }
+
     /// Where the data will come from, for the header and the snapshot, and how
     /// often each source asks.
     pub fn context(&self) -> Context {

@@ -1,12 +1,14 @@
 //! JSON files one session leaves for the next (caches). Read size-bounded and
-//! defensively; written to a temporary file and renamed, so a reader never sees half
-//! a file. A cache only saves requests: one that cannot be read or written is a log
-//! line, never an error the user has to deal with.
+//! defensively; written private (0600) to a temporary file, synced and renamed, so a
+//! reader never sees half a file. A cache only saves requests: one that cannot be
+//! read or written is a log line, never an error the user has to deal with.
 
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+use crate::config::files;
 
 #[derive(Debug, Clone)]
 pub struct JsonFile {
@@ -106,17 +108,9 @@ impl JsonFile {
             ));
         }
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            files::private_dir(dir).map_err(|e| e.to_string())?;
         }
-        // Per process: two dashboards on one account never write the same temporary.
-        let partial = self
-            .path
-            .with_extension(format!("partial-{}", std::process::id()));
-        std::fs::write(&partial, bytes).map_err(|e| e.to_string())?;
-        std::fs::rename(&partial, &self.path).map_err(|e| {
-            let _ = std::fs::remove_file(&partial);
-            e.to_string()
-        })
+        files::replace(&self.path, &bytes).map_err(|e| e.to_string())
     }
 }
 

@@ -30,7 +30,12 @@ pub fn report(source: SourceId, result: Result<Fleet, String>) -> Update {
     let at = Timestamp::now();
     match result {
         Ok(fleet) => Update::Fleet { source, fleet, at },
-        Err(why) => Update::Failed { source, why, at },
+        // Clients keep no user-info in their URLs; this is the net under them.
+        Err(why) => Update::Failed {
+            source,
+            why: crate::model::secret::redact_urls(&why),
+            at,
+        },
     }
 }
 

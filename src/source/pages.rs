@@ -12,16 +12,29 @@ pub struct Pages {
     max: usize,
     read: usize,
     seen: HashSet<String>,
+    /// At the bound: stop with what was read (a deliberate cap on a long
+    /// listing), rather than fail.
+    capped: bool,
 }
 
 impl Pages {
-    /// A read of `what` (e.g. "cloudwatch:DescribeAlarms") of at most `max` pages.
+    /// A read of `what` (e.g. "cloudwatch:DescribeAlarms") of at most `max` pages;
+    /// more is an error (the answer would be incomplete).
     pub fn new(what: impl Into<String>, max: usize) -> Pages {
         Pages {
             what: what.into(),
             max: max.max(1),
             read: 0,
             seen: HashSet::new(),
+            capped: false,
+        }
+    }
+
+    /// A listing that keeps its first `max` pages and stops there (logged).
+    pub fn capped(what: impl Into<String>, max: usize) -> Pages {
+        Pages {
+            capped: true,
+            ..Pages::new(what, max)
         }
     }
 
@@ -52,12 +65,16 @@ impl Pages {
                 self.what
             ));
         }
-        match self.read >= self.max {
-            true => Err(format!(
+        match (self.read >= self.max, self.capped) {
+            (false, _) => Ok(Some(token.to_string())),
+            (true, true) => {
+                tracing::warn!("{}: only the first {} pages read", self.what, self.max);
+                Ok(None)
+            }
+            (true, false) => Err(format!(
                 "{}: more than {} pages; stopped (the server keeps paging)",
                 self.what, self.max
             )),
-            false => Ok(Some(token.to_string())),
         }
     }
 }
@@ -86,5 +103,12 @@ mod tests {
         let mut p = Pages::new("x", 1);
         assert!(p.count().is_ok());
         assert!(p.count().is_err());
+        // A capped listing keeps what it read; a repeated token is still an error.
+        let mut p = Pages::capped("ecs:ListServices", 2);
+        p.next(Some("1")).unwrap();
+        assert_eq!(p.next(Some("2")).unwrap(), None);
+        let mut p = Pages::capped("ecs:ListServices", 5);
+        p.next(Some("1")).unwrap();
+        assert!(p.next(Some("1")).is_err());
     }
 }

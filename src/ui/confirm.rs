@@ -104,7 +104,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme)
         ));
     }
     let lines: Vec<Line> = head.into_iter().chain(body).chain(tail).collect();
-    let height = (lines.len() as u16 + 2).min(area.height);
+    let height = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2)
+        .min(area.height);
     let popup = centered(area, width, height);
     frame.render_widget(Clear, popup);
     let title = format!(" {} {} · confirm ", d.kind.verb(), plan.model);

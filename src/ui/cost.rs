@@ -38,11 +38,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     let models_height = match cost.by_model.is_empty() {
         true => 0,
-        false => cost.by_model.len() as u16 + 3,
+        false => u16::try_from(cost.by_model.len())
+            .unwrap_or(u16::MAX)
+            .saturating_add(3),
     };
     // Several accounts (or a payer's members): what each spends.
     let accounts_height = match cost.by_account.len() > 1 {
-        true => cost.by_account.len().min(12) as u16 + 3,
+        true => u16::try_from(cost.by_account.len().min(12))
+            .unwrap_or(u16::MAX)
+            .saturating_add(3),
         false => 0,
     };
     let [services_area, accounts_area, models_area] = Layout::vertical([

@@ -45,7 +45,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let footer = vec![commands(theme), legend(theme)];
     let footer_w = footer.iter().map(Line::width).max().unwrap_or(0) as u16;
     let width = widths.iter().sum::<u16>().max(footer_w) + 3;
-    let height = columns.iter().map(Vec::len).max().unwrap_or(0) as u16 + 5;
+    let height = u16::try_from(columns.iter().map(Vec::len).max().unwrap_or(0))
+        .unwrap_or(u16::MAX)
+        .saturating_add(5);
     let popup = centered(area, width, height);
     frame.render_widget(Clear, popup);
     let block = panel(theme, " Keybindings · ? or esc closes ");

@@ -23,7 +23,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         );
         return;
     };
-    let map_height = (t.services.len() as u16 + 3).min(area.height / 2);
+    let map_height = u16::try_from(t.services.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(3)
+        .min(area.height / 2);
     let [map, list] =
         Layout::vertical([Constraint::Length(map_height), Constraint::Fill(1)]).areas(area);
     frame.render_widget(services(&t.services, t.window_minutes, theme), map);

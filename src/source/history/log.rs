@@ -10,7 +10,11 @@ use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use std::os::unix::fs::OpenOptionsExt;
+
 use jiff::{SignedDuration, Timestamp};
+
+use crate::config::files;
 
 /// Bytes of framing before each payload.
 const HEADER: u64 = 16;
@@ -58,11 +62,12 @@ impl Log {
     /// frames and cutting a torn or corrupt tail off each. An error `is_busy` when
     /// another process writes it.
     pub fn open(dir: &Path) -> io::Result<Log> {
-        fs::create_dir_all(dir)?;
+        files::private_dir(dir)?;
         let lock = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(files::FILE_MODE)
             .open(dir.join(LOCK))?;
         lock.try_lock().map_err(|e| match e {
             TryLockError::WouldBlock => io::Error::new(
@@ -107,10 +112,7 @@ impl Log {
             .filter(|l| *l <= MAX_RECORD)
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "record too large"))?;
         let segment = self.dir.join(segment_name(at));
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&segment)?;
+        let mut file = files::append_private(&segment)?;
         let offset = file.seek(SeekFrom::End(0))?;
         let crc = checksum(at, payload);
         let mut frame = Vec::with_capacity(HEADER as usize + payload.len());
@@ -213,15 +215,34 @@ fn read_entries(dir: &Path, cut: bool) -> io::Result<Vec<Entry>> {
     Ok(entries)
 }
 
-/// The whole records of one segment; a torn or corrupt tail is cut off the file
-/// when `cut` (only the writer may: to a reader it may be a write under way).
+/// The whole records of one segment. A corrupt record is skipped and the whole
+/// ones after it kept; a torn or corrupt tail is cut off the file when `cut` (only
+/// the writer may: to a reader it may be a write under way).
 fn scan(path: &Path, cut: bool) -> io::Result<Vec<Entry>> {
     let bytes = fs::read(path)?;
+    let hour = hour_of(path);
     let mut entries = Vec::new();
     let mut at = 0usize;
-    while let Some(e) = frame_at(&bytes, at, path) {
-        at += HEADER as usize + e.len as usize;
-        entries.push(e);
+    let mut next = 0usize;
+    while next < bytes.len() {
+        match frame_at(&bytes, next, path) {
+            Some(e) => {
+                next += HEADER as usize + e.len as usize;
+                at = next;
+                entries.push(e);
+            }
+            None => match resync(&bytes, next + 1, path, hour) {
+                Some(found) => {
+                    tracing::warn!(
+                        "history {}: {} corrupt bytes skipped at offset {next}",
+                        path.display(),
+                        found - next
+                    );
+                    next = found;
+                }
+                None => break,
+            },
+        }
     }
     if cut && at < bytes.len() {
         tracing::warn!(
@@ -235,6 +256,34 @@ fn scan(path: &Path, cut: bool) -> io::Result<Vec<Entry>> {
             .set_len(at as u64)?;
     }
     Ok(entries)
+}
+
+/// The hour a segment's name spells (`2026-12-02T14.log`), as seconds.
+fn hour_of(path: &Path) -> Option<i64> {
+    let stem = path.file_stem()?.to_str()?;
+    let hour = jiff::civil::DateTime::strptime("%Y-%m-%dT%H", stem).ok()?;
+    Some(
+        hour.to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()?
+            .timestamp()
+            .as_second(),
+    )
+}
+
+/// The offset of the next whole record from `from` on, past a corrupt one. A frame
+/// must name a time near its segment's hour before its checksum is even computed,
+/// so a search through a damaged segment stays cheap.
+fn resync(bytes: &[u8], from: usize, path: &Path, hour: Option<i64>) -> Option<usize> {
+    let near =
+        |offset: usize| {
+            let secs = bytes.get(offset + 8..offset + 16)?;
+            let secs = i64::from_le_bytes(secs.try_into().ok()?);
+            let day = 24 * 3600;
+            Some(hour.is_none_or(|h| {
+                (h.saturating_sub(day)..=h.saturating_add(2 * day)).contains(&secs)
+            }))
+        };
+    (from..bytes.len()).find(|&o| near(o) == Some(true) && frame_at(bytes, o, path).is_some())
 }
 
 /// The record framed at `offset`, if it is whole and its checksum matches.
@@ -286,6 +335,33 @@ mod tests {
             1 => any::<u8>().prop_map(Step::Crash),
             1 => any::<u16>().prop_map(Step::Corrupt),
         ]
+    }
+
+    #[test]
+    fn a_corrupt_record_is_skipped_and_the_good_ones_after_it_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = Log::open(dir.path()).unwrap();
+        for (i, p) in [b"one", b"two", b"six"].iter().enumerate() {
+            log.append(at(i as i64 * 60), *p).unwrap();
+        }
+        let middle = log.entries()[1].clone();
+        drop(log);
+        let mut bytes = fs::read(&middle.segment).unwrap();
+        // Its length field and its payload both damaged.
+        bytes[middle.offset as usize] ^= 0x40;
+        bytes[(middle.offset + HEADER) as usize] ^= 0x01;
+        fs::write(&middle.segment, &bytes).unwrap();
+        for reopened in [
+            Log::read_only(dir.path()).unwrap(),
+            Log::open(dir.path()).unwrap(),
+        ] {
+            assert_eq!(payloads(&reopened), [b"one".to_vec(), b"six".to_vec()]);
+        }
+        // The writer left the file as it was (nothing after the last good record).
+        assert_eq!(fs::read(&middle.segment).unwrap(), bytes);
+        let mut log = Log::open(dir.path()).unwrap();
+        log.append(at(240), b"ten").unwrap();
+        assert_eq!(payloads(&Log::open(dir.path()).unwrap()).len(), 3);
     }
 
     proptest! {

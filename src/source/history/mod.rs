@@ -167,7 +167,9 @@ impl History {
             .rev()
             .find_map(|i| Some((i, self.load(&entries[i])?)))?;
         let when = entries[index].at;
-        let window_start = when - SignedDuration::from_mins(WINDOW_MINUTES);
+        let window_start = when
+            .saturating_sub(SignedDuration::from_mins(WINDOW_MINUTES))
+            .unwrap_or(when);
         let mut whole = recorded.whole;
         for e in entries[..index].iter().rev() {
             if whole || e.at < window_start {

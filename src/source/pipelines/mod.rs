@@ -28,6 +28,8 @@ const MLFLOW_HINT: &str = "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASS
 #[derive(Clone, Default)]
 pub struct PipelineSetup {
     pub clients: Pipelines,
+    /// Said once at start: credentials that would cross the network in clear text.
+    pub warnings: Vec<String>,
     pub mlflow: mlflow::MlflowSettings,
     pub airflow: airflow::AirflowSettings,
 }
@@ -42,6 +44,7 @@ impl PipelineSetup {
             |n: Option<u64>, default: u64| usize::try_from(n.unwrap_or(default)).unwrap_or(1);
         PipelineSetup {
             clients: Pipelines::from_config(config, sdk, calls),
+            warnings: plain_http_warnings(config),
             mlflow: mlflow::MlflowSettings {
                 mappings: config.mappings.clone(),
                 tag_keys: config.identity.tag_keys.clone(),
@@ -77,6 +80,28 @@ impl PipelineSetup {
     }
 }
 
+/// MLflow's and Airflow's URLs that would send credentials over plain http.
+fn plain_http_warnings(config: &Config) -> Vec<String> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let any = |keys: &[&str]| keys.iter().any(|k| env(k).is_some());
+    let mlflow = env("MLFLOW_TRACKING_URI").or_else(|| match &config.mlflow_uri {
+        Some(TrackingUri::Http(url)) => Some(url.clone()),
+        _ => None,
+    });
+    let mlflow_creds = any(&["MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_TOKEN"]);
+    let airflow_creds = any(&["AIRFLOW_USERNAME", "AIRFLOW_TOKEN"]);
+    [
+        mlflow.and_then(|u| rest::plain_http_warning("MLflow", &u, mlflow_creds)),
+        config
+            .airflow_url
+            .as_deref()
+            .and_then(|u| rest::plain_http_warning("Airflow", u, airflow_creds)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 impl Pipelines {
     /// From config, with MLflow's own variables winning as in its clients.
     pub fn from_config(
@@ -88,8 +113,9 @@ impl Pipelines {
         let mlflow = match env("MLFLOW_TRACKING_URI") {
             Some(uri) => Some(TrackingUri::parse(&uri).ok_or_else(|| {
                 format!(
-                    "MLFLOW_TRACKING_URI={uri} is not an http(s) tracking server or a SageMaker \
-                     MLflow ARN; unset it or point it at the server"
+                    "MLFLOW_TRACKING_URI={} is not an http(s) tracking server or a SageMaker \
+                     MLflow ARN; unset it or point it at the server",
+                    crate::model::secret::redact_urls(&uri)
                 )
             })),
             None => config.mlflow_uri.clone().map(Ok),

@@ -58,7 +58,69 @@ const MLFLOW_SIGNING_NAME: &str = "sagemaker-mlflow";
 /// The header that names a managed tracking server.
 pub const SERVER_ARN_HEADER: &str = "x-mlflow-sm-tracking-server-arn";
 
+/// `url` without its user-info, and the user and password it carried (decoded).
+/// The URL is then safe to show; the credentials become the request's Basic auth.
+pub fn without_user_info(url: &str) -> (String, Option<(String, String)>) {
+    let Ok(mut parsed) = reqwest::Url::parse(url) else {
+        return (crate::model::secret::redact_urls(url), None);
+    };
+    if parsed.username().is_empty() && parsed.password().is_none() {
+        return (url.to_string(), None);
+    }
+    let user = percent_decode(parsed.username());
+    let password = parsed.password().map(percent_decode).unwrap_or_default();
+    let _ = parsed.set_username("");
+    let _ = parsed.set_password(None);
+    let stripped = parsed.as_str().trim_end_matches('/').to_string();
+    (stripped, Some((user, password)))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The one-line warning for credentials that would cross the network in clear text:
+/// a plain `http://` URL to a host other than this machine, with credentials.
+pub fn plain_http_warning(service: &str, url: &str, credentials: bool) -> Option<String> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    let carries = credentials || !parsed.username().is_empty() || parsed.password().is_some();
+    let host = parsed.host_str()?;
+    let ip = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host == "localhost"
+        || ip
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (parsed.scheme() == "http" && carries && !loopback).then(|| {
+        format!(
+            "warning: {service} credentials go to {} over plain http, readable on the              network; use https",
+            parsed.host_str().unwrap_or_default()
+        )
+    })
+}
+
 impl Rest {
+    /// A client of `base`. User-info in the URL becomes Basic auth (when no other
+    /// auth is given) and leaves the URL, which is then safe to show in messages
+    /// and request lines.
     pub fn new(
         base: &str,
         auth: Auth,
@@ -69,9 +131,17 @@ impl Rest {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
             .timeout(Duration::from_secs(20))
+            // A redirect would carry a token request's password body to another
+            // host: an API base that redirects is an error to fix in config.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("mlopsdash/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("{service}: cannot build an HTTP client: {e}"))?;
+        let (base, from_url) = without_user_info(base);
+        let auth = match (auth, from_url) {
+            (Auth::None, Some((user, password))) => Auth::Basic { user, password },
+            (auth, _) => auth,
+        };
         Ok(Rest {
             http,
             base: base.trim_end_matches('/').to_string(),
@@ -84,6 +154,14 @@ impl Rest {
 
     pub fn base(&self) -> &str {
         &self.base
+    }
+
+    /// "MLflow at http://host:port": what messages name the server by.
+    pub fn server(&self) -> String {
+        let origin = reqwest::Url::parse(&self.base)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_else(|_| self.base.clone());
+        format!("{} at {origin}", self.service)
     }
 
     pub async fn get(
@@ -133,7 +211,7 @@ impl Rest {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<Value, (Option<StatusCode>, String)> {
-        let what = format!("{} {method} {path}", self.service);
+        let what = format!("{} {method} {path}", self.server());
         let failed = |e: String| (None, format!("{what}: {e}"));
         self.calls.count(&format!("{}:{operation}", self.service));
         let first = self.attempt(&method, path, query, body, false).await;
@@ -415,6 +493,47 @@ mod tests {
         assert_eq!(get(SERVER_ARN_HEADER), Some(arn));
         assert_eq!(get("x-amz-security-token"), Some("session"));
         assert!(get("x-amz-date").is_some());
+    }
+
+    #[test]
+    fn user_info_leaves_the_url_and_becomes_basic_auth() {
+        let (url, creds) = without_user_info("https://bob:p%40ss@mlflow.corp:5000/");
+        assert_eq!(url, "https://mlflow.corp:5000");
+        assert_eq!(creds, Some(("bob".into(), "p@ss".into())));
+        assert_eq!(
+            without_user_info("http://127.0.0.1:5000"),
+            ("http://127.0.0.1:5000".into(), None)
+        );
+        let rest = Rest::new(
+            "https://bob:pw@m.corp/api",
+            Auth::None,
+            "MLflow",
+            "",
+            &ApiCalls::default(),
+        )
+        .unwrap();
+        assert_eq!(rest.base(), "https://m.corp/api");
+        assert!(
+            matches!(&*rest.auth, Auth::Basic { user, password } if user == "bob" && password == "pw")
+        );
+    }
+
+    #[test]
+    fn credentials_over_plain_http_to_another_host_are_warned_of() {
+        let warn = |url, creds| plain_http_warning("MLflow", url, creds);
+        assert_eq!(
+            warn("http://mlflow.corp:5000", true).as_deref(),
+            Some("warning: MLflow credentials go to mlflow.corp over plain http, readable on the network; use https")
+        );
+        assert!(warn("http://u:p@10.0.0.5/", false).is_some());
+        assert!(warn("https://mlflow.corp", true).is_none());
+        assert!(warn("http://127.0.0.1:5000", true).is_none());
+        assert!(warn("http://localhost:5000", true).is_none());
+        assert!(warn("http://[::1]:5000", true).is_none());
+        assert!(
+            warn("http://mlflow.corp", false).is_none(),
+            "nothing to read"
+        );
     }
 
     #[test]

@@ -79,8 +79,19 @@ pub fn encode_pointer(pointer: &Pointer) -> Vec<u8> {
     serde_json::to_vec_pretty(pointer).unwrap_or_default()
 }
 
-/// A stored state back, or one line saying why it cannot be read.
-pub fn decode(stored: &[u8]) -> Result<Collected, String> {
+/// Scopes a state may hold (config's own bound on accounts × regions).
+pub const MAX_SCOPES: usize = 32;
+/// Feeds (sources × scopes), models per fleet, and items of any list.
+pub const MAX_FEEDS: usize = 1_024;
+pub const MAX_ITEMS: usize = 100_000;
+/// Characters of any one string: names, reasons, messages.
+pub const MAX_STRING: usize = 4_096;
+/// How far ahead of this machine's clock a writer's clock may be.
+const CLOCK_SKEW: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
+
+/// A stored state back, checked against `now` (see `vet`), or one line saying why
+/// it cannot be read.
+pub fn decode(stored: &[u8], now: Timestamp) -> Result<Collected, String> {
     if stored.len() as u64 > MAX_STORED {
         return Err(too_large(stored.len() as u64, MAX_STORED));
     }
@@ -95,9 +106,70 @@ pub fn decode(stored: &[u8]) -> Result<Collected, String> {
             MAX_INFLATED >> 20
         ));
     }
-    let header: Header = serde_json::from_slice(&json).map_err(|e| malformed(&e))?;
+    let mut value: serde_json::Value = serde_json::from_slice(&json).map_err(|e| malformed(&e))?;
+    drop(json);
+    let header: Header = serde_json::from_value(value.clone()).map_err(|e| malformed(&e))?;
     readable(header.schema)?;
-    serde_json::from_slice(&json).map_err(|e| malformed(&e))
+    let clamped = bound_value(&mut value)?;
+    if clamped > 0 {
+        tracing::warn!(
+            "collector's state: {clamped} strings longer than {MAX_STRING} characters cut"
+        );
+    }
+    let state: Collected = serde_json::from_value(value).map_err(|e| malformed(&e))?;
+    vet(state, now)
+}
+
+/// Every list of a state within `MAX_ITEMS` (else refused) and every string within
+/// `MAX_STRING` characters (cut): nothing a writer of the bucket puts there can
+/// grow the viewer's memory or screen without bound. How many strings were cut.
+fn bound_value(v: &mut serde_json::Value) -> Result<usize, String> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if s.chars().count() > MAX_STRING => {
+            *s = s.chars().take(MAX_STRING).collect();
+            Ok(1)
+        }
+        Value::Array(items) if items.len() > MAX_ITEMS => Err(format!(
+            "a list of {} items, more than the {MAX_ITEMS} a state may hold: not one mlopsdash wrote",
+            items.len()
+        )),
+        Value::Array(items) => items.iter_mut().map(bound_value).sum(),
+        Value::Object(map) => map.values_mut().map(bound_value).sum(),
+        _ => Ok(0),
+    }
+}
+
+/// A state's own claims checked against this machine: written in the future it is
+/// refused (a viewer would otherwise take no newer state until then); a feed dated
+/// after the state is clamped to the state's time; scopes and feeds bounded.
+fn vet(mut state: Collected, now: Timestamp) -> Result<Collected, String> {
+    let latest = now.checked_add(CLOCK_SKEW).unwrap_or(now);
+    if state.written_at > latest {
+        return Err(format!(
+            "written at {}, in the future (a clock ahead, or an altered state): refused",
+            state.written_at
+        ));
+    }
+    if state.scopes.len() > MAX_SCOPES {
+        return Err(format!(
+            "{} scopes, more than the {MAX_SCOPES} a collector watches: refused",
+            state.scopes.len()
+        ));
+    }
+    if state.feeds.len() > MAX_FEEDS {
+        return Err(format!(
+            "{} feeds, more than {MAX_FEEDS}: refused",
+            state.feeds.len()
+        ));
+    }
+    for f in &mut state.feeds {
+        if let Some(at) = f.at.filter(|at| *at > state.written_at) {
+            tracing::warn!("collector's state: a feed dated {at}, after the state; clamped");
+            f.at = Some(state.written_at);
+        }
+    }
+    Ok(state)
 }
 
 /// The pointer back, or why it cannot be read: it must name a key under `states`
@@ -153,6 +225,30 @@ mod tests {
     use crate::model::update::SourceId;
     use std::io::Write;
 
+    /// This machine's clock in the tests: a minute after the states were written.
+    fn now() -> Timestamp {
+        Timestamp::from_second(1_800_000_060).unwrap()
+    }
+
+    #[test]
+    fn a_state_from_the_future_is_refused_and_its_feeds_and_strings_bounded() {
+        let mut s = state(1);
+        s.written_at = now() + jiff::SignedDuration::from_hours(2);
+        let bytes = encode(&s, &serde_json::Value::Null).unwrap();
+        let why = decode(&bytes, now()).unwrap_err();
+        assert!(why.contains("in the future"), "{why}");
+        let mut s = state(1);
+        s.feeds[0].at = Some(now() + jiff::SignedDuration::from_hours(24 * 365));
+        s.collector.errors = vec!["x".repeat(MAX_STRING * 3)];
+        let back = decode(&encode(&s, &serde_json::Value::Null).unwrap(), now()).unwrap();
+        assert_eq!(back.feeds[0].at, Some(s.written_at));
+        assert_eq!(back.collector.errors[0].chars().count(), MAX_STRING);
+        let mut s = state(1);
+        s.scopes = vec![Default::default(); MAX_SCOPES + 1];
+        let why = decode(&encode(&s, &serde_json::Value::Null).unwrap(), now()).unwrap_err();
+        assert!(why.contains("scopes"), "{why}");
+    }
+
     pub(crate) fn state(models: usize) -> Collected {
         let fleet = Fleet {
             models: (0..models)
@@ -186,7 +282,7 @@ mod tests {
     fn a_state_reads_back_as_written() {
         let s = state(3);
         let bytes = encode(&s, &serde_json::json!({"models": []})).unwrap();
-        assert_eq!(decode(&bytes).unwrap(), s);
+        assert_eq!(decode(&bytes, now()).unwrap(), s);
     }
 
     #[test]
@@ -197,23 +293,25 @@ mod tests {
             e.finish().unwrap()
         };
         let newer = gz(r#"{"schema":{"major":2,"minor":1},"anything":"else"}"#);
-        let why = decode(&newer).unwrap_err();
+        let why = decode(&newer, now()).unwrap_err();
         assert!(why.contains("newer mlopsdash (state schema 2.1"), "{why}");
         let s = state(1);
         let mut v = serde_json::to_value(&s).unwrap();
         v["schema"] = serde_json::json!({"major": 1, "minor": 7});
         v["a_key_from_later"] = serde_json::json!([1, 2]);
-        assert_eq!(decode(&gz(&v.to_string())).unwrap(), s);
+        assert_eq!(decode(&gz(&v.to_string()), now()).unwrap(), s);
     }
 
     #[test]
     fn corrupt_and_oversized_states_are_one_line_each() {
-        assert!(decode(b"not gzip").unwrap_err().contains("not a gzip"));
+        assert!(decode(b"not gzip", now())
+            .unwrap_err()
+            .contains("not a gzip"));
         let bytes = encode(&state(1), &serde_json::Value::Null).unwrap();
-        let cut = decode(&bytes[..bytes.len() / 2]).unwrap_err();
+        let cut = decode(&bytes[..bytes.len() / 2], now()).unwrap_err();
         assert!(!cut.contains('\n'), "{cut}");
         let huge = vec![0u8; usize::try_from(MAX_STORED).unwrap() + 1];
-        assert!(decode(&huge).unwrap_err().contains("more than"));
+        assert!(decode(&huge, now()).unwrap_err().contains("more than"));
         // A small bomb: zeros that inflate past the bound.
         let mut e = GzEncoder::new(Vec::new(), Compression::best());
         let zeros = vec![b' '; 1 << 20];
@@ -221,7 +319,7 @@ mod tests {
             e.write_all(&zeros).unwrap();
         }
         let bomb = e.finish().unwrap();
-        assert!(decode(&bomb).unwrap_err().contains("inflates past"));
+        assert!(decode(&bomb, now()).unwrap_err().contains("inflates past"));
     }
 
     #[test]
@@ -254,7 +352,7 @@ mod tests {
         /// Any bytes, and any damage to a real state: an answer or one line, no panic.
         #[test]
         fn no_bytes_make_the_reader_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..4096)) {
-            let _ = decode(&bytes);
+            let _ = decode(&bytes, now());
             let _ = decode_pointer(&bytes, "team/states/");
         }
 
@@ -266,7 +364,7 @@ mod tests {
             bytes[i] ^= flip;
             bytes.truncate(bytes.len() - cut % bytes.len());
             // gzip's CRC catches a flipped byte of the payload.
-            if let Ok(read) = decode(&bytes) {
+            if let Ok(read) = decode(&bytes, now()) {
                 proptest::prop_assert_eq!(read, good);
             }
         }
@@ -279,7 +377,7 @@ mod tests {
             v[extra.as_str()] = serde_json::json!({"x": [1, "y", null]});
             let mut e = GzEncoder::new(Vec::new(), Compression::fast());
             e.write_all(v.to_string().as_bytes()).unwrap();
-            match decode(&e.finish().unwrap()) {
+            match decode(&e.finish().unwrap(), now()) {
                 Ok(_) => proptest::prop_assert_eq!(major, MAJOR),
                 Err(why) => proptest::prop_assert!(!why.contains('\n') && major != MAJOR || why.contains("malformed")),
             }

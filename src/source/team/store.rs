@@ -12,9 +12,10 @@ use super::location::Location;
 use crate::aws::errors::describe;
 use crate::source::aws::s3::object::{client, read_bounded};
 use crate::source::aws::ApiCalls;
+use crate::source::pages::Pages;
 
 /// At most this many listing pages (1,000 keys each) when pruning or looking back.
-const LIST_PAGES: u32 = 20;
+const LIST_PAGES: usize = 20;
 
 #[derive(Clone)]
 pub struct Store {
@@ -147,14 +148,15 @@ impl Store {
         let bytes = read_bounded(out, MAX_STORED, |n| doc::too_large(n, MAX_STORED))
             .await
             .map_err(|why| format!("{key}: {why}"))?;
-        doc::decode(&bytes).map_err(|why| format!("{key}: {why}"))
+        doc::decode(&bytes, Timestamp::now()).map_err(|why| format!("{key}: {why}"))
     }
 
     /// The key of the newest state written at or before `at` (that day's or the
     /// day before's), by the time its key spells.
     pub async fn key_at(&self, at: Timestamp) -> Result<String, String> {
         let wanted = self.location.state_key(at);
-        for day in [at, at - SignedDuration::from_hours(24)] {
+        let day_before = at.checked_sub(SignedDuration::from_hours(24)).unwrap_or(at);
+        for day in [at, day_before] {
             let key = self.location.state_key(day);
             let folder = key.rsplit_once('/').map_or(key.as_str(), |(f, _)| f);
             let listed = self.list(&format!("{folder}/")).await?;
@@ -220,7 +222,8 @@ impl Store {
     async fn list(&self, prefix: &str) -> Result<Vec<(String, Option<Timestamp>)>, String> {
         let mut found = Vec::new();
         let mut token = None;
-        for _ in 0..LIST_PAGES {
+        let mut pages = Pages::capped("s3:ListBucket", LIST_PAGES);
+        loop {
             let page = self
                 .client
                 .list_objects_v2()
@@ -238,7 +241,7 @@ impl Store {
                     found.push((key.to_string(), written));
                 }
             }
-            token = page.next_continuation_token().map(str::to_string);
+            token = pages.next(page.next_continuation_token())?;
             if token.is_none() {
                 break;
             }

@@ -55,7 +55,9 @@ pub fn panel_of<'a>(
         .take(LISTED)
         .map(|c| line(c, app.now(), theme, false, inner))
         .collect();
-    let rows = lines.len() as u16 + 2;
+    let rows = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
     (!lines.is_empty()).then(|| {
         let title = format!(" changes · :changes /{model} for all ");
         (Paragraph::new(lines).block(panel(theme, title)), rows)

@@ -118,10 +118,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         // Full charts in two columns when they fit above tables that still show every
         // rollback target, else sparklines.
-        let full_rows = FULL_CHART_ROWS * specs.len().div_ceil(2) as u16;
+        let full_rows = FULL_CHART_ROWS
+            .saturating_mul(u16::try_from(specs.len().div_ceil(2)).unwrap_or(u16::MAX));
         let tables_rows = tables::side_by_side_height(model);
         let full = rest.width >= 90 && rest.height >= full_rows + tables_rows;
-        let compact_rows = (specs.len() as u16 + 2).min(rest.height.saturating_sub(5));
+        let compact_rows = u16::try_from(specs.len())
+            .unwrap_or(u16::MAX)
+            .saturating_add(2)
+            .min(rest.height.saturating_sub(5));
         let chart_height = if full {
             full_rows.max(rest.height - tables_rows)
         } else {
@@ -323,7 +327,9 @@ fn draw_charts(
         return;
     }
     let columns: u16 = if area.width >= 70 { 2 } else { 1 };
-    let rows = (specs.len() as u16).div_ceil(columns);
+    // However many metrics a model has, at most a screen's worth of rows.
+    let count = u16::try_from(specs.len()).unwrap_or(u16::MAX).max(1);
+    let rows = count.div_ceil(columns);
     if area.height / rows >= FULL_CHART_ROWS {
         let row_areas = Layout::vertical(vec![Constraint::Fill(1); rows as usize]).split(area);
         for (i, spec) in specs.iter().enumerate() {
@@ -337,14 +343,16 @@ fn draw_charts(
     let inner = block.inner(area);
     frame.render_widget(block, area);
     // Sparklines grow up to three rows tall when the panel has the room.
-    let each = (inner.height / specs.len() as u16).clamp(1, 3);
+    let each = (inner.height / count).clamp(1, 3);
     for (i, spec) in specs
         .iter()
         .take((inner.height / each) as usize)
         .enumerate()
     {
         let line = Rect {
-            y: inner.y + i as u16 * each,
+            y: inner
+                .y
+                .saturating_add(u16::try_from(i).unwrap_or(u16::MAX).saturating_mul(each)),
             height: each,
             ..inner
         };

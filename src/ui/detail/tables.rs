@@ -39,8 +39,12 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &ModelFacts, app: &App, theme: &Th
         let recognised = super::identity::panel_of(m, theme);
         let changes = super::changes::panel_of(&m.name, app, theme, area.width);
         let heights = [
-            m.training.len().min(5) as u16 + 3,
-            m.registry.len().min(5) as u16 + 3,
+            u16::try_from(m.training.len().min(5))
+                .unwrap_or(u16::MAX)
+                .saturating_add(3),
+            u16::try_from(m.registry.len().min(5))
+                .unwrap_or(u16::MAX)
+                .saturating_add(3),
             endpoint_rows(m) + 3,
             traces.as_ref().map_or(0, |(_, lines)| lines + 2),
             // What is left after the tables, at most half of it.
@@ -83,7 +87,9 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &ModelFacts, app: &App, theme: &Th
         // Drift gets what the training runs leave of the left column.
         let d = &m.drift;
         let has_drift = d.captured.is_some() || d.report_time.is_some() || d.monitoring.is_some();
-        let training_rows = m.training.len() as u16 + 3;
+        let training_rows = u16::try_from(m.training.len())
+            .unwrap_or(u16::MAX)
+            .saturating_add(3);
         match has_drift && left.height > training_rows + 4 {
             true => {
                 let [train_area, drift_area] =
@@ -106,13 +112,17 @@ pub fn side_by_side_height(m: &ModelFacts) -> u16 {
 }
 
 fn registry_height(m: &ModelFacts) -> u16 {
-    m.registry.len().min(4) as u16 + 3
+    u16::try_from(m.registry.len().min(4))
+        .unwrap_or(u16::MAX)
+        .saturating_add(3)
 }
 
 fn endpoint_rows(m: &ModelFacts) -> u16 {
     m.endpoint.as_ref().map_or(1, |e| match &e.ecs {
         Some(s) => super::services::rows(s) + 1,
-        None => (e.variants.len() + e.config_history.len()) as u16 + 1,
+        None => u16::try_from(e.variants.len() + e.config_history.len())
+            .unwrap_or(u16::MAX)
+            .saturating_add(1),
     })
 }
 

@@ -22,6 +22,7 @@ use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
 use crate::model::changes::Change;
 use crate::model::Fleet;
+use crate::source::pages::Pages;
 use crate::source::{report, Source, SourceId, Update};
 
 /// How far back the first refresh looks.
@@ -109,7 +110,8 @@ impl ChangesSource {
                 .build()
                 .map_err(|e| e.to_string())?;
             let mut token = None;
-            for _ in 0..TRAIL_PAGES {
+            let mut pages = Pages::capped("cloudtrail:LookupEvents", TRAIL_PAGES);
+            loop {
                 self.pacer.turn().await;
                 let page = self
                     .trail
@@ -134,7 +136,7 @@ impl ChangesSource {
                         self.keep(id.to_string(), change);
                     }
                 }
-                token = page.next_token().map(str::to_string);
+                token = pages.next(page.next_token())?;
                 if token.is_none() {
                     break;
                 }
@@ -148,7 +150,8 @@ impl ChangesSource {
     async fn read_history(&mut self, now: Timestamp) -> Result<(), String> {
         let from = self.history_until.map_or(now - FIRST_LOOK, |t| t - OVERLAP);
         let mut token = None;
-        for _ in 0..HISTORY_PAGES {
+        let mut pages = Pages::capped("cloudwatch:DescribeAlarmHistory", HISTORY_PAGES);
+        loop {
             let page = self
                 .cloudwatch
                 .describe_alarm_history()
@@ -164,7 +167,7 @@ impl ChangesSource {
                     self.keep(id, change);
                 }
             }
-            token = page.next_token().map(str::to_string);
+            token = pages.next(page.next_token())?;
             if token.is_none() {
                 break;
             }

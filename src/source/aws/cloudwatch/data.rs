@@ -12,6 +12,7 @@ use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
 use crate::config::MetricQuery;
 use crate::model::metrics::WINDOW_MINUTES;
+use crate::source::pages::Pages;
 
 /// Seconds per data point.
 const PERIOD: i32 = 60;
@@ -28,6 +29,9 @@ pub async fn get(
     get_between(client, calls, queries, start, end).await
 }
 
+/// Pages of one chunk's answer read at most (a day of minutes fits in a few).
+const MAX_PAGES: usize = 20;
+
 /// Answers for `queries` between `start` and `end`, by query index.
 pub async fn get_between(
     client: &Client,
@@ -39,6 +43,9 @@ pub async fn get_between(
     let mut answers: BTreeMap<usize, Vec<(Timestamp, f64)>> = BTreeMap::new();
     for chunk in queries.chunks(MAX_QUERIES_PER_CALL) {
         let mut token: Option<String> = None;
+        // Each page costs the chunk's metrics again: a server that keeps paging
+        // must not keep billing.
+        let mut pages = Pages::new("cloudwatch:GetMetricData", MAX_PAGES);
         loop {
             calls.add_metrics_requested(u64::try_from(chunk.len()).unwrap_or(0));
             let out = client
@@ -62,9 +69,9 @@ pub async fn get_between(
                     .filter_map(|(t, v)| Some((Timestamp::from_second(t.secs()).ok()?, *v)));
                 answers.entry(i).or_default().extend(points);
             }
-            match out.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => break,
+            match pages.next(out.next_token())? {
+                Some(next) => token = Some(next),
+                None => break,
             }
         }
     }

@@ -10,6 +10,7 @@ use aws_sdk_cloudwatch::Client;
 use crate::aws::errors::describe;
 use crate::config::MetricQuery;
 use crate::model::metrics::names;
+use crate::source::pages::Pages;
 
 /// Model Monitor's data-quality metrics: dimensions Endpoint and MonitoringSchedule.
 pub const DATA_METRICS: &str = "aws/sagemaker/Endpoints/data-metrics";
@@ -29,6 +30,9 @@ pub struct Found {
     pub query: MetricQuery,
 }
 
+/// Pages of a namespace's metrics read at most (500 metrics a page).
+const MAX_PAGES: usize = 40;
+
 /// Every metric of `namespace`, optionally only those with dimension `dimension`.
 pub async fn list(
     client: &Client,
@@ -43,7 +47,9 @@ pub async fn list(
         .into_paginator()
         .send();
     let mut metrics = Vec::new();
+    let mut bound = Pages::new("cloudwatch:ListMetrics", MAX_PAGES);
     while let Some(page) = pages.next().await {
+        bound.count()?;
         let page = page.map_err(|e| describe("cloudwatch:ListMetrics", &e))?;
         metrics.extend(page.metrics().iter().cloned());
     }

@@ -15,6 +15,7 @@ use jiff::Timestamp;
 
 use crate::aws::errors::{describe, is_unimplemented};
 use crate::model::{CostSummary, Forecast};
+use crate::source::pages::Pages;
 
 const METRIC: &str = "UnblendedCost";
 
@@ -119,6 +120,8 @@ async fn costs(
 ) -> Result<Vec<ResultByTime>, String> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
+    // Each page is a billed request.
+    let mut pages = Pages::new("ce:GetCostAndUsage", 10);
     loop {
         let mut request = client
             .get_cost_and_usage()
@@ -139,9 +142,9 @@ async fn costs(
             .await
             .map_err(|e| describe("ce:GetCostAndUsage", &e))?;
         out.extend(page.results_by_time().iter().cloned());
-        match page.next_page_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_string()),
-            _ => return Ok(out),
+        match pages.next(page.next_page_token())? {
+            Some(next) => token = Some(next),
+            None => return Ok(out),
         }
     }
 }

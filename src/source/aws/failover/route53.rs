@@ -6,6 +6,7 @@ use aws_sdk_route53::types::ResourceRecordSetFailover;
 
 use crate::aws::errors::describe;
 use crate::model::failover::DnsFailover;
+use crate::source::pages::Pages;
 
 /// At most this many zones and record pages are read per listing.
 const MAX_ZONES: usize = 50;
@@ -22,7 +23,8 @@ pub(super) async fn failover_records(
     let mut out = Vec::new();
     for zone in zones.hosted_zones().iter().take(MAX_ZONES) {
         let mut next: Option<(String, Option<String>)> = None;
-        for _ in 0..MAX_PAGES {
+        let mut pages = Pages::capped("route53:ListResourceRecordSets", MAX_PAGES);
+        loop {
             let mut ask = client.list_resource_record_sets().hosted_zone_id(zone.id());
             if let Some((name, kind)) = &next {
                 ask = ask.start_record_name(name);
@@ -64,7 +66,11 @@ pub(super) async fn failover_records(
                     page.next_record_type().map(|t| t.as_str().to_string()),
                 )
             });
-            if next.is_none() {
+            // The name and type are the page token: the same one twice is a loop.
+            let token = next
+                .as_ref()
+                .map(|(n, t)| format!("{n} {}", t.as_deref().unwrap_or("")));
+            if pages.next(token.as_deref())?.is_none() {
                 break;
             }
         }

@@ -41,3 +41,21 @@ pub async fn read_bounded(
     }
     Ok(bytes)
 }
+
+/// At most the first `max` bytes of an object's body (the rest is never read), and
+/// whether there was more: a ranged GET may be ignored, a listed size may be old.
+pub async fn read_prefix(out: GetObjectOutput, max: u64) -> Result<(Vec<u8>, bool), String> {
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
+    let mut body = out.body;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| format!("reading failed: {e}"))?;
+        let room = max.saturating_sub(bytes.len());
+        if chunk.len() > room {
+            bytes.extend_from_slice(chunk.get(..room).unwrap_or_default());
+            return Ok((bytes, true));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok((bytes, false))
+}

@@ -15,6 +15,7 @@ use super::{monitoring, registry, SageMakerSource, PAGE};
 use crate::aws::errors::describe;
 use crate::source::aws::fan_out::fan_out;
 use crate::source::aws::targets::EndpointTarget;
+use crate::source::pages::Pages;
 
 /// What one refresh learned of the endpoints before the rows are built.
 pub(super) struct Learned {
@@ -204,14 +205,22 @@ impl SageMakerSource {
     }
 }
 
+/// Endpoints listed at most: 100 pages of 100.
+const MAX_PAGES: usize = 100;
+
 async fn list_endpoints(client: &Client) -> Result<Vec<EndpointSummary>, String> {
-    client
+    const OP: &str = "sagemaker:ListEndpoints";
+    let mut pages = client
         .list_endpoints()
         .max_results(PAGE)
         .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .map_err(|e| describe("sagemaker:ListEndpoints", &e))
+        .send();
+    let mut bound = Pages::new(OP, MAX_PAGES);
+    let mut endpoints = Vec::new();
+    while let Some(page) = pages.next().await {
+        bound.count()?;
+        let page = page.map_err(|e| describe(OP, &e))?;
+        endpoints.extend(page.endpoints().iter().cloned());
+    }
+    Ok(endpoints)
 }

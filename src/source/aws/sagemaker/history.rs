@@ -10,6 +10,7 @@ use super::configs::Configs;
 use super::lineage::Lineage;
 use crate::aws::errors::describe;
 use crate::model::facts::EndpointConfigRef;
+use crate::source::pages::Pages;
 
 /// Configs kept per endpoint: the current one and the newest older ones.
 const HISTORY: usize = 5;
@@ -25,7 +26,9 @@ pub async fn recent_configs(client: &Client) -> Result<Vec<EndpointConfigSummary
         .into_paginator()
         .send();
     let mut configs = Vec::new();
+    let mut bound = Pages::new("sagemaker:ListEndpointConfigs", 2 * RECENT_CONFIGS / 100);
     while let Some(page) = pages.next().await {
+        bound.count()?;
         let page = page.map_err(|e| describe("sagemaker:ListEndpointConfigs", &e))?;
         configs.extend(page.endpoint_configs().iter().cloned());
         if configs.len() >= RECENT_CONFIGS {

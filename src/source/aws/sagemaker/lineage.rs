@@ -21,6 +21,7 @@ use super::registry::Versions;
 use crate::aws::errors::{describe, is_not_found};
 use crate::model::identity::Normaliser;
 use crate::source::aws::fan_out::{fan_out, lock};
+use crate::source::pages::Pages;
 
 /// Versions per group whose artifacts are indexed: the newest are what endpoints serve.
 const INDEXED_VERSIONS: usize = 20;
@@ -346,7 +347,9 @@ async fn groups(client: &Client) -> Result<Vec<String>, String> {
         .send();
     let mut out = Vec::new();
     let mut seen = HashSet::new();
+    let mut bound = Pages::new("sagemaker:ListModelPackageGroups", 2 * INDEXED_GROUPS / 100);
     while let Some(page) = pages.next().await {
+        bound.count()?;
         let page = page.map_err(|e| describe("sagemaker:ListModelPackageGroups", &e))?;
         for g in page.model_package_group_summary_list() {
             if let Some(name) = g.model_package_group_name() {

@@ -18,6 +18,7 @@ use crate::aws::errors::{describe, is_unimplemented};
 use crate::config::S3Location;
 use crate::model::facts::MonitoringRun;
 use crate::source::aws::fan_out::fan_out;
+use crate::source::pages::Pages;
 
 /// One endpoint's data-quality monitoring, as described this refresh.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -94,15 +95,19 @@ async fn lookup(
     endpoints: &[&str],
     in_flight: usize,
 ) -> Result<HashMap<String, Monitoring>, Failure> {
-    let summaries: Vec<MonitoringScheduleSummary> = client
+    const OP: &str = "sagemaker:ListMonitoringSchedules";
+    let mut pages = client
         .list_monitoring_schedules()
         .max_results(super::PAGE)
         .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .map_err(|e| failure("sagemaker:ListMonitoringSchedules", &e))?;
+        .send();
+    let mut bound = Pages::new(OP, 50);
+    let mut summaries: Vec<MonitoringScheduleSummary> = Vec::new();
+    while let Some(page) = pages.next().await {
+        bound.count().map_err(|why| (why, false))?;
+        let page = page.map_err(|e| failure(OP, &e))?;
+        summaries.extend(page.monitoring_schedule_summaries().iter().cloned());
+    }
     // Data-quality schedules decide drift; other kinds (model quality, bias) do not.
     let mut seen = HashSet::new();
     let watched: Vec<(&str, &str)> = summaries

@@ -12,25 +12,31 @@ use crate::aws::errors::describe;
 use crate::aws::status::execution_status;
 use crate::model::facts::{RunStatus, TrainingRun};
 use crate::source::aws::fan_out::lock;
+use crate::source::pages::Pages;
 
 /// Executions kept per pipeline for the detail view.
 const RUNS_PER_PIPELINE: i32 = 5;
 
 /// Every pipeline name in the region, for matching models by name when config is silent.
 pub async fn names(client: &Client) -> Result<Vec<String>, String> {
-    let pipelines: Vec<_> = client
+    const OP: &str = "sagemaker:ListPipelines";
+    let mut pages = client
         .list_pipelines()
         .max_results(super::PAGE)
         .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .map_err(|e| describe("sagemaker:ListPipelines", &e))?;
-    Ok(pipelines
-        .iter()
-        .filter_map(|p| p.pipeline_name().map(str::to_string))
-        .collect())
+        .send();
+    let mut bound = Pages::new(OP, 50);
+    let mut names = Vec::new();
+    while let Some(page) = pages.next().await {
+        bound.count()?;
+        let page = page.map_err(|e| describe(OP, &e))?;
+        names.extend(
+            page.pipeline_summaries()
+                .iter()
+                .filter_map(|p| p.pipeline_name().map(str::to_string)),
+        );
+    }
+    Ok(names)
 }
 
 /// Failure reasons by execution ARN: a finished execution never changes, so each

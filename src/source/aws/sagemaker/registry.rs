@@ -12,6 +12,7 @@ use crate::aws::errors::describe;
 use crate::aws::status::approval_of;
 use crate::model::facts::ModelVersion;
 use crate::source::aws::fan_out::lock;
+use crate::source::pages::Pages;
 
 /// Versions listed this refresh, by group: endpoints sharing a group list it once.
 #[derive(Default)]
@@ -57,18 +58,25 @@ impl Versions {
 }
 
 async fn list(client: &Client, group: &str) -> Result<Vec<(String, ModelVersion)>, String> {
-    let summaries: Vec<_> = client
+    const OP: &str = "sagemaker:ListModelPackages";
+    let mut pages = client
         .list_model_packages()
         .max_results(super::PAGE)
         .model_package_group_name(group)
         .sort_by(ModelPackageSortBy::CreationTime)
         .sort_order(SortOrder::Descending)
         .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .map_err(|e| describe("sagemaker:ListModelPackages", &e))?;
+        .send();
+    // Newest first: the versions beyond a couple of thousand are history.
+    let mut bound = Pages::new(OP, 20);
+    let mut summaries = Vec::new();
+    while let Some(page) = pages.next().await {
+        if bound.count().is_err() {
+            break;
+        }
+        let page = page.map_err(|e| describe(OP, &e))?;
+        summaries.extend(page.model_package_summary_list().iter().cloned());
+    }
     let mut versions: Vec<(String, ModelVersion)> = summaries
         .iter()
         .map(|s| {

@@ -18,6 +18,7 @@ use crate::aws::status::job_status;
 use crate::model::facts::{RunStatus, TrainingRun};
 use crate::model::identity::Normaliser;
 use crate::source::aws::fan_out::{fan_out, lock};
+use crate::source::pages::Pages;
 
 /// Newest jobs looked at each refresh; older ones rarely matter on call.
 const RECENT_JOBS: usize = 300;
@@ -112,7 +113,9 @@ async fn list(
         .into_paginator()
         .send();
     let mut jobs = Vec::new();
+    let mut bound = Pages::new("sagemaker:ListTrainingJobs", 2 * RECENT_JOBS / 100);
     while let Some(page) = pages.next().await {
+        bound.count()?;
         let page = page.map_err(|e| describe("sagemaker:ListTrainingJobs", &e))?;
         jobs.extend(page.training_job_summaries().iter().cloned());
         if jobs.len() >= RECENT_JOBS || page.next_token().is_none() {

@@ -24,6 +24,7 @@ use crate::model::Fleet;
 use crate::source::aws::fan_out::{fan_out, lock};
 use crate::source::aws::protection::protection;
 use crate::source::aws::targets::{EcsTarget, ServiceTargetsSender};
+use crate::source::pages::Pages;
 use crate::source::{report, Source, SourceId, Update};
 
 /// Pages of ListClusters / ListServices read at most per listing.
@@ -274,7 +275,8 @@ impl EcsSource {
     async fn list_clusters(&self) -> Result<Vec<String>, String> {
         let mut out = Vec::new();
         let mut token = None;
-        for _ in 0..MAX_PAGES {
+        let mut pages = Pages::capped("ecs:ListClusters", MAX_PAGES);
+        loop {
             let page = self
                 .ecs
                 .list_clusters()
@@ -283,7 +285,7 @@ impl EcsSource {
                 .await
                 .map_err(|e| describe("ecs:ListClusters", &e))?;
             out.extend(page.cluster_arns().iter().map(|arn| name_of(arn)));
-            token = page.next_token().map(str::to_string);
+            token = pages.next(page.next_token())?;
             if token.is_none() {
                 break;
             }
@@ -294,7 +296,8 @@ impl EcsSource {
     async fn list_services(&self, cluster: &str) -> Result<Vec<String>, String> {
         let mut out = Vec::new();
         let mut token = None;
-        for _ in 0..MAX_PAGES {
+        let mut pages = Pages::capped("ecs:ListServices", MAX_PAGES);
+        loop {
             let page = self
                 .ecs
                 .list_services()
@@ -305,7 +308,7 @@ impl EcsSource {
                 .await
                 .map_err(|e| describe("ecs:ListServices", &e))?;
             out.extend(page.service_arns().iter().map(|arn| name_of(arn)));
-            token = page.next_token().map(str::to_string);
+            token = pages.next(page.next_token())?;
             if token.is_none() {
                 break;
             }

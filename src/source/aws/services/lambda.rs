@@ -26,6 +26,7 @@ use crate::model::stages::Stage;
 use crate::model::Fleet;
 use crate::source::aws::cloudwatch::data::{data_query_every, get_between};
 use crate::source::aws::fan_out::{fan_out, lock};
+use crate::source::pages::Pages;
 use crate::source::{report, Source, SourceId, Update};
 
 /// ListFunctions pages (50 functions each) read at most.
@@ -285,7 +286,8 @@ impl LambdaSource {
     async fn list_functions(&self) -> Result<Vec<(String, String, Option<String>)>, String> {
         let mut out = Vec::new();
         let mut marker = None;
-        for _ in 0..MAX_PAGES {
+        let mut pages = Pages::capped("lambda:ListFunctions", MAX_PAGES);
+        loop {
             let page = self
                 .lambda
                 .list_functions()
@@ -301,7 +303,7 @@ impl LambdaSource {
                     dlq.map(str::to_string),
                 ))
             }));
-            marker = page.next_marker().map(str::to_string);
+            marker = pages.next(page.next_marker())?;
             if marker.is_none() {
                 break;
             }

@@ -4,6 +4,7 @@
 
 use crate::aws::errors::describe;
 use crate::model::etl::EtlSchedule;
+use crate::source::pages::Pages;
 
 /// Schedules listed at most (pages of 100).
 const MAX_PAGES: usize = 10;
@@ -66,7 +67,8 @@ impl Schedules {
     pub async fn list(&self) -> Result<Vec<(String, String, String)>, String> {
         let mut out = Vec::new();
         let mut token = None;
-        for _ in 0..MAX_PAGES {
+        let mut pages = Pages::capped("scheduler:ListSchedules", MAX_PAGES);
+        loop {
             let page = match self
                 .scheduler
                 .list_schedules()
@@ -87,7 +89,7 @@ impl Schedules {
                     out.push((group.to_string(), name.to_string(), target));
                 }
             }
-            token = page.next_token().map(str::to_string);
+            token = pages.next(page.next_token())?;
             if token.is_none() {
                 break;
             }

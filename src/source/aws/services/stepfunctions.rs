@@ -18,6 +18,7 @@ use crate::model::facts::{RunDetail, RunSource, RunStatus, TrainingRun};
 use crate::model::stages::Stage;
 use crate::model::Fleet;
 use crate::source::aws::fan_out::{fan_out, lock};
+use crate::source::pages::Pages;
 use crate::source::{report, Source, SourceId, Update};
 
 /// Executions shown per machine, and history events read to find the failed state.
@@ -170,7 +171,8 @@ impl StepFunctionsSource {
     async fn list_machines(&self) -> Result<Vec<(String, String)>, String> {
         let mut out = Vec::new();
         let mut token = None;
-        for _ in 0..MAX_PAGES {
+        let mut pages = Pages::capped("states:ListStateMachines", MAX_PAGES);
+        loop {
             let page = self
                 .client
                 .list_state_machines()
@@ -183,7 +185,7 @@ impl StepFunctionsSource {
                     .iter()
                     .map(|m| (m.state_machine_arn().to_string(), m.name().to_string())),
             );
-            token = page.next_token().map(str::to_string);
+            token = pages.next(page.next_token())?;
             if token.is_none() {
                 break;
             }

@@ -17,6 +17,7 @@ use crate::aws::ApiCalls;
 use crate::config::ModelMapping;
 use crate::model::traces::{ServiceNode, TraceFacts, TraceSummary, Waterfall};
 use crate::model::Fleet;
+use crate::source::pages::Pages;
 use crate::source::{report, Source, SourceId, Update};
 
 /// Traces fetched in full per refresh (BatchGetTraces takes 5 ids a request).
@@ -106,6 +107,7 @@ impl XraySource {
     ) -> Result<Vec<ServiceNode>, String> {
         let mut all: Vec<Service> = Vec::new();
         let mut token: Option<String> = None;
+        let mut pages = Pages::new("xray:GetServiceGraph", 20);
         loop {
             let page = self
                 .client
@@ -117,9 +119,9 @@ impl XraySource {
                 .await
                 .map_err(|e| describe("xray:GetServiceGraph", &e))?;
             all.extend(page.services().iter().cloned());
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => break,
+            match pages.next(page.next_token())? {
+                Some(t) => token = Some(t),
+                None => break,
             }
         }
         let names: HashMap<i32, String> = all
@@ -171,6 +173,7 @@ impl XraySource {
         let mut found: Vec<XraySummary> = Vec::new();
         let mut token: Option<String> = None;
         // Pages until enough traces: each trace scanned is billed.
+        let mut pages = Pages::new("xray:GetTraceSummaries", 20);
         while found.len() < self.settings.max_traces {
             let page = self
                 .client
@@ -183,9 +186,9 @@ impl XraySource {
                 .await
                 .map_err(|e| describe("xray:GetTraceSummaries", &e))?;
             found.extend(page.trace_summaries().iter().cloned());
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => break,
+            match pages.next(page.next_token())? {
+                Some(t) => token = Some(t),
+                None => break,
             }
         }
         let mut traces: Vec<TraceSummary> = found

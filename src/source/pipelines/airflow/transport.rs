@@ -14,8 +14,9 @@ use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
 use crate::config::AirflowRest;
 
-/// Who to be: from AIRFLOW_USERNAME/AIRFLOW_PASSWORD, or AIRFLOW_TOKEN.
-#[derive(Debug, Clone, Default)]
+/// Who to be: from AIRFLOW_USERNAME/AIRFLOW_PASSWORD, or AIRFLOW_TOKEN. No `Debug`:
+/// nothing may print them.
+#[derive(Clone, Default)]
 pub struct Credentials {
     pub user: Option<String>,
     pub password: Option<String>,
@@ -65,6 +66,24 @@ impl Transport {
         credentials: Credentials,
         calls: &ApiCalls,
     ) -> Transport {
+        // User-info in the URL is the credentials when none are set; the URL kept
+        // (shown in messages and request lines) has none.
+        let (url, from_url) = super::super::rest::without_user_info(url);
+        let credentials = match (&credentials, from_url) {
+            (
+                Credentials {
+                    user: None,
+                    token: None,
+                    ..
+                },
+                Some((user, password)),
+            ) => Credentials {
+                user: Some(user),
+                password: Some(password),
+                token: None,
+            },
+            _ => credentials,
+        };
         Transport::Http(Arc::new(Http {
             url: url.trim_end_matches('/').to_string(),
             credentials,

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::super::rest::Rest;
+use crate::source::pages::Pages;
 
 /// Registered models read at most (pages of 100): a registry larger than this is
 /// shown by its most recently updated models.
@@ -101,6 +102,10 @@ impl MlflowApi {
         }
         let mut out = Vec::new();
         let mut token: Option<String> = None;
+        // Pages of 100 up to the bound: more pages than that is a server that pages
+        // for ever (empty pages, new tokens), not a bigger registry.
+        let what = format!("{} registered-models/search", self.rest.server());
+        let mut pages = Pages::new(what, MAX_MODELS / 100 + 1);
         while out.len() < MAX_MODELS {
             let mut query = vec![
                 ("max_results", "100".to_string()),
@@ -115,7 +120,7 @@ impl MlflowApi {
                 .await?;
             let page: Page = parse("registered-models/search", v)?;
             out.extend(page.registered_models);
-            match page.next_page_token.filter(|t| !t.is_empty()) {
+            match pages.next(page.next_page_token.as_deref())? {
                 Some(t) => token = Some(t),
                 None => break,
             }

@@ -144,7 +144,9 @@ impl Watch {
                 };
                 match read(client, &loc, file.size, budget).await {
                     Ok(text) => {
-                        budget = budget.saturating_sub(file.size.min(budget));
+                        // What was read, not what the listing said (it may be old).
+                        let read = file.size.max(text.len() as u64);
+                        budget = budget.saturating_sub(read.min(budget));
                         let summary = reference.summarise(text.lines(), &target.features);
                         self.files.insert(file.key.clone(), (file.hour, summary));
                         changed = true;

@@ -113,17 +113,12 @@ pub(super) async fn read(
         .send()
         .await
         .map_err(|e| format!("{at}: {}", describe("s3:GetObject", &e)))?;
-    let bytes = object
-        .body
-        .collect()
+    // Never more than the limit, whatever the listing said or the range did.
+    let (bytes, more) = super::super::object::read_prefix(object, limit)
         .await
-        .map_err(|e| format!("{at}: reading failed: {e}"))?
-        .into_bytes();
-    let bytes = &bytes[..bytes
-        .len()
-        .min(usize::try_from(limit).unwrap_or(usize::MAX))];
-    let text = String::from_utf8_lossy(bytes);
-    Ok(match cut {
+        .map_err(|e| format!("{at}: {e}"))?;
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(match cut || more {
         true => text
             .rsplit_once('\n')
             .map_or("", |(whole, _)| whole)
