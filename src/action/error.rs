@@ -25,9 +25,12 @@ impl SendError {
     where
         E: aws_sdk_sagemaker::error::ProvideErrorMetadata + std::error::Error + 'static,
     {
-        // The SDK's own words promise a retry; a change is never retried.
+        // The words for reads promise a retry or a back-off; a change gets neither.
         let said = crate::aws::errors::describe(op, err);
-        let text = said.trim_end_matches("; will retry").to_string();
+        let text = said
+            .trim_end_matches("; will retry")
+            .trim_end_matches("; backing off")
+            .to_string();
         match crate::aws::errors::outcome_unknown(err) {
             true => SendError::Unknown(text),
             false => SendError::Refused(text),

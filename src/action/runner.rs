@@ -263,7 +263,8 @@ async fn read_back(
     polling: &Polling,
     error: &str,
 ) -> Result<(), Step> {
-    let deadline = tokio::time::Instant::now() + UNKNOWN_FOR;
+    let window = UNKNOWN_FOR.min(polling.timeout);
+    let deadline = tokio::time::Instant::now() + window;
     let mut last = String::new();
     loop {
         let seen = executor.observe(&report.confirmed.plan, None).await;
@@ -284,7 +285,7 @@ async fn read_back(
             last = said.clone();
         }
         if tokio::time::Instant::now() >= deadline {
-            let waited = UNKNOWN_FOR.as_secs();
+            let waited = window.as_secs();
             return Err(match seen {
                 Ok(_) => Step::Failed(format!("not applied: {error}; {said} after {waited} s")),
                 Err(_) => Step::TimedOut(format!(

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use super::state::{App, Place};
 use crate::model::collected::{Collected, Collector, CollectorView, FeedState};
-use crate::model::scope::Scope;
+use crate::model::scope::{Scope, ScopeIx};
 use crate::model::{Loadable, Stage};
 
 /// How many recent events a state carries and a viewer takes in when it opens.
@@ -42,11 +42,24 @@ impl App {
             events,
             ..
         } = *state;
+        let before: Vec<_> = self.context.scopes.iter().map(Scope::key).collect();
         self.adopt_scopes(scopes);
+        let after: Vec<_> = self.context.scopes.iter().map(Scope::key).collect();
         self.context.intervals = intervals
             .into_iter()
             .map(|(source, secs)| (source, std::time::Duration::from_secs(secs)))
             .collect();
+        // A scope's number is its place in this state's list: facts kept under a
+        // number that now names another account or region (the collector's list
+        // reordered) are not that scope's, and a feed the state no longer carries
+        // is gone.
+        let same_scope = |ix: ScopeIx| {
+            let ix = usize::from(ix);
+            before.get(ix).is_some() && before.get(ix) == after.get(ix)
+        };
+        let carried: std::collections::BTreeSet<_> = feeds.iter().map(FeedState::feed).collect();
+        self.sources
+            .retain(|feed, _| carried.contains(feed) && same_scope(feed.scope));
         for f in &feeds {
             let feed = f.feed();
             let newer_here = matches!(

@@ -143,3 +143,59 @@ fn a_refresh_that_finds_no_newer_state_says_so() {
         Some("no newer state yet: the collector wrote 20s ago and writes every 60s")
     );
 }
+
+#[test]
+fn a_newer_state_that_lists_the_accounts_in_another_order_moves_no_row() {
+    use crate::model::scope::Scope;
+    let scope = |label: &str| Scope {
+        label: Some(label.into()),
+        region: "us-east-1".into(),
+        account: Some(format!("{label}-account")),
+        ..Scope::default()
+    };
+    let mut viewer = viewer_app(20);
+    let mut first = state_of(&viewer);
+    first.scopes = vec![scope("prod"), scope("dev")];
+    // Every model in prod (no disaster-recovery pair); prod's sources answered
+    // after dev's: "newer" by their time alone.
+    for f in &mut first.feeds {
+        f.at = f.at.map(|t| t + SignedDuration::from_secs(5));
+        if let Some(fleet) = f.fleet.as_mut() {
+            fleet.models.retain(|m| m.scope.index == 0);
+            for m in &mut fleet.models {
+                m.scope.replica = None;
+                m.scope.failover = None;
+            }
+        }
+    }
+    viewer.apply(Update::Collected(Ok(first.clone())));
+    let where_of = |app: &App| {
+        app.rows()
+            .iter()
+            .map(|r| (r.name.clone(), app.scope_key_of(&r.name).name()))
+            .collect::<Vec<_>>()
+    };
+    let placed = where_of(&viewer);
+    assert!(
+        !placed.is_empty() && placed.iter().all(|(_, s)| s == "prod us-east-1"),
+        "{placed:?}"
+    );
+    // The next state: dev first. Every fact of prod now sits under scope 1, none of
+    // prod's earlier facts may stay under 0 (now dev).
+    let mut next = first;
+    next.written_at += SignedDuration::from_secs(60);
+    next.scopes.swap(0, 1);
+    for f in &mut next.feeds {
+        f.scope = 1 - f.scope;
+        f.at = f.at.map(|t| t - SignedDuration::from_secs(30));
+        if let Some(fleet) = f.fleet.as_mut() {
+            crate::model::scope::mark(fleet, f.scope);
+        }
+    }
+    viewer.apply(Update::Collected(Ok(next)));
+    assert_eq!(
+        where_of(&viewer),
+        placed,
+        "the same rows in the same account"
+    );
+}

@@ -149,8 +149,12 @@ async fn an_airflow_login_refused_says_what_to_set() {
         .unwrap_err();
     assert_eq!(
         why,
-        "Airflow GET /dags: POST /auth/token: 401 Unauthorized: Invalid credentials; set \
-         AIRFLOW_USERNAME and AIRFLOW_PASSWORD (or AIRFLOW_TOKEN) for a user that may read DAGs"
+        format!(
+            "Airflow at {} GET /dags: POST /auth/token: 401 Unauthorized: Invalid credentials; \
+             set AIRFLOW_USERNAME and AIRFLOW_PASSWORD (or AIRFLOW_TOKEN) for a user that may \
+             read DAGs",
+            server.uri()
+        )
     );
 }
 
@@ -191,7 +195,11 @@ async fn mlflow_sends_its_token_as_a_bearer_and_a_refusal_names_the_variables() 
         .unwrap_err();
     assert_eq!(
         why,
-        "MLflow GET registered-models/search: 401 Unauthorized: You are not authenticated.; set \
-         MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN"
+        format!(
+            "MLflow at {} GET registered-models/search: 401 Unauthorized: You are not \
+             authenticated.; set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or \
+             MLFLOW_TRACKING_TOKEN",
+            server.uri()
+        )
     );
 }

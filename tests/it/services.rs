@@ -215,7 +215,10 @@ fn a_person_rolls_the_ecs_service_back_to_the_revision_before() {
     ]);
     t.wait_for("123456789012 · us-east-1", "the account in the header");
     t.keys(&["/", &s.model, "Enter"]);
-    t.wait_for_all(&["(1/", "2/2 tasks"], "the service's tasks in its row");
+    // The cell says its tasks until CloudWatch's 5xx (seeded) outranks them.
+    t.wait_until("the service in its row", |s| {
+        s.contains("(1/") && (s.contains("2/2 tasks") || s.contains("5xx 6.0%"))
+    });
     t.press_until("B", "ecs:UpdateService");
     t.wait_for_all(
         &[

@@ -268,10 +268,12 @@ fn retrain_then_approve_the_new_version_in_the_demo() {
             "sagemaker:StartPipelineExecution",
             "churn-detection-retrain",
             "PipelineParameters",
+            // Its endpoint is tagged env=prod: every action on the model asks.
+            "churn-detection is protected (tagged env=prod)",
         ],
         "the retrain dialog naming the pipeline and its parameters",
     );
-    t.keys(&["y"]);
+    t.keys(&["churn-detection", "Enter"]);
     t.wait_for("Executing · Training", "the execution's progress");
     // A second retrain while one runs is refused.
     t.keys(&["R"]);
@@ -281,10 +283,10 @@ fn retrain_then_approve_the_new_version_in_the_demo() {
     );
     t.keys(&["a"]);
     t.wait_for_all(
-        &["Approve churn-detection", "v4 · Pending"],
+        &["Approve churn-detection", "v4 · Pending", "type its name"],
         "the approve dialog",
     );
-    t.keys(&["y"]);
+    t.keys(&["churn-detection", "Enter"]);
     t.wait_for("approve of", "the approval result");
     t.wait_for("v4 appr", "the registry cell showing the approval");
     t.keys(&["q"]);

@@ -40,8 +40,11 @@ target/emulator-venv/bin/moto_server -H 127.0.0.1 -p "$port" >target/moto.log 2>
 pids+=($!)
 export MLOPSDASH_TEST_MOTO_URL="http://127.0.0.1:$port"
 
+# Both emulators stand for one AWS account: moto's. An action checks that what it
+# changes is in the account its credentials are (ARNs against STS).
 port=$(free_port)
-BIND_HOST=127.0.0.1 GATEWAY_PORT=$port target/ministack-venv/bin/python -m ministack \
+MINISTACK_ACCOUNT_ID=123456789012 BIND_HOST=127.0.0.1 GATEWAY_PORT=$port \
+  target/ministack-venv/bin/python -m ministack \
   >target/ministack.log 2>&1 &
 pids+=($!)
 export MLOPSDASH_TEST_MINISTACK_URL="http://127.0.0.1:$port"

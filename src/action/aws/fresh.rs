@@ -32,6 +32,8 @@ struct Fresh {
     arn: Option<String>,
     /// Alarms on the endpoint that are quiet now: the guardrails of a rollback.
     alarms: Vec<String>,
+    /// Said in the dialog when the guardrails could not be read.
+    unguarded: Option<String>,
 }
 
 impl AwsExecutor {
@@ -74,6 +76,9 @@ impl AwsExecutor {
                 ));
             }
             *p = self.guard.protect(p.clone(), &fresh.tags);
+            if p.note.is_none() {
+                p.note.clone_from(&fresh.unguarded);
+            }
             let resource = p.call.resource();
             if !observed.contains_key(&resource) {
                 let now = match creates(&p.call) {
@@ -157,6 +162,7 @@ impl AwsExecutor {
             tags: Ok(Vec::new()),
             arn: None,
             alarms: Vec::new(),
+            unguarded: None,
         };
         let mapping = self.mapping_of(shown);
         let endpoint = shown.endpoint.as_ref();
@@ -175,7 +181,15 @@ impl AwsExecutor {
                 }
                 (None, Some(name)) => {
                     let look = look::look(&self.read, &name).await?;
-                    fresh.alarms = self.guardrails(&name, &req.alarms).await?;
+                    // Without them the rollback still runs, unguarded, and says so.
+                    match self.guardrails(&name, &req.alarms).await {
+                        Ok(alarms) => fresh.alarms = alarms,
+                        Err(why) => {
+                            fresh.unguarded = Some(format!(
+                                "no deployment guardrails: the alarms could not be read ({why})"
+                            ))
+                        }
+                    }
                     self.take_endpoint(&mut fresh, look);
                 }
                 (None, None) => return Err(format!("{} has no endpoint to roll back", shown.name)),

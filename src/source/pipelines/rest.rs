@@ -111,7 +111,7 @@ pub fn plain_http_warning(service: &str, url: &str, credentials: bool) -> Option
             .is_ok_and(|ip| ip.is_loopback());
     (parsed.scheme() == "http" && carries && !loopback).then(|| {
         format!(
-            "warning: {service} credentials go to {} over plain http, readable on the              network; use https",
+            "warning: {service} credentials go to {} over plain http, readable on the network; use https",
             parsed.host_str().unwrap_or_default()
         )
     })

@@ -146,7 +146,8 @@ impl AirflowClient {
             dags: Vec<Dag>,
             total_entries: Option<usize>,
         }
-        let mut out = Vec::new();
+        let mut out: Vec<Dag> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         loop {
             let query = [
                 ("limit", "100".to_string()),
@@ -158,6 +159,19 @@ impl AirflowClient {
                 .await?;
             let page: Page = parse("dags", v)?;
             let got = page.dags.len();
+            // A page of DAGs already listed: the server ignores the offset and would
+            // page for ever.
+            let new = page
+                .dags
+                .iter()
+                .filter(|d| seen.insert(d.dag_id.clone()))
+                .count();
+            if got > 0 && new == 0 {
+                return Err(format!(
+                    "{} GET /dags: the server sent the same page twice; stopped",
+                    self.transport.place()
+                ));
+            }
             out.extend(page.dags);
             let total = page.total_entries.unwrap_or(out.len());
             if got == 0 || out.len() >= total || out.len() >= MAX_DAGS {

@@ -104,7 +104,7 @@ impl Transport {
     /// Where requests go, for messages: the URL or the MWAA environment.
     pub fn place(&self) -> String {
         match self {
-            Transport::Http(h) => h.url.clone(),
+            Transport::Http(h) => format!("Airflow at {}", h.url),
             Transport::Mwaa(m) => format!("MWAA environment {}", m.environment),
         }
     }
