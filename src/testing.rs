@@ -148,8 +148,8 @@ pub fn with_dialog(mut app: App, model: &str, key: char) -> App {
     let Effect::Prepare(req) = pressed else {
         return app;
     };
-    // The demo executor plans from the request alone (a retrain's names take the clock).
-    let executor = DemoExecutor::new(Simulator::new(42, demo_start(), 0));
+    // The demo executor plans from the simulated fleet at the key's moment (the app's clock).
+    let executor = DemoExecutor::new(Simulator::new(42, demo_start(), 6));
     let plans = executor.prepare(&req, None);
     app.apply(Update::Planned {
         kind: req.kind,

@@ -58,7 +58,8 @@ impl DemoExecutor {
     /// The choices of `req`, planned from the simulated fleet as it is now (the
     /// demo's fresh read); its simulated tags and this process's config protect.
     pub fn prepare(&self, req: &Request, recorded: Option<&str>) -> Result<Prepared, String> {
-        let fleet: Fleet = self.sim.fleet_at(Timestamp::now());
+        // The simulated fleet at the moment the key was pressed (the app's clock).
+        let fleet: Fleet = self.sim.fleet_at(req.at);
         let fresh = fleet
             .model(&req.model.name)
             .cloned()

@@ -365,6 +365,15 @@ impl App {
                 | Update::CollectedUnchanged
         );
         match update {
+            Update::Keyed { scope, update } => {
+                // Where that account and region is in the list now, if anywhere.
+                let Some(ix) = self.context.scopes.iter().position(|s| s.key() == scope) else {
+                    tracing::info!("an update for {} dropped: no such scope now", scope.name());
+                    return;
+                };
+                let scope = ScopeIx::try_from(ix).unwrap_or(ScopeIx::MAX);
+                return self.apply_in(0, Update::Scoped { scope, update });
+            }
             Update::Scoped { scope, mut update } => {
                 // Facts say which account and region they are from before they join.
                 if let Update::Fleet { fleet, .. }

@@ -69,6 +69,12 @@ pub enum Update {
         scope: super::scope::ScopeIx,
         update: Box<Update>,
     },
+    /// An update from a viewer's own look at one account and region, named by its
+    /// label and region: a collector's next state may number its scopes otherwise.
+    Keyed {
+        scope: super::scope::ScopeKey,
+        update: Box<Update>,
+    },
 }
 
 /// Who the dashboard acts as, from STS GetCallerIdentity.

@@ -183,7 +183,7 @@ fn panic_if_asked_by_test() {}
 fn on_update(app: &mut App, update: Update, links: &mut Links) {
     // A finished action changed AWS: look again now rather than at the next interval.
     let settled = match &update {
-        Update::Action(p) if p.step.is_done() => Some(app.scope_of(&p.model)),
+        Update::Action(p) if p.step.is_done() => Some(app.scope_key_of(&p.model)),
         _ => None,
     };
     app.apply(update);

@@ -424,16 +424,24 @@ fn spawn_viewer(
             super::team::follow(store, etag, first_state, refresh).await;
         }
     });
-    let mut looks = Vec::with_capacity(scopes.len());
-    for (ix, scope) in scopes.into_iter().enumerate() {
-        let updates = super::scoped::forward(ix, &scope.spec, updates.clone());
+    let mut looks = BTreeMap::new();
+    for scope in scopes {
+        // Named by label and region: the collector's next state may number it otherwise.
+        let key = crate::model::scope::ScopeKey {
+            label: scope.spec.label.clone(),
+            region: scope.region(),
+        };
+        let updates = super::scoped::forward_keyed(key.clone(), &scope.spec, updates.clone());
         let (sdk, calls, who) = (scope.sdk.clone(), scope.calls.clone(), updates.clone());
         tokio::spawn(async move { identify_until_known(&sdk, &calls, &who).await });
         tokio::spawn(report_calls(scope.calls.clone(), updates.clone()));
-        looks.push((
-            sagemaker_source((&scope.sdk, &scope.calls), &shared),
-            updates,
-        ));
+        looks.insert(
+            key,
+            (
+                sagemaker_source((&scope.sdk, &scope.calls), &shared),
+                updates,
+            ),
+        );
     }
     tokio::spawn(look_after_actions(looks, receivers.acted.clone()));
 }
@@ -443,12 +451,12 @@ fn spawn_viewer(
 /// arrives. Nothing else a viewer asks of SageMaker. Each scope's source lives from
 /// one action to the next, so what it described once it does not describe again.
 async fn look_after_actions(
-    mut scopes: Vec<(SageMakerSource, mpsc::Sender<Update>)>,
-    mut acted: watch::Receiver<(u64, crate::model::scope::ScopeIx)>,
+    mut scopes: BTreeMap<crate::model::scope::ScopeKey, (SageMakerSource, mpsc::Sender<Update>)>,
+    mut acted: watch::Receiver<(u64, crate::model::scope::ScopeKey)>,
 ) {
     while acted.changed().await.is_ok() {
-        let (_, ix) = *acted.borrow_and_update();
-        let Some((sagemaker, updates)) = scopes.get_mut(usize::from(ix)) else {
+        let (_, key) = acted.borrow_and_update().clone();
+        let Some((sagemaker, updates)) = scopes.get_mut(&key) else {
             continue;
         };
         if updates.send(sagemaker.fetch().await).await.is_err() {

@@ -58,7 +58,7 @@ pub struct RefreshSenders {
     pub attention: watch::Sender<Attention>,
     /// An action finished on a model of this scope (with a count, so the same scope
     /// twice is two signals): a viewer looks at that scope's SageMaker itself.
-    pub acted: watch::Sender<(u64, crate::model::scope::ScopeIx)>,
+    pub acted: watch::Sender<(u64, crate::model::scope::ScopeKey)>,
 }
 
 /// The sources' side of the refresh requests.
@@ -67,7 +67,7 @@ pub struct RefreshReceivers {
     pub all: watch::Receiver<u64>,
     pub cost: watch::Receiver<u64>,
     pub attention: watch::Receiver<Attention>,
-    pub acted: watch::Receiver<(u64, crate::model::scope::ScopeIx)>,
+    pub acted: watch::Receiver<(u64, crate::model::scope::ScopeKey)>,
 }
 
 impl RefreshSenders {
@@ -87,7 +87,7 @@ pub fn refresh_channels() -> (RefreshSenders, RefreshReceivers) {
     let (all, all_rx) = watch::channel(0);
     let (cost, cost_rx) = watch::channel(0);
     let (attention, attention_rx) = watch::channel(Attention::default());
-    let (acted, acted_rx) = watch::channel((0, 0));
+    let (acted, acted_rx) = watch::channel((0, Default::default()));
     (
         RefreshSenders {
             all,

@@ -40,6 +40,32 @@ pub fn stamp(ix: usize, spec: &ScopeSpec, mut update: Update) -> Update {
     }
 }
 
+/// A sender for a viewer's own look at one scope: what it sends reaches `to` named
+/// by the scope's label and region, never by a number.
+pub fn forward_keyed(
+    key: crate::model::scope::ScopeKey,
+    spec: &ScopeSpec,
+    to: mpsc::Sender<Update>,
+) -> mpsc::Sender<Update> {
+    let (tx, mut rx) = mpsc::channel(64);
+    let spec = spec.clone();
+    tokio::spawn(async move {
+        while let Some(update) = rx.recv().await {
+            let Update::Scoped { update, .. } = stamp(0, &spec, update) else {
+                continue;
+            };
+            let keyed = Update::Keyed {
+                scope: key.clone(),
+                update,
+            };
+            if to.send(keyed).await.is_err() {
+                return;
+            }
+        }
+    });
+    tx
+}
+
 /// A sender for one scope's sources: what they send reaches `to` stamped.
 pub fn forward(ix: usize, spec: &ScopeSpec, to: mpsc::Sender<Update>) -> mpsc::Sender<Update> {
     let (tx, mut rx) = mpsc::channel(64);
