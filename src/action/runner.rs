@@ -31,6 +31,8 @@ const FRESH_FOR: SignedDuration = SignedDuration::from_secs(10);
 const UNKNOWN_FOR: Duration = Duration::from_secs(60);
 
 /// Performs actions: on AWS, or on the demo's simulated fleet.
+// One per scope, made once at start: the AWS variant's size costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub enum Executor {
     Aws(AwsExecutor),

@@ -42,7 +42,7 @@ mod tests {
         let (tx, mut rx) = mpsc::channel(4);
         #[allow(clippy::panic)]
         let task = async { panic!("boom") };
-        spawn(task, tx, |why| Update::AuditFailed(why));
+        spawn(task, tx, Update::AuditFailed);
         match rx.recv().await {
             Some(Update::AuditFailed(why)) => assert_eq!(why, "boom"),
             other => panic!("{other:?}"),

@@ -150,7 +150,7 @@ fn executor() -> Executor {
     };
     Executor::Aws(AwsExecutor::from_client(client, actor).in_scope(
         scope,
-        Guard::new(&[protected.clone()], &[], None),
+        Guard::new(std::slice::from_ref(&protected), &[], None),
         &[protected],
     ))
 }
