@@ -14,18 +14,7 @@ use crate::source::{SourceId, Update};
 /// When the fixture's demo starts: a fixed instant, so frames never change by date.
 /// A plan that makes `call` and nothing else: for tests of executors.
 pub fn plan_of(call: crate::model::action::Call) -> crate::model::action::Plan {
-    crate::model::action::Plan {
-        kind: crate::model::action::Kind::Rollback,
-        model: "m".into(),
-        call,
-        label: String::new(),
-        previous: String::new(),
-        previous_config: None,
-        protected: None,
-        note: None,
-        account: None,
-        observed: None,
-    }
+    crate::model::action::Plan::new(crate::model::action::Kind::Rollback, "m", call)
 }
 
 /// Who the tests' executors act as: moto's account.

@@ -75,16 +75,9 @@ pub async fn seed_endpoint(sdk: &SdkConfig, endpoint: &str, variants: &[(&str, f
         .unwrap();
 }
 
-/// A package group with versions (approval per version), a model built from
-/// `deployed` (1-based), an endpoint serving it, and training jobs named after the
-/// group: what a SageMaker Pipelines team leaves behind.
-pub async fn seed_registered_model(
-    sdk: &SdkConfig,
-    group: &str,
-    approvals: &[&str],
-    deployed: usize,
-    jobs: &[&str],
-) -> String {
+/// A package group with one version per approval given, each of an inference
+/// container: their ARNs, oldest first.
+pub async fn seed_versions(sdk: &SdkConfig, group: &str, approvals: &[&str]) -> Vec<String> {
     use aws_sdk_sagemaker::types::*;
     let sm = aws_sdk_sagemaker::Client::new(sdk);
     sm.create_model_package_group()
@@ -113,6 +106,70 @@ pub async fn seed_registered_model(
             .unwrap();
         arns.push(out.model_package_arn().unwrap().to_string());
     }
+    arns
+}
+
+/// Tags `endpoint` with `key`=`value`, as a team's deploy pipeline would.
+pub async fn tag_endpoint(sdk: &SdkConfig, endpoint: &str, key: &str, value: &str) {
+    let sm = aws_sdk_sagemaker::Client::new(sdk);
+    let arn = sm
+        .describe_endpoint()
+        .endpoint_name(endpoint)
+        .send()
+        .await
+        .unwrap()
+        .endpoint_arn()
+        .unwrap()
+        .to_string();
+    sm.add_tags()
+        .resource_arn(arn)
+        .tags(
+            aws_sdk_sagemaker::types::Tag::builder()
+                .key(key)
+                .value(value)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// An S3 object's bytes, on moto.
+pub async fn get_object(sdk: &SdkConfig, bucket: &str, key: &str) -> Vec<u8> {
+    let out = s3(sdk)
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+    out.body.collect().await.unwrap().into_bytes().to_vec()
+}
+
+pub async fn put_object(sdk: &SdkConfig, bucket: &str, key: &str, body: Vec<u8>) {
+    s3(sdk)
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body.into())
+        .send()
+        .await
+        .unwrap();
+}
+
+/// A package group with versions (approval per version), a model built from
+/// `deployed` (1-based), an endpoint serving it, and training jobs named after the
+/// group: what a SageMaker Pipelines team leaves behind.
+pub async fn seed_registered_model(
+    sdk: &SdkConfig,
+    group: &str,
+    approvals: &[&str],
+    deployed: usize,
+    jobs: &[&str],
+) -> String {
+    use aws_sdk_sagemaker::types::*;
+    let sm = aws_sdk_sagemaker::Client::new(sdk);
+    let arns = seed_versions(sdk, group, approvals).await;
     let model = format!("{group}-model");
     sm.create_model()
         .model_name(&model)

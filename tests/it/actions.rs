@@ -335,27 +335,7 @@ async fn an_endpoint_tagged_env_prod_is_protected_and_an_untagged_one_is_not() {
     let (tagged, plain) = (unique("tagged-prod"), unique("untagged"));
     seed_endpoint(&sdk, &tagged, &[("AllTraffic", 1.0, 1)]).await;
     seed_endpoint(&sdk, &plain, &[("AllTraffic", 1.0, 1)]).await;
-    let sm = Client::new(&sdk);
-    let arn = sm
-        .describe_endpoint()
-        .endpoint_name(&tagged)
-        .send()
-        .await
-        .unwrap()
-        .endpoint_arn()
-        .unwrap()
-        .to_string();
-    sm.add_tags()
-        .resource_arn(arn)
-        .tags(
-            aws_sdk_sagemaker::types::Tag::builder()
-                .key("env")
-                .value("prod")
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    crate::seed::tag_endpoint(&sdk, &tagged, "env", "prod").await;
     let source =
         || SageMakerSource::new(&sdk, &ApiCalls::default()).protecting(vec!["env=prod".into()]);
     let Update::Fleet { fleet, .. } = source().fetch().await else {

@@ -130,27 +130,13 @@ fn keys(team: &Team, prefix: &str) -> Vec<String> {
 
 fn get(team: &Team, key: &str) -> Vec<u8> {
     team.rt.block_on(async {
-        let out = crate::seed::s3(&sdk(&moto_url()).await)
-            .get_object()
-            .bucket(&team.bucket)
-            .key(key)
-            .send()
-            .await
-            .unwrap();
-        out.body.collect().await.unwrap().into_bytes().to_vec()
+        crate::seed::get_object(&sdk(&moto_url()).await, &team.bucket, key).await
     })
 }
 
 fn put(team: &Team, key: &str, body: Vec<u8>) {
     team.rt.block_on(async {
-        crate::seed::s3(&sdk(&moto_url()).await)
-            .put_object()
-            .bucket(&team.bucket)
-            .key(key)
-            .body(body.into())
-            .send()
-            .await
-            .unwrap();
+        crate::seed::put_object(&sdk(&moto_url()).await, &team.bucket, key, body).await
     });
 }
 

@@ -20,32 +20,8 @@ const DEV_ROLE: &str = "arn:aws:iam::444444444444:role/mlopsdash-read";
 async fn seed_prod(aws: &aws_config::SdkConfig, group: &str) {
     use aws_sdk_sagemaker::types::*;
     let sm = aws_sdk_sagemaker::Client::new(aws);
-    sm.create_model_package_group()
-        .model_package_group_name(group)
-        .send()
-        .await
-        .unwrap();
-    let mut arns = Vec::new();
-    for approval in ["Approved", "Approved", "PendingManualApproval"] {
-        let spec = InferenceSpecification::builder()
-            .containers(
-                ModelPackageContainerDefinition::builder()
-                    .image("123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1")
-                    .build(),
-            )
-            .supported_content_types("text/csv")
-            .supported_response_mime_types("text/csv")
-            .build();
-        let out = sm
-            .create_model_package()
-            .model_package_group_name(group)
-            .model_approval_status(ModelApprovalStatus::from(approval))
-            .inference_specification(spec)
-            .send()
-            .await
-            .unwrap();
-        arns.push(out.model_package_arn().unwrap().to_string());
-    }
+    let approvals = ["Approved", "Approved", "PendingManualApproval"];
+    let arns = crate::seed::seed_versions(aws, group, &approvals).await;
     let endpoint = format!("{group}-prod");
     for v in [1, 2] {
         let model = format!("{group}-v{v}");
@@ -83,46 +59,16 @@ async fn seed_prod(aws: &aws_config::SdkConfig, group: &str) {
         .await
         .unwrap();
     // Tagged as production: the collector's facts say it is protected.
-    let arn = sm
-        .describe_endpoint()
-        .endpoint_name(&endpoint)
-        .send()
-        .await
-        .unwrap()
-        .endpoint_arn()
-        .unwrap()
-        .to_string();
-    sm.add_tags()
-        .resource_arn(arn)
-        .tags(Tag::builder().key("env").value("prod").build())
-        .send()
-        .await
-        .unwrap();
+    crate::seed::tag_endpoint(aws, &endpoint, "env", "prod").await;
 }
 
 fn s3_get(rt: &tokio::runtime::Runtime, bucket: &str, key: &str) -> Vec<u8> {
-    rt.block_on(async {
-        let out = crate::seed::s3(&sdk(&moto_url()).await)
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .unwrap();
-        out.body.collect().await.unwrap().into_bytes().to_vec()
-    })
+    rt.block_on(async { crate::seed::get_object(&sdk(&moto_url()).await, bucket, key).await })
 }
 
 fn s3_put(rt: &tokio::runtime::Runtime, bucket: &str, key: &str, body: Vec<u8>) {
     rt.block_on(async {
-        crate::seed::s3(&sdk(&moto_url()).await)
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(body.into())
-            .send()
-            .await
-            .unwrap();
+        crate::seed::put_object(&sdk(&moto_url()).await, bucket, key, body).await
     });
 }
 

@@ -10,12 +10,12 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 
 use super::clone::{clone_of, parameters_of};
+use super::observe::Run;
 use super::AwsExecutor;
 use crate::action::plan::{self, differences};
 use crate::action::{Call, Kind, Plan, Prepared, Request};
 use crate::aws::arn::account_of;
 use crate::aws::errors::describe;
-use crate::aws::status::{execution_status, job_status};
 use crate::config::ModelMapping;
 use crate::model::facts::{Approval, ModelFacts, RegistrySource, RunSource, RunStatus};
 use crate::source::aws::sagemaker::look;
@@ -249,7 +249,7 @@ impl AwsExecutor {
                         continue;
                     }
                     let (status, arn) = self
-                        .run_now(&run.name, run.execution_arn.as_deref())
+                        .status_of_run(&run.name, run.execution_arn.as_deref())
                         .await?;
                     run.status = status;
                     fresh.arn = fresh.arn.take().or(arn);
@@ -269,39 +269,20 @@ impl AwsExecutor {
     }
 
     /// A training job's or pipeline execution's status now, and its ARN.
-    async fn run_now(
+    async fn status_of_run(
         &self,
         name: &str,
         execution: Option<&str>,
     ) -> Result<(RunStatus, Option<String>), String> {
-        match execution {
-            Some(arn) => {
-                let d = self
-                    .read
-                    .describe_pipeline_execution()
-                    .pipeline_execution_arn(arn)
-                    .send()
-                    .await
-                    .map_err(|e| describe("sagemaker:DescribePipelineExecution", &e))?;
-                Ok((
-                    execution_status(d.pipeline_execution_status()),
-                    d.pipeline_execution_arn().map(str::to_string),
-                ))
-            }
-            None => {
-                let d = self
-                    .read
-                    .describe_training_job()
-                    .training_job_name(name)
-                    .send()
-                    .await
-                    .map_err(|e| describe("sagemaker:DescribeTrainingJob", &e))?;
-                Ok((
-                    job_status(d.training_job_status()),
-                    d.training_job_arn().map(str::to_string),
-                ))
-            }
-        }
+        let run = match execution {
+            Some(arn) => Run::Execution(arn),
+            None => Run::Job(name),
+        };
+        let now = self
+            .run_now(run)
+            .await
+            .map_err(|e| format!("{name}: {e}"))?;
+        Ok((now.status, now.arn))
     }
 
     /// The alarms on `endpoint` (by its EndpointName dimension) and those the screen

@@ -199,45 +199,111 @@ impl AwsExecutor {
     }
 
     async fn execution(&self, arn: &str, stopping: bool) -> Result<Observation, String> {
-        let d = self
-            .read
-            .describe_pipeline_execution()
-            .pipeline_execution_arn(arn)
-            .send()
+        let run = self
+            .run_now(Run::Execution(arn))
             .await
-            .map_err(|e| describe("sagemaker:DescribePipelineExecution", &e))?;
-        let status = execution_status(d.pipeline_execution_status());
-        Ok(Observation {
-            now: status.label().to_string(),
-            applied: !stopping || matches!(status, RunStatus::Stopping | RunStatus::Stopped),
-            step: run_step(status, None, d.failure_reason(), stopping),
-        })
+            .map_err(|e| e.to_string())?;
+        Ok(run.observed(stopping))
     }
 
     async fn job(&self, name: &str, stopping: bool) -> Result<Observation, String> {
-        let d = match self
-            .read
-            .describe_training_job()
-            .training_job_name(name)
-            .send()
-            .await
-        {
-            Ok(d) => d,
+        match self.run_now(Run::Job(name)).await {
+            Ok(run) => Ok(run.observed(stopping)),
             // A job whose creation was not acknowledged and does not exist: not made.
-            Err(e) if !stopping && is_not_found(&e) => {
-                return Ok(Observation::absent(format!("no training job {name}")))
+            Err(Absent) if !stopping => Ok(Observation::absent(format!("no training job {name}"))),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// A training job or pipeline execution as SageMaker describes it now.
+    pub(super) async fn run_now(&self, run: Run<'_>) -> Result<RunNow, RunError> {
+        match run {
+            Run::Execution(arn) => {
+                let d = self
+                    .read
+                    .describe_pipeline_execution()
+                    .pipeline_execution_arn(arn)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        RunError::Failed(describe("sagemaker:DescribePipelineExecution", &e))
+                    })?;
+                Ok(RunNow {
+                    status: execution_status(d.pipeline_execution_status()),
+                    detail: None,
+                    failure: d.failure_reason().map(str::to_string),
+                    arn: d.pipeline_execution_arn().map(str::to_string),
+                })
             }
-            Err(e) => return Err(describe("sagemaker:DescribeTrainingJob", &e)),
-        };
-        let status = job_status(d.training_job_status());
-        let detail = d.secondary_status().map(|s| s.as_str());
-        Ok(Observation {
-            now: status.label().to_string(),
-            applied: !stopping || matches!(status, RunStatus::Stopping | RunStatus::Stopped),
-            step: run_step(status, detail, d.failure_reason(), stopping),
-        })
+            Run::Job(name) => {
+                let d = match self
+                    .read
+                    .describe_training_job()
+                    .training_job_name(name)
+                    .send()
+                    .await
+                {
+                    Ok(d) => d,
+                    Err(e) if is_not_found(&e) => return Err(Absent),
+                    Err(e) => {
+                        return Err(RunError::Failed(describe(
+                            "sagemaker:DescribeTrainingJob",
+                            &e,
+                        )))
+                    }
+                };
+                Ok(RunNow {
+                    status: job_status(d.training_job_status()),
+                    detail: d.secondary_status().map(|s| s.as_str().to_string()),
+                    failure: d.failure_reason().map(str::to_string),
+                    arn: d.training_job_arn().map(str::to_string),
+                })
+            }
+        }
     }
 }
+
+/// Which run to describe.
+pub(super) enum Run<'a> {
+    Job(&'a str),
+    Execution(&'a str),
+}
+
+/// A run as described now.
+pub(super) struct RunNow {
+    pub(super) status: RunStatus,
+    pub(super) detail: Option<String>,
+    pub(super) failure: Option<String>,
+    pub(super) arn: Option<String>,
+}
+
+impl RunNow {
+    /// The run as a started (`stopping` false) or stopped action's resource.
+    fn observed(&self, stopping: bool) -> Observation {
+        Observation {
+            now: self.status.label().to_string(),
+            applied: !stopping || matches!(self.status, RunStatus::Stopping | RunStatus::Stopped),
+            step: run_step(
+                self.status,
+                self.detail.as_deref(),
+                self.failure.as_deref(),
+                stopping,
+            ),
+        }
+    }
+}
+
+/// Why a run could not be described.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum RunError {
+    /// SageMaker says there is no such job.
+    #[error("no such training job")]
+    Absent,
+    #[error("{0}")]
+    Failed(String),
+}
+
+use RunError::Absent;
 
 /// What DescribeEndpoint says, in the terms an action compares.
 struct EndpointNow {

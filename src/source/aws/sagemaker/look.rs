@@ -13,6 +13,7 @@ use super::configs::Configs;
 use super::endpoint::describe_endpoint;
 use super::lineage::Lineage;
 use super::registry::Versions;
+use super::served::Served;
 use super::{history, DEFAULT_IN_FLIGHT};
 use crate::model::facts::{EndpointFacts, ModelVersion};
 use crate::model::identity::Normaliser;
@@ -56,32 +57,17 @@ pub async fn look(client: &Client, name: &str) -> Result<Look, String> {
         tracing::warn!("registry not indexed for {name}'s look: {why}");
     }
     let mut endpoint = described.endpoint.clone();
-    let packages: Vec<(String, Option<super::lineage::PackageRef>)> = described
-        .variant_models
-        .iter()
-        .map(|(v, m)| (v.clone(), lineage.package_of(m)))
-        .collect();
-    for v in &mut endpoint.variants {
-        v.model_version = packages
-            .iter()
-            .find(|(variant, _)| *variant == v.name)
-            .and_then(|(_, p)| p.as_ref().map(|p| p.version));
-    }
-    let first = packages.iter().find_map(|(_, p)| p.as_ref());
+    let served = Served::of(Some(&described), &lineage);
+    served.mark(&mut endpoint);
     endpoint.artifact = described.first_model().and_then(|m| lineage.artifact_of(m));
-    if let Some(mut current) = endpoint.config_history.first().cloned() {
-        current.model_version = first.map(|p| p.version);
+    if let Some(current) = endpoint.config_history.first().cloned() {
         let listed = history::recent_configs(client).await?;
         endpoint.config_history =
             history::history(client, &configs, &lineage, &listed, &current).await?;
     }
-    let group = first.map(|p| p.group.clone());
-    let deployed: HashSet<String> = packages
-        .iter()
-        .filter_map(|(_, p)| p.as_ref().map(|p| p.arn.clone()))
-        .collect();
+    let group = served.first().map(|p| p.group.clone());
     let registry = match &group {
-        Some(g) => versions.of_group(client, g, &deployed).await?,
+        Some(g) => versions.of_group(client, g, &served.deployed()).await?,
         None => Vec::new(),
     };
     Ok(Look {

@@ -16,6 +16,7 @@ mod memory;
 mod monitoring;
 mod pipelines;
 mod registry;
+mod served;
 mod training;
 
 pub use training::Pacer;
@@ -450,16 +451,8 @@ impl SageMakerSource {
         let mut identity = row.identity.clone();
         let described = row.endpoint.as_ref().and_then(|ep| self.described.get(ep));
         let described = described.map(|(_, d)| d);
-        // What each variant serves, through lineage.
-        let packages: Vec<(String, Option<lineage::PackageRef>)> = described
-            .map(|d| {
-                d.variant_models
-                    .iter()
-                    .map(|(v, m)| (v.clone(), self.lineage.package_of(m)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let first_package = packages.iter().find_map(|(_, p)| p.as_ref());
+        let served = served::Served::of(described, &self.lineage);
+        let first_package = served.first();
         let group = match (
             mapping.and_then(|m| m.model_package_group.as_deref()),
             first_package,
@@ -485,12 +478,8 @@ impl SageMakerSource {
             }
             (None, None) => None,
         };
-        let deployed: HashSet<String> = packages
-            .iter()
-            .filter_map(|(_, p)| p.as_ref().map(|p| p.arn.clone()))
-            .collect();
         let registry = match &group {
-            Some(g) => versions.of_group(client, g, &deployed).await?,
+            Some(g) => versions.of_group(client, g, &served.deployed()).await?,
             None => Vec::new(),
         };
         let endpoint = match (&row.endpoint, described) {
@@ -498,14 +487,8 @@ impl SageMakerSource {
                 let mut facts = d.endpoint.clone();
                 facts.protected = protection(mapping, &d.tags, &self.protected_tags);
                 facts.artifact = d.first_model().and_then(|m| self.lineage.artifact_of(m));
-                for v in &mut facts.variants {
-                    v.model_version = packages
-                        .iter()
-                        .find(|(name, _)| *name == v.name)
-                        .and_then(|(_, p)| p.as_ref().map(|p| p.version));
-                }
-                if let Some(mut current) = facts.config_history.first().cloned() {
-                    current.model_version = first_package.map(|p| p.version);
+                served.mark(&mut facts);
+                if let Some(current) = facts.config_history.first().cloned() {
                     facts.config_history = history::history(
                         client,
                         &self.configs,

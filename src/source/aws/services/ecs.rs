@@ -10,10 +10,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-use aws_sdk_ecs::types::{DesiredStatus, ServiceField, SortOrder, TaskDefinitionStatus};
+use aws_sdk_ecs::types::{DesiredStatus, ServiceField};
 use jiff::Timestamp;
 
-use super::ecs_facts::{self, elb_dimensions, newest_stopped, previous_revision};
+use super::ecs_facts::{self, elb_dimensions, newest_stopped};
 use super::{row_of, stale, Joining, Listing, Owner};
 use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
@@ -428,20 +428,7 @@ impl EcsSource {
         if let Some(known) = lock(&self.previous).get(td) {
             return Ok(known.clone());
         }
-        let Some((family, _)) = ecs_facts::family_revision(td) else {
-            return Ok(None);
-        };
-        let answer = self
-            .ecs
-            .list_task_definitions()
-            .family_prefix(family)
-            .status(TaskDefinitionStatus::Active)
-            .sort(SortOrder::Desc)
-            .max_results(20)
-            .send()
-            .await
-            .map_err(|e| describe("ecs:ListTaskDefinitions", &e))?;
-        let previous = previous_revision(td, answer.task_definition_arns());
+        let previous = super::ecs_look::previous_of(&self.ecs, td).await?;
         lock(&self.previous).insert(td.to_string(), previous.clone());
         Ok(previous)
     }

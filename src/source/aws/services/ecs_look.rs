@@ -44,24 +44,30 @@ pub async fn look(client: &Client, cluster: &str, name: &str) -> Result<ServiceL
         })
         .collect();
     service.image = image(client, &service.task_definition).await?;
-    if let Some((family, _)) = family_revision(&service.task_definition) {
-        let listed = client
-            .list_task_definitions()
-            .family_prefix(family)
-            .status(TaskDefinitionStatus::Active)
-            .sort(SortOrder::Desc)
-            .max_results(20)
-            .send()
-            .await
-            .map_err(|e| describe("ecs:ListTaskDefinitions", &e))?;
-        service.previous =
-            previous_revision(&service.task_definition, listed.task_definition_arns());
-    }
+    service.previous = previous_of(client, &service.task_definition).await?;
     Ok(ServiceLook {
         service,
         arn: s.service_arn().map(str::to_string),
         tags: Ok(tags),
     })
+}
+
+/// The family's newest ACTIVE revision before `td` ("family:revision"), as ECS
+/// lists them now.
+pub async fn previous_of(client: &Client, td: &str) -> Result<Option<String>, String> {
+    let Some((family, _)) = family_revision(td) else {
+        return Ok(None);
+    };
+    let listed = client
+        .list_task_definitions()
+        .family_prefix(family)
+        .status(TaskDefinitionStatus::Active)
+        .sort(SortOrder::Desc)
+        .max_results(20)
+        .send()
+        .await
+        .map_err(|e| describe("ecs:ListTaskDefinitions", &e))?;
+    Ok(previous_revision(td, listed.task_definition_arns()))
 }
 
 /// The first container's image of a task definition.
