@@ -217,9 +217,13 @@ fn unknown_model(app: &App, model: &str) -> anyhow::Error {
 fn open_audit_log(settings: &config::ActionsConfig) -> Result<AuditLog, String> {
     let path = match &settings.audit_log {
         Some(p) => p.clone(),
-        None => paths::data_dir()
-            .ok_or("no home directory for the audit log; set [actions] audit_log")?
-            .join("audit.jsonl"),
+        None => {
+            let dir = paths::data_dir()
+                .ok_or("no home directory for the audit log; set [actions] audit_log")?;
+            config::files::own_dir(&dir)
+                .map_err(|e| format!("audit log folder {}: {e}", dir.display()))?;
+            dir.join("audit.jsonl")
+        }
     };
     AuditLog::open(&path)
 }
@@ -274,7 +278,7 @@ fn config_command(action: &ConfigCommand, config_path: &Path, named: bool) -> Re
 /// unlogged rather than not at all.
 fn init_logging(days: u64) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let dir = paths::log_dir()?;
-    config::files::private_dir(&dir).ok()?;
+    config::files::own_dir(&dir).ok()?;
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("mlopsdash.log")

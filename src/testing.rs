@@ -146,7 +146,7 @@ pub fn with_dialog(mut app: App, model: &str, key: char) -> App {
         plans,
     });
     // As the event loop does once it has drawn the dialog.
-    app.arm_dialog();
+    app.arm_dialog(app.now());
     app
 }
 

@@ -64,17 +64,25 @@ impl Guard {
                 | Call::UpdateEndpointWeights { endpoint, .. } => same(&m.endpoint, endpoint),
                 Call::UpdateEcsService {
                     cluster, service, ..
-                } => m
-                    .ecs_service
-                    .as_ref()
-                    .is_some_and(|s| s.cluster == *cluster && s.service == *service),
+                } => m.ecs_service.as_ref().is_some_and(|s| {
+                    // ECS takes a name or an ARN for either.
+                    let name = |x: &str| x.rsplit('/').next().unwrap_or(x).to_string();
+                    name(&s.cluster) == name(cluster) && name(&s.service) == name(service)
+                }),
                 Call::StartPipelineExecution { pipeline, .. } => same(&m.pipeline, pipeline),
                 Call::TriggerDagRun { dag, .. } => same(&m.training_dag, dag),
                 Call::SetMlflowAlias { model, .. } | Call::TransitionMlflowStage { model, .. } => {
                     same(&m.mlflow_model, model)
                 }
+                // A version's ARN names its group: `…:model-package/<group>/<n>`.
+                Call::UpdateModelPackage { arn, .. } => {
+                    m.model_package_group.as_ref().is_some_and(|g| {
+                        arn.rsplit_once('/')
+                            .and_then(|(head, _)| head.rsplit_once("model-package/"))
+                            .is_some_and(|(_, group)| group == g)
+                    })
+                }
                 Call::CreateTrainingJob(_)
-                | Call::UpdateModelPackage { .. }
                 | Call::StopTrainingJob { .. }
                 | Call::StopPipelineExecution { .. } => false,
             }
@@ -151,6 +159,15 @@ mod tests {
         // ... and a second account's row `churn@dev` by its name.
         assert!(guard.why_by_config(&approve("churn@dev")).is_some());
         assert!(guard.why_by_config(&approve("fraud")).is_none());
+        // A row named otherwise whose version is in the protected group.
+        let group = ModelMapping {
+            name: "churn".into(),
+            model_package_group: Some("g".into()),
+            protected: true,
+            ..Default::default()
+        };
+        let by_group = Guard::new(&[group], &[], None);
+        assert!(by_group.why_by_config(&approve("churn-x")).is_some());
     }
 
     #[test]

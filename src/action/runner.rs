@@ -230,7 +230,11 @@ async fn checked(executor: &Executor, gate: &Gate, confirmed: &Confirmed) -> Res
             actor.account, confirmed.actor.account
         ));
     }
-    if let Some(target) = plan.account.as_deref().filter(|a| *a != actor.account) {
+    let named = plan.call.arn().and_then(crate::aws::arn::account_of);
+    if let Some(target) = named
+        .or(plan.account.as_deref())
+        .filter(|a| *a != actor.account)
+    {
         return Err(format!(
             "{} is in account {target}, the credentials are account {}",
             plan.call.resource(),

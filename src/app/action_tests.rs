@@ -35,7 +35,7 @@ fn open_rollback(app: &mut App) {
         "{:?}",
         app.status
     );
-    app.arm_dialog();
+    app.arm_dialog(app.now());
 }
 
 fn phases(app: &App) -> Vec<Phase> {
@@ -60,7 +60,12 @@ fn a_key_pressed_twice_fires_the_action_once() {
     // A y typed while the dialog was opening, before it was drawn, answers nothing.
     assert!(matches!(press(&mut app, KeyCode::Char('y')), Effect::None));
     assert!(matches!(app.input, InputMode::Confirm(_)));
-    app.arm_dialog();
+    // Drawn now: a key right after is still taken as typed ahead, a moment later not.
+    let drawn = app.now();
+    assert!(!app.takes_key_at(drawn));
+    app.arm_dialog(drawn);
+    assert!(!app.takes_key_at(drawn + jiff::SignedDuration::from_millis(100)));
+    assert!(app.takes_key_at(drawn + jiff::SignedDuration::from_millis(200)));
     assert!(matches!(
         press(&mut app, KeyCode::Char('y')),
         Effect::Execute(_)

@@ -3,6 +3,7 @@
 //! dialog produces `Effect::Execute`, once (gitui's confirm-as-state).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use jiff::Timestamp;
 
 use super::dialog::Dialog;
 use super::effect::Effect;
@@ -13,6 +14,9 @@ use crate::action::{
 use crate::model::events::Event;
 use crate::model::scope::ScopeKey;
 use crate::model::Health;
+
+/// How long after a dialog appears keys are still taken as typed ahead.
+const TYPED_AHEAD: jiff::SignedDuration = jiff::SignedDuration::from_millis(150);
 
 impl App {
     /// Who the screen says acts on `model`: the caller of the account and region
@@ -90,8 +94,20 @@ impl App {
             return Effect::None;
         };
         // What the screen shows only names the row: the executor reads the target
-        // again. Runs to stop or clone must be listed first, though.
+        // again. The runs a retrain clones or a stop offers are the row's, read
+        // again one by one: they must be this session's, listed in full.
         let needs_runs = matches!(kind, Kind::Retrain | Kind::Stop);
+        let remembered = self
+            .remembered
+            .iter()
+            .any(|f| f.source == crate::model::update::SourceId::SageMaker);
+        if needs_runs && remembered {
+            self.status = Some(format!(
+                "{}: the runs shown are the last session's; try again once they are refreshed",
+                kind.label()
+            ));
+            return Effect::None;
+        }
         if needs_runs && !self.pending.is_empty() {
             self.status = Some(format!(
                 "{}: the fleet's training and registry are still loading; try again in a moment",
@@ -170,15 +186,27 @@ impl App {
         Effect::None
     }
 
-    /// The dialog has been drawn: from now on keys answer it. Keys queued before are
-    /// the event loop's to drop.
-    pub fn arm_dialog(&mut self) -> bool {
+    /// The dialog has been drawn at `at`: keys answer it from a moment later. Keys
+    /// queued before are the event loop's to drop.
+    pub fn arm_dialog(&mut self, at: Timestamp) -> bool {
         match &mut self.input {
-            InputMode::Confirm(d) if !d.armed => {
-                d.armed = true;
+            InputMode::Confirm(d) if d.armed.is_none() => {
+                d.armed = Some(at);
                 true
             }
             _ => false,
+        }
+    }
+
+    /// Whether a key pressed at `at` may answer what is open: not while a dialog is
+    /// unseen or just appeared (a key typed ahead, still in the terminal's buffer,
+    /// must not confirm a call nobody read).
+    pub fn takes_key_at(&self, at: Timestamp) -> bool {
+        match &self.input {
+            InputMode::Confirm(d) => d
+                .armed
+                .is_some_and(|armed| at.duration_since(armed) >= TYPED_AHEAD),
+            _ => true,
         }
     }
 
@@ -211,7 +239,7 @@ impl App {
 
     /// Keys while the dialog is open (none until it has been drawn).
     pub(super) fn edit_dialog(&mut self, mut d: Dialog, key: KeyEvent) -> Effect {
-        if !d.armed {
+        if d.armed.is_none() {
             self.input = InputMode::Confirm(Box::new(d));
             return Effect::None;
         }

@@ -24,9 +24,9 @@ pub struct Dialog {
     /// How the screen differed from the fresh read.
     pub differs: Option<String>,
     pub read_at: Timestamp,
-    /// False until the dialog has been drawn: keys typed before the user could see
+    /// None until the dialog has been drawn: keys typed before the user could see
     /// it (a y pressed while it opened) are dropped, never taken as an answer.
-    pub armed: bool,
+    pub armed: Option<Timestamp>,
 }
 
 impl Dialog {
@@ -44,7 +44,7 @@ impl Dialog {
             scope: prepared.scope,
             differs: prepared.differs,
             read_at: prepared.read_at,
-            armed: false,
+            armed: None,
         })
     }
 

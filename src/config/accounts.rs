@@ -205,10 +205,12 @@ pub fn scopes(
         .collect()
 }
 
-/// A viewer's scopes are the collector's accounts and regions: in each, the
-/// viewer's own account of the same label (its profile or role) where config has
-/// one, else the viewer's base credentials; always the collector's region, so an
-/// action never lands in another region than its model's.
+/// A viewer's scopes are the collector's accounts and regions where the viewer's
+/// own config names the same account: its label in `[[accounts]]` (its profile or
+/// role), or, for a collector of one unlabelled account, the viewer's own base
+/// credentials; always the collector's region, so an action never lands in another
+/// region than its model's. An account the viewer's config does not name gets no
+/// credentials at all: a state cannot pick which of the viewer's accounts acts.
 pub fn viewer_scopes(
     collected: &[crate::model::scope::Scope],
     mine: &[ScopeSpec],
@@ -216,20 +218,18 @@ pub fn viewer_scopes(
 ) -> Vec<ScopeSpec> {
     collected
         .iter()
-        .map(|theirs| {
-            let own = mine.iter().find(|m| m.label == theirs.label);
-            let base = ScopeSpec {
-                profile: cli_profile.map(str::to_string),
-                ..ScopeSpec::default()
-            };
-            let own = own.cloned().unwrap_or(base);
-            ScopeSpec {
+        .filter_map(|theirs| {
+            let own = mine.iter().find(|m| m.label == theirs.label)?;
+            Some(ScopeSpec {
                 label: theirs.label.clone(),
+                profile: own.profile.clone().or(cli_profile.map(str::to_string)),
                 region: Some(theirs.region.clone()).filter(|r| !r.is_empty()),
                 colour: theirs.colour.clone().or(own.colour.clone()),
+                // Only the viewer's own word protects or not (a state may add, never
+                // take away: it is or-ed, and the guard reads the viewer's config).
                 protected: theirs.protected || own.protected,
-                ..own
-            }
+                ..own.clone()
+            })
         })
         .collect()
 }
@@ -261,10 +261,14 @@ mod tests {
         );
         assert_eq!(specs[0].role_arn.as_deref(), mine[0].role_arn.as_deref());
         assert_eq!(specs[0].region.as_deref(), Some("us-east-1"));
-        assert_eq!(specs[1].role_arn, None);
-        assert_eq!(specs[1].profile.as_deref(), Some("oncall"));
-        assert_eq!(specs[1].region.as_deref(), Some("us-west-2"));
-        assert_eq!(specs[1].label.as_deref(), Some("prod"));
+        assert_eq!(specs[0].profile.as_deref(), Some("oncall"));
+        // prod is not in the viewer's config: no credentials, never the base ones.
+        assert_eq!(specs.len(), 1, "{specs:?}");
+        // One unlabelled account on both sides: the viewer's own base credentials.
+        let base = vec![ScopeSpec::default()];
+        let specs = viewer_scopes(&[scope(None, "us-east-1")], &base, Some("oncall"));
+        assert_eq!(specs.len(), 1);
+        assert_eq!(specs[0].profile.as_deref(), Some("oncall"));
     }
 
     fn parse(text: &str) -> Result<crate::config::Config, String> {

@@ -13,13 +13,20 @@ pub const FILE_MODE: u32 = 0o600;
 /// Directories only their owner enters.
 pub const DIR_MODE: u32 = 0o700;
 
-/// Creates `dir` and any missing parent as 0700; `dir` itself, this tool's own
-/// folder, is made 0700 if it already existed more open (an older version's).
+/// Creates `dir` and any missing parent as 0700. A folder that exists is left as it
+/// is: it may be the user's (a configured audit log in their home).
 pub fn private_dir(dir: &Path) -> io::Result<()> {
     fs::DirBuilder::new()
         .recursive(true)
         .mode(DIR_MODE)
-        .create(dir)?;
+        .create(dir)
+}
+
+/// Creates this tool's own folder `dir` (its data, cache, state or history folder)
+/// as `private_dir` does, and makes it 0700 if it exists more open (an older
+/// version's).
+pub fn own_dir(dir: &Path) -> io::Result<()> {
+    private_dir(dir)?;
     let mode = fs::metadata(dir)?.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))?;
@@ -27,23 +34,36 @@ pub fn private_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Opens `path` to append, creating it 0600 (its folder must exist).
+/// Opens `path` to append, created 0600 and made 0600 if an older version left it
+/// open (its folder must exist).
 pub fn append_private(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(FILE_MODE)
-        .open(path)
+    private(
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(FILE_MODE)
+            .open(path)?,
+    )
 }
 
 /// Opens `path` to write from its start, creating it 0600 and emptying it.
 pub fn create_private(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(true)
-        .mode(FILE_MODE)
-        .open(path)
+    private(
+        OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .mode(FILE_MODE)
+            .open(path)?,
+    )
+}
+
+/// `file`, made 0600 whatever it was.
+fn private(file: File) -> io::Result<File> {
+    if file.metadata()?.permissions().mode() & 0o077 != 0 {
+        file.set_permissions(fs::Permissions::from_mode(FILE_MODE))?;
+    }
+    Ok(file)
 }
 
 /// Replaces `path` with `bytes`: written 0600 to a temporary file beside it, synced,
@@ -83,12 +103,18 @@ mod tests {
         let dir = root.path().join("a/b");
         private_dir(&dir).unwrap();
         assert_eq!((mode(&dir), mode(&root.path().join("a"))), (0o700, 0o700));
-        // An older version's open folder is closed.
+        // The user's folder stays as it is; the tool's own is closed.
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
         private_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o755);
+        own_dir(&dir).unwrap();
         assert_eq!(mode(&dir), 0o700);
         let log = dir.join("audit.jsonl");
         append_private(&log).unwrap().write_all(b"x\n").unwrap();
+        assert_eq!(mode(&log), 0o600);
+        // An older version's open log is closed when opened.
+        fs::set_permissions(&log, fs::Permissions::from_mode(0o644)).unwrap();
+        append_private(&log).unwrap();
         assert_eq!(mode(&log), 0o600);
         let out = dir.join("report.md");
         create_private(&out).unwrap();

@@ -99,7 +99,7 @@ impl MlflowConfig {
                     "tracking_uri: {:?} is neither an http(s) URL nor a SageMaker MLflow \
                      tracking server ARN (arn:aws:sagemaker:REGION:ACCOUNT:\
                      mlflow-tracking-server/NAME)",
-                    uri.get_ref()
+                    crate::model::secret::redact_urls(uri.get_ref())
                 ),
             )
         })
@@ -118,7 +118,10 @@ impl AirflowConfig {
             Some(u) => Some(http_url(u.get_ref()).ok_or_else(|| {
                 (
                     u.span(),
-                    format!("url: {:?} is not an http(s) URL", u.get_ref()),
+                    format!(
+                        "url: {:?} is not an http(s) URL",
+                        crate::model::secret::redact_urls(u.get_ref())
+                    ),
                 )
             })?),
         };

@@ -179,6 +179,16 @@ impl Call {
         }
     }
 
+    /// The ARN the call names its target by, when it does: the account it is in.
+    pub fn arn(&self) -> Option<&str> {
+        match self {
+            Call::UpdateModelPackage { arn, .. } | Call::StopPipelineExecution { arn, .. } => {
+                Some(arn)
+            }
+            _ => None,
+        }
+    }
+
     /// The resource the call changes; two actions on one resource never run at once.
     pub fn resource(&self) -> String {
         match self {

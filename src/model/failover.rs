@@ -247,8 +247,16 @@ fn judge(
         (Some(false), _) => Some(format!(
             "{s_region} serves another artifact than {p_region}"
         )),
-        (None, (Some(_), None)) if secondary.endpoint.is_some() => {
-            blocking.push(format!("the version {s_region} serves is unknown"));
+        (None, (Some(_), Some(_))) => None,
+        // Neither the artifacts nor both version numbers are known: not the same
+        // until shown to be. An unknown is a reason too.
+        (None, (p, s)) if secondary.endpoint.is_some() => {
+            let known = |v: Option<u32>| v.map_or("?".to_string(), |v| format!("v{v}"));
+            blocking.push(format!(
+                "the versions cannot be compared ({p_region} {}, {s_region} {})",
+                known(p),
+                known(s)
+            ));
             None
         }
         _ => None,
@@ -431,6 +439,32 @@ mod tests {
         assert!(
             fleet.models[1].scope.failover.is_none(),
             "fraud is in one region only"
+        );
+    }
+
+    #[test]
+    fn versions_that_cannot_be_compared_are_never_ready() {
+        // A model listed in Containers, read as none: neither side's version known.
+        let unknown = |scope| {
+            let mut m = served("churn", scope, 1, "InService");
+            if let Some(e) = m.endpoint.as_mut() {
+                e.variants[0].model_version = None;
+            }
+            m
+        };
+        let mut fleet = Fleet {
+            models: vec![unknown(0), unknown(1)],
+            ..Fleet::default()
+        };
+        pair(&mut fleet, &scopes(), now());
+        let f = fleet.models[0].scope.failover.as_deref().unwrap();
+        assert!(!f.ready, "{:?}", f.reasons);
+        assert!(
+            f.reasons.contains(
+                &"the versions cannot be compared (us-east-1 ?, us-west-2 ?)".to_string()
+            ),
+            "{:?}",
+            f.reasons
         );
     }
 

@@ -107,9 +107,10 @@ async fn event_loop(
             terminal.draw(|frame| ui::draw(frame, app, theme))?;
             shown_clock = clock;
             changed = false;
-            // A dialog now on screen takes keys from here on; keys already queued
-            // were typed before the user could read it.
-            if app.arm_dialog() {
+            // A dialog now on screen takes keys from a moment on; keys already
+            // queued were typed before the user could read it.
+            let shown = ui::fits(terminal.size()?);
+            if shown && app.arm_dialog(Timestamp::now()) {
                 while let Some(Some(_)) = keys.next().now_or_never() {}
             }
         }
@@ -208,7 +209,7 @@ fn no_executor(scope: &crate::model::scope::ScopeKey) -> String {
 
 fn on_terminal_event(app: &mut App, ev: Event, links: &mut Links) {
     if let Event::Key(key) = ev {
-        if key.kind != KeyEventKind::Press {
+        if key.kind != KeyEventKind::Press || !app.takes_key_at(Timestamp::now()) {
             return;
         }
         let effect = app.handle_key(key);

@@ -65,11 +65,20 @@ pub fn executors_for(backend: &Backend, config: &Config) -> Executors {
         } => Executors {
             by_scope: scopes
                 .iter()
-                .map(|s| {
+                .enumerate()
+                .map(|(i, s)| {
                     let key = key_of(s);
-                    let executor = AwsExecutor::new(&s.sdk, &s.calls)
-                        .with_pipelines(PipelineExecutor::new(pipelines.clients.clone()))
-                        .in_scope(key.clone(), guard(config, Some(s)), &config.mappings);
+                    let mut executor = AwsExecutor::new(&s.sdk, &s.calls).in_scope(
+                        key.clone(),
+                        guard(config, Some(s)),
+                        &config.mappings,
+                    );
+                    // MLflow and Airflow were reached with the first scope's
+                    // credentials (MWAA, managed MLflow): their calls are its alone.
+                    if i == 0 {
+                        executor = executor
+                            .with_pipelines(PipelineExecutor::new(pipelines.clients.clone()));
+                    }
                     (key, Executor::Aws(executor))
                 })
                 .collect(),

@@ -108,7 +108,7 @@ impl JsonFile {
             ));
         }
         if let Some(dir) = self.path.parent() {
-            files::private_dir(dir).map_err(|e| e.to_string())?;
+            files::own_dir(dir).map_err(|e| e.to_string())?;
         }
         files::replace(&self.path, &bytes).map_err(|e| e.to_string())
     }

@@ -73,6 +73,11 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     }
 }
 
+/// Whether the screen is large enough to draw the views (and a dialog) at all.
+pub fn fits(size: ratatui::layout::Size) -> bool {
+    size.width >= MIN_WIDTH && size.height >= MIN_HEIGHT
+}
+
 fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
     let msg = format!(
         "mlopsdash needs at least {MIN_WIDTH}x{MIN_HEIGHT} (now {}x{}); enlarge the terminal, q quits",

@@ -65,7 +65,9 @@ impl AwsExecutor {
         let mut plans = self.plans(&planned, recorded).await?;
         let mut observed: HashMap<String, Option<String>> = HashMap::new();
         for p in &mut plans {
-            p.account = p.account.take().or(target.clone());
+            // The call's own ARN first: each call is checked where it lands.
+            let own = p.call.arn().and_then(account_of).map(str::to_string);
+            p.account = own.or(p.account.take()).or(target.clone());
             if let Some(account) = p.account.as_deref().filter(|a| *a != actor.account) {
                 return Err(format!(
                     "{} is in account {account}, but the credentials for {} are account {}: \
@@ -182,7 +184,7 @@ impl AwsExecutor {
                 (None, Some(name)) => {
                     let look = look::look(&self.read, &name).await?;
                     // Without them the rollback still runs, unguarded, and says so.
-                    match self.guardrails(&name, &req.alarms).await {
+                    match self.guardrails(&name).await {
                         Ok(alarms) => fresh.alarms = alarms,
                         Err(why) => {
                             fresh.unguarded = Some(format!(
@@ -202,6 +204,8 @@ impl AwsExecutor {
                     Some(name) => Some(look::look(&self.read, name).await?),
                     None => None,
                 };
+                // The group: config's, else what the endpoint serves now, else (no
+                // endpoint yet) the row's. Its versions are always listed now.
                 let group = mapping
                     .and_then(|m| m.model_package_group.clone())
                     .or_else(|| looked.as_ref().and_then(|l| l.group.clone()))
@@ -211,6 +215,8 @@ impl AwsExecutor {
                             .iter()
                             .find_map(|v| group_of(v.arn.as_deref()?))
                     });
+                let listed = looked.as_ref().is_some_and(|l| l.group == group);
+                fresh.model.registry = Vec::new();
                 if let Some(look) = looked {
                     self.take_endpoint(&mut fresh, look);
                 }
@@ -221,13 +227,7 @@ impl AwsExecutor {
                         shown.name
                     ));
                 };
-                if fresh
-                    .model
-                    .registry
-                    .first()
-                    .and_then(|v| group_of(v.arn.as_deref()?))
-                    != Some(group.clone())
-                {
+                if !listed {
                     fresh.model.registry = look::versions_of(&self.read, &group).await?;
                 }
                 fresh.arn = fresh.model.registry.iter().find_map(|v| v.arn.clone());
@@ -244,16 +244,31 @@ impl AwsExecutor {
                 if let Some(name) = &sagemaker_endpoint {
                     (fresh.tags, _) = look::tags_of(&self.read, name).await?;
                 }
-                for run in &mut fresh.model.training {
-                    if run.status != RunStatus::InProgress || run.source != RunSource::SageMaker {
+                // Only SageMaker's own runs can be stopped here; each is read now,
+                // and a run AWS does not have is not offered.
+                let mut now = Vec::new();
+                for mut run in std::mem::take(&mut fresh.model.training) {
+                    let stoppable =
+                        matches!(run.source, RunSource::SageMaker | RunSource::Pipeline);
+                    if run.status != RunStatus::InProgress || !stoppable {
                         continue;
                     }
-                    let (status, arn) = self
+                    match self
                         .status_of_run(&run.name, run.execution_arn.as_deref())
-                        .await?;
-                    run.status = status;
-                    fresh.arn = fresh.arn.take().or(arn);
+                        .await
+                    {
+                        Ok((status, arn)) => {
+                            run.status = status;
+                            run.execution_arn = match run.source {
+                                RunSource::Pipeline => arn,
+                                _ => None,
+                            };
+                            now.push(run);
+                        }
+                        Err(why) => tracing::info!("{} not offered to stop: {why}", run.name),
+                    }
                 }
+                fresh.model.training = now;
             }
         }
         Ok(fresh)
@@ -285,15 +300,16 @@ impl AwsExecutor {
         Ok((now.status, now.arn))
     }
 
-    /// The alarms on `endpoint` (by its EndpointName dimension) and those the screen
-    /// named, as CloudWatch has them now: the quiet ones guard a rollback (one
-    /// already firing would roll the deploy straight back).
-    async fn guardrails(&self, endpoint: &str, shown: &[String]) -> Result<Vec<String>, String> {
-        let Some(cloudwatch) = &self.cloudwatch else {
-            return Ok(Vec::new());
-        };
-        let alarms = crate::source::aws::cloudwatch::alarms_on(cloudwatch, endpoint, shown).await?;
-        Ok(alarms)
+    /// The alarms on `endpoint` (by its EndpointName dimension), as CloudWatch has
+    /// them now: the quiet ones guard a rollback (one already firing would roll the
+    /// deploy straight back).
+    async fn guardrails(&self, endpoint: &str) -> Result<Vec<String>, String> {
+        match &self.cloudwatch {
+            Some(cloudwatch) => {
+                crate::source::aws::cloudwatch::alarms_on(cloudwatch, endpoint).await
+            }
+            None => Ok(Vec::new()),
+        }
     }
 }
 

@@ -28,9 +28,11 @@ impl AwsExecutor {
                 endpoint, config, ..
             } => {
                 let d = self.describe_endpoint(endpoint).await?;
+                // The update under way names its config; once done, the endpoint does.
+                let serving = d.config == *config;
                 Ok(Observation {
-                    applied: d.config == *config || d.status == "Updating",
-                    step: endpoint_step(&d.status, d.failure.as_deref()),
+                    applied: serving || d.pending.as_deref() == Some(config.as_str()),
+                    step: settled(&d, serving, config),
                     now: d.text(),
                 })
             }
@@ -41,9 +43,11 @@ impl AwsExecutor {
                         .iter()
                         .any(|(name, now)| name == v && (now - w).abs() < 1e-3)
                 });
+                let wanted: Vec<String> =
+                    weights.iter().map(|(v, w)| format!("{v}={w:.2}")).collect();
                 Ok(Observation {
-                    applied: same || d.status == "Updating",
-                    step: endpoint_step(&d.status, d.failure.as_deref()),
+                    applied: same,
+                    step: settled(&d, same, &format!("weights {}", wanted.join(" "))),
                     now: d.text(),
                 })
             }
@@ -115,6 +119,10 @@ impl AwsExecutor {
                 .to_string(),
             config: d.endpoint_config_name().unwrap_or_default().to_string(),
             failure: d.failure_reason().map(str::to_string),
+            pending: d
+                .pending_deployment_summary()
+                .and_then(|p| p.endpoint_config_name())
+                .map(str::to_string),
             weights: d
                 .production_variants()
                 .iter()
@@ -310,7 +318,23 @@ struct EndpointNow {
     status: String,
     config: String,
     failure: Option<String>,
+    /// The config an update under way deploys (PendingDeploymentSummary).
+    pending: Option<String>,
     weights: Vec<(String, f32)>,
+}
+
+/// An endpoint change's step: InService ends it only when the endpoint serves what
+/// was asked (`wanted`); InService on anything else means the change was undone (a
+/// guardrail alarm fired) or another replaced it: SageMaker sets Updating as it
+/// takes a change, so a settled endpoint that is not `reached` never got there.
+fn settled(d: &EndpointNow, reached: bool, wanted: &str) -> Step {
+    match (endpoint_step(&d.status, d.failure.as_deref()), reached) {
+        (Step::Succeeded(_), false) => Step::Failed(format!(
+            "InService on {}, not {wanted}: the change was rolled back or replaced",
+            d.config
+        )),
+        (step, _) => step,
+    }
 }
 
 impl EndpointNow {

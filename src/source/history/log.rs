@@ -62,7 +62,7 @@ impl Log {
     /// frames and cutting a torn or corrupt tail off each. An error `is_busy` when
     /// another process writes it.
     pub fn open(dir: &Path) -> io::Result<Log> {
-        files::private_dir(dir)?;
+        files::own_dir(dir)?;
         let lock = OpenOptions::new()
             .create(true)
             .truncate(false)

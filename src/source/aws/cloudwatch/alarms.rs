@@ -56,13 +56,10 @@ pub async fn alarms(client: &Client, owners: &Owners) -> Result<Vec<Alarm>, Stri
     Ok(out)
 }
 
-/// The alarms on `endpoint` (its EndpointName dimension) or named in `named`, that
-/// are not firing now: what a rollback's deployment guardrails watch.
-pub async fn quiet_on(
-    client: &Client,
-    endpoint: &str,
-    named: &[String],
-) -> Result<Vec<String>, String> {
+/// The alarms on `endpoint` (its EndpointName dimension) that are not firing now:
+/// what a rollback's deployment guardrails watch. Only CloudWatch's own answer
+/// says which alarms those are.
+pub async fn quiet_on(client: &Client, endpoint: &str) -> Result<Vec<String>, String> {
     let owners = Owners {
         by_endpoint: [(endpoint.to_string(), endpoint.to_string())].into(),
         model_dimension: String::new(),
@@ -71,7 +68,7 @@ pub async fn quiet_on(
     Ok(alarms(client, &owners)
         .await?
         .into_iter()
-        .filter(|a| a.model.is_some() || named.contains(&a.name))
+        .filter(|a| a.model.is_some())
         .filter(|a| a.state != AlarmState::Alarm)
         .map(|a| a.name)
         .collect())

@@ -184,6 +184,7 @@ mod tests {
                 version: 3,
                 arn: format!("arn:{g}/3"),
                 via: Via::PackageName,
+                container: "PrimaryContainer".into(),
             }),
         }
     }

@@ -31,14 +31,40 @@ const INDEXED_GROUPS: usize = 1000;
 /// (in refreshes): a team without a registry must not pay for a listing each time.
 const INDEX_EVERY: u64 = 10;
 
-/// What a SageMaker model serves, from DescribeModel.
+/// What a SageMaker model serves, from DescribeModel: every container's package and
+/// artifact, in order (`PrimaryContainer`, then `Containers`). An inference
+/// pipeline (preprocessing, model, postprocessing) may hold the model in any of
+/// them; CloudFormation and the SDK's pipeline models list them in `Containers`,
+/// and AWS may then return an empty `PrimaryContainer` beside the list.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServedModel {
+    pub containers: Vec<Contained>,
+    /// When it was described.
+    pub learned: Timestamp,
+}
+
+/// One container of a model: where it stands, and what it names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contained {
+    /// "PrimaryContainer", or "container 2 of 3 (xgboost)".
+    pub place: String,
     pub package_arn: Option<String>,
     /// `ModelDataUrl` (or the uncompressed `ModelDataSource` URI).
     pub artifact: Option<String>,
-    /// When it was described.
-    pub learned: Timestamp,
+}
+
+impl ServedModel {
+    /// The first container that names a package.
+    fn package(&self) -> Option<&Contained> {
+        self.containers.iter().find(|c| c.package_arn.is_some())
+    }
+
+    /// Artifacts of containers naming no package, in order.
+    fn artifacts(&self) -> impl Iterator<Item = (&Contained, &String)> {
+        self.containers
+            .iter()
+            .filter_map(|c| Some((c, c.artifact.as_ref()?)))
+    }
 }
 
 /// One model package version, from DescribeModelPackage.
@@ -65,6 +91,9 @@ pub struct PackageRef {
     pub version: u32,
     pub arn: String,
     pub via: Via,
+    /// Which of the model's containers matched ("PrimaryContainer", "container 2
+    /// of 3 (xgboost)").
+    pub container: String,
 }
 
 impl PackageRef {
@@ -72,12 +101,12 @@ impl PackageRef {
     pub fn evidence(&self, model: &str) -> String {
         match &self.via {
             Via::PackageName => format!(
-                "model {model} names package {}/{} (ModelPackageName)",
-                self.group, self.version
+                "model {model}'s {} names package {}/{} (ModelPackageName)",
+                self.container, self.group, self.version
             ),
             Via::Artifact(url) => format!(
-                "model {model}'s ModelDataUrl {url} is package {}/{}'s",
-                self.group, self.version
+                "model {model}'s {} ModelDataUrl {url} is package {}/{}'s",
+                self.container, self.group, self.version
             ),
         }
     }
@@ -164,16 +193,17 @@ impl Lineage {
     async fn learn_one(&self, client: &Client, model: &str) -> Result<(), String> {
         let learned = Timestamp::now();
         let served = match client.describe_model().model_name(model).send().await {
-            Ok(d) => {
-                let container = d.primary_container().or(d.containers().first());
-                container.map(served_by).unwrap_or_default()
-            }
+            Ok(d) => served_by(d.primary_container(), d.containers()),
             // Endpoints keep serving models deleted after deploy: nothing to
             // link, and no reason to lose the rest of the refresh.
             Err(e) if is_not_found(&e) => ServedModel::default(),
             Err(e) => return Err(describe("sagemaker:DescribeModel", &e)),
         };
-        if let Some(arn) = &served.package_arn {
+        for arn in served
+            .containers
+            .iter()
+            .filter_map(|c| c.package_arn.as_ref())
+        {
             self.package(client, arn).await?;
         }
         let served = ServedModel { learned, ..served };
@@ -242,7 +272,7 @@ impl Lineage {
                     .known()
                     .models
                     .get(*m)
-                    .is_some_and(|s| s.package_arn.is_none() && s.artifact.is_some());
+                    .is_some_and(|s| s.package().is_none() && s.artifacts().next().is_some());
                 by_artifact_only && self.package_of(m).is_none()
             })
             .collect()
@@ -252,10 +282,13 @@ impl Lineage {
     pub fn package_of(&self, model: &str) -> Option<PackageRef> {
         let known = self.known();
         let served = known.models.get(model)?;
-        let (arn, via) = match (&served.package_arn, &served.artifact) {
-            (Some(arn), _) => (arn, Via::PackageName),
-            (None, Some(url)) => (known.by_artifact.get(url)?, Via::Artifact(url.clone())),
-            (None, None) => return None,
+        // A container naming its package first; else the first artifact a package
+        // version has, in whichever container it is.
+        let (arn, via, container) = match served.package() {
+            Some(c) => (c.package_arn.as_ref()?, Via::PackageName, c),
+            None => served.artifacts().find_map(|(c, url)| {
+                Some((known.by_artifact.get(url)?, Via::Artifact(url.clone()), c))
+            })?,
         };
         let p = known.packages.get(arn)?;
         Some(PackageRef {
@@ -263,17 +296,24 @@ impl Lineage {
             version: p.version,
             arn: arn.clone(),
             via,
+            container: container.place.clone(),
         })
     }
 
-    /// The artifact `model` serves: its own, else its package version's.
+    /// The artifact `model` serves: the matched container's own, else its package
+    /// version's, else the first container's that has one.
     pub fn artifact_of(&self, model: &str) -> Option<String> {
+        let matched = self.package_of(model);
         let known = self.known();
         let served = known.models.get(model)?;
-        served.artifact.clone().or_else(|| {
-            let arn = served.package_arn.as_ref()?;
-            known.packages.get(arn)?.artifact.clone()
-        })
+        let own = |place: &str| {
+            let c = served.containers.iter().find(|c| c.place == place)?;
+            c.artifact.clone()
+        };
+        match matched {
+            Some(p) => own(&p.container).or_else(|| known.packages.get(&p.arn)?.artifact.clone()),
+            None => served.artifacts().next().map(|(_, url)| url.clone()),
+        }
     }
 
     async fn package(&self, client: &Client, arn: &str) -> Result<(), String> {
@@ -328,13 +368,34 @@ impl Lineage {
     }
 }
 
-fn served_by(c: &ContainerDefinition) -> ServedModel {
+/// What a model's containers name, the primary first, then the listed ones in
+/// order. A container that names neither a package nor an artifact (an empty
+/// `PrimaryContainer` beside `Containers`, an image with its model baked in) is
+/// kept out.
+fn served_by(primary: Option<&ContainerDefinition>, listed: &[ContainerDefinition]) -> ServedModel {
+    let n = listed.len();
+    let place = |i: usize, c: &ContainerDefinition| match c.container_hostname() {
+        Some(host) => format!("container {} of {n} ({host})", i + 1),
+        None => format!("container {} of {n}", i + 1),
+    };
+    let containers = primary
+        .map(|c| ("PrimaryContainer".to_string(), c))
+        .into_iter()
+        .chain(listed.iter().enumerate().map(|(i, c)| (place(i, c), c)))
+        .filter_map(|(place, c)| {
+            let contained = Contained {
+                place,
+                package_arn: c.model_package_name().map(str::to_string),
+                artifact: c.model_data_url().map(str::to_string).or_else(|| {
+                    let uri = c.model_data_source()?.s3_data_source()?.s3_uri()?;
+                    Some(uri.to_string())
+                }),
+            };
+            (contained.package_arn.is_some() || contained.artifact.is_some()).then_some(contained)
+        })
+        .collect();
     ServedModel {
-        package_arn: c.model_package_name().map(str::to_string),
-        artifact: c.model_data_url().map(str::to_string).or_else(|| {
-            let uri = c.model_data_source()?.s3_data_source()?.s3_uri()?;
-            Some(uri.to_string())
-        }),
+        containers,
         learned: Timestamp::UNIX_EPOCH,
     }
 }
@@ -415,24 +476,33 @@ mod tests {
         l.known().models.insert(
             "named".into(),
             ServedModel {
-                package_arn: Some("arn:pkg/demand-group/3".into()),
-                artifact: None,
+                containers: vec![Contained {
+                    place: "PrimaryContainer".into(),
+                    package_arn: Some("arn:pkg/demand-group/3".into()),
+                    artifact: None,
+                }],
                 learned: Timestamp::UNIX_EPOCH,
             },
         );
         l.known().models.insert(
             "artifact-only".into(),
             ServedModel {
-                package_arn: None,
-                artifact: Some("s3://m/demand-train-v3/output/model.tar.gz".into()),
+                containers: vec![Contained {
+                    place: "PrimaryContainer".into(),
+                    package_arn: None,
+                    artifact: Some("s3://m/demand-train-v3/output/model.tar.gz".into()),
+                }],
                 learned: Timestamp::UNIX_EPOCH,
             },
         );
         l.known().models.insert(
             "elsewhere".into(),
             ServedModel {
-                package_arn: None,
-                artifact: Some("s3://m/demand-train-v3/output/model.tar.gz.bak".into()),
+                containers: vec![Contained {
+                    place: "PrimaryContainer".into(),
+                    package_arn: None,
+                    artifact: Some("s3://m/demand-train-v3/output/model.tar.gz.bak".into()),
+                }],
                 learned: Timestamp::UNIX_EPOCH,
             },
         );
@@ -445,5 +515,60 @@ mod tests {
             l.artifact_of("named").as_deref(),
             Some("s3://m/demand-train-v3/output/model.tar.gz")
         );
+    }
+
+    /// A container as a team's stack writes it: its image, and what it names.
+    fn container(package: Option<&str>, artifact: Option<&str>, host: &str) -> ContainerDefinition {
+        ContainerDefinition::builder()
+            .image(format!(
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/{host}:1"
+            ))
+            .container_hostname(host)
+            .set_model_package_name(package.map(str::to_string))
+            .set_model_data_url(artifact.map(str::to_string))
+            .build()
+    }
+
+    proptest::proptest! {
+        /// Where the model's container stands (alone as the primary, first, last or
+        /// in the middle of an inference pipeline, beside an empty primary) never
+        /// changes which package it serves; the evidence names the container.
+        #[test]
+        fn the_model_is_found_in_any_container(
+            before in 0usize..3,
+            after in 0usize..3,
+            empty_primary in proptest::bool::ANY,
+            by_name in proptest::bool::ANY,
+        ) {
+            let url = "s3://m/churn-train-v4/output/model.tar.gz";
+            let model = match by_name {
+                true => container(Some("arn:pkg/churn/4"), None, "xgboost"),
+                false => container(None, Some(url), "xgboost"),
+            };
+            // Preprocessing and postprocessing containers with artifacts of their own
+            // that no package version has.
+            let other = |i: usize| container(None, Some(&format!("s3://m/prep-{i}/model.tar.gz")), &format!("step{i}"));
+            let listed: Vec<ContainerDefinition> = (0..before)
+                .map(other)
+                .chain([model])
+                .chain((0..after).map(|i| other(10 + i)))
+                .collect();
+            let primary = ContainerDefinition::builder().build();
+            let served = served_by(empty_primary.then_some(&primary), &listed);
+            let l = Lineage::default();
+            l.known().packages.insert(
+                "arn:pkg/churn/4".into(),
+                Package { group: "churn".into(), version: 4, artifact: Some(url.into()) },
+            );
+            l.known().by_artifact.insert(url.into(), "arn:pkg/churn/4".into());
+            l.known().models.insert("churn-pipeline".into(), served);
+            let found = l.package_of("churn-pipeline").unwrap();
+            proptest::prop_assert_eq!((found.group.as_str(), found.version), ("churn", 4));
+            let place = format!("container {} of {} (xgboost)", before + 1, before + after + 1);
+            proptest::prop_assert_eq!(&found.container, &place);
+            proptest::prop_assert!(found.evidence("churn-pipeline").contains(&place));
+            let artifact = l.artifact_of("churn-pipeline");
+            proptest::prop_assert_eq!(artifact.as_deref(), Some(url));
+        }
     }
 }

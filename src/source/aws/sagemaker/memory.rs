@@ -13,7 +13,7 @@ use super::{lineage, training, SageMakerSource};
 use crate::source::disk::JsonFile;
 
 /// Bumped when the shape changes: an older file is then ignored, never misread.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// A registry of a thousand groups with twenty versions each is a few megabytes.
 const MAX_BYTES: u64 = 32 << 20;

@@ -161,13 +161,18 @@ impl MlflowApi {
     }
 
     /// The experiment a run belongs to.
-    pub async fn experiment_of_run(&self, run_id: &str) -> Result<String, String> {
-        let v = self
+    /// The experiment a run is in; None when the run is gone (deleted, or a
+    /// version registered from a path never had one).
+    pub async fn experiment_of_run(&self, run_id: &str) -> Result<Option<String>, String> {
+        let found = self
             .rest
-            .get("GetRun", "runs/get", &[("run_id", run_id.to_string())])
+            .get_if_found("GetRun", "runs/get", &[("run_id", run_id.to_string())])
             .await?;
+        let Some(v) = found else {
+            return Ok(None);
+        };
         let run: Run = parse("runs/get", v["run"].clone())?;
-        Ok(run.info.experiment_id)
+        Ok(Some(run.info.experiment_id))
     }
 
     /// The experiment's id by name; None when there is no such experiment.

@@ -159,7 +159,11 @@ impl MlflowSource {
         let newest_run = versions
             .as_ref()
             .ok()
-            .and_then(|v| v.iter().find_map(|v| v.run_id.clone()));
+            // A version registered from a path has no run: "" or none at all.
+            .and_then(|v| {
+                v.iter()
+                    .find_map(|v| v.run_id.clone().filter(|r| !r.is_empty()))
+            });
         match self
             .runs_of(t.model, t.experiment, newest_run.as_deref())
             .await
@@ -205,10 +209,16 @@ impl MlflowSource {
         let experiment = match known {
             Some(e) => Some(e),
             None => {
+                let api = self.api()?;
                 let found = match (named, version_run) {
-                    (Some(name), _) => self.api()?.experiment_named(name).await?,
-                    (None, Some(run)) => Some(self.api()?.experiment_of_run(run).await?),
-                    (None, None) => self.api()?.experiment_named(&m.name).await?,
+                    (Some(name), _) => api.experiment_named(name).await?,
+                    // A run that is gone is that run's absence: the experiment named
+                    // like the model is looked for instead.
+                    (None, Some(run)) => match api.experiment_of_run(run).await? {
+                        Some(e) => Some(e),
+                        None => api.experiment_named(&m.name).await?,
+                    },
+                    (None, None) => api.experiment_named(&m.name).await?,
                 };
                 // One not found yet is asked again: it may be created later.
                 if let Some(e) = &found {
