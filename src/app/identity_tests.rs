@@ -68,6 +68,7 @@ fn cloudwatch(models: &[&str], spelling: &[u8], at: Timestamp) -> Fleet {
             model: Some(name),
             stage: Some(Stage::Quality),
             scope: 0,
+            notifies: None,
         });
         fleet.models.push(row);
     }

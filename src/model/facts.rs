@@ -465,6 +465,17 @@ pub struct Alarm {
     /// The scope whose CloudWatch it is in.
     #[serde(default)]
     pub scope: super::scope::ScopeIx,
+    /// What it notifies when it fires (its AlarmActions: SNS topics, PagerDuty,
+    /// Lambda…); empty: it pages nobody. None: not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifies: Option<Vec<String>>,
+}
+
+impl Alarm {
+    /// Whether it is known to tell no one when it fires.
+    pub fn pages_nobody(&self) -> bool {
+        self.notifies.as_ref().is_some_and(Vec::is_empty)
+    }
 }
 
 impl MonitoringRun {

@@ -269,6 +269,7 @@ mod tests {
                 model: Some("churn".into()),
                 stage: None,
                 scope: 0,
+                notifies: None,
             }],
             ..Fleet::default()
         };

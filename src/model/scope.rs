@@ -215,6 +215,7 @@ mod tests {
             model: Some("churn".into()),
             stage: None,
             scope: 1,
+            notifies: None,
         };
         let mut fleet = Fleet {
             models: vec![dev, ModelFacts::named("churn"), only_dev],

@@ -190,6 +190,7 @@ impl Snapshot {
                             reason: a.reason.clone(),
                             since: a.since,
                             model: a.model.clone(),
+                            notifies: a.notifies.clone(),
                         })
                         .collect()
                 })

@@ -60,7 +60,27 @@ pub fn apply(context: Context, rules: Rules, updates: Vec<Update>, now: Timestam
         errors.extend(source_problems(&app));
     }
     errors.extend(stale_facts(&app));
-    Gathered { app, errors }
+    Gathered {
+        app,
+        errors: folded(errors),
+    }
+}
+
+/// One line per message: the same failure of several sources ("no AWS
+/// credentials", a region nobody can reach) is said once, naming them all.
+fn folded(errors: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (source, message) in errors {
+        match out.iter_mut().find(|(_, m)| *m == message) {
+            Some((sources, _)) if !sources.split(", ").any(|s| s == source) => {
+                sources.push_str(", ");
+                sources.push_str(&source);
+            }
+            Some(_) => {}
+            None => out.push((source, message)),
+        }
+    }
+    out
 }
 
 /// The errors the app's state holds: each failed source (saying where, with several
@@ -140,6 +160,29 @@ pub fn exit_code(g: &Gathered, fail_on: FailOn) -> u8 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_same_failure_of_many_sources_is_one_line() {
+        let line = "no AWS credentials: set AWS_PROFILE or pass --profile".to_string();
+        let errors = ["sts", "sagemaker", "cloudwatch", "sagemaker"]
+            .iter()
+            .map(|s| (s.to_string(), line.clone()))
+            .chain([(
+                "mlflow".to_string(),
+                "MLflow at http://h timed out".to_string(),
+            )])
+            .collect();
+        assert_eq!(
+            super::folded(errors),
+            [
+                ("sts, sagemaker, cloudwatch".to_string(), line),
+                (
+                    "mlflow".to_string(),
+                    "MLflow at http://h timed out".to_string()
+                )
+            ]
+        );
+    }
+
     use super::*;
     use crate::model::update::SourceId;
     use crate::testing::demo_app;

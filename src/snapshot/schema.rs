@@ -494,6 +494,9 @@ pub struct AlarmOut {
     pub reason: String,
     pub since: Timestamp,
     pub model: Option<String>,
+    /// Its AlarmActions (SNS topics, …): `[]` pages nobody; absent when not known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notifies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize)]

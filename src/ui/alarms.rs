@@ -31,7 +31,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Cell::from(a.name.clone()),
             Cell::from(a.model.clone().unwrap_or_else(|| "—".into())),
             Cell::from(format::age_since(a.since, app.now())),
-            Cell::from(a.reason.clone()).style(theme.dim),
+            match a.pages_nobody() {
+                true => Cell::from(format!("⚠ notifies no one · {}", a.reason)).style(theme.warn),
+                false => Cell::from(a.reason.clone()).style(theme.dim),
+            },
         ])
     });
     let widths = [

@@ -42,6 +42,23 @@ fn endpoint_metrics_business_metrics_and_alarms_land_on_their_model() {
         let metric = (sm, "Invocation5XXErrors");
         let reason = "Threshold Crossed: 1 datapoint [30.0] was greater than 10.0";
         alarm_firing(&cw, &name, metric, &green, 10.0, reason).await;
+        // Another alarm on it that pages the on-call topic.
+        cw.put_metric_alarm()
+            .alarm_name(format!("{endpoint}-latency"))
+            .namespace(sm)
+            .metric_name("ModelLatency")
+            .set_dimensions(Some(crate::seed::dims(&blue)))
+            .statistic(aws_sdk_cloudwatch::types::Statistic::Average)
+            .period(60)
+            .evaluation_periods(1)
+            .threshold(500_000.0)
+            .comparison_operator(
+                aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold,
+            )
+            .alarm_actions("arn:aws:sns:us-east-1:123456789012:ml-oncall")
+            .send()
+            .await
+            .unwrap();
     });
 
     let (_, v) = snapshot_json(&moto_url(), &ministack_url(), "/dev/null");
@@ -73,6 +90,18 @@ fn endpoint_metrics_business_metrics_and_alarms_land_on_their_model() {
         .unwrap();
     assert_eq!(alarm["state"], "Alarm");
     assert_eq!(alarm["model"], endpoint.as_str());
+    // It has no AlarmActions: it watches while no one is told.
+    assert_eq!(alarm["notifies"], serde_json::json!([]), "{alarm:#}");
+    let paging = v["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == format!("{endpoint}-latency"))
+        .unwrap();
+    assert_eq!(
+        paging["notifies"],
+        serde_json::json!(["arn:aws:sns:us-east-1:123456789012:ml-oncall"])
+    );
     assert!(alarm["reason"]
         .as_str()
         .unwrap()

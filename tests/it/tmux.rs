@@ -69,6 +69,11 @@ impl Tmux {
     }
 
     pub(crate) fn keys(&self, keys: &[&str]) {
+        // A person reads an action's dialog before answering it: keys within a
+        // moment of it appearing are taken as typed ahead and dropped.
+        if self.screen().contains(" · confirm ") {
+            std::thread::sleep(Duration::from_millis(300));
+        }
         for k in keys {
             self.run(&["send-keys", "-t", "t", k]);
         }

@@ -287,8 +287,21 @@ fn retrain_then_approve_the_new_version_in_the_demo() {
         "the approve dialog",
     );
     t.keys(&["churn-detection", "Enter"]);
-    t.wait_for("approve of", "the approval result");
-    t.wait_for("v4 appr", "the registry cell showing the approval");
+    // The retrain may register v5 and end meanwhile, taking the status line and the
+    // registry cell: the audit log says the approval went through.
+    let audit = t.home().join(".local/share/mlopsdash/audit.jsonl");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !std::fs::read_to_string(&audit)
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.contains(r#""phase":"succeeded""#) && l.contains(r#""action":"approve""#))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no approval in the audit log"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     t.keys(&["q"]);
     t.wait_for("READY$", "the shell prompt");
 }

@@ -66,7 +66,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let why = reasons(model, app.now());
+    let mut why = reasons(model, app.now());
+    // An alarm on the model that pages nobody watches while no one is told.
+    let silent = app
+        .fleet()
+        .data()
+        .into_iter()
+        .flat_map(|f| &f.alarms)
+        .filter(|a| a.model.as_deref() == Some(model.name.as_str()) && a.pages_nobody());
+    why.extend(silent.map(|a| format!("⚠ alarm {} notifies no one (no AlarmActions)", a.name)));
     // Failure reasons wrap onto a second line; more than two lines would crowd the charts.
     let why_height = if why.is_empty() { 0 } else { 2 };
     let since = changes::since_line(&model.name, app, theme);

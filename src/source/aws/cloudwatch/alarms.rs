@@ -127,5 +127,6 @@ fn alarm(a: &MetricAlarm, owners: &Owners) -> Alarm {
         model,
         stage: stage.flatten(),
         scope: 0,
+        notifies: Some(a.alarm_actions().to_vec()),
     }
 }

@@ -276,6 +276,7 @@ mod tests {
             model: Some(model.into()),
             stage: None,
             scope: 0,
+            notifies: None,
         }
     }
 

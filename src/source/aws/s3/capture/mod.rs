@@ -50,9 +50,19 @@ impl Target {
         }
     }
 
-    /// "s3://bucket/prefix/endpoint/".
+    /// "s3://bucket/prefix/endpoint/". A location given at the endpoint's own folder
+    /// (what the S3 console shows) rather than the capture destination above it is
+    /// taken as that folder.
     fn endpoint_prefix(&self) -> S3Location {
-        let base = self.capture.prefix.trim_end_matches('/');
+        let given = self.capture.prefix.trim_end_matches('/');
+        let at_endpoint = given
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last == self.endpoint);
+        let base = match at_endpoint {
+            true => given.rsplit_once('/').map_or("", |(parent, _)| parent),
+            false => given,
+        };
         let prefix = match base.is_empty() {
             true => format!("{}/", self.endpoint),
             false => format!("{base}/{}/", self.endpoint),
@@ -327,8 +337,13 @@ impl Watch {
             .prediction
             .as_ref()
             .and_then(|p| FeatureDrift::compare(&p.name, &p.bins, &p.counts, &predicted, method));
-        let waiting = (sample.current == 0)
-            .then(|| format!("no captured requests in the last {window_hours} h"));
+        // Where it looked, and the layout it expects: a wrong path is visible.
+        let waiting = (sample.current == 0).then(|| {
+            format!(
+                "no captured requests in the last {window_hours} h under {capture} \
+                 (expected <destination>/<endpoint>/<variant>/yyyy/mm/dd/hh/*.jsonl)"
+            )
+        });
         CapturedDrift {
             method,
             features,
@@ -372,4 +387,46 @@ fn reference_window(
     let half = SignedDuration::from_hours(now.duration_since(deployed).as_hours() / 2);
     let length = window.min(half);
     (length >= SignedDuration::from_hours(1)).then(|| deployed + length)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_location_at_the_endpoints_folder_is_the_destination_above_it() {
+        let target = |prefix: &str| Target {
+            model: "churn".into(),
+            capture: S3Location {
+                bucket: "ml-capture".into(),
+                prefix: prefix.into(),
+            },
+            endpoint: "churn-prod".into(),
+            variants: vec!["AllTraffic".into()],
+            baseline: None,
+            training_data: None,
+            deployed: None,
+            features: Vec::new(),
+        };
+        for given in [
+            "datacapture/",
+            "datacapture",
+            "datacapture/churn-prod/",
+            "datacapture/churn-prod",
+        ] {
+            assert_eq!(
+                target(given).variant_prefix("AllTraffic").to_string(),
+                "s3://ml-capture/datacapture/churn-prod/AllTraffic/",
+                "{given}"
+            );
+        }
+        assert_eq!(
+            target("churn-prod/").endpoint_prefix().to_string(),
+            "s3://ml-capture/churn-prod/"
+        );
+        assert_eq!(
+            target("").endpoint_prefix().to_string(),
+            "s3://ml-capture/churn-prod/"
+        );
+    }
 }
