@@ -2,12 +2,16 @@
 
 use std::collections::BTreeMap;
 
+use crate::model::environments::base;
 use crate::model::scope::Scope;
 use crate::model::{Fleet, Health, ModelFacts, ModelHealth};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub name: String,
+    /// What the model column shows: the name, and the environment when the model
+    /// runs in several ("churn · prod" beside "churn · staging").
+    pub label: String,
     /// Index into `Fleet::models`.
     pub index: usize,
     pub health: Health,
@@ -33,7 +37,7 @@ pub fn build(
             .flat_map(|s| [s.account_name(), s.region.clone()])
             .collect()
     };
-    let mut rows: Vec<Row> = fleet
+    let rows: Vec<Row> = fleet
         .models
         .iter()
         .enumerate()
@@ -45,11 +49,54 @@ pub fn build(
         })
         .map(|(index, m)| Row {
             name: m.name.clone(),
+            label: label(fleet, m),
             index,
             health: health.get(&m.name).map_or(Health::Unknown, |h| h.overall),
             scope: m.scope.index,
         })
         .collect();
-    rows.sort_by(|a, b| b.health.cmp(&a.health).then_with(|| a.name.cmp(&b.name)));
-    rows
+    // Red first, a model's environments side by side (production first), then by name.
+    let mut worst: BTreeMap<&str, Health> = BTreeMap::new();
+    for r in &rows {
+        let w = worst.entry(base(&r.name)).or_insert(r.health);
+        *w = (*w).max(r.health);
+    }
+    let group = |r: &Row| worst.get(base(&r.name)).copied().unwrap_or(r.health);
+    let mut sorted = rows.clone();
+    sorted.sort_by(|a, b| {
+        group(b)
+            .cmp(&group(a))
+            .then_with(|| base(&a.name).cmp(base(&b.name)))
+            .then_with(|| env_rank(fleet, a).cmp(&env_rank(fleet, b)))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    sorted
+}
+
+/// Production first among a model's environments.
+fn env_rank(fleet: &Fleet, r: &Row) -> u8 {
+    match fleet
+        .models
+        .get(r.index)
+        .and_then(|m| m.environment.as_deref())
+    {
+        Some("prod") => 0,
+        None => 1,
+        Some(_) => 2,
+    }
+}
+
+/// The model column's text: a model in several environments says which each row is.
+fn label(fleet: &Fleet, m: &ModelFacts) -> String {
+    let siblings = fleet
+        .models
+        .iter()
+        .filter(|o| base(&o.name) == base(&m.name) && o.environment != m.environment)
+        .count();
+    match &m.environment {
+        Some(env) if siblings > 0 && !m.name.ends_with(env.as_str()) => {
+            format!("{} · {env}", m.name)
+        }
+        _ => m.name.clone(),
+    }
 }

@@ -87,6 +87,10 @@ pub struct ModelFacts {
     /// The account and region it came from, and its disaster-recovery pair.
     #[serde(default)]
     pub scope: super::scope::ScopeFacts,
+    /// Where it runs when its endpoint says (`prod`, `staging`, `dev`, `qa`,
+    /// `canary`): rows of one model in several environments stand side by side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
 }
 
 /// A part of one model's facts that a source could not refresh (one describe failed
@@ -471,6 +475,20 @@ pub struct Alarm {
     pub notifies: Option<Vec<String>>,
 }
 
+impl ModelFacts {
+    /// The version its endpoint serves: the variant with the most weight, else the
+    /// registry's deployed one.
+    pub fn served_version(&self) -> Option<u32> {
+        let e = self.endpoint.as_ref()?;
+        e.variants
+            .iter()
+            .filter(|v| v.model_version.is_some())
+            .max_by(|a, b| a.weight.total_cmp(&b.weight))
+            .and_then(|v| v.model_version)
+            .or_else(|| self.registry.iter().find(|v| v.deployed).map(|v| v.version))
+    }
+}
+
 impl Alarm {
     /// Whether it is known to tell no one when it fires.
     pub fn pages_nobody(&self) -> bool {
@@ -507,6 +525,7 @@ impl ModelFacts {
             dags: Vec::new(),
             stale: Vec::new(),
             scope: Default::default(),
+            environment: None,
         }
     }
 }

@@ -178,18 +178,6 @@ fn swap_primary(m: &mut ModelFacts) {
     m.scope.replica = Some(secondary);
 }
 
-/// The version the endpoint serves: the variant with the most weight, else the
-/// registry's deployed one.
-fn served_version(m: &ModelFacts) -> Option<u32> {
-    let e = m.endpoint.as_ref()?;
-    e.variants
-        .iter()
-        .filter(|v| v.model_version.is_some())
-        .max_by(|a, b| a.weight.total_cmp(&b.weight))
-        .and_then(|v| v.model_version)
-        .or_else(|| m.registry.iter().find(|v| v.deployed).map(|v| v.version))
-}
-
 /// The object key of the artifact the endpoint serves ("models/churn/v3/model.tar.gz"):
 /// a replicated bucket keeps the key under another bucket name.
 fn artifact_key(m: &ModelFacts) -> Option<&str> {
@@ -238,7 +226,7 @@ fn judge(
     let same_artifact = artifact_key(primary)
         .zip(artifact_key(secondary))
         .map(|(p, s)| p == s);
-    let versions = (served_version(primary), served_version(secondary));
+    let versions = (primary.served_version(), secondary.served_version());
     let differs = match (same_artifact, versions) {
         (Some(true), _) => None,
         (_, (Some(p), Some(s))) if p != s => {

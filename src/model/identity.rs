@@ -92,6 +92,7 @@ pub const DEFAULT_AFFIXES: &[&str] = &[
     "stage",
     "dev",
     "test",
+    "qa",
     "endpoint",
     "ep",
     "live",
@@ -119,6 +120,43 @@ const LEADING: &[&str] = &[
     "dev",
     "test",
 ];
+
+/// The environment a name says it runs in, from its first or last word: `prod`,
+/// `staging`, `dev`, `qa` or `canary` (`production`, `stage`, `stg`, `test` read as
+/// their usual words). None for a name that says none.
+pub fn environment_of(name: &str) -> Option<&'static str> {
+    let all = tokens(name);
+    let word = |t: &str| match t.to_ascii_lowercase().as_str() {
+        "prod" | "production" | "live" => Some("prod"),
+        "staging" | "stage" | "stg" => Some("staging"),
+        "dev" | "development" => Some("dev"),
+        "qa" | "test" => Some("qa"),
+        "canary" => Some("canary"),
+        _ => None,
+    };
+    // A version or a date after it ("churn-staging-v2") does not hide it.
+    all.iter()
+        .rev()
+        .map(|(_, t)| *t)
+        .find(|t| !is_version(t) && !t.chars().all(|c| c.is_ascii_digit()))
+        .and_then(word)
+        .filter(|_| all.len() > 1)
+        .or_else(|| {
+            all.first()
+                .filter(|_| all.len() > 1)
+                .and_then(|(_, t)| word(t))
+        })
+}
+
+/// `p-9x8kq2lmn0ab`: the id SageMaker Projects put after a project's name in the
+/// names of what its templates create.
+fn is_project_id(prefix: &str, id: &str) -> bool {
+    prefix.eq_ignore_ascii_case("p")
+        && id.len() == 12
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+}
 
 /// Strips affixes from names so that `demand-prod`, `demand-group` and
 /// `demand-train-v3` all name `demand`: the last resort of identity.
@@ -158,6 +196,12 @@ impl Normaliser {
             if let Some(((_, last), rest)) = kept.split_last() {
                 if !rest.is_empty() && self.is_affix(last) {
                     kept = rest;
+                }
+            }
+            // SageMaker Projects: `churn-p-9x8kq2lmn0ab` is the project churn.
+            if let [head @ .., (_, p), (_, id)] = kept {
+                if !head.is_empty() && is_project_id(p, id) {
+                    kept = head;
                 }
             }
             if let Some(((_, last), rest)) = kept.split_last() {
@@ -300,9 +344,36 @@ mod tests {
             ("demand-forecaster-prod", "demand-forecaster"),
             ("churnXGB", "churn-xgb"),
             ("XGBoost", "xgboost"),
+            // SageMaker Projects name what their templates make `<project>-<id>`.
+            ("churn-p-9x8kq2lmn0ab", "churn"),
+            ("churn-p-9x8kq2lmn0ab-staging", "churn"),
+            ("churn-p-9x8kq2lmn0ab-prod", "churn"),
+            ("churn-staging", "churn"),
+            ("churn-qa", "churn"),
         ];
         for (name, key) in cases {
             assert_eq!(n.key(name), key, "{name}");
+        }
+    }
+
+    #[test]
+    fn names_say_their_environment() {
+        let cases = [
+            ("churn-prod", Some("prod")),
+            ("churn-production", Some("prod")),
+            ("churn-staging", Some("staging")),
+            ("churn-stg-v2", Some("staging")),
+            ("prod-churn", Some("prod")),
+            ("churn-dev", Some("dev")),
+            ("churn-qa", Some("qa")),
+            ("churn-canary", Some("canary")),
+            ("churn-p-9x8kq2lmn0ab-staging", Some("staging")),
+            ("churn", None),
+            ("prod", None),
+            ("churn-detection", None),
+        ];
+        for (name, env) in cases {
+            assert_eq!(environment_of(name), env, "{name}");
         }
     }
 
@@ -315,6 +386,8 @@ mod tests {
             ("churn", "churn-detection"),
             ("fraud-eu", "fraud-us"),
             ("ranker-2", "ranker-3"),
+            // Only SageMaker's 12-character project ids are shed.
+            ("churn-p-1", "churn"),
         ];
         for (a, b) in apart {
             assert_ne!(n.key(a), n.key(b), "{a} vs {b}");

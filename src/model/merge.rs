@@ -171,6 +171,9 @@ fn join(into: &mut ModelFacts, from: &ModelFacts, by_key: bool) {
     if into.registry.is_empty() {
         into.registry.clone_from(&from.registry);
     }
+    if into.environment.is_none() {
+        into.environment.clone_from(&from.environment);
+    }
     if into.pipeline.is_none() {
         into.pipeline.clone_from(&from.pipeline);
     }

@@ -15,6 +15,7 @@ pub mod distribution;
 pub mod drift;
 pub mod ecs;
 pub mod ecs_health;
+pub mod environments;
 pub mod etl;
 pub mod events;
 pub mod facts;

@@ -352,6 +352,7 @@ mod tests {
             dags: Vec::new(),
             stale: Vec::new(),
             scope: Default::default(),
+            environment: None,
         }
     }
 
@@ -586,6 +587,7 @@ mod tests {
             dags: Vec::new(),
             stale: Vec::new(),
             scope: Default::default(),
+            environment: None,
         };
         assert_eq!(
             assess(&m, &Rules::default(), now()).overall,

@@ -133,6 +133,10 @@ impl Snapshot {
                 let mut out = model(m, app.health().get(&m.name)?, app.rules(), app.now());
                 out.scopes = model_scopes(app, m);
                 out.failover = m.scope.failover.as_deref().cloned();
+                out.environment.clone_from(&m.environment);
+                out.promotion = fleet
+                    .and_then(|f| crate::model::environments::production_of(f, m))
+                    .map(|prod| crate::model::environments::promotion(m, prod));
                 out.last_change = app.last_change(&m.name).map(|(c, moved)| LastChangeOut {
                     change: c.clone(),
                     deltas: moved
@@ -392,6 +396,8 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
         last_change: None,
         scopes: Vec::new(),
         failover: None,
+        environment: None,
+        promotion: None,
     }
 }
 

@@ -221,6 +221,12 @@ pub struct ModelOut {
     pub scopes: Vec<ModelScopeOut>,
     /// Whether the secondary could take over, when a pair is known.
     pub failover: Option<crate::model::failover::Failover>,
+    /// The environment its endpoint says (`prod`, `staging`, …), when it says one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// For a row before production (staging…): what promoting it would change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promotion: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

@@ -78,7 +78,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Some(Row::new(keep(vec![
             Cell::from(Line::from(vec![
                 Span::styled(mark, style),
-                Span::raw(format!(" {}", m.name)),
+                Span::raw(format!(" {}", row.label)),
             ])),
             Cell::from(m.kind.label()),
             Cell::from(ep.map_or("—".to_string(), |e| e.name.clone())),

@@ -96,7 +96,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let name = Line::from(vec![
             Span::styled(mark, style),
             Span::raw(" "),
-            Span::styled(truncate(&model.name, room), theme.text),
+            Span::styled(truncate(&row.label, room), theme.text),
             Span::styled(suffix, theme.warn),
         ]);
         let mut cells = vec![Cell::from(name)];
@@ -148,7 +148,7 @@ fn column_widths(app: &App, width: u16, marked: u16) -> (u16, u16) {
     let longest = app
         .rows()
         .iter()
-        .map(|r| r.name.width())
+        .map(|r| r.label.width())
         .max()
         .unwrap_or(10) as u16
         + 2

@@ -339,7 +339,18 @@ pub enum Convention {
     /// A `<m>-models` registry fed by pipeline-named jobs, models naming their package
     /// version, and a blue/green endpoint `<m>-endpoint` serving v1 and v2.
     PipelineBlueGreen,
+    /// A SageMaker model listed in `Containers` (as CloudFormation and the SageMaker
+    /// SDK's pipeline models make them): preprocessing, the model (naming its
+    /// package in `<m>-registry`), postprocessing; endpoint `ep-<m>-1`.
+    InferencePipeline,
+    /// A SageMaker project's template: package group `<m>-p-<id>`, jobs named by its
+    /// pipeline, endpoints `<m>-staging` (v2) and `<m>-prod` (v1) tagged with the
+    /// project's name and id. `Seeded::endpoint` is prod's.
+    Project,
 }
+
+/// The id SageMaker gave the seeded projects.
+pub const PROJECT_ID: &str = "p-9x8kq2lmn0ab";
 
 /// What `seed_convention` made, for the assertions.
 #[derive(Debug, Clone)]
@@ -440,6 +451,18 @@ async fn seed_package(sdk: &SdkConfig, group: &str, artifact: &str, approval: &s
         .model_package_arn()
         .unwrap()
         .to_string()
+}
+
+/// A model whose containers are listed (`Containers`), none of them primary.
+async fn seed_listed_model(sdk: &SdkConfig, name: &str, containers: Vec<ContainerDefinition>) {
+    aws_sdk_sagemaker::Client::new(sdk)
+        .create_model()
+        .model_name(name)
+        .execution_role_arn(ROLE)
+        .set_containers(Some(containers))
+        .send()
+        .await
+        .unwrap();
 }
 
 async fn seed_model(sdk: &SdkConfig, name: &str, container: ContainerDefinition) {
@@ -571,6 +594,74 @@ pub async fn seed_convention(sdk: &SdkConfig, model: &str, convention: Conventio
             Seeded {
                 model: model.to_string(),
                 endpoint,
+                serving_job: Some(served[0].0.clone()),
+            }
+        }
+        Convention::InferencePipeline => {
+            let group = format!("{model}-registry");
+            sm.create_model_package_group()
+                .model_package_group_name(&group)
+                .send()
+                .await
+                .unwrap();
+            let job = format!("{model}-fit-20261120");
+            let artifact = seed_training_job(sdk, &job).await;
+            let arn = seed_package(sdk, &group, &artifact, "Approved").await;
+            let step = |host: &str| {
+                ContainerDefinition::builder()
+                    .container_hostname(host)
+                    .image(IMAGE)
+                    .model_data_url(format!("s3://models/{model}/{host}/model.tar.gz"))
+                    .build()
+            };
+            let containers = vec![
+                step("preprocess"),
+                ContainerDefinition::builder()
+                    .container_hostname("xgboost")
+                    .model_package_name(&arn)
+                    .build(),
+                step("postprocess"),
+            ];
+            let sm_model = format!("Model-{}", model.replace('-', ""));
+            seed_listed_model(sdk, &sm_model, containers).await;
+            let endpoint = format!("ep-{}-1", model.replace('-', ""));
+            seed_serving(sdk, &endpoint, &[("AllTraffic", &sm_model, 1.0)], &[]).await;
+            Seeded {
+                model: model.to_string(),
+                endpoint,
+                serving_job: Some(job),
+            }
+        }
+        Convention::Project => {
+            let group = format!("{model}-{PROJECT_ID}");
+            sm.create_model_package_group()
+                .model_package_group_name(&group)
+                .send()
+                .await
+                .unwrap();
+            let tags = [
+                ("sagemaker:project-name", model),
+                ("sagemaker:project-id", PROJECT_ID),
+            ];
+            let mut served = Vec::new();
+            for v in 1..=2 {
+                let job = format!("pipelines-{v}x{}-TrainModel-a1b2c3", model.len());
+                let artifact = seed_training_job(sdk, &job).await;
+                let arn = seed_package(sdk, &group, &artifact, "Approved").await;
+                let sm_model = format!("{group}-model-v{v}");
+                let container = ContainerDefinition::builder()
+                    .model_package_name(arn)
+                    .build();
+                seed_model(sdk, &sm_model, container).await;
+                served.push((job, sm_model));
+            }
+            for (env, (_, sm_model)) in [("prod", &served[0]), ("staging", &served[1])] {
+                let endpoint = format!("{model}-{env}");
+                seed_serving(sdk, &endpoint, &[("AllTraffic", sm_model, 1.0)], &tags).await;
+            }
+            Seeded {
+                model: model.to_string(),
+                endpoint: format!("{model}-prod"),
                 serving_job: Some(served[0].0.clone()),
             }
         }

@@ -304,3 +304,86 @@ fn a_person_sees_one_row_per_model_and_why() {
     t.keys(&["q"]);
     t.wait_for("READY$", "the prompt after quitting");
 }
+
+/// Conventions our first seeds never had: a model listed in `Containers` (an
+/// inference pipeline, the model in the middle, generated names), and a SageMaker
+/// project's staging and prod endpoints.
+#[test]
+fn containers_projects_and_environments_are_recognised() {
+    let token = unique("cv").trim_start_matches("cv-").to_string();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (pipeline, project) = rt.block_on(async {
+        let moto = sdk(&moto_url()).await;
+        (
+            seed_convention(
+                &moto,
+                &format!("basket-{token}"),
+                Convention::InferencePipeline,
+            )
+            .await,
+            seed_convention(&moto, &format!("churn-{token}"), Convention::Project).await,
+        )
+    });
+    let (_, v) = snapshot_json(&moto_url(), &ministack_url(), "/dev/null");
+
+    // The inference pipeline: named by its package group, its version and job found
+    // through the second of three containers, which the evidence names.
+    let basket = row(&v, &pipeline.model);
+    assert_eq!(basket["endpoint"]["name"], pipeline.endpoint.as_str());
+    assert_eq!(
+        basket["identity"]["by"], "lineage",
+        "{:#}",
+        basket["identity"]
+    );
+    let evidence = basket["identity"]["evidence"].as_str().unwrap();
+    assert!(
+        evidence.contains("container 2 of 3 (xgboost)"),
+        "{evidence}"
+    );
+    let pieces = |r: &serde_json::Value| -> Vec<String> {
+        r["identity"]["pieces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p["what"].as_str().map(str::to_string))
+            .collect()
+    };
+    let group = format!("package group {}-registry", pipeline.model);
+    assert!(pieces(basket).contains(&group), "{:?}", pieces(basket));
+    let variants = basket["endpoint"]["variants"].as_array().unwrap();
+    assert_eq!(variants[0]["model_version"], 1, "{variants:?}");
+    assert_eq!(
+        basket["training"]["serving"],
+        pipeline.serving_job.as_deref().unwrap(),
+        "{:#}",
+        basket["training"]
+    );
+
+    // The project: two rows, named after the project (not `<project>-p-<id>`), each
+    // saying its environment, production first; staging says what a promotion does.
+    let names: Vec<&str> = v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .filter(|n| n.contains(&format!("churn-{token}")))
+        .collect();
+    let staging_name = format!("{} · staging", project.model);
+    assert_eq!(names, [project.model.as_str(), staging_name.as_str()]);
+    let prod = row(&v, &project.model);
+    assert_eq!(prod["environment"], "prod");
+    assert_eq!(prod["endpoint"]["name"], project.endpoint.as_str());
+    assert_eq!(prod["identity"]["by"], "tag");
+    let group = format!(
+        "package group {}-{}",
+        project.model,
+        crate::seed::PROJECT_ID
+    );
+    assert!(pieces(prod).contains(&group), "{:?}", pieces(prod));
+    let staging = row(&v, &staging_name);
+    assert_eq!(staging["environment"], "staging");
+    assert_eq!(
+        staging["promotion"],
+        "promoting staging would move prod from v1 to v2"
+    );
+}

@@ -75,6 +75,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .flat_map(|f| &f.alarms)
         .filter(|a| a.model.as_deref() == Some(model.name.as_str()) && a.pages_nobody());
     why.extend(silent.map(|a| format!("⚠ alarm {} notifies no one (no AlarmActions)", a.name)));
+    // A row before production says what promoting it would change there.
+    let promotion = app.fleet().data().and_then(|f| {
+        crate::model::environments::production_of(f, model)
+            .map(|prod| crate::model::environments::promotion(model, prod))
+    });
+    why.extend(promotion.map(|p| format!("↑ {p}")));
     // Failure reasons wrap onto a second line; more than two lines would crowd the charts.
     let why_height = if why.is_empty() { 0 } else { 2 };
     let since = changes::since_line(&model.name, app, theme);

@@ -2,11 +2,14 @@
 //! endpoint, then exact lineage (the package group of what it serves), then the
 //! endpoint's own name with affixes stripped. Pure: works on what was described.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::lineage::PackageRef;
 use crate::config::ModelMapping;
-use crate::model::identity::{Identity, JoinedBy, Normaliser};
+use crate::model::identity::{environment_of, Identity, JoinedBy, Normaliser};
+
+/// The tag SageMaker Projects put on what their templates create.
+const PROJECT_TAG: &str = "sagemaker:project-name";
 
 /// One model row to build, and what it is made of.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +18,8 @@ pub struct Row {
     pub mapping: Option<ModelMapping>,
     pub endpoint: Option<String>,
     pub identity: Identity,
+    /// The environment its endpoint's name says (`staging`, `prod`, …).
+    pub environment: Option<String>,
 }
 
 /// What is known of one endpoint when rows are resolved.
@@ -83,6 +88,10 @@ impl Resolver<'_> {
             rows.push(Row {
                 name: m.name.clone(),
                 mapping: Some(m.clone()),
+                environment: endpoint
+                    .as_deref()
+                    .and_then(environment_of)
+                    .map(str::to_string),
                 endpoint,
                 identity,
             });
@@ -97,10 +106,21 @@ impl Resolver<'_> {
             .collect();
         // Best evidence first; among equals the production endpoint keeps the name.
         unclaimed.sort_by_key(|(e, c)| (c.by, !is_production(e), e.to_string()));
-        let mut taken: HashSet<String> = rows.iter().map(|r| self.names.key(&r.name)).collect();
+        // Each model's rows, by the environments they hold.
+        let mut taken: HashMap<String, HashSet<Option<&str>>> = HashMap::new();
+        for r in &rows {
+            let env = r.endpoint.as_deref().and_then(environment_of);
+            taken
+                .entry(self.names.key(&r.name))
+                .or_default()
+                .insert(env);
+        }
         for (endpoint, c) in unclaimed {
-            let (name, identity) = match taken.insert(self.names.key(&c.name)) {
-                true => (
+            let env = environment_of(endpoint);
+            let held = taken.entry(self.names.key(&c.name)).or_default();
+            let first = held.is_empty();
+            let (name, identity) = match (first, env) {
+                (true, _) => (
                     c.name.clone(),
                     Identity::new(c.by, c.evidence.clone()).with(
                         format!("endpoint {endpoint}"),
@@ -108,9 +128,22 @@ impl Resolver<'_> {
                         c.evidence.clone(),
                     ),
                 ),
+                // The same model in another environment (staging beside prod): a row
+                // of its own beside it, saying which.
+                (false, Some(env)) if !held.contains(&Some(env)) => (
+                    format!("{} · {env}", c.name),
+                    Identity::new(c.by, c.evidence.clone()).with(
+                        format!("endpoint {endpoint}"),
+                        c.by,
+                        format!(
+                            "{} ({env}, beside the model's other environments)",
+                            c.evidence
+                        ),
+                    ),
+                ),
                 // Another endpoint already is that model: this one keeps its own name
                 // rather than hide behind it.
-                false => {
+                (false, _) => {
                     let why = format!(
                         "endpoint {endpoint}: {} is already another endpoint's row",
                         c.name
@@ -125,11 +158,13 @@ impl Resolver<'_> {
                     )
                 }
             };
+            held.insert(env);
             rows.push(Row {
                 name,
                 mapping: None,
                 endpoint: Some(endpoint.to_string()),
                 identity,
+                environment: env.map(str::to_string),
             });
         }
         rows
@@ -144,6 +179,18 @@ impl Resolver<'_> {
                 name: v.clone(),
                 by: JoinedBy::Tag,
                 evidence: format!("tag {k}={v} on endpoint {endpoint}"),
+            };
+        }
+        // A SageMaker project's endpoints carry its name: the model's.
+        let project = seen
+            .tags
+            .iter()
+            .find(|(k, v)| !v.is_empty() && k.eq_ignore_ascii_case(PROJECT_TAG));
+        if let Some((k, v)) = project {
+            return Candidate {
+                name: self.names.strip(v).to_string(),
+                by: JoinedBy::Tag,
+                evidence: format!("tag {k}={v} on endpoint {endpoint} (a SageMaker project)"),
             };
         }
         if let (Some(p), Some(model)) = (&seen.package, seen.model) {
@@ -258,17 +305,71 @@ mod tests {
     }
 
     #[test]
-    fn two_endpoints_of_one_name_stay_two_rows_and_prod_keeps_the_name() {
+    fn two_environments_of_one_model_are_two_rows_and_prod_keeps_the_name() {
         let endpoints = BTreeMap::from([
             ("churn-dev".to_string(), seen(&[], None)),
             ("churn-prod".to_string(), seen(&[], None)),
+            // Two endpoints of one model in one environment: the second keeps its own.
+            ("churn-prod-2".to_string(), seen(&[], None)),
         ]);
         let rows = resolve(&[], &endpoints);
         assert_eq!(
             rows,
             vec![
                 ("churn".into(), Some("churn-prod".into()), JoinedBy::Name),
-                ("churn-dev".into(), Some("churn-dev".into()), JoinedBy::Name),
+                (
+                    "churn-prod-2".into(),
+                    Some("churn-prod-2".into()),
+                    JoinedBy::Name
+                ),
+                (
+                    "churn · dev".into(),
+                    Some("churn-dev".into()),
+                    JoinedBy::Name
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_sagemaker_projects_endpoints_are_its_model_in_each_environment() {
+        let project = |id: &str| {
+            vec![
+                ("sagemaker:project-name".to_string(), "churn".to_string()),
+                ("sagemaker:project-id".to_string(), id.to_string()),
+            ]
+        };
+        let (prod, staging) = (project("p-9x8kq2lmn0ab"), project("p-9x8kq2lmn0ab"));
+        let endpoints = BTreeMap::from([
+            (
+                "churn-staging".to_string(),
+                seen(&staging, Some("churn-p-9x8kq2lmn0ab")),
+            ),
+            (
+                "churn-prod".to_string(),
+                seen(&prod, Some("churn-p-9x8kq2lmn0ab")),
+            ),
+            // Without the tag, the package group's project id is shed by name.
+            (
+                "ranker-prod".to_string(),
+                seen(&[], Some("ranker-p-0a1b2c3d4e5f")),
+            ),
+        ]);
+        let rows = resolve(&[], &endpoints);
+        assert_eq!(
+            rows,
+            vec![
+                ("churn".into(), Some("churn-prod".into()), JoinedBy::Tag),
+                (
+                    "churn · staging".into(),
+                    Some("churn-staging".into()),
+                    JoinedBy::Tag
+                ),
+                (
+                    "ranker".into(),
+                    Some("ranker-prod".into()),
+                    JoinedBy::Lineage
+                ),
             ]
         );
     }

@@ -323,6 +323,7 @@ impl SageMakerSource {
                 };
                 ModelFacts {
                     kind: mapping.and_then(|m| m.kind).unwrap_or(ModelKind::Other),
+                    environment: row.environment.clone(),
                     aliases: row
                         .endpoint
                         .iter()
@@ -551,6 +552,7 @@ impl SageMakerSource {
         Ok(ModelFacts {
             pipeline,
             kind: mapping.and_then(|m| m.kind).unwrap_or(ModelKind::Other),
+            environment: row.environment.clone(),
             training: newest_runs(training),
             registry,
             endpoint,

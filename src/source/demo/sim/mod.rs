@@ -145,6 +145,7 @@ impl Simulator {
             dags: Vec::new(),
             stale: Vec::new(),
             scope: Default::default(),
+            environment: None,
             name: p.name.clone(),
             kind: p.kind,
             data: Some(DataFacts {
