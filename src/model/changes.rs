@@ -260,6 +260,7 @@ mod tests {
                 created: at(0),
                 model: None,
                 model_version: Some(6),
+                evidence: None,
             }],
             ..Default::default()
         };

@@ -190,6 +190,7 @@ mod tests {
                 created: at(0),
                 model: None,
                 model_version: Some(7),
+                evidence: None,
             }],
             ..Default::default()
         };

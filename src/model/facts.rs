@@ -400,6 +400,10 @@ pub struct EndpointConfigRef {
     /// The SageMaker model its (first) variant serves.
     pub model: Option<String>,
     pub model_version: Option<u32>,
+    /// Why it is in the endpoint's history ("served v2 of the same package group",
+    /// a deploy CloudTrail recorded, or the name rule's last resort), and how sure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<(super::identity::JoinedBy, String)>,
 }
 
 /// What Model Monitor, the team's own job or the captured traffic says about drift.

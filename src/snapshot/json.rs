@@ -305,6 +305,7 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
                     created: c.created,
                     model: c.model.clone(),
                     model_version: c.model_version,
+                    evidence: c.evidence.as_ref().map(|(_, e)| e.clone()),
                 })
                 .collect(),
         }),

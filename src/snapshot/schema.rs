@@ -394,7 +394,7 @@ pub struct EndpointOut {
     /// The endpoint config, or the service's task definition.
     pub config: String,
     pub variants: Vec<VariantOut>,
-    /// The current config and older ones named like it, newest first.
+    /// The current config and the older ones it could go back to, newest first.
     pub history: Vec<ConfigOut>,
     /// An ECS service's own facts.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
@@ -436,6 +436,9 @@ pub struct ConfigOut {
     pub created: Timestamp,
     pub model: Option<String>,
     pub model_version: Option<u32>,
+    /// Why it is the endpoint's past (lineage, CloudTrail, or the name rule).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

@@ -322,3 +322,136 @@ fn cloudwatch_unreachable_still_delivers_the_sagemaker_facts() {
     assert_eq!(row(&v, &endpoint)["endpoint"]["status"], "InService");
     assert_ne!(code, Some(3), "something was gathered");
 }
+
+/// CloudFormation's names (`EndpointConfig-<random>`, `Model-<random>`) say nothing:
+/// the history is what served an older version of the same package group, never
+/// another model's config or one another endpoint serves.
+#[test]
+fn generated_config_names_are_joined_by_what_they_served() {
+    use aws_sdk_sagemaker::types::{
+        ContainerDefinition, ProductionVariant, ProductionVariantInstanceType,
+    };
+    let group = unique("cfn-churn");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (current, older, other) = rt.block_on(async {
+        let moto = sdk(&moto_url()).await;
+        let sm = aws_sdk_sagemaker::Client::new(&moto);
+        let arns = crate::seed::seed_versions(&moto, &group, &["Approved", "Approved"]).await;
+        let random = |n: usize| format!("{}{n}", group.replace('-', "").to_uppercase());
+        let config = |model: String, name: String| {
+            let sm = sm.clone();
+            async move {
+                sm.create_model()
+                    .model_name(&model)
+                    .execution_role_arn("arn:aws:iam::123456789012:role/sagemaker")
+                    .primary_container(
+                        ContainerDefinition::builder()
+                            .image("123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1")
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+                sm.create_endpoint_config()
+                    .endpoint_config_name(&name)
+                    .production_variants(
+                        ProductionVariant::builder()
+                            .variant_name("AllTraffic")
+                            .model_name(&model)
+                            .initial_instance_count(1)
+                            .instance_type(ProductionVariantInstanceType::MlM5Large)
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+                tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+                name
+            }
+        };
+        // v1's config, then another model's (served by its own endpoint), then v2's.
+        let model_of = |arn: &str, n: usize| {
+            let sm = sm.clone();
+            let arn = arn.to_string();
+            async move {
+                let name = format!("Model-{}", random(n));
+                sm.create_model()
+                    .model_name(&name)
+                    .execution_role_arn("arn:aws:iam::123456789012:role/sagemaker")
+                    .primary_container(
+                        ContainerDefinition::builder()
+                            .model_package_name(arn)
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+                name
+            }
+        };
+        let m1 = model_of(&arns[0], 1).await;
+        let older = format!("EndpointConfig-{}", random(11));
+        create_config(&sm, &older, &m1).await;
+        let other = config(
+            format!("Model-{}", random(3)),
+            format!("EndpointConfig-{}", random(13)),
+        )
+        .await;
+        sm.create_endpoint()
+            .endpoint_name(format!("{group}-other"))
+            .endpoint_config_name(&other)
+            .send()
+            .await
+            .unwrap();
+        let m2 = model_of(&arns[1], 2).await;
+        let current = format!("EndpointConfig-{}", random(12));
+        create_config(&sm, &current, &m2).await;
+        sm.create_endpoint()
+            .endpoint_name(format!("{group}-svc"))
+            .endpoint_config_name(&current)
+            .send()
+            .await
+            .unwrap();
+        (current, older, other)
+    });
+    let (_, v) = snapshot_json(&moto_url(), &ministack_url(), "/dev/null");
+    let row = v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["endpoint"]["name"] == format!("{group}-svc"))
+        .unwrap();
+    let history: Vec<(&str, Option<&str>)> = row["endpoint"]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["config"].as_str().unwrap(), c["evidence"].as_str()))
+        .collect();
+    let said = format!("served v1 of the same package group {group}");
+    assert_eq!(
+        history,
+        vec![
+            (current.as_str(), None),
+            (older.as_str(), Some(said.as_str()))
+        ],
+        "never {other}"
+    );
+}
+
+async fn create_config(sm: &aws_sdk_sagemaker::Client, name: &str, model: &str) {
+    use aws_sdk_sagemaker::types::{ProductionVariant, ProductionVariantInstanceType};
+    sm.create_endpoint_config()
+        .endpoint_config_name(name)
+        .production_variants(
+            ProductionVariant::builder()
+                .variant_name("AllTraffic")
+                .model_name(model)
+                .initial_instance_count(1)
+                .instance_type(ProductionVariantInstanceType::MlM5Large)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+}

@@ -168,6 +168,7 @@ fn shown() -> impl Strategy<Value = ModelFacts> {
             created: Timestamp::from_second(secs).unwrap(),
             model: None,
             model_version: version,
+            evidence: None,
         });
     let variant = (
         "[A-Za-z]{1,10}",

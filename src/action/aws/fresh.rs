@@ -182,7 +182,7 @@ impl AwsExecutor {
                     (fresh.tags, fresh.arn) = (look.tags, look.arn);
                 }
                 (None, Some(name)) => {
-                    let look = look::look(&self.read, &name).await?;
+                    let look = look::look(&self.read, self.trail.as_ref(), &name).await?;
                     // Without them the rollback still runs, unguarded, and says so.
                     match self.guardrails(&name).await {
                         Ok(alarms) => fresh.alarms = alarms,
@@ -201,7 +201,7 @@ impl AwsExecutor {
             }
             Kind::Approve | Kind::Reject => {
                 let looked = match &sagemaker_endpoint {
-                    Some(name) => Some(look::look(&self.read, name).await?),
+                    Some(name) => Some(look::look(&self.read, self.trail.as_ref(), name).await?),
                     None => None,
                 };
                 // The group: config's, else what the endpoint serves now, else (no

@@ -43,6 +43,8 @@ pub struct AwsExecutor {
     ecs: Option<Ecs>,
     /// Guardrail alarms, read when a rollback is planned.
     cloudwatch: Option<aws_sdk_cloudwatch::Client>,
+    /// The endpoint's own deploys, where its rollback history is planned from.
+    trail: Option<aws_sdk_cloudtrail::Client>,
     who: Who,
     scope: ScopeKey,
     /// This process's own protection for the scope.
@@ -83,12 +85,16 @@ impl AwsExecutor {
         let sts = aws_sdk_sts::config::Builder::from(sdk)
             .interceptor(calls.clone())
             .build();
+        let trail = aws_sdk_cloudtrail::config::Builder::from(sdk)
+            .interceptor(calls.clone())
+            .build();
         AwsExecutor {
             ecs: Some(Ecs {
                 read: aws_sdk_ecs::Client::from_conf(ecs),
                 write: aws_sdk_ecs::Client::from_conf(ecs_write),
             }),
             cloudwatch: Some(aws_sdk_cloudwatch::Client::from_conf(cloudwatch)),
+            trail: Some(aws_sdk_cloudtrail::Client::from_conf(trail)),
             who: Who::Sts(aws_sdk_sts::Client::from_conf(sts)),
             scope: ScopeKey {
                 label: None,
@@ -109,6 +115,7 @@ impl AwsExecutor {
             read: client,
             ecs: None,
             cloudwatch: None,
+            trail: None,
             who: Who::Given(who),
             guard: Guard::default(),
             mappings: Vec::new(),

@@ -106,6 +106,7 @@ mod tests {
                     created: jiff::Timestamp::UNIX_EPOCH,
                     model: None,
                     model_version: None,
+                    evidence: None,
                 })
                 .collect(),
             ..EndpointFacts::default()

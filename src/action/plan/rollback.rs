@@ -58,7 +58,7 @@ pub fn rollbacks(req: &Request, recorded: Option<&str>) -> Result<Vec<Plan>, Str
             model: m.name.clone(),
             // What it would serve first: the config's name is in the arguments too.
             label: format!(
-                "{} · created {} · model {} · {}{}",
+                "{} · created {} · model {} · {}{}{}",
                 approval_of(m, c.model_version),
                 day(c.created),
                 c.model.as_deref().unwrap_or("?"),
@@ -67,7 +67,12 @@ pub fn rollbacks(req: &Request, recorded: Option<&str>) -> Result<Vec<Plan>, Str
                     " · before the last deploy (audit log)"
                 } else {
                     ""
-                }
+                },
+                // Why it is this endpoint's past: lineage, CloudTrail, or the name.
+                c.evidence
+                    .as_ref()
+                    .map(|(_, e)| format!(" · {e}"))
+                    .unwrap_or_default()
             ),
             call: Call::UpdateEndpoint {
                 endpoint: ep.name.clone(),

@@ -15,6 +15,7 @@ fn config(name: &str, h: i64, v: u32) -> EndpointConfigRef {
         name: name.into(),
         created: at(h),
         model_version: Some(v),
+        evidence: None,
     }
 }
 

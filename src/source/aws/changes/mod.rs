@@ -8,7 +8,7 @@
 //! lookups. No end time is sent: an event of this very second is not cut off.
 
 mod alarm_history;
-mod trail;
+pub mod trail;
 
 use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};

@@ -87,6 +87,36 @@ pub fn change_of(name: &str, time: Timestamp, event: &str) -> Option<Change> {
     )
 }
 
+/// A deploy of an endpoint CloudTrail recorded: which config it put on the endpoint,
+/// who did, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployed {
+    pub endpoint: String,
+    pub config: String,
+    pub who: Option<String>,
+    pub time: Timestamp,
+}
+
+/// An UpdateEndpoint or CreateEndpoint event as the config it deployed; None for any
+/// other event, a failed call, or JSON that names no endpoint and config.
+pub fn deployed(name: &str, time: Timestamp, event: &str) -> Option<Deployed> {
+    if !matches!(name, "UpdateEndpoint" | "CreateEndpoint") {
+        return None;
+    }
+    let v: Value = serde_json::from_str(event).ok()?;
+    if v.get("errorCode").is_some() {
+        return None;
+    }
+    let p = v.get("requestParameters")?;
+    let text = |key: &str| p.get(key)?.as_str().map(str::to_string);
+    Some(Deployed {
+        endpoint: text("endpointName")?,
+        config: text("endpointConfigName")?,
+        who: who(&v),
+        time,
+    })
+}
+
 /// Who made the call: the role and session, the user, or the service acting.
 fn who(v: &Value) -> Option<String> {
     let id = v.get("userIdentity")?;

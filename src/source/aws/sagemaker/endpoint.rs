@@ -104,6 +104,7 @@ pub async fn describe_endpoint(
                 created,
                 model: model_name,
                 model_version: None,
+                evidence: None,
             }],
             config_name,
             variants,

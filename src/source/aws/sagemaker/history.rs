@@ -1,5 +1,8 @@
-//! Endpoint configs an endpoint could go back to: the region's configs named like its
-//! current one, newest first. Configs never change: each is described once (`configs`).
+//! Endpoint configs an endpoint could go back to, newest first: those that served the
+//! same package group, found by lineage whatever they are called; the name rule only
+//! where lineage cannot tell. Configs never change: each is described once (`configs`).
+
+use std::collections::HashSet;
 
 use aws_sdk_sagemaker::types::{EndpointConfigSortKey, EndpointConfigSummary, OrderKey};
 use aws_sdk_sagemaker::Client;
@@ -10,6 +13,7 @@ use super::configs::Configs;
 use super::lineage::Lineage;
 use crate::aws::errors::describe;
 use crate::model::facts::EndpointConfigRef;
+use crate::model::identity::JoinedBy;
 use crate::source::pages::Pages;
 
 /// Configs kept per endpoint: the current one and the newest older ones.
@@ -38,26 +42,46 @@ pub async fn recent_configs(client: &Client) -> Result<Vec<EndpointConfigSummary
     Ok(configs)
 }
 
-/// `current` and the configs created before it that share its stem, newest first,
-/// each with the model it serves linked to the registry.
+/// Older configs looked at per endpoint, newest first. Each is described once and
+/// remembered: the bound is a first refresh's cost.
+const EXAMINED: usize = 30;
+
+/// `current` and the older configs it could go back to, newest first, each with the
+/// model it serves linked to the registry and why it counts: it served an older (or
+/// the same) version of the current one's package group — whatever the configs are
+/// called (CloudFormation's `EndpointConfig-<random>` included). Only where lineage
+/// cannot tell (a model that names no package) does the name rule decide: configs
+/// named like the current one. A config another endpoint serves now (`elsewhere`) is
+/// that endpoint's, never this one's past.
 pub async fn history(
     client: &Client,
     configs: &Configs,
     lineage: &Lineage,
     listed: &[EndpointConfigSummary],
     current: &EndpointConfigRef,
+    elsewhere: &HashSet<String>,
 ) -> Result<Vec<EndpointConfigRef>, String> {
     let family = stem(&current.name);
+    let now_serves = current.model.as_deref().and_then(|m| lineage.package_of(m));
     let mut out = vec![current.clone()];
     let older = listed.iter().filter(|c| {
         let name = c.endpoint_config_name().unwrap_or_default();
         let created = c.creation_time().and_then(timestamp);
         name != current.name
-            && stem(name) == family
+            && !elsewhere.contains(name)
             && created.is_some_and(|t| t <= current.created)
     });
-    for c in older.take(HISTORY - 1) {
+    for c in older.take(EXAMINED) {
+        if out.len() >= HISTORY {
+            break;
+        }
         let name = c.endpoint_config_name().unwrap_or_default().to_string();
+        let same_stem = stem(&name) == family;
+        // Without the current version's lineage only names can say: nothing else to
+        // describe.
+        if now_serves.is_none() && !same_stem {
+            continue;
+        }
         // What is known of a config created since is another config of that name.
         let listed_created = c.creation_time().and_then(timestamp);
         let valid_after = listed_created.unwrap_or(Timestamp::UNIX_EPOCH);
@@ -69,17 +93,98 @@ pub async fn history(
                 return Err(why);
             }
         }
+        let then_served = model.as_deref().and_then(|m| lineage.package_of(m));
+        let evidence = match (&now_serves, &then_served) {
+            (Some(now), Some(then)) if then.group == now.group && then.version <= now.version => {
+                Some((
+                    JoinedBy::Lineage,
+                    format!(
+                        "served v{} of the same package group {}",
+                        then.version, then.group
+                    ),
+                ))
+            }
+            // Another model's config, or a newer one: not this endpoint's past.
+            (Some(_), Some(_)) => None,
+            _ if same_stem => Some((
+                JoinedBy::Name,
+                format!(
+                    "named like {} (no package says which version it served)",
+                    current.name
+                ),
+            )),
+            _ => None,
+        };
+        let Some(evidence) = evidence else {
+            continue;
+        };
         out.push(EndpointConfigRef {
             created: config.created,
             name,
+            model_version: then_served.map(|p| p.version),
+            model,
+            evidence: Some(evidence),
+        });
+    }
+    Ok(out)
+}
+
+/// `history` with what CloudTrail recorded of the endpoint's own deploys (newest
+/// first): a config it deployed that lineage did not find joins the history (while
+/// there is room), and one found says who deployed it and when.
+pub async fn with_deploys(
+    client: &Client,
+    configs: &Configs,
+    lineage: &Lineage,
+    mut history: Vec<EndpointConfigRef>,
+    deploys: &[crate::source::aws::changes::trail::Deployed],
+) -> Vec<EndpointConfigRef> {
+    let Some(current) = history.first().cloned() else {
+        return history;
+    };
+    for d in deploys.iter().filter(|d| d.config != current.name) {
+        let said = format!(
+            "deployed to {} by {} on {} (CloudTrail)",
+            d.endpoint,
+            d.who.as_deref().unwrap_or("?"),
+            d.time.strftime("%Y-%m-%d %H:%M")
+        );
+        if let Some(known) = history.iter_mut().find(|c| c.name == d.config) {
+            known.evidence = Some(match known.evidence.take() {
+                Some((by, e)) => (by, format!("{e}; {said}")),
+                None => (JoinedBy::Lineage, said),
+            });
+            continue;
+        }
+        if history.len() >= HISTORY {
+            continue;
+        }
+        // A config deleted since cannot be gone back to: it is left out.
+        let Ok(config) = configs.get(client, &d.config, Timestamp::UNIX_EPOCH).await else {
+            continue;
+        };
+        if config.created > current.created {
+            continue;
+        }
+        let model = config.first_model().map(str::to_string);
+        if let Some(m) = &model {
+            let _ = lineage.learn(client, &[(m.clone(), config.created)]).await;
+        }
+        history.push(EndpointConfigRef {
+            created: config.created,
+            name: d.config.clone(),
             model_version: model
                 .as_deref()
                 .and_then(|m| lineage.package_of(m))
                 .map(|p| p.version),
             model,
+            // CloudTrail saw it on this endpoint: as exact as lineage.
+            evidence: Some((JoinedBy::Lineage, said)),
         });
     }
-    Ok(out)
+    let older = history.get_mut(1..).unwrap_or_default();
+    older.sort_by_key(|c| std::cmp::Reverse(c.created));
+    history
 }
 
 /// A config name without its trailing version or timestamp, e.g. "demand-config-v3"

@@ -17,6 +17,7 @@ use super::served::Served;
 use super::{history, DEFAULT_IN_FLIGHT};
 use crate::model::facts::{EndpointFacts, ModelVersion};
 use crate::model::identity::Normaliser;
+use crate::source::aws::changes::trail::{self, Deployed};
 
 /// What one fresh read of an endpoint found.
 #[derive(Debug, Clone)]
@@ -35,8 +36,49 @@ pub struct Look {
     pub registry: Vec<ModelVersion>,
 }
 
-/// Reads `name` afresh (see the module's doc).
-pub async fn look(client: &Client, name: &str) -> Result<Look, String> {
+/// The configs CloudTrail says `endpoint` was given (UpdateEndpoint, CreateEndpoint),
+/// newest first: one page of its recent events. Optional evidence: a trail that
+/// cannot be read (no cloudtrail:LookupEvents) leaves the lineage's history alone.
+async fn deploys_of(trail: &aws_sdk_cloudtrail::Client, endpoint: &str) -> Vec<Deployed> {
+    use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+    let Ok(attribute) = LookupAttribute::builder()
+        .attribute_key(LookupAttributeKey::ResourceName)
+        .attribute_value(endpoint)
+        .build()
+    else {
+        return Vec::new();
+    };
+    let answer = trail
+        .lookup_events()
+        .lookup_attributes(attribute)
+        .max_results(50)
+        .send()
+        .await;
+    match answer {
+        Ok(page) => page
+            .events()
+            .iter()
+            .filter_map(|e| {
+                let time = Timestamp::from_second(e.event_time()?.secs()).ok()?;
+                trail::deployed(e.event_name()?, time, e.cloud_trail_event()?)
+            })
+            .filter(|d| d.endpoint == endpoint)
+            .collect(),
+        Err(e) => {
+            let why = crate::aws::errors::describe("cloudtrail:LookupEvents", &e);
+            tracing::info!("{endpoint}'s deploys not read from CloudTrail: {why}");
+            Vec::new()
+        }
+    }
+}
+
+/// Reads `name` afresh (see the module's doc); with `trail`, its deploys as
+/// CloudTrail recorded them join its history.
+pub async fn look(
+    client: &Client,
+    trail: Option<&aws_sdk_cloudtrail::Client>,
+    name: &str,
+) -> Result<Look, String> {
     let configs = Configs::default();
     let described = describe_endpoint(client, &configs, name).await?;
     let mut lineage = Lineage::new(DEFAULT_IN_FLIGHT);
@@ -62,8 +104,21 @@ pub async fn look(client: &Client, name: &str) -> Result<Look, String> {
     endpoint.artifact = described.first_model().and_then(|m| lineage.artifact_of(m));
     if let Some(current) = endpoint.config_history.first().cloned() {
         let listed = history::recent_configs(client).await?;
+        let found = history::history(
+            client,
+            &configs,
+            &lineage,
+            &listed,
+            &current,
+            &HashSet::new(),
+        )
+        .await?;
+        let deploys = match trail {
+            Some(trail) => deploys_of(trail, name).await,
+            None => Vec::new(),
+        };
         endpoint.config_history =
-            history::history(client, &configs, &lineage, &listed, &current).await?;
+            history::with_deploys(client, &configs, &lineage, found, &deploys).await;
     }
     let group = served.first().map(|p| p.group.clone());
     let registry = match &group {

@@ -490,14 +490,28 @@ impl SageMakerSource {
                 facts.artifact = d.first_model().and_then(|m| self.lineage.artifact_of(m));
                 served.mark(&mut facts);
                 if let Some(current) = facts.config_history.first().cloned() {
+                    // What the other endpoints serve now is theirs, never this one's past.
+                    let elsewhere: HashSet<String> = self
+                        .described
+                        .iter()
+                        .filter(|(name, _)| Some(*name) != row.endpoint.as_ref())
+                        .map(|(_, (_, d))| d.endpoint.config_name.clone())
+                        .collect();
                     facts.config_history = history::history(
                         client,
                         &self.configs,
                         &self.lineage,
                         &listings.configs,
                         &current,
+                        &elsewhere,
                     )
                     .await?;
+                }
+                // Each rollback target says why it is this endpoint's past.
+                for c in facts.config_history.iter().skip(1) {
+                    if let Some((by, evidence)) = &c.evidence {
+                        identity.join(format!("rollback target {}", c.name), *by, evidence.clone());
+                    }
                 }
                 Some(facts)
             }

@@ -21,6 +21,7 @@ impl Simulator {
                 },
                 model: Some(format!("{}-model-v{v}", p.name)),
                 model_version: Some(v),
+                evidence: None,
             })
             .collect();
         let (updating, shifted) = self.acts(|a| {
