@@ -161,6 +161,10 @@ fn column_widths(app: &App, width: u16, marked: u16) -> (u16, u16) {
         .min(width.saturating_sub(spacing + stages * min_stage))
         .max(8);
     let stage_w = (width.saturating_sub(name_w + spacing) / stages).clamp(3, 18);
+    // Room the stages cannot use goes to a long name ("churn · staging") rather than
+    // cutting it.
+    let spare = width.saturating_sub(name_w + spacing + stages * stage_w);
+    let name_w = longest.min(64).min(name_w + spare).max(name_w);
     (name_w, stage_w)
 }
 

@@ -387,3 +387,37 @@ fn containers_projects_and_environments_are_recognised() {
         "promoting staging would move prod from v1 to v2"
     );
 }
+
+#[test]
+fn a_person_sees_a_projects_staging_and_prod_side_by_side() {
+    let token = unique("pj").trim_start_matches("pj-").to_string();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let project = rt.block_on(async {
+        let moto = sdk(&moto_url()).await;
+        seed_convention(&moto, &format!("churn-{token}"), Convention::Project).await
+    });
+    let t = Tmux::start(200, 50);
+    t.export_test_credentials(&format!("AWS_ENDPOINT_URL_CLOUDWATCH={}", ministack_url()));
+    crate::tmux::launch(
+        &t,
+        &format!(
+            "--region us-east-1 --endpoint-url {} --config /dev/null",
+            moto_url()
+        ),
+    );
+    t.wait_for("123456789012 · us-east-1", "the account in the header");
+    t.keys(&["/", &token, "Enter"]);
+    let staging = format!("{} · staging", project.model);
+    // Named after the project, not `<project>-p-<id>`; production first.
+    let screen = t.wait_for(&staging, "the staging row");
+    let line_of = |text: &str| screen.lines().position(|l| l.contains(text));
+    let prod = line_of(&format!("{} · prod", project.model)).expect("the prod row");
+    let staged = line_of(&staging).unwrap();
+    assert!(prod < staged, "{screen}");
+    assert!(!screen.contains(crate::seed::PROJECT_ID), "{screen}");
+    t.keys(&["j", "Enter"]);
+    t.wait_for(
+        "promoting staging would move prod from v1 to v2",
+        "what a promotion would change, in staging's detail",
+    );
+}

@@ -220,7 +220,7 @@ fn mlflow_and_airflow_make_the_rows_whole() {
     let calls = &v["api_calls"];
     for (call, n) in [
         ("MLflow:SearchRegisteredModels", 1),
-        ("MLflow:SearchRuns", 3),
+        ("MLflow:SearchRuns", 4),
         ("Airflow:GetHealth", 1),
         ("Airflow:CreateToken", 1),
         ("Airflow:GetDags", 1),
@@ -232,6 +232,19 @@ fn mlflow_and_airflow_make_the_rows_whole() {
     let identity = demand["identity"].to_string();
     assert!(identity.contains("config mlflow_model"), "{identity}");
     assert!(identity.contains("config etl_dag"), "{identity}");
+
+    // Versions registered from a path have no run (run_id empty or absent): the
+    // training stage is the experiment's runs, not a failed runs/get.
+    let ledger = row(&v, "ledger-anomaly");
+    assert_eq!(
+        ledger["training"]["name"], "isolation-forest-nightly",
+        "{ledger:#}"
+    );
+    assert_eq!(ledger["training"]["status"], "Completed");
+    assert_eq!(ledger["registry"]["versions"].as_array().unwrap().len(), 2);
+    assert_eq!(ledger["stages"]["training"]["health"], "ok", "{ledger:#}");
+    // A run read only for the two attrition models, whose versions name one.
+    assert_eq!(v["api_calls"]["MLflow:GetRun"], 2, "{:#}", v["api_calls"]);
 }
 
 #[test]

@@ -1,7 +1,8 @@
 """Seeds the test MLflow and Airflow servers through their own REST APIs.
 
 MLflow: "attrition" (aliases champion/challenger, a finished and a failed run) and
-"DemandForecaster" (legacy stages, no aliases). Airflow: runs of attrition_etl
+"DemandForecaster" (legacy stages, no aliases), "ledger-anomaly" (versions registered
+from a path, without a run: one with no run_id, one with an empty one). Airflow: runs of attrition_etl
 (succeeds), train_attrition (fails), ingest_sales_daily (succeeds); demand_retrain
 and demand_backfill stay paused with no run (the latter is the retrain action's target).
 """
@@ -69,6 +70,13 @@ def seed_mlflow():
     mlflow("model-versions/transition-stage",
            {"name": "DemandForecaster", "version": "2", "stage": "Staging",
             "archive_existing_versions": False})
+    # Registered from a path, not from a run: the row's runs are its experiment's.
+    ledger = mlflow("experiments/create", {"name": "ledger-anomaly"})["experiment_id"]
+    run(ledger, "isolation-forest-nightly", "FINISHED", now - 9 * hour, 7, {"silhouette": [0.41, 0.47]})
+    mlflow("registered-models/create", {"name": "ledger-anomaly"})
+    mlflow("model-versions/create", {"name": "ledger-anomaly", "source": "s3://ml-artifacts/ledger/v1/"})
+    mlflow("model-versions/create", {"name": "ledger-anomaly", "run_id": "",
+                                      "source": "s3://ml-artifacts/ledger/v2/"})
     # A copy the action tests may change freely.
     mlflow("registered-models/create", {"name": "attrition-actions"})
     for v in range(1, 3):

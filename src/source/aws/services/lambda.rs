@@ -265,21 +265,35 @@ impl LambdaSource {
             let scheduled = &scheduled;
             async move {
                 let dlq = match dlq {
-                    Some(dlq) => Some(dlq),
-                    None => self.on_failure(&name).await?,
+                    Some(dlq) => Ok(Some(dlq)),
+                    None => self.on_failure(&name).await,
                 };
-                let schedule = self.schedules.of(&arn, scheduled).await?;
-                Ok::<_, String>(Function {
-                    name,
-                    dlq,
-                    owner,
-                    schedule,
-                })
+                let schedule = self.schedules.of(&arn, scheduled).await;
+                match (dlq, schedule) {
+                    (Ok(dlq), Ok(schedule)) => Ok(Function {
+                        name,
+                        dlq,
+                        owner,
+                        schedule,
+                    }),
+                    (Err(why), _) | (_, Err(why)) => Err(Missing {
+                        owner,
+                        what: format!("Lambda ETL {name}"),
+                        why,
+                    }),
+                }
             }
         })
         .await;
-        let found: Result<Vec<Function>, String> = described.into_iter().collect();
-        Ok((found?, missing))
+        // A function whose DLQ or schedule cannot be read is its row's alone.
+        let mut found = Vec::new();
+        for described in described {
+            match described {
+                Ok(f) => found.push(f),
+                Err(gone) => missing.push(gone),
+            }
+        }
+        Ok((found, missing))
     }
 
     /// (name, ARN, DLQ ARN) of every function, bounded.
