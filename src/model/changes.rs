@@ -100,6 +100,10 @@ pub struct Change {
     /// The caller (CloudTrail's userIdentity, the audit log's identity), if known.
     pub who: Option<String>,
     pub source: ChangeSource,
+    /// What a deploy put in place, when the record says: the endpoint config of an
+    /// UpdateEndpoint, the task definition of an ECS UpdateService.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployed: Option<String>,
 }
 
 impl Change {
@@ -112,7 +116,37 @@ impl Change {
             what,
             who: None,
             source: ChangeSource::Observed,
+            deployed: None,
         }
+    }
+
+    pub fn deploying(mut self, deployed: Option<String>) -> Change {
+        self.deployed = deployed;
+        self
+    }
+
+    /// "deployed to churn-prod by alice on 2026-11-20 10:00 (CloudTrail)": the
+    /// evidence a deploy record gives for what it put in place.
+    pub fn deployed_by(&self) -> String {
+        format!(
+            "deployed to {} by {} on {} ({})",
+            self.resource,
+            self.who.as_deref().unwrap_or("?"),
+            self.time.strftime("%Y-%m-%d %H:%M"),
+            self.source.label()
+        )
+    }
+
+    /// The newest deploy recorded that put `deployed` on `resource`.
+    pub fn newest_deploy<'a>(
+        changes: &'a [Change],
+        resource: &str,
+        deployed: &str,
+    ) -> Option<&'a Change> {
+        changes
+            .iter()
+            .filter(|c| c.resource == resource && c.deployed.as_deref() == Some(deployed))
+            .max_by_key(|c| c.time)
     }
 
     pub fn by(mut self, who: Option<String>) -> Change {

@@ -16,42 +16,60 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme)
     let width = area.width.saturating_sub(2).min(120);
     // Room for a field's value: the label column and the borders take the rest.
     let room = usize::from(width.saturating_sub(14)).max(10);
-    let mut head = vec![Line::styled(
-        match d.choices() {
-            1 => " 1 choice:".to_string(),
-            n => format!(" {n} choices, newest first (↑/↓ choose):"),
-        },
-        theme.dim,
-    )];
-    for (i, p) in d.plans().enumerate() {
-        let (mark, style) = match i == d.cursor() {
-            true => ("▶ ", theme.selected),
-            false => ("  ", theme.text),
-        };
-        // A long target wraps under itself: what it would serve must be readable.
-        let chars: Vec<char> = p.label.chars().collect();
+    // Each choice wraps under itself so what it would serve is readable; when the
+    // screen is short, the choices not selected take one line each.
+    let choices = |others_whole: bool, selected_whole: bool| {
+        let mut head = vec![Line::styled(
+            match d.choices() {
+                1 => " 1 choice:".to_string(),
+                n => format!(" {n} choices, newest first (↑/↓ choose):"),
+            },
+            theme.dim,
+        )];
         let room = usize::from(width.saturating_sub(6)).max(10);
-        for (i, chunk) in chars.chunks(room).enumerate() {
-            let lead = if i == 0 { mark } else { "  " };
-            let text: String = chunk.iter().collect();
-            head.push(Line::styled(format!(" {lead}{text}"), style));
+        for (i, p) in d.plans().enumerate() {
+            let (mark, style) = match i == d.cursor() {
+                true => ("▶ ", theme.selected),
+                false => ("  ", theme.text),
+            };
+            let whole = match i == d.cursor() {
+                true => selected_whole,
+                false => others_whole,
+            };
+            if !whole {
+                let text = super::widgets::truncate(&p.label, room);
+                head.push(Line::styled(format!(" {mark}{text}"), style));
+                continue;
+            }
+            let chars: Vec<char> = p.label.chars().collect();
+            for (i, chunk) in chars.chunks(room).enumerate() {
+                let lead = if i == 0 { mark } else { "  " };
+                let text: String = chunk.iter().collect();
+                head.push(Line::styled(format!(" {lead}{text}"), style));
+            }
         }
-    }
-    head.push(Line::raw(""));
-    let mut body = Vec::new();
-    let mut field = |name: &str, value: String| {
+        head.push(Line::raw(""));
+        head
+    };
+    // Each line of the call, and whether it may give way on a short screen.
+    let mut body: Vec<(bool, Line)> = Vec::new();
+    let mut field_of = |name: &str, value: String, spare: bool| {
         // Long values wrap under their own column, never under the labels.
         let chars: Vec<char> = value.chars().collect();
         for (i, chunk) in chars.chunks(room).enumerate() {
-            body.push(Line::from(vec![
-                Span::styled(
-                    format!(" {:<10} ", if i == 0 { name } else { "" }),
-                    theme.dim,
-                ),
-                Span::styled(chunk.iter().collect::<String>(), theme.text),
-            ]));
+            body.push((
+                spare,
+                Line::from(vec![
+                    Span::styled(
+                        format!(" {:<10} ", if i == 0 { name } else { "" }),
+                        theme.dim,
+                    ),
+                    Span::styled(chunk.iter().collect::<String>(), theme.text),
+                ]),
+            ));
         }
     };
+    let mut field = |name: &str, value: String| field_of(name, value, false);
     field("call", plan.call.operation().to_string());
     field("resource", plan.call.resource());
     let actor = &d.actor;
@@ -69,7 +87,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme)
         },
     );
     field("as", actor.caller.clone());
-    field("now", plan.previous.clone());
+    // What serves now is context, the first to give way; the rest is the call.
+    field_of("now", plan.previous.clone(), true);
+    let mut field = |name: &str, value: String| field_of(name, value, false);
     // One line per request field, nested values compact: tall dialogs hide the answer.
     let args = plan.call.arguments();
     let mut first = true;
@@ -91,8 +111,22 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme)
     }
     tail.push(Line::raw(""));
     tail.extend(prompt(plan, d, theme));
-    // The prompt must always show: on a short screen the middle gives way.
+    // The prompt must always show: on a short screen the other choices shrink
+    // first, then what serves now goes, then the selected choice shrinks (the
+    // arguments name it), and only then the call's last lines give way.
     let inner = usize::from(area.height.saturating_sub(2));
+    let fits = |head: &[Line], body: &[(bool, Line)]| head.len() + body.len() + tail.len() <= inner;
+    let mut head = choices(true, true);
+    if !fits(&head, &body) {
+        head = choices(false, true);
+    }
+    if !fits(&head, &body) {
+        body.retain(|(spare, _)| !spare);
+    }
+    if !fits(&head, &body) {
+        head = choices(false, false);
+    }
+    let mut body: Vec<Line> = body.into_iter().map(|(_, line)| line).collect();
     let fixed = head.len() + tail.len();
     if fixed + body.len() > inner {
         let keep = inner.saturating_sub(fixed + 1);

@@ -409,6 +409,22 @@ fn rollback_dialog_shows_the_exact_call() {
 }
 
 #[test]
+fn on_a_short_screen_the_other_choices_shrink_before_the_call() {
+    let app = action_dialog("recommendation-engine", 'B');
+    let text = screen_text(&app, 80, 20);
+    // The choice not selected is one line; the exact call and the prompt stay whole.
+    assert!(text.contains("model recommendation-engine-mo…"), "{text}");
+    assert!(!text.contains("more lines"), "{text}");
+    for whole in [
+        "sagemaker:UpdateEndpoint",
+        "EndpointConfigName: \"recommendation-engine-prod-config-v6\"",
+        "y/enter confirm",
+    ] {
+        assert!(text.contains(whole), "{whole}: {text}");
+    }
+}
+
+#[test]
 fn a_protected_endpoint_asks_for_its_name() {
     let mut app = action_dialog("demand-forecasting", 'B');
     type_str(&mut app, "demand-fore");

@@ -3,15 +3,16 @@
 //! below them when stacked.
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Line;
+use ratatui::text::{Line, Text};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use super::super::chart::spark_text;
-use super::super::widgets::{panel, truncate_left};
+use super::super::widgets::{panel, truncate, truncate_left};
 use crate::app::App;
 use crate::config::Theme;
-use crate::model::facts::{Approval, ModelFacts, RunSource, RunStatus};
+use crate::model::changes::Change;
+use crate::model::facts::{Approval, EndpointConfigRef, ModelFacts, RunSource, RunStatus};
 use crate::model::metrics::Series;
 use crate::model::{format, Health};
 
@@ -24,16 +25,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &ModelFacts, app: &App, theme: &Th
     };
     let training = training(m, app, theme, training_width);
     let registry = registry(m, app, theme);
-    let endpoint = endpoint(
-        m,
-        app,
-        theme,
-        if tall {
-            area.width
-        } else {
-            area.width * 45 / 100
-        },
-    );
+    // Drawn once its area is known: why each target is one only when all fit.
+    let endpoint = |area: Rect| endpoint(m, app, theme, area);
     if tall {
         let traces = traces(m, app, theme);
         let recognised = super::identity::panel_of(m, theme);
@@ -66,7 +59,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &ModelFacts, app: &App, theme: &Th
             .areas(area);
         frame.render_widget(training, training_area);
         frame.render_widget(registry, registry_area);
-        frame.render_widget(endpoint, endpoint_area);
+        frame.render_widget(endpoint(endpoint_area), endpoint_area);
         if let Some((panel, _)) = traces {
             frame.render_widget(panel, traces_area);
         }
@@ -101,7 +94,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &ModelFacts, app: &App, theme: &Th
             false => frame.render_widget(training, left),
         }
         frame.render_widget(registry, reg);
-        frame.render_widget(endpoint, ep);
+        frame.render_widget(endpoint(ep), ep);
     }
 }
 
@@ -120,9 +113,12 @@ fn registry_height(m: &ModelFacts) -> u16 {
 fn endpoint_rows(m: &ModelFacts) -> u16 {
     m.endpoint.as_ref().map_or(1, |e| match &e.ecs {
         Some(s) => super::services::rows(s) + 1,
-        None => u16::try_from(e.variants.len() + e.config_history.len())
-            .unwrap_or(u16::MAX)
-            .saturating_add(1),
+        None => {
+            // A rollback target says why it is one on a second line.
+            let targets = e.config_history.iter().filter(|c| c.name != e.config_name);
+            let lines = e.variants.len() + e.config_history.len() + targets.count();
+            u16::try_from(lines).unwrap_or(u16::MAX).saturating_add(1)
+        }
     })
 }
 
@@ -273,7 +269,8 @@ fn registry<'a>(m: &'a ModelFacts, app: &App, theme: &Theme) -> Table<'a> {
     ))
 }
 
-fn endpoint<'a>(m: &'a ModelFacts, app: &App, theme: &Theme, width: u16) -> Table<'a> {
+fn endpoint<'a>(m: &'a ModelFacts, app: &App, theme: &Theme, area: Rect) -> Table<'a> {
+    let width = area.width;
     let Some(ep) = &m.endpoint else {
         return Table::new([Row::new(["no endpoint"])], [Constraint::Fill(1)])
             .block(panel(theme, " endpoint "));
@@ -289,20 +286,30 @@ fn endpoint<'a>(m: &'a ModelFacts, app: &App, theme: &Theme, width: u16) -> Tabl
             Cell::from(format!("{}×", v.instances)),
         ])
     });
-    let configs = ep.config_history.iter().map(|c| {
+    // Borders, the version and age columns with their gaps, and the "● " mark.
+    let name_width = usize::from(width.saturating_sub(2 + 4 + 6 + 2 + 2)).max(8);
+    // Borders and the header take three rows (one counted in endpoint_rows); the
+    // targets' reasons are the first to go.
+    let with_reasons = endpoint_rows(m) + 2 <= area.height;
+    let configs = ep.config_history.iter().map(move |c| {
         let current = c.name == ep.config_name;
         let version = c.model_version.map_or(String::new(), |v| format!("v{v}"));
-        // Borders, the version and age columns with their gaps, and the "● " mark.
-        let name_width = usize::from(width.saturating_sub(2 + 4 + 6 + 2 + 2)).max(8);
+        let mark = if current { "●" } else { "↺" };
+        let mut name = vec![Line::from(format!(
+            "{mark} {}",
+            truncate_left(&c.name, name_width)
+        ))];
+        if !current && with_reasons {
+            let why = target_evidence(c, &ep.name, app.changes());
+            name.push(Line::from(format!("  {}", truncate(&why, name_width))));
+        }
+        let height = name.len() as u16;
         Row::new(vec![
-            Cell::from(format!(
-                "{} {}",
-                if current { "●" } else { "↺" },
-                truncate_left(&c.name, name_width)
-            )),
+            Cell::from(Text::from(name)),
             Cell::from(version),
             Cell::from(format::age_since(c.created, app.now())),
         ])
+        .height(height)
         .style(if current { theme.text } else { theme.dim })
     });
     Table::new(
@@ -322,6 +329,20 @@ fn endpoint<'a>(m: &'a ModelFacts, app: &App, theme: &Theme, width: u16) -> Tabl
         .style(theme.title),
     )
     .block(panel(theme, " endpoint · ● current ↺ rollback target "))
+}
+
+/// Why a config is a rollback target of `endpoint`: what joined it, and the deploy
+/// CloudTrail recorded of it when the changes hold one; `?` when nothing says.
+fn target_evidence(c: &EndpointConfigRef, endpoint: &str, changes: &[Change]) -> String {
+    let joined = c.evidence.as_ref().map(|(_, why)| why.clone());
+    let recorded = Change::newest_deploy(changes, endpoint, &c.name)
+        .map(Change::deployed_by)
+        .filter(|said| !joined.as_deref().is_some_and(|j| j.contains(said.as_str())));
+    match (joined, recorded) {
+        (Some(j), Some(r)) => format!("{j}; {r}"),
+        (Some(one), None) | (None, Some(one)) => one,
+        (None, None) => "? nothing says why it is this endpoint's".to_string(),
+    }
 }
 
 /// X-Ray's view of the model: its services' traffic, faults and p99, and the worst

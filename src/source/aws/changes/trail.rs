@@ -30,9 +30,11 @@ pub fn change_of(name: &str, time: Timestamp, event: &str) -> Option<Change> {
     }
     let p = v.get("requestParameters")?;
     let text = |key: &str| p.get(key).and_then(Value::as_str).map(str::to_string);
+    let mut deployed = None;
     let (resource, detail, kind) = match name {
         "UpdateEndpoint" | "CreateEndpoint" => {
-            let config = text("endpointConfigName").map(|c| format!(" (config {c})"));
+            deployed = text("endpointConfigName");
+            let config = deployed.as_ref().map(|c| format!(" (config {c})"));
             (text("endpointName")?, config.unwrap_or_default(), *kind)
         }
         "DeleteEndpoint" => (text("endpointName")?, String::new(), *kind),
@@ -64,12 +66,12 @@ pub fn change_of(name: &str, time: Timestamp, event: &str) -> Option<Change> {
                 None => format!("default/{service}"),
             };
             // A new task definition is a deploy; a new desired count is not.
-            match text("taskDefinition") {
-                Some(td) => (
-                    resource,
-                    format!(" (task definition {})", last_segment(&td)),
-                    *kind,
-                ),
+            match text("taskDefinition").map(|td| last_segment(&td)) {
+                Some(td) => {
+                    let detail = format!(" (task definition {td})");
+                    deployed = Some(td);
+                    (resource, detail, *kind)
+                }
                 None => {
                     let count = p.get("desiredCount").and_then(Value::as_i64);
                     let what = count.map(|n| format!(" (desired {n})")).unwrap_or_default();
@@ -83,38 +85,9 @@ pub fn change_of(name: &str, time: Timestamp, event: &str) -> Option<Change> {
     Some(
         Change::new(time, &resource, kind, what)
             .by(who(&v))
-            .from(ChangeSource::Cloudtrail),
+            .from(ChangeSource::Cloudtrail)
+            .deploying(deployed),
     )
-}
-
-/// A deploy of an endpoint CloudTrail recorded: which config it put on the endpoint,
-/// who did, and when.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Deployed {
-    pub endpoint: String,
-    pub config: String,
-    pub who: Option<String>,
-    pub time: Timestamp,
-}
-
-/// An UpdateEndpoint or CreateEndpoint event as the config it deployed; None for any
-/// other event, a failed call, or JSON that names no endpoint and config.
-pub fn deployed(name: &str, time: Timestamp, event: &str) -> Option<Deployed> {
-    if !matches!(name, "UpdateEndpoint" | "CreateEndpoint") {
-        return None;
-    }
-    let v: Value = serde_json::from_str(event).ok()?;
-    if v.get("errorCode").is_some() {
-        return None;
-    }
-    let p = v.get("requestParameters")?;
-    let text = |key: &str| p.get(key)?.as_str().map(str::to_string);
-    Some(Deployed {
-        endpoint: text("endpointName")?,
-        config: text("endpointConfigName")?,
-        who: who(&v),
-        time,
-    })
 }
 
 /// Who made the call: the role and session, the user, or the service acting.

@@ -137,19 +137,18 @@ pub async fn with_deploys(
     configs: &Configs,
     lineage: &Lineage,
     mut history: Vec<EndpointConfigRef>,
-    deploys: &[crate::source::aws::changes::trail::Deployed],
+    deploys: &[crate::model::changes::Change],
 ) -> Vec<EndpointConfigRef> {
     let Some(current) = history.first().cloned() else {
         return history;
     };
-    for d in deploys.iter().filter(|d| d.config != current.name) {
-        let said = format!(
-            "deployed to {} by {} on {} (CloudTrail)",
-            d.endpoint,
-            d.who.as_deref().unwrap_or("?"),
-            d.time.strftime("%Y-%m-%d %H:%M")
-        );
-        if let Some(known) = history.iter_mut().find(|c| c.name == d.config) {
+    for (d, config) in deploys
+        .iter()
+        .filter_map(|d| Some((d, d.deployed.as_deref()?)))
+        .filter(|(_, config)| *config != current.name)
+    {
+        let said = d.deployed_by();
+        if let Some(known) = history.iter_mut().find(|c| c.name == config) {
             known.evidence = Some(match known.evidence.take() {
                 Some((by, e)) => (by, format!("{e}; {said}")),
                 None => (JoinedBy::Lineage, said),
@@ -160,7 +159,8 @@ pub async fn with_deploys(
             continue;
         }
         // A config deleted since cannot be gone back to: it is left out.
-        let Ok(config) = configs.get(client, &d.config, Timestamp::UNIX_EPOCH).await else {
+        let name = config;
+        let Ok(config) = configs.get(client, name, Timestamp::UNIX_EPOCH).await else {
             continue;
         };
         if config.created > current.created {
@@ -172,7 +172,7 @@ pub async fn with_deploys(
         }
         history.push(EndpointConfigRef {
             created: config.created,
-            name: d.config.clone(),
+            name: name.to_string(),
             model_version: model
                 .as_deref()
                 .and_then(|m| lineage.package_of(m))

@@ -15,9 +15,10 @@ use super::lineage::Lineage;
 use super::registry::Versions;
 use super::served::Served;
 use super::{history, DEFAULT_IN_FLIGHT};
+use crate::model::changes::Change;
 use crate::model::facts::{EndpointFacts, ModelVersion};
 use crate::model::identity::Normaliser;
-use crate::source::aws::changes::trail::{self, Deployed};
+use crate::source::aws::changes::trail;
 
 /// What one fresh read of an endpoint found.
 #[derive(Debug, Clone)]
@@ -39,7 +40,7 @@ pub struct Look {
 /// The configs CloudTrail says `endpoint` was given (UpdateEndpoint, CreateEndpoint),
 /// newest first: one page of its recent events. Optional evidence: a trail that
 /// cannot be read (no cloudtrail:LookupEvents) leaves the lineage's history alone.
-async fn deploys_of(trail: &aws_sdk_cloudtrail::Client, endpoint: &str) -> Vec<Deployed> {
+async fn deploys_of(trail: &aws_sdk_cloudtrail::Client, endpoint: &str) -> Vec<Change> {
     use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
     let Ok(attribute) = LookupAttribute::builder()
         .attribute_key(LookupAttributeKey::ResourceName)
@@ -60,9 +61,9 @@ async fn deploys_of(trail: &aws_sdk_cloudtrail::Client, endpoint: &str) -> Vec<D
             .iter()
             .filter_map(|e| {
                 let time = Timestamp::from_second(e.event_time()?.secs()).ok()?;
-                trail::deployed(e.event_name()?, time, e.cloud_trail_event()?)
+                trail::change_of(e.event_name()?, time, e.cloud_trail_event()?)
             })
-            .filter(|d| d.endpoint == endpoint)
+            .filter(|c| c.resource == endpoint && c.deployed.is_some())
             .collect(),
         Err(e) => {
             let why = crate::aws::errors::describe("cloudtrail:LookupEvents", &e);

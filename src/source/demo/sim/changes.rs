@@ -23,29 +23,33 @@ impl Simulator {
 }
 
 fn deploy(p: &Profile, at: Timestamp) -> Change {
-    let (resource, what) = match p.on_ecs {
-        true => (
-            format!("{}/{}", services::CLUSTER, p.name),
-            format!(
-                "UpdateService {}/{} (task definition {}:{})",
-                services::CLUSTER,
-                p.name,
-                p.name,
-                p.latest_version
-            ),
-        ),
+    let (resource, what, deployed) = match p.on_ecs {
+        true => {
+            let td = format!("{}:{}", p.name, p.latest_version);
+            (
+                format!("{}/{}", services::CLUSTER, p.name),
+                format!(
+                    "UpdateService {}/{} (task definition {td})",
+                    services::CLUSTER,
+                    p.name
+                ),
+                td,
+            )
+        }
         false => {
             let endpoint = format!("{}-prod", p.name);
             let config = config_name(&endpoint, p.latest_version);
             (
                 endpoint.clone(),
                 format!("UpdateEndpoint {endpoint} (config {config})"),
+                config,
             )
         }
     };
     Change::new(at, &resource, ChangeKind::Deploy, what)
         .by(Some(DEPLOYER.to_string()))
         .from(ChangeSource::Cloudtrail)
+        .deploying(Some(deployed))
 }
 
 #[cfg(test)]

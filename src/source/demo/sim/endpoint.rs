@@ -21,7 +21,11 @@ impl Simulator {
                 },
                 model: Some(format!("{}-model-v{v}", p.name)),
                 model_version: Some(v),
-                evidence: None,
+                // What the source's lineage would say of the demo's own group.
+                evidence: Some((
+                    crate::model::identity::JoinedBy::Lineage,
+                    format!("served v{v} of the same package group {}-group", p.name),
+                )),
             })
             .collect();
         let (updating, shifted) = self.acts(|a| {
