@@ -157,6 +157,26 @@ mod tests {
             (c.kind, c.source),
             (ChangeKind::Deploy, ChangeSource::Cloudtrail)
         );
+        assert_eq!(c.deployed.as_deref(), Some("rec-prod-v7"));
+        assert!(c
+            .deployed_by()
+            .starts_with("deployed to rec-prod by ci-deploy-role/gh-77 on "));
+        // The newest record of a config on this endpoint, never another endpoint's.
+        let later = Change {
+            time: at() + jiff::SignedDuration::from_hours(1),
+            ..c.clone()
+        };
+        let elsewhere = Change {
+            resource: "rec-staging".into(),
+            time: at() + jiff::SignedDuration::from_hours(2),
+            ..c.clone()
+        };
+        let all = [c.clone(), later.clone(), elsewhere];
+        assert_eq!(
+            Change::newest_deploy(&all, "rec-prod", "rec-prod-v7"),
+            Some(&later)
+        );
+        assert_eq!(Change::newest_deploy(&all, "rec-prod", "rec-prod-v6"), None);
     }
 
     #[test]
