@@ -292,7 +292,7 @@ mod tests {
     }
 
     #[test]
-    fn a_spent_budget_pauses_metrics_but_not_the_fast_signals() {
+    fn a_spent_budget_pauses_every_metric_tier() {
         let spent = Allowance {
             spent_today: 0.10,
             ..fresh_day(0.10)

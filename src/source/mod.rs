@@ -12,6 +12,7 @@ pub mod pages;
 pub mod pipelines;
 pub mod scoped;
 pub mod team;
+pub mod turns;
 
 pub use backend::{sagemaker_then_followers, AwsScope, Backend, Shared};
 

@@ -70,9 +70,19 @@ fn a_person_keeps_every_endpoint_through_faults_and_sees_a_silent_service_go_sta
         .chain(["123456789012 · us-east-1", "InService"])
         .collect();
     t.wait_for_all(&all, "every endpoint and the account, under faults");
-    // Several refreshes under faults: every row stays, fresh or marked.
+    // Several refreshes under faults: every row stays, fresh or marked. A refresh
+    // asks for every endpoint again, so each round waits for that many requests.
     for _ in 0..3 {
-        std::thread::sleep(Duration::from_secs(5));
+        let before = proxy.requests();
+        let deadline = std::time::Instant::now() + Duration::from_secs(90);
+        while proxy.requests() < before + names.len() as u64 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no refresh under faults: {} requests",
+                proxy.requests()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
         t.wait_for_all(&all, "every endpoint still shown");
     }
     assert!(

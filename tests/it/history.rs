@@ -175,7 +175,8 @@ fn a_bad_deploy_is_found_reported_recorded_and_replayed_after_a_restart() {
             std::time::Instant::now() < deadline,
             "no record after {seen}"
         );
-        std::thread::sleep(std::time::Duration::from_secs(5));
+        // Polled: each round asks for a report and reads the record it names.
+        std::thread::sleep(std::time::Duration::from_secs(1));
         let written = report_count(&t);
         t.keys(&["E"]);
         let md = loop {

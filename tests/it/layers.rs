@@ -1,4 +1,4 @@
-//! The layers of DESIGN.md, kept true: every path a file under `src/` names
+//! The layers of the crate docs (src/lib.rs), kept true: every path a file under `src/` names
 //! (`crate::x`, or `super::…` climbing out of its own layer) must point down, or
 //! stay in its own layer. A new upward edge fails here with the file and the path.
 

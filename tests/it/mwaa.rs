@@ -206,6 +206,7 @@ async fn airflow_refusing_through_mwaa_is_one_line_with_its_status() {
     });
     let all = [environment(EnvironmentStatus::Available), refused];
     let why = source(&all).gather().await.unwrap_err();
+    assert!(!why.contains('\n'), "{why}");
     assert_eq!(
         why,
         "Airflow (MWAA payments-prod) GET /dags: Airflow answered 403: Forbidden"
@@ -244,6 +245,7 @@ async fn a_malformed_answer_is_one_line_not_a_panic() {
     );
     let all = [environment(EnvironmentStatus::Available), garbage];
     let why = source(&all).gather().await.unwrap_err();
+    assert!(!why.contains('\n'), "{why}");
     assert!(
         why.starts_with("Airflow dags: unexpected answer ("),
         "{why}"

@@ -144,6 +144,69 @@ async fn a_simulated_hour_asks_for_what_the_pace_says_and_an_alarm_is_seen_at_on
     }
 }
 
+/// A budget spent pauses every metric, never the fast signals: the alarms are asked
+/// each refresh, and one turning to ALARM is in the next update.
+#[tokio::test]
+async fn a_spent_budget_pauses_metrics_but_not_the_alarms() {
+    let run = unique("spent");
+    let target = endpoint_target(&format!("{run}-m"), &format!("{run}-ep"));
+    let cw = cloudwatch(&sdk(&ministack_url()).await);
+    let variant = [
+        ("EndpointName", target.endpoint.as_str()),
+        ("VariantName", "AllTraffic"),
+    ];
+    put(&cw, "AWS/SageMaker", "Invocations", &variant, &[1.0]).await;
+
+    let calls = ApiCalls::default();
+    let (_targets_tx, targets) = tokio::sync::watch::channel(vec![target.clone()]);
+    let (_attention_tx, attention) = tokio::sync::watch::channel(Attention::default());
+    let (_forced_tx, forced) = tokio::sync::watch::channel(0);
+    let custom = CustomMetrics {
+        namespace: "MLOps/Models".into(),
+        dimension: "ModelName".into(),
+        discover: false,
+    };
+    // A budget smaller than one metric: nothing may be spent on metric data.
+    let mut source = CloudWatchSource::new(
+        &sdk(&ministack_url()).await,
+        &calls,
+        targets,
+        Vec::new(),
+        custom,
+    )
+    .budgeted(
+        1e-9,
+        Duration::from_secs(60),
+        (attention, Normaliser::default()),
+        forced,
+    );
+    let asked = |op: &str| calls.counts().get(op).copied().unwrap_or(0);
+    let start = Timestamp::now();
+    let first = source.fetch_at(start).await;
+    assert!(spending(&first)
+        .slowed
+        .as_deref()
+        .unwrap()
+        .contains("paused"));
+
+    let alarm = format!("{run}-5xx");
+    let metric = ("AWS/SageMaker", "Invocation5XXErrors");
+    alarm_firing(&cw, &alarm, metric, &variant, 10.0, "Threshold Crossed").await;
+    let alarms_before = asked("CloudWatch:DescribeAlarms");
+    let next = source.fetch_at(start + SignedDuration::from_mins(1)).await;
+    let Update::Fleet { fleet, .. } = &next else {
+        panic!("cloudwatch failed: {next:?}")
+    };
+    let firing = fleet.alarms.iter().find(|a| a.name == alarm);
+    assert!(
+        firing.is_some_and(|a| a.state == mlopsdash::model::facts::AlarmState::Alarm),
+        "{:?}",
+        fleet.alarms
+    );
+    assert!(asked("CloudWatch:DescribeAlarms") > alarms_before);
+    assert_eq!(asked(METRICS_REQUESTED), 0, "{:?}", calls.counts());
+}
+
 /// The real binary: a model's CPU and memory are asked for only once it is opened
 /// (the fleet view does not show them), and then at once, not at the slow pace.
 #[test]

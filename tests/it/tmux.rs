@@ -189,6 +189,27 @@ impl Tmux {
             .trim()
             .to_string()
     }
+
+    /// Sends `signal` ("TERM", "KILL", …) to the dashboard running in the pane, by
+    /// its own process id: the pane's shell's child, which /proc names.
+    pub(crate) fn signal_dashboard(&self, signal: &str) {
+        let shell = self.pane("#{pane_pid}");
+        let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+            .unwrap_or_default();
+        let dashboard = children
+            .split_whitespace()
+            .find(|pid| {
+                std::fs::read_link(format!("/proc/{pid}/exe"))
+                    .is_ok_and(|exe| exe.ends_with("mlopsdash"))
+            })
+            .unwrap_or_else(|| panic!("no dashboard under the pane's shell {shell}: {children}"))
+            .to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &dashboard])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{signal} {dashboard}");
+    }
 }
 
 impl Drop for Tmux {
@@ -336,16 +357,12 @@ fn a_panic_restores_the_terminal_and_says_what_happened() {
 #[test]
 fn sigterm_and_sighup_end_the_dashboard_cleanly() {
     let t = Tmux::start(100, 30);
-    // Seeds no other test uses, so each signal reaches only this dashboard.
+    // A seed per signal: the header shows the dashboard that was started is running.
     for (signal, seed) in [("TERM", "90417"), ("HUP", "90418")] {
         launch(&t, &format!("--demo --demo-seed {seed} --config /dev/null"));
         // The header, not the typed command line (which also says "seed {seed}").
         t.wait_for(&format!("demo · seed {seed}"), "the running dashboard");
-        let sent = Command::new("pkill")
-            .args([&format!("-{signal}"), "-f", &format!("demo-seed {seed}")])
-            .status()
-            .unwrap();
-        assert!(sent.success(), "the dashboard process was not found");
+        t.signal_dashboard(signal);
         t.assert_clean_shell(&format!("SIG{signal}"));
     }
 }

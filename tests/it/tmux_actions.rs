@@ -202,12 +202,7 @@ fn a_protected_endpoint_refuses_a_wrong_name_and_a_crash_keeps_the_request() {
     // The dialog is open again when the process dies: its request is on disk.
     t.keys(&["B"]);
     t.wait_for("type its name", "the dialog again");
-    let shell = t.pane("#{pane_pid}");
-    let killed = std::process::Command::new("pkill")
-        .args(["-KILL", "-P", &shell])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    t.signal_dashboard("KILL");
     assert_eq!(
         audit_after(&t, 3),
         [

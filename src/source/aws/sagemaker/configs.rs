@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::super::timestamp;
 use crate::aws::errors::describe;
 use crate::source::aws::fan_out::lock;
+use crate::source::turns::Turns;
 
 /// What an endpoint config says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,9 +41,10 @@ impl Config {
     }
 }
 
-/// Configs described so far, by name.
+/// Configs described so far, by name, and the names being described now: many
+/// endpoints look at the same older configs at once, and each is asked for once.
 #[derive(Default)]
-pub struct Configs(Mutex<HashMap<String, Config>>);
+pub struct Configs(Mutex<HashMap<String, Config>>, Turns);
 
 impl Configs {
     /// The config named `name`, described when first asked for or when what was
@@ -53,8 +55,16 @@ impl Configs {
         name: &str,
         valid_after: Timestamp,
     ) -> Result<Config, String> {
-        let known = lock(&self.0).get(name).cloned();
-        if let Some(known) = known.filter(|c| c.learned >= valid_after) {
+        let known = |configs: &Configs| {
+            let known = lock(&configs.0).get(name).cloned();
+            known.filter(|c| c.learned >= valid_after)
+        };
+        if let Some(known) = known(self) {
+            return Ok(known);
+        }
+        // One describe per name at a time: who waited finds it learned.
+        let _turn = self.1.take(name).await;
+        if let Some(known) = known(self) {
             return Ok(known);
         }
         let learned = Timestamp::now();

@@ -22,6 +22,7 @@ use crate::aws::errors::{describe, is_not_found};
 use crate::model::identity::Normaliser;
 use crate::source::aws::fan_out::{fan_out, lock};
 use crate::source::pages::Pages;
+use crate::source::turns::Turns;
 
 /// Versions per group whose artifacts are indexed: the newest are what endpoints serve.
 const INDEXED_VERSIONS: usize = 20;
@@ -118,6 +119,8 @@ pub struct Lineage {
     known: Mutex<Known>,
     /// Requests in flight at once.
     in_flight: usize,
+    /// The models and packages being described now.
+    turns: Turns,
     refreshes: u64,
     indexed_at: Option<u64>,
 }
@@ -170,18 +173,17 @@ impl Lineage {
         client: &Client,
         models: &[(String, Timestamp)],
     ) -> Vec<(String, String)> {
-        let unknown: Vec<&String> = {
+        let unknown: Vec<&(String, Timestamp)> = {
             let known = self.known();
             models
                 .iter()
                 .filter(|(m, valid_after)| {
                     known.models.get(m).is_none_or(|s| s.learned < *valid_after)
                 })
-                .map(|(m, _)| m)
                 .collect()
         };
-        let failed = fan_out(unknown, self.in_flight, |model| async move {
-            self.learn_one(client, model)
+        let failed = fan_out(unknown, self.in_flight, |(model, valid_after)| async move {
+            self.learn_one(client, model, *valid_after)
                 .await
                 .err()
                 .map(|why| (model.clone(), why))
@@ -190,7 +192,22 @@ impl Lineage {
         failed.into_iter().flatten().collect()
     }
 
-    async fn learn_one(&self, client: &Client, model: &str) -> Result<(), String> {
+    async fn learn_one(
+        &self,
+        client: &Client,
+        model: &str,
+        valid_after: Timestamp,
+    ) -> Result<(), String> {
+        let _turn = self.turns.take(model).await;
+        // Another endpoint's refresh may have learned it while this one waited.
+        let learned_since = |k: &Known| {
+            k.models
+                .get(model)
+                .is_some_and(|s| s.learned >= valid_after)
+        };
+        if learned_since(&self.known()) {
+            return Ok(());
+        }
         let learned = Timestamp::now();
         let served = match client.describe_model().model_name(model).send().await {
             Ok(d) => served_by(d.primary_container(), d.containers()),
@@ -317,6 +334,7 @@ impl Lineage {
     }
 
     async fn package(&self, client: &Client, arn: &str) -> Result<(), String> {
+        let _turn = self.turns.take(arn).await;
         {
             let known = self.known();
             if known.packages.contains_key(arn) || known.absent.contains(arn) {
