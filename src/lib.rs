@@ -22,7 +22,8 @@
 //! - **Composition root** (`src/run/`, `src/main.rs`, `src/cli.rs`): builds sources
 //!   and executors, owns the event loop, the audit writer, the history recorder (its
 //!   own thread), the incident report, the past without sources (`--at`, `export`),
-//!   which backend a command runs on (`backends.rs`) and the headless collector
+//!   where a command's facts come from (`origins.rs` picks an `origin::Origin`: the
+//!   demo, AWS scopes, or a collector's states) and the headless collector
 //!   (`collector.rs`).
 //! - **Render** (`src/ui/`, `src/snapshot/`): one file per view, charts, SVG export
 //!   of frames; `snapshot` JSON and text; no I/O.
@@ -32,9 +33,10 @@
 //!   events, changes) is read through methods, written only by updates.
 //! - **Actions** (`src/action/`): planners (pure), the AWS and demo executors, the
 //!   runner, the audit log.
-//! - **Sources** (`src/source/`): the `Source` trait, the interval/refresh driver,
-//!   `Backend` (which sources run, per account × region scope; `scoped.rs` marks each
-//!   scope's updates), `memory` (what a session leaves for the next; every update
+//! - **Sources** (`src/source/`): only fetch and store. The `Source` trait, the
+//!   interval/refresh driver, the toolkit every source uses (`pages.rs` bounded
+//!   paging, `last_good.rs` a part's last good answer and its staleness, `turns.rs`
+//!   one read in flight per key; `scoped.rs` marks each scope's updates), `memory` (what a session leaves for the next; every update
 //!   passes its recorder) over `disk` (bounded JSON cache files), `history/` (the
 //!   recorded past: a framed, checksummed log in hourly segments), `demo/` simulator,
 //!   `aws/` (SageMaker, CloudWatch, S3, STS, Cost Explorer, X-Ray, ECS, Lambda, Step
@@ -52,6 +54,17 @@
 //!   health, events, changes (their join and the before/after deltas), scopes and DR
 //!   pairs (`scope.rs`, `failover.rs`), a collector's state (`collected.rs`), prices,
 //!   and the neutral `Update` and action data both sides speak; pure.
+//!
+//! ## One description of a scope's sources
+//!
+//! `src/run/origin/plan.rs` lists every source once: its id, its interval from the
+//! config, what wakes it (a refresh key, an incident), what it waits for, whether it
+//! remembers across restarts and whether it needs the account id. The dashboard
+//! (`spawn_scope`), `snapshot` and `collect` (`gather_scope`), the benchmarks
+//! (`ask_once`) and the staleness intervals are all derived from that list, and
+//! `scope.rs::feeds` builds each source of a scope. Adding a source is a module under
+//! `src/source/` implementing `Source`, one line in `plan()`, and its constructor in
+//! `feeds()`.
 //!
 //! ## One call, shown and sent
 //!

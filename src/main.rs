@@ -1,4 +1,4 @@
-//! CLI entry: parse args, load config, pick the backend, run the dashboard.
+//! CLI entry: parse args, load config, pick the origin, run the dashboard.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -14,8 +14,8 @@ use mlopsdash::app::App;
 use mlopsdash::cli::{Cli, Command, ConfigCommand};
 use mlopsdash::config::{self, paths, Config, Theme};
 use mlopsdash::run;
+use mlopsdash::run::origin::Origin;
 use mlopsdash::snapshot;
-use mlopsdash::source::Backend;
 
 fn main() -> ExitCode {
     // Every file this process creates (audit log, history, cache, logs, exports) is
@@ -83,13 +83,13 @@ fn run(cli: Cli) -> Result<u8> {
     let result = runtime.block_on(async move {
         let now = Timestamp::now();
         if let Some(Command::Collect { .. }) = &cli.command {
-            return run::backends::collect(&cli, &config, now).await;
+            return run::origins::collect(&cli, &config, now).await;
         }
-        let backend = match &cli.from {
-            Some(url) => run::backends::viewer_backend(&cli, &config, url, now).await?,
-            None => run::backends::backend(&cli, &config, now).await?,
+        let origin = match &cli.from {
+            Some(url) => run::origins::viewer_origin(&cli, &config, url, now).await?,
+            None => run::origins::origin(&cli, &config, now).await?,
         };
-        for warning in backend.warnings() {
+        for warning in origin.warnings() {
             tracing::warn!("{warning}");
             // The dashboard says it on its status line instead of the terminal it owns.
             if cli.command.is_some() {
@@ -98,7 +98,7 @@ fn run(cli: Cli) -> Result<u8> {
         }
         let past = cli.at.map(|w| w.resolve(now));
         if let Some(Command::Export { model, since, dir }) = &cli.command {
-            let (gathered, _) = gather(backend, &config, now, past).await?;
+            let (gathered, _) = gather(origin, &config, now, past).await?;
             let since = since.map(|w| w.resolve(now));
             let report = run::export::Report::of(&gathered.app, model, since, &theme)
                 .ok_or_else(|| unknown_model(&gathered.app, model))?;
@@ -114,7 +114,7 @@ fn run(cli: Cli) -> Result<u8> {
             return Ok(0);
         }
         if let Some(Command::Snapshot { json, fail_on }) = cli.command {
-            let (gathered, api_calls) = gather(backend, &config, now, past).await?;
+            let (gathered, api_calls) = gather(origin, &config, now, past).await?;
             let snap = snapshot::Snapshot::new(&gathered, api_calls);
             let text = match json {
                 true => serde_json::to_string_pretty(&snap)? + "\n",
@@ -127,22 +127,22 @@ fn run(cli: Cli) -> Result<u8> {
         let (refresh_tx, refresh_rx) = mlopsdash::source::refresh_channels();
         let mut app = match past {
             // The past alone: no source is started, no AWS call made.
-            Some(at) => past_app(&backend, &config, at)?,
+            Some(at) => past_app(&origin, &config, at)?,
             None => App::new(
-                backend.context(),
+                origin.context(),
                 config.rules.clone(),
                 config.keymap.clone(),
                 now,
             ),
         };
-        if let Some(first) = backend.warnings().first() {
+        if let Some(first) = origin.warnings().first() {
             app.notify(first.clone());
         }
         let audit = open_audit_log(&config.actions);
         let read_only = cli.read_only || config.actions.read_only;
         app.restrict_actions(read_only, audit.as_ref().err().cloned());
         let actions = run::ActionRuntime {
-            executors: run::executors_for(&backend, &config),
+            executors: run::executors_for(&origin, &config),
             audit,
             read_only,
             polling: polling(&config.actions, cli.demo),
@@ -151,7 +151,7 @@ fn run(cli: Cli) -> Result<u8> {
         let audit = run::AuditWriter::spawn(actions.audit.clone().ok(), tx.clone());
         let recorder = run::Recorder::spawn(config.history.clone(), tx.clone());
         if past.is_none() {
-            backend.spawn(tx, refresh_rx);
+            origin.spawn(tx, refresh_rx);
         }
         let links = run::Links {
             refresh: refresh_tx,
@@ -171,34 +171,34 @@ fn run(cli: Cli) -> Result<u8> {
 /// Every source's answer once (and the AWS requests it took), or the fleet as
 /// recorded at `past` (no AWS call).
 async fn gather(
-    backend: Backend,
+    origin: Origin,
     config: &Config,
     now: Timestamp,
     past: Option<Timestamp>,
 ) -> Result<(snapshot::Gathered, std::collections::BTreeMap<String, u64>)> {
-    let context = backend.context();
+    let context = origin.context();
     if let Some(at) = past {
-        let app = past_app(&backend, config, at)?;
+        let app = past_app(&origin, config, at)?;
         let gathered = snapshot::Gathered {
             app,
             errors: Vec::new(),
         };
         return Ok((gathered, Default::default()));
     }
-    let (updates, api_calls) = backend.gather_once().await;
+    let (updates, api_calls) = origin.gather_once().await;
     let gathered = snapshot::apply(context, config.rules.clone(), updates, now);
     Ok((gathered, api_calls))
 }
 
 /// The fleet as it was at `at`: a collector's state written by then (`--from`), else
 /// this machine's recorded past.
-fn past_app(backend: &Backend, config: &Config, at: Timestamp) -> Result<App> {
+fn past_app(origin: &Origin, config: &Config, at: Timestamp) -> Result<App> {
     let (rules, keymap) = (config.rules.clone(), config.keymap.clone());
-    let app = match backend {
-        Backend::Viewer { first, .. } => {
-            run::offline::collected_app(backend.context(), rules, keymap, first)
+    let app = match origin {
+        Origin::Viewer { first, .. } => {
+            run::offline::collected_app(origin.context(), rules, keymap, first)
         }
-        _ => run::offline::recorded_app(backend.context(), rules, keymap, &config.history, at)
+        _ => run::offline::recorded_app(origin.context(), rules, keymap, &config.history, at)
             .map_err(anyhow::Error::msg)?,
     };
     Ok(app)

@@ -10,12 +10,13 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::signal::unix::SignalKind;
 use tokio::sync::mpsc;
 
+use super::origin::Origin;
 use crate::app::App;
 use crate::model::collected::Collected;
 use crate::model::update::Update;
 use crate::snapshot::{self, Gathered, Snapshot};
+use crate::source::refresh_channels;
 use crate::source::team::{doc, Store};
-use crate::source::{refresh_channels, Backend};
 
 /// How long the sources must be quiet before a state is written (a refresh's answers
 /// arrive over a few seconds), and how long a busy stream may put it off.
@@ -36,15 +37,10 @@ pub struct Settings {
 
 /// Runs until a signal (or `count` states): exit code 0, or an error when not even
 /// the first state could be written.
-pub async fn collect(
-    mut app: App,
-    backend: Backend,
-    store: Store,
-    settings: Settings,
-) -> Result<u8> {
+pub async fn collect(mut app: App, origin: Origin, store: Store, settings: Settings) -> Result<u8> {
     let (tx, mut updates) = mpsc::channel(256);
     let (refresh, receivers) = refresh_channels();
-    backend.spawn(tx, receivers);
+    origin.spawn(tx, receivers);
     // SIGTERM (systemd, ECS), SIGINT (ctrl-c) and SIGHUP stop it.
     let mut stop = super::signals::any_of(&[
         SignalKind::terminate(),

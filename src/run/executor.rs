@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use super::origin::{AwsScope, Origin};
 use crate::action::{AwsExecutor, DemoExecutor, Executor, Guard, PipelineExecutor};
 use crate::config::Config;
 use crate::model::scope::ScopeKey;
-use crate::source::{AwsScope, Backend};
 
 /// The executors of a session.
 #[derive(Clone, Default)]
@@ -49,18 +49,18 @@ fn guard(config: &Config, scope: Option<&AwsScope>) -> Guard {
     Guard::new(&config.mappings, &config.actions.protected_tags, account)
 }
 
-pub fn executors_for(backend: &Backend, config: &Config) -> Executors {
-    match backend {
-        Backend::Demo { source, .. } => Executors {
+pub fn executors_for(origin: &Origin, config: &Config) -> Executors {
+    match origin {
+        Origin::Demo { source, .. } => Executors {
             demo: Some(Executor::Demo(
                 DemoExecutor::new(source.simulator().clone()).guarded(guard(config, None)),
             )),
             ..Executors::default()
         },
-        Backend::Aws {
+        Origin::Aws {
             scopes, pipelines, ..
         }
-        | Backend::Viewer {
+        | Origin::Viewer {
             scopes, pipelines, ..
         } => Executors {
             by_scope: scopes

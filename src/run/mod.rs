@@ -3,13 +3,14 @@
 //! every other one.
 
 mod audit_writer;
-pub mod backends;
 pub mod collector;
 mod event_loop;
 mod executor;
 pub mod export;
 mod guarded;
 pub mod offline;
+pub mod origin;
+pub mod origins;
 mod recorder;
 mod signals;
 

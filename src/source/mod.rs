@@ -3,7 +3,6 @@
 //! service never blocks the UI or the other sources.
 
 pub mod aws;
-mod backend;
 pub mod demo;
 pub mod disk;
 pub mod history;
@@ -14,9 +13,8 @@ pub mod scoped;
 pub mod team;
 pub mod turns;
 
-pub use backend::{sagemaker_then_followers, AwsScope, Backend, Shared};
-
 use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -44,6 +42,59 @@ pub fn report(source: SourceId, result: Result<Fleet, String>) -> Update {
 pub trait Source: Send + 'static {
     fn id(&self) -> SourceId;
     fn fetch(&mut self) -> impl Future<Output = Update> + Send;
+
+    /// Starts from what a past session left for this account and region.
+    fn recall(&mut self, _past: &memory::MemoryDir) {}
+
+    /// The account STS names, for a source whose cache is the account's.
+    fn belongs_to(&mut self, _account: &str) {}
+}
+
+/// A source in a box: the composition root keeps a scope's sources in one list.
+pub trait AnySource: Send {
+    fn source_id(&self) -> SourceId;
+    fn fetch_boxed(&mut self) -> Pin<Box<dyn Future<Output = Update> + Send + '_>>;
+    fn recall_from(&mut self, past: &memory::MemoryDir);
+    fn learn_account(&mut self, account: &str);
+}
+
+impl<S: Source> AnySource for S {
+    fn source_id(&self) -> SourceId {
+        self.id()
+    }
+
+    fn fetch_boxed(&mut self) -> Pin<Box<dyn Future<Output = Update> + Send + '_>> {
+        Box::pin(self.fetch())
+    }
+
+    fn recall_from(&mut self, past: &memory::MemoryDir) {
+        self.recall(past);
+    }
+
+    fn learn_account(&mut self, account: &str) {
+        self.belongs_to(account);
+    }
+}
+
+/// A boxed source, driven like any other.
+pub struct Boxed(pub Box<dyn AnySource>);
+
+impl Source for Boxed {
+    fn id(&self) -> SourceId {
+        self.0.source_id()
+    }
+
+    fn fetch(&mut self) -> impl Future<Output = Update> + Send {
+        self.0.fetch_boxed()
+    }
+
+    fn recall(&mut self, past: &memory::MemoryDir) {
+        self.0.recall_from(past);
+    }
+
+    fn belongs_to(&mut self, account: &str) {
+        self.0.learn_account(account);
+    }
 }
 
 /// Asks sources to refresh now. Presses while a fetch runs collapse into one:

@@ -11,11 +11,17 @@ use crate::config::{KeyAction, Theme};
 use crate::model::events::Event;
 
 /// One line of hints, a line on failing sources while there are any, plus up to
-/// two events when the terminal is tall enough.
-pub fn height(app: &App, total: u16) -> u16 {
+/// three events when the terminal is tall enough and `with_events` (the pipeline
+/// shows them in a panel of their own when it has the room).
+pub fn height(app: &App, total: u16, with_events: bool) -> u16 {
     let events = app.events().len().min(if total >= 30 { 3 } else { 2 }) as u16;
+    let events = if with_events && total >= 20 {
+        events
+    } else {
+        0
+    };
     let running = app.actions().running.len().min(2) as u16;
-    1 + running + u16::from(problems(app).is_some()) + if total >= 20 { events } else { 0 }
+    1 + running + u16::from(problems(app).is_some()) + events
 }
 
 /// "⟳ rollback recommendation-engine-prod: Updating (12s)" per action under way.

@@ -13,6 +13,7 @@ mod header;
 mod help;
 mod models;
 mod pipeline;
+mod recent;
 pub(crate) mod scopes;
 mod stats;
 pub mod svg;
@@ -40,7 +41,17 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         too_small(frame, area, theme);
         return;
     }
-    let footer_height = footer::height(app, area.height);
+    // A tall pipeline: the latest changes and events fill what the models leave,
+    // and the footer need not show the events too.
+    let lean_footer = footer::height(app, area.height, false);
+    let body_height = area.height.saturating_sub(1 + lean_footer);
+    let table_height = pipeline::height(app);
+    let recent_below = app.view() == View::Pipeline
+        && table_height.is_some_and(|h| recent::fits(body_height.saturating_sub(h)));
+    let footer_height = match recent_below {
+        true => lean_footer,
+        false => footer::height(app, area.height, true),
+    };
     let [head, body, foot] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
@@ -49,6 +60,15 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     .areas(area);
     header::draw(frame, head, app, theme);
     match app.view() {
+        View::Pipeline if recent_below => {
+            let [table, below] = Layout::vertical([
+                Constraint::Length(table_height.unwrap_or(body.height)),
+                Constraint::Fill(1),
+            ])
+            .areas(body);
+            pipeline::draw(frame, table, app, theme);
+            recent::draw(frame, below, app, theme);
+        }
         View::Pipeline => pipeline::draw(frame, body, app, theme),
         View::Models => models::draw(frame, body, app, theme),
         View::Alarms => alarms::draw(frame, body, app, theme),

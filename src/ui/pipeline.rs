@@ -17,6 +17,17 @@ const COST_WIDTH: u16 = 7;
 /// "▲ changed 59m ago".
 const CHANGE_WIDTH: u16 = 19;
 
+/// The rows the table needs to show every model (borders and header included);
+/// None before the fleet has loaded.
+pub fn height(app: &App) -> Option<u16> {
+    app.fleet().data()?;
+    Some(
+        u16::try_from(app.rows().len())
+            .unwrap_or(u16::MAX)
+            .saturating_add(3),
+    )
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let total = app.fleet().data().map_or(0, |f| f.models.len());
     let block = panel(

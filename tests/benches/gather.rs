@@ -16,10 +16,11 @@ use aws_config::SdkConfig;
 use mlopsdash::config::Config;
 use mlopsdash::model::identity::Normaliser;
 use mlopsdash::model::polling::Attention;
+use mlopsdash::run::origin::{ask_once, plan, Plan};
 use mlopsdash::source::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
 use mlopsdash::source::aws::targets::TargetsReceiver;
 use mlopsdash::source::aws::{ApiCalls, S3Source, SageMakerSource, METRICS_REQUESTED};
-use mlopsdash::source::{sagemaker_then_followers, Update};
+use mlopsdash::source::{AnySource, SourceId, Update};
 
 #[path = "../common/seed.rs"]
 mod seed;
@@ -185,10 +186,18 @@ async fn gather(moto_url: &str, ministack_url: &str, n: usize, latency: Duration
             config.mappings.clone(),
             custom,
         );
+        // As a snapshot asks them: each waits for what the plan says.
+        let plans = plan(&config.aws, false);
+        let of = |id| *plans.iter().find(|p: &&Plan| p.id == id).unwrap();
         Session {
-            sagemaker,
-            cloudwatch,
-            s3,
+            feeds: vec![
+                (
+                    of(SourceId::SageMaker),
+                    Box::new(sagemaker) as Box<dyn AnySource>,
+                ),
+                (of(SourceId::CloudWatch), Box::new(cloudwatch)),
+                (of(SourceId::S3), Box::new(s3)),
+            ],
             found,
         }
     };
@@ -272,9 +281,7 @@ async fn hour(
 
 /// The sources of one dashboard session.
 struct Session {
-    sagemaker: SageMakerSource,
-    cloudwatch: CloudWatchSource,
-    s3: S3Source,
+    feeds: Vec<(Plan, Box<dyn AnySource>)>,
     found: TargetsReceiver,
 }
 
@@ -289,13 +296,9 @@ impl Session {
             rows.changed().await.ok()?;
             Some(started.elapsed().as_millis())
         });
-        let (sm, metrics, data) = sagemaker_then_followers(
-            &mut self.sagemaker,
-            &mut self.found,
-            &mut self.cloudwatch,
-            &mut self.s3,
-        )
-        .await;
+        let (_, account) = tokio::sync::watch::channel(Some(None));
+        let mut answers = ask_once(&mut self.feeds, &mut self.found, account).await;
+        let [sm, metrics, data] = [0, 1, 2].map(|_| answers.remove(0));
         let rows_at = match rows_known.is_finished() {
             true => rows_known.await.ok().flatten(),
             false => {

@@ -168,6 +168,10 @@ impl Source for CostSource {
     async fn fetch(&mut self) -> Update {
         report(SourceId::Cost, self.gather().await)
     }
+
+    fn belongs_to(&mut self, account: &str) {
+        self.account = Some(account.to_string());
+    }
 }
 
 /// How often the cost source looks at its cache; requests happen only when stale.

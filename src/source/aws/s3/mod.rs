@@ -96,12 +96,16 @@ impl S3Source {
     /// Starts from the baselines and file summaries a past session kept in `path`,
     /// and keeps them there: a restart reads no captured file twice.
     pub fn remembering(mut self, path: PathBuf) -> S3Source {
+        self.recall_file(path);
+        self
+    }
+
+    fn recall_file(&mut self, path: PathBuf) {
         let file = JsonFile::new(path, CAPTURE_MAX_BYTES).versioned(CAPTURE_FORMAT);
         if let Some(past) = file.load::<HashMap<String, capture::Watch>>() {
             self.watches = past;
         }
         self.memory = Some(file);
-        self
     }
 
     /// What to read captured traffic of: every endpoint with capture on, and the
@@ -327,5 +331,9 @@ impl Source for S3Source {
 
     async fn fetch(&mut self) -> Update {
         report(SourceId::S3, self.gather().await)
+    }
+
+    fn recall(&mut self, past: &crate::source::memory::MemoryDir) {
+        self.recall_file(past.captures());
     }
 }

@@ -35,7 +35,13 @@ pub(super) struct Memory {
 impl SageMakerSource {
     /// Starts from what a past session described, kept in `path`, and keeps it
     /// there as more is learned.
-    pub fn remembering(self, path: PathBuf) -> SageMakerSource {
+    pub fn remembering(mut self, path: PathBuf) -> SageMakerSource {
+        self.recall_file(path);
+        self
+    }
+
+    /// `remembering`, once the account (and so the file) is known.
+    pub(super) fn recall_file(&mut self, path: PathBuf) {
         let file = JsonFile::new(path, MAX_BYTES).versioned(FORMAT);
         if let Some(past) = file.load::<Remembered>() {
             self.lineage.recall(past.lineage);
@@ -44,10 +50,7 @@ impl SageMakerSource {
             self.pipeline_reasons.recall(past.pipeline_failures);
         }
         let saved = self.descriptions();
-        SageMakerSource {
-            memory: Some(Memory { file, saved }),
-            ..self
-        }
+        self.memory = Some(Memory { file, saved });
     }
 
     /// Writes the descriptions when there are new ones.

@@ -638,6 +638,10 @@ impl Source for SageMakerSource {
         });
         report(SourceId::SageMaker, result)
     }
+
+    fn recall(&mut self, past: &crate::source::memory::MemoryDir) {
+        self.recall_file(past.descriptions());
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Which backend a command runs on, built from the command line and config: the
+//! Which origin a command runs on, built from the command line and config: the
 //! demo, AWS (every account × region), a viewer of a collector's states (`--from`),
 //! and `collect`'s sources with the store it writes to.
 
@@ -7,19 +7,20 @@ use std::time::Duration;
 use anyhow::{bail, Context as _, Result};
 use jiff::Timestamp;
 
+use super::origin::{AwsScope, Origin, Shared};
 use crate::app::App;
 use crate::cli::{Cli, Command};
 use crate::config::{self, paths, Config};
 use crate::source::pipelines::PipelineSetup;
-use crate::source::{aws, team, AwsScope, Backend, Shared};
+use crate::source::{aws, team};
 
 /// The demo simulator, or AWS through the default credential chain.
-pub async fn backend(cli: &Cli, config: &Config, now: Timestamp) -> Result<Backend> {
+pub async fn origin(cli: &Cli, config: &Config, now: Timestamp) -> Result<Origin> {
     if cli.demo {
         let seed = cli.demo_seed.unwrap_or(config.demo.seed);
         let models = cli.demo_models.map_or(config.demo.models, |n| n as usize);
         let every = Duration::from_secs(config.demo.tick_seconds);
-        return Ok(Backend::demo(seed, models, every, now));
+        return Ok(Origin::demo(seed, models, every, now));
     }
     let timeouts = timeouts(config);
     let specs = config.scopes(&cli.region, cli.profile.as_deref());
@@ -33,7 +34,7 @@ pub async fn backend(cli: &Cli, config: &Config, now: Timestamp) -> Result<Backe
     }
     let first = scopes.first().context("no account or region to watch")?;
     let pipelines = PipelineSetup::from_config(config, Some(&first.sdk), &first.calls);
-    Ok(Backend::Aws {
+    Ok(Origin::Aws {
         scopes,
         pipelines: Box::new(pipelines),
         shared: Box::new(shared(config)),
@@ -63,12 +64,12 @@ fn timeouts(config: &Config) -> aws::Timeouts {
 /// A viewer (`--from`): the collector's newest state read first (a clear error if it
 /// cannot be), then the viewer's own credentials in each of the collector's
 /// accounts and regions, for who it is and for its actions.
-pub async fn viewer_backend(
+pub async fn viewer_origin(
     cli: &Cli,
     config: &Config,
     url: &str,
     now: Timestamp,
-) -> Result<Backend> {
+) -> Result<Origin> {
     let location = team::Location::parse(url).map_err(anyhow::Error::msg)?;
     let timeouts = timeouts(config);
     let mine = config.scopes(&cli.region, cli.profile.as_deref());
@@ -115,7 +116,7 @@ pub async fn viewer_backend(
         scopes.push(AwsScope { sdk, calls, spec });
     }
     let pipelines = PipelineSetup::from_config(config, scopes.first().map(|s| &s.sdk), &calls);
-    Ok(Backend::Viewer {
+    Ok(Origin::Viewer {
         store: Box::new(store),
         first: Box::new(first),
         etag,
@@ -140,9 +141,9 @@ pub async fn collect(cli: &Cli, config: &Config, now: Timestamp) -> Result<u8> {
         bail!("collect gathers from AWS itself: --from and --at do not apply");
     }
     let location = team::Location::parse(to).map_err(anyhow::Error::msg)?;
-    let backend = backend(cli, config, now).await?;
-    let (sdk, calls) = match &backend {
-        Backend::Aws { scopes, .. } if !scopes.is_empty() => {
+    let origin = origin(cli, config, now).await?;
+    let (sdk, calls) = match &origin {
+        Origin::Aws { scopes, .. } if !scopes.is_empty() => {
             (scopes[0].sdk.clone(), scopes[0].calls.clone())
         }
         // The demo's fleet is simulated; its states still go to a real bucket.
@@ -158,7 +159,7 @@ pub async fn collect(cli: &Cli, config: &Config, now: Timestamp) -> Result<u8> {
     };
     let store = team::Store::new(&sdk, &calls, location).locate().await;
     let app = App::new(
-        backend.context(),
+        origin.context(),
         config.rules.clone(),
         config.keymap.clone(),
         now,
@@ -168,5 +169,5 @@ pub async fn collect(cli: &Cli, config: &Config, now: Timestamp) -> Result<u8> {
         keep: jiff::SignedDuration::from_hours(i64::try_from(*keep_hours).unwrap_or(24)),
         count: *count,
     };
-    super::collector::collect(app, backend, store, settings).await
+    super::collector::collect(app, origin, store, settings).await
 }
