@@ -18,6 +18,16 @@ pub enum DagRole {
 }
 
 impl DagRole {
+    /// The stages a DAG of this role feeds.
+    pub fn stages(self) -> &'static [super::stage::Stage] {
+        use super::stage::Stage;
+        match self {
+            DagRole::Etl => &[Stage::Data],
+            DagRole::Training => &[Stage::Training],
+            DagRole::Unknown => &[],
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             DagRole::Etl => "etl",

@@ -107,6 +107,24 @@ pub struct StaleFacts {
     pub why: String,
 }
 
+impl StaleFacts {
+    /// `source` could not refresh `stages`: `why`, and since when the facts shown
+    /// were gathered (None: there never were any).
+    pub fn new(
+        source: super::source_id::SourceId,
+        stages: &[super::stage::Stage],
+        why: impl Into<String>,
+        since: Option<Timestamp>,
+    ) -> StaleFacts {
+        StaleFacts {
+            source,
+            stages: stages.to_vec(),
+            since,
+            why: why.into(),
+        }
+    }
+}
+
 /// Raw-data freshness: the newest object under the model's input prefix.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DataFacts {

@@ -273,12 +273,9 @@ impl S3Source {
                         source: crate::model::facts::DataSource::S3,
                     })
                 }
-                Err(why) => m.stale.push(StaleFacts {
-                    source: SourceId::S3,
-                    stages: vec![Stage::Data],
-                    since: None,
-                    why,
-                }),
+                Err(why) => m
+                    .stale
+                    .push(StaleFacts::new(SourceId::S3, &[Stage::Data], why, None)),
             }
             models.push(m);
         }

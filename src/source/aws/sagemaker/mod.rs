@@ -364,12 +364,8 @@ impl SageMakerSource {
 
     /// SageMaker's cells of `name` show facts from its last good refresh.
     fn stale_since(&self, name: &str, why: String) -> StaleFacts {
-        StaleFacts {
-            source: SourceId::SageMaker,
-            stages: SourceId::SageMaker.feeds().to_vec(),
-            since: self.last_good.get(name).map(|(at, _)| *at),
-            why,
-        }
+        let since = self.last_good.get(name).map(|(at, _)| *at);
+        StaleFacts::new(SourceId::SageMaker, SourceId::SageMaker.feeds(), why, since)
     }
 
     /// Every row with its identity (see `identity`).
@@ -585,12 +581,7 @@ fn or_last<T>(
     unlisted: &mut Vec<StaleFacts>,
 ) -> T {
     listed.unwrap_or_else(|why| {
-        unlisted.push(StaleFacts {
-            source: SourceId::SageMaker,
-            stages: vec![stage],
-            since: None,
-            why,
-        });
+        unlisted.push(StaleFacts::new(SourceId::SageMaker, &[stage], why, None));
         last
     })
 }

@@ -88,13 +88,14 @@ impl Schedules {
     }
 }
 
-type Failure = (String, bool);
+/// Why the schedules could not be read, and whether the service lacks the call.
+type MonitoringFailure = (String, bool);
 
 async fn lookup(
     client: &Client,
     endpoints: &[&str],
     in_flight: usize,
-) -> Result<HashMap<String, Monitoring>, Failure> {
+) -> Result<HashMap<String, Monitoring>, MonitoringFailure> {
     const OP: &str = "sagemaker:ListMonitoringSchedules";
     let mut pages = client
         .list_monitoring_schedules()
@@ -139,7 +140,7 @@ async fn lookup(
     Ok(out)
 }
 
-async fn schedule(client: &Client, name: &str) -> Result<Monitoring, Failure> {
+async fn schedule(client: &Client, name: &str) -> Result<Monitoring, MonitoringFailure> {
     let d = client
         .describe_monitoring_schedule()
         .monitoring_schedule_name(name)
@@ -185,7 +186,7 @@ async fn schedule(client: &Client, name: &str) -> Result<Monitoring, Failure> {
 }
 
 /// The one-line reason, and whether the service does not implement the call.
-fn failure<E>(action: &str, err: &SdkError<E, HttpResponse>) -> Failure
+fn failure<E>(action: &str, err: &SdkError<E, HttpResponse>) -> MonitoringFailure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {

@@ -14,16 +14,17 @@ use aws_sdk_ecs::types::{DesiredStatus, ServiceField};
 use jiff::Timestamp;
 
 use super::ecs_facts::{self, elb_dimensions, newest_stopped};
-use super::{row_of, stale, Joining, Listing, Owner};
+use super::{row_of, Joining, Listing, Owner};
 use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
 use crate::model::ecs::{EcsService, MISSING, TARGETS};
-use crate::model::facts::EndpointFacts;
+use crate::model::facts::{EndpointFacts, StaleFacts};
 use crate::model::stages::Stage;
 use crate::model::Fleet;
 use crate::source::aws::fan_out::{fan_out, lock};
 use crate::source::aws::protection::protection;
 use crate::source::aws::targets::{EcsTarget, ServiceTargetsSender};
+use crate::source::last_good::LastGood;
 use crate::source::pages::Pages;
 use crate::source::{report, Source, SourceId, Update};
 
@@ -58,7 +59,7 @@ pub struct EcsSource {
     /// Target group ARN → its load balancer's and its own CloudWatch dimensions.
     dimensions: Mutex<HashMap<String, Option<(String, String)>>>,
     /// "cluster/service" → the last good facts and when they were gathered.
-    known: Mutex<HashMap<String, (Timestamp, EcsService)>>,
+    known: LastGood<String, EcsService>,
     targets: Option<ServiceTargetsSender>,
 }
 
@@ -79,7 +80,7 @@ impl EcsSource {
             images: Mutex::default(),
             previous: Mutex::default(),
             dimensions: Mutex::default(),
-            known: Mutex::default(),
+            known: LastGood::default(),
             targets: None,
         }
     }
@@ -103,9 +104,7 @@ impl EcsSource {
     }
 
     async fn gather(&mut self) -> Result<Fleet, String> {
-        let mut listing = std::mem::take(&mut self.owned);
-        let owned = listing.or_list(self.list_owned()).await;
-        self.owned = listing;
+        let owned = self.owned.or_list(self.list_owned()).await;
         let owned = owned?;
         self.read(owned).await
     }
@@ -153,7 +152,7 @@ impl EcsSource {
             let extras = match described {
                 Ok((s, tags)) if s.status == MISSING => Ok(((s, Vec::new()), tags)),
                 Ok((s, tags)) => {
-                    let last = lock(&self.known).get(&s.id()).map(|(_, l)| l.clone());
+                    let last = self.known.last(&s.id()).map(|(_, l)| l);
                     Ok((self.extras(s, last).await, tags))
                 }
                 Err(why) => Err(why),
@@ -170,33 +169,29 @@ impl EcsSource {
             match result {
                 Ok(((service, problems), tags)) => {
                     let protected = protection(mapping, &Ok(tags), &self.protected_tags);
-                    let mut known = lock(&self.known);
-                    let since = known.get(&id).map(|(at, _)| *at);
+                    let since = self.known.last(&id).map(|(at, _)| at);
                     // Read whole: from now; in part: as old as the parts kept.
                     let at = match problems.is_empty() {
                         true => Timestamp::now(),
                         false => since.unwrap_or_else(Timestamp::now),
                     };
-                    known.insert(id, (at, service.clone()));
-                    drop(known);
+                    self.known.keep_at(id, at, service.clone());
                     if !problems.is_empty() {
                         let why = problems.join("; ");
-                        row.stale
-                            .push(stale(SourceId::Ecs, Stage::Endpoint, &why, since));
+                        let mark = StaleFacts::new(SourceId::Ecs, &[Stage::Endpoint], why, since);
+                        row.stale.push(mark);
                     }
                     targets.push(self.target(&o, &service));
                     row.endpoint = Some(endpoint(service, protected));
                 }
                 Err(why) => {
-                    let last = lock(&self.known).get(&id).cloned();
-                    row.stale.push(stale(
-                        SourceId::Ecs,
-                        Stage::Endpoint,
-                        &why,
-                        last.as_ref().map(|(at, _)| *at),
-                    ));
-                    if let Some((_, service)) = last {
-                        let protected = protection(mapping, &Err(why), &self.protected_tags);
+                    let denied = Err(why.clone());
+                    let (last, mark) =
+                        self.known
+                            .settle(&id, Err(why), SourceId::Ecs, &[Stage::Endpoint]);
+                    row.stale.extend(mark);
+                    if let Some(service) = last {
+                        let protected = protection(mapping, &denied, &self.protected_tags);
                         row.endpoint = Some(endpoint(service, protected));
                     }
                 }

@@ -16,7 +16,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::lambda_facts::{log_tail, queue_of, runs};
 use super::schedules::Schedules;
-use super::{mark_missing, row_of, stale, Joining, Listing, Missing, Owner, TagList, Tags};
+use super::{mark_missing, row_of, Joining, Listing, Missing, Owner, TagList, Tags};
 use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
 use crate::config::MetricQuery;
@@ -26,6 +26,7 @@ use crate::model::stages::Stage;
 use crate::model::Fleet;
 use crate::source::aws::cloudwatch::data::{data_query_every, get_between};
 use crate::source::aws::fan_out::{fan_out, lock};
+use crate::source::last_good::LastGood;
 use crate::source::pages::Pages;
 use crate::source::{report, Source, SourceId, Update};
 
@@ -78,7 +79,7 @@ pub struct LambdaSource {
     logs_read: Mutex<HashMap<String, (Timestamp, Vec<String>)>>,
     ran: Option<(Instant, HashMap<String, Ran>)>,
     /// Function → the last good facts and when.
-    known: Mutex<HashMap<String, (Timestamp, LambdaEtl)>>,
+    known: LastGood<String, LambdaEtl>,
 }
 
 impl LambdaSource {
@@ -124,7 +125,7 @@ impl LambdaSource {
             queues: Mutex::default(),
             logs_read: Mutex::default(),
             ran: None,
-            known: Mutex::default(),
+            known: LastGood::default(),
         }
     }
 
@@ -135,9 +136,7 @@ impl LambdaSource {
     }
 
     async fn gather(&mut self) -> Result<Fleet, String> {
-        let mut listing = std::mem::take(&mut self.owned);
-        let owned = listing.or_list(self.list_owned()).await;
-        self.owned = listing;
+        let owned = self.owned.or_list(self.list_owned()).await;
         let (owned, missing) = owned?;
         let ran = self.ran(&owned).await;
         let depths = fan_out(&owned, self.join.in_flight, |f| self.depth(f)).await;
@@ -162,19 +161,10 @@ impl LambdaSource {
                 (Err(why), _) => Err(why.clone()),
                 (_, Err(why)) => Err(why),
             };
-            let etl = match facts {
-                Ok(etl) => {
-                    lock(&self.known).insert(f.name.clone(), (Timestamp::now(), etl.clone()));
-                    Some(etl)
-                }
-                Err(why) => {
-                    let last = lock(&self.known).get(&f.name).cloned();
-                    let since = last.as_ref().map(|(at, _)| *at);
-                    row.stale
-                        .push(stale(SourceId::Lambda, Stage::Data, &why, since));
-                    last.map(|(_, etl)| etl)
-                }
-            };
+            let (etl, mark) = self
+                .known
+                .settle(&f.name, facts, SourceId::Lambda, &[Stage::Data]);
+            row.stale.extend(mark);
             if let Some(etl) = etl {
                 row.data = Some(DataFacts {
                     location: format!("lambda {}", f.name),

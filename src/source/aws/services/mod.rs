@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use super::fan_out::{lock, DEFAULT_IN_FLIGHT};
 use crate::config::ModelMapping;
 use crate::model::facts::{ModelFacts, StaleFacts};
-use crate::model::identity::{Identity, JoinedBy};
 use crate::model::stages::Stage;
+pub use crate::source::owner::{row_of, Owner};
 use crate::source::SourceId;
 
 /// Listings (clusters, services, functions, state machines and their tags) change
@@ -63,66 +63,6 @@ impl Default for Joining {
     }
 }
 
-/// The model a resource belongs to, and what says so.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Owner {
-    pub model: String,
-    pub by: JoinedBy,
-    pub evidence: String,
-}
-
-impl Owner {
-    pub fn config(model: &str, field: &str, value: &str) -> Owner {
-        Owner {
-            model: model.to_string(),
-            by: JoinedBy::Config,
-            evidence: format!("[[models]] {field} = \"{value}\""),
-        }
-    }
-
-    /// The first of `keys` among the resource's tags names its model; keys match in
-    /// any case (Terraform modules write `Model`), as they do on endpoints.
-    pub fn tagged<'a>(
-        tags: impl IntoIterator<Item = (&'a str, &'a str)> + Clone,
-        keys: &[String],
-    ) -> Option<Owner> {
-        keys.iter().find_map(|key| {
-            let (k, v) = tags
-                .clone()
-                .into_iter()
-                .find(|(k, v)| k.eq_ignore_ascii_case(key) && !v.trim().is_empty())?;
-            Some(Owner {
-                model: v.trim().to_string(),
-                by: JoinedBy::Tag,
-                evidence: format!("tag {k}={v}"),
-            })
-        })
-    }
-}
-
-/// The row of `owner.model` among `rows` (added when new), with `what` joined to
-/// its identity.
-pub fn row_of<'a>(
-    rows: &'a mut Vec<ModelFacts>,
-    owner: &Owner,
-    what: String,
-) -> &'a mut ModelFacts {
-    let at = match rows.iter().position(|r| r.name == owner.model) {
-        Some(i) => i,
-        None => {
-            rows.push(ModelFacts::named(&owner.model));
-            rows.len() - 1
-        }
-    };
-    let (by, evidence) = (owner.by, owner.evidence.clone());
-    let row = &mut rows[at];
-    match row.identity.as_mut() {
-        Some(i) => i.join(what, by, evidence),
-        None => row.identity = Some(Identity::new(by, evidence.clone()).with(what, by, evidence)),
-    }
-    row
-}
-
 /// A resource config names that cannot be read: its model's row says why.
 #[derive(Debug, Clone)]
 pub struct Missing {
@@ -141,22 +81,8 @@ pub fn mark_missing(
 ) {
     for m in missing {
         let row = row_of(rows, &m.owner, m.what.clone());
-        row.stale.push(stale(source, stage, &m.why, None));
-    }
-}
-
-/// A part of a row that could not be refreshed: its last good facts are shown, marked.
-pub fn stale(
-    source: SourceId,
-    stage: Stage,
-    why: &str,
-    since: Option<jiff::Timestamp>,
-) -> StaleFacts {
-    StaleFacts {
-        source,
-        stages: vec![stage],
-        since,
-        why: why.to_string(),
+        row.stale
+            .push(StaleFacts::new(source, &[stage], m.why.clone(), None));
     }
 }
 
@@ -187,28 +113,30 @@ impl Tags {
 /// A listing kept until it is `LIST_EVERY` old or the user asks for a refresh.
 #[derive(Debug)]
 pub struct Listing<T> {
-    value: Option<(Instant, T)>,
+    value: std::sync::Mutex<Option<(Instant, T)>>,
 }
 
 impl<T> Default for Listing<T> {
     fn default() -> Self {
-        Listing { value: None }
+        Listing {
+            value: std::sync::Mutex::new(None),
+        }
     }
 }
 
 impl<T: Clone> Listing<T> {
     /// The kept listing while it is fresh, else what `list` lists (then kept).
     pub async fn or_list(
-        &mut self,
+        &self,
         list: impl Future<Output = Result<T, String>>,
     ) -> Result<T, String> {
-        if let Some((at, value)) = &self.value {
+        if let Some((at, value)) = lock(&self.value).as_ref() {
             if at.elapsed() < LIST_EVERY {
                 return Ok(value.clone());
             }
         }
         let value = list.await?;
-        self.value = Some((Instant::now(), value.clone()));
+        *lock(&self.value) = Some((Instant::now(), value.clone()));
         Ok(value)
     }
 }

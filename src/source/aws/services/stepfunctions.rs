@@ -11,13 +11,14 @@ use std::sync::Mutex;
 use aws_sdk_sfn::types::{ExecutionListItem, ExecutionStatus, HistoryEvent};
 use jiff::Timestamp;
 
-use super::{mark_missing, row_of, stale, Joining, Listing, Missing, Owner, TagList, Tags};
+use super::{mark_missing, row_of, Joining, Listing, Missing, Owner, TagList, Tags};
 use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
 use crate::model::facts::{RunDetail, RunSource, RunStatus, TrainingRun};
 use crate::model::stages::Stage;
 use crate::model::Fleet;
 use crate::source::aws::fan_out::{fan_out, lock};
+use crate::source::last_good::LastGood;
 use crate::source::pages::Pages;
 use crate::source::{report, Source, SourceId, Update};
 
@@ -35,7 +36,7 @@ struct Machine {
 }
 
 /// Why an execution failed: (failed state, error and cause).
-type Failure = (Option<String>, Option<String>);
+type ExecutionFailure = (Option<String>, Option<String>);
 
 pub struct StepFunctionsSource {
     client: aws_sdk_sfn::Client,
@@ -43,8 +44,8 @@ pub struct StepFunctionsSource {
     owned: Listing<(Vec<Machine>, Vec<Missing>)>,
     tags: Tags,
     /// Execution ARN → why it failed (a finished execution never changes).
-    failures: Mutex<HashMap<String, Failure>>,
-    known: Mutex<HashMap<String, (Timestamp, Vec<TrainingRun>)>>,
+    failures: Mutex<HashMap<String, ExecutionFailure>>,
+    known: LastGood<String, Vec<TrainingRun>>,
 }
 
 impl StepFunctionsSource {
@@ -58,7 +59,7 @@ impl StepFunctionsSource {
             owned: Listing::default(),
             tags: Tags::default(),
             failures: Mutex::default(),
-            known: Mutex::default(),
+            known: LastGood::default(),
         }
     }
 
@@ -69,28 +70,17 @@ impl StepFunctionsSource {
     }
 
     async fn gather(&mut self) -> Result<Fleet, String> {
-        let mut listing = std::mem::take(&mut self.owned);
-        let owned = listing.or_list(self.list_owned()).await;
-        self.owned = listing;
+        let owned = self.owned.or_list(self.list_owned()).await;
         let (owned, missing) = owned?;
         let read = fan_out(&owned, self.join.in_flight, |m| self.runs(m)).await;
         let mut rows = Vec::new();
         for (m, runs) in owned.iter().zip(read) {
             let row = row_of(&mut rows, &m.owner, format!("state machine {}", m.name));
-            let runs = match runs {
-                Ok(runs) => {
-                    lock(&self.known).insert(m.arn.clone(), (Timestamp::now(), runs.clone()));
-                    runs
-                }
-                Err(why) => {
-                    let last = lock(&self.known).get(&m.arn).cloned();
-                    let since = last.as_ref().map(|(at, _)| *at);
-                    row.stale
-                        .push(stale(SourceId::StepFunctions, Stage::Training, &why, since));
-                    last.map(|(_, runs)| runs).unwrap_or_default()
-                }
-            };
-            row.training.extend(runs);
+            let (runs, mark) =
+                self.known
+                    .settle(&m.arn, runs, SourceId::StepFunctions, &[Stage::Training]);
+            row.stale.extend(mark);
+            row.training.extend(runs.unwrap_or_default());
             row.training.sort_by_key(|r| std::cmp::Reverse(r.started));
         }
         mark_missing(
@@ -234,7 +224,7 @@ impl StepFunctionsSource {
         Ok(runs)
     }
 
-    async fn failure(&self, execution: &str) -> Result<Failure, String> {
+    async fn failure(&self, execution: &str) -> Result<ExecutionFailure, String> {
         if let Some(known) = lock(&self.failures).get(execution) {
             return Ok(known.clone());
         }

@@ -10,17 +10,17 @@ pub mod transport;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use jiff::Timestamp;
-
 use crate::config::ModelMapping;
 use crate::model::dags::{DagFacts, DagRole, DagRun};
 use crate::model::facts::{
     DataFacts, DataSource, Fleet, ModelFacts, RunDetail, RunSource, RunStatus, StaleFacts,
     TrainingRun,
 };
-use crate::model::identity::{Identity, JoinedBy};
+use crate::model::identity::JoinedBy;
 use crate::model::stages::Stage;
 use crate::source::aws::fan_out::{fan_out, lock, DEFAULT_IN_FLIGHT};
+use crate::source::last_good::LastGood;
+use crate::source::owner::{row_of, Owner};
 use crate::source::{report, Source, SourceId, Update};
 pub use api::AirflowClient;
 use api::{Dag, DagRunInfo};
@@ -37,23 +37,21 @@ pub struct AirflowSettings {
 }
 
 /// Why a failed run failed: its task and log lines (a finished run never changes).
-type Failure = (Option<String>, Vec<String>);
+type RunFailure = (Option<String>, Vec<String>);
 
 pub struct AirflowSource {
     client: AirflowClient,
     settings: AirflowSettings,
-    failures: Mutex<HashMap<(String, String), Failure>>,
+    failures: Mutex<HashMap<(String, String), RunFailure>>,
     /// Each DAG's last good facts and when they were read.
-    known: Mutex<HashMap<String, (Timestamp, DagFacts)>>,
+    known: LastGood<String, DagFacts>,
 }
 
 /// A DAG and the model it serves.
 struct Target<'a> {
     dag: &'a Dag,
-    row: String,
+    owner: Owner,
     role: DagRole,
-    by: JoinedBy,
-    evidence: String,
 }
 
 impl AirflowSource {
@@ -62,7 +60,7 @@ impl AirflowSource {
             client,
             settings,
             failures: Mutex::default(),
-            known: Mutex::default(),
+            known: LastGood::default(),
         }
     }
 
@@ -85,49 +83,23 @@ impl AirflowSource {
         .await;
         let mut rows: Vec<ModelFacts> = Vec::new();
         for (t, facts) in read {
-            let at = match rows.iter().position(|r| r.name == t.row) {
-                Some(i) => i,
-                None => {
-                    rows.push(ModelFacts::named(&t.row));
-                    rows.len() - 1
-                }
-            };
-            let Some(row) = rows.get_mut(at) else {
-                continue;
-            };
             let what = format!("Airflow {} DAG {}", t.role.label(), t.dag.dag_id);
-            match row.identity.as_mut() {
-                Some(i) => i.join(what, t.by, t.evidence),
-                None => {
-                    row.identity =
-                        Some(Identity::new(t.by, t.evidence.clone()).with(what, t.by, t.evidence))
-                }
-            }
+            let row = row_of(&mut rows, &t.owner, what);
             // A DAG that could not be read keeps its last good facts, marked old.
             let id = &t.dag.dag_id;
-            match facts {
-                Ok(dag) => {
-                    lock(&self.known).insert(id.clone(), (Timestamp::now(), dag.clone()));
-                    add(row, dag);
-                }
-                Err(why) => {
-                    let last = lock(&self.known).get(id).cloned();
-                    row.stale
-                        .push(stale(t.role, &why, last.as_ref().map(|(at, _)| *at)));
-                    if let Some((_, dag)) = last {
-                        add(row, dag);
-                    }
-                }
+            let (dag, mark) = self
+                .known
+                .settle(id, facts, SourceId::Airflow, t.role.stages());
+            row.stale.extend(mark);
+            if let Some(dag) = dag {
+                add(row, dag);
             }
         }
         if let Some(problem) = environment {
             for row in &mut rows {
-                row.stale.push(StaleFacts {
-                    source: SourceId::Airflow,
-                    stages: vec![Stage::Data, Stage::Training],
-                    since: None,
-                    why: problem.clone(),
-                });
+                let stages = [Stage::Data, Stage::Training];
+                let mark = StaleFacts::new(SourceId::Airflow, &stages, problem.clone(), None);
+                row.stale.push(mark);
             }
         }
         Ok(Fleet {
@@ -171,10 +143,12 @@ impl AirflowSource {
                 if named.as_deref() == Some(dag.dag_id.as_str()) {
                     return Some(Target {
                         dag,
-                        row: m.name.clone(),
+                        owner: Owner {
+                            model: m.name.clone(),
+                            by: JoinedBy::Config,
+                            evidence: format!("config {key} = \"{}\"", dag.dag_id),
+                        },
                         role,
-                        by: JoinedBy::Config,
-                        evidence: format!("config {key} = \"{}\"", dag.dag_id),
                     });
                 }
             }
@@ -193,10 +167,12 @@ impl AirflowSource {
         let role = role_of(dag).unwrap_or(DagRole::Unknown);
         Some(Target {
             dag,
-            row: tag.to_string(),
+            owner: Owner {
+                model: tag.to_string(),
+                by: JoinedBy::Tag,
+                evidence: format!("DAG tag {prefix}{tag}"),
+            },
             role,
-            by: JoinedBy::Tag,
-            evidence: format!("DAG tag {prefix}{tag}"),
         })
     }
 
@@ -239,7 +215,7 @@ impl AirflowSource {
 
     /// The failed task of a run and its log's last error lines, read once per run.
     /// A log that cannot be read leaves the task named and says so.
-    async fn failure(&self, dag: &str, run_id: &str) -> Failure {
+    async fn failure(&self, dag: &str, run_id: &str) -> RunFailure {
         let key = (dag.to_string(), run_id.to_string());
         if let Some(known) = lock(&self.failures).get(&key) {
             return known.clone();
@@ -368,19 +344,6 @@ fn training_run(r: &DagRun) -> Option<TrainingRun> {
     })
 }
 
-fn stale(role: DagRole, why: &str, since: Option<Timestamp>) -> StaleFacts {
-    StaleFacts {
-        source: SourceId::Airflow,
-        stages: match role {
-            DagRole::Etl => vec![Stage::Data],
-            DagRole::Training => vec![Stage::Training],
-            DagRole::Unknown => Vec::new(),
-        },
-        since,
-        why: why.to_string(),
-    }
-}
-
 impl Source for AirflowSource {
     fn id(&self) -> SourceId {
         SourceId::Airflow
@@ -428,7 +391,10 @@ mod tests {
         );
         let tagged = dag("churn_daily", &["Model:churn"]);
         let t = source.target(&tagged).unwrap();
-        assert_eq!((t.row.as_str(), t.role), ("churn", DagRole::Unknown));
+        assert_eq!(
+            (t.owner.model.as_str(), t.role),
+            ("churn", DagRole::Unknown)
+        );
         assert!(
             source.target(&dag("x", &["model:"])).is_none(),
             "an empty name joins nothing"

@@ -8,13 +8,12 @@ pub mod facts;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use jiff::Timestamp;
-
 use crate::config::ModelMapping;
 use crate::model::facts::{Fleet, ModelFacts, StaleFacts, TrainingRun};
 use crate::model::identity::{Identity, JoinedBy};
 use crate::model::stages::Stage;
 use crate::source::aws::fan_out::{fan_out, lock, DEFAULT_IN_FLIGHT};
+use crate::source::last_good::LastGood;
 use crate::source::{report, Source, SourceId, Update};
 pub use api::MlflowApi;
 use api::{RegisteredModel, Run, Version};
@@ -47,7 +46,7 @@ pub struct MlflowSource {
     /// Each model's experiment id, once found (an experiment does not move).
     experiments: Mutex<HashMap<String, String>>,
     /// Each model's last good runs and when they were read.
-    runs: Mutex<HashMap<String, (Timestamp, Vec<TrainingRun>)>>,
+    runs: LastGood<String, Vec<TrainingRun>>,
     /// A finished run's key-metric history never changes: read once.
     curves: Mutex<HashMap<(String, String), Vec<f64>>>,
 }
@@ -68,7 +67,7 @@ impl MlflowSource {
             versions: Mutex::default(),
             experiments: Mutex::default(),
             curves: Mutex::default(),
-            runs: Mutex::default(),
+            runs: LastGood::default(),
         }
     }
 
@@ -152,7 +151,8 @@ impl MlflowSource {
                 let last = lock(&self.versions)
                     .get(&t.model.name)
                     .map(|(_, v)| v.clone());
-                row.stale.push(stale(Stage::Registry, why, None));
+                let mark = StaleFacts::new(SourceId::Mlflow, &[Stage::Registry], why, None);
+                row.stale.push(mark);
                 row.registry = facts::versions(t.model, &last.unwrap_or_default());
             }
         }
@@ -164,25 +164,21 @@ impl MlflowSource {
                 v.iter()
                     .find_map(|v| v.run_id.clone().filter(|r| !r.is_empty()))
             });
-        match self
+        let training = match self
             .runs_of(t.model, t.experiment, newest_run.as_deref())
             .await
         {
-            Ok(runs) => {
-                row.training = self.training(&runs).await;
-                let kept = (Timestamp::now(), row.training.clone());
-                lock(&self.runs).insert(t.model.name.clone(), kept);
-            }
-            Err(why) => {
-                let last = lock(&self.runs).get(&t.model.name).cloned();
-                row.stale.push(stale(
-                    Stage::Training,
-                    &why,
-                    last.as_ref().map(|(at, _)| *at),
-                ));
-                row.training = last.map(|(_, runs)| runs).unwrap_or_default();
-            }
-        }
+            Ok(runs) => Ok(self.training(&runs).await),
+            Err(why) => Err(why),
+        };
+        let (training, mark) = self.runs.settle(
+            &t.model.name,
+            training,
+            SourceId::Mlflow,
+            &[Stage::Training],
+        );
+        row.stale.extend(mark);
+        row.training = training.unwrap_or_default();
         row
     }
 
@@ -272,15 +268,6 @@ impl MlflowSource {
         let values: Vec<f64> = history.iter().map(|m| m.value).collect();
         lock(&self.curves).insert((run_id.to_string(), key.to_string()), values.clone());
         Some(values)
-    }
-}
-
-fn stale(stage: Stage, why: &str, since: Option<Timestamp>) -> StaleFacts {
-    StaleFacts {
-        source: SourceId::Mlflow,
-        stages: vec![stage],
-        since,
-        why: why.to_string(),
     }
 }
 
