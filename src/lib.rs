@@ -46,7 +46,8 @@
 //!   (MLflow and Airflow over one bounded JSON-over-HTTP client with their auth
 //!   schemes and SigV4 for managed MLflow, Airflow also through MWAA's
 //!   InvokeRestApi).
-//! - **Shared AWS** (`src/aws/`): errors in plain words, the request counter,
+//! - **Shared AWS** (`src/aws/`): errors by kind (`AwsError`, whose `#[error]`s are
+//!   the one line the user reads; callers decide on the kind), the request counter,
 //!   SageMaker status mappings: what sources and executors share.
 //! - **Config** (`src/config/`): config schema and loading with positions, key map,
 //!   themes, `[[accounts]]` resolved into scopes.

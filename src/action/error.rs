@@ -25,12 +25,9 @@ impl SendError {
     where
         E: aws_sdk_sagemaker::error::ProvideErrorMetadata + std::error::Error + 'static,
     {
-        // The words for reads promise a retry or a back-off; a change gets neither.
-        let said = crate::aws::errors::describe(op, err);
-        let text = said
-            .trim_end_matches("; will retry")
-            .trim_end_matches("; backing off")
-            .to_string();
+        // Said without what a read does next: a change is neither retried nor
+        // backed off.
+        let text = crate::aws::errors::AwsError::of(op, err).to_string();
         match crate::aws::errors::outcome_unknown(err) {
             true => SendError::Unknown(text),
             false => SendError::Refused(text),

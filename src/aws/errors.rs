@@ -4,26 +4,111 @@
 use aws_sdk_sagemaker::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
+/// What went wrong with one AWS call, by kind: callers decide on the kind (a role
+/// that may not list finds nothing, a mutation that got no answer is read back),
+/// and the one line the user reads is written here, in the `#[error]`s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AwsError {
+    #[error("AccessDenied: the IAM policy lacks {action}; add it to this role")]
+    Denied { action: String },
+    #[error("AWS credentials expired: refresh them (e.g. `aws sso login --profile <name>`)")]
+    Expired,
+    #[error("AWS rejected the credentials: check AWS_PROFILE / --profile and the keys")]
+    Rejected,
+    #[error(
+        "could not assume the account's role ({why}): the base credentials need \
+         sts:AssumeRole on it and its trust policy must allow them"
+    )]
+    RoleNotAssumed { why: &'static str },
+    #[error(
+        "no AWS credentials: set AWS_PROFILE or pass --profile, run `aws sso login`, \
+         or try --demo"
+    )]
+    NoCredentials,
+    #[error("throttled by AWS on {action}")]
+    Throttled { action: String },
+    /// An error status without an AWS error code: a load balancer, proxy or
+    /// throttle in front of AWS answered.
+    #[error("AWS answered {status} {} on {action}", status_meaning(status))]
+    Status { action: String, status: u16 },
+    #[error("{action} timed out")]
+    TimedOut { action: String },
+    #[error("cannot reach AWS for {action} (network or --endpoint-url)")]
+    Unreachable { action: String },
+    /// AWS answered with an error code of its own (a validation error, a conflict).
+    #[error("{action} failed: {}", said(code, message))]
+    Failed {
+        action: String,
+        code: Option<String>,
+        message: String,
+    },
+    /// A read of several calls that could not be completed (a server that pages
+    /// for ever): said as it was found.
+    #[error("{0}")]
+    Read(String),
+}
+
+impl AwsError {
+    /// The kind of an SDK error from the call needing `action` (e.g.
+    /// `sagemaker:ListEndpoints`).
+    pub fn of<E>(action: &str, err: &SdkError<E, HttpResponse>) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let code = err.as_service_error().and_then(|e| e.code());
+        let status = err.raw_response().map(|r| r.status().as_u16());
+        match (err, code, status) {
+            (_, None, Some(status)) if status >= 400 => AwsError::Status {
+                action: action.to_string(),
+                status,
+            },
+            (SdkError::ServiceError(e), _, _) => classify(action, code, e.err().message()),
+            _ => transport(action, err),
+        }
+    }
+
+    /// Whether the role may not make the call.
+    pub fn is_denied(&self) -> bool {
+        matches!(self, AwsError::Denied { .. })
+    }
+
+    /// What a read does next after this error, said after it: a passing trouble is
+    /// asked again at the next refresh; anything else waits for the user.
+    fn then(&self) -> &'static str {
+        match self {
+            AwsError::Throttled { .. } => "; backing off",
+            AwsError::Status { status, .. } if *status == 429 || *status >= 500 => "; will retry",
+            AwsError::TimedOut { .. } | AwsError::Unreachable { .. } => "; will retry",
+            _ => "",
+        }
+    }
+
+    /// The line a failed read shows: what went wrong and what happens next. A call
+    /// that changes something is said without the second part (it is never retried).
+    pub fn for_a_read(&self) -> String {
+        format!("{self}{}", self.then())
+    }
+}
+
+/// A read's error joins the text every source reports.
+impl From<AwsError> for String {
+    fn from(e: AwsError) -> String {
+        e.for_a_read()
+    }
+}
+
 /// Turns an SDK error from the call needing `action` (e.g. `sagemaker:ListEndpoints`)
-/// into a message for the user.
+/// into the line a failed read shows.
 pub fn describe<E>(action: &str, err: &SdkError<E, HttpResponse>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let code = err.as_service_error().and_then(|e| e.code());
-    let status = err.raw_response().map(|r| r.status().as_u16());
-    match (err, code, status) {
-        // No AWS error code: a load balancer, proxy or throttle in front of AWS
-        // answered. Say what the status means.
-        (_, None, Some(status)) if status >= 400 => http_status(action, status),
-        (SdkError::ServiceError(e), _, _) => classify(action, code, e.err().message()),
-        _ => transport(action, err),
-    }
+    AwsError::of(action, err).for_a_read()
 }
 
-/// An HTTP error status without an AWS body, in plain words.
-fn http_status(action: &str, status: u16) -> String {
-    let meaning = match status {
+/// An HTTP error status in plain words.
+fn status_meaning(status: &u16) -> &'static str {
+    match status {
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -36,27 +121,31 @@ fn http_status(action: &str, status: u16) -> String {
         503 => "Service Unavailable",
         504 => "Gateway Timeout",
         _ => "an error status",
-    };
-    let then = match status {
-        429 | 500..=599 => "; will retry",
-        _ => "",
-    };
-    format!("AWS answered {status} {meaning} on {action}{then}")
+    }
+}
+
+/// An AWS error code and the first line of its message.
+fn said(code: &Option<String>, message: &str) -> String {
+    match code {
+        Some(code) => format!("{code}: {message}"),
+        None => message.to_string(),
+    }
 }
 
 /// Errors before any answer: timeouts, the network, credentials.
-fn transport<E>(action: &str, err: &SdkError<E, HttpResponse>) -> String
+fn transport<E>(action: &str, err: &SdkError<E, HttpResponse>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
+    let action = action.to_string();
     match err {
-        SdkError::TimeoutError(_) => format!("{action} timed out; will retry"),
+        SdkError::TimeoutError(_) => AwsError::TimedOut { action },
         SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout() => {
-            format!("cannot reach AWS for {action} (network or --endpoint-url); will retry")
+            AwsError::Unreachable { action }
         }
         other => {
+            // The SDK's credential providers say what failed only in words.
             let text = DisplayErrorContext(other).to_string();
-            // An account reached through a role: the role could not be assumed.
             if text.contains("AssumeRole") || text.contains("assume role") {
                 let why = if text.contains("AccessDenied") {
                     "AccessDenied"
@@ -65,16 +154,15 @@ where
                 } else {
                     "STS refused"
                 };
-                format!(
-                    "could not assume the account's role ({why}): the base credentials need \
-                     sts:AssumeRole on it and its trust policy must allow them"
-                )
+                AwsError::RoleNotAssumed { why }
             } else if text.contains("credentials") {
-                "no AWS credentials: set AWS_PROFILE or pass --profile, run `aws sso login`, \
-                 or try --demo"
-                    .to_string()
+                AwsError::NoCredentials
             } else {
-                format!("{action} failed: {}", first_line(&text))
+                AwsError::Failed {
+                    action,
+                    code: None,
+                    message: first_line(&text).to_string(),
+                }
             }
         }
     }
@@ -84,14 +172,6 @@ where
 /// NotImplemented or UnknownOperation, or an error status without an AWS error code
 /// (what emulators send; AWS's own errors always carry a code, e.g. InternalFailure).
 /// Optional features (Model Monitor schedules, cost forecasts) then quietly step aside.
-/// Whether `message` (from `describe`) says the role may not make the call.
-pub fn is_denied(message: &str) -> bool {
-    message.starts_with(DENIED)
-}
-
-/// How `describe` begins a message about a call the role may not make.
-const DENIED: &str = "AccessDenied:";
-
 pub fn is_unimplemented<E>(err: &SdkError<E, HttpResponse>) -> bool
 where
     E: ProvideErrorMetadata,
@@ -126,33 +206,29 @@ pub fn outcome_unknown<E>(err: &SdkError<E, HttpResponse>) -> bool {
     }
 }
 
-/// The message for an error code AWS returned.
-pub fn classify(action: &str, code: Option<&str>, message: Option<&str>) -> String {
+/// The kind of an error code AWS returned.
+pub fn classify(action: &str, code: Option<&str>, message: Option<&str>) -> AwsError {
+    let action = action.to_string();
     match code.unwrap_or_default() {
         "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
-            format!("{DENIED} the IAM policy lacks {action}; add it to this role")
+            AwsError::Denied { action }
         }
-        "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => {
-            "AWS credentials expired: refresh them (e.g. `aws sso login --profile <name>`)"
-                .to_string()
-        }
+        "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => AwsError::Expired,
         "UnrecognizedClientException" | "InvalidClientTokenId" | "InvalidSignatureException" => {
-            "AWS rejected the credentials: check AWS_PROFILE / --profile and the keys".to_string()
+            AwsError::Rejected
         }
         "ThrottlingException" | "Throttling" | "TooManyRequestsException" => {
-            format!("throttled by AWS on {action}; backing off")
+            AwsError::Throttled { action }
         }
-        code => {
-            let message = message
+        code => AwsError::Failed {
+            action,
+            code: Some(code).filter(|c| !c.is_empty()).map(str::to_string),
+            message: message
                 .map(first_line)
                 .filter(|m| !m.is_empty())
-                .unwrap_or("AWS gave no reason");
-            if code.is_empty() {
-                format!("{action} failed: {message}")
-            } else {
-                format!("{action} failed: {code}: {message}")
-            }
-        }
+                .unwrap_or("AWS gave no reason")
+                .to_string(),
+        },
     }
 }
 
@@ -166,58 +242,72 @@ mod tests {
 
     #[test]
     fn access_denied_names_the_iam_action() {
+        let e = classify(
+            "sagemaker:ListEndpoints",
+            Some("AccessDeniedException"),
+            Some("User: x"),
+        );
+        assert!(e.is_denied());
         assert_eq!(
-            classify(
-                "sagemaker:ListEndpoints",
-                Some("AccessDeniedException"),
-                Some("User: x")
-            ),
+            e.for_a_read(),
             "AccessDenied: the IAM policy lacks sagemaker:ListEndpoints; add it to this role"
         );
     }
 
     #[test]
     fn expired_credentials_say_how_to_refresh() {
-        let m = classify("sts:GetCallerIdentity", Some("ExpiredToken"), None);
-        assert!(m.contains("aws sso login"), "{m}");
+        let e = classify("sts:GetCallerIdentity", Some("ExpiredToken"), None);
+        assert_eq!(e, AwsError::Expired);
+        assert!(e.to_string().contains("aws sso login"), "{e}");
     }
 
     #[test]
-    fn throttling_says_it_backs_off() {
-        let m = classify(
+    fn a_read_says_it_backs_off_and_a_change_does_not() {
+        let e = classify(
             "sagemaker:ListTrainingJobs",
             Some("ThrottlingException"),
             None,
         );
         assert_eq!(
-            m,
+            e.for_a_read(),
             "throttled by AWS on sagemaker:ListTrainingJobs; backing off"
+        );
+        assert_eq!(
+            e.to_string(),
+            "throttled by AWS on sagemaker:ListTrainingJobs"
         );
     }
 
     #[test]
     fn statuses_without_an_aws_body_are_said_in_plain_words() {
+        let status = |action: &str, status| AwsError::Status {
+            action: action.into(),
+            status,
+        };
         assert_eq!(
-            http_status("sagemaker:DescribeModel", 503),
+            status("sagemaker:DescribeModel", 503).for_a_read(),
             "AWS answered 503 Service Unavailable on sagemaker:DescribeModel; will retry"
         );
         assert_eq!(
-            http_status("s3:GetObject", 404),
+            status("s3:GetObject", 404).for_a_read(),
             "AWS answered 404 Not Found on s3:GetObject"
         );
-        assert!(!classify("x:Y", Some("Odd"), Some("")).contains("no message"));
+        let odd = classify("x:Y", Some("Odd"), Some("")).to_string();
+        assert_eq!(odd, "x:Y failed: Odd: AWS gave no reason");
     }
 
     #[test]
     fn other_errors_keep_code_and_first_line() {
-        let m = classify(
+        let e = classify(
             "sagemaker:DescribeEndpoint",
             Some("ValidationException"),
             Some("bad\nmore"),
         );
         assert_eq!(
-            m,
+            e.for_a_read(),
             "sagemaker:DescribeEndpoint failed: ValidationException: bad"
         );
+        let bare = classify("x:Y", None, Some("gone"));
+        assert_eq!(bare.to_string(), "x:Y failed: gone");
     }
 }

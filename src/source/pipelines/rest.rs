@@ -183,9 +183,7 @@ impl Rest {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<Value, String> {
-        self.answer(operation, method, path, query, body)
-            .await
-            .map_err(|(_, why)| why)
+        Ok(self.answer(operation, method, path, query, body).await?)
     }
 
     /// A GET of something that may not exist: None when the server answers 404.
@@ -197,8 +195,8 @@ impl Rest {
     ) -> Result<Option<Value>, String> {
         match self.answer(operation, Method::GET, path, query, None).await {
             Ok(v) => Ok(Some(v)),
-            Err((Some(StatusCode::NOT_FOUND), _)) => Ok(None),
-            Err((_, why)) => Err(why),
+            Err(e) if e.status == Some(StatusCode::NOT_FOUND) => Ok(None),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -210,9 +208,12 @@ impl Rest {
         path: &str,
         query: &[(&str, String)],
         body: Option<&Value>,
-    ) -> Result<Value, (Option<StatusCode>, String)> {
+    ) -> Result<Value, RestError> {
         let what = format!("{} {method} {path}", self.server());
-        let failed = |e: String| (None, format!("{what}: {e}"));
+        let failed = |e: String| RestError {
+            status: None,
+            line: format!("{what}: {e}"),
+        };
         self.calls.count(&format!("{}:{operation}", self.service));
         let first = self.attempt(&method, path, query, body, false).await;
         let response = match (&*self.auth, first) {
@@ -226,8 +227,10 @@ impl Rest {
         let status = response.status();
         let bytes = read_bounded(response).await.map_err(failed)?;
         if !status.is_success() {
-            let why = format!("{what}: {}", self.refusal(status, &bytes));
-            return Err((Some(status), why));
+            return Err(RestError {
+                status: Some(status),
+                line: format!("{what}: {}", self.refusal(status, &bytes)),
+            });
         }
         if bytes.is_empty() {
             return Ok(Value::Null);
@@ -354,6 +357,21 @@ impl Rest {
             429 | 500..=599 => format!("{status}{said}; will retry"),
             _ => format!("{status}{said}"),
         }
+    }
+}
+
+/// A request that failed: the status when the server answered (callers decide on
+/// it), and the one line the user reads.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{line}")]
+pub struct RestError {
+    pub status: Option<StatusCode>,
+    line: String,
+}
+
+impl From<RestError> for String {
+    fn from(e: RestError) -> String {
+        e.line
     }
 }
 

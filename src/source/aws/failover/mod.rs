@@ -126,13 +126,13 @@ impl FailoverSource {
                     Ok(records) => records,
                     // Most teams have no DNS failover and a read-only role without
                     // Route 53: that is "no records", said once in the log.
-                    Err(why) if crate::aws::errors::is_denied(&why) => {
+                    Err(why) if why.is_denied() => {
                         if self.records.is_none() {
                             tracing::info!("no Route 53 failover records: {why}");
                         }
                         Vec::new()
                     }
-                    Err(why) => return Err(why),
+                    Err(why) => return Err(why.into()),
                 };
                 self.records = Some((Instant::now(), records.clone()));
                 records

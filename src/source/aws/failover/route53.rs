@@ -2,6 +2,7 @@
 //! health checks' status (GetHealthCheckStatus): a check is healthy when most of
 //! Route 53's checkers report success, as Route 53 itself decides.
 
+use crate::aws::errors::AwsError;
 use aws_sdk_route53::types::ResourceRecordSetFailover;
 
 use crate::aws::errors::describe;
@@ -14,12 +15,12 @@ const MAX_PAGES: usize = 10;
 
 pub(super) async fn failover_records(
     client: &aws_sdk_route53::Client,
-) -> Result<Vec<DnsFailover>, String> {
+) -> Result<Vec<DnsFailover>, AwsError> {
     let zones = client
         .list_hosted_zones()
         .send()
         .await
-        .map_err(|e| describe("route53:ListHostedZones", &e))?;
+        .map_err(|e| AwsError::of("route53:ListHostedZones", &e))?;
     let mut out = Vec::new();
     for zone in zones.hosted_zones().iter().take(MAX_ZONES) {
         let mut next: Option<(String, Option<String>)> = None;
@@ -35,7 +36,7 @@ pub(super) async fn failover_records(
             let page = ask
                 .send()
                 .await
-                .map_err(|e| describe("route53:ListResourceRecordSets", &e))?;
+                .map_err(|e| AwsError::of("route53:ListResourceRecordSets", &e))?;
             out.extend(page.resource_record_sets().iter().filter_map(|r| {
                 let role = match r.failover()? {
                     ResourceRecordSetFailover::Primary => "PRIMARY",
@@ -70,7 +71,11 @@ pub(super) async fn failover_records(
             let token = next
                 .as_ref()
                 .map(|(n, t)| format!("{n} {}", t.as_deref().unwrap_or("")));
-            if pages.next(token.as_deref())?.is_none() {
+            if pages
+                .next(token.as_deref())
+                .map_err(AwsError::Read)?
+                .is_none()
+            {
                 break;
             }
         }

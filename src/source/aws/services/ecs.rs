@@ -7,6 +7,7 @@
 //! which model: `[[models]] ecs_service`, else a model tag found by listing every
 //! cluster's services every ten minutes.
 
+use crate::aws::errors::AwsError;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
@@ -267,7 +268,7 @@ impl EcsSource {
         Ok(owned)
     }
 
-    async fn list_clusters(&self) -> Result<Vec<String>, String> {
+    async fn list_clusters(&self) -> Result<Vec<String>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         let mut pages = Pages::capped("ecs:ListClusters", MAX_PAGES);
@@ -278,9 +279,9 @@ impl EcsSource {
                 .set_next_token(token)
                 .send()
                 .await
-                .map_err(|e| describe("ecs:ListClusters", &e))?;
+                .map_err(|e| AwsError::of("ecs:ListClusters", &e))?;
             out.extend(page.cluster_arns().iter().map(|arn| name_of(arn)));
-            token = pages.next(page.next_token())?;
+            token = pages.next(page.next_token()).map_err(AwsError::Read)?;
             if token.is_none() {
                 break;
             }

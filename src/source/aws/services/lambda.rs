@@ -7,6 +7,7 @@
 //! 4 a function), which says when it last ran cleanly and last failed. After a
 //! failure, once: the last error lines of its log (FilterLogEvents, bounded).
 
+use crate::aws::errors::AwsError;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -287,7 +288,7 @@ impl LambdaSource {
     }
 
     /// (name, ARN, DLQ ARN) of every function, bounded.
-    async fn list_functions(&self) -> Result<Vec<(String, String, Option<String>)>, String> {
+    async fn list_functions(&self) -> Result<Vec<(String, String, Option<String>)>, AwsError> {
         let mut out = Vec::new();
         let mut marker = None;
         let mut pages = Pages::capped("lambda:ListFunctions", MAX_PAGES);
@@ -298,7 +299,7 @@ impl LambdaSource {
                 .set_marker(marker)
                 .send()
                 .await
-                .map_err(|e| describe("lambda:ListFunctions", &e))?;
+                .map_err(|e| AwsError::of("lambda:ListFunctions", &e))?;
             out.extend(page.functions().iter().filter_map(|f| {
                 let dlq = f.dead_letter_config().and_then(|d| d.target_arn());
                 Some((
@@ -307,7 +308,7 @@ impl LambdaSource {
                     dlq.map(str::to_string),
                 ))
             }));
-            marker = pages.next(page.next_marker())?;
+            marker = pages.next(page.next_marker()).map_err(AwsError::Read)?;
             if marker.is_none() {
                 break;
             }
@@ -354,7 +355,7 @@ impl LambdaSource {
             }
             Err(e) if crate::aws::errors::is_unimplemented(&e) => Ok(None),
             Err(e) => {
-                let why = describe("lambda:GetFunctionEventInvokeConfig", &e);
+                let why = AwsError::of("lambda:GetFunctionEventInvokeConfig", &e);
                 super::discovered(Err::<Vec<()>, _>(why), "A DLQ from OnFailure").map(|_| None)
             }
         }

@@ -16,6 +16,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use super::fan_out::{lock, DEFAULT_IN_FLIGHT};
+use crate::aws::errors::AwsError;
 use crate::config::ModelMapping;
 use crate::model::facts::{ModelFacts, StaleFacts};
 use crate::model::stages::Stage;
@@ -29,13 +30,13 @@ pub const LIST_EVERY: Duration = Duration::from_secs(600);
 /// A listing for tag discovery. A role that may not list (most roles of teams
 /// without ECS, Lambda or Step Functions) finds nothing there instead of failing the
 /// source for good: said once in the log, since nothing in config asks for it.
-pub fn discovered<T>(listed: Result<Vec<T>, String>, what: &str) -> Result<Vec<T>, String> {
+pub fn discovered<T>(listed: Result<Vec<T>, AwsError>, what: &str) -> Result<Vec<T>, String> {
     match listed {
-        Err(why) if crate::aws::errors::is_denied(&why) => {
+        Err(why) if why.is_denied() => {
             tracing::warn!("{what} not looked at for tagged models: {why}");
             Ok(Vec::new())
         }
-        other => other,
+        other => Ok(other?),
     }
 }
 
@@ -144,6 +145,19 @@ impl<T: Clone> Listing<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listing_the_role_may_not_make_finds_nothing_and_other_failures_stand() {
+        let denied = crate::aws::errors::classify("ecs:ListClusters", Some("AccessDenied"), None);
+        assert_eq!(discovered::<u8>(Err(denied), "ECS"), Ok(Vec::new()));
+        let throttled =
+            crate::aws::errors::classify("ecs:ListClusters", Some("ThrottlingException"), None);
+        assert_eq!(
+            discovered::<u8>(Err(throttled), "ECS"),
+            Err("throttled by AWS on ecs:ListClusters; backing off".to_string())
+        );
+        assert_eq!(discovered(Ok(vec![1u8]), "ECS"), Ok(vec![1]));
+    }
 
     #[test]
     fn the_first_configured_tag_key_with_a_value_names_the_model() {

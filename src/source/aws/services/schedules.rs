@@ -3,6 +3,7 @@
 //! (ListSchedules names each schedule's target; GetSchedule its expression).
 
 use crate::aws::errors::describe;
+use crate::aws::errors::AwsError;
 use crate::model::etl::EtlSchedule;
 use crate::source::pages::Pages;
 
@@ -34,14 +35,14 @@ impl Schedules {
         Ok(found.into_iter().next())
     }
 
-    async fn rules(&self, function_arn: &str) -> Result<Vec<EtlSchedule>, String> {
+    async fn rules(&self, function_arn: &str) -> Result<Vec<EtlSchedule>, AwsError> {
         let names = self
             .events
             .list_rule_names_by_target()
             .target_arn(function_arn)
             .send()
             .await
-            .map_err(|e| describe("events:ListRuleNamesByTarget", &e))?;
+            .map_err(|e| AwsError::of("events:ListRuleNamesByTarget", &e))?;
         let mut out = Vec::new();
         for name in names.rule_names() {
             let rule = self
@@ -50,7 +51,7 @@ impl Schedules {
                 .name(name)
                 .send()
                 .await
-                .map_err(|e| describe("events:DescribeRule", &e))?;
+                .map_err(|e| AwsError::of("events:DescribeRule", &e))?;
             if let Some(expression) = rule.schedule_expression() {
                 out.push(EtlSchedule {
                     expression: expression.to_string(),
@@ -64,7 +65,7 @@ impl Schedules {
     }
 
     /// Every schedule's (group, name, target ARN): listed once for all functions.
-    pub async fn list(&self) -> Result<Vec<(String, String, String)>, String> {
+    pub async fn list(&self) -> Result<Vec<(String, String, String)>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         let mut pages = Pages::capped("scheduler:ListSchedules", MAX_PAGES);
@@ -80,7 +81,7 @@ impl Schedules {
                 Ok(page) => page,
                 // A region or emulator without Scheduler has no schedules.
                 Err(e) if crate::aws::errors::is_unimplemented(&e) => return Ok(out),
-                Err(e) => return Err(describe("scheduler:ListSchedules", &e)),
+                Err(e) => return Err(AwsError::of("scheduler:ListSchedules", &e)),
             };
             for s in page.schedules() {
                 let target = s.target().map(|t| t.arn().to_string());
@@ -89,7 +90,7 @@ impl Schedules {
                     out.push((group.to_string(), name.to_string(), target));
                 }
             }
-            token = pages.next(page.next_token())?;
+            token = pages.next(page.next_token()).map_err(AwsError::Read)?;
             if token.is_none() {
                 break;
             }

@@ -5,6 +5,7 @@
 //! (name or ARN), else a model tag (ListStateMachines and ListTagsForResource every
 //! ten minutes; tags once per machine).
 
+use crate::aws::errors::AwsError;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -158,7 +159,7 @@ impl StepFunctionsSource {
     }
 
     /// (ARN, name) of every state machine, bounded.
-    async fn list_machines(&self) -> Result<Vec<(String, String)>, String> {
+    async fn list_machines(&self) -> Result<Vec<(String, String)>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         let mut pages = Pages::capped("states:ListStateMachines", MAX_PAGES);
@@ -169,13 +170,13 @@ impl StepFunctionsSource {
                 .set_next_token(token)
                 .send()
                 .await
-                .map_err(|e| describe("states:ListStateMachines", &e))?;
+                .map_err(|e| AwsError::of("states:ListStateMachines", &e))?;
             out.extend(
                 page.state_machines()
                     .iter()
                     .map(|m| (m.state_machine_arn().to_string(), m.name().to_string())),
             );
-            token = pages.next(page.next_token())?;
+            token = pages.next(page.next_token()).map_err(AwsError::Read)?;
             if token.is_none() {
                 break;
             }
