@@ -8,9 +8,12 @@ mod command;
 mod dialog;
 mod effect;
 mod input;
+mod lists;
 mod mode;
 mod past;
+mod reads;
 mod rows;
+mod staleness;
 mod state;
 mod view;
 

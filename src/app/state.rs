@@ -6,7 +6,7 @@ use jiff::Timestamp;
 
 use super::dialog::Actions;
 pub use super::mode::InputMode;
-use super::rows::{self, Row};
+use super::rows::Row;
 pub use super::view::View;
 use crate::config::KeyMap;
 pub use crate::model::context::{Context, Place};
@@ -14,7 +14,7 @@ use crate::model::events::{self, Event};
 use crate::model::merge::merge;
 use crate::model::scope::{Feed, ScopeIx};
 use crate::model::stages::assess_with_alarms;
-use crate::model::update::{SourceId, Update};
+use crate::model::update::Update;
 use crate::model::{Fleet, Loadable, ModelHealth, Rules, Stage};
 
 /// "90s", "4m", "2h": how long a source has been silent.
@@ -105,131 +105,9 @@ pub struct App {
     pub(super) quit: bool,
 }
 
-/// Derived state, read-only outside the app: only updates change it.
-impl App {
-    /// What each source of each scope last reported (or why it could not).
-    pub fn sources(&self) -> &BTreeMap<Feed, Loadable<Fleet>> {
-        &self.sources
-    }
-
-    /// All sources' facts joined by model; stale when any source is.
-    pub fn fleet(&self) -> &Loadable<Fleet> {
-        &self.fleet
-    }
-
-    /// Each model's health, by name.
-    pub fn health(&self) -> &BTreeMap<String, ModelHealth> {
-        &self.health
-    }
-
-    /// The rows the pipeline and models views list: filtered, worst first.
-    pub fn rows(&self) -> &[Row] {
-        &self.rows
-    }
-
-    /// State changes and actions, newest first.
-    pub fn events(&self) -> &VecDeque<Event> {
-        &self.events
-    }
-}
-
 /// UI state, read by the views; changed only through the methods below and key handling.
+/// What the event loop and the keys set.
 impl App {
-    pub fn context(&self) -> &Context {
-        &self.context
-    }
-
-    pub fn rules(&self) -> &Rules {
-        &self.rules
-    }
-
-    pub fn keymap(&self) -> &KeyMap {
-        &self.keymap
-    }
-
-    pub fn view(&self) -> View {
-        self.view
-    }
-
-    /// The model the detail view shows.
-    pub fn detail(&self) -> Option<&str> {
-        self.detail.as_deref()
-    }
-
-    /// What the screen asks the sources to watch closely: the model open in the
-    /// detail view, and every model whose health is warn or crit, each by the keys
-    /// of all its names (see `Attention`).
-    pub fn attention(&self) -> crate::model::polling::Attention {
-        let keys = |name: &str| -> Vec<String> {
-            let names = &self.rules.names;
-            let model = self.fleet.data().and_then(|f| f.model(name));
-            let aliases = model.into_iter().flat_map(|m| m.aliases.iter());
-            std::iter::once(name)
-                .chain(aliases.map(String::as_str))
-                .map(|n| names.key(n))
-                .collect()
-        };
-        let open = self.detail.as_deref().filter(|_| self.view == View::Detail);
-        crate::model::polling::Attention {
-            focused: open.into_iter().flat_map(keys).collect(),
-            troubled: self
-                .health
-                .iter()
-                .filter(|(_, h)| h.overall >= crate::model::Health::Warn)
-                .flat_map(|(name, _)| keys(name))
-                .collect(),
-        }
-    }
-
-    /// The trace the waterfall view shows.
-    pub fn trace(&self) -> Option<&str> {
-        self.trace.as_deref()
-    }
-
-    pub fn cursor(&self) -> usize {
-        self.cursor
-    }
-
-    pub fn filter(&self) -> &str {
-        &self.filter
-    }
-
-    pub fn input(&self) -> &InputMode {
-        &self.input
-    }
-
-    pub fn help(&self) -> bool {
-        self.help
-    }
-
-    /// A one-line message for the user, e.g. an unknown command.
-    pub fn status(&self) -> Option<&str> {
-        self.status.as_deref()
-    }
-
-    /// The user asked for a refresh that has not answered yet.
-    pub fn refreshing(&self) -> bool {
-        self.refreshing
-    }
-
-    /// AWS requests made this session, keyed "Service:Operation".
-    pub fn api_calls(&self) -> &BTreeMap<String, u64> {
-        &self.api_calls
-    }
-
-    /// The time the screen is as of: the moment shown when it is the past.
-    pub fn now(&self) -> Timestamp {
-        self.past().unwrap_or(self.now)
-    }
-
-    pub fn actions(&self) -> &Actions {
-        &self.actions
-    }
-
-    pub fn quitting(&self) -> bool {
-        self.quit
-    }
-
     /// The event loop's clock tick; tests fix it. Facts that have grown old turn
     /// stale here, even when their source has gone silent.
     pub fn set_now(&mut self, now: Timestamp) {
@@ -523,119 +401,6 @@ impl App {
         }
     }
 
-    /// The sources whose last refresh failed, and why.
-    pub fn source_problems(&self) -> impl Iterator<Item = (Feed, &str)> {
-        self.sources.iter().filter_map(|(feed, l)| match l {
-            Loadable::Stale { why, .. } | Loadable::Failed { why } => Some((*feed, why.as_str())),
-            Loadable::Loading | Loadable::Ready { .. } => None,
-        })
-    }
-
-    /// One line per distinct reason, naming every source it stops: expired
-    /// credentials are one message, not one per source. With several accounts or
-    /// regions each line says where ("SageMaker in dev us-west-2: …").
-    pub fn problem_lines(&self) -> Vec<String> {
-        // The demo's one source speaks for both its regions.
-        let many = self.context.scopes.len() > 1 && matches!(self.context.place, Place::Aws { .. });
-        let mut by_reason: Vec<(&str, Option<ScopeIx>, Vec<&str>)> = Vec::new();
-        for (feed, why) in self.source_problems() {
-            let scope = many.then_some(feed.scope);
-            match by_reason
-                .iter_mut()
-                .find(|(w, s, _)| *w == why && *s == scope)
-            {
-                Some((_, _, sources)) => sources.push(feed.source.label()),
-                None => by_reason.push((why, scope, vec![feed.source.label()])),
-            }
-        }
-        let scope_problems = self
-            .context
-            .scopes
-            .iter()
-            .filter(|_| many)
-            .filter_map(|s| Some(format!("{}: {}", s.name(), s.problem.as_deref()?)));
-        by_reason
-            .into_iter()
-            .map(
-                |(why, scope, sources)| match scope.and_then(|i| self.context.scope(i)) {
-                    Some(s) => format!("{} in {}: {why}", sources.join(", "), s.name()),
-                    None => format!("{}: {why}", sources.join(", ")),
-                },
-            )
-            .chain(scope_problems)
-            .collect()
-    }
-
-    /// Whether a source that decides `stage` has not answered yet in any scope: an
-    /// unknown cell is then loading, not "nothing to judge".
-    pub fn stage_is_loading(&self, stage: Stage) -> bool {
-        (0..self.scope_count()).any(|scope| self.stage_is_loading_in(scope, stage))
-    }
-
-    /// `stage_is_loading` for the rows of one scope.
-    pub fn stage_is_loading_in(&self, scope: ScopeIx, stage: Stage) -> bool {
-        // The past on screen is whole: nothing there is still being asked for.
-        if self.past.is_some() {
-            return false;
-        }
-        let expected: &[SourceId] = match self.context.place {
-            Place::Demo { .. } => &[SourceId::Demo],
-            Place::Aws { .. } => &[SourceId::SageMaker, SourceId::CloudWatch, SourceId::S3],
-        };
-        // The demo's one source speaks for every scope.
-        let scope = if matches!(self.context.place, Place::Demo { .. }) {
-            0
-        } else {
-            scope
-        };
-        let unanswered = expected
-            .iter()
-            .filter(|id| id.feeds().contains(&stage))
-            .any(|id| {
-                self.sources
-                    .get(&Feed::new(*id, scope))
-                    .is_none_or(|l| matches!(l, Loadable::Loading))
-            });
-        unanswered
-            || self
-                .pending
-                .iter()
-                .any(|(feed, stages)| feed.scope == scope && stages.contains(&stage))
-    }
-
-    /// Whether `stage`'s cells show old facts in any scope: a source that decides it failed.
-    pub fn stage_is_stale(&self, stage: Stage) -> bool {
-        self.sources.iter().any(|(feed, l)| {
-            !matches!(l, Loadable::Ready { .. }) && feed.source.feeds().contains(&stage)
-        })
-    }
-
-    /// `stage_is_stale` for the rows of one scope: another account's expired
-    /// session greys only its own rows.
-    pub fn stage_is_stale_in(&self, scope: ScopeIx, stage: Stage) -> bool {
-        self.sources.iter().any(|(feed, l)| {
-            feed.scope == scope
-                && !matches!(l, Loadable::Ready { .. })
-                && feed.source.feeds().contains(&stage)
-        })
-    }
-
-    /// Whether every stage shows old facts, so the row's own mark is old too.
-    pub fn all_stale(&self) -> bool {
-        Stage::ALL.iter().all(|s| self.stage_is_stale(*s))
-    }
-
-    /// `all_stale` for the rows of one scope.
-    pub fn all_stale_in(&self, scope: ScopeIx) -> bool {
-        Stage::ALL.iter().all(|s| self.stage_is_stale_in(scope, *s))
-    }
-
-    /// How many accounts × regions this session watches (1 without `[[accounts]]`
-    /// or a region list).
-    pub fn scope_count(&self) -> ScopeIx {
-        ScopeIx::try_from(self.context.scopes.len().max(1)).unwrap_or(ScopeIx::MAX)
-    }
-
     /// AWS requests of one scope: the totals are the sum over scopes.
     fn counted(&mut self, scope: ScopeIx, counts: BTreeMap<String, u64>) {
         self.calls_by_scope.insert(scope, counts);
@@ -657,64 +422,5 @@ impl App {
         self.observe_action(&e);
         self.events.push_front(e);
         self.events.truncate(EVENT_LOG);
-    }
-
-    /// Recomputes the listed rows after facts or the filter changed, keeping the
-    /// cursor on the same model.
-    pub fn refresh_rows(&mut self) {
-        self.rows = match self.fleet.data() {
-            Some(fleet) => rows::build(fleet, &self.health, &self.filter, &self.context.scopes),
-            None => Vec::new(),
-        };
-        if matches!(self.view, View::Pipeline | View::Models) {
-            if let Some(name) = &self.selected {
-                if let Some(i) = self.rows.iter().position(|r| &r.name == name) {
-                    self.cursor = i;
-                }
-            }
-        }
-        self.clamp_cursor();
-    }
-
-    /// Number of entries in the current list view.
-    pub fn list_len(&self) -> usize {
-        match self.view {
-            View::Pipeline | View::Models => self.rows.len(),
-            View::Alarms => self.fleet.data().map_or(0, |f| f.alarms.len()),
-            View::Events => self.events.len(),
-            View::Changes => self.listed_changes().len(),
-            View::Stats => self.api_calls.len(),
-            View::Traces => self.traces().map_or(0, |t| t.traces.len()),
-            View::Trace => 0,
-            View::Cost => self
-                .fleet
-                .data()
-                .and_then(|f| f.cost.as_ref())
-                .map_or(0, |c| c.by_service.len()),
-            View::Detail => 0,
-        }
-    }
-
-    pub fn clamp_cursor(&mut self) {
-        self.cursor = self.cursor.min(self.list_len().saturating_sub(1));
-        if matches!(self.view, View::Pipeline | View::Models) {
-            self.selected = self.rows.get(self.cursor).map(|r| r.name.clone());
-        }
-    }
-
-    /// X-Ray's service map and traces, when a source has them.
-    pub fn traces(&self) -> Option<&crate::model::traces::TraceFacts> {
-        self.fleet.data()?.traces.as_deref()
-    }
-
-    /// Alarms in the order the alarms view lists them: firing first.
-    pub fn sorted_alarms(&self) -> Vec<&crate::model::Alarm> {
-        let mut alarms: Vec<_> = self
-            .fleet
-            .data()
-            .map(|f| f.alarms.iter().collect())
-            .unwrap_or_default();
-        alarms.sort_by_key(|a| (a.state != crate::model::AlarmState::Alarm, a.name.clone()));
-        alarms
     }
 }

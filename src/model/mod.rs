@@ -32,12 +32,14 @@ pub mod pricing;
 pub mod quality;
 pub mod registry;
 pub mod rules;
+pub mod runs;
 pub mod scope;
 pub mod secret;
 pub mod source_id;
 pub mod stage;
 pub mod stages;
 pub mod traces;
+pub mod training_clone;
 pub mod units;
 pub mod update;
 

@@ -6,6 +6,8 @@ use jiff::Timestamp;
 
 use super::schema::*;
 use super::Gathered;
+
+mod drift;
 use crate::app::{App, Place};
 use crate::model::captured::FeatureDrift;
 use crate::model::dags::DagRole;
@@ -16,6 +18,7 @@ use crate::model::quality::{self, Trend};
 use crate::model::scope::ScopeIx;
 use crate::model::stages::error_rates;
 use crate::model::{AlarmState, Direction, Health, ModelHealth, Rules, Stage};
+use drift::drift;
 
 /// A health as the schema spells it.
 pub fn health(h: Health) -> HealthOut {
@@ -427,150 +430,5 @@ fn ecs(s: &EcsService) -> EcsOut {
     }
 }
 
-fn drift(m: &ModelFacts, drift_health: Health, rules: &Rules, now: Timestamp) -> DriftOut {
-    let d = &m.drift;
-    let latest = |s: &crate::model::metrics::Series| s.latest().map(|(_, v)| v);
-    let failed_run = d.monitoring.as_ref().and_then(|r| r.failure());
-    let captured = d.captured.as_ref();
-    let computed = |f: &FeatureDrift| {
-        let c = captured?;
-        let (h, threshold) = crate::model::drift::judge_feature(c, rules, &m.name, f);
-        let t = threshold.as_ref().map(|(t, _)| *t);
-        Some(FeatureDriftOut {
-            feature: f.name.clone(),
-            statistic: f.statistic,
-            health: health(h),
-            warn: t.and_then(|t| t.warn),
-            crit: t.and_then(|t| t.crit),
-            threshold_from: threshold.map(|(_, from)| from),
-            bins: f.labels.clone(),
-            baseline: f.baseline.clone(),
-            current: f.current.clone(),
-        })
-    };
-    let mut features: BTreeMap<String, f64> = m
-        .metrics
-        .iter()
-        .filter_map(|(k, s)| {
-            let feature = k.strip_prefix(names::FEATURE_DRIFT_PREFIX)?;
-            Some((feature.to_string(), latest(s)?))
-        })
-        .collect();
-    for f in captured.iter().flat_map(|c| &c.features) {
-        features.entry(f.name.clone()).or_insert(f.statistic);
-    }
-    DriftOut {
-        health: health(drift_health),
-        source: crate::model::drift::decided_by(m, rules, now).map(|s| s.label()),
-        method: captured.map(|c| c.method.label()),
-        violations: d
-            .violations
-            .iter()
-            .map(|v| ViolationOut {
-                feature: v.feature.clone(),
-                check: v.check.clone(),
-                description: v.description.clone(),
-            })
-            .collect(),
-        score: m.metrics.get(names::DRIFT_SCORE).and_then(latest),
-        features,
-        computed: captured
-            .iter()
-            .flat_map(|c| &c.features)
-            .filter_map(computed)
-            .collect(),
-        sample: captured.map(|c| SampleOut {
-            baseline: c.sample.baseline,
-            current: c.sample.current,
-            skipped: c.sample.skipped,
-            window_hours: c.sample.window_hours,
-            unread_files: c.unread_files,
-        }),
-        prediction: captured
-            .and_then(|c| c.prediction.as_ref())
-            .and_then(computed),
-        baseline: captured
-            .map(|c| c.baseline.clone())
-            .filter(|b| !b.is_empty()),
-        capture: captured.map(|c| c.capture.clone()),
-        waiting: captured.and_then(|c| c.waiting.clone()),
-        report: d.report.clone(),
-        report_time: d.report_time,
-        problem: d
-            .report_problem
-            .clone()
-            .or(failed_run)
-            .or_else(|| captured.and_then(|c| c.problem.clone())),
-        monitoring: d.monitoring.as_ref().map(|r| MonitoringOut {
-            schedule: r.schedule.clone(),
-            status: r.status.clone(),
-            failure_reason: r.failure_reason.clone(),
-            scheduled: r.scheduled,
-        }),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::testing::demo_app;
-
-    #[test]
-    fn keys_are_the_documented_ones() {
-        let g = Gathered {
-            app: demo_app(4, 120),
-            errors: vec![("s3".into(), "denied".into())],
-        };
-        let v = serde_json::to_value(Snapshot::new(&g, BTreeMap::new())).unwrap();
-        for key in [
-            "generated_at",
-            "source",
-            "region",
-            "account",
-            "health",
-            "models",
-            "alarms",
-            "errors",
-        ] {
-            assert!(v.get(key).is_some(), "missing {key}");
-        }
-        let m = &v["models"][0];
-        for key in [
-            "name", "health", "stages", "endpoint", "training", "registry", "metrics",
-        ] {
-            assert!(m.get(key).is_some(), "model is missing {key}");
-        }
-        for stage in [
-            "data", "training", "registry", "endpoint", "drift", "quality",
-        ] {
-            assert!(m["stages"][stage]["health"].is_string(), "stage {stage}");
-        }
-        assert_eq!(v["errors"][0]["source"], "s3");
-        let demand = v["models"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == "demand-forecasting")
-            .unwrap();
-        assert_eq!(demand["stages"]["quality"]["health"], "crit");
-        assert_eq!(demand["metrics"]["MAPE"], 18.2);
-        assert_eq!(demand["registry"]["versions"][0]["approval"], "Approved");
-        assert_eq!(demand["endpoint"]["variants"][0]["weight"], 1.0);
-        let churn = v["models"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == "churn-detection")
-            .unwrap();
-        assert_eq!(churn["training"]["status"], "Failed");
-        assert_eq!(
-            v["alarms"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|a| a["state"] == "Alarm")
-                .count(),
-            2
-        );
-    }
-}
+mod tests;

@@ -2,10 +2,9 @@
 //! health checks' status (GetHealthCheckStatus): a check is healthy when most of
 //! Route 53's checkers report success, as Route 53 itself decides.
 
-use crate::aws::errors::AwsError;
 use aws_sdk_route53::types::ResourceRecordSetFailover;
 
-use crate::aws::errors::describe;
+use crate::aws::errors::{describe, AwsError};
 use crate::model::failover::DnsFailover;
 use crate::source::pages::Pages;
 

@@ -7,7 +7,6 @@
 //! 4 a function), which says when it last ran cleanly and last failed. After a
 //! failure, once: the last error lines of its log (FilterLogEvents, bounded).
 
-use crate::aws::errors::AwsError;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -18,7 +17,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::lambda_facts::{log_tail, queue_of, runs};
 use super::schedules::Schedules;
 use super::{mark_missing, row_of, Joining, Listing, Missing, Owner, TagList, Tags};
-use crate::aws::errors::describe;
+use crate::aws::errors::{describe, AwsError};
 use crate::aws::ApiCalls;
 use crate::config::MetricQuery;
 use crate::model::etl::{EtlDay, EtlSchedule, LambdaEtl};
@@ -30,6 +29,8 @@ use crate::source::aws::fan_out::{fan_out, lock};
 use crate::source::last_good::LastGood;
 use crate::source::pages::Pages;
 use crate::source::{report, Source, SourceId, Update};
+
+mod ran;
 
 /// ListFunctions pages (50 functions each) read at most.
 const MAX_PAGES: usize = 20;
@@ -397,133 +398,6 @@ impl LambdaSource {
             .and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessages))
             .and_then(|n| n.parse().ok()))
     }
-
-    /// What the hourly metrics say of each function, asked at most every five minutes.
-    async fn ran(&mut self, owned: &[Function]) -> Result<HashMap<String, Ran>, String> {
-        if let Some((at, ran)) = &self.ran {
-            let covers = owned.iter().all(|f| ran.contains_key(&f.name));
-            if at.elapsed() < METRICS_EVERY && covers {
-                return Ok(ran.clone());
-            }
-        }
-        if owned.is_empty() {
-            return Ok(HashMap::new());
-        }
-        const METRICS: [(&str, &str); 4] = [
-            ("Invocations", "Sum"),
-            ("Errors", "Sum"),
-            ("Throttles", "Sum"),
-            ("Duration", "Maximum"),
-        ];
-        let queries: Vec<_> = owned
-            .iter()
-            .flat_map(|f| METRICS.iter().map(move |m| (f, m)))
-            .enumerate()
-            .map(|(i, (f, (metric, stat)))| {
-                let q = MetricQuery {
-                    key: metric.to_string(),
-                    namespace: "AWS/Lambda".into(),
-                    name: metric.to_string(),
-                    dimensions: BTreeMap::from([("FunctionName".to_string(), f.name.clone())]),
-                    stat: stat.to_string(),
-                    scale: None,
-                };
-                data_query_every(i, &q, PERIOD)
-            })
-            .collect();
-        let end = Timestamp::now();
-        let answers = get_between(
-            &self.cloudwatch,
-            &self.calls,
-            queries,
-            end - lookback(owned, end),
-            end,
-        )
-        .await?;
-        let series = |i: usize| answers.get(&i).cloned().unwrap_or_default();
-        let day_start = end - SignedDuration::from_hours(24);
-        let sum = |points: &[(Timestamp, f64)]| -> f64 {
-            points
-                .iter()
-                .filter(|(t, _)| *t >= day_start)
-                .map(|(_, v)| v)
-                .sum()
-        };
-        let ran: HashMap<String, Ran> = owned
-            .iter()
-            .enumerate()
-            .map(|(n, f)| {
-                let at = n * METRICS.len();
-                let (invocations, errors) = (series(at), series(at + 1));
-                let (throttles, duration) = (series(at + 2), series(at + 3));
-                let (success, failure) = runs(&invocations, &errors);
-                let max_duration_ms = duration
-                    .iter()
-                    .filter(|(t, _)| *t >= day_start)
-                    .map(|(_, v)| *v)
-                    .reduce(f64::max);
-                let day = EtlDay {
-                    invocations: sum(&invocations),
-                    errors: sum(&errors),
-                    throttles: sum(&throttles),
-                    max_duration_ms,
-                };
-                (
-                    f.name.clone(),
-                    Ran {
-                        success,
-                        failure,
-                        day: Some(day),
-                    },
-                )
-            })
-            .collect();
-        self.ran = Some((Instant::now(), ran.clone()));
-        Ok(ran)
-    }
-
-    /// The last error lines logged in the hour of the newest failure, read once per failure.
-    /// A log that cannot be read leaves the lines out, not the rest.
-    async fn log_tail(&self, f: &Function, failure: Option<Timestamp>) -> Vec<String> {
-        let Some(failure) = failure else {
-            return Vec::new();
-        };
-        if let Some((read_for, lines)) = lock(&self.logs_read).get(&f.name) {
-            if *read_for == failure {
-                return lines.clone();
-            }
-        }
-        let end = failure + SignedDuration::from_secs(i64::from(PERIOD));
-        let answer = self
-            .logs
-            .filter_log_events()
-            .log_group_name(format!("/aws/lambda/{}", f.name))
-            .start_time(failure.as_millisecond())
-            .end_time(end.as_millisecond())
-            .limit(LOG_EVENTS)
-            .send()
-            .await;
-        let lines = match answer {
-            Ok(a) => log_tail(a.events().iter().filter_map(|e| e.message())),
-            Err(e) => {
-                tracing::warn!("{}", describe("logs:FilterLogEvents", &e));
-                return Vec::new();
-            }
-        };
-        lock(&self.logs_read).insert(f.name.clone(), (failure, lines.clone()));
-        lines
-    }
-}
-
-/// Eight days, or two of the rarest schedule's periods: a monthly ETL's last run
-/// must still be in view.
-fn lookback(owned: &[Function], now: Timestamp) -> SignedDuration {
-    let gaps = owned
-        .iter()
-        .filter_map(|f| f.schedule.as_ref()?.period_after(now));
-    gaps.map(|gap| gap * 2)
-        .fold(LOOKBACK, SignedDuration::max)
-        .min(LONGEST_LOOKBACK)
 }
 
 /// A DLQ's name from its ARN (the ARN itself when it is not one).
@@ -542,36 +416,4 @@ impl Source for LambdaSource {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::identity::JoinedBy;
-
-    fn function(expression: &str) -> Function {
-        Function {
-            name: "etl".into(),
-            dlq: None,
-            owner: Owner {
-                model: "m".into(),
-                by: JoinedBy::Tag,
-                evidence: "tag model=m".into(),
-            },
-            schedule: Some(EtlSchedule {
-                expression: expression.into(),
-                timezone: None,
-                by: "rule r".into(),
-                enabled: true,
-            }),
-        }
-    }
-
-    #[test]
-    fn rarer_schedules_look_back_two_periods_within_what_cloudwatch_keeps() {
-        let now: Timestamp = "2026-12-01T10:17:00Z".parse().unwrap();
-        let days = |d: i64| SignedDuration::from_hours(d * 24);
-        assert_eq!(lookback(&[function("rate(1 hour)")], now), days(8));
-        let weekly = [function("rate(1 hour)"), function("rate(7 days)")];
-        assert_eq!(lookback(&weekly, now), days(14));
-        assert_eq!(lookback(&[function("cron(0 3 1 * ? *)")], now), days(62));
-        assert_eq!(lookback(&[function("rate(90 days)")], now), days(62));
-    }
-}
+mod tests;

@@ -2,8 +2,7 @@
 //! (ListRuleNamesByTarget, DescribeRule) or an EventBridge Scheduler schedule
 //! (ListSchedules names each schedule's target; GetSchedule its expression).
 
-use crate::aws::errors::describe;
-use crate::aws::errors::AwsError;
+use crate::aws::errors::{describe, AwsError};
 use crate::model::etl::EtlSchedule;
 use crate::source::pages::Pages;
 

@@ -5,7 +5,6 @@
 //! (name or ARN), else a model tag (ListStateMachines and ListTagsForResource every
 //! ten minutes; tags once per machine).
 
-use crate::aws::errors::AwsError;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -13,7 +12,7 @@ use aws_sdk_sfn::types::{ExecutionListItem, ExecutionStatus, HistoryEvent};
 use jiff::Timestamp;
 
 use super::{mark_missing, row_of, Joining, Listing, Missing, Owner, TagList, Tags};
-use crate::aws::errors::describe;
+use crate::aws::errors::{describe, AwsError};
 use crate::aws::ApiCalls;
 use crate::model::facts::{RunDetail, RunSource, RunStatus, TrainingRun};
 use crate::model::stages::Stage;
