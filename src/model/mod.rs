@@ -24,6 +24,7 @@ pub mod format;
 pub mod freshness;
 pub mod health;
 pub mod identity;
+pub mod ledger;
 pub mod loadable;
 pub mod merge;
 pub mod metrics;

@@ -1,4 +1,5 @@
-//! How often each model's metrics are asked for, under a daily spend budget.
+//! How often each model's metrics are asked for, under a spend budget that holds in
+//! any 24 hours.
 //! GetMetricData is billed per metric requested, so metrics are the session's cost;
 //! alarms (billed per request) and SageMaker's control plane (free) are asked every
 //! fast interval whatever happens here, so an alarm, an endpoint leaving InService
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::ledger::Window;
 use super::pricing::CLOUDWATCH_PER_METRIC as PER_METRIC;
 
 /// What the dashboard is looking at: the model open in the detail view, and the
@@ -69,14 +71,12 @@ pub const HEALTHY: Duration = Duration::from_secs(600);
 /// Beyond this a tier is paused until the budget allows it again.
 pub const SLOWEST: Duration = Duration::from_secs(6 * 3600);
 
-/// What the session may still spend.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// What the session may still spend: the budget of any 24 hours, and what the last
+/// 24 hours spent.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Allowance {
     pub budget_per_day: f64,
-    pub spent_today: f64,
-    pub seconds_left_today: f64,
-    /// What everything but metric data costs per second (alarms, S3 lists, …).
-    pub others_per_second: f64,
+    pub window: Window,
 }
 
 /// Metrics per fetch of each tier, in `Watch::ALL`'s order.
@@ -121,7 +121,7 @@ impl Pace {
             .collect();
         Spending {
             budget_per_day: allowance.budget_per_day,
-            spent_today: allowance.spent_today,
+            spent_last_24h: allowance.window.spent,
             projected_per_day: self.per_day,
             tiers,
             slowed: self.slowed.clone(),
@@ -129,15 +129,18 @@ impl Pace {
     }
 }
 
-/// Shares what is left of today's budget among the tiers, closest watched first:
-/// each gets its preferred interval if the rest of the day can pay for it, else the
-/// fastest it can pay for, else it pauses. The day never spends more than the budget.
+/// Shares what the budget leaves among the tiers, closest watched first: each gets
+/// its preferred interval if no 24 hours ahead would then spend more than the
+/// budget, else the fastest that keeps them within it, else it pauses.
 pub fn pace(demand: &Demand, allowance: &Allowance, fast: Duration) -> Pace {
-    let seconds_left = allowance.seconds_left_today.max(1.0);
-    let left = (allowance.budget_per_day - allowance.spent_today).max(0.0);
-    let mut rate_left = (left / seconds_left - allowance.others_per_second).max(0.0);
-    // A fetch is paid whole when it is made: never one that today cannot pay for.
-    let mut money_left = (left - allowance.others_per_second * seconds_left).max(0.0);
+    let window = &allowance.window;
+    let others = window.others_per_second;
+    // A fetch is paid whole when it is made: never one the window cannot pay for,
+    // and each one made counts against every window ahead (`lumps`).
+    let mut money_left = (allowance.budget_per_day - window.spent).max(0.0);
+    let mut lumps = 0.0;
+    let mut committed = others;
+    let rate_left = |lumps: f64, committed: f64| (window.rate(lumps) - committed).max(0.0);
     let mut every = [None; 3];
     let mut tier_per_day = [0.0; 3];
     let mut slowed = Vec::new();
@@ -146,10 +149,10 @@ pub fn pace(demand: &Demand, allowance: &Allowance, fast: Duration) -> Pace {
     // rest: a long incident must not blind the dashboard to every other model.
     let floor = demand.get(2).map_or(0.0, |m| *m as f64 * PER_METRIC);
     let floor_rate = floor / SLOWEST.as_secs_f64();
-    let reserved = floor <= money_left && floor_rate <= rate_left;
+    let reserved = floor <= money_left && floor_rate <= rate_left(floor, committed);
     if reserved {
-        rate_left -= floor_rate;
-        money_left -= floor;
+        (lumps, committed, money_left) =
+            (lumps + floor, committed + floor_rate, money_left - floor);
     }
     for ((watch, metrics), (slot, cost)) in Watch::ALL
         .iter()
@@ -158,8 +161,8 @@ pub fn pace(demand: &Demand, allowance: &Allowance, fast: Duration) -> Pace {
     {
         if *watch == Watch::Healthy && reserved {
             // Give the floor back: the healthy tier pays from all that is left.
-            rate_left += floor_rate;
-            money_left += floor;
+            (lumps, committed, money_left) =
+                (lumps - floor, committed - floor_rate, money_left + floor);
         }
         if *metrics == 0 {
             *slot = Some(watch.preferred(fast));
@@ -170,9 +173,9 @@ pub fn pace(demand: &Demand, allowance: &Allowance, fast: Duration) -> Pace {
             slowed.push(format!("{} paused", watch.label()));
             continue;
         }
-        money_left -= per_fetch;
         let preferred = watch.preferred(fast);
-        let needed = per_fetch / rate_left.max(f64::MIN_POSITIVE);
+        let available = rate_left(lumps + per_fetch, committed);
+        let needed = per_fetch / available.max(f64::MIN_POSITIVE);
         let interval = match needed <= preferred.as_secs_f64() {
             true => preferred,
             false if needed <= SLOWEST.as_secs_f64() => {
@@ -186,16 +189,16 @@ pub fn pace(demand: &Demand, allowance: &Allowance, fast: Duration) -> Pace {
             }
         };
         let rate = per_fetch / interval.as_secs_f64();
-        rate_left = (rate_left - rate).max(0.0);
+        (lumps, committed, money_left) =
+            (lumps + per_fetch, committed + rate, money_left - per_fetch);
         metric_rate += rate;
         *slot = Some(interval);
         *cost = rate * 86_400.0;
     }
-    let per_day =
-        allowance.spent_today + (metric_rate + allowance.others_per_second) * seconds_left;
+    let per_day = (metric_rate + others) * 86_400.0;
     let slowed = (!slowed.is_empty()).then(|| {
         format!(
-            "metrics slowed to stay within ${:.2}/day: {}",
+            "metrics slowed to stay within ${:.2} in any 24 h: {}",
             allowance.budget_per_day,
             slowed.join(", ")
         )
@@ -212,9 +215,9 @@ pub fn pace(demand: &Demand, allowance: &Allowance, fast: Duration) -> Pace {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Spending {
     pub budget_per_day: f64,
-    /// All AWS requests of this session today (UTC), at list prices.
-    pub spent_today: f64,
-    /// Today's spend at the end of the day if polling keeps this pace.
+    /// All AWS requests of this session in the last 24 hours, at list prices.
+    pub spent_last_24h: f64,
+    /// What 24 hours cost if polling keeps this pace.
     pub projected_per_day: f64,
     pub tiers: Vec<Tier>,
     /// Why metrics are asked for less often than preferred, when they are.
@@ -243,10 +246,8 @@ mod tests {
     fn fresh_day(budget: f64) -> Allowance {
         Allowance {
             budget_per_day: budget,
-            spent_today: 0.0,
-            seconds_left_today: 86_400.0,
             // DescribeAlarms every minute.
-            others_per_second: 0.01 / 1000.0 / 60.0,
+            window: Window::empty(budget, 0.01 / 1000.0 / 60.0),
         }
     }
 
@@ -293,17 +294,66 @@ mod tests {
 
     #[test]
     fn a_spent_budget_pauses_every_metric_tier() {
-        let spent = Allowance {
-            spent_today: 0.10,
-            ..fresh_day(0.10)
-        };
+        let mut spent = fresh_day(0.10);
+        spent.window.spent = 0.10;
         let p = pace(&[12, 6, 120], &spent, FAST);
         assert_eq!(p.every, [None, None, None]);
         assert!(p.slowed.unwrap().contains("paused"));
     }
 
+    /// Two days of one decision a minute from `start`: the intervals chosen, and
+    /// the most any 24 hours spent.
+    fn two_days(start: &str, budget: f64, demand: Demand) -> (Vec<[Option<Duration>; 3]>, f64) {
+        use super::super::ledger::{Ledger, Spent};
+        let start: jiff::Timestamp = start.parse().unwrap();
+        let mut ledger = Ledger::default();
+        let (mut total, mut recurring) = (0.0, 0.0);
+        let mut due = [0.0f64; 3];
+        let mut paid: Vec<(f64, f64)> = Vec::new();
+        let mut chosen = Vec::new();
+        for minute in 0..2 * 1440 {
+            let now = f64::from(minute) * 60.0;
+            // DescribeAlarms, every minute whatever the budget.
+            let alarms = 0.01 / 1000.0;
+            (total, recurring) = (total + alarms, recurring + alarms);
+            paid.push((now, alarms));
+            let at = start + jiff::SignedDuration::from_mins(i64::from(minute));
+            let spent = Spent {
+                at,
+                total,
+                recurring,
+            };
+            let allowance = Allowance {
+                budget_per_day: budget,
+                window: ledger.window(spent, budget),
+            };
+            let p = pace(&demand, &allowance, FAST);
+            for (i, metrics) in demand.iter().enumerate() {
+                let Some(every) = p.every[i] else { continue };
+                if now >= due[i] {
+                    let cost = *metrics as f64 * PER_METRIC;
+                    total += cost;
+                    paid.push((now, cost));
+                    due[i] = now + every.as_secs_f64();
+                }
+            }
+            chosen.push(p.every);
+        }
+        // Every 24 hours that begin at a payment (in time order): the most spent.
+        let (mut most, mut inside, mut end) = (0.0f64, 0.0, 0);
+        for (i, (from, _)) in paid.iter().enumerate() {
+            while end < paid.len() && paid[end].0 < from + 86_400.0 {
+                inside += paid[end].1;
+                end += 1;
+            }
+            most = most.max(inside);
+            inside -= paid[i].1;
+        }
+        (chosen, most)
+    }
+
     #[test]
-    fn a_simulated_day_never_spends_more_than_the_budget() {
+    fn no_24_hours_spend_more_than_the_budget_whenever_the_session_starts() {
         for (budget, demand) in [
             (0.10, [0, 0, 120]),
             (0.10, [0, 0, 600]),
@@ -311,32 +361,13 @@ mod tests {
             (0.50, [48, 30, 570]),
             (0.02, [8, 6, 3000]),
         ] {
-            let mut spent = 0.0;
-            let mut due = [0.0f64; 3];
-            // One decision a minute, as the source refreshes.
-            for minute in 0..1440 {
-                let now = f64::from(minute) * 60.0;
-                let alarms = 0.01 / 1000.0;
-                spent += alarms;
-                let allowance = Allowance {
-                    budget_per_day: budget,
-                    spent_today: spent,
-                    seconds_left_today: 86_400.0 - now,
-                    others_per_second: alarms / 60.0,
-                };
-                let p = pace(&demand, &allowance, FAST);
-                for (i, metrics) in demand.iter().enumerate() {
-                    let Some(every) = p.every[i] else { continue };
-                    if now >= due[i] {
-                        spent += *metrics as f64 * PER_METRIC;
-                        due[i] = now + every.as_secs_f64();
-                    }
-                }
-            }
+            let (late, most) = two_days("2026-12-01T23:00:00Z", budget, demand);
             assert!(
-                spent <= budget + 1e-9,
-                "budget {budget} demand {demand:?}: spent {spent}"
+                most <= budget + 1e-9,
+                "budget {budget} demand {demand:?}: a 24 h spent {most}"
             );
+            let (early, _) = two_days("2026-12-02T00:30:00Z", budget, demand);
+            assert_eq!(late, early, "a session paces the same whatever the hour");
         }
     }
 }

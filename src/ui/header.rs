@@ -102,7 +102,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header), area);
 }
 
-/// This session's own AWS bill today, where the day is heading, and the budget;
+/// This session's own AWS bill over the last 24 hours, what 24 hours cost at this
+/// pace, and the budget of any 24 hours;
 /// marked when polling had to slow down to stay under it.
 fn api_spend(s: &Spending, payer: &str, wide: bool, theme: &Theme) -> (String, Style) {
     // The budget is the first thing a narrower terminal gives up.
@@ -111,8 +112,8 @@ fn api_spend(s: &Spending, payer: &str, wide: bool, theme: &Theme) -> (String, S
         false => String::new(),
     };
     let text = format!(
-        "{payer} {} · ~{}/day{budget}",
-        cents(s.spent_today),
+        "{payer} last 24 h {} · ~{}/day{budget}",
+        cents(s.spent_last_24h),
         cents(s.projected_per_day),
     );
     match s.slowed {

@@ -114,8 +114,8 @@ fn polling_rows<'a>(s: &Spending, theme: &Theme) -> Vec<Row<'a>> {
         Row::new([""]),
         Row::new(vec![
             Cell::from(format!(
-                "metric polling · today ${:.4} · at this pace ${:.4}/day · budget ${:.2}/day",
-                s.spent_today, s.projected_per_day, s.budget_per_day
+                "metric polling · last 24 h ${:.4} · at this pace ${:.4}/day · budget ${:.2} in any 24 h",
+                s.spent_last_24h, s.projected_per_day, s.budget_per_day
             )),
             Cell::from("METRICS"),
             Cell::from("   PER DAY"),

@@ -80,9 +80,9 @@ async fn a_simulated_hour_asks_for_what_the_pace_says_and_an_alarm_is_seen_at_on
     );
     let metrics = || calls.counts().get(METRICS_REQUESTED).copied().unwrap_or(0);
 
-    // An hour, one refresh a minute, as the dashboard runs it, from 01:00 UTC: the
-    // pace shares what is left of the day, so the hour is the same whenever the
-    // test runs.
+    // An hour, one refresh a minute, as the dashboard runs it, from 01:00 UTC today
+    // (the budget holds over any 24 hours, so the hour paces the same whenever the
+    // session starts).
     let today = Timestamp::now().as_second().div_euclid(86_400) * 86_400;
     let start = Timestamp::from_second(today + 3600).unwrap();
     let mut predicted = 0;

@@ -307,14 +307,14 @@ fn the_header_and_stats_say_what_polling_costs_and_when_it_slowed() {
     };
     cloudwatch.spending = Some(Box::new(Spending {
         budget_per_day: 0.25,
-        spent_today: 0.0421,
+        spent_last_24h: 0.0421,
         projected_per_day: 0.2412,
         tiers: vec![
             tier(Watch::Focused, 1, 10, Some(60), 0.144),
             tier(Watch::Incident, 1, 6, Some(60), 0.0864),
             tier(Watch::Healthy, 2, 12, Some(1_320), 0.0079),
         ],
-        slowed: Some("metrics slowed to stay within $0.25/day: healthy every 22m".into()),
+        slowed: Some("metrics slowed to stay within $0.25 in any 24 h: healthy every 22m".into()),
     }));
     let mut app = mlopsdash::testing::aws_app(at);
     for (source, fleet) in [
@@ -333,7 +333,7 @@ fn the_header_and_stats_say_what_polling_costs_and_when_it_slowed() {
     ));
     let header = format!("{}", render(&app, &mono(), 160, 12).backend());
     assert!(
-        header.contains("⚠ API $0.042 · ~$0.24/day of $0.25 slowed"),
+        header.contains("⚠ API last 24 h $0.042 · ~$0.24/day of $0.25 slowed"),
         "{header}"
     );
     app.show(View::Stats);

@@ -1,18 +1,17 @@
 //! Which models' metrics a CloudWatch refresh asks for: each model is watched as
 //! on screen, in an incident or healthy (see `model::polling`), each class at the
-//! pace today's budget allows; the others keep the series of their last fetch (each
+//! pace the budget of any 24 hours allows; the others keep the series of their last fetch (each
 //! fetch asks for the whole window, so charts stay whole, only older).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use jiff::civil::Date;
-use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use tokio::sync::watch;
 
 use crate::aws::ApiCalls;
 use crate::model::identity::Normaliser;
+use crate::model::ledger::{Ledger, Spent};
 use crate::model::metrics::Series;
 use crate::model::polling::{self, Allowance, Attention, Demand, Pace, Watch};
 use crate::model::pricing::{estimate, METRICS_REQUESTED};
@@ -28,16 +27,6 @@ pub struct Kept {
     pub published: BTreeMap<String, Published>,
 }
 
-/// The UTC day being budgeted: the session's spend (all of it, and what recurs)
-/// when it began, and since when its pace is measured.
-#[derive(Debug, Clone, Copy)]
-struct Day {
-    date: Date,
-    spent: f64,
-    recurring: f64,
-    since: Timestamp,
-}
-
 /// A deploy is watched as closely as an incident for this long after.
 const RECENT: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
 
@@ -50,8 +39,8 @@ pub struct Schedule {
     /// Bumped when the user asks for a refresh: every model's metrics then.
     forced: watch::Receiver<u64>,
     kept: BTreeMap<String, Kept>,
-    /// Where today's spend is counted from.
-    day: Option<Day>,
+    /// The session's spend over the last 24 hours.
+    ledger: Ledger,
     /// Every model as if on screen and due whatever the pace (a snapshot asks
     /// once, for everything).
     all_on_screen: bool,
@@ -66,7 +55,7 @@ impl Schedule {
             attention: watch::channel(Attention::default()).1,
             forced: watch::channel(0).1,
             kept: BTreeMap::new(),
-            day: None,
+            ledger: Ledger::default(),
             all_on_screen: false,
         }
     }
@@ -128,7 +117,7 @@ impl Schedule {
             .collect()
     }
 
-    /// What today may still spend, from the session's requests at list prices.
+    /// What the session may still spend, from its requests at list prices.
     pub fn allowance(&mut self, calls: &ApiCalls, now: Timestamp) -> Allowance {
         let counts = calls.counts();
         let total: f64 = counts.iter().map(|(op, n)| estimate(op, *n)).sum();
@@ -139,39 +128,14 @@ impl Schedule {
             .filter(|(op, _)| *op != METRICS_REQUESTED && !op.starts_with("Cost Explorer"))
             .map(|(op, n)| estimate(op, *n))
             .sum();
-        let today = now.to_zoned(TimeZone::UTC).date();
-        let day = match self.day {
-            Some(d) if d.date == today => d,
-            Some(_) => Day {
-                date: today,
-                spent: total,
-                recurring,
-                since: today.to_zoned(TimeZone::UTC).map_or(now, |z| z.timestamp()),
-            },
-            // The session's first: its spend is today's, but the start's one-off
-            // listings (unit probes, the first LISTs) are not a pace to extrapolate.
-            None => Day {
-                date: today,
-                spent: 0.0,
-                recurring,
-                since: now,
-            },
+        let spent = Spent {
+            at: now,
+            total,
+            recurring,
         };
-        self.day = Some(day);
-        let tomorrow = today
-            .tomorrow()
-            .ok()
-            .and_then(|d| d.to_zoned(TimeZone::UTC).ok())
-            .map(|z| z.timestamp());
-        let seconds_left = tomorrow.map_or(86_400.0, |t| t.duration_since(now).as_secs_f64());
-        // At today's pace so far; a start's listings are spread over an hour, not
-        // taken as the pace of the first minute.
-        let elapsed = now.duration_since(day.since).as_secs_f64().max(3_600.0);
         Allowance {
             budget_per_day: self.budget_per_day,
-            spent_today: (total - day.spent).max(0.0),
-            seconds_left_today: seconds_left.max(1.0),
-            others_per_second: (recurring - day.recurring).max(0.0) / elapsed,
+            window: self.ledger.window(spent, self.budget_per_day),
         }
     }
 
@@ -327,21 +291,20 @@ mod tests {
     }
 
     #[test]
-    fn todays_spend_starts_again_at_midnight_utc() {
+    fn the_spend_of_the_last_24_hours_outlives_midnight() {
         let mut s = Schedule::new(0.10, Duration::from_secs(60));
         let calls = ApiCalls::default();
         calls.add_metrics_requested(1_000);
         let evening: Timestamp = "2026-12-01T23:00:00Z".parse().unwrap();
         let a = s.allowance(&calls, evening);
-        assert!((a.spent_today - 0.01).abs() < 1e-12, "{a:?}");
-        assert!((a.seconds_left_today - 3_600.0).abs() < 1.0, "{a:?}");
+        assert!((a.window.spent - 0.01).abs() < 1e-12, "{a:?}");
         calls.add_metrics_requested(500);
         let after_midnight: Timestamp = "2026-12-02T00:10:00Z".parse().unwrap();
         let b = s.allowance(&calls, after_midnight);
-        assert_eq!(b.spent_today, 0.0, "yesterday's spend is not today's");
-        calls.add_metrics_requested(2_000);
-        let c = s.allowance(&calls, after_midnight);
-        assert!((c.spent_today - 0.02).abs() < 1e-12, "{c:?}");
+        assert!((b.window.spent - 0.015).abs() < 1e-12, "{b:?}");
+        let next_evening: Timestamp = "2026-12-02T23:05:00Z".parse().unwrap();
+        let c = s.allowance(&calls, next_evening);
+        assert!((c.window.spent - 0.005).abs() < 1e-12, "{c:?}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::model::identity::{Identity, JoinedBy};
 use crate::model::stages::Stage;
 use crate::source::aws::fan_out::{fan_out, lock, DEFAULT_IN_FLIGHT};
 use crate::source::last_good::LastGood;
+use crate::source::owner::Owner;
 use crate::source::{report, Source, SourceId, Update};
 pub use api::MlflowApi;
 use api::{RegisteredModel, Run, Version};
@@ -96,27 +97,24 @@ impl MlflowSource {
             .mappings
             .iter()
             .find(|map| map.mlflow_model.as_deref() == Some(m.name.as_str()));
-        let tagged = m
-            .tags
-            .iter()
-            .find(|t| self.settings.tag_keys.contains(&t.key) && !t.value.is_empty());
-        let (row, by, evidence) = match (mapped, tagged) {
-            (Some(map), _) => (
-                map.name.clone(),
-                JoinedBy::Config,
-                format!("config mlflow_model = \"{}\"", m.name),
-            ),
-            (None, Some(t)) => (
-                t.value.clone(),
-                JoinedBy::Tag,
-                format!("MLflow tag {}={}", t.key, t.value),
-            ),
-            (None, None) => (
-                m.name.clone(),
-                JoinedBy::Name,
-                "an MLflow registered model's name".into(),
-            ),
+        let tags = m.tags.iter().map(|t| (t.key.as_str(), t.value.as_str()));
+        let owner = match mapped {
+            Some(map) => Owner {
+                model: map.name.clone(),
+                by: JoinedBy::Config,
+                evidence: format!("config mlflow_model = \"{}\"", m.name),
+            },
+            None => Owner::tagged(tags, &self.settings.tag_keys).unwrap_or_else(|| Owner {
+                model: m.name.clone(),
+                by: JoinedBy::Name,
+                evidence: "an MLflow registered model's name".into(),
+            }),
         };
+        let Owner {
+            model: row,
+            by,
+            evidence,
+        } = owner;
         let experiment = self
             .settings
             .mappings
