@@ -239,7 +239,7 @@ impl CloudWatchSource {
     }
 
     /// What this refresh asks for: how closely each model is watched (the screen,
-    /// the app's health, its alarms), the pace today's budget allows each class,
+    /// the app's health, its alarms), the pace the budget allows each class,
     /// and so the queries of the models due now.
     fn due(
         &mut self,
@@ -263,7 +263,11 @@ impl CloudWatchSource {
             schedule::demand(&watched, everything.iter().map(|p| p.model.as_str()));
         let allowance = self.schedule.allowance(&self.calls, now);
         let pace = self.schedule.pace(&demand, &allowance);
-        let due = self.schedule.due(&watched, &pace, now);
+        let mut metrics_of: BTreeMap<&str, u64> = BTreeMap::new();
+        for p in &everything {
+            *metrics_of.entry(p.model.as_str()).or_default() += 1;
+        }
+        let due = self.schedule.due(&watched, &metrics_of, &pace, now);
         Due {
             queries: everything
                 .into_iter()

@@ -14,7 +14,7 @@ use crate::model::identity::Normaliser;
 use crate::model::ledger::{Ledger, Spent};
 use crate::model::metrics::Series;
 use crate::model::polling::{self, Allowance, Attention, Demand, Pace, Watch};
-use crate::model::pricing::{estimate, METRICS_REQUESTED};
+use crate::model::pricing::{estimate, CLOUDWATCH_PER_METRIC as PER_METRIC, METRICS_REQUESTED};
 use crate::model::units::Published;
 use crate::model::{Alarm, AlarmState};
 
@@ -141,10 +141,13 @@ impl Schedule {
 
     /// The models whose metrics this refresh asks for: never fetched, due at their
     /// class's pace, watched more closely than when last fetched, or all of them
-    /// when the user asked.
+    /// when the user asked. The healthy spend at most an hour's share of the budget
+    /// in one refresh (`metrics_of` each, the longest unasked first): a large
+    /// fleet's first pass is spread over its first minutes, not paid at once.
     pub fn due(
         &mut self,
         watched: &BTreeMap<String, Watch>,
+        metrics_of: &BTreeMap<&str, u64>,
         pace: &Pace,
         now: Timestamp,
     ) -> BTreeSet<String> {
@@ -154,7 +157,7 @@ impl Schedule {
         }
         let forced = self.forced.has_changed().unwrap_or(false);
         self.forced.borrow_and_update();
-        watched
+        let due: Vec<(&String, &Watch)> = watched
             .iter()
             .filter(|(model, watch)| {
                 let Some(every) = pace.of(**watch) else {
@@ -166,8 +169,26 @@ impl Schedule {
                 let next = kept.at + jiff::SignedDuration::try_from(every).unwrap_or_default();
                 forced || **watch < kept.watch || next <= now
             })
-            .map(|(m, _)| m.clone())
-            .collect()
+            .collect();
+        let (mut healthy, closer): (Vec<_>, Vec<_>) =
+            due.into_iter().partition(|(_, w)| **w == Watch::Healthy);
+        let mut chosen: BTreeSet<String> = closer.into_iter().map(|(m, _)| m.clone()).collect();
+        if forced {
+            chosen.extend(healthy.into_iter().map(|(m, _)| m.clone()));
+            return chosen;
+        }
+        healthy.sort_by_key(|(m, _)| self.kept.get(*m).map(|k| k.at));
+        let share = self.budget_per_day / 24.0;
+        let mut spent = 0.0;
+        for (model, _) in healthy {
+            let cost = metrics_of.get(model.as_str()).copied().unwrap_or(0) as f64 * PER_METRIC;
+            if spent > 0.0 && spent + cost > share {
+                break;
+            }
+            spent += cost;
+            chosen.insert(model.clone());
+        }
+        chosen
     }
 
     /// Keeps what a fetch found for `model`.
@@ -330,38 +351,80 @@ mod tests {
             ("b".to_string(), Watch::Healthy),
         ]
         .into();
-        assert_eq!(s.due(&watched, &pace, at(0)).len(), 2, "never fetched");
+        let none = BTreeMap::new();
+        assert_eq!(
+            s.due(&watched, &none, &pace, at(0)).len(),
+            2,
+            "never fetched"
+        );
         for m in ["a", "b"] {
             s.keep(m, Watch::Healthy, at(0), BTreeMap::new(), BTreeMap::new());
         }
-        assert!(s.due(&watched, &pace, at(5)).is_empty(), "within its pace");
+        assert!(
+            s.due(&watched, &none, &pace, at(5)).is_empty(),
+            "within its pace"
+        );
         let troubled: BTreeMap<String, Watch> = [
             ("a".to_string(), Watch::Incident),
             ("b".to_string(), Watch::Healthy),
         ]
         .into();
         assert_eq!(
-            s.due(&troubled, &pace, at(5)),
+            s.due(&troubled, &none, &pace, at(5)),
             ["a".to_string()].into(),
             "closer watched than when last asked"
         );
         forced_tx.send_replace(1);
-        assert_eq!(s.due(&watched, &pace, at(6)).len(), 2, "the user asked");
-        assert!(s.due(&watched, &pace, at(7)).is_empty(), "once");
-        assert_eq!(s.due(&watched, &pace, at(10)).len(), 2, "ten minutes on");
+        assert_eq!(
+            s.due(&watched, &none, &pace, at(6)).len(),
+            2,
+            "the user asked"
+        );
+        assert!(s.due(&watched, &none, &pace, at(7)).is_empty(), "once");
+        assert_eq!(
+            s.due(&watched, &none, &pace, at(10)).len(),
+            2,
+            "ten minutes on"
+        );
         let paused = Pace {
             every: [None, None, None],
             ..pace
         };
         assert!(
-            s.due(&watched, &paused, at(60)).is_empty(),
+            s.due(&watched, &none, &paused, at(60)).is_empty(),
             "paused by the budget"
         );
         s.show_everything();
         assert_eq!(
-            s.due(&watched, &paused, at(61)).len(),
+            s.due(&watched, &none, &paused, at(61)).len(),
             2,
             "a snapshot asks once, whatever the pace"
         );
+    }
+
+    #[test]
+    fn a_large_fleets_first_pass_is_spread_an_hours_share_a_refresh() {
+        let mut s = Schedule::new(0.10, Duration::from_secs(60));
+        let pace = Pace {
+            every: [Some(Duration::from_secs(60)); 3],
+            tier_per_day: [0.0; 3],
+            per_day: 0.0,
+            slowed: None,
+        };
+        let names: Vec<String> = (0..1000).map(|i| format!("m{i:04}")).collect();
+        let mut watched: BTreeMap<String, Watch> =
+            names.iter().map(|m| (m.clone(), Watch::Healthy)).collect();
+        watched.insert("paging".into(), Watch::Incident);
+        let metrics_of: BTreeMap<&str, u64> = watched.keys().map(|m| (m.as_str(), 8)).collect();
+        let first = s.due(&watched, &metrics_of, &pace, at(0));
+        // $0.10 / 24 at $0.01 per 1,000 metrics: 52 models of 8, and the incident.
+        assert_eq!(first.len(), 53, "{}", first.len());
+        assert!(first.contains("paging"), "an incident is never held back");
+        for m in &first {
+            s.keep(m, watched[m], at(0), BTreeMap::new(), BTreeMap::new());
+        }
+        let second = s.due(&watched, &metrics_of, &pace, at(1));
+        assert!(second.is_disjoint(&first.iter().filter(|m| *m != "paging").cloned().collect()));
+        assert_eq!(second.len(), 53);
     }
 }
