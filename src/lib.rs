@@ -58,11 +58,13 @@
 //!
 //! ## One description of a scope's sources
 //!
-//! `src/run/origin/plan.rs` lists every source once: its id, its interval from the
-//! config, what wakes it (a refresh key, an incident), what it waits for, whether it
-//! remembers across restarts and whether it needs the account id. The dashboard
-//! (`spawn_scope`), `snapshot` and `collect` (`gather_scope`), the benchmarks
-//! (`ask_once`) and the staleness intervals are all derived from that list, and
+//! `src/run/origin/plan.rs` lists every AWS source of a scope once: its id, its
+//! interval from the config, what wakes it (a refresh key, an incident), what it
+//! waits for, whether it remembers across restarts and whether it needs the account
+//! id (MLflow and Airflow, one per session rather than per scope, run beside them at
+//! the common interval). The dashboard and `collect` (`spawn_scope`), `snapshot`
+//! (`gather_scope`), the benchmarks (`ask_once`) and the staleness intervals are all
+//! derived from that list, and
 //! `scope.rs::feeds` builds each source of a scope. Adding a source is a module under
 //! `src/source/` implementing `Source`, one line in `plan()`, and its constructor in
 //! `feeds()`.

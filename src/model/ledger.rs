@@ -22,9 +22,14 @@ pub struct Spent {
     pub recurring: f64,
 }
 
-/// The samples, oldest first, back to the last one at or before 24 hours ago.
+/// The samples, oldest first, back to the last one at or before 24 hours ago, and
+/// the newest one dropped from the front (a clock stepped back still counts from
+/// it, not from the session's start).
 #[derive(Debug, Clone, Default)]
-pub struct Ledger(VecDeque<Spent>);
+pub struct Ledger {
+    samples: VecDeque<Spent>,
+    dropped: Option<Spent>,
+}
 
 /// What the last 24 hours spent, and what the next 24 may still spend.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,23 +46,32 @@ pub struct Window {
 impl Ledger {
     /// Notes the spend at `now`, and what the window then holds for `budget`.
     pub fn window(&mut self, now: Spent, budget: f64) -> Window {
+        // A clock stepped back: samples "ahead" of now are forgotten (the spend they
+        // hold is still in `now.total`, so the window only counts more).
+        while self.samples.back().is_some_and(|last| last.at > now.at) {
+            self.samples.pop_back();
+        }
         if self
-            .0
+            .samples
             .back()
             .is_none_or(|last| now.at.duration_since(last.at) >= SAMPLE_EVERY)
         {
-            self.0.push_back(now);
+            self.samples.push_back(now);
         }
         let start = now.at - WINDOW;
-        while self.0.get(1).is_some_and(|s| s.at <= start) {
-            self.0.pop_front();
+        while self.samples.get(1).is_some_and(|s| s.at <= start) {
+            self.dropped = self.samples.pop_front();
         }
         // Spent by the window's start: the session spent nothing before its first
         // sample, so what came before that stays in view until it is a day old.
-        let before = self.0.front().filter(|s| s.at <= start);
+        let before = self
+            .samples
+            .front()
+            .filter(|s| s.at <= start)
+            .or(self.dropped.as_ref());
         let mut by = before.map_or(0.0, |s| s.total);
         let mut room = Vec::new();
-        for s in self.0.iter().filter(|s| s.at > start) {
+        for s in self.samples.iter().filter(|s| s.at > start) {
             // Until this sample's moment leaves the window, all after `by` is in it.
             let leaves = s.at.duration_since(start).as_secs_f64();
             room.push((leaves, budget - (now.total - by)));
@@ -65,7 +79,7 @@ impl Ledger {
         }
         room.push((WINDOW.as_secs_f64(), budget - (now.total - by)));
         // The recent pace of what recurs: over the window, or since the first sample.
-        let first = before.or(self.0.front()).copied().unwrap_or(now);
+        let first = before.or(self.samples.front()).copied().unwrap_or(now);
         let over = now.at.duration_since(first.at).as_secs_f64();
         Window {
             spent: now.total - before.map_or(0.0, |s| s.total),
@@ -157,7 +171,7 @@ mod tests {
             );
             assert!(w.spent <= 86_460.0 * 1e-7 + 1e-9, "{}", w.spent);
         }
-        assert!(ledger.0.len() <= 1_442, "{}", ledger.0.len());
+        assert!(ledger.samples.len() <= 1_442, "{}", ledger.samples.len());
         let w = ledger.window(
             Spent {
                 at: start + SignedDuration::from_hours(72),
@@ -167,5 +181,29 @@ mod tests {
             1.0,
         );
         assert!((w.others_per_second - 1e-7).abs() < 1e-10, "{w:?}");
+    }
+
+    #[test]
+    fn a_clock_stepped_back_counts_the_same_window_not_the_whole_session() {
+        let mut ledger = Ledger::default();
+        let start = at("2026-12-01T00:00:00Z");
+        let minute = |m: i64| Spent {
+            at: start + SignedDuration::from_mins(m),
+            total: m as f64 * 1e-4,
+            recurring: 0.0,
+        };
+        for m in 0..3 * 1440 {
+            ledger.window(minute(m), 1.0);
+        }
+        let ahead = ledger.window(minute(3 * 1440), 1.0);
+        let mut back = minute(3 * 1440 - 5);
+        back.total = minute(3 * 1440).total;
+        let stepped = ledger.window(back, 1.0);
+        assert!(stepped.spent >= ahead.spent, "{stepped:?}");
+        assert!(
+            stepped.spent < ahead.spent + 0.01,
+            "{stepped:?} vs {ahead:?}"
+        );
+        assert!(stepped.rate(0.0) > 0.0);
     }
 }

@@ -216,6 +216,9 @@ pub fn pace(demand: &Demand, allowance: &Allowance, fast: Duration) -> Pace {
 pub struct Spending {
     pub budget_per_day: f64,
     /// All AWS requests of this session in the last 24 hours, at list prices.
+    /// States and history written before the budget was held over 24 hours said
+    /// `spent_today`.
+    #[serde(alias = "spent_today")]
     pub spent_last_24h: f64,
     /// What 24 hours cost if polling keeps this pace.
     pub projected_per_day: f64,
@@ -365,6 +368,11 @@ mod tests {
             assert!(
                 most <= budget + 1e-9,
                 "budget {budget} demand {demand:?}: a 24 h spent {most}"
+            );
+            // Held, not starved: the budget is used, not paused away.
+            assert!(
+                most >= 0.6 * budget,
+                "budget {budget} demand {demand:?}: a 24 h spent only {most}"
             );
             let (early, _) = two_days("2026-12-02T00:30:00Z", budget, demand);
             assert_eq!(late, early, "a session paces the same whatever the hour");

@@ -404,27 +404,38 @@ mod tests {
 
     #[test]
     fn a_large_fleets_first_pass_is_spread_an_hours_share_a_refresh() {
-        let mut s = Schedule::new(0.10, Duration::from_secs(60));
-        let pace = Pace {
-            every: [Some(Duration::from_secs(60)); 3],
-            tier_per_day: [0.0; 3],
-            per_day: 0.0,
-            slowed: None,
-        };
+        let budget = 0.50;
+        let mut s = Schedule::new(budget, Duration::from_secs(60));
         let names: Vec<String> = (0..1000).map(|i| format!("m{i:04}")).collect();
         let mut watched: BTreeMap<String, Watch> =
             names.iter().map(|m| (m.clone(), Watch::Healthy)).collect();
         watched.insert("paging".into(), Watch::Incident);
         let metrics_of: BTreeMap<&str, u64> = watched.keys().map(|m| (m.as_str(), 8)).collect();
+        let (demand, _) = demand(&watched, metrics_of.keys().flat_map(|m| [*m; 8]));
+        let allowance = Allowance {
+            budget_per_day: budget,
+            window: crate::model::ledger::Window::empty(budget, 0.0),
+        };
+        let pace = s.pace(&demand, &allowance);
+        assert!(pace.of(Watch::Healthy).is_some(), "{pace:?}");
         let first = s.due(&watched, &metrics_of, &pace, at(0));
-        // $0.10 / 24 at $0.01 per 1,000 metrics: 52 models of 8, and the incident.
-        assert_eq!(first.len(), 53, "{}", first.len());
+        // $0.50 / 24 at $0.01 per 1,000 metrics: 260 models of 8, and the incident.
+        assert_eq!(first.len(), 261, "{}", first.len());
         assert!(first.contains("paging"), "an incident is never held back");
         for m in &first {
             s.keep(m, watched[m], at(0), BTreeMap::new(), BTreeMap::new());
         }
-        let second = s.due(&watched, &metrics_of, &pace, at(1));
-        assert!(second.is_disjoint(&first.iter().filter(|m| *m != "paging").cloned().collect()));
-        assert_eq!(second.len(), 53);
+        let mut asked: BTreeSet<String> = first;
+        for minute in 1..4 {
+            let next = s.due(&watched, &metrics_of, &pace, at(minute));
+            let healthy: BTreeSet<String> =
+                next.iter().filter(|m| *m != "paging").cloned().collect();
+            assert!(healthy.is_disjoint(&asked), "minute {minute}: asked again");
+            for m in &next {
+                s.keep(m, watched[m], at(minute), BTreeMap::new(), BTreeMap::new());
+            }
+            asked.extend(next);
+        }
+        assert_eq!(asked.len(), 1001, "the whole fleet within four refreshes");
     }
 }

@@ -104,11 +104,17 @@ impl MlflowSource {
                 by: JoinedBy::Config,
                 evidence: format!("config mlflow_model = \"{}\"", m.name),
             },
-            None => Owner::tagged(tags, &self.settings.tag_keys).unwrap_or_else(|| Owner {
-                model: m.name.clone(),
-                by: JoinedBy::Name,
-                evidence: "an MLflow registered model's name".into(),
-            }),
+            None => match Owner::tagged(tags, &self.settings.tag_keys) {
+                Some(o) => Owner {
+                    evidence: format!("MLflow {}", o.evidence),
+                    ..o
+                },
+                None => Owner {
+                    model: m.name.clone(),
+                    by: JoinedBy::Name,
+                    evidence: "an MLflow registered model's name".into(),
+                },
+            },
         };
         let Owner {
             model: row,
