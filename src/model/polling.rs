@@ -296,6 +296,13 @@ mod tests {
     }
 
     #[test]
+    fn spending_recorded_before_the_24_hour_budget_still_reads() {
+        let old = r#"{"budget_per_day":0.1,"spent_today":0.04,"projected_per_day":0.09,"tiers":[],"slowed":null}"#;
+        let s: Spending = serde_json::from_str(old).unwrap();
+        assert_eq!(s.spent_last_24h, 0.04);
+    }
+
+    #[test]
     fn a_spent_budget_pauses_every_metric_tier() {
         let mut spent = fresh_day(0.10);
         spent.window.spent = 0.10;
