@@ -105,7 +105,6 @@ pub struct App {
     pub(super) quit: bool,
 }
 
-/// UI state, read by the views; changed only through the methods below and key handling.
 /// What the event loop and the keys set.
 impl App {
     /// The event loop's clock tick; tests fix it. Facts that have grown old turn

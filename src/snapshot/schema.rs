@@ -101,7 +101,7 @@ pub struct Snapshot {
     pub api_calls: BTreeMap<String, u64>,
     pub cost: Option<CostOut>,
     pub traces: Option<TracesOut>,
-    /// What the metric polling costs: budget, spend today, the day at this pace, and
+    /// What the metric polling costs: budget, spend of the last 24 hours, 24 hours at this pace, and
     /// each class of model (on screen, incident, healthy) with its pace.
     pub spending: Option<crate::model::polling::Spending>,
     /// What changed, newest first (at most `CHANGES`): deploys, configs, approvals,

@@ -52,6 +52,11 @@ impl<K: Eq + Hash + Clone, V: Clone> LastGood<K, V> {
         lock(&self.0).insert(key, (at, value));
     }
 
+    /// Forgets the parts no longer read (a deleted DAG, function or service).
+    pub fn retain(&self, read: impl Fn(&K) -> bool) {
+        lock(&self.0).retain(|key, _| read(key));
+    }
+
     /// `key`'s last good answer and when it was read.
     pub fn last(&self, key: &K) -> Option<(Timestamp, V)> {
         lock(&self.0).get(key).cloned()
@@ -88,5 +93,7 @@ mod tests {
         );
         assert_eq!(mark.since, read);
         assert!(read.is_some());
+        kept.retain(|dag| dag != "etl");
+        assert_eq!(kept.last(&dag), None, "a part no longer read is forgotten");
     }
 }

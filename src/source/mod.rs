@@ -89,14 +89,6 @@ impl Source for Boxed {
     fn fetch(&mut self) -> impl Future<Output = Update> + Send {
         self.0.fetch_boxed()
     }
-
-    fn recall(&mut self, past: &memory::MemoryDir) {
-        self.0.recall_from(past);
-    }
-
-    fn belongs_to(&mut self, account: &str) {
-        self.0.learn_account(account);
-    }
 }
 
 /// Asks sources to refresh now. Presses while a fetch runs collapse into one:

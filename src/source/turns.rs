@@ -9,14 +9,40 @@ use tokio::sync::OwnedMutexGuard;
 
 use crate::source::aws::fan_out::lock;
 
+/// The keys someone holds or waits for; a key no one wants is forgotten.
 #[derive(Default)]
 pub struct Turns(Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
 
+/// One key's turn, until it drops.
+pub struct Turn<'a> {
+    held: Option<OwnedMutexGuard<()>>,
+    key: String,
+    turns: &'a Turns,
+}
+
 impl Turns {
-    /// Waits until no one else holds `key`'s turn; held until the guard drops.
-    pub async fn take(&self, key: &str) -> OwnedMutexGuard<()> {
+    /// Waits until no one else holds `key`'s turn; held until the turn drops.
+    pub async fn take(&self, key: &str) -> Turn<'_> {
         let turn = lock(&self.0).entry(key.to_string()).or_default().clone();
-        turn.lock_owned().await
+        Turn {
+            held: Some(turn.lock_owned().await),
+            key: key.to_string(),
+            turns: self,
+        }
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        drop(self.held.take());
+        let mut keys = lock(&self.turns.0);
+        // Only the map holds it: no one waits, so the key need not be kept.
+        if keys
+            .get(&self.key)
+            .is_some_and(|t| Arc::strong_count(t) == 1)
+        {
+            keys.remove(&self.key);
+        }
     }
 }
 
@@ -42,7 +68,9 @@ mod tests {
         tokio::join!(ask(), ask(), ask());
         assert_eq!(asked.load(Ordering::SeqCst), 1);
         // Another key is never held up by this one.
-        let _held = turns.take("cfg-1").await;
-        let _other = turns.take("cfg-2").await;
+        let held = turns.take("cfg-1").await;
+        let other = turns.take("cfg-2").await;
+        drop((held, other));
+        assert!(lock(&turns.0).is_empty(), "a key no one wants is forgotten");
     }
 }

@@ -12,6 +12,12 @@ use crate::config::Theme;
 use crate::model::action::{Kind, Plan};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
+    // Inside the view's own borders: its title (the model, how it was joined) stays.
+    let area = Rect {
+        y: area.y.saturating_add(1),
+        height: area.height.saturating_sub(2),
+        ..area
+    };
     let plan = d.plan();
     let width = area.width.saturating_sub(2).min(120);
     // Room for a field's value: the label column and the borders take the rest.

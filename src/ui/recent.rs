@@ -23,13 +23,17 @@ pub fn fits(spare: u16) -> bool {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let [changes_area, events_area] =
-        match area.width >= SIDE_BY_SIDE {
-            true => Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
-                .areas(area),
-            false => Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)])
-                .areas(area),
-        };
+    // No events yet (a viewer, a fresh start): the changes take most of the width.
+    let split = match app.events().is_empty() {
+        true => [Constraint::Percentage(70), Constraint::Percentage(30)],
+        false => [Constraint::Percentage(55), Constraint::Percentage(45)],
+    };
+    let [changes_area, events_area] = match area.width >= SIDE_BY_SIDE {
+        true => Layout::horizontal(split).areas(area),
+        false => {
+            Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area)
+        }
+    };
     let rows = |a: Rect| usize::from(a.height.saturating_sub(2));
     let width = usize::from(changes_area.width.saturating_sub(2));
     let changes = app.listed_changes();

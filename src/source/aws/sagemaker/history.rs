@@ -85,12 +85,20 @@ pub async fn history(
         // What is known of a config created since is another config of that name.
         let listed_created = c.creation_time().and_then(timestamp);
         let valid_after = listed_created.unwrap_or(Timestamp::UNIX_EPOCH);
-        let config = configs.get(client, &name, valid_after).await?;
+        // Another config that cannot be read is left out of the history (or joined
+        // by its name alone), not the endpoint's failure.
+        let config = match configs.get(client, &name, valid_after).await {
+            Ok(config) => config,
+            Err(why) => {
+                tracing::warn!("rollback history leaves out {name}: {why}");
+                continue;
+            }
+        };
         let model = config.first_model().map(str::to_string);
         if let Some(m) = &model {
             let served = [(m.clone(), config.created)];
             if let Some((_, why)) = lineage.learn(client, &served).await.pop() {
-                return Err(why);
+                tracing::warn!("what {name} served is unknown: {why}");
             }
         }
         let then_served = model.as_deref().and_then(|m| lineage.package_of(m));

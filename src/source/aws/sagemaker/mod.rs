@@ -106,6 +106,8 @@ pub(super) struct Listings {
     jobs: Vec<TrainingJobSummary>,
     configs: Vec<EndpointConfigSummary>,
     pipelines: Vec<String>,
+    /// The configs endpoints serve now: never another endpoint's past.
+    serving: HashSet<String>,
 }
 
 impl SageMakerSource {
@@ -227,6 +229,11 @@ impl SageMakerSource {
             jobs: or_last(jobs, Stage::Training, known_jobs, &mut unlisted),
             configs: or_last(configs, Stage::Endpoint, Vec::new(), &mut unlisted),
             pipelines: or_last(pipelines, Stage::Training, Vec::new(), &mut unlisted),
+            serving: self
+                .described
+                .values()
+                .map(|(_, d)| d.endpoint.config_name.clone())
+                .collect(),
         };
         let rows = self.rows();
         let claims: Vec<Vec<String>> = rows.iter().map(|r| self.names_of(r)).collect();

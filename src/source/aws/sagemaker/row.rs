@@ -56,20 +56,15 @@ impl SageMakerSource {
                 facts.artifact = d.first_model().and_then(|m| self.lineage.artifact_of(m));
                 served.mark(&mut facts);
                 if let Some(current) = facts.config_history.first().cloned() {
-                    // What the other endpoints serve now is theirs, never this one's past.
-                    let elsewhere: HashSet<String> = self
-                        .described
-                        .iter()
-                        .filter(|(name, _)| Some(*name) != row.endpoint.as_ref())
-                        .map(|(_, (_, d))| d.endpoint.config_name.clone())
-                        .collect();
+                    // What the other endpoints serve now is theirs, never this one's
+                    // past (its own is `current`, left out anyway).
                     facts.config_history = history::history(
                         client,
                         &self.configs,
                         &self.lineage,
                         &listings.configs,
                         &current,
-                        &elsewhere,
+                        &listings.serving,
                     )
                     .await?;
                 }

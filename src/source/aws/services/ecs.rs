@@ -7,7 +7,7 @@
 //! which model: `[[models]] ecs_service`, else a model tag found by listing every
 //! cluster's services every ten minutes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use aws_sdk_ecs::types::{DesiredStatus, ServiceField};
@@ -164,6 +164,11 @@ impl EcsSource {
         .await;
         let mut rows = Vec::new();
         let mut targets = Vec::new();
+        let read: HashSet<String> = detailed
+            .iter()
+            .map(|(o, _)| format!("{}/{}", o.cluster, o.service))
+            .collect();
+        self.known.retain(|id| read.contains(id));
         for (o, result) in detailed {
             let id = format!("{}/{}", o.cluster, o.service);
             let mapping = self.join.mappings.iter().find(|m| m.name == o.owner.model);

@@ -143,6 +143,8 @@ impl LambdaSource {
         let ran = self.ran(&owned).await;
         let depths = fan_out(&owned, self.join.in_flight, |f| self.depth(f)).await;
         let mut rows = Vec::new();
+        self.known
+            .retain(|name| owned.iter().any(|f| f.name == *name));
         for (f, depth) in owned.iter().zip(depths) {
             let row = row_of(&mut rows, &f.owner, format!("Lambda ETL {}", f.name));
             let facts = match (&ran, depth) {

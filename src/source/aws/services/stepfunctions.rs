@@ -74,6 +74,7 @@ impl StepFunctionsSource {
         let (owned, missing) = owned?;
         let read = fan_out(&owned, self.join.in_flight, |m| self.runs(m)).await;
         let mut rows = Vec::new();
+        self.known.retain(|arn| owned.iter().any(|m| m.arn == *arn));
         for (m, runs) in owned.iter().zip(read) {
             let row = row_of(&mut rows, &m.owner, format!("state machine {}", m.name));
             let (runs, mark) =

@@ -82,6 +82,8 @@ impl AirflowSource {
         })
         .await;
         let mut rows: Vec<ModelFacts> = Vec::new();
+        self.known
+            .retain(|dag| read.iter().any(|(t, _)| t.dag.dag_id == *dag));
         for (t, facts) in read {
             let what = format!("Airflow {} DAG {}", t.role.label(), t.dag.dag_id);
             let row = row_of(&mut rows, &t.owner, what);

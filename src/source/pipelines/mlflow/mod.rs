@@ -79,6 +79,8 @@ impl MlflowSource {
             0 => DEFAULT_IN_FLIGHT,
             n => n,
         };
+        self.runs
+            .retain(|name| targets.iter().any(|t| t.model.name == *name));
         let rows = fan_out(targets, limit, |t| self.row(t)).await;
         Ok(Fleet {
             models: rows,
