@@ -121,19 +121,24 @@ const LEADING: &[&str] = &[
     "test",
 ];
 
-/// The environment a name says it runs in, from its first or last word: `prod`,
-/// `staging`, `dev`, `qa` or `canary` (`production`, `stage`, `stg`, `test` read as
-/// their usual words). None for a name that says none.
-pub fn environment_of(name: &str) -> Option<&'static str> {
-    let all = tokens(name);
-    let word = |t: &str| match t.to_ascii_lowercase().as_str() {
+/// The environment one word of a name means, if any.
+pub fn environment_word(word: &str) -> Option<&'static str> {
+    match word.to_ascii_lowercase().as_str() {
         "prod" | "production" | "live" => Some("prod"),
         "staging" | "stage" | "stg" => Some("staging"),
         "dev" | "development" => Some("dev"),
         "qa" | "test" => Some("qa"),
         "canary" => Some("canary"),
         _ => None,
-    };
+    }
+}
+
+/// The environment a name says it runs in, from its first or last word: `prod`,
+/// `staging`, `dev`, `qa` or `canary` (`production`, `stage`, `stg`, `test` read as
+/// their usual words). None for a name that says none.
+pub fn environment_of(name: &str) -> Option<&'static str> {
+    let all = tokens(name);
+    let word = environment_word;
     // A version or a date after it ("churn-staging-v2") does not hide it.
     all.iter()
         .rev()

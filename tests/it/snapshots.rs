@@ -417,7 +417,10 @@ fn on_a_short_screen_the_other_choices_shrink_before_the_call() {
     // A little taller: only the other choice shrinks, the selected stays whole to
     // what joined it.
     let taller = screen_text(&app, 80, 24);
-    assert!(taller.contains("model recommendation-engine-mo…"), "{taller}");
+    assert!(
+        taller.contains("model recommendation-engine-mo…"),
+        "{taller}"
+    );
     assert!(taller.contains("recommendation-engine-group"), "{taller}");
     assert!(!text.contains("more lines"), "{text}");
     for whole in [

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::lineage::PackageRef;
 use crate::config::ModelMapping;
-use crate::model::identity::{environment_of, Identity, JoinedBy, Normaliser};
+use crate::model::identity::{environment_of, environment_word, Identity, JoinedBy, Normaliser};
 
 /// The tag SageMaker Projects put on what their templates create.
 const PROJECT_TAG: &str = "sagemaker:project-name";
@@ -209,12 +209,9 @@ impl Resolver<'_> {
 }
 
 fn is_production(endpoint: &str) -> bool {
-    endpoint.split(['-', '_', '.']).any(|t| {
-        matches!(
-            t.to_ascii_lowercase().as_str(),
-            "prod" | "production" | "live"
-        )
-    })
+    endpoint
+        .split(['-', '_', '.'])
+        .any(|t| environment_word(t) == Some("prod"))
 }
 
 #[cfg(test)]

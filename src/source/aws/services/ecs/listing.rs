@@ -83,7 +83,7 @@ impl EcsSource {
         Ok(out)
     }
 
-    pub(super) async fn list_services(&self, cluster: &str) -> Result<Vec<String>, String> {
+    pub(super) async fn list_services(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         let mut pages = Pages::capped("ecs:ListServices", MAX_PAGES);
@@ -96,9 +96,9 @@ impl EcsSource {
                 .set_next_token(token)
                 .send()
                 .await
-                .map_err(|e| describe("ecs:ListServices", &e))?;
+                .map_err(|e| AwsError::of("ecs:ListServices", &e))?;
             out.extend(page.service_arns().iter().map(|arn| name_of(arn)));
-            token = pages.next(page.next_token())?;
+            token = pages.next(page.next_token()).map_err(AwsError::Read)?;
             if token.is_none() {
                 break;
             }
