@@ -67,6 +67,7 @@ pub fn split_fleet(secs: i64) -> (Fleet, Fleet, Timestamp) {
     let mut cloudwatch = whole;
     for m in &mut sagemaker.models {
         m.metrics.clear();
+        m.metrics_at = None;
     }
     sagemaker.alarms.clear();
     for m in &mut cloudwatch.models {

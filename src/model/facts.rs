@@ -68,6 +68,10 @@ pub struct ModelFacts {
     pub drift: DriftFacts,
     /// Metric name (see `metrics::names`) to its recent values.
     pub metrics: BTreeMap<String, Series>,
+    /// When CloudWatch last asked for them: the budget paces a healthy model's
+    /// series, so its charts can be older than the rest of the row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_at: Option<jiff::Timestamp>,
     /// The SageMaker Pipeline that retrains the model, when one is known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pipeline: Option<String>,
@@ -441,6 +445,7 @@ impl ModelFacts {
             endpoint: None,
             drift: DriftFacts::default(),
             metrics: BTreeMap::new(),
+            metrics_at: None,
             pipeline: None,
             identity: None,
             aliases: Vec::new(),

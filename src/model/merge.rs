@@ -194,6 +194,7 @@ fn join(into: &mut ModelFacts, from: &ModelFacts, by_key: bool) {
         drift.monitoring.clone_from(&from.drift.monitoring);
         drift.reports_at.clone_from(&from.drift.reports_at);
     }
+    into.metrics_at = into.metrics_at.max(from.metrics_at);
     for (name, series) in &from.metrics {
         into.metrics
             .entry(name.clone())

@@ -77,6 +77,18 @@ pub enum Update {
     },
 }
 
+impl Update {
+    /// A source's answer in a few words, for the log.
+    pub fn summary(&self) -> String {
+        match self {
+            Update::Fleet { fleet, .. } => format!("{} models", fleet.models.len()),
+            Update::Partial { fleet, .. } => format!("{} models, in part", fleet.models.len()),
+            Update::Failed { why, .. } => format!("failed: {why}"),
+            _ => "other".to_string(),
+        }
+    }
+}
+
 /// Who the dashboard acts as, from STS GetCallerIdentity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {

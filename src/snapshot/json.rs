@@ -397,6 +397,7 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
                 (j.metric, out)
             })
             .collect(),
+        metrics_at: m.metrics_at,
         last_change: None,
         scopes: Vec::new(),
         failover: None,

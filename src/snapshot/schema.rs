@@ -215,6 +215,9 @@ pub struct ModelOut {
     pub data: Option<DataOut>,
     /// Latest value of each metric, and of the error rates derived from them.
     pub metrics: BTreeMap<String, f64>,
+    /// When CloudWatch last asked for them (the budget paces healthy models).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_at: Option<Timestamp>,
     pub drift: DriftOut,
     /// Each quality metric judged against its threshold.
     pub quality: BTreeMap<String, QualityOut>,

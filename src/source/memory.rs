@@ -50,6 +50,11 @@ impl MemoryDir {
         self.0.join("capture.json")
     }
 
+    /// The units team metrics are published with.
+    pub fn units(&self) -> PathBuf {
+        self.0.join("units.json")
+    }
+
     fn facts(&self) -> JsonFile {
         JsonFile::new(self.0.join("fleet.json"), MAX_BYTES).versioned(FORMAT)
     }

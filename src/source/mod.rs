@@ -161,7 +161,15 @@ pub async fn drive<S: Source>(
     mut refresh: watch::Receiver<u64>,
 ) {
     loop {
+        let asked = std::time::Instant::now();
         let update = supervised(&mut source).await;
+        // How long each answer took, for whoever reads the log (MLOPSDASH_LOG=debug).
+        tracing::debug!(
+            source = source.id().label(),
+            took_ms = asked.elapsed().as_millis(),
+            "answered: {}",
+            update.summary()
+        );
         if updates.send(update).await.is_err() {
             return;
         }

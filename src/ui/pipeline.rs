@@ -16,6 +16,8 @@ const SPACING: u16 = 1;
 const COST_WIDTH: u16 = 7;
 /// "▲ changed 59m ago".
 const CHANGE_WIDTH: u16 = 19;
+/// Series older than this were paced by the budget: their cells say how old.
+const METRICS_PACED_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_mins(3);
 
 /// The rows the table needs to show every model (borders and header included);
 /// None before the fleet has loaded.
@@ -116,6 +118,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             cells.push(Cell::from(truncate(place, place_w as usize)).style(style));
         }
         if let Some(h) = app.health().get(&model.name) {
+            let age = metrics_age(model, app.now());
             let stages = Stage::ALL.iter().zip(stale_stages).zip(loading_stages);
             cells.extend(stages.map(|((stage, stale), loading)| {
                 let s = h.stage(*stage);
@@ -125,7 +128,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     // One model's facts a describe could not refresh are old too.
                     false => {
                         let stale = stale || model.is_stale_at(*stage);
-                        Cell::from(stage_cell(theme, s, stale, stage_w as usize))
+                        let age = age.as_deref().filter(|_| metric_fed(*stage));
+                        Cell::from(aged_cell(theme, (s, stale), stage_w as usize, age))
                     }
                 }
             }));
@@ -194,4 +198,31 @@ pub fn placeholder(
         _ => Line::styled("loading…", theme.dim),
     };
     frame.render_widget(Paragraph::new(text).block(block), area);
+}
+
+/// The stages whose numbers are CloudWatch series the budget paces.
+fn metric_fed(stage: Stage) -> bool {
+    matches!(stage, Stage::Endpoint | Stage::Quality)
+}
+
+/// How old a model's series are, when the budget let them grow old.
+fn metrics_age(model: &crate::model::facts::ModelFacts, now: jiff::Timestamp) -> Option<String> {
+    let old = now.duration_since(model.metrics_at?);
+    (old > METRICS_PACED_AFTER).then(|| format::age_brief(old))
+}
+
+/// A stage's cell, ending with its series' age (dim) when they are paced.
+fn aged_cell<'a>(
+    theme: &Theme,
+    (s, stale): (&crate::model::StageStatus, bool),
+    width: usize,
+    age: Option<&str>,
+) -> Line<'a> {
+    let Some(age) = age else {
+        return stage_cell(theme, s, stale, width);
+    };
+    let suffix = format!(" {age}");
+    let mut line = stage_cell(theme, s, stale, width.saturating_sub(suffix.width()));
+    line.spans.push(Span::styled(suffix, theme.dim));
+    line
 }

@@ -20,7 +20,8 @@ use mlopsdash::run::origin::{ask_once, plan, Plan};
 use mlopsdash::source::aws::cloudwatch::{CloudWatchSource, CustomMetrics};
 use mlopsdash::source::aws::targets::TargetsReceiver;
 use mlopsdash::source::aws::{ApiCalls, S3Source, SageMakerSource, METRICS_REQUESTED};
-use mlopsdash::source::{AnySource, SourceId, Update};
+use mlopsdash::source::memory::MemoryDir;
+use mlopsdash::source::{AnySource, Source, SourceId, Update};
 
 #[path = "../common/seed.rs"]
 mod seed;
@@ -28,7 +29,7 @@ mod seed;
 #[path = "../common/proxy.rs"]
 mod proxy;
 
-use proxy::{Faults, Proxy};
+use proxy::{Faults, Proxy, Timeline};
 use seed::{cloudwatch, dims, put, put_with_unit, s3, sdk, seed_convention, Convention};
 
 /// `n` models as teams deploy them, the three conventions in turn (artifact-only
@@ -156,56 +157,27 @@ async fn gather(moto_url: &str, ministack_url: &str, n: usize, latency: Duration
         latency,
         ..Faults::default()
     };
+    let timeline = Timeline::default();
     let (moto_proxy, ministack_proxy) = (
-        Proxy::start(moto_url, faults).await,
-        Proxy::start(ministack_url, faults).await,
+        Proxy::timed(moto_url, faults, timeline.clone()).await,
+        Proxy::timed(ministack_url, faults, timeline.clone()).await,
     );
     let (moto, ministack) = (sdk(&moto_proxy.url).await, sdk(&ministack_proxy.url).await);
     let calls = ApiCalls::default();
     // What the first session leaves for the restart.
     let memory = tempfile::tempdir().unwrap();
-    let remembered = memory.path().join("sagemaker.json");
-    let session = || {
-        let (targets_tx, found) = tokio::sync::watch::channel(Vec::new());
-        let sagemaker = SageMakerSource::new(&moto, &calls)
-            .mapped(config.mappings.clone(), false)
-            .in_flight(config.aws.max_in_flight)
-            .publish_targets(targets_tx)
-            .remembering(remembered.clone());
-        let custom = CustomMetrics {
-            namespace: "MLOps/Models".into(),
-            dimension: "ModelName".into(),
-            discover: false,
-        };
-        let s3 = S3Source::new(&moto, &calls, &config.mappings, found.clone(), 20)
-            .in_flight(config.aws.max_in_flight);
-        let cloudwatch = CloudWatchSource::new(
-            &ministack,
-            &calls,
-            found.clone(),
-            config.mappings.clone(),
-            custom,
-        );
-        // As a snapshot asks them: each waits for what the plan says.
-        let plans = plan(&config.aws, false);
-        let of = |id| *plans.iter().find(|p: &&Plan| p.id == id).unwrap();
-        Session {
-            feeds: vec![
-                (
-                    of(SourceId::SageMaker),
-                    Box::new(sagemaker) as Box<dyn AnySource>,
-                ),
-                (of(SourceId::CloudWatch), Box::new(cloudwatch)),
-                (of(SourceId::S3), Box::new(s3)),
-            ],
-            found,
-        }
-    };
+    let dir = MemoryDir::new(memory.path(), "bench", "us-east-1");
+    let sdks = (&moto, &ministack);
+    let session = || Session::new(sdks, &calls, &config, Some(&dir), false);
     let mut first = session();
-    first.refresh(n, "first refresh", &calls).await;
-    first.refresh(n, "steady-state refresh", &calls).await;
+    first.refresh(n, "first refresh", &calls, &timeline).await;
+    first
+        .refresh(n, "steady-state refresh", &calls, &timeline)
+        .await;
     // A restart: new sources, the descriptions remembered on disk.
-    session().refresh(n, "restart, first refresh", &calls).await;
+    session()
+        .refresh(n, "restart, first refresh", &calls, &timeline)
+        .await;
     // Always on: CloudWatch as the dashboard paces it, an hour a minute at a time
     // (simulated clock, real requests), healthy, then with one model in trouble.
     let (attention_tx, attention) = tokio::sync::watch::channel(Attention::default());
@@ -241,6 +213,31 @@ async fn gather(moto_url: &str, ministack_url: &str, n: usize, latency: Duration
     });
     let later = start + jiff::SignedDuration::from_hours(1);
     hour(n, "one incident", &mut paced, &calls, later).await;
+    first_minutes(n, sdks, &config).await;
+}
+
+/// What the dashboard's first three minutes on a fleet it has never seen cost:
+/// discovery, unit probes and the first metrics at the default budget's pace, then
+/// two refreshes a minute apart (SageMaker and CloudWatch; S3 waits ten minutes).
+async fn first_minutes(n: usize, sdks: (&SdkConfig, &SdkConfig), config: &Config) {
+    let calls = ApiCalls::default();
+    let mut session = Session::new(sdks, &calls, config, None, true);
+    let (_, account) = tokio::sync::watch::channel(Some(None));
+    ask_once(&mut session.feeds, &mut session.found, account).await;
+    for _ in 0..2 {
+        for (plan, source) in &mut session.feeds {
+            if plan.id != SourceId::S3 {
+                source.fetch_boxed().await;
+            }
+        }
+    }
+    let spent = calls.counts();
+    let cost: f64 = spent
+        .iter()
+        .map(|(k, v)| mlopsdash::model::pricing::estimate(k, *v))
+        .sum();
+    let metrics = spent.get(METRICS_REQUESTED).copied().unwrap_or(0);
+    println!("{n} models, the first three minutes: {metrics} metrics, ${cost:.4}");
 }
 
 /// Sixty refreshes a simulated minute apart: metrics and dollars in the hour, and
@@ -279,6 +276,24 @@ async fn hour(
     }
 }
 
+/// `a → b ×3 → c`: the operations in order, repeats counted.
+fn runs(operations: &[String]) -> String {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for op in operations {
+        match out.last_mut() {
+            Some((last, n)) if last == op => *n += 1,
+            _ => out.push((op.clone(), 1)),
+        }
+    }
+    out.iter()
+        .map(|(op, n)| match n {
+            1 => op.clone(),
+            n => format!("{op} ×{n}"),
+        })
+        .collect::<Vec<_>>()
+        .join(" → ")
+}
+
 /// The sources of one dashboard session.
 struct Session {
     feeds: Vec<(Plan, Box<dyn AnySource>)>,
@@ -286,8 +301,67 @@ struct Session {
 }
 
 impl Session {
+    /// A session's SageMaker, CloudWatch and S3 sources, starting from what `memory`
+    /// holds; CloudWatch as a snapshot asks (every metric) or, `paced`, as the
+    /// dashboard does at the default budget.
+    fn new(
+        (moto, ministack): (&SdkConfig, &SdkConfig),
+        calls: &ApiCalls,
+        config: &Config,
+        memory: Option<&MemoryDir>,
+        paced: bool,
+    ) -> Session {
+        let (targets_tx, found) = tokio::sync::watch::channel(Vec::new());
+        let mut sagemaker = SageMakerSource::new(moto, calls)
+            .mapped(config.mappings.clone(), false)
+            .in_flight(config.aws.max_in_flight)
+            .publish_targets(targets_tx);
+        let custom = CustomMetrics {
+            namespace: "MLOps/Models".into(),
+            dimension: "ModelName".into(),
+            discover: false,
+        };
+        let s3 = S3Source::new(moto, calls, &config.mappings, found.clone(), 20)
+            .in_flight(config.aws.max_in_flight);
+        let mut cloudwatch = CloudWatchSource::new(
+            ministack,
+            calls,
+            found.clone(),
+            config.mappings.clone(),
+            custom,
+        );
+        if paced {
+            let (_, attention) = tokio::sync::watch::channel(Attention::default());
+            let (_, never_forced) = tokio::sync::watch::channel(0);
+            cloudwatch = cloudwatch.budgeted(
+                config.aws.daily_budget_usd,
+                Duration::from_secs(60),
+                (attention, Normaliser::default()),
+                never_forced,
+            );
+        }
+        if let Some(dir) = memory {
+            sagemaker.recall(dir);
+            cloudwatch.recall(dir);
+        }
+        // As a snapshot asks them: each waits for what the plan says.
+        let plans = plan(&config.aws, false);
+        let of = |id| *plans.iter().find(|p: &&Plan| p.id == id).unwrap();
+        Session {
+            feeds: vec![
+                (
+                    of(SourceId::SageMaker),
+                    Box::new(sagemaker) as Box<dyn AnySource>,
+                ),
+                (of(SourceId::CloudWatch), Box::new(cloudwatch)),
+                (of(SourceId::S3), Box::new(s3)),
+            ],
+            found,
+        }
+    }
+
     /// One refresh of every source, timed and counted.
-    async fn refresh(&mut self, n: usize, label: &str, calls: &ApiCalls) {
+    async fn refresh(&mut self, n: usize, label: &str, calls: &ApiCalls, timeline: &Timeline) {
         let before = calls.counts();
         let started = Instant::now();
         // As the dashboard runs them; the rows are known when the targets change.
@@ -327,6 +401,12 @@ impl Session {
             &format!("{n} models, {label}{rows}"),
             millis,
             &diff(&calls.counts(), &before),
+        );
+        let path = timeline.critical_path(started);
+        println!(
+            "    critical path: {} round trips in a row: {}",
+            path.len(),
+            runs(&path)
         );
     }
 }

@@ -7,7 +7,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -44,12 +44,98 @@ pub struct Proxy {
     services: Services,
 }
 
+/// When each request went through, and what it asked: shared by the proxies of one
+/// run, so the round trips in a row are counted across services.
+#[derive(Clone, Default)]
+pub struct Timeline(Arc<Mutex<Vec<Span>>>);
+
+#[derive(Clone)]
+struct Span {
+    start: Instant,
+    end: Instant,
+    operation: String,
+}
+
+impl Timeline {
+    fn record(&self, start: Instant, operation: String) {
+        let end = Instant::now();
+        self.0.lock().unwrap().push(Span {
+            start,
+            end,
+            operation,
+        });
+    }
+
+    /// The longest chain of requests since `since` each of which started only after
+    /// the one before had been answered: the round trips a run waited for in a row,
+    /// whatever made it wait (an answer it needed, or a limit on requests in flight).
+    pub fn critical_path(&self, since: Instant) -> Vec<String> {
+        let mut spans: Vec<Span> = self
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.start >= since)
+            .cloned()
+            .collect();
+        spans.sort_by_key(|s| s.end);
+        // longest[i]: the chain ending with spans[i], and the span before it there.
+        let mut longest: Vec<(usize, Option<usize>)> = Vec::with_capacity(spans.len());
+        for i in 0..spans.len() {
+            let before = (0..i)
+                .filter(|j| spans[*j].end <= spans[i].start)
+                .max_by_key(|j| longest[*j].0);
+            longest.push((before.map_or(1, |j| longest[j].0 + 1), before));
+        }
+        let mut at = (0..spans.len()).max_by_key(|i| longest[*i].0);
+        let mut chain = Vec::new();
+        while let Some(i) = at {
+            chain.push(spans[i].operation.clone());
+            at = longest[i].1;
+        }
+        chain.reverse();
+        chain
+    }
+}
+
+/// The operation a request names: the JSON target's, the CBOR path's, the query
+/// form's Action, else S3's method.
+fn operation_of(request: &[u8]) -> String {
+    let text = String::from_utf8_lossy(request);
+    let head = String::from_utf8_lossy(head_of(request));
+    let header = |name: &str| {
+        head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    };
+    if let Some(target) = header("x-amz-target") {
+        return target.rsplit('.').next().unwrap_or_default().to_string();
+    }
+    let path = head.split_whitespace().nth(1).unwrap_or_default();
+    if path.contains("/operation/") {
+        return path.rsplit('/').next().unwrap_or_default().to_string();
+    }
+    if let Some(action) = text.split("Action=").nth(1) {
+        return action.split('&').next().unwrap_or_default().to_string();
+    }
+    let method = head.split_whitespace().next().unwrap_or_default();
+    format!("S3 {method}")
+}
+
 /// Requests by the service their signature names ("s3", "sagemaker", "monitoring").
 type Services = Arc<Mutex<std::collections::BTreeMap<String, u64>>>;
 
 impl Proxy {
     /// Listens on a free loopback port and forwards to `upstream` (http://host:port).
     pub async fn start(upstream: &str, faults: Faults) -> Proxy {
+        Proxy::timed(upstream, faults, Timeline::default()).await
+    }
+
+    /// As `start`, recording each request on `timeline`.
+    pub async fn timed(upstream: &str, faults: Faults, timeline: Timeline) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let upstream = upstream
@@ -63,8 +149,9 @@ impl Proxy {
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let (upstream, f, n, by) = (upstream.clone(), f.clone(), n.clone(), by.clone());
+                let timeline = timeline.clone();
                 tokio::spawn(async move {
-                    let _ = serve(client, &upstream, (&f, &n), &by).await;
+                    let _ = serve(client, &upstream, (&f, &n), (&by, &timeline)).await;
                 });
             }
         });
@@ -103,13 +190,14 @@ async fn serve(
     mut client: TcpStream,
     upstream: &str,
     (faults, requests): (&Mutex<Faults>, &AtomicU64),
-    services: &Services,
+    (services, timeline): (&Services, &Timeline),
 ) -> std::io::Result<()> {
     let mut buffer = Vec::new();
     loop {
         let Some(request) = read_message(&mut client, &mut buffer).await? else {
             return Ok(());
         };
+        let start = Instant::now();
         let n = requests.fetch_add(1, Ordering::SeqCst);
         let f = *faults.lock().unwrap();
         if f.black_hole {
@@ -142,6 +230,7 @@ async fn serve(
             forward(upstream, &request).await?
         };
         client.write_all(&answer).await?;
+        timeline.record(start, operation_of(&request));
         if !framed(head_of(&answer)) {
             return Ok(());
         }

@@ -683,5 +683,6 @@ pub fn endpoint_target(
         capture: None,
         training_data: None,
         artifact: None,
+        traced: true,
     }
 }

@@ -241,8 +241,11 @@ scale = "percent"
     assert_eq!(calls["CloudWatch:GetMetricData"], 1);
     // The custom namespace, Model Monitor's two and the endpoints' two, once each.
     assert_eq!(calls["CloudWatch:ListMetrics"], 5);
-    // The business metric's unit, once.
-    assert_eq!(calls["CloudWatch:GetMetricStatistics"], 1);
+    // Config gives the business metric's scale: its unit is not asked.
+    assert!(
+        calls.get("CloudWatch:GetMetricStatistics").is_none(),
+        "{calls}"
+    );
     assert_eq!(calls["S3:ListObjectsV2"], 1);
     // The recent jobs, 100 a page and at most 300, whatever other tests left in moto.
     let jobs = rt.block_on(async {

@@ -48,6 +48,9 @@ mod cost;
 #[cfg(feature = "servers")]
 mod drift;
 #[cfg(feature = "servers")]
+#[path = "../common/tmux.rs"]
+mod driver;
+#[cfg(feature = "servers")]
 mod faults;
 #[cfg(feature = "servers")]
 mod history;
@@ -77,7 +80,6 @@ mod snapshots;
 #[cfg(feature = "servers")]
 mod team;
 mod timestamps;
-#[cfg(feature = "servers")]
 mod tmux;
 #[cfg(feature = "servers")]
 mod tmux_actions;

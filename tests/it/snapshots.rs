@@ -514,3 +514,45 @@ fn viewer_of_a_collector_that_stopped_140x24() {
     assert!(text.contains("✖ ⇣ collector 10m ago · stopped?"), "{text}");
     snap("viewer_stopped_140x24", &app, 140, 24);
 }
+
+#[test]
+fn paced_metrics_say_how_old_they_are() {
+    let (sagemaker, cloudwatch, at) = mlopsdash::testing::split_fleet(AFTER_INCIDENTS);
+    let (paced, fresh) = (
+        cloudwatch.models[0].name.clone(),
+        cloudwatch.models[1].name.clone(),
+    );
+    let screen = |fresh_at: Option<jiff::Timestamp>| {
+        let mut cloudwatch = cloudwatch.clone();
+        cloudwatch.models[0].metrics_at = Some(at - jiff::SignedDuration::from_mins(25));
+        cloudwatch.models[1].metrics_at = fresh_at;
+        let mut app = mlopsdash::testing::aws_app(at);
+        for (source, fleet) in [
+            (SourceId::SageMaker, sagemaker.clone()),
+            (SourceId::CloudWatch, cloudwatch),
+        ] {
+            app.apply(Update::Fleet { source, fleet, at });
+        }
+        screen_text(&app, 200, 12)
+    };
+    let line_of = |screen: &str, model: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(model))
+            .unwrap_or_else(|| panic!("no row of {model}:\n{screen}"))
+            .to_string()
+    };
+    let shown = screen(Some(at - jiff::SignedDuration::from_mins(2)));
+    // The endpoint and quality cells, each with its series' age.
+    assert_eq!(
+        line_of(&shown, &paced).matches(" 25m").count(),
+        2,
+        "{shown}"
+    );
+    // Two minutes is within the closest pace: the row is as if no age were known.
+    assert_eq!(
+        line_of(&shown, &fresh),
+        line_of(&screen(None), &fresh),
+        "{shown}"
+    );
+}

@@ -65,6 +65,7 @@ fn healthy() -> ModelFacts {
             report_time: Some(ago(1.0)),
             ..DriftFacts::default()
         },
+        metrics_at: None,
         metrics: BTreeMap::from([
             (names::MAPE.to_string(), series(8.0)),
             (names::INVOCATIONS.to_string(), series(1000.0)),
@@ -305,6 +306,7 @@ fn nothing_known_is_unknown_overall() {
         endpoint: None,
         drift: DriftFacts::default(),
         metrics: BTreeMap::new(),
+        metrics_at: None,
         pipeline: None,
         identity: None,
         aliases: vec![],

@@ -51,6 +51,9 @@ pub enum After {
     Endpoints,
     /// SageMaker's whole refresh: the jobs, registries and buckets it names.
     SageMaker,
+    /// SageMaker has traced what its endpoints serve (the buckets it names), or
+    /// finished.
+    Traced,
 }
 
 /// Every source of a scope, in the order a snapshot lists their failures; `global`:
@@ -77,19 +80,22 @@ pub fn plan(settings: &AwsConfig, global: bool) -> Vec<Plan> {
                 After::Nothing,
             )
         },
-        p(
-            SourceId::CloudWatch,
-            cloudwatch,
-            Wake::Watched,
-            After::Endpoints,
-        ),
+        Plan {
+            remembers: true,
+            ..p(
+                SourceId::CloudWatch,
+                cloudwatch,
+                Wake::Watched,
+                After::Endpoints,
+            )
+        },
         Plan {
             remembers: true,
             ..p(
                 SourceId::S3,
                 s3_every(settings),
                 Wake::Endpoints,
-                After::SageMaker,
+                After::Traced,
             )
         },
         Plan {

@@ -7,7 +7,7 @@ use tokio::sync::{mpsc, watch};
 use super::plan::{After, Plan};
 use super::scope::{feeds, AwsScope, Feeds, Mode, Shared};
 use super::tasks::{account_of, identify, identify_until_known, report_calls, wake};
-use crate::source::aws::targets::TargetsReceiver;
+use crate::source::aws::targets::{EndpointTarget, TargetsReceiver};
 use crate::source::memory::{self, MemoryDir};
 use crate::source::{drive, AnySource, Boxed, RefreshReceivers, SourceId, Update};
 
@@ -134,6 +134,14 @@ pub async fn ask_once(
                 }
                 After::SageMaker => {
                     let _ = sm.wait_for(|done| *done).await;
+                }
+                After::Traced => {
+                    let traced =
+                        |t: &Vec<EndpointTarget>| !t.is_empty() && t.iter().all(|t| t.traced);
+                    tokio::select! {
+                        _ = found.wait_for(traced) => {}
+                        _ = sm.wait_for(|done| *done) => {}
+                    }
                 }
             }
             if plan.needs_account {

@@ -22,6 +22,9 @@ pub struct EndpointTarget {
     pub training_data: Option<S3Location>,
     /// The model artifact it serves ("s3://…/model.tar.gz"): the model bucket.
     pub artifact: Option<S3Location>,
+    /// Lineage has been asked what it serves: `training_data` and `artifact` say
+    /// what was found. Endpoint names come first, before lineage, for the metrics.
+    pub traced: bool,
 }
 
 pub type TargetsSender = watch::Sender<Vec<EndpointTarget>>;

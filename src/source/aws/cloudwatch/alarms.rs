@@ -38,8 +38,8 @@ impl Owners {
 /// Pages of alarms read at most (100 alarms a page).
 const MAX_PAGES: usize = 50;
 
-/// Every metric alarm in the region, with the model it watches when one matches.
-pub async fn alarms(client: &Client, owners: &Owners) -> Result<Vec<Alarm>, String> {
+/// Every metric alarm in the region, as CloudWatch describes it.
+pub async fn list(client: &Client) -> Result<Vec<MetricAlarm>, String> {
     const OP: &str = "cloudwatch:DescribeAlarms";
     let mut pages = client
         .describe_alarms()
@@ -51,9 +51,14 @@ pub async fn alarms(client: &Client, owners: &Owners) -> Result<Vec<Alarm>, Stri
     while let Some(page) = pages.next().await {
         bound.count()?;
         let page = page.map_err(|e| describe(OP, &e))?;
-        out.extend(page.metric_alarms().iter().map(|a| alarm(a, owners)));
+        out.extend(page.metric_alarms().iter().cloned());
     }
     Ok(out)
+}
+
+/// Each alarm with the model it watches, when one matches.
+pub fn owned(listed: &[MetricAlarm], owners: &Owners) -> Vec<Alarm> {
+    listed.iter().map(|a| alarm(a, owners)).collect()
 }
 
 /// The alarms on `endpoint` (its EndpointName dimension) that are not firing now:
@@ -65,8 +70,7 @@ pub async fn quiet_on(client: &Client, endpoint: &str) -> Result<Vec<String>, St
         model_dimension: String::new(),
         models: Vec::new(),
     };
-    Ok(alarms(client, &owners)
-        .await?
+    Ok(owned(&list(client).await?, &owners)
         .into_iter()
         .filter(|a| a.model.is_some())
         .filter(|a| a.state != AlarmState::Alarm)

@@ -168,7 +168,8 @@ impl CloudWatchSource {
         let names: BTreeSet<String> = endpoints.iter().map(|t| t.endpoint.clone()).collect();
         let discover = self.refreshes.is_multiple_of(DISCOVER_EVERY);
         let relist = discover || !self.existing.as_ref().is_some_and(|e| e.covers(&names));
-        let (discovered, existing) = tokio::join!(
+        // The listings and the alarms at once: none needs another's answer.
+        let (discovered, existing, listed_alarms) = tokio::join!(
             async {
                 match discover {
                     true => self.discover().await.map(Some),
@@ -180,7 +181,8 @@ impl CloudWatchSource {
                     true => Some(Existing::list(&self.client, names).await),
                     false => None,
                 }
-            }
+            },
+            alarms::list(&self.client),
         );
         if let Some(found) = discovered? {
             self.discovered = found;
@@ -205,7 +207,7 @@ impl CloudWatchSource {
             model_dimension: self.custom.dimension.clone(),
             models: self.model_names(&endpoints, &services),
         };
-        let alarms = alarms::alarms(&self.client, &owners).await?;
+        let alarms = alarms::owned(&listed_alarms?, &owners);
         let due = self.due(
             (&endpoints, &services),
             custom,
@@ -224,6 +226,7 @@ impl CloudWatchSource {
                 if let Some(kept) = self.schedule.kept(name) {
                     m.metrics.clone_from(&kept.metrics);
                     m.published.clone_from(&kept.published);
+                    m.metrics_at = Some(kept.at);
                 }
                 m.kind = kind_from(&m.metrics);
                 m.identity = self.identity_of(name);
@@ -289,16 +292,23 @@ impl CloudWatchSource {
     }
 
     /// Asks for the due models' series (the whole window) and keeps them.
+    /// The units of team metrics not known yet are asked beside the data: they are
+    /// needed only to read it.
     async fn fetch_due(&mut self, due: &Due, end: Timestamp, now: Timestamp) -> Result<(), String> {
-        self.probe_units(due.custom.iter().map(|(_, q)| q), end)
-            .await?;
         let queries = due
             .queries
             .iter()
             .enumerate()
             .map(|(i, p)| data_query(i, &p.query))
             .collect();
-        let answers = data::get(&self.client, &self.calls, queries, end).await?;
+        let unprobed = self.units.unprobed(due.custom.iter().map(|(_, q)| q), now);
+        let mut units = std::mem::take(&mut self.units);
+        let (probed, answers) = tokio::join!(
+            units.probe(&self.client, unprobed, end),
+            data::get(&self.client, &self.calls, queries, end),
+        );
+        self.units = units;
+        let (_, answers) = (probed?, answers?);
         let mut series = fold(&due.queries, &answers);
         let mut published = self.read_scales(&due.custom, &mut series);
         for (model, watch) in &due.models {
@@ -369,20 +379,6 @@ impl CloudWatchSource {
             });
         }
         Ok(found)
-    }
-
-    /// Asks once per session, for each team metric whose unit is not known yet,
-    /// which unit its datapoints were published with (see `units`).
-    async fn probe_units<'a>(
-        &mut self,
-        queries: impl IntoIterator<Item = &'a MetricQuery>,
-        end: Timestamp,
-    ) -> Result<(), String> {
-        let unprobed = self.units.unprobed(queries);
-        if unprobed.is_empty() {
-            return Ok(());
-        }
-        self.units.probe(&self.client, unprobed, end).await
     }
 
     /// Decides how each team metric's numbers read (see `units`) and turns its
@@ -462,5 +458,9 @@ impl Source for CloudWatchSource {
 
     async fn fetch(&mut self) -> Update {
         self.fetch_at(Timestamp::now()).await
+    }
+
+    fn recall(&mut self, past: &crate::source::memory::MemoryDir) {
+        self.units.remembering(past.units());
     }
 }

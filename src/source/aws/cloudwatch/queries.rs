@@ -290,6 +290,7 @@ mod tests {
             capture: None,
             training_data: None,
             artifact: None,
+            traced: true,
         }
     }
 

@@ -21,7 +21,7 @@ use crate::model::{Alarm, AlarmState};
 /// A model's series from its last fetch, when and at what watch it was made.
 #[derive(Debug, Clone)]
 pub struct Kept {
-    at: Timestamp,
+    pub at: Timestamp,
     watch: Watch,
     pub metrics: BTreeMap<String, Series>,
     pub published: BTreeMap<String, Published>,

@@ -50,7 +50,14 @@ pub async fn describe_endpoint(
     // A config of the same name made since the endpoint last changed is another one.
     let changed = ep.last_modified_time().and_then(timestamp);
     let valid_after = changed.unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    let config = configs.get(client, &config_name, valid_after).await?;
+    // The config and the tags at once: neither needs the other.
+    let (config, tags) = tokio::join!(configs.get(client, &config_name, valid_after), async {
+        match ep.endpoint_arn() {
+            Some(arn) => tags(client, arn).await,
+            None => Ok(Vec::new()),
+        }
+    });
+    let config = config?;
     let initial = &config.variants;
     let variant_models: Vec<(String, String)> = initial
         .iter()
@@ -80,10 +87,6 @@ pub async fn describe_endpoint(
         })
         .collect();
     let model_name = variant_models.first().map(|(_, m)| m.clone());
-    let tags = match ep.endpoint_arn() {
-        Some(arn) => tags(client, arn).await,
-        None => Ok(Vec::new()),
-    };
     let created = config.created;
     let capture = ep
         .data_capture_config()

@@ -34,7 +34,9 @@ impl SageMakerSource {
     /// described, its models' lineage, the registry indexed when needed, and the
     /// monitoring schedules (listed region-wide meanwhile).
     pub(super) async fn learn_endpoints(&mut self, client: &Client) -> Result<Learned, String> {
-        let summaries = list_endpoints(client).await?;
+        let (summaries, groups) =
+            tokio::join!(list_endpoints(client), self.lineage.groups_if_due(client));
+        let summaries = summaries?;
         let watched: Vec<&str> = summaries
             .iter()
             .filter_map(EndpointSummary::endpoint_name)
@@ -59,6 +61,14 @@ impl SageMakerSource {
         // The latest change of each model's endpoints counts.
         served.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         served.dedup_by(|later, first| later.0 == first.0);
+        // The critical path: metrics need endpoint and variant names only. When
+        // lineage cannot rename a row, CloudWatch starts now, beside it.
+        let early = self.rows_settled(&served);
+        if early {
+            let rows = self.rows();
+            self.publish_targets_of(&rows, &monitoring, self.lineage.settled(&served));
+            self.send_first_look(&rows);
+        }
         let unlinked: HashMap<String, String> = self
             .lineage
             .learn(client, &served)
@@ -75,19 +85,40 @@ impl SageMakerSource {
         }
         let versions = registry::Versions::default();
         let names = &self.recognition.names;
-        if let Err(why) = self
-            .lineage
-            .index_if_needed(client, &served, &versions, names)
-            .await
-        {
+        // The jobs that wrote what serves are described beside the registry's index
+        // (their rows read them from memory): the two chains run side by side.
+        let artifacts: Vec<String> = served
+            .iter()
+            .filter_map(|m| self.lineage.artifact_of(m))
+            .collect();
+        let (lineage, jobs) = (&mut self.lineage, &self.job_details);
+        let (indexed, _) = tokio::join!(
+            lineage.index_if_needed(client, &served, &versions, (names, groups)),
+            fan_out(&artifacts, self.in_flight, |a| jobs.serving(client, a)),
+        );
+        if let Err(why) = indexed {
             // Lineage by artifact waits for the next try; names still join rows.
             tracing::warn!("registry not indexed: {why}");
+        }
+        // Traced: S3 starts now, beside the rows' registries and histories.
+        let rows = self.rows();
+        self.publish_targets_of(&rows, &monitoring, true);
+        if !early {
+            self.send_first_look(&rows);
         }
         Ok(Learned {
             problems,
             monitoring,
             versions,
         })
+    }
+
+    /// Whether lineage can still change which rows there are, what they are called
+    /// or which endpoint each has: not when config names every row's endpoint and
+    /// nothing else is discovered, nor when lineage has nothing left to learn.
+    fn rows_settled(&self, served: &[(String, Timestamp)]) -> bool {
+        let named = !self.discover && self.mappings.iter().all(|m| m.endpoint.is_some());
+        named || self.lineage.settled(served)
     }
 
     /// Tells CloudWatch and S3 what to watch as soon as the rows are known, while
@@ -97,6 +128,7 @@ impl SageMakerSource {
         &self,
         rows: &[Row],
         monitoring: &HashMap<String, monitoring::Monitoring>,
+        traced: bool,
     ) {
         let Some(targets) = &self.targets else {
             return;
@@ -127,6 +159,7 @@ impl SageMakerSource {
                         .and_then(|a| self.job_details.training_data(&a))
                         .as_deref()
                         .and_then(crate::config::parse_s3),
+                    traced,
                 })
             })
             .collect();

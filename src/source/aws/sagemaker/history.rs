@@ -14,6 +14,7 @@ use super::lineage::Lineage;
 use crate::aws::errors::describe;
 use crate::model::facts::EndpointConfigRef;
 use crate::model::identity::JoinedBy;
+use crate::source::aws::fan_out::fan_out;
 use crate::source::pages::Pages;
 
 /// Configs kept per endpoint: the current one and the newest older ones.
@@ -71,70 +72,100 @@ pub async fn history(
             && !elsewhere.contains(name)
             && created.is_some_and(|t| t <= current.created)
     });
-    for c in older.take(EXAMINED) {
+    // Without the current version's lineage only names can say: nothing else to
+    // describe.
+    let candidates: Vec<&EndpointConfigSummary> = older
+        .take(EXAMINED)
+        .filter(|c| {
+            now_serves.is_some() || stem(c.endpoint_config_name().unwrap_or_default()) == family
+        })
+        .collect();
+    // A wave described at once, then read newest first: a region with many other
+    // models' configs costs round trips in waves, not one after another.
+    for wave in candidates.chunks(WAVE) {
         if out.len() >= HISTORY {
             break;
         }
-        let name = c.endpoint_config_name().unwrap_or_default().to_string();
-        let same_stem = stem(&name) == family;
-        // Without the current version's lineage only names can say: nothing else to
-        // describe.
-        if now_serves.is_none() && !same_stem {
-            continue;
-        }
-        // What is known of a config created since is another config of that name.
-        let listed_created = c.creation_time().and_then(timestamp);
-        let valid_after = listed_created.unwrap_or(Timestamp::UNIX_EPOCH);
-        // Another config that cannot be read is left out of the history (or joined
-        // by its name alone), not the endpoint's failure.
-        let config = match configs.get(client, &name, valid_after).await {
-            Ok(config) => config,
-            Err(why) => {
-                tracing::warn!("rollback history leaves out {name}: {why}");
-                continue;
+        let read = fan_out(wave, WAVE, |c| described(client, configs, lineage, c)).await;
+        for (name, config) in read {
+            if out.len() >= HISTORY {
+                break;
             }
-        };
-        let model = config.first_model().map(str::to_string);
-        if let Some(m) = &model {
-            let served = [(m.clone(), config.created)];
-            if let Some((_, why)) = lineage.learn(client, &served).await.pop() {
-                tracing::warn!("what {name} served is unknown: {why}");
+            let Some(config) = config else { continue };
+            if let Some(entry) = entry(lineage, &now_serves, &current.name, name, config) {
+                out.push(entry);
             }
         }
-        let then_served = model.as_deref().and_then(|m| lineage.package_of(m));
-        let evidence = match (&now_serves, &then_served) {
-            (Some(now), Some(then)) if then.group == now.group && then.version <= now.version => {
-                Some((
-                    JoinedBy::Lineage,
-                    format!(
-                        "served v{} of the same package group {}",
-                        then.version, then.group
-                    ),
-                ))
-            }
-            // Another model's config, or a newer one: not this endpoint's past.
-            (Some(_), Some(_)) => None,
-            _ if same_stem => Some((
-                JoinedBy::Name,
-                format!(
-                    "named like {} (no package says which version it served)",
-                    current.name
-                ),
-            )),
-            _ => None,
-        };
-        let Some(evidence) = evidence else {
-            continue;
-        };
-        out.push(EndpointConfigRef {
-            created: config.created,
-            name,
-            model_version: then_served.map(|p| p.version),
-            model,
-            evidence: Some(evidence),
-        });
     }
     Ok(out)
+}
+
+/// Older configs described at once.
+const WAVE: usize = 6;
+
+/// A listed config described, with the model it serves linked by lineage; None when
+/// it cannot be read (left out of the history, not the endpoint's failure).
+async fn described(
+    client: &Client,
+    configs: &Configs,
+    lineage: &Lineage,
+    c: &EndpointConfigSummary,
+) -> (String, Option<super::configs::Config>) {
+    let name = c.endpoint_config_name().unwrap_or_default().to_string();
+    // What is known of a config created since is another config of that name.
+    let listed_created = c.creation_time().and_then(timestamp);
+    let valid_after = listed_created.unwrap_or(Timestamp::UNIX_EPOCH);
+    let config = match configs.get(client, &name, valid_after).await {
+        Ok(config) => config,
+        Err(why) => {
+            tracing::warn!("rollback history leaves out {name}: {why}");
+            return (name, None);
+        }
+    };
+    if let Some(m) = config.first_model() {
+        let served = [(m.to_string(), config.created)];
+        if let Some((_, why)) = lineage.learn(client, &served).await.pop() {
+            tracing::warn!("what {name} served is unknown: {why}");
+        }
+    }
+    (name, Some(config))
+}
+
+/// `name` as a config `current_name`'s endpoint could go back to, with why; None
+/// when it is another model's config or a newer version's.
+fn entry(
+    lineage: &Lineage,
+    now_serves: &Option<super::lineage::PackageRef>,
+    current_name: &str,
+    name: String,
+    config: super::configs::Config,
+) -> Option<EndpointConfigRef> {
+    let same_stem = stem(&name) == stem(current_name);
+    let model = config.first_model().map(str::to_string);
+    let then_served = model.as_deref().and_then(|m| lineage.package_of(m));
+    let evidence = match (now_serves, &then_served) {
+        (Some(now), Some(then)) if then.group == now.group && then.version <= now.version => (
+            JoinedBy::Lineage,
+            format!(
+                "served v{} of the same package group {}",
+                then.version, then.group
+            ),
+        ),
+        // Another model's config, or a newer one: not this endpoint's past.
+        (Some(_), Some(_)) => return None,
+        _ if same_stem => (
+            JoinedBy::Name,
+            format!("named like {current_name} (no package says which version it served)"),
+        ),
+        _ => return None,
+    };
+    Some(EndpointConfigRef {
+        created: config.created,
+        name,
+        model_version: then_served.map(|p| p.version),
+        model,
+        evidence: Some(evidence),
+    })
 }
 
 /// `history` with what CloudTrail recorded of the endpoint's own deploys (newest

@@ -173,23 +173,50 @@ impl Lineage {
         client: &Client,
         models: &[(String, Timestamp)],
     ) -> Vec<(String, String)> {
-        let unknown: Vec<&(String, Timestamp)> = {
-            let known = self.known();
-            models
-                .iter()
-                .filter(|(m, valid_after)| {
-                    known.models.get(m).is_none_or(|s| s.learned < *valid_after)
-                })
-                .collect()
-        };
-        let failed = fan_out(unknown, self.in_flight, |(model, valid_after)| async move {
-            self.learn_one(client, model, *valid_after)
-                .await
-                .err()
-                .map(|why| (model.clone(), why))
-        })
+        let failed = fan_out(
+            self.unlearned(models),
+            self.in_flight,
+            |(model, valid_after)| async move {
+                self.learn_one(client, model, *valid_after)
+                    .await
+                    .err()
+                    .map(|why| (model.clone(), why))
+            },
+        )
         .await;
         failed.into_iter().flatten().collect()
+    }
+
+    /// The models `learn` would describe.
+    fn unlearned<'a>(&self, models: &'a [(String, Timestamp)]) -> Vec<&'a (String, Timestamp)> {
+        let known = self.known();
+        models
+            .iter()
+            .filter(|(m, valid_after)| known.models.get(m).is_none_or(|s| s.learned < *valid_after))
+            .collect()
+    }
+
+    /// Whether this refresh's `learn` and `index_if_needed` would learn nothing:
+    /// every served model is known and none waits for an index due now.
+    pub fn settled(&self, models: &[(String, Timestamp)]) -> bool {
+        let names: Vec<String> = models.iter().map(|(m, _)| m.clone()).collect();
+        self.unlearned(models).is_empty()
+            && (!self.index_due() || self.unmatched(&names).is_empty())
+    }
+
+    /// The registry's groups, listed ahead (beside the endpoints' listing) when
+    /// this refresh may index: a free request that saves the index a round trip.
+    pub async fn groups_if_due(&self, client: &Client) -> Option<Result<Vec<String>, String>> {
+        match self.index_due() {
+            true => Some(groups(client).await),
+            false => None,
+        }
+    }
+
+    /// Whether the next `index_if_needed` may index.
+    fn index_due(&self) -> bool {
+        self.indexed_at
+            .is_none_or(|at| self.refreshes + 1 >= at + INDEX_EVERY)
     }
 
     async fn learn_one(
@@ -232,18 +259,17 @@ impl Lineage {
     /// package yet (at most every few refreshes): ListModelPackageGroups, then the
     /// groups named like an unmatched model or its job first, each group's newest
     /// versions (listed through `versions`, shared with the registry column)
-    /// described once, until every served artifact is matched.
+    /// described once, until every served artifact is matched. `listed`: the groups
+    /// `groups_if_due` listed ahead.
     pub async fn index_if_needed(
         &mut self,
         client: &Client,
         models: &[String],
         versions: &Versions,
-        names: &Normaliser,
+        (names, listed): (&Normaliser, Option<Result<Vec<String>, String>>),
     ) -> Result<(), String> {
+        let due = self.index_due();
         self.refreshes += 1;
-        let due = self
-            .indexed_at
-            .is_none_or(|at| self.refreshes >= at + INDEX_EVERY);
         if !due || self.unmatched(models).is_empty() {
             return Ok(());
         }
@@ -259,7 +285,10 @@ impl Lineage {
                 std::iter::once(names.key(m)).chain(job)
             })
             .collect();
-        let mut groups = groups(client).await?;
+        let mut groups = match listed {
+            Some(listed) => listed?,
+            None => groups(client).await?,
+        };
         groups.sort_by_key(|g| !hints.contains(&names.key(g)));
         // A handful of groups at a time, most likely first, until all are matched.
         let this = &*self;

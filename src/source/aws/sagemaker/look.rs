@@ -94,7 +94,7 @@ pub async fn look(
     // Models that name only their artifact are matched in the registry; a failure
     // leaves their versions unknown, which the dialog says.
     if let Err(why) = lineage
-        .index_if_needed(client, &names, &versions, &Normaliser::default())
+        .index_if_needed(client, &names, &versions, (&Normaliser::default(), None))
         .await
     {
         tracing::warn!("registry not indexed for {name}'s look: {why}");

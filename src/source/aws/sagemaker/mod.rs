@@ -249,42 +249,32 @@ impl SageMakerSource {
             })
             .collect();
         let pipelines = self.pipelines_of(&rows, &listings.pipelines, &claims);
-        self.publish_targets_of(&rows, &monitoring);
-        self.send_first_look(&rows);
-        let jobs = training::for_rows(
-            &client,
-            &self.job_details,
-            self.in_flight,
-            &listings.jobs,
-            &claims,
-            &self.recognition.names,
-        )
-        .await;
+        let jobs = training::claimed(&listings.jobs, &claims, &self.recognition.names);
         let this = &*self;
         let built = fan_out(
             rows.iter().zip(jobs).zip(pipelines),
             self.in_flight,
-            |((row, (jobs, job_problem)), pipeline)| {
+            |((row, jobs), pipeline)| {
                 let (listings, versions) = (&listings, &versions);
                 async move {
                     let built = this.model(row, listings, versions, jobs, pipeline).await;
-                    (row, built, job_problem)
+                    (row, built)
                 }
             },
         )
         .await;
         let now = Timestamp::now();
         let mut models = Vec::with_capacity(built.len());
-        for (row, built, job_problem) in built {
+        for (row, built) in built {
+            let (mut m, job_problem) = match built {
+                Ok(built) => built,
+                Err(why) => (self.last_good_of(row, why), None),
+            };
             let problem = row
                 .endpoint
                 .as_ref()
                 .and_then(|e| problems.remove(e))
                 .or(job_problem);
-            let mut m = match built {
-                Ok(m) => m,
-                Err(why) => self.last_good_of(row, why),
-            };
             if let Some(found) = row.endpoint.as_ref().and_then(|e| monitoring.get(e)) {
                 m.drift.monitoring.clone_from(&found.last_run);
                 m.drift.reports_at = found.reports.as_ref().map(ToString::to_string);
@@ -305,7 +295,7 @@ impl SageMakerSource {
         models.sort_by(|a, b| a.name.cmp(&b.name));
         // Again, now that the serving jobs (their training channels) are known:
         // only a change wakes the followers.
-        self.publish_targets_of(&rows, &monitoring);
+        self.publish_targets_of(&rows, &monitoring, true);
         self.remember();
         Ok(models)
     }

@@ -12,7 +12,7 @@ impl SageMakerSource {
         versions: &registry::Versions,
         mut training: Vec<TrainingRun>,
         pipeline: Option<String>,
-    ) -> Result<ModelFacts, String> {
+    ) -> Result<(ModelFacts, Option<String>), String> {
         let client = &self.client;
         let mapping = row.mapping.as_ref();
         let mut identity = row.identity.clone();
@@ -45,40 +45,6 @@ impl SageMakerSource {
             }
             (None, None) => None,
         };
-        let registry = match &group {
-            Some(g) => versions.of_group(client, g, &served.deployed()).await?,
-            None => Vec::new(),
-        };
-        let endpoint = match (&row.endpoint, described) {
-            (Some(_), Some(d)) => {
-                let mut facts = d.endpoint.clone();
-                facts.protected = protection(mapping, &d.tags, &self.protected_tags);
-                facts.artifact = d.first_model().and_then(|m| self.lineage.artifact_of(m));
-                served.mark(&mut facts);
-                if let Some(current) = facts.config_history.first().cloned() {
-                    // What the other endpoints serve now is theirs, never this one's
-                    // past (its own is `current`, left out anyway).
-                    facts.config_history = history::history(
-                        client,
-                        &self.configs,
-                        &self.lineage,
-                        &listings.configs,
-                        &current,
-                        &listings.serving,
-                    )
-                    .await?;
-                }
-                // Each rollback target says why it is this endpoint's past.
-                for c in facts.config_history.iter().skip(1) {
-                    if let Some((by, evidence)) = &c.evidence {
-                        identity.join(format!("rollback target {}", c.name), *by, evidence.clone());
-                    }
-                }
-                Some(facts)
-            }
-            (Some(name), None) => Some(missing_endpoint(name)),
-            (None, _) => None,
-        };
         // The jobs that wrote what each variant serves.
         let mut artifacts: Vec<String> = described
             .into_iter()
@@ -86,8 +52,38 @@ impl SageMakerSource {
             .filter_map(|m| self.lineage.artifact_of(m))
             .collect();
         artifacts.dedup();
-        for artifact in &artifacts {
-            let Some(job) = self.job_details.serving(client, artifact).await? else {
+        // The row's parts at once: none needs another's answer.
+        let (registry, endpoint, serving, pipeline_runs, job_problem) = tokio::join!(
+            async {
+                match &group {
+                    Some(g) => versions.of_group(client, g, &served.deployed()).await,
+                    None => Ok(Vec::new()),
+                }
+            },
+            self.endpoint_of(row, described, listings, &served),
+            fan_out(&artifacts, self.in_flight, |a| async move {
+                (a, self.job_details.serving(client, a).await)
+            }),
+            async {
+                match &pipeline {
+                    Some(p) => self.pipeline_reasons.runs(client, p).await,
+                    None => Ok(Vec::new()),
+                }
+            },
+            self.job_details.fill_newest(client, &mut training),
+        );
+        let (registry, endpoint) = (registry?, endpoint?);
+        // Each rollback target says why it is this endpoint's past.
+        let history = endpoint
+            .iter()
+            .flat_map(|e| e.config_history.iter().skip(1));
+        for c in history {
+            if let Some((by, evidence)) = &c.evidence {
+                identity.join(format!("rollback target {}", c.name), *by, evidence.clone());
+            }
+        }
+        for (artifact, job) in serving {
+            let Some(job) = job? else {
                 continue;
             };
             identity.join(
@@ -113,7 +109,7 @@ impl SageMakerSource {
                 None => (JoinedBy::Name, format!("named like {}", row.name)),
             };
             identity.join(format!("pipeline {p}"), by.0, by.1);
-            training.extend(self.pipeline_reasons.runs(client, p).await?);
+            training.extend(pipeline_runs?);
         }
         let mut aliases: Vec<String> = row.endpoint.iter().cloned().collect();
         aliases.extend(group.clone());
@@ -124,7 +120,7 @@ impl SageMakerSource {
         );
         aliases.retain(|a| *a != row.name);
         aliases.dedup();
-        Ok(ModelFacts {
+        let facts = ModelFacts {
             pipeline,
             kind: mapping.and_then(|m| m.kind).unwrap_or(ModelKind::Other),
             environment: row.environment.clone(),
@@ -134,7 +130,44 @@ impl SageMakerSource {
             identity: Some(identity),
             aliases,
             ..ModelFacts::named(&row.name)
-        })
+        };
+        Ok((facts, job_problem))
+    }
+}
+
+impl SageMakerSource {
+    /// The row's endpoint as described, with the configs it could go back to.
+    async fn endpoint_of(
+        &self,
+        row: &Row,
+        described: Option<&Described>,
+        listings: &Listings,
+        served: &served::Served,
+    ) -> Result<Option<EndpointFacts>, String> {
+        let mapping = row.mapping.as_ref();
+        let d = match (&row.endpoint, described) {
+            (Some(_), Some(d)) => d,
+            (Some(name), None) => return Ok(Some(missing_endpoint(name))),
+            (None, _) => return Ok(None),
+        };
+        let mut facts = d.endpoint.clone();
+        facts.protected = protection(mapping, &d.tags, &self.protected_tags);
+        facts.artifact = d.first_model().and_then(|m| self.lineage.artifact_of(m));
+        served.mark(&mut facts);
+        if let Some(current) = facts.config_history.first().cloned() {
+            // What the other endpoints serve now is theirs, never this one's past
+            // (its own is `current`, left out anyway).
+            facts.config_history = history::history(
+                &self.client,
+                &self.configs,
+                &self.lineage,
+                &listings.configs,
+                &current,
+                &listings.serving,
+            )
+            .await?;
+        }
+        Ok(Some(facts))
     }
 }
 

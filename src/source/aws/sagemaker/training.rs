@@ -17,7 +17,7 @@ use crate::aws::errors::{describe, is_not_found};
 use crate::aws::status::job_status;
 use crate::model::facts::{RunStatus, TrainingRun};
 use crate::model::identity::Normaliser;
-use crate::source::aws::fan_out::{fan_out, lock};
+use crate::source::aws::fan_out::lock;
 use crate::source::pages::Pages;
 
 /// Newest jobs looked at each refresh; older ones rarely matter on call.
@@ -345,17 +345,12 @@ pub fn owner(name: &str, claims: &[Claim], names: &Normaliser) -> Option<usize> 
 }
 
 /// The listed jobs each row owns, newest first (the listing's order), at most
-/// `RUNS_PER_MODEL` each; the newest of each is described for its details (several
-/// rows at once). A job that could not be described keeps what the listing says,
-/// with why.
-pub async fn for_rows(
-    client: &Client,
-    details: &JobDetails,
-    in_flight: usize,
+/// `RUNS_PER_MODEL` each.
+pub fn claimed(
     jobs: &[TrainingJobSummary],
     claims: &[Claim<'_>],
     names: &Normaliser,
-) -> Vec<(Vec<TrainingRun>, Option<String>)> {
+) -> Vec<Vec<TrainingRun>> {
     let mut out: Vec<Vec<TrainingRun>> = claims.iter().map(|_| Vec::new()).collect();
     for j in jobs {
         let Some(name) = j.training_job_name() else {
@@ -367,15 +362,16 @@ pub async fn for_rows(
             }
         }
     }
-    let filled = fan_out(out, in_flight, |mut runs| async move {
-        let problem = match runs.first_mut() {
-            Some(newest) => details.fill(client, newest).await.err(),
-            None => None,
-        };
-        (runs, problem)
-    })
-    .await;
-    filled
+    out
+}
+
+impl JobDetails {
+    /// The newest of a row's listed runs described for its details; one that could
+    /// not be described keeps what the listing says, and why is the answer.
+    pub async fn fill_newest(&self, client: &Client, runs: &mut [TrainingRun]) -> Option<String> {
+        let newest = runs.first_mut()?;
+        self.fill(client, newest).await.err()
+    }
 }
 
 fn run(j: &TrainingJobSummary) -> TrainingRun {

@@ -159,6 +159,7 @@ impl Simulator {
             endpoint: Some(self.endpoint(p, endpoint_name, now)),
             drift: self.drift(p, now),
             metrics,
+            metrics_at: Some(now),
             pipeline: Some(pipeline_of(&p.name)),
         };
         if p.outside_sagemaker {
