@@ -80,6 +80,7 @@ mod snapshots;
 #[cfg(feature = "servers")]
 mod team;
 mod timestamps;
+#[cfg(feature = "servers")]
 mod tmux;
 #[cfg(feature = "servers")]
 mod tmux_actions;
