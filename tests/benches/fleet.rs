@@ -144,10 +144,11 @@ fn watch(pid: &str, minutes: u64, log: &Log) {
         std::thread::sleep(slice);
         let cpu = cpu_seconds(pid);
         let share = (cpu - last) / at.elapsed().as_secs_f64() * 100.0;
+        let (all, data, code) = rss_mb(pid);
         println!(
-            "fleet: at {:>4.0} s: RSS {:.1} MB, CPU {share:.2} % of one core",
+            "fleet: at {:>4.0} s: RSS {all:.1} MB (data {data:.1}, code {code:.1}), \
+             CPU {share:.2} % of one core",
             started.elapsed().as_secs_f64(),
-            rss_mb(pid)
         );
         (last, at) = (cpu, Instant::now());
     }
@@ -159,14 +160,18 @@ fn watch(pid: &str, minutes: u64, log: &Log) {
     }
 }
 
-fn rss_mb(pid: &str) -> f64 {
+/// Resident memory in MB: all of it, the process's own data (anonymous), and the
+/// pages of its binary and libraries (file-backed; a debug binary's are large).
+fn rss_mb(pid: &str) -> (f64, f64, f64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap();
-    kb / 1024.0
+    let field = |name: &str| -> f64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .map_or(f64::NAN, |kb: f64| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("RssAnon:"), field("RssFile:"))
 }
 
 /// User and system time of the process, in seconds (clock ticks of 1/100 s).

@@ -35,6 +35,9 @@ pub struct Faults {
     /// Requests whose body holds this text (e.g. an account id in a role ARN) are
     /// refused with AccessDenied, as STS refuses a role the caller may not assume.
     pub denied: Option<&'static str>,
+    /// Requests that hold this text (a resource's name) are answered this much
+    /// later; the timeline calls their operation "<operation> (slowed)".
+    pub slow: Option<(&'static str, Duration)>,
 }
 
 pub struct Proxy {
@@ -64,6 +67,12 @@ impl Timeline {
             end,
             operation,
         });
+    }
+
+    /// How many requests for `operation` have been answered so far.
+    pub fn answered(&self, operation: &str) -> usize {
+        let spans = self.0.lock().unwrap();
+        spans.iter().filter(|s| s.operation == operation).count()
     }
 
     /// The longest chain of requests since `since` each of which started only after
@@ -204,6 +213,12 @@ async fn serve(
             std::future::pending::<()>().await;
         }
         tokio::time::sleep(f.latency).await;
+        let slowed = f
+            .slow
+            .filter(|(text, _)| String::from_utf8_lossy(&request).contains(text));
+        if let Some((_, late)) = slowed {
+            tokio::time::sleep(late).await;
+        }
         let roll = draw(n);
         let head = String::from_utf8_lossy(head_of(&request)).to_ascii_lowercase();
         *services
@@ -230,7 +245,14 @@ async fn serve(
             forward(upstream, &request).await?
         };
         client.write_all(&answer).await?;
-        timeline.record(start, operation_of(&request));
+        let operation = operation_of(&request);
+        timeline.record(
+            start,
+            match slowed {
+                Some(_) => format!("{operation} (slowed)"),
+                None => operation,
+            },
+        );
         if !framed(head_of(&answer)) {
             return Ok(());
         }

@@ -30,8 +30,7 @@ fn a_person_keeps_every_endpoint_through_faults_and_sees_a_silent_service_go_sta
         throttled: 0.15,
         unavailable: 0.1,
         held: 0.05,
-        black_hole: false,
-        denied: None,
+        ..Faults::default()
     };
     // The proxy's tasks run on the runtime's workers while the test drives tmux.
     let proxy = rt.block_on(Proxy::start(&moto_url(), faulty));

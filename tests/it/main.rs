@@ -46,6 +46,8 @@ mod cloudwatch;
 #[cfg(feature = "servers")]
 mod cost;
 #[cfg(feature = "servers")]
+mod critical_path;
+#[cfg(feature = "servers")]
 mod drift;
 #[cfg(feature = "servers")]
 #[path = "../common/tmux.rs"]

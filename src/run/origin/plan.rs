@@ -34,8 +34,9 @@ pub struct Plan {
 pub enum Wake {
     /// The refresh key.
     Refresh,
-    /// The refresh key, or the endpoints SageMaker finds changed.
-    Endpoints,
+    /// The refresh key, or the endpoints SageMaker finds changed, once it has traced
+    /// what they serve (the buckets lineage names).
+    Traced,
     /// The refresh key, the endpoints, ECS's services behind their load balancers,
     /// or what the screen watches closely changed.
     Watched,
@@ -94,7 +95,7 @@ pub fn plan(settings: &AwsConfig, global: bool) -> Vec<Plan> {
             ..p(
                 SourceId::S3,
                 s3_every(settings),
-                Wake::Endpoints,
+                Wake::Traced,
                 After::Traced,
             )
         },

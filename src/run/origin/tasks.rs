@@ -72,7 +72,7 @@ pub fn wake(
     match how {
         Wake::Refresh => refresh.all.clone(),
         Wake::Confirmed => refresh.cost.clone(),
-        Wake::Endpoints => follow(refresh.all.clone(), endpoints.clone(), None),
+        Wake::Traced => follow(refresh.all.clone(), traced(endpoints.clone()), None),
         Wake::Watched => {
             let looks = follow(
                 refresh.all.clone(),
@@ -82,6 +82,21 @@ pub fn wake(
             follow(looks, services.clone(), None)
         }
     }
+}
+
+/// The endpoints as they change, but only once SageMaker has traced what each
+/// serves: the names it sends before lineage answers would wake a source twice.
+fn traced(mut endpoints: TargetsReceiver) -> TargetsReceiver {
+    let (tx, rx) = watch::channel(Vec::new());
+    tokio::spawn(async move {
+        while endpoints.changed().await.is_ok() && !tx.is_closed() {
+            let now = endpoints.borrow_and_update().clone();
+            if now.iter().all(|t| t.traced) {
+                tx.send_replace(now);
+            }
+        }
+    });
+    rx
 }
 
 /// A refresh signal that fires on `refresh`, whenever `targets` change, and (given
@@ -112,4 +127,36 @@ fn follow<T: Send + Sync + 'static>(
         }
     });
     rx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::aws::targets::EndpointTarget;
+
+    fn target(traced: bool) -> EndpointTarget {
+        EndpointTarget {
+            model: "churn".into(),
+            endpoint: "churn-prod".into(),
+            variants: vec!["AllTraffic".into()],
+            reports: None,
+            changed: None,
+            capture: None,
+            training_data: None,
+            artifact: None,
+            traced,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_traced_wake_waits_for_lineage() {
+        let (tx, rx) = watch::channel(Vec::new());
+        let mut woken = traced(rx);
+        tx.send_replace(vec![target(false)]);
+        let early = tokio::time::timeout(Duration::from_millis(200), woken.changed()).await;
+        assert!(early.is_err(), "names before lineage do not wake it");
+        tx.send_replace(vec![target(true)]);
+        woken.changed().await.unwrap();
+        assert!(woken.borrow().iter().all(|t| t.traced));
+    }
 }
