@@ -1,6 +1,6 @@
 //! The rows of the pipeline and models views: filtered by name, worst first.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::model::environments::base;
 use crate::model::scope::Scope;
@@ -37,19 +37,22 @@ pub fn build(
             .flat_map(|s| [s.account_name(), s.region.clone()])
             .collect()
     };
+    // Once per build, not per row: a thousand rows are a million comparisons.
+    let environments = environments_by_model(fleet);
     let rows: Vec<Row> = fleet
         .models
         .iter()
         .enumerate()
         .filter(|(_, m)| {
-            std::iter::once(&m.name)
-                .chain(&m.aliases)
-                .chain(&place(m))
-                .any(|n| n.to_lowercase().contains(&needle))
+            needle.is_empty()
+                || std::iter::once(&m.name)
+                    .chain(&m.aliases)
+                    .chain(&place(m))
+                    .any(|n| n.to_lowercase().contains(&needle))
         })
         .map(|(index, m)| Row {
             name: m.name.clone(),
-            label: label(fleet, m),
+            label: label(m, &environments),
             index,
             health: health.get(&m.name).map_or(Health::Unknown, |h| h.overall),
             scope: m.scope.index,
@@ -86,15 +89,25 @@ fn env_rank(fleet: &Fleet, r: &Row) -> u8 {
     }
 }
 
+/// The environments each model's rows are in, by the model's name without them.
+fn environments_by_model(fleet: &Fleet) -> HashMap<&str, HashSet<Option<&str>>> {
+    let mut out: HashMap<&str, HashSet<Option<&str>>> = HashMap::new();
+    for m in &fleet.models {
+        out.entry(base(&m.name))
+            .or_default()
+            .insert(m.environment.as_deref());
+    }
+    out
+}
+
 /// The model column's text: a model in several environments says which each row is.
-fn label(fleet: &Fleet, m: &ModelFacts) -> String {
-    let siblings = fleet
-        .models
-        .iter()
-        .filter(|o| base(&o.name) == base(&m.name) && o.environment != m.environment)
-        .count();
+fn label(m: &ModelFacts, environments: &HashMap<&str, HashSet<Option<&str>>>) -> String {
+    // Its own environment is one of them: another means a sibling row.
+    let siblings = environments
+        .get(base(&m.name))
+        .is_some_and(|envs| envs.len() > 1);
     match &m.environment {
-        Some(env) if siblings > 0 && !m.name.ends_with(env.as_str()) => {
+        Some(env) if siblings && !m.name.ends_with(env.as_str()) => {
             format!("{} · {env}", m.name)
         }
         _ => m.name.clone(),

@@ -241,6 +241,8 @@ impl App {
                 | Update::Exported(_)
                 | Update::CollectedUnchanged
         );
+        // Request counts (every 2 s) change no row.
+        let rows_unchanged = matches!(update, Update::ApiCalls(_) | Update::CollectedUnchanged);
         match update {
             Update::Keyed { scope, update } => {
                 // Where that account and region is in the list now, if anywhere.
@@ -334,7 +336,9 @@ impl App {
         if timeline {
             self.rebuild_changes();
         }
-        self.refresh_rows();
+        if !rows_unchanged {
+            self.refresh_rows();
+        }
     }
 
     /// Joins the sources' facts again and re-judges every model; health changes become

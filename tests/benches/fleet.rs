@@ -65,8 +65,14 @@ fn main() {
     let t = Tmux::start(200, 50);
     let config = t.home().join("config.toml");
     std::fs::write(&config, "[aws]\ndiscover = true\n").unwrap();
+    // glibc's allocator settings (MALLOC_ARENA_MAX…) pass through, for comparing.
+    let malloc: String = std::env::vars()
+        .filter(|(k, _)| k.starts_with("MALLOC_"))
+        .map(|(k, v)| format!(" {k}={v}"))
+        .collect();
     t.export_test_credentials(&format!(
-        "AWS_ENDPOINT_URL_CLOUDWATCH={0} AWS_ENDPOINT_URL_CLOUDTRAIL={0} MLOPSDASH_LOG=mlopsdash=debug",
+        "AWS_ENDPOINT_URL_CLOUDWATCH={0} AWS_ENDPOINT_URL_CLOUDTRAIL={0} \
+         MLOPSDASH_LOG=mlopsdash=debug{malloc}",
         metrics.url
     ));
     let args = format!(
@@ -77,9 +83,10 @@ fn main() {
     let started = Instant::now();
     launch(&t, &args);
     let log = Log::under(t.home());
-    let first_rows = log.wait(started, Duration::from_secs(600), |l| {
-        l.answer("sagemaker").is_some()
-    });
+    // Rows sort by health and name: any seeded model on screen is the fleet drawn.
+    let on_screen = |s: &str| s.contains(&run);
+    t.wait_until_within(Duration::from_secs(600), "the first rows", on_screen);
+    let first_rows = started.elapsed();
     let complete = log.wait(started, Duration::from_secs(600), |l| {
         l.answer("sagemaker").is_some_and(|n| n >= endpoints) && l.answer("cloudwatch").is_some()
     });
@@ -95,10 +102,11 @@ fn main() {
     t.wait_for("READY$", "the shell after quitting");
     let restarted = Instant::now();
     launch(&t, &args);
-    // Rows sort by health and name: any seeded model on screen is the fleet drawn.
-    t.wait_until_within(Duration::from_secs(60), "the last session's rows", |s| {
-        s.contains(&run)
-    });
+    t.wait_until_within(
+        Duration::from_secs(60),
+        "the last session's rows",
+        on_screen,
+    );
     println!(
         "fleet: restart, the last session's rows on screen at {:.2} s",
         restarted.elapsed().as_secs_f64()

@@ -674,15 +674,5 @@ pub fn endpoint_target(
     model: &str,
     endpoint: &str,
 ) -> mlopsdash::source::aws::targets::EndpointTarget {
-    mlopsdash::source::aws::targets::EndpointTarget {
-        model: model.into(),
-        endpoint: endpoint.into(),
-        variants: vec!["AllTraffic".into()],
-        reports: None,
-        changed: None,
-        capture: None,
-        training_data: None,
-        artifact: None,
-        traced: true,
-    }
+    mlopsdash::source::aws::targets::EndpointTarget::named(model, endpoint)
 }

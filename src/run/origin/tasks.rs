@@ -136,15 +136,8 @@ mod tests {
 
     fn target(traced: bool) -> EndpointTarget {
         EndpointTarget {
-            model: "churn".into(),
-            endpoint: "churn-prod".into(),
-            variants: vec!["AllTraffic".into()],
-            reports: None,
-            changed: None,
-            capture: None,
-            training_data: None,
-            artifact: None,
             traced,
+            ..EndpointTarget::named("churn", "churn-prod")
         }
     }
 

@@ -27,6 +27,24 @@ pub struct EndpointTarget {
     pub traced: bool,
 }
 
+impl EndpointTarget {
+    /// `model`'s endpoint with one variant (`AllTraffic`), traced, and nothing else
+    /// known: what a source driven on its own starts from.
+    pub fn named(model: &str, endpoint: &str) -> EndpointTarget {
+        EndpointTarget {
+            model: model.into(),
+            endpoint: endpoint.into(),
+            variants: vec!["AllTraffic".into()],
+            reports: None,
+            changed: None,
+            capture: None,
+            training_data: None,
+            artifact: None,
+            traced: true,
+        }
+    }
+}
+
 pub type TargetsSender = watch::Sender<Vec<EndpointTarget>>;
 pub type TargetsReceiver = watch::Receiver<Vec<EndpointTarget>>;
 

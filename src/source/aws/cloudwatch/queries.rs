@@ -282,15 +282,8 @@ mod tests {
 
     fn target(model: &str, variants: &[&str]) -> EndpointTarget {
         EndpointTarget {
-            model: model.into(),
-            endpoint: format!("{model}-ep"),
             variants: variants.iter().map(|v| v.to_string()).collect(),
-            reports: None,
-            changed: None,
-            capture: None,
-            training_data: None,
-            artifact: None,
-            traced: true,
+            ..EndpointTarget::named(model, &format!("{model}-ep"))
         }
     }
 

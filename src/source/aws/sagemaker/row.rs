@@ -133,9 +133,7 @@ impl SageMakerSource {
         };
         Ok((facts, job_problem))
     }
-}
 
-impl SageMakerSource {
     /// The row's endpoint as described, with the configs it could go back to.
     async fn endpoint_of(
         &self,
