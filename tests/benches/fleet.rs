@@ -83,12 +83,15 @@ fn main() {
     let started = Instant::now();
     launch(&t, &args);
     let log = Log::under(t.home());
-    // Rows sort by health and name: any seeded model on screen is the fleet drawn.
-    let on_screen = |s: &str| s.contains(&run);
+    // The pipeline panel's title counts the rows drawn.
+    let on_screen = |s: &str| rows_drawn(s) >= endpoints;
     t.wait_until_within(Duration::from_secs(600), "the first rows", on_screen);
     let first_rows = started.elapsed();
     let complete = log.wait(started, Duration::from_secs(600), |l| {
-        l.answer("sagemaker").is_some_and(|n| n >= endpoints) && l.answer("cloudwatch").is_some()
+        // CloudWatch answers for every row it knows: all of them once SageMaker
+        // named them (its first answer, before that, has none).
+        let all = |source| l.answer(source).is_some_and(|n| n >= endpoints);
+        all("sagemaker") && all("cloudwatch")
     });
     println!(
         "fleet: first rows at {:.1} s, every row's status, alarms and jobs at {:.1} s",
@@ -113,6 +116,15 @@ fn main() {
     );
     t.keys(&["q"]);
     t.wait_for("READY$", "the shell after quitting");
+}
+
+/// The rows the pipeline panel's title says it holds: "pipeline (1000)".
+fn rows_drawn(screen: &str) -> usize {
+    screen
+        .split("pipeline (")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next()?.parse().ok())
+        .unwrap_or(0)
 }
 
 /// `n` endpoints as teams name them, every other one by each convention.

@@ -16,10 +16,13 @@ fn list_endpoints_fails_with(code: &'static str, message: &'static str) -> aws_s
 
 async fn failure_of(rule: aws_smithy_mocks::Rule) -> String {
     use aws_sdk_sagemaker::operation::list_endpoint_configs::ListEndpointConfigsOutput;
+    use aws_sdk_sagemaker::operation::list_model_package_groups::ListModelPackageGroupsOutput;
     use aws_sdk_sagemaker::operation::list_pipelines::ListPipelinesOutput;
     use aws_sdk_sagemaker::operation::list_training_jobs::ListTrainingJobsOutput;
     // The other region-wide listings are asked at the same time and answer.
     let others = [
+        mock!(Client::list_model_package_groups)
+            .then_output(|| ListModelPackageGroupsOutput::builder().build()),
         mock!(Client::list_training_jobs).then_output(|| ListTrainingJobsOutput::builder().build()),
         mock!(Client::list_endpoint_configs)
             .then_output(|| ListEndpointConfigsOutput::builder().build()),
@@ -28,7 +31,7 @@ async fn failure_of(rule: aws_smithy_mocks::Rule) -> String {
     let client = mock_client!(
         aws_sdk_sagemaker,
         RuleMode::MatchAny,
-        [&rule, &others[0], &others[1], &others[2]]
+        [&rule, &others[0], &others[1], &others[2], &others[3]]
     );
     match SageMakerSource::from_client(client).fetch().await {
         Update::Failed { why, .. } => why,
@@ -225,6 +228,7 @@ mod monitoring {
     use aws_sdk_sagemaker::operation::describe_monitoring_schedule::DescribeMonitoringScheduleOutput;
     use aws_sdk_sagemaker::operation::list_endpoint_configs::ListEndpointConfigsOutput;
     use aws_sdk_sagemaker::operation::list_endpoints::ListEndpointsOutput;
+    use aws_sdk_sagemaker::operation::list_model_package_groups::ListModelPackageGroupsOutput;
     use aws_sdk_sagemaker::operation::list_monitoring_schedules::ListMonitoringSchedulesOutput;
     use aws_sdk_sagemaker::operation::list_pipelines::ListPipelinesOutput;
     use aws_sdk_sagemaker::operation::list_training_jobs::ListTrainingJobsOutput;
@@ -273,6 +277,8 @@ mod monitoring {
             mock!(Client::list_endpoint_configs)
                 .then_output(|| ListEndpointConfigsOutput::builder().build()),
             mock!(Client::list_pipelines).then_output(|| ListPipelinesOutput::builder().build()),
+            mock!(Client::list_model_package_groups)
+                .then_output(|| ListModelPackageGroupsOutput::builder().build()),
             mock!(Client::list_monitoring_schedules).then_output(move || {
                 ListMonitoringSchedulesOutput::builder()
                     .monitoring_schedule_summaries(
@@ -484,6 +490,7 @@ mod partial {
     use aws_sdk_sagemaker::operation::describe_endpoint_config::DescribeEndpointConfigOutput;
     use aws_sdk_sagemaker::operation::list_endpoint_configs::ListEndpointConfigsOutput;
     use aws_sdk_sagemaker::operation::list_endpoints::ListEndpointsOutput;
+    use aws_sdk_sagemaker::operation::list_model_package_groups::ListModelPackageGroupsOutput;
     use aws_sdk_sagemaker::operation::list_monitoring_schedules::ListMonitoringSchedulesOutput;
     use aws_sdk_sagemaker::operation::list_pipelines::ListPipelinesOutput;
     use aws_sdk_sagemaker::operation::list_training_jobs::ListTrainingJobsOutput;
@@ -497,8 +504,10 @@ mod partial {
 
     /// A region with nothing else in it: no configs beyond the endpoints', no
     /// training jobs, pipelines or monitoring schedules.
-    fn empty_region() -> [aws_smithy_mocks::Rule; 5] {
+    fn empty_region() -> [aws_smithy_mocks::Rule; 6] {
         [
+            mock!(Client::list_model_package_groups)
+                .then_output(|| ListModelPackageGroupsOutput::builder().build()),
             mock!(Client::describe_endpoint_config)
                 .then_output(|| DescribeEndpointConfigOutput::builder().build()),
             mock!(Client::list_training_jobs)

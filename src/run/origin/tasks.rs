@@ -92,7 +92,11 @@ fn traced(mut endpoints: TargetsReceiver) -> TargetsReceiver {
         while endpoints.changed().await.is_ok() && !tx.is_closed() {
             let now = endpoints.borrow_and_update().clone();
             if now.iter().all(|t| t.traced) {
-                tx.send_replace(now);
+                tx.send_if_modified(|old| {
+                    let changed = *old != now;
+                    *old = now;
+                    changed
+                });
             }
         }
     });
@@ -150,6 +154,9 @@ mod tests {
         assert!(early.is_err(), "names before lineage do not wake it");
         tx.send_replace(vec![target(true)]);
         woken.changed().await.unwrap();
-        assert!(woken.borrow().iter().all(|t| t.traced));
+        assert!(woken.borrow_and_update().iter().all(|t| t.traced));
+        tx.send_replace(vec![target(true)]);
+        let again = tokio::time::timeout(Duration::from_millis(200), woken.changed()).await;
+        assert!(again.is_err(), "the same endpoints again wake nothing");
     }
 }

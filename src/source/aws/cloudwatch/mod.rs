@@ -308,15 +308,16 @@ impl CloudWatchSource {
             data::get(&self.client, &self.calls, queries, end),
         );
         self.units = units;
-        let (_, answers) = (probed?, answers?);
-        let mut series = fold(&due.queries, &answers);
+        let mut series = fold(&due.queries, &answers?);
         let mut published = self.read_scales(&due.custom, &mut series);
         for (model, watch) in &due.models {
             let metrics = series.remove(model).unwrap_or_default();
             let published = published.remove(model).unwrap_or_default();
             self.schedule.keep(model, *watch, now, metrics, published);
         }
-        Ok(())
+        // The series are kept (paid for) even when a unit could not be asked; the
+        // failure is said, and the unit asked again next time.
+        probed
     }
 
     /// Rows this source speaks for: endpoints' models, configured and discovered ones.

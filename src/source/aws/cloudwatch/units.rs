@@ -2,7 +2,7 @@
 //! without units; GetMetricStatistics gives each datapoint's unit. One request per
 //! metric, all in one wave beside the first GetMetricData, tells a percentage from a
 //! fraction; what was learned is kept on disk, so a restart asks again only after a
-//! week (a publisher may change its unit, rarely).
+//! day (a publisher may change its unit).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -22,7 +22,7 @@ use crate::source::disk::JsonFile;
 /// Unit probes in flight at once: GetMetricStatistics allows 400 a second.
 const PROBES_IN_FLIGHT: usize = 32;
 /// A unit learned this long ago is asked again.
-const KEPT_FOR: SignedDuration = SignedDuration::from_hours(7 * 24);
+const KEPT_FOR: SignedDuration = SignedDuration::from_hours(24);
 /// Bumped when the shape changes: an older file is then ignored, never misread.
 const FORMAT: u32 = 1;
 /// Ten thousand metrics' units are about a megabyte.
@@ -90,7 +90,8 @@ impl Units {
             })
             .cloned()
             .collect();
-        out.sort();
+        // One probe per series, whatever its keys and statistics.
+        out.sort_by_key(Published::of);
         out.dedup_by(|a, b| Published::of(a) == Published::of(b));
         out
     }
@@ -138,13 +139,19 @@ impl Units {
                 Err(why) => failed = Some(why),
             }
         }
-        self.save();
+        self.save(end);
         failed.map_or(Ok(()), Err)
     }
 
-    fn save(&self) {
+    /// Writes what is known, leaving out what would be asked again anyway.
+    fn save(&self, now: Timestamp) {
         if let Some(file) = &self.memory {
-            file.save(&self.known.values().collect::<Vec<_>>());
+            let fresh: Vec<&Learned> = self
+                .known
+                .values()
+                .filter(|l| now.duration_since(l.at) <= KEPT_FOR)
+                .collect();
+            file.save(&fresh);
         }
     }
 }
@@ -224,7 +231,7 @@ mod tests {
         let mut first = Units::default();
         first.remembering(path.clone());
         first.record(&q("MAPE"), Some("Percent".into()), now);
-        first.save();
+        first.save(now);
         let mut restart = Units::default();
         restart.remembering(path);
         assert_eq!(restart.unit(&q("MAPE")), Some("Percent"));
@@ -232,12 +239,22 @@ mod tests {
     }
 
     #[test]
-    fn a_unit_is_asked_again_after_a_week() {
+    fn a_unit_is_asked_again_after_a_day() {
         let now = Timestamp::now();
         let mut units = Units::default();
         units.record(&q("MAPE"), Some("Percent".into()), now);
-        let days = |n: i64| now + SignedDuration::from_hours(24 * n);
-        assert!(units.unprobed(&[q("MAPE")], days(6)).is_empty());
-        assert_eq!(units.unprobed(&[q("MAPE")], days(8)), vec![q("MAPE")]);
+        let hours = |n: i64| now + SignedDuration::from_hours(n);
+        assert!(units.unprobed(&[q("MAPE")], hours(23)).is_empty());
+        assert_eq!(units.unprobed(&[q("MAPE")], hours(25)), vec![q("MAPE")]);
+        let p90 = MetricQuery {
+            key: "MAPE_p90".into(),
+            stat: "p90".into(),
+            ..q("MAPE")
+        };
+        assert_eq!(
+            units.unprobed(&[q("MAPE"), p90], hours(25)).len(),
+            1,
+            "one probe per series"
+        );
     }
 }

@@ -62,11 +62,14 @@ impl SageMakerSource {
         served.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         served.dedup_by(|later, first| later.0 == first.0);
         // The critical path: metrics need endpoint and variant names only. When
-        // lineage cannot rename a row, CloudWatch starts now, beside it.
-        let early = self.rows_settled(&served);
+        // lineage cannot rename a row, CloudWatch starts now, beside it: lineage has
+        // nothing to learn, or config names every row's endpoint and nothing was
+        // handed over yet (later, the names would come back untraced for nothing).
+        let settled = self.lineage.settled(&served);
+        let early = settled || (self.rows_named_by_config() && self.nothing_published());
         if early {
             let rows = self.rows();
-            self.publish_targets_of(&rows, &monitoring, self.lineage.settled(&served));
+            self.publish_targets_of(&rows, &monitoring, settled);
             self.send_first_look(&rows);
         }
         let unlinked: HashMap<String, String> = self
@@ -113,12 +116,15 @@ impl SageMakerSource {
         })
     }
 
-    /// Whether lineage can still change which rows there are, what they are called
-    /// or which endpoint each has: not when config names every row's endpoint and
-    /// nothing else is discovered, nor when lineage has nothing left to learn.
-    fn rows_settled(&self, served: &[(String, Timestamp)]) -> bool {
-        let named = !self.discover && self.mappings.iter().all(|m| m.endpoint.is_some());
-        named || self.lineage.settled(served)
+    /// Config names every row's endpoint and nothing else is discovered: lineage
+    /// cannot change which rows there are, what they are called or their endpoints.
+    fn rows_named_by_config(&self) -> bool {
+        !self.discover && self.mappings.iter().all(|m| m.endpoint.is_some())
+    }
+
+    /// No endpoint has been handed to CloudWatch and S3 yet.
+    fn nothing_published(&self) -> bool {
+        self.targets.as_ref().is_some_and(|t| t.borrow().is_empty())
     }
 
     /// Tells CloudWatch and S3 what to watch as soon as the rows are known, while

@@ -100,8 +100,8 @@ pub async fn history(
     Ok(out)
 }
 
-/// Older configs described at once.
-const WAVE: usize = 6;
+/// Older configs described at once (per row: rows are built several at once).
+const WAVE: usize = 4;
 
 /// A listed config described, with the model it serves linked by lineage; None when
 /// it cannot be read (left out of the history, not the endpoint's failure).

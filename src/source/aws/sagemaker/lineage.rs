@@ -123,6 +123,9 @@ pub struct Lineage {
     turns: Turns,
     refreshes: u64,
     indexed_at: Option<u64>,
+    /// The last index due found every served model matched: the groups are not
+    /// listed ahead again until one is not.
+    groups_unwanted: bool,
 }
 
 /// What lineage has learned: kept for the session, remembered for the next.
@@ -207,7 +210,7 @@ impl Lineage {
     /// The registry's groups, listed ahead (beside the endpoints' listing) when
     /// this refresh may index: a free request that saves the index a round trip.
     pub async fn groups_if_due(&self, client: &Client) -> Option<Result<Vec<String>, String>> {
-        match self.index_due() {
+        match self.index_due() && !self.groups_unwanted {
             true => Some(groups(client).await),
             false => None,
         }
@@ -270,7 +273,10 @@ impl Lineage {
     ) -> Result<(), String> {
         let due = self.index_due();
         self.refreshes += 1;
-        if !due || self.unmatched(models).is_empty() {
+        if due {
+            self.groups_unwanted = self.unmatched(models).is_empty();
+        }
+        if !due || self.groups_unwanted {
             return Ok(());
         }
         self.indexed_at = Some(self.refreshes);

@@ -61,7 +61,8 @@ impl SageMakerSource {
                 }
             },
             self.endpoint_of(row, described, listings, &served),
-            fan_out(&artifacts, self.in_flight, |a| async move {
+            // A row's variants: two at most (blue/green) as a rule.
+            fan_out(&artifacts, 2, |a| async move {
                 (a, self.job_details.serving(client, a).await)
             }),
             async {
