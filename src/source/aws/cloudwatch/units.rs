@@ -73,8 +73,8 @@ impl Units {
         self.memory = Some(file);
     }
 
-    /// The queries whose unit is not known yet, or was learned too long ago; a
-    /// scale config gives needs none.
+    /// The queries whose unit is not known yet, or was learned too long ago; one
+    /// whose scale config gives needs none.
     pub fn unprobed<'a>(
         &self,
         queries: impl IntoIterator<Item = &'a MetricQuery>,
