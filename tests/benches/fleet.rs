@@ -27,10 +27,7 @@ use proxy::{Faults, Proxy};
 use tmux::{launch, Tmux};
 
 fn main() {
-    let (Ok(moto), Ok(ministack)) = (
-        std::env::var("MLOPSDASH_TEST_MOTO_URL"),
-        std::env::var("MLOPSDASH_TEST_MINISTACK_URL"),
-    ) else {
+    let Some((moto, ministack)) = seed::emulator_urls() else {
         println!("fleet: skipped (tests/scripts/emulators.sh starts moto and ministack)");
         return;
     };

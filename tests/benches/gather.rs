@@ -412,10 +412,7 @@ impl Session {
 }
 
 fn main() {
-    let (Ok(moto), Ok(ministack)) = (
-        std::env::var("MLOPSDASH_TEST_MOTO_URL"),
-        std::env::var("MLOPSDASH_TEST_MINISTACK_URL"),
-    ) else {
+    let Some((moto, ministack)) = seed::emulator_urls() else {
         println!("gather: skipped (tests/scripts/bench-gather starts the emulators it needs)");
         return;
     };

@@ -23,10 +23,7 @@ use proxy::{Faults, Proxy};
 const DEV_ROLE: &str = "arn:aws:iam::222222222222:role/mlopsdash-bench";
 
 fn main() {
-    let (Ok(moto), Ok(ministack)) = (
-        std::env::var("MLOPSDASH_TEST_MOTO_URL"),
-        std::env::var("MLOPSDASH_TEST_MINISTACK_URL"),
-    ) else {
+    let Some((moto, ministack)) = seed::emulator_urls() else {
         println!("scopes: skipped (tests/scripts/emulators.sh starts moto and ministack)");
         return;
     };

@@ -30,10 +30,7 @@ const PUT_USD: f64 = 0.005 / 1000.0;
 const GET_USD: f64 = 0.0004 / 1000.0;
 
 fn main() {
-    let (Ok(moto), Ok(ministack)) = (
-        std::env::var("MLOPSDASH_TEST_MOTO_URL"),
-        std::env::var("MLOPSDASH_TEST_MINISTACK_URL"),
-    ) else {
+    let Some((moto, ministack)) = seed::emulator_urls() else {
         println!("team: skipped (tests/scripts/emulators.sh starts moto and ministack)");
         return;
     };

@@ -10,6 +10,14 @@ use aws_sdk_sagemaker::types::{
     ContainerDefinition, ProductionVariant, ProductionVariantInstanceType,
 };
 
+/// moto's and ministack's URLs, when tests/scripts/emulators.sh started them.
+pub fn emulator_urls() -> Option<(String, String)> {
+    Some((
+        std::env::var("MLOPSDASH_TEST_MOTO_URL").ok()?,
+        std::env::var("MLOPSDASH_TEST_MINISTACK_URL").ok()?,
+    ))
+}
+
 pub async fn sdk(endpoint: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))

@@ -34,13 +34,7 @@ pub(super) struct Memory {
 
 impl SageMakerSource {
     /// Starts from what a past session described, kept in `path`, and keeps it
-    /// there as more is learned.
-    pub fn remembering(mut self, path: PathBuf) -> SageMakerSource {
-        self.recall_file(path);
-        self
-    }
-
-    /// `remembering`, once the account (and so the file) is known.
+    /// there as more is learned: once the account (and so the file) is known.
     pub(super) fn recall_file(&mut self, path: PathBuf) {
         let file = JsonFile::new(path, MAX_BYTES).versioned(FORMAT);
         if let Some(past) = file.load::<Remembered>() {
