@@ -35,6 +35,7 @@ fn sagemaker(models: &[&str]) -> Fleet {
             aliases: vec![endpoint.clone(), format!("{m}-group")],
             endpoint: Some(EndpointFacts {
                 ecs: None,
+                k8s: None,
                 name: endpoint,
                 status: "InService".into(),
                 failure_reason: None,

@@ -20,8 +20,13 @@ pub use crate::model::pricing::METRICS_REQUESTED;
 impl ApiCalls {
     /// Records `n` metrics asked for in one GetMetricData request.
     pub fn add_metrics_requested(&self, n: u64) {
+        self.add(METRICS_REQUESTED, n);
+    }
+
+    /// Records `n` of something billed beside requests (metrics, AMP's samples).
+    pub fn add(&self, key: &str, n: u64) {
         if let Ok(mut counts) = self.0.lock() {
-            *counts.entry(METRICS_REQUESTED.to_string()).or_default() += n;
+            *counts.entry(key.to_string()).or_default() += n;
         }
     }
 

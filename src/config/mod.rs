@@ -7,6 +7,7 @@ mod bounds;
 mod error;
 pub mod files;
 pub mod keys;
+pub mod kube;
 mod models;
 pub mod paths;
 mod pipelines;
@@ -16,7 +17,8 @@ pub mod theme;
 pub use accounts::ScopeSpec;
 pub use error::ConfigError;
 pub use keys::{KeyAction, KeyMap};
-pub use models::{parse_s3, EcsServiceName, MetricQuery, ModelMapping, S3Location};
+pub use kube::{EksConfig, KubernetesConfig, PrometheusAt, PrometheusConfig};
+pub use models::{parse_s3, EcsServiceName, MetricQuery, ModelMapping, S3Location, WorkloadName};
 pub use pipelines::{http_url, AirflowConfig, AirflowRest, MlflowConfig, TrackingUri};
 pub use schema::{
     ActionsConfig, AwsConfig, Config, DemoConfig, DriftConfig, ExportConfig, GeneralConfig,

@@ -63,6 +63,15 @@ pub(super) struct ModelConfig {
     /// The ECS service that serves it, "cluster/service" (instead of an endpoint).
     #[serde(default)]
     pub ecs_service: Option<Spanned<String>>,
+    /// The KServe InferenceService that serves it, "namespace/name".
+    #[serde(default)]
+    pub inference_service: Option<Spanned<String>>,
+    /// The Kubernetes Deployment that serves it, "namespace/name".
+    #[serde(default)]
+    pub deployment: Option<Spanned<String>>,
+    /// PromQL templates for this model's metric classes, over `[prometheus.queries]`.
+    #[serde(default)]
+    pub promql: BTreeMap<String, Spanned<String>>,
     /// The Lambda function that loads its data (its runs decide DATA).
     #[serde(default)]
     pub etl_function: Option<String>,
@@ -120,8 +129,20 @@ pub struct ModelMapping {
     pub training_dag: Option<String>,
     pub etl_dag: Option<String>,
     pub ecs_service: Option<EcsServiceName>,
+    /// The KServe InferenceService or Deployment that serves it on Kubernetes.
+    pub workload: Option<WorkloadName>,
+    /// Its own PromQL templates by metric class (see `[prometheus.queries]`).
+    pub promql: BTreeMap<String, String>,
     pub etl_function: Option<String>,
     pub state_machine: Option<String>,
+}
+
+/// A Kubernetes workload as config names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkloadName {
+    pub kind: crate::model::k8s::WorkloadKind,
+    pub namespace: String,
+    pub name: String,
 }
 
 /// An ECS service as config names it: its cluster and its name.
@@ -163,17 +184,27 @@ impl ModelConfig {
         let data_capture = s3_field("data_capture", self.data_capture.as_ref())?;
         let baseline = s3_field("baseline", self.baseline.as_ref())?;
         let ecs_service = match &self.ecs_service {
-            Some(v) => Some(parse_ecs_service(v.get_ref()).ok_or_else(|| {
-                (
-                    v.span(),
-                    format!(
-                        "ecs_service: {:?} is not a service like \"cluster/service\"",
-                        v.get_ref()
-                    ),
-                )
-            })?),
+            Some(v) => Some(
+                two_names(v.get_ref())
+                    .map(|(cluster, service)| EcsServiceName { cluster, service })
+                    .ok_or_else(|| {
+                        (
+                            v.span(),
+                            format!(
+                                "ecs_service: {:?} is not a service like \"cluster/service\"",
+                                v.get_ref()
+                            ),
+                        )
+                    })?,
+            ),
             None => None,
         };
+        let workload = self.workload()?;
+        let mut promql = BTreeMap::new();
+        for (class, template) in &self.promql {
+            super::kube::check_template(class, template)?;
+            promql.insert(class.clone(), template.get_ref().clone());
+        }
         let mut metrics = Vec::new();
         for m in &self.metrics {
             if !is_statistic(m.stat.get_ref()) {
@@ -215,9 +246,48 @@ impl ModelConfig {
             training_dag: self.training_dag.clone(),
             etl_dag: self.etl_dag.clone(),
             ecs_service,
+            workload,
+            promql,
             etl_function: self.etl_function.clone(),
             state_machine: self.state_machine.clone(),
         })
+    }
+}
+
+impl ModelConfig {
+    /// The InferenceService or Deployment it names (not both), checked.
+    fn workload(&self) -> Result<Option<WorkloadName>, (std::ops::Range<usize>, String)> {
+        use crate::model::k8s::WorkloadKind;
+        let named = [
+            (
+                WorkloadKind::Kserve,
+                "inference_service",
+                &self.inference_service,
+            ),
+            (WorkloadKind::Deployment, "deployment", &self.deployment),
+        ];
+        let mut found = None;
+        for (kind, field, value) in named {
+            let Some(v) = value else { continue };
+            if found.is_some() {
+                return Err((
+                    v.span(),
+                    "inference_service and deployment: a model is served by one of them".into(),
+                ));
+            }
+            let (namespace, name) = two_names(v.get_ref()).ok_or_else(|| {
+                (
+                    v.span(),
+                    format!("{field}: {:?} is not like \"namespace/name\"", v.get_ref()),
+                )
+            })?;
+            found = Some(WorkloadName {
+                kind,
+                namespace,
+                name,
+            });
+        }
+        Ok(found)
     }
 }
 
@@ -249,13 +319,11 @@ pub fn parse_s3(url: &str) -> Option<S3Location> {
 }
 
 /// "cluster/service" as its two parts; None when either is missing.
-fn parse_ecs_service(s: &str) -> Option<EcsServiceName> {
-    let (cluster, service) = s.split_once('/')?;
+/// "a/b" as its two non-empty parts: "cluster/service", "namespace/name".
+fn two_names(s: &str) -> Option<(String, String)> {
+    let (first, second) = s.split_once('/')?;
     let ok = |p: &str| !p.is_empty() && !p.contains('/');
-    (ok(cluster) && ok(service)).then(|| EcsServiceName {
-        cluster: cluster.to_string(),
-        service: service.to_string(),
-    })
+    (ok(first) && ok(second)).then(|| (first.to_string(), second.to_string()))
 }
 
 fn is_statistic(s: &str) -> bool {
@@ -282,14 +350,14 @@ mod tests {
     }
 
     #[test]
-    fn ecs_services_are_cluster_slash_service() {
-        let s = parse_ecs_service("ml-prod/upsell-api").unwrap();
+    fn ecs_services_and_workloads_are_two_names_with_a_slash() {
+        let (cluster, service) = two_names("ml-prod/upsell-api").unwrap();
         assert_eq!(
-            (s.cluster.as_str(), s.service.as_str()),
+            (cluster.as_str(), service.as_str()),
             ("ml-prod", "upsell-api")
         );
         for bad in ["upsell-api", "/upsell-api", "ml/", "a/b/c"] {
-            assert!(parse_ecs_service(bad).is_none(), "{bad}");
+            assert!(two_names(bad).is_none(), "{bad}");
         }
     }
 

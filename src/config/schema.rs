@@ -37,6 +37,14 @@ pub struct Config {
     pub mlflow: super::pipelines::MlflowConfig,
     #[serde(default)]
     pub airflow: super::pipelines::AirflowConfig,
+    /// EKS clusters serving models (KServe, Deployments).
+    #[serde(default)]
+    pub eks: Vec<super::kube::EksConfig>,
+    /// A kubeconfig context serving models.
+    #[serde(default)]
+    pub kubernetes: Option<super::kube::KubernetesConfig>,
+    #[serde(default)]
+    pub prometheus: super::kube::PrometheusConfig,
     #[serde(default)]
     health: HealthConfig,
     #[serde(default)]
@@ -62,6 +70,9 @@ pub struct Config {
     pub airflow_url: Option<String>,
     #[serde(skip)]
     pub airflow_api: Option<super::pipelines::AirflowRest>,
+    /// Resolved from `prometheus` while loading.
+    #[serde(skip)]
+    pub prometheus_at: Option<super::kube::PrometheusAt>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -308,6 +319,10 @@ impl Config {
             .map_err(|(span, msg)| at(span, msg))?;
         (config.airflow_url, config.airflow_api) = config
             .airflow
+            .checked()
+            .map_err(|(span, msg)| at(span, msg))?;
+        config.prometheus_at = config
+            .prometheus
             .checked()
             .map_err(|(span, msg)| at(span, msg))?;
         super::accounts::check(&config.accounts, &config.aws.regions)

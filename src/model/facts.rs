@@ -72,6 +72,9 @@ pub struct ModelFacts {
     /// series, so its charts can be older than the rest of the row.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics_at: Option<jiff::Timestamp>,
+    /// Where its endpoint metrics came from when not CloudWatch (Prometheus).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_source: Option<super::source_id::SourceId>,
     /// The SageMaker Pipeline that retrains the model, when one is known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pipeline: Option<String>,
@@ -278,6 +281,9 @@ pub struct EndpointFacts {
     /// Set when an ECS service serves the model instead of a SageMaker endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ecs: Option<Box<super::ecs::EcsService>>,
+    /// Set when a KServe InferenceService or a Deployment on Kubernetes serves it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k8s: Option<Box<super::k8s::Workload>>,
 }
 
 /// What serves a model.
@@ -285,6 +291,8 @@ pub struct EndpointFacts {
 pub enum EndpointKind {
     SageMaker,
     Ecs,
+    Kserve,
+    Deployment,
 }
 
 impl EndpointKind {
@@ -293,15 +301,20 @@ impl EndpointKind {
         match self {
             EndpointKind::SageMaker => "sagemaker",
             EndpointKind::Ecs => "ecs",
+            EndpointKind::Kserve => "kserve",
+            EndpointKind::Deployment => "deployment",
         }
     }
 }
 
 impl EndpointFacts {
     pub fn kind(&self) -> EndpointKind {
-        match self.ecs {
-            Some(_) => EndpointKind::Ecs,
-            None => EndpointKind::SageMaker,
+        use super::k8s::WorkloadKind;
+        match (&self.ecs, self.k8s.as_deref().map(|w| w.kind)) {
+            (Some(_), _) => EndpointKind::Ecs,
+            (_, Some(WorkloadKind::Kserve)) => EndpointKind::Kserve,
+            (_, Some(WorkloadKind::Deployment)) => EndpointKind::Deployment,
+            (None, None) => EndpointKind::SageMaker,
         }
     }
 }
@@ -446,6 +459,7 @@ impl ModelFacts {
             drift: DriftFacts::default(),
             metrics: BTreeMap::new(),
             metrics_at: None,
+            metrics_source: None,
             pipeline: None,
             identity: None,
             aliases: Vec::new(),

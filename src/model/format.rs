@@ -31,7 +31,7 @@ pub fn age_since(then: Timestamp, now: Timestamp) -> String {
 /// The unit a metric is shown in, by name: ratios in percent (see `units`).
 pub fn unit(metric: &str) -> &'static str {
     match metric {
-        names::RATE_5XX | names::RATE_4XX => "%",
+        names::RATE_5XX | names::RATE_4XX | names::CANARY_RATE_5XX => "%",
         names::LATENCY_P50 | names::LATENCY_P99 => "ms",
         m if is_ratio(m) => "%",
         _ => "",
@@ -63,6 +63,7 @@ pub fn short_name(metric: &str) -> &str {
         names::LATENCY_P99 => "p99",
         names::LATENCY_P50 => "p50",
         names::RATE_5XX => "5xx",
+        names::CANARY_RATE_5XX => "canary 5xx",
         names::RATE_4XX => "4xx",
         names::DRIFT_SCORE => "drift",
         names::ACCURACY => "Acc",

@@ -195,6 +195,9 @@ fn join(into: &mut ModelFacts, from: &ModelFacts, by_key: bool) {
         drift.reports_at.clone_from(&from.drift.reports_at);
     }
     into.metrics_at = into.metrics_at.max(from.metrics_at);
+    if into.metrics_source.is_none() {
+        into.metrics_source = from.metrics_source;
+    }
     for (name, series) in &from.metrics {
         into.metrics
             .entry(name.clone())

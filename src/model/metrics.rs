@@ -34,6 +34,8 @@ pub mod names {
     /// Derived from 5xx and invocations; also the key its threshold lives under.
     pub const RATE_5XX: &str = "5xxRate";
     pub const RATE_4XX: &str = "4xxRate";
+    /// A KServe canary revision's own 5xx rate, judged by the 5xx threshold.
+    pub const CANARY_RATE_5XX: &str = "Canary5xxRate";
 }
 
 /// Minutes of history the sources fetch and the charts show.

@@ -24,6 +24,8 @@ pub mod format;
 pub mod freshness;
 pub mod health;
 pub mod identity;
+pub mod k8s;
+pub mod k8s_health;
 pub mod ledger;
 pub mod loadable;
 pub mod merge;

@@ -20,6 +20,9 @@ const COST_EXPLORER_PER_REQUEST: f64 = 0.01;
 const XRAY_PER_REQUEST: f64 = 0.5 / 1_000_000.0;
 /// SQS standard queue requests (a DLQ's depth): $0.40 per million.
 const SQS_PER_REQUEST: f64 = 0.4 / 1_000_000.0;
+/// Amazon Managed Service for Prometheus: $0.10 per billion query samples processed.
+pub const AMP_SAMPLES: &str = "AMP:QueryRange/samples";
+const AMP_PER_SAMPLE: f64 = 0.1 / 1_000_000_000.0;
 
 /// Estimated dollars for `calls` requests of `operation` ("Service:Operation").
 /// SageMaker's, ECS's, Lambda's, Step Functions' and ELB's control planes, CloudWatch
@@ -28,6 +31,7 @@ pub fn estimate(operation: &str, calls: u64) -> f64 {
     let (service, op) = operation.split_once(':').unwrap_or((operation, ""));
     let each = match (service, op) {
         _ if operation == METRICS_REQUESTED => CLOUDWATCH_PER_METRIC,
+        _ if operation == AMP_SAMPLES => AMP_PER_SAMPLE,
         ("CloudWatch", "GetMetricData") => 0.0,
         ("CloudWatch", _) => CLOUDWATCH_PER_REQUEST,
         ("S3", op) if op.starts_with("List") => S3_LIST_PER_REQUEST,
@@ -58,5 +62,8 @@ mod tests {
         assert!((estimate("S3:GetObject", 10_000) - 0.004).abs() < 1e-12);
         assert!((estimate("SQS:GetQueueAttributes", 1_000_000) - 0.4).abs() < 1e-12);
         assert_eq!(estimate("ECS:DescribeServices", 1000), 0.0);
+        assert!((estimate(AMP_SAMPLES, 1_000_000_000) - 0.1).abs() < 1e-12);
+        assert_eq!(estimate("AMP:QueryRange", 1000), 0.0);
+        assert_eq!(estimate("Prometheus:QueryRange", 1000), 0.0);
     }
 }

@@ -62,6 +62,7 @@ mod tests {
     fn endpoint(artifact: Option<&str>) -> EndpointFacts {
         EndpointFacts {
             ecs: None,
+            k8s: None,
             name: "e".into(),
             status: "InService".into(),
             failure_reason: None,

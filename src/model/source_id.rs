@@ -26,6 +26,10 @@ pub enum SourceId {
     Changes,
     /// S3 replication and Route 53 failover records: whether a DR pair could fail over.
     Failover,
+    /// KServe InferenceServices and Deployments on Kubernetes (EKS).
+    Kubernetes,
+    /// A Prometheus server or an Amazon Managed Service for Prometheus workspace.
+    Prometheus,
 }
 
 impl SourceId {
@@ -44,6 +48,8 @@ impl SourceId {
             SourceId::StepFunctions => "stepfunctions",
             SourceId::Changes => "changes",
             SourceId::Failover => "failover",
+            SourceId::Kubernetes => "kubernetes",
+            SourceId::Prometheus => "prometheus",
         }
     }
 
@@ -58,7 +64,11 @@ impl SourceId {
             SourceId::Mlflow => &[Stage::Training, Stage::Registry],
             // Most models are not on ECS, Lambda or Step Functions: their failure
             // marks the rows they know (StaleFacts), never a whole column.
-            SourceId::Ecs | SourceId::Lambda | SourceId::StepFunctions => &[],
+            SourceId::Ecs
+            | SourceId::Lambda
+            | SourceId::StepFunctions
+            | SourceId::Kubernetes
+            | SourceId::Prometheus => &[],
             // The header's spend and the :cost view, no stage.
             SourceId::Cost | SourceId::XRay | SourceId::Changes | SourceId::Failover => &[],
         }

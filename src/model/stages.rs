@@ -196,8 +196,13 @@ fn endpoint(m: &ModelFacts, rules: &Rules) -> StageStatus {
     };
     // Updating, Creating, ...: still serving the old model, so its metrics still count
     // (a rollback in flight keeps the row red until it lands).
-    let (busy, ecs_trouble) = match &ep.ecs {
-        Some(ecs) => match super::ecs_health::trouble(ecs) {
+    let own = match (&ep.ecs, &ep.k8s) {
+        (Some(ecs), _) => Some(super::ecs_health::trouble(ecs)),
+        (None, Some(w)) => Some(super::k8s_health::trouble(w)),
+        (None, None) => None,
+    };
+    let (busy, own_trouble) = match own {
+        Some(trouble) => match trouble {
             Some(t) if t.health == Health::Crit => return t,
             Some(t) => (t.in_progress, Some(t)),
             None => (false, None),
@@ -216,21 +221,33 @@ fn endpoint(m: &ModelFacts, rules: &Rules) -> StageStatus {
         .get(names::LATENCY_P99)
         .cloned()
         .unwrap_or_default();
-    let checks = [rate5, (names::LATENCY_P99, latency), rate4];
+    // A KServe canary's own errors, judged by the 5xx threshold: a canary failing
+    // on its 10% share hides in the endpoint's overall rate.
+    let canary = m
+        .metrics
+        .get(names::CANARY_RATE_5XX)
+        .cloned()
+        .unwrap_or_default();
+    let checks = [
+        (names::CANARY_RATE_5XX, names::RATE_5XX, canary),
+        (rate5.0, rate5.0, rate5.1),
+        (names::LATENCY_P99, names::LATENCY_P99, latency),
+        (rate4.0, rate4.0, rate4.1),
+    ];
     // On a tie the first check wins: errors hurt callers more than slowness.
     let worst = checks
         .iter()
         .rev()
-        .filter_map(|(name, series)| {
+        .filter_map(|(name, judged_as, series)| {
             let value = series.latest()?.1;
-            let health = rules.threshold(&m.name, name)?.evaluate(Some(value));
+            let health = rules.threshold(&m.name, judged_as)?.evaluate(Some(value));
             Some((health, *name, value))
         })
         .max_by_key(|(h, _, _)| *h);
     let by_metrics = worst.map_or(Health::Ok, |(h, _, _)| h);
     if busy {
         let under_way =
-            ecs_trouble.unwrap_or_else(|| StageStatus::new(by_metrics, ep.status.clone()).busy());
+            own_trouble.unwrap_or_else(|| StageStatus::new(by_metrics, ep.status.clone()).busy());
         return StageStatus {
             health: by_metrics.max(under_way.health),
             ..under_way
@@ -238,15 +255,16 @@ fn endpoint(m: &ModelFacts, rules: &Rules) -> StageStatus {
     }
     // A service's own trouble (missing tasks, unhealthy targets) speaks unless a
     // metric is worse.
-    let trouble_health = ecs_trouble.as_ref().map_or(Health::Ok, |t| t.health);
-    match (worst, ecs_trouble) {
+    let trouble_health = own_trouble.as_ref().map_or(Health::Ok, |t| t.health);
+    match (worst, own_trouble) {
         (Some((h, name, value)), _) if h > trouble_health => {
             metric_status(h, name, format::value(name, value))
         }
         (_, Some(trouble)) => trouble,
-        _ => match &ep.ecs {
-            Some(ecs) => super::ecs_health::up(ecs),
-            None => StageStatus::new(Health::Ok, "InService").brief("up"),
+        _ => match (&ep.ecs, &ep.k8s) {
+            (Some(ecs), _) => super::ecs_health::up(ecs),
+            (None, Some(w)) => super::k8s_health::up(w),
+            (None, None) => StageStatus::new(Health::Ok, "InService").brief("up"),
         },
     }
 }

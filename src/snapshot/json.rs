@@ -13,6 +13,7 @@ use crate::model::captured::FeatureDrift;
 use crate::model::dags::DagRole;
 use crate::model::ecs::EcsService;
 use crate::model::facts::{DataSource, ModelFacts};
+use crate::model::k8s::Workload;
 use crate::model::metrics::names;
 use crate::model::quality::{self, Trend};
 use crate::model::scope::ScopeIx;
@@ -287,6 +288,7 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
         endpoint: m.endpoint.as_ref().map(|e| EndpointOut {
             kind: e.kind().label(),
             ecs: e.ecs.as_deref().map(ecs),
+            k8s: e.k8s.as_deref().map(workload),
             name: e.name.clone(),
             status: e.status.clone(),
             config: e.config_name.clone(),
@@ -371,13 +373,16 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
                 log_tail: l.log_tail.clone(),
             }),
         }),
-        metrics: m
-            .metrics
-            .iter()
-            .map(|(name, s)| (name.to_string(), s))
-            .chain(error_rates(m).iter().map(|(name, s)| (name.to_string(), s)))
-            .filter_map(|(name, s)| Some((name, s.latest()?.1)))
-            .collect(),
+        metrics: MetricsOut {
+            values: m
+                .metrics
+                .iter()
+                .map(|(name, s)| (name.to_string(), s))
+                .chain(error_rates(m).iter().map(|(name, s)| (name.to_string(), s)))
+                .filter_map(|(name, s)| Some((name, s.latest()?.1)))
+                .collect(),
+            source: m.metrics_source.map(|s| s.label()),
+        },
         drift: drift(m, h.stage(Stage::Drift).health, rules, now),
         quality: quality::judge(m, rules, now)
             .into_iter()
@@ -403,6 +408,38 @@ fn model(m: &ModelFacts, h: &crate::model::ModelHealth, rules: &Rules, now: Time
         failover: None,
         environment: None,
         promotion: None,
+    }
+}
+
+fn workload(w: &Workload) -> WorkloadOut {
+    let unread = w.unread.iter().any(|p| p == crate::model::k8s::PODS);
+    let known = |v| (!unread).then_some(v);
+    WorkloadOut {
+        cluster: w.cluster.clone(),
+        namespace: w.namespace.clone(),
+        ready: w.ready,
+        reason: w.reason.clone(),
+        url: w.url.clone(),
+        traffic: w
+            .traffic
+            .iter()
+            .map(|t| TrafficOut {
+                revision: t.revision.clone(),
+                percent: t.percent,
+                latest: t.latest,
+            })
+            .collect(),
+        previous_revision: w.previous_revision.clone(),
+        storage_uri: w.storage_uri.clone(),
+        image: w.image.clone(),
+        replicas: w.replicas,
+        rollout: w.rollout.clone(),
+        pods: PodsOut {
+            count: known(w.pods.count),
+            restarts: known(w.pods.restarts),
+            waiting: w.pods.waiting.clone(),
+            last_termination: w.pods.last_termination.clone(),
+        },
     }
 }
 

@@ -214,7 +214,7 @@ pub struct ModelOut {
     /// Raw-data freshness, when config names a location.
     pub data: Option<DataOut>,
     /// Latest value of each metric, and of the error rates derived from them.
-    pub metrics: BTreeMap<String, f64>,
+    pub metrics: MetricsOut,
     /// When CloudWatch last asked for them (the budget paces healthy models).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_at: Option<Timestamp>,
@@ -315,6 +315,58 @@ pub struct EndpointOut {
     /// An ECS service's own facts.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub ecs: Option<EcsOut>,
+    /// A KServe InferenceService's or a Deployment's own facts.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub k8s: Option<WorkloadOut>,
+}
+
+/// A model served on Kubernetes.
+#[derive(Debug, Serialize)]
+pub struct WorkloadOut {
+    pub cluster: String,
+    pub namespace: String,
+    /// The Ready (KServe) or Available (Deployment) condition; null: not said.
+    pub ready: Option<bool>,
+    pub reason: Option<String>,
+    pub url: Option<String>,
+    /// Each revision's share, the latest first (KServe).
+    pub traffic: Vec<TrafficOut>,
+    /// What a rollback sends all traffic back to (KServe).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_revision: Option<String>,
+    pub storage_uri: Option<String>,
+    pub image: Option<String>,
+    pub replicas: Option<crate::model::k8s::Replicas>,
+    /// Deployment: Progressing's reason (NewReplicaSetAvailable, ReplicaSetUpdated,
+    /// ProgressDeadlineExceeded).
+    pub rollout: Option<String>,
+    pub pods: PodsOut,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TrafficOut {
+    pub revision: String,
+    pub percent: u32,
+    pub latest: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PodsOut {
+    /// null when the pods could not be read.
+    pub count: Option<u32>,
+    pub restarts: Option<u32>,
+    pub waiting: Option<String>,
+    pub last_termination: Option<String>,
+}
+
+/// The latest value of each metric, and where they came from when not CloudWatch.
+#[derive(Debug, Serialize)]
+pub struct MetricsOut {
+    #[serde(flatten)]
+    pub values: BTreeMap<String, f64>,
+    /// "prometheus" for a model served on Kubernetes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'static str>,
 }
 
 /// An ECS service serving a model.

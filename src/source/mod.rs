@@ -6,12 +6,16 @@ pub mod aws;
 pub mod demo;
 pub mod disk;
 pub mod history;
+pub mod k8s;
 pub mod last_good;
 pub mod memory;
 pub mod owner;
 pub mod pages;
 pub mod pipelines;
+pub mod prometheus;
+pub mod rest;
 pub mod scoped;
+pub mod serving;
 pub mod team;
 pub mod turns;
 

@@ -32,6 +32,10 @@ mod services_seed;
 #[cfg(feature = "servers")]
 mod scopes_seed;
 
+#[path = "../common/kube.rs"]
+#[cfg(feature = "servers")]
+mod kube;
+
 #[cfg(feature = "servers")]
 mod actions;
 #[cfg(feature = "servers")]
@@ -60,6 +64,8 @@ mod history;
 mod hostile;
 #[cfg(feature = "servers")]
 mod identity;
+#[cfg(feature = "servers")]
+mod kubernetes;
 mod layers;
 #[cfg(feature = "servers")]
 mod memory;

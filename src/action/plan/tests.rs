@@ -23,6 +23,7 @@ fn model(history: Vec<EndpointConfigRef>, variants: Vec<Variant>) -> Request {
     let mut m = ModelFacts::named("rec");
     m.endpoint = Some(EndpointFacts {
         ecs: None,
+        k8s: None,
         name: "rec-prod".into(),
         status: "InService".into(),
         failure_reason: None,

@@ -51,6 +51,7 @@ fn healthy() -> ModelFacts {
         }],
         endpoint: Some(EndpointFacts {
             ecs: None,
+            k8s: None,
             name: "demand".into(),
             status: "InService".into(),
             failure_reason: None,
@@ -66,6 +67,7 @@ fn healthy() -> ModelFacts {
             ..DriftFacts::default()
         },
         metrics_at: None,
+        metrics_source: None,
         metrics: BTreeMap::from([
             (names::MAPE.to_string(), series(8.0)),
             (names::INVOCATIONS.to_string(), series(1000.0)),
@@ -307,6 +309,7 @@ fn nothing_known_is_unknown_overall() {
         drift: DriftFacts::default(),
         metrics: BTreeMap::new(),
         metrics_at: None,
+        metrics_source: None,
         pipeline: None,
         identity: None,
         aliases: vec![],

@@ -144,6 +144,18 @@ impl Origin {
                 if let Some(airflow) = pipelines.airflow_source() {
                     tokio::spawn(drive(airflow, every, updates.clone(), refresh.all.clone()));
                 }
+                let (clusters, prometheus) = pipelines.serving.sources();
+                for cluster in clusters {
+                    tokio::spawn(drive(cluster, every, updates.clone(), refresh.all.clone()));
+                }
+                if let Some(prometheus) = prometheus {
+                    tokio::spawn(drive(
+                        prometheus,
+                        every,
+                        updates.clone(),
+                        refresh.all.clone(),
+                    ));
+                }
                 // The session's daily budget shared evenly: each scope's CloudWatch paces
                 // itself to its share, so several accounts cost what one was allowed.
                 shared.settings.daily_budget_usd /= scopes.len().max(1) as f64;
@@ -184,8 +196,20 @@ impl Origin {
                             None => None,
                         }
                     };
-                    let (m, a) = tokio::join!(mlflow, airflow);
-                    m.into_iter().chain(a).collect::<Vec<_>>()
+                    // Prometheus asks about what the clusters found: after them.
+                    let serving = async {
+                        let (clusters, prometheus) = pipelines.serving.sources();
+                        let asked = clusters
+                            .into_iter()
+                            .map(|mut c| async move { c.fetch().await });
+                        let mut answers = futures_util::future::join_all(asked).await;
+                        if let Some(mut p) = prometheus {
+                            answers.push(p.fetch().await);
+                        }
+                        answers
+                    };
+                    let (m, a, s) = tokio::join!(mlflow, airflow, serving);
+                    m.into_iter().chain(a).chain(s).collect::<Vec<_>>()
                 };
                 let each = futures_util::future::join_all(
                     scopes
@@ -215,9 +239,12 @@ impl Origin {
 fn intervals(shared: &Shared, pipelines: &PipelineSetup) -> BTreeMap<SourceId, Duration> {
     let settings = &shared.settings;
     let clients = &pipelines.clients;
+    let serving = &pipelines.serving;
     let outside = [
         (SourceId::Mlflow, clients.mlflow.is_some()),
         (SourceId::Airflow, clients.airflow.is_some()),
+        (SourceId::Kubernetes, !serving.clusters.is_empty()),
+        (SourceId::Prometheus, serving.prometheus.is_some()),
     ];
     plan::plan(settings, true)
         .into_iter()

@@ -4,14 +4,13 @@
 
 pub mod airflow;
 pub mod mlflow;
-pub mod rest;
 
 use crate::aws::ApiCalls;
 use crate::config::{AirflowConfig, Config, TrackingUri};
+use crate::source::rest::{self, Auth, Rest};
 use airflow::transport::{Credentials, Transport};
 use airflow::AirflowClient;
 use mlflow::MlflowApi;
-use rest::{Auth, Rest};
 
 /// The team's MLflow and Airflow, when configured. A client that could not be
 /// built is kept as the one line saying why (its source reports it).
@@ -24,10 +23,12 @@ pub struct Pipelines {
 const MLFLOW_HINT: &str = "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or \
                            MLFLOW_TRACKING_TOKEN";
 
-/// The pipeline sources of a session: their clients and what they read.
+/// The sources of a session outside its AWS scopes: MLflow and Airflow (their
+/// clients and what they read), and models served on Kubernetes.
 #[derive(Clone, Default)]
 pub struct PipelineSetup {
     pub clients: Pipelines,
+    pub serving: crate::source::serving::ServingSetup,
     /// Said once at start: credentials that would cross the network in clear text.
     pub warnings: Vec<String>,
     pub mlflow: mlflow::MlflowSettings,
@@ -44,6 +45,7 @@ impl PipelineSetup {
             |n: Option<u64>, default: u64| usize::try_from(n.unwrap_or(default)).unwrap_or(1);
         PipelineSetup {
             clients: Pipelines::from_config(config, sdk, calls),
+            serving: crate::source::serving::ServingSetup::from_config(config, sdk, calls),
             warnings: plain_http_warnings(config),
             mlflow: mlflow::MlflowSettings {
                 mappings: config.mappings.clone(),
@@ -176,7 +178,8 @@ pub fn mlflow_api(
                 Auth::SigV4 {
                     credentials,
                     region: region.clone(),
-                    server_arn: arn.clone(),
+                    name: rest::MLFLOW_SIGNING_NAME,
+                    server_arn: Some(arn.clone()),
                 },
             )
         }

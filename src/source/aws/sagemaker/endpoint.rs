@@ -96,6 +96,7 @@ pub async fn describe_endpoint(
     Ok(Described {
         endpoint: EndpointFacts {
             ecs: None,
+            k8s: None,
             name: name.to_string(),
             status: ep
                 .endpoint_status()
@@ -146,6 +147,7 @@ pub fn listed(summary: &EndpointSummary, why: &str) -> Described {
     Described {
         endpoint: EndpointFacts {
             ecs: None,
+            k8s: None,
             name: summary.endpoint_name().unwrap_or_default().to_string(),
             status: summary
                 .endpoint_status()

@@ -201,6 +201,7 @@ pub(super) fn newest_runs(mut runs: Vec<TrainingRun>) -> Vec<TrainingRun> {
 pub(super) fn missing_endpoint(name: &str) -> EndpointFacts {
     EndpointFacts {
         ecs: None,
+        k8s: None,
         name: name.to_string(),
         status: NOT_FOUND.to_string(),
         failure_reason: Some(format!(

@@ -452,6 +452,7 @@ fn endpoint(service: EcsService, protected: Option<String>) -> EndpointFacts {
         artifact: None,
         protected,
         ecs: Some(Box::new(service)),
+        k8s: None,
     }
 }
 

@@ -37,6 +37,7 @@ impl Simulator {
         });
         EndpointFacts {
             ecs: None,
+            k8s: None,
             config_name: config_name(&name, deployed),
             name,
             status: if updating { "Updating" } else { "InService" }.into(),

@@ -160,6 +160,7 @@ impl Simulator {
             drift: self.drift(p, now),
             metrics,
             metrics_at: Some(now),
+            metrics_source: None,
             pipeline: Some(pipeline_of(&p.name)),
         };
         if p.outside_sagemaker {

@@ -50,6 +50,7 @@ impl Simulator {
             artifact: None,
             protected: None,
             ecs: Some(Box::new(service)),
+            k8s: None,
         });
         let etl = self.lambda_etl(p, now);
         m.data = Some(DataFacts {

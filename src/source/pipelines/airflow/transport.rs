@@ -9,10 +9,10 @@ use reqwest::Method;
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
-use super::super::rest::{Auth, Rest};
 use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
 use crate::config::AirflowRest;
+use crate::source::rest::{Auth, Rest};
 
 /// Who to be: from AIRFLOW_USERNAME/AIRFLOW_PASSWORD, or AIRFLOW_TOKEN. No `Debug`:
 /// nothing may print them.
@@ -68,7 +68,7 @@ impl Transport {
     ) -> Transport {
         // User-info in the URL is the credentials when none are set; the URL kept
         // (shown in messages and request lines) has none.
-        let (url, from_url) = super::super::rest::without_user_info(url);
+        let (url, from_url) = crate::source::rest::without_user_info(url);
         let credentials = match (&credentials, from_url) {
             (
                 Credentials {

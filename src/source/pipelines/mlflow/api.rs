@@ -5,8 +5,8 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::super::rest::Rest;
 use crate::source::pages::Pages;
+use crate::source::rest::Rest;
 
 /// Registered models read at most (pages of 100): a registry larger than this is
 /// shown by its most recently updated models.

@@ -15,7 +15,13 @@ async fn managed_mlflow_requests_are_signed_for_sagemaker_mlflow_and_name_the_se
         "https://eu-west-1.experiments.sagemaker.aws/api/2.0/mlflow/registered-models/search?max_results=100",
     )
     .unwrap();
-    let headers = sigv4_headers(&credentials, "eu-west-1", arn, &Method::GET, &url, "")
+    let signing = Signing {
+        credentials: &credentials,
+        region: "eu-west-1",
+        name: MLFLOW_SIGNING_NAME,
+        server_arn: Some(arn),
+    };
+    let headers = sigv4_headers(&signing, &Method::GET, &url, ("", "application/json"))
         .await
         .unwrap();
     let get = |k: &str| {

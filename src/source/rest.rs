@@ -31,13 +31,38 @@ pub enum Auth {
         password: String,
         token: Mutex<Option<String>>,
     },
-    /// SageMaker's managed MLflow: SigV4-signed with the session's AWS credentials,
-    /// the server named by its ARN in a header.
+    /// SigV4-signed with the session's AWS credentials under a service's signing
+    /// name: SageMaker's managed MLflow (its server named by ARN in a header) or
+    /// Amazon Managed Service for Prometheus (`aps`).
     SigV4 {
         credentials: aws_credential_types::provider::SharedCredentialsProvider,
         region: String,
-        server_arn: String,
+        name: &'static str,
+        server_arn: Option<String>,
     },
+    /// An EKS cluster: a bearer token minted from the AWS credentials, minted again
+    /// before it expires and when the API server answers 401.
+    Eks(super::k8s::token::EksToken),
+}
+
+/// Whom a server's certificate must be signed by, and the client's own.
+#[derive(Default)]
+pub struct Tls {
+    /// PEM roots to trust instead of the built-in ones (a cluster's own CA).
+    pub roots: Option<Vec<u8>>,
+    /// A client certificate and key, PEM (a kubeconfig's client-certificate-data).
+    pub identity: Option<Vec<u8>>,
+}
+
+/// One request: the operation it is counted as, and what is sent.
+pub struct Call<'a> {
+    pub operation: &'a str,
+    pub method: Method,
+    pub path: &'a str,
+    pub query: &'a [(&'a str, String)],
+    pub body: Option<&'a Value>,
+    /// The body's media type (a Kubernetes PATCH names its patch kind); JSON if None.
+    pub content_type: Option<&'static str>,
 }
 
 /// One REST API: its base URL, auth, and what to tell the user when it refuses.
@@ -54,7 +79,7 @@ pub struct Rest {
 }
 
 /// The SigV4 signing name of SageMaker's managed MLflow.
-const MLFLOW_SIGNING_NAME: &str = "sagemaker-mlflow";
+pub const MLFLOW_SIGNING_NAME: &str = "sagemaker-mlflow";
 /// The header that names a managed tracking server.
 pub const SERVER_ARN_HEADER: &str = "x-mlflow-sm-tracking-server-arn";
 
@@ -128,13 +153,43 @@ impl Rest {
         credentials_hint: &'static str,
         calls: &ApiCalls,
     ) -> Result<Rest, String> {
-        let http = reqwest::Client::builder()
+        Rest::with_tls(
+            base,
+            auth,
+            (service, credentials_hint),
+            Tls::default(),
+            calls,
+        )
+    }
+
+    /// A client of `base` that trusts `tls.roots` only (when given) and presents
+    /// `tls.identity`.
+    pub fn with_tls(
+        base: &str,
+        auth: Auth,
+        (service, credentials_hint): (&'static str, &'static str),
+        tls: Tls,
+        calls: &ApiCalls,
+    ) -> Result<Rest, String> {
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
             .timeout(Duration::from_secs(20))
             // A redirect would carry a token request's password body to another
             // host: an API base that redirects is an error to fix in config.
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("mlopsdash/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("mlopsdash/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = &tls.roots {
+            let roots = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| format!("{service}: the CA is not PEM certificates ({e})"))?;
+            builder = builder.tls_certs_only(roots);
+        }
+        if let Some(pem) = &tls.identity {
+            let identity = reqwest::Identity::from_pem(pem).map_err(|e| {
+                format!("{service}: the client certificate and key are not PEM ({e})")
+            })?;
+            builder = builder.identity(identity);
+        }
+        let http = builder
             .build()
             .map_err(|e| format!("{service}: cannot build an HTTP client: {e}"))?;
         let (base, from_url) = without_user_info(base);
@@ -183,7 +238,15 @@ impl Rest {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<Value, String> {
-        Ok(self.answer(operation, method, path, query, body).await?)
+        let call = Call {
+            operation,
+            method,
+            path,
+            query,
+            body,
+            content_type: None,
+        };
+        Ok(self.answer(&call).await?)
     }
 
     /// A GET of something that may not exist: None when the server answers 404.
@@ -193,7 +256,15 @@ impl Rest {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<Option<Value>, String> {
-        match self.answer(operation, Method::GET, path, query, None).await {
+        let call = Call {
+            operation,
+            method: Method::GET,
+            path,
+            query,
+            body: None,
+            content_type: None,
+        };
+        match self.answer(&call).await {
             Ok(v) => Ok(Some(v)),
             Err(e) if e.status == Some(StatusCode::NOT_FOUND) => Ok(None),
             Err(e) => Err(e.into()),
@@ -201,25 +272,20 @@ impl Rest {
     }
 
     /// The answer's JSON, or the error status (when the server answered) and why.
-    async fn answer(
-        &self,
-        operation: &str,
-        method: Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&Value>,
-    ) -> Result<Value, RestError> {
-        let what = format!("{} {method} {path}", self.server());
+    pub async fn answer(&self, call: &Call<'_>) -> Result<Value, RestError> {
+        let what = format!("{} {} {}", self.server(), call.method, call.path);
         let failed = |e: String| RestError {
             status: None,
             line: format!("{what}: {e}"),
         };
-        self.calls.count(&format!("{}:{operation}", self.service));
-        let first = self.attempt(&method, path, query, body, false).await;
+        self.calls
+            .count(&format!("{}:{}", self.service, call.operation));
+        let first = self.attempt(call, false).await;
         let response = match (&*self.auth, first) {
-            // An expired JWT: one new token, one more try.
-            (Auth::Jwt { .. }, Ok(r)) if r.status() == StatusCode::UNAUTHORIZED => {
-                self.attempt(&method, path, query, body, true).await
+            // An expired token: one new token, one more try. A refused mutation was
+            // not applied, so sending it again cannot apply it twice.
+            (Auth::Jwt { .. } | Auth::Eks(_), Ok(r)) if r.status() == StatusCode::UNAUTHORIZED => {
+                self.attempt(call, true).await
             }
             (_, r) => r,
         }
@@ -244,27 +310,25 @@ impl Rest {
 
     async fn attempt(
         &self,
-        method: &Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&Value>,
+        call: &Call<'_>,
         fresh_token: bool,
     ) -> Result<reqwest::Response, String> {
-        let mut url =
-            reqwest::Url::parse(&format!("{}/{}", self.base, path.trim_start_matches('/')))
-                .map_err(|e| format!("bad URL: {e}"))?;
-        if !query.is_empty() {
+        let path = call.path.trim_start_matches('/');
+        let mut url = reqwest::Url::parse(&format!("{}/{path}", self.base))
+            .map_err(|e| format!("bad URL: {e}"))?;
+        if !call.query.is_empty() {
             url.query_pairs_mut()
-                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+                .extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())));
         }
-        let payload = body.map(|b| b.to_string()).unwrap_or_default();
+        let payload = call.body.map(|b| b.to_string()).unwrap_or_default();
         let mut request = self
             .http
-            .request(method.clone(), url.clone())
+            .request(call.method.clone(), url.clone())
             .header("Accept", "application/json");
-        if body.is_some() {
+        let content_type = call.content_type.unwrap_or("application/json");
+        if call.body.is_some() {
             request = request
-                .header("Content-Type", "application/json")
+                .header("Content-Type", content_type)
                 .body(payload.clone());
         }
         request = match &*self.auth {
@@ -272,13 +336,21 @@ impl Rest {
             Auth::Basic { user, password } => request.basic_auth(user, Some(password)),
             Auth::Bearer(token) => request.bearer_auth(token),
             Auth::Jwt { .. } => request.bearer_auth(self.jwt(fresh_token).await?),
+            Auth::Eks(token) => request.bearer_auth(token.get(fresh_token).await?),
             Auth::SigV4 {
                 credentials,
                 region,
+                name,
                 server_arn,
             } => {
+                let signing = Signing {
+                    credentials,
+                    region,
+                    name,
+                    server_arn: server_arn.as_deref(),
+                };
                 let headers =
-                    sigv4_headers(credentials, region, server_arn, method, &url, &payload).await?;
+                    sigv4_headers(&signing, &call.method, &url, (&payload, content_type)).await?;
                 headers
                     .into_iter()
                     .fold(request, |r, (k, v)| r.header(k, v))
@@ -381,6 +453,8 @@ fn server_message(body: &[u8]) -> Option<String> {
     let v: Value = serde_json::from_slice(body).ok()?;
     let text = match (&v["message"], &v["detail"], &v["title"]) {
         (Value::String(m), _, _) | (_, Value::String(m), _) => m.clone(),
+        // Prometheus's error answers.
+        _ if v["error"].is_string() => v["error"].as_str().unwrap_or_default().to_string(),
         (_, Value::Array(items), _) => items
             .iter()
             .filter_map(|i| i["msg"].as_str())
@@ -411,17 +485,30 @@ async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, String
     Ok(bytes)
 }
 
-/// The headers that sign one request for SageMaker's managed MLflow.
+/// Who signs a request, where, for which service.
+struct Signing<'a> {
+    credentials: &'a aws_credential_types::provider::SharedCredentialsProvider,
+    region: &'a str,
+    name: &'a str,
+    server_arn: Option<&'a str>,
+}
+
+/// The headers that sign one request (SageMaker's managed MLflow, Amazon Managed
+/// Service for Prometheus).
 async fn sigv4_headers(
-    credentials: &aws_credential_types::provider::SharedCredentialsProvider,
-    region: &str,
-    server_arn: &str,
+    signing: &Signing<'_>,
     method: &Method,
     url: &reqwest::Url,
-    payload: &str,
+    (payload, content_type): (&str, &str),
 ) -> Result<Vec<(String, String)>, String> {
     use aws_credential_types::provider::ProvideCredentials;
     use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+    let Signing {
+        credentials,
+        region,
+        name,
+        server_arn,
+    } = signing;
     let creds = credentials.provide_credentials().await.map_err(|e| {
         format!("no AWS credentials to sign with ({e}): run `aws sso login` or set AWS_PROFILE")
     })?;
@@ -429,7 +516,7 @@ async fn sigv4_headers(
     let params = aws_sigv4::sign::v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
-        .name(MLFLOW_SIGNING_NAME)
+        .name(name)
         .time(SystemTime::now())
         .settings(SigningSettings::default())
         .build()
@@ -440,12 +527,12 @@ async fn sigv4_headers(
         Some(p) => format!("{host}:{p}"),
         None => host,
     };
-    let mut headers = vec![
-        ("host".to_string(), host),
-        (SERVER_ARN_HEADER.to_string(), server_arn.to_string()),
-    ];
+    let mut headers = vec![("host".to_string(), host)];
+    if let Some(arn) = server_arn {
+        headers.push((SERVER_ARN_HEADER.to_string(), arn.to_string()));
+    }
     if !payload.is_empty() {
-        headers.push(("content-type".into(), "application/json".into()));
+        headers.push(("content-type".into(), content_type.into()));
     }
     let signable = SignableRequest::new(
         method.as_str(),

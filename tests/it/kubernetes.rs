@@ -1,0 +1,196 @@
+//! Models served on Kubernetes, through the real binary: a local HTTPS API server
+//! answering in the Kubernetes and KServe references' shapes (paged two objects at
+//! a time), reached with the EKS token an `aws eks get-token` kubeconfig entry asks
+//! for; metrics from a real Prometheus behind basic auth, backfilled with KServe's
+//! and the FastAPI instrumentator's series.
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::aws::{ministack_url, moto_url};
+use crate::kube::{openmetrics, prometheus, KubeServer, PROM_PASSWORD, PROM_USER};
+
+/// `snapshot --json` with `config` against an empty moto region and the cluster.
+fn snapshot(home: &Path, config: &str, env: &[(&str, &str)]) -> Output {
+    let path = home.join("config.toml");
+    std::fs::write(&path, config).unwrap();
+    let mut c = crate::binary::aws_binary(home, &ministack_url(), &ministack_url());
+    c.args([
+        "snapshot",
+        "--json",
+        "--endpoint-url",
+        &moto_url(),
+        "--region",
+        "af-south-1",
+    ])
+    .args(["--config", &path.display().to_string()])
+    .env_remove("KUBECONFIG")
+    .env_remove("PROMETHEUS_TOKEN");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+fn row<'a>(json: &'a Value, name: &str) -> &'a Value {
+    json["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == name)
+        .unwrap_or_else(|| panic!("no row {name}: {json:#}"))
+}
+
+#[test]
+fn kserve_canaries_and_labelled_deployments_are_rows_with_prometheus_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let kube = KubeServer::start(dir.path());
+    let prom_dir = dir.path().join("prometheus");
+    let now = jiff::Timestamp::now().as_second();
+    let prom = prometheus(&prom_dir, &openmetrics(now), true);
+    let config = format!(
+        "[kubernetes]\nkubeconfig = \"{}\"\n\n[prometheus]\nurl = \"{}\"\n\n[prometheus.model_metrics]\nMAPE = \"model_mape\"\n\n[[models]]\nname = \"recommendation-engine\"\n\n[[models]]\nname = \"pricing\"\nkind = \"forecasting\"\n",
+        kube.kubeconfig("ml-test").display(),
+        prom.url
+    );
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let out = snapshot(
+        &home,
+        &config,
+        &[
+            ("PROMETHEUS_USERNAME", PROM_USER),
+            ("PROMETHEUS_PASSWORD", PROM_PASSWORD),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let said = format!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {said}"));
+
+    // The canary: KServe's split, its previous revision and artifact; the canary's
+    // own 5xx (30% of its 10%) is what turns the row red, not the endpoint's 3%.
+    let fraud = row(&json, "fraud-detection");
+    let ep = &fraud["endpoint"];
+    assert_eq!(ep["kind"], "kserve", "{said}");
+    assert_eq!(ep["ready"], true);
+    assert_eq!(ep["url"], "http://fraud-detector.serving.example.com");
+    assert_eq!(
+        ep["traffic"][0]["revision"],
+        "fraud-detector-predictor-00007"
+    );
+    assert_eq!(ep["traffic"][0]["percent"], 10);
+    assert_eq!(ep["traffic"][1]["percent"], 90);
+    assert_eq!(ep["previous_revision"], "fraud-detector-predictor-00006");
+    assert_eq!(
+        ep["storage_uri"],
+        "s3://ml-models/fraud-detection/v7/model.bst"
+    );
+    assert_eq!(fraud["identity"]["pieces"][0]["by"], "tag", "{fraud:#}");
+    assert_eq!(fraud["metrics"]["source"], "prometheus");
+    let per_minute = fraud["metrics"]["Invocations"].as_f64().unwrap();
+    assert!(
+        (per_minute - 600.0).abs() < 1.0,
+        "10 a second: {per_minute}"
+    );
+    let rate = fraud["metrics"]["5xxRate"].as_f64().unwrap();
+    assert!((rate - 3.0).abs() < 0.1, "{rate}");
+    let canary = fraud["metrics"]["Canary5xxRate"].as_f64().unwrap();
+    assert!((canary - 30.0).abs() < 0.5, "{canary}");
+    let p99 = fraud["metrics"]["ModelLatency.p99"].as_f64().unwrap();
+    assert!(
+        p99 > 10.0 && p99 <= 50.0,
+        "milliseconds as Knative records them: {p99}"
+    );
+    assert_eq!(fraud["stages"]["endpoint"]["health"], "crit", "{fraud:#}");
+    assert!(fraud["stages"]["endpoint"]["summary"]
+        .as_str()
+        .unwrap()
+        .starts_with("canary 5xx 30"));
+
+    // An InferenceService no label names is its own model; its failed revision says why.
+    let churn = row(&json, "churn-sklearn");
+    assert_eq!(churn["endpoint"]["ready"], false);
+    assert_eq!(churn["stages"]["endpoint"]["health"], "crit");
+    assert!(churn["stages"]["endpoint"]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("RevisionFailed"));
+
+    // A FastAPI Deployment labelled model=pricing: replicas, pods, the instrumentator's
+    // per-pod series summed, seconds made milliseconds, and the team's MAPE gauge.
+    let pricing = row(&json, "pricing");
+    let ep = &pricing["endpoint"];
+    assert_eq!(ep["kind"], "deployment");
+    assert_eq!(ep["replicas"]["ready"], 3);
+    assert_eq!(ep["replicas"]["desired"], 3);
+    assert_eq!(ep["pods"]["restarts"], 3);
+    assert_eq!(ep["pods"]["last_termination"], "OOMKilled");
+    let per_minute = pricing["metrics"]["Invocations"].as_f64().unwrap();
+    assert!(
+        (per_minute - 363.6).abs() < 1.0,
+        "3 pods × 2.02 a second: {per_minute}"
+    );
+    let p99 = pricing["metrics"]["ModelLatency.p99"].as_f64().unwrap();
+    assert!(
+        p99 > 100.0 && p99 <= 250.0,
+        "seconds made milliseconds: {p99}"
+    );
+    assert_eq!(pricing["metrics"]["MAPE"], 7.5);
+
+    // app.kubernetes.io/name joins a model config names; a stuck rollout is crit.
+    let recs = row(&json, "recommendation-engine");
+    assert_eq!(recs["endpoint"]["rollout"], "ProgressDeadlineExceeded");
+    assert_eq!(recs["endpoint"]["pods"]["waiting"], "CrashLoopBackOff");
+    assert_eq!(recs["stages"]["endpoint"]["health"], "crit");
+
+    // Not models: an ingress controller, and KServe's own Deployment.
+    let names: Vec<&str> = json["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+
+    // Lists were paged: the server gives two objects a page.
+    let requests = kube.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.contains("deployments?") && r.contains("continue=")),
+        "{requests:?}"
+    );
+    let counted = json["api_calls"].to_string();
+    assert!(counted.contains("Kubernetes:ListDeployments"), "{counted}");
+    assert!(counted.contains("Prometheus:QueryRange"), "{counted}");
+}
+
+#[test]
+fn refusals_name_what_to_grant_or_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let kube = KubeServer::start(dir.path());
+    let prom = prometheus(&dir.path().join("prometheus"), "# EOF\n", true);
+    let config = format!(
+        "[kubernetes]\nkubeconfig = \"{}\"\nnamespaces = [\"restricted\"]\n\n[prometheus]\nurl = \"{}\"\n\n[prometheus.model_metrics]\nMAPE = \"model_mape\"\n",
+        kube.kubeconfig("ml-test").display(),
+        prom.url
+    );
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let out = snapshot(&home, &config, &[]);
+    let said = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("forbidden to list inferenceservices in namespace restricted; grant list on inferenceservices.serving.kserve.io"),
+        "{said}"
+    );
+    assert!(
+        said.contains("401") && said.contains("PROMETHEUS_TOKEN"),
+        "{said}"
+    );
+}
