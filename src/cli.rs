@@ -20,7 +20,7 @@ pub struct Cli {
     #[arg(long, value_name = "N", global = true)]
     pub demo_seed: Option<u64>,
 
-    /// Number of models in the simulated fleet (the six built-in models, then generated ones).
+    /// Number of models in the simulated fleet (the eight built-in models, then generated ones).
     #[arg(long, value_name = "N", global = true, value_parser = clap::value_parser!(u32).range(1..=5000))]
     pub demo_models: Option<u32>,
 

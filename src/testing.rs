@@ -139,7 +139,7 @@ pub fn with_dialog(mut app: App, model: &str, key: char) -> App {
         return app;
     };
     // The demo executor plans from the simulated fleet at the key's moment (the app's clock).
-    let executor = DemoExecutor::new(Simulator::new(42, demo_start(), 6));
+    let executor = DemoExecutor::new(Simulator::new(42, demo_start(), 8));
     let plans = executor.prepare(&req, None);
     app.apply(Update::Planned {
         kind: req.kind,

@@ -225,6 +225,29 @@ impl DemoExecutor {
                     .record(|a| a.approvals.push((model, version, decision)));
                 Ok(None)
             }
+            // A dropped canary is a traffic shift; an undone Deployment a deploy of
+            // the revision it goes back to.
+            Call::PatchInferenceService(_) => {
+                self.sim.record(|a| {
+                    a.shifts.push(Shift {
+                        model,
+                        weights: Vec::new(),
+                        at: now,
+                    })
+                });
+                Ok(None)
+            }
+            Call::PatchDeployment(u) => {
+                let version = u32::try_from(u.to_revision).unwrap_or(0);
+                self.sim.record(|a| {
+                    a.deploys.push(Deploy {
+                        model,
+                        version,
+                        at: now,
+                    })
+                });
+                Ok(None)
+            }
         }
     }
 
@@ -320,6 +343,27 @@ impl DemoExecutor {
             }
             Call::TransitionMlflowStage { version, stage, .. } => {
                 Ok(Step::Succeeded(format!("v{version} is {stage}")))
+            }
+            Call::PatchInferenceService(_) | Call::PatchDeployment(_) => {
+                let w = m
+                    .endpoint
+                    .as_ref()
+                    .and_then(|e| e.k8s.as_deref())
+                    .ok_or("the workload is gone")?;
+                let rolling = w.rollout.as_deref() == Some("ReplicaSetUpdated");
+                let done = match &call {
+                    Call::PatchDeployment(u) => w.revision > Some(u.from_revision) && !rolling,
+                    _ => w.canary().is_none(),
+                };
+                Ok(match done {
+                    true => Step::Succeeded(match w.kind {
+                        crate::model::k8s::WorkloadKind::Kserve => {
+                            "all traffic on the previous revision".to_string()
+                        }
+                        _ => format!("revision {} serving", w.revision.unwrap_or(0)),
+                    }),
+                    false => Step::Running("rolling out".into()),
+                })
             }
             Call::StopTrainingJob { name } => stop_step(run(name)),
             Call::StopPipelineExecution { arn, .. } => stop_step(

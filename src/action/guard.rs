@@ -82,6 +82,8 @@ impl Guard {
                             .is_some_and(|(_, group)| group == g)
                     })
                 }
+                Call::PatchInferenceService(t) => workload_named(m, t),
+                Call::PatchDeployment(u) => workload_named(m, &u.target),
                 Call::CreateTrainingJob(_)
                 | Call::StopTrainingJob { .. }
                 | Call::StopPipelineExecution { .. } => false,
@@ -89,15 +91,24 @@ impl Guard {
     }
 }
 
-/// What the user types to confirm a protected call: the endpoint or service it
-/// changes, else the model's name (a package ARN or a job name is not what people
-/// know a model by).
+/// Whether config's workload is the one patched.
+fn workload_named(m: &ModelMapping, t: &crate::model::k8s::rollback::Target) -> bool {
+    m.workload
+        .as_ref()
+        .is_some_and(|w| w.namespace == t.namespace && w.name == t.name)
+}
+
+/// What the user types to confirm a protected call: the endpoint, service or
+/// workload it changes, else the model's name (a package ARN or a job name is not
+/// what people know a model by).
 pub fn typed_name(plan: &Plan) -> String {
     match &plan.call {
         Call::UpdateEndpoint { endpoint, .. } | Call::UpdateEndpointWeights { endpoint, .. } => {
             endpoint.clone()
         }
         Call::UpdateEcsService { service, .. } => service.clone(),
+        Call::PatchInferenceService(t) => t.name.clone(),
+        Call::PatchDeployment(u) => u.target.name.clone(),
         _ => plan.model.clone(),
     }
 }

@@ -7,6 +7,7 @@ mod aws;
 mod demo;
 mod error;
 pub mod guard;
+mod kube;
 mod pipelines;
 pub mod plan;
 pub mod runner;
@@ -17,6 +18,7 @@ pub use aws::{parameters_of, AwsExecutor};
 pub use demo::DemoExecutor;
 pub use error::SendError;
 pub use guard::Guard;
+pub use kube::KubeExecutor;
 pub use pipelines::PipelineExecutor;
 pub use runner::{Executor, Gate, Polling};
 

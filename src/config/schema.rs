@@ -97,7 +97,7 @@ impl Default for GeneralConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct DemoConfig {
     pub seed: u64,
-    /// Models in the simulated fleet: the six built-in models, then generated ones.
+    /// Models in the simulated fleet: the eight built-in models, then generated ones.
     pub models: usize,
     /// Seconds between simulated refreshes.
     pub tick_seconds: u64,
@@ -107,7 +107,7 @@ impl Default for DemoConfig {
     fn default() -> Self {
         DemoConfig {
             seed: 42,
-            models: 6,
+            models: 8,
             tick_seconds: 2,
         }
     }

@@ -104,6 +104,13 @@ pub enum Call {
         stage: String,
         request: String,
     },
+    /// A KServe canary dropped: all traffic back to the previous rolled-out
+    /// revision (a merge patch of `canaryTrafficPercent` to 0), refused by the API
+    /// server if the object changed since `resource_version` was read.
+    PatchInferenceService(Box<super::k8s::rollback::Target>),
+    /// A Deployment back to its previous ReplicaSet's pod template (what `kubectl
+    /// rollout undo` does), a JSON patch that first tests `resource_version`.
+    PatchDeployment(Box<super::k8s::rollback::Undo>),
 }
 
 /// How long SageMaker's guardrails watch the alarms after shifting traffic.
@@ -124,6 +131,8 @@ impl Call {
             Call::TriggerDagRun { .. } => "airflow:TriggerDagRun",
             Call::SetMlflowAlias { .. } => "mlflow:SetRegisteredModelAlias",
             Call::TransitionMlflowStage { .. } => "mlflow:TransitionModelVersionStage",
+            Call::PatchInferenceService(_) => "kubernetes:patch inferenceservices",
+            Call::PatchDeployment(_) => "kubernetes:patch deployments",
         }
     }
 
@@ -154,6 +163,8 @@ impl Call {
             Call::SetMlflowAlias { model, .. } | Call::TransitionMlflowStage { model, .. } => {
                 format!("mlflow model {model}")
             }
+            Call::PatchInferenceService(t) => format!("InferenceService {}", t.id()),
+            Call::PatchDeployment(u) => format!("Deployment {}", u.target.id()),
         }
     }
 
@@ -256,6 +267,8 @@ impl Call {
                     "archive_existing_versions": false,
                 },
             }),
+            Call::PatchInferenceService(t) => t.arguments(),
+            Call::PatchDeployment(u) => u.arguments(),
         }
     }
 }

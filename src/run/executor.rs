@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::origin::{AwsScope, Origin};
-use crate::action::{AwsExecutor, DemoExecutor, Executor, Guard, PipelineExecutor};
+use crate::action::{AwsExecutor, DemoExecutor, Executor, Guard, KubeExecutor, PipelineExecutor};
 use crate::config::Config;
 use crate::model::scope::ScopeKey;
 
@@ -77,7 +77,8 @@ pub fn executors_for(origin: &Origin, config: &Config) -> Executors {
                     // credentials (MWAA, managed MLflow): their calls are its alone.
                     if i == 0 {
                         executor = executor
-                            .with_pipelines(PipelineExecutor::new(pipelines.clients.clone()));
+                            .with_pipelines(PipelineExecutor::new(pipelines.clients.clone()))
+                            .with_kube(KubeExecutor::new(pipelines.serving.clone()));
                     }
                     (key, Executor::Aws(executor))
                 })

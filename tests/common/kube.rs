@@ -1,7 +1,9 @@
 //! A Kubernetes API server (tests/scripts/kube_server.py, answering from
 //! tests/fixtures/k8s/cluster.json) and a real Prometheus with backfilled series in
 //! KServe/Knative's and the FastAPI instrumentator's metric names, both on loopback,
-//! both stopped when dropped.
+//! both stopped when dropped. Shared by the tests and the benchmark, which each use
+//! part of it.
+#![allow(dead_code)]
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -15,7 +17,14 @@ pub struct KubeServer {
 }
 
 impl KubeServer {
+    /// The server of tests/fixtures/k8s/cluster.json.
     pub fn start(dir: &Path) -> KubeServer {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        KubeServer::start_with(dir, &root.join("tests/fixtures/k8s/cluster.json"), 2)
+    }
+
+    /// The server of the objects in `fixture`, `page` objects a page at most.
+    pub fn start_with(dir: &Path, fixture: &Path, page: usize) -> KubeServer {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         // moto's virtualenv has `cryptography` for the server's certificate.
         let venv = root.join("target/emulator-venv/bin/python");
@@ -26,8 +35,9 @@ impl KubeServer {
         };
         let mut child = Command::new(python)
             .arg(root.join("tests/scripts/kube_server.py"))
-            .arg(root.join("tests/fixtures/k8s/cluster.json"))
+            .arg(fixture)
             .arg(dir)
+            .env("KUBE_SERVER_PAGE", page.to_string())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
@@ -52,17 +62,20 @@ impl KubeServer {
 
     /// A kubeconfig whose user runs `aws eks get-token`, as update-kubeconfig writes.
     pub fn kubeconfig(&self, context: &str) -> PathBuf {
+        self.kubeconfig_at(context, &self.url())
+    }
+
+    /// The same, reaching the server at `url` (a proxy in front of it).
+    pub fn kubeconfig_at(&self, context: &str, url: &str) -> PathBuf {
         let path = self.dir.join("kubeconfig");
         let text = format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: {context}\nclusters:\n- name: test\n  cluster:\n    server: {}\n    certificate-authority: ca.pem\ncontexts:\n- name: {context}\n  context: {{cluster: test, user: eks}}\nusers:\n- name: eks\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args: [--region, us-east-1, eks, get-token, --cluster-name, ml-test, --output, json]\n",
-            self.url()
+            "apiVersion: v1\nkind: Config\ncurrent-context: {context}\nclusters:\n- name: test\n  cluster:\n    server: {url}\n    certificate-authority: ca.pem\ncontexts:\n- name: {context}\n  context: {{cluster: test, user: eks}}\nusers:\n- name: eks\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args: [--region, us-east-1, eks, get-token, --cluster-name, ml-test, --output, json]\n"
         );
         std::fs::write(&path, text).unwrap();
         path
     }
 
     /// The PATCH bodies the server received, one JSON per line.
-    #[allow(dead_code)] // for the rollback tests
     pub fn patches(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(self.dir.join("patches.jsonl"))
             .unwrap_or_default()
@@ -110,103 +123,157 @@ impl Drop for Prometheus {
 /// 10% and answers 30% of it with 5xx), pricing-api's three FastAPI pods, and the
 /// team's MAPE gauge.
 pub fn openmetrics(now: i64) -> String {
-    let mut out = String::new();
-    out.push_str("# TYPE revision_app_request_count unknown\n");
-    let knative = |rev: &str, class: &str, code: &str| {
-        format!(
-            "namespace_name=\"serving\",configuration_name=\"fraud-detector-predictor\",revision_name=\"{rev}\",response_code=\"{code}\",response_code_class=\"{class}\",namespace=\"serving\",pod=\"{rev}-deployment-1\""
-        )
-    };
-    let series: [(String, f64); 3] = [
-        (knative("fraud-detector-predictor-00006", "2xx", "200"), 9.0),
-        (knative("fraud-detector-predictor-00007", "2xx", "200"), 0.7),
-        (knative("fraud-detector-predictor-00007", "5xx", "500"), 0.3),
-    ];
-    let minutes = 180;
-    for (labels, per_second) in &series {
-        for i in 0..=minutes {
-            let t = now - (minutes - i) * 60;
-            let v = per_second * (i * 60) as f64;
-            out.push_str(&format!("revision_app_request_count{{{labels}}} {v} {t}\n"));
-        }
-    }
-    out.push_str("# TYPE revision_app_request_latencies histogram\n");
-    for rev in [
-        "fraud-detector-predictor-00006",
-        "fraud-detector-predictor-00007",
-    ] {
-        let labels = format!(
-            "namespace_name=\"serving\",configuration_name=\"fraud-detector-predictor\",revision_name=\"{rev}\""
-        );
-        // Milliseconds, as Knative records them: all under 50 ms, half under 10.
-        for i in 0..=minutes {
-            let t = now - (minutes - i) * 60;
-            let n = (i * 60) as f64;
-            for (le, share) in [("10.0", 0.5), ("50.0", 1.0), ("+Inf", 1.0)] {
-                let v = n * share;
-                out.push_str(&format!(
-                    "revision_app_request_latencies_bucket{{{labels},le=\"{le}\"}} {v} {t}\n"
-                ));
-            }
-            out.push_str(&format!(
-                "revision_app_request_latencies_count{{{labels}}} {n} {t}\n"
-            ));
-            out.push_str(&format!(
-                "revision_app_request_latencies_sum{{{labels}}} {} {t}\n",
-                n * 12.0
-            ));
-        }
-    }
-    out.push_str("# TYPE http_requests counter\n");
-    let pods = [
-        "pricing-api-7c9f8d6b5-q4w8e",
-        "pricing-api-7c9f8d6b5-r5t6y",
-        "pricing-api-7c9f8d6b5-u7i8o",
-    ];
-    for pod in pods {
-        for (status, per_second) in [("2xx", 2.0), ("5xx", 0.02)] {
-            let labels = format!(
-                "handler=\"/predict\",method=\"POST\",status=\"{status}\",namespace=\"apps\",pod=\"{pod}\",job=\"pricing-api\""
-            );
-            for i in 0..=minutes {
-                let t = now - (minutes - i) * 60;
-                let v = per_second * (i * 60) as f64;
-                out.push_str(&format!("http_requests_total{{{labels}}} {v} {t}\n"));
-            }
-        }
-    }
-    out.push_str("# TYPE http_request_duration_seconds histogram\n");
-    for pod in pods {
-        let labels =
-            format!("handler=\"/predict\",method=\"POST\",namespace=\"apps\",pod=\"{pod}\"");
-        for i in 0..=minutes {
-            let t = now - (minutes - i) * 60;
-            let n = (i * 60) as f64 * 2.0;
-            // Seconds, as the instrumentator records them: 99% under 0.25 s.
-            for (le, share) in [("0.1", 0.9), ("0.25", 0.995), ("1.0", 1.0), ("+Inf", 1.0)] {
-                let v = n * share;
-                out.push_str(&format!(
-                    "http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {v} {t}\n"
-                ));
-            }
-            out.push_str(&format!(
-                "http_request_duration_seconds_count{{{labels}}} {n} {t}\n"
-            ));
-            out.push_str(&format!(
-                "http_request_duration_seconds_sum{{{labels}}} {} {t}\n",
-                n * 0.05
-            ));
-        }
-    }
+    let mut out = series(now, &["fraud-detector"], &["pricing-api"]);
     out.push_str("# TYPE model_mape gauge\n");
-    for i in 0..=minutes {
-        let t = now - (minutes - i) * 60;
+    for i in 0..=MINUTES {
+        let t = now - (MINUTES - i) * 60;
         out.push_str(&format!(
             "model_mape{{model=\"pricing\",job=\"evaluator\"}} 7.5 {t}\n"
         ));
     }
     out.push_str("# EOF\n");
     out
+}
+
+const MINUTES: i64 = 180;
+
+/// Three hours of traffic for InferenceServices in `serving` (revisions 00006 at 90%,
+/// canary 00007 at 10% failing 30% of it) and Deployments in `apps` (three pods,
+/// 2 a second each, 1% 5xx), in KServe/Knative's and the instrumentator's names.
+pub fn series(now: i64, isvcs: &[&str], deployments: &[&str]) -> String {
+    let minutes = MINUTES;
+    let mut out = String::new();
+    out.push_str("# TYPE revision_app_request_count unknown\n");
+    for isvc in isvcs {
+        let knative = |rev: &str, class: &str, code: &str| {
+            format!(
+                "namespace_name=\"serving\",configuration_name=\"{isvc}-predictor\",revision_name=\"{isvc}-predictor-{rev}\",response_code=\"{code}\",response_code_class=\"{class}\",namespace=\"serving\",pod=\"{isvc}-{rev}-deployment-1\""
+            )
+        };
+        let flows: [(String, f64); 3] = [
+            (knative("00006", "2xx", "200"), 9.0),
+            (knative("00007", "2xx", "200"), 0.7),
+            (knative("00007", "5xx", "500"), 0.3),
+        ];
+        for (labels, per_second) in &flows {
+            for i in 0..=minutes {
+                let t = now - (minutes - i) * 60;
+                let v = per_second * (i * 60) as f64;
+                out.push_str(&format!("revision_app_request_count{{{labels}}} {v} {t}\n"));
+            }
+        }
+    }
+    out.push_str("# TYPE revision_app_request_latencies histogram\n");
+    for isvc in isvcs {
+        for rev in ["00006", "00007"] {
+            let labels = format!(
+                "namespace_name=\"serving\",configuration_name=\"{isvc}-predictor\",revision_name=\"{isvc}-predictor-{rev}\""
+            );
+            // Milliseconds, as Knative records them: all under 50 ms, half under 10.
+            for i in 0..=minutes {
+                let t = now - (minutes - i) * 60;
+                let n = (i * 60) as f64;
+                for (le, share) in [("10.0", 0.5), ("50.0", 1.0), ("+Inf", 1.0)] {
+                    let v = n * share;
+                    out.push_str(&format!(
+                        "revision_app_request_latencies_bucket{{{labels},le=\"{le}\"}} {v} {t}\n"
+                    ));
+                }
+                out.push_str(&format!(
+                    "revision_app_request_latencies_count{{{labels}}} {n} {t}\n"
+                ));
+                out.push_str(&format!(
+                    "revision_app_request_latencies_sum{{{labels}}} {} {t}\n",
+                    n * 12.0
+                ));
+            }
+        }
+    }
+    let pods = |d: &str| -> Vec<String> {
+        ["q4w8e", "r5t6y", "u7i8o"]
+            .iter()
+            .map(|p| format!("{d}-7c9f8d6b5-{p}"))
+            .collect()
+    };
+    out.push_str("# TYPE http_requests counter\n");
+    for d in deployments {
+        for pod in pods(d) {
+            for (status, per_second) in [("2xx", 2.0), ("5xx", 0.02)] {
+                let labels = format!(
+                    "handler=\"/predict\",method=\"POST\",status=\"{status}\",namespace=\"apps\",pod=\"{pod}\",job=\"{d}\""
+                );
+                for i in 0..=minutes {
+                    let t = now - (minutes - i) * 60;
+                    let v = per_second * (i * 60) as f64;
+                    out.push_str(&format!("http_requests_total{{{labels}}} {v} {t}\n"));
+                }
+            }
+        }
+    }
+    out.push_str("# TYPE http_request_duration_seconds histogram\n");
+    for d in deployments {
+        for pod in pods(d) {
+            let labels =
+                format!("handler=\"/predict\",method=\"POST\",namespace=\"apps\",pod=\"{pod}\"");
+            for i in 0..=minutes {
+                let t = now - (minutes - i) * 60;
+                let n = (i * 60) as f64 * 2.0;
+                // Seconds, as the instrumentator records them: 99% under 0.25 s.
+                for (le, share) in [("0.1", 0.9), ("0.25", 0.995), ("1.0", 1.0), ("+Inf", 1.0)] {
+                    let v = n * share;
+                    out.push_str(&format!(
+                        "http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {v} {t}\n"
+                    ));
+                }
+                out.push_str(&format!(
+                    "http_request_duration_seconds_count{{{labels}}} {n} {t}\n"
+                ));
+                out.push_str(&format!(
+                    "http_request_duration_seconds_sum{{{labels}}} {} {t}\n",
+                    n * 0.05
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// A TCP proxy on a free loopback port in front of `port`, holding every chunk the
+/// client sends for `latency`: AWS's in-region round trip, TLS and all.
+pub async fn delayed(port: u16, latency: Duration) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let own = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let up = async move {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n) = cr.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        tokio::time::sleep(latency).await;
+                        if sw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    let _ = sw.shutdown().await;
+                };
+                let down = async move {
+                    let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                    let _ = cw.shutdown().await;
+                };
+                tokio::join!(up, down);
+            });
+        }
+    });
+    own
 }
 
 /// A real Prometheus on a free loopback port, its storage backfilled with

@@ -643,9 +643,9 @@ fn a_person_opens_a_model_whose_drift_comes_from_captured_traffic() {
     use crate::tmux::{launch, Tmux};
     let t = Tmux::start(120, 40);
     launch(&t, "--demo --config /dev/null");
-    t.wait_for("pipeline (6)", "the pipeline view");
+    t.wait_for("pipeline (8)", "the pipeline view");
     t.keys(&["/", "recommendation", "Enter"]);
-    t.wait_for("pipeline (1/6) /recommendation", "the filtered list");
+    t.wait_for("pipeline (1/8) /recommendation", "the filtered list");
     t.keys(&["Enter"]);
     t.wait_for_all(
         &[

@@ -198,7 +198,7 @@ fn a_bad_deploy_is_found_reported_recorded_and_replayed_after_a_restart() {
 
     // Restarted: the fresh demo is healthy for 15 s; a step back shows the past.
     launch(&t, &format!("--demo --config {}", config.display()));
-    t.wait_for("pipeline (6)", "the restarted demo");
+    t.wait_for("pipeline (8)", "the restarted demo");
     t.keys(&["<"]);
     t.wait_for("◀ PAST", "the recorded past, marked");
     t.keys(&["Escape"]);

@@ -194,3 +194,157 @@ fn refusals_name_what_to_grant_or_set() {
         "{said}"
     );
 }
+
+mod rollback {
+    use mlopsdash::action::{
+        runner, AuditLog, AwsExecutor, Call, Confirmed, Executor, Gate, Kind, Polling, Request,
+        Step,
+    };
+    use mlopsdash::config::KubernetesConfig;
+    use mlopsdash::model::ModelFacts;
+    use mlopsdash::source::aws::ApiCalls;
+    use mlopsdash::source::k8s::connect::ClusterSpec;
+    use mlopsdash::source::k8s::{KubeSettings, KubeSource};
+    use mlopsdash::source::serving::ServingSetup;
+    use mlopsdash::source::{Source, Update};
+
+    use crate::aws::moto_url;
+    use crate::kube::KubeServer;
+
+    /// The cluster's rows as the Kubernetes source reads them, and an executor
+    /// that acts on it (its SageMaker side on moto, unused).
+    async fn cluster(kube: &KubeServer) -> (Vec<ModelFacts>, Executor) {
+        let sdk = crate::seed::sdk(&moto_url()).await;
+        let calls = ApiCalls::default();
+        let setup = ServingSetup {
+            clusters: vec![ClusterSpec::Context(KubernetesConfig {
+                kubeconfig: Some(kube.kubeconfig("ml-test").display().to_string()),
+                ..KubernetesConfig::default()
+            })],
+            kube: KubeSettings {
+                tag_keys: vec!["model".into()],
+                in_flight: 4,
+                ..KubeSettings::default()
+            },
+            prometheus: None,
+            sdk: Some(sdk.clone()),
+            calls: calls.clone(),
+        };
+        let (mut sources, _) = setup.sources();
+        let source: &mut KubeSource = &mut sources[0];
+        let Update::Fleet { fleet, .. } = source.fetch().await else {
+            panic!("the Kubernetes source failed");
+        };
+        let executor = AwsExecutor::new(&sdk, &calls)
+            .with_kube(mlopsdash::action::KubeExecutor::new(setup.clone()));
+        (fleet.models, Executor::Aws(executor))
+    }
+
+    async fn roll_back(
+        executor: &Executor,
+        model: &ModelFacts,
+        dir: &std::path::Path,
+    ) -> (Call, Vec<Step>, String) {
+        let request = Request {
+            kind: Kind::Rollback,
+            model: model.clone(),
+            alarms: vec![],
+            at: jiff::Timestamp::now(),
+            scope: Default::default(),
+            account: None,
+            shown: Default::default(),
+        };
+        let prepared = executor.prepare(&request, None).await.unwrap();
+        let plan = prepared.plans[0].clone();
+        let call = plan.call.clone();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let confirmed = Confirmed {
+            plan,
+            actor: prepared.actor,
+            scope: Default::default(),
+            typed: String::new(),
+            read_at: prepared.read_at,
+        };
+        let gate = Gate {
+            audit: AuditLog::open(&dir.join("audit.jsonl")),
+            read_only: false,
+            polling: Polling {
+                every: std::time::Duration::from_millis(50),
+                timeout: std::time::Duration::from_secs(20),
+            },
+        };
+        runner::run(executor.clone(), gate, confirmed, tx).await;
+        let mut steps = Vec::new();
+        while let Ok(Update::Action(p)) = rx.try_recv() {
+            steps.push(p.step);
+        }
+        let audit = std::fs::read_to_string(dir.join("audit.jsonl")).unwrap();
+        (call, steps, audit)
+    }
+
+    #[tokio::test]
+    async fn b_drops_the_kserve_canary_and_undoes_the_deployment_with_the_patch_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let kube = KubeServer::start(dir.path());
+        let (rows, executor) = cluster(&kube).await;
+        let row = |name: &str| rows.iter().find(|m| m.name == name).unwrap().clone();
+
+        let (call, steps, audit) = roll_back(&executor, &row("fraud-detection"), dir.path()).await;
+        let args = call.arguments();
+        assert_eq!(
+            args["request"],
+            "PATCH /apis/serving.kserve.io/v1beta1/namespaces/serving/inferenceservices/fraud-detector"
+        );
+        assert_eq!(args["body"]["metadata"]["resourceVersion"], "52301");
+        assert!(
+            matches!(steps.last(), Some(Step::Succeeded(_))),
+            "{steps:?}"
+        );
+        let patches = kube.patches();
+        assert_eq!(patches.len(), 1, "sent once: {patches:?}");
+        assert_eq!(
+            patches[0]["body"], args["body"],
+            "what was shown is what was sent"
+        );
+        assert_eq!(patches[0]["content_type"], "application/merge-patch+json");
+        let phases: Vec<String> = audit
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["phase"].to_string())
+            .collect();
+        assert_eq!(phases, ["\"confirmed\"", "\"succeeded\""], "{audit}");
+        assert!(
+            audit.contains("canaryTrafficPercent"),
+            "the audit records the patch: {audit}"
+        );
+
+        let (call, steps, _) = roll_back(&executor, &row("pricing"), dir.path()).await;
+        let Call::PatchDeployment(undo) = &call else {
+            panic!("{call:?}");
+        };
+        assert_eq!((undo.from_revision, undo.to_revision), (3, 2));
+        assert!(undo.image().unwrap().ends_with("pricing-api:1.3.2"));
+        assert!(
+            matches!(steps.last(), Some(Step::Succeeded(_))),
+            "{steps:?}"
+        );
+        let patches = kube.patches();
+        assert_eq!(patches.len(), 2);
+        assert_eq!(patches[1]["body"], call.arguments()["body"]);
+        assert_eq!(patches[1]["content_type"], "application/json-patch+json");
+
+        // Pressed again on the row as it was shown: the fresh read sees no canary, so
+        // nothing is planned and nothing is sent twice.
+        let request = Request {
+            kind: Kind::Rollback,
+            model: row("fraud-detection"),
+            alarms: vec![],
+            at: jiff::Timestamp::now(),
+            scope: Default::default(),
+            account: None,
+            shown: Default::default(),
+        };
+        let refused = executor.prepare(&request, None).await.unwrap_err();
+        assert!(refused.contains("no canary takes traffic"), "{refused}");
+        assert_eq!(kube.patches().len(), 2);
+    }
+}

@@ -62,4 +62,7 @@ fn screenshots_match_the_views() {
     let mut deploy = demo_app(6, 120);
     deploy.open_model("recommendation-engine".into());
     check("deploy", &deploy, 160, 48);
+    let mut kserve = demo_app(8, 120);
+    kserve.open_model("credit-risk".into());
+    check("kserve", &kserve, 140, 45);
 }

@@ -387,6 +387,40 @@ fn stages_wait_for_their_sources() {
     snap("cloudwatch_first_120x10", &app, 120, 10);
 }
 
+#[test]
+fn detail_of_models_on_kubernetes() {
+    let app = detail_among(8, "credit-risk");
+    snap("detail_kserve_160x48", &app, 160, 48);
+    snap("detail_kserve_80x24", &app, 80, 24);
+    let text = screen_text(&app, 160, 48);
+    for shown in [
+        "ml-eks serving/credit-risk (Ready)",
+        "● credit-risk-predictor-00007 canary",
+        "● credit-risk-predictor-00006",
+        "canary 5xx 30.0%",
+        "2/2 ready",
+    ] {
+        assert!(text.contains(shown), "{shown} not in:\n{text}");
+    }
+    let app = detail_among(8, "dynamic-pricing");
+    snap("detail_deployment_160x48", &app, 160, 48);
+    let text = screen_text(&app, 160, 48);
+    for shown in [
+        "ml-eks apps/dynamic-pricing (Available)",
+        "● revision 4",
+        "3/3 ready · 3 pods, 2 restarts",
+        "⚠ 2 restarts in apps/dynamic-pricing's pods, the last OOMKilled",
+    ] {
+        assert!(text.contains(shown), "{shown} not in:\n{text}");
+    }
+}
+
+#[test]
+fn kserve_rollback_dialog_shows_the_exact_patch() {
+    let app = action_dialog_among(8, "credit-risk", 'B');
+    snap("kserve_rollback_dialog_120x40", &app, 120, 40);
+}
+
 fn action_dialog(model: &str, key: char) -> App {
     action_dialog_among(4, model, key)
 }

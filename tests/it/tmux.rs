@@ -8,7 +8,7 @@ fn a_person_finds_the_models_opens_detail_and_help_then_quits() {
     launch(&t, "--demo --config /dev/null");
     t.wait_for_all(
         &[
-            "pipeline (6)",
+            "pipeline (8)",
             "demo · seed 42",
             "demand-forecasting",
             "customer-segmentation",
@@ -25,7 +25,7 @@ fn a_person_finds_the_models_opens_detail_and_help_then_quits() {
 
     // Filter to one model and open it.
     t.keys(&["/", "demand", "Enter"]);
-    t.wait_for("pipeline (1/6) /demand", "the filtered list");
+    t.wait_for("pipeline (1/8) /demand", "the filtered list");
     t.keys(&["Enter"]);
     t.wait_for_all(
         &[
@@ -40,9 +40,9 @@ fn a_person_finds_the_models_opens_detail_and_help_then_quits() {
 
     // Back, clear the filter, open help.
     t.keys(&["Escape"]);
-    t.wait_for("pipeline (1/6)", "the pipeline again");
+    t.wait_for("pipeline (1/8)", "the pipeline again");
     t.keys(&["Escape"]);
-    t.wait_for("pipeline (6)", "the unfiltered pipeline");
+    t.wait_for("pipeline (8)", "the unfiltered pipeline");
     t.keys(&["?"]);
     // Wait for the last line of the overlay: a capture can catch a half-drawn frame.
     let help = t.wait_for("in progress", "the help overlay");
@@ -75,7 +75,7 @@ fn a_person_finds_the_models_opens_detail_and_help_then_quits() {
 fn ctrl_c_and_a_resize_leave_a_clean_terminal() {
     let t = Tmux::start(120, 40);
     launch(&t, "--demo --config /dev/null --theme mono");
-    t.wait_for("pipeline (6)", "the pipeline view");
+    t.wait_for("pipeline (8)", "the pipeline view");
     t.run(&["resize-window", "-t", "t", "-x", "80", "-y", "24"]);
     // Below 100 columns the header gives up the cost forecast first.
     t.wait_gone("fcst", "the pipeline redrawn at 80x24");
@@ -90,7 +90,7 @@ fn ctrl_c_and_a_resize_leave_a_clean_terminal() {
 fn scripted_incidents_appear_on_screen_within_the_first_minutes() {
     let t = Tmux::start(120, 40);
     launch(&t, "--demo --config /dev/null");
-    t.wait_for("pipeline (6)", "the pipeline view");
+    t.wait_for("pipeline (8)", "the pipeline view");
     // The latency spike starts 15 s in; the footer logs it as an event.
     t.wait_for_all(
         &["recommendation-engine ENDPOINT ok→crit"],
@@ -104,7 +104,7 @@ fn scripted_incidents_appear_on_screen_within_the_first_minutes() {
 fn a_panic_restores_the_terminal_and_says_what_happened() {
     let t = Tmux::start(100, 30);
     launch(&t, "--demo --config /dev/null");
-    t.wait_for("pipeline (6)", "the pipeline view");
+    t.wait_for("pipeline (8)", "the pipeline view");
     t.keys(&["q"]);
     t.wait_for("READY$", "the prompt");
     t.keys(&["clear", "Enter"]);
@@ -141,7 +141,7 @@ fn sigterm_and_sighup_end_the_dashboard_cleanly() {
 fn a_person_follows_a_slow_trace_and_checks_the_bill() {
     let t = Tmux::start(140, 36);
     launch(&t, "--demo --config /dev/null");
-    t.wait_for("pipeline (6)", "the pipeline view");
+    t.wait_for("pipeline (8)", "the pipeline view");
     // After the 5xx spike (15 s in), the slow trace is the faulty one.
     t.wait_for("5xx", "the endpoint incident");
     t.keys(&[":", "traces", "Enter"]);

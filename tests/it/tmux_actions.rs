@@ -36,7 +36,7 @@ fn audit_after(t: &Tmux, n: usize) -> Vec<String> {
 
 fn open_model(t: &Tmux, name: &str) {
     t.keys(&["/", name, "Enter"]);
-    t.wait_for("pipeline (1/6)", "the filtered pipeline");
+    t.wait_for("pipeline (1/8)", "the filtered pipeline");
 }
 
 #[test]
@@ -151,7 +151,7 @@ fn a_person_rolls_the_crashing_ecs_service_back_in_the_demo() {
 fn read_only_refuses_every_action_key() {
     let t = Tmux::start(150, 40);
     launch(&t, "--demo --config /dev/null --read-only");
-    t.wait_for("pipeline (6)", "the pipeline view");
+    t.wait_for("pipeline (8)", "the pipeline view");
     for (key, action) in [
         ("B", "rollback"),
         ("R", "retrain"),
@@ -170,7 +170,7 @@ fn read_only_refuses_every_action_key() {
     let config = t.home().join("read-only.toml");
     std::fs::write(&config, "[actions]\nread_only = true\n").unwrap();
     launch(&t, &format!("--demo --config {}", config.display()));
-    t.wait_for("pipeline (6)", "the pipeline view");
+    t.wait_for("pipeline (8)", "the pipeline view");
     t.keys(&["B"]);
     t.wait_for("read-only: rollback is disabled", "the config's refusal");
     assert!(audit_phases(&t).is_empty());
@@ -182,7 +182,7 @@ fn read_only_refuses_every_action_key() {
 fn a_protected_endpoint_refuses_a_wrong_name_and_a_crash_keeps_the_request() {
     let t = Tmux::start(150, 45);
     launch(&t, "--demo --config /dev/null");
-    t.wait_for("pipeline (6)", "the pipeline view");
+    t.wait_for("pipeline (8)", "the pipeline view");
     open_model(&t, "demand");
     t.keys(&["B"]);
     t.wait_for(
@@ -217,7 +217,7 @@ fn a_protected_endpoint_refuses_a_wrong_name_and_a_crash_keeps_the_request() {
 fn a_canary_is_rolled_back_by_shifting_its_traffic_in_the_demo() {
     let t = Tmux::start(150, 45);
     launch(&t, "--demo --config /dev/null");
-    t.wait_for("pipeline (6)", "the pipeline view");
+    t.wait_for("pipeline (8)", "the pipeline view");
     open_model(&t, "churn");
     t.keys(&["Enter"]);
     t.wait_for(
@@ -255,7 +255,7 @@ fn a_canary_is_rolled_back_by_shifting_its_traffic_in_the_demo() {
 fn retrain_then_approve_the_new_version_in_the_demo() {
     let t = Tmux::start(150, 45);
     launch(&t, "--demo --config /dev/null");
-    t.wait_for("pipeline (6)", "the pipeline view");
+    t.wait_for("pipeline (8)", "the pipeline view");
     open_model(&t, "churn");
     t.keys(&["R"]);
     t.wait_for_all(
@@ -392,4 +392,46 @@ fn a_person_approves_a_pending_version_on_aws() {
     );
     t.keys(&["q"]);
     t.wait_for("READY$", "the prompt after quitting");
+}
+
+#[test]
+fn a_person_drops_the_failing_kserve_canary_in_the_demo() {
+    let t = Tmux::start(160, 45);
+    launch(&t, "--demo --config /dev/null");
+    t.wait_for("credit-risk ENDPOINT ok→crit", "the canary's 5xx (25 s in)");
+    open_model(&t, "credit-risk");
+    t.keys(&["Enter"]);
+    t.wait_for_all(
+        &["credit-risk-predictor-00007 canary", "✖ canary 5xx"],
+        "the traffic split and the canary's own error rate",
+    );
+    t.keys(&["B"]);
+    t.wait_for_all(
+        &[
+            "kubernetes:patch inferenceservices",
+            "PATCH /apis/serving.kserve.io/v1beta1/namespaces/serving/inferenceservices/credit-risk",
+            "\"canaryTrafficPercent\":0",
+            "application/merge-patch+json",
+            "\"resourceVersion\":\"48170\"",
+        ],
+        "the rollback dialog with the exact PATCH",
+    );
+    t.keys(&["y"]);
+    t.wait_for_all(
+        &[
+            "rollback of InferenceService serving/credit-risk succeeded",
+            "credit-risk-predictor-00006",
+        ],
+        "all traffic back on the previous revision",
+    );
+    assert_eq!(
+        audit_after(&t, 3),
+        [
+            "rollback requested",
+            "rollback confirmed",
+            "rollback succeeded"
+        ]
+    );
+    t.keys(&["q"]);
+    t.assert_clean_shell("the KServe rollback");
 }

@@ -4,7 +4,7 @@
 It answers, over HTTPS with a CA it makes itself, the paths mlopsdash reads and
 patches, in the shapes of the Kubernetes and KServe API references: lists with
 `limit`/`continue` (pages of at most two objects, whatever `limit` asks, so paging
-is exercised), equality label selectors, one object by name, Status objects for
+is exercised; KUBE_SERVER_PAGE changes it), equality label selectors, one object by name, Status objects for
 errors, and PATCHes of InferenceServices (merge patch) and Deployments (JSON patch)
 whose bodies are checked and logged. Bearer tokens must be a known static one or
 an EKS token shaped as `aws eks get-token` makes it.
@@ -24,7 +24,9 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-PAGE = 2
+# Objects a page at most, whatever `limit` asks (KUBE_SERVER_PAGE; the benchmark
+# sets it high, as a real API server honours `limit`).
+PAGE = int(os.environ.get("KUBE_SERVER_PAGE", "2"))
 READER = "test-reader-token"
 # May list in named namespaces only, never across all of them.
 LIMITED = "test-limited-token"
@@ -147,6 +149,9 @@ def selected(obj, selector):
 
 
 class Handler(BaseHTTPRequestHandler):
+    # Keep-alive, as an API server does: one TLS handshake per connection.
+    protocol_version = "HTTP/1.1"
+
     def log_message(self, *args):
         pass
 

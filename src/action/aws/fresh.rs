@@ -169,9 +169,23 @@ impl AwsExecutor {
         let mapping = self.mapping_of(shown);
         let endpoint = shown.endpoint.as_ref();
         let service = endpoint.and_then(|e| e.ecs.as_deref());
-        // A SageMaker endpoint the row names (an ECS service's row has none).
-        let sagemaker_endpoint = endpoint.filter(|e| e.ecs.is_none()).map(|e| e.name.clone());
+        let workload = endpoint.and_then(|e| e.k8s.as_deref());
+        // A SageMaker endpoint the row names (an ECS service's or a workload's row has none).
+        let sagemaker_endpoint = endpoint
+            .filter(|e| e.ecs.is_none() && e.k8s.is_none())
+            .map(|e| e.name.clone());
         match req.kind {
+            Kind::Rollback if workload.is_some() => {
+                let Some(w) = workload else {
+                    return Err(format!("{} has no workload to roll back", shown.name));
+                };
+                let now = self.kube.look(w).await?;
+                fresh.tags = Ok(now.labels.clone());
+                if let Some(e) = fresh.model.endpoint.as_mut() {
+                    e.status = crate::source::k8s::status_word(&now).to_string();
+                    e.k8s = Some(Box::new(now));
+                }
+            }
             Kind::Rollback => match (service, sagemaker_endpoint) {
                 (Some(s), _) => {
                     let ecs = &self.ecs()?.read;

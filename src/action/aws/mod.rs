@@ -13,6 +13,7 @@ use aws_sdk_sagemaker::config::retry::RetryConfig;
 use aws_sdk_sagemaker::Client;
 
 use super::guard::Guard;
+use super::kube::KubeExecutor;
 use super::{Actor, Call, Observation, PipelineExecutor, Plan, SendError};
 use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
@@ -53,6 +54,8 @@ pub struct AwsExecutor {
     mappings: Vec<ModelMapping>,
     /// MLflow's and Airflow's calls, when they are configured.
     pipelines: PipelineExecutor,
+    /// Patches of workloads on the clusters config names.
+    kube: KubeExecutor,
 }
 
 /// A change is sent once: a retry of a call that timed out after AWS applied it
@@ -120,12 +123,19 @@ impl AwsExecutor {
             guard: Guard::default(),
             mappings: Vec::new(),
             pipelines: PipelineExecutor::default(),
+            kube: KubeExecutor::default(),
         }
     }
 
     /// Retrains through Airflow and promotes through MLflow too.
     pub fn with_pipelines(mut self, pipelines: PipelineExecutor) -> AwsExecutor {
         self.pipelines = pipelines;
+        self
+    }
+
+    /// Rolls back models served on the clusters config names too.
+    pub fn with_kube(mut self, kube: KubeExecutor) -> AwsExecutor {
+        self.kube = kube;
         self
     }
 

@@ -24,6 +24,9 @@ impl AwsExecutor {
             Call::TriggerDagRun { .. }
             | Call::SetMlflowAlias { .. }
             | Call::TransitionMlflowStage { .. } => self.pipelines.observe(call, started).await,
+            Call::PatchInferenceService(_) | Call::PatchDeployment(_) => {
+                self.kube.observe(call).await
+            }
             Call::UpdateEndpoint {
                 endpoint, config, ..
             } => {

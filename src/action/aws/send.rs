@@ -21,6 +21,7 @@ impl AwsExecutor {
             Call::TriggerDagRun { .. }
             | Call::SetMlflowAlias { .. }
             | Call::TransitionMlflowStage { .. } => self.pipelines.execute(p).await,
+            Call::PatchInferenceService(_) | Call::PatchDeployment(_) => self.kube.execute(p).await,
             Call::UpdateEndpoint {
                 endpoint,
                 config,

@@ -9,6 +9,7 @@ mod pipelines;
 mod retrain;
 mod rollback;
 mod stop;
+mod workload;
 
 pub use approve::approvals;
 pub use differs::differences;

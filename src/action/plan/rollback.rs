@@ -16,6 +16,9 @@ pub fn rollbacks(req: &Request, recorded: Option<&str>) -> Result<Vec<Plan>, Str
     if let Some(service) = &ep.ecs {
         return ecs_rollback(m, ep, service).map(|p| vec![p]);
     }
+    if let Some(w) = &ep.k8s {
+        return super::workload::rollback(m, ep, w).map(|p| vec![p]);
+    }
     if ep.variants.len() > 1 {
         return Ok(variant_rollbacks(m, ep));
     }

@@ -93,4 +93,10 @@ fn the_example_models_block_is_valid_once_uncommented() {
     assert_eq!(m.data.as_ref().unwrap().bucket, "retail-raw");
     assert_eq!(m.metrics[0].dimensions["Horizon"], "7d");
     assert_eq!(c.rules.kinds["demand-forecasting"], ModelKind::Forecasting);
+    let workload = m.workload.as_ref().unwrap();
+    assert_eq!(
+        (workload.namespace.as_str(), workload.name.as_str()),
+        ("serving", "churn")
+    );
+    assert!(m.promql["requests"].contains("{workloads}"));
 }

@@ -1,5 +1,6 @@
 //! The simulated retail fleet: who the models are and what happens to them.
 
+use crate::model::k8s::WorkloadKind;
 use crate::model::metrics::names;
 use crate::model::ModelKind;
 
@@ -31,6 +32,9 @@ pub struct Profile {
     /// Served by a Flask container on ECS Fargate behind a load balancer, fed by a
     /// scheduled Lambda ETL, retrained by Step Functions (the third team).
     pub on_ecs: bool,
+    /// Served on EKS (the fourth team): a KServe InferenceService or a FastAPI
+    /// Deployment, its metrics from Prometheus.
+    pub on_eks: Option<WorkloadKind>,
 }
 
 /// A scripted incident and when, after the demo starts, it begins.
@@ -104,7 +108,7 @@ pub const DRIFTED_FEATURES: [(&str, &str); 3] = [
     ("avg_order_value", "data_type_check"),
 ];
 
-/// The six built-in models (three teams), then `count - 6` generated healthy ones.
+/// The eight built-in models (four teams), then `count - 8` generated healthy ones.
 pub fn fleet(count: usize) -> Vec<Profile> {
     let hours = |h: i64| h * 3600;
     let mut all = vec![
@@ -126,6 +130,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             canary: false,
             outside_sagemaker: false,
             on_ecs: false,
+            on_eks: None,
         },
         Profile {
             name: "customer-segmentation".into(),
@@ -145,6 +150,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             canary: false,
             outside_sagemaker: false,
             on_ecs: false,
+            on_eks: None,
         },
         Profile {
             name: "recommendation-engine".into(),
@@ -165,6 +171,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             canary: false,
             outside_sagemaker: false,
             on_ecs: false,
+            on_eks: None,
         },
         Profile {
             name: "churn-detection".into(),
@@ -185,6 +192,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             canary: true,
             outside_sagemaker: false,
             on_ecs: false,
+            on_eks: None,
         },
         // The payments team: Airflow DAGs feed and retrain it, MLflow registers it,
         // SageMaker only serves it. Its last training run failed on bad labels.
@@ -206,6 +214,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             canary: false,
             outside_sagemaker: true,
             on_ecs: false,
+            on_eks: None,
         },
         // The web team: a Flask model on ECS Fargate behind an ALB, its data loaded
         // by an hourly Lambda whose dead-letter queue fills after a failure.
@@ -227,6 +236,49 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             canary: false,
             outside_sagemaker: false,
             on_ecs: true,
+            on_eks: None,
+        },
+        // The platform team on EKS: a KServe model whose canary revision fails
+        // (5xx on the canary only) and a FastAPI Deployment, both watched by Prometheus.
+        Profile {
+            name: "credit-risk".into(),
+            kind: ModelKind::Classification,
+            invocations_per_min: 600.0,
+            latency_p50_ms: 15.0,
+            latency_p99_ms: 60.0,
+            quality: vec![(names::AUC, 0.89, 0.004)],
+            drift_score: 0.03,
+            data_age_at_start: 5_400,
+            latest_version: 7,
+            deployed_version: 6,
+            latest_pending: false,
+            last_training_failed: false,
+            instances: 2,
+            protected: false,
+            canary: false,
+            outside_sagemaker: false,
+            on_ecs: false,
+            on_eks: Some(WorkloadKind::Kserve),
+        },
+        Profile {
+            name: "dynamic-pricing".into(),
+            kind: ModelKind::Forecasting,
+            invocations_per_min: 360.0,
+            latency_p50_ms: 30.0,
+            latency_p99_ms: 140.0,
+            quality: vec![(names::MAPE, 6.4, 0.3)],
+            drift_score: 0.02,
+            data_age_at_start: 3_000,
+            latest_version: 4,
+            deployed_version: 4,
+            latest_pending: false,
+            last_training_failed: false,
+            instances: 3,
+            protected: false,
+            canary: false,
+            outside_sagemaker: false,
+            on_ecs: false,
+            on_eks: Some(WorkloadKind::Deployment),
         },
     ];
     let kinds = [
@@ -248,6 +300,7 @@ pub fn fleet(count: usize) -> Vec<Profile> {
             canary: false,
             outside_sagemaker: false,
             on_ecs: false,
+            on_eks: None,
             ..all[i % 4].clone()
         };
         all.push(generated);

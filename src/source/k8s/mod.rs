@@ -9,13 +9,14 @@
 pub mod api;
 pub mod connect;
 pub mod kubeconfig;
+mod pods;
 pub mod read;
 pub mod token;
 
 use serde_json::Value;
 use tokio::sync::watch;
 
-use self::api::{KubeApi, KubeError, DEPLOYMENTS, INFERENCE_SERVICES, PODS};
+use self::api::{KubeApi, KubeError, DEPLOYMENTS, INFERENCE_SERVICES};
 use self::connect::ClusterSpec;
 use crate::aws::ApiCalls;
 use crate::config::ModelMapping;
@@ -126,33 +127,26 @@ impl KubeSource {
                 }
             }
         }
-        let read = fan_out(
-            found,
-            self.settings.in_flight,
-            |(owner, mut w, selector)| async move {
-                match &selector {
-                    Some(s) => match api.list(PODS, Some(&w.namespace), Some(s)).await {
-                        Ok(items) => {
-                            let (pods, ready) = read::pods(&items);
-                            if w.kind == WorkloadKind::Kserve && pods.count > 0 {
-                                w.replicas = Some(crate::model::k8s::Replicas {
-                                    ready,
-                                    desired: pods.count,
-                                });
-                            }
-                            w.pods = pods;
+        let pods = pods::read(api, &found, self.settings.in_flight).await;
+        let read: Vec<(Owner, Workload)> = found
+            .into_iter()
+            .zip(pods)
+            .map(|((owner, mut w, _), pods)| {
+                match pods {
+                    Some((pods, ready)) => {
+                        if w.kind == WorkloadKind::Kserve && pods.count > 0 {
+                            w.replicas = Some(crate::model::k8s::Replicas {
+                                ready,
+                                desired: pods.count,
+                            });
                         }
-                        Err(why) => {
-                            tracing::warn!("{}", why.line);
-                            w.unread.push(crate::model::k8s::PODS.into());
-                        }
-                    },
+                        w.pods = pods;
+                    }
                     None => w.unread.push(crate::model::k8s::PODS.into()),
                 }
                 (owner, w)
-            },
-        )
-        .await;
+            })
+            .collect();
         if let Some(tx) = &self.targets {
             let targets = read
                 .iter()
@@ -260,14 +254,19 @@ fn kind_word(kind: WorkloadKind) -> &'static str {
     }
 }
 
-fn endpoint(w: Workload, protected: Option<String>) -> EndpointFacts {
-    let status = match (w.kind, w.ready) {
+/// The workload's condition in one word, as its ENDPOINT status.
+pub fn status_word(w: &Workload) -> &'static str {
+    match (w.kind, w.ready) {
         (_, None) => "Unknown",
         (WorkloadKind::Kserve, Some(true)) => "Ready",
         (WorkloadKind::Kserve, Some(false)) => "NotReady",
         (WorkloadKind::Deployment, Some(true)) => "Available",
         (WorkloadKind::Deployment, Some(false)) => "Unavailable",
-    };
+    }
+}
+
+fn endpoint(w: Workload, protected: Option<String>) -> EndpointFacts {
+    let status = status_word(&w);
     let config_name = match w.kind {
         WorkloadKind::Kserve => w
             .traffic

@@ -78,6 +78,7 @@ fn skeleton(v: &Value, kind: WorkloadKind, cluster: &str) -> Option<Workload> {
         resource_version: text(&meta["resourceVersion"]),
         labels: labels(v),
         unread: Vec::new(),
+        previous_template: None,
     })
 }
 

@@ -7,6 +7,7 @@ mod drift;
 mod identity;
 mod services;
 mod tables;
+mod workload;
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -212,6 +213,7 @@ fn reasons(m: &ModelFacts, now: jiff::Timestamp) -> Vec<String> {
     }
     out.extend(dags::troubles(m, now));
     out.extend(services::troubles(m, now));
+    out.extend(workload::troubles(m));
     if let Some(reason) = m.endpoint.as_ref().and_then(|e| e.failure_reason.as_ref()) {
         out.push(format!("✖ endpoint: {reason}"));
     }

@@ -111,9 +111,10 @@ fn registry_height(m: &ModelFacts) -> u16 {
 }
 
 fn endpoint_rows(m: &ModelFacts) -> u16 {
-    m.endpoint.as_ref().map_or(1, |e| match &e.ecs {
-        Some(s) => super::services::rows(s) + 1,
-        None => {
+    m.endpoint.as_ref().map_or(1, |e| match (&e.ecs, &e.k8s) {
+        (Some(s), _) => super::services::rows(s) + 1,
+        (None, Some(w)) => super::workload::rows(w) + 1,
+        (None, None) => {
             // A rollback target says why it is one on a second line.
             let targets = e.config_history.iter().filter(|c| c.name != e.config_name);
             let lines = e.variants.len() + e.config_history.len() + targets.count();
@@ -277,6 +278,9 @@ fn endpoint<'a>(m: &'a ModelFacts, app: &App, theme: &Theme, area: Rect) -> Tabl
     };
     if let Some(s) = &ep.ecs {
         return super::services::table(ep, s, app.now(), theme, width);
+    }
+    if let Some(w) = &ep.k8s {
+        return super::workload::table(ep, w, theme, width);
     }
     let variants = ep.variants.iter().map(|v| {
         Row::new(vec![

@@ -8,6 +8,7 @@ mod changes;
 mod cost;
 mod dr;
 mod drift;
+mod eks;
 mod endpoint;
 mod metrics;
 mod naming;
@@ -168,6 +169,9 @@ impl Simulator {
         }
         if p.on_ecs {
             self.on_ecs(p, &mut m, now);
+        }
+        if let Some(kind) = p.on_eks {
+            self.on_eks(p, kind, &mut m, now);
         }
         m
     }
@@ -460,8 +464,8 @@ mod tests {
         assert_eq!(fleet.models[99].name, "model-0099");
         assert_eq!(fleet.models[100].name, dr::DR_MODEL);
         assert_eq!(fleet.models[100].scope.index, 1);
-        // Every generated model (after the five scripted ones) is healthy at the start.
-        for m in &fleet.models[5..] {
+        // Every generated model (after the eight built-in ones) is healthy at the start.
+        for m in &fleet.models[8..100] {
             let h = assess(m, &Rules::default(), start());
             assert_eq!(h.overall, Health::Ok, "{}: {h:?}", m.name);
         }

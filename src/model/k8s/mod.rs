@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod rollback;
+
 /// The part of a workload named when its pods could not be read.
 pub const PODS: &str = "pods";
 
@@ -75,6 +77,10 @@ pub struct Workload {
     /// Parts that could not be read this time ("pods"): unknown, not healthy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unread: Vec<String>,
+    /// Deployment: the revision before this one and its pod template, read only
+    /// when a rollback is planned (never kept or shown otherwise).
+    #[serde(skip)]
+    pub previous_template: Option<(u64, serde_json::Value)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -158,6 +164,7 @@ pub(crate) mod tests {
             resource_version: Some("4711".into()),
             labels: vec![],
             unread: vec![],
+            previous_template: None,
         }
     }
 
