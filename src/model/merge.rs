@@ -75,10 +75,21 @@ pub fn merge<'a>(parts: impl IntoIterator<Item = &'a Fleet>, names: &Normaliser)
                     renamed.insert((m.scope.index, &m.name), into.name.clone());
                     added.push(i);
                 }
-                None => {
-                    added.push(out.models.len());
-                    out.models.push(m.clone());
-                }
+                None => match served_by_lineage(&out.models, m) {
+                    // A workload no name joins, serving an MLflow version's artifact.
+                    Some(i) => {
+                        let Some(into) = out.models.get_mut(i) else {
+                            continue;
+                        };
+                        join(into, &joined_by_lineage(m), false);
+                        renamed.insert((m.scope.index, &m.name), into.name.clone());
+                        added.push(i);
+                    }
+                    None => {
+                        added.push(out.models.len());
+                        out.models.push(m.clone());
+                    }
+                },
             }
         }
         for i in added {
@@ -216,6 +227,31 @@ fn join(into: &mut ModelFacts, from: &ModelFacts, by_key: bool) {
 
 /// The row keeps its own identity; the joined part's pieces are added, each saying
 /// how it was joined (a stripped-name match is never more than a name match).
+/// The row (of `m`'s scope, with no endpoint yet) one of whose MLflow versions `m`'s
+/// workload on Kubernetes serves, by its `storageUri`.
+fn served_by_lineage(rows: &[ModelFacts], m: &ModelFacts) -> Option<usize> {
+    let ep = m.endpoint.as_ref().filter(|e| e.k8s.is_some())?;
+    let artifact = ep.artifact.as_deref()?;
+    rows.iter().position(|r| {
+        r.endpoint.is_none()
+            && r.scope.index == m.scope.index
+            && super::registry::version_serving(&r.registry, artifact).is_some()
+    })
+}
+
+/// `m` with its pieces said to be joined by what they serve.
+fn joined_by_lineage(m: &ModelFacts) -> ModelFacts {
+    let mut m = m.clone();
+    let artifact = m.endpoint.as_ref().and_then(|e| e.artifact.clone());
+    if let (Some(identity), Some(artifact)) = (m.identity.as_mut(), artifact) {
+        for p in &mut identity.pieces {
+            p.by = JoinedBy::Lineage;
+            p.evidence = format!("it serves {artifact}, an MLflow version's artifact");
+        }
+    }
+    m
+}
+
 fn join_identity(into: &mut ModelFacts, from: &ModelFacts, by_key: bool) {
     let Some(theirs) = &from.identity else {
         return;
@@ -397,5 +433,62 @@ mod tests {
             .map(|r| r.name.as_str())
             .collect();
         assert_eq!(names, vec!["dag-run", "mlflow-run", "job"]);
+    }
+
+    #[test]
+    fn a_workload_no_name_joins_lands_on_the_model_whose_mlflow_artifact_it_serves() {
+        use crate::model::facts::{Approval, EndpointFacts, MlflowVersion, ModelVersion};
+        use crate::model::identity::Identity;
+        let mut mlflow = model("FraudDetector");
+        mlflow.registry.push(ModelVersion {
+            version: 7,
+            approval: Approval::Approved,
+            created: Timestamp::UNIX_EPOCH,
+            deployed: false,
+            arn: None,
+            source: crate::model::facts::RegistrySource::Mlflow,
+            mlflow: Some(Box::new(MlflowVersion {
+                artifact: Some("s3://ml-models/fraud/7/".into()),
+                ..MlflowVersion::default()
+            })),
+        });
+        let mut kserve = model("scorer");
+        kserve.identity = Some(
+            Identity::new(JoinedBy::Name, "InferenceService serving/scorer").with(
+                "InferenceService serving/scorer",
+                JoinedBy::Name,
+                "InferenceService serving/scorer",
+            ),
+        );
+        kserve.endpoint = Some(EndpointFacts {
+            name: "scorer".into(),
+            artifact: Some("s3://ml-models/fraud/7/model.bst".into()),
+            k8s: Some(Box::new(crate::model::k8s::tests::inference_service())),
+            ..EndpointFacts::default()
+        });
+        let parts = [
+            Fleet {
+                models: vec![mlflow],
+                ..Fleet::default()
+            },
+            Fleet {
+                models: vec![kserve],
+                ..Fleet::default()
+            },
+        ];
+        let merged = merge(&parts, &Normaliser::default());
+        assert_eq!(merged.models.len(), 1, "{:?}", merged.models);
+        let m = &merged.models[0];
+        assert_eq!(m.name, "FraudDetector");
+        assert!(m.registry[0].deployed, "v7 is the one served");
+        let piece = m
+            .identity
+            .as_ref()
+            .unwrap()
+            .pieces
+            .iter()
+            .find(|p| p.what == "InferenceService serving/scorer")
+            .unwrap();
+        assert_eq!(piece.by, JoinedBy::Lineage);
     }
 }

@@ -2,15 +2,13 @@
 //! URL is (exact), else the champion alias or Production stage the MLflow source
 //! marked. Pure.
 
-use super::facts::{ModelFacts, RegistrySource};
+use super::facts::{ModelFacts, ModelVersion, RegistrySource};
 use super::identity::JoinedBy;
 
-/// Marks the MLflow version the row's endpoint serves by artifact, when one matches.
-pub fn mark_served(m: &mut ModelFacts) {
-    let Some(artifact) = m.endpoint.as_ref().and_then(|e| e.artifact.clone()) else {
-        return;
-    };
-    let matched = m.registry.iter().position(|v| {
+/// The MLflow version (its index in `registry`) whose artifact `artifact` is: under
+/// its location, or naming its run.
+pub fn version_serving(registry: &[ModelVersion], artifact: &str) -> Option<usize> {
+    registry.iter().position(|v| {
         v.source == RegistrySource::Mlflow
             && v.mlflow.as_ref().is_some_and(|f| {
                 let by_location = f
@@ -24,8 +22,17 @@ pub fn mark_served(m: &mut ModelFacts) {
                     .is_some_and(|r| r.len() >= 16 && artifact.contains(r));
                 by_location || by_run
             })
-    });
-    let Some(at) = matched else { return };
+    })
+}
+
+/// Marks the MLflow version the row's endpoint serves by artifact, when one matches.
+pub fn mark_served(m: &mut ModelFacts) {
+    let Some(artifact) = m.endpoint.as_ref().and_then(|e| e.artifact.clone()) else {
+        return;
+    };
+    let Some(at) = version_serving(&m.registry, &artifact) else {
+        return;
+    };
     for (i, v) in m.registry.iter_mut().enumerate() {
         v.deployed = i == at;
     }

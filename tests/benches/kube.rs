@@ -96,7 +96,7 @@ fn main() {
     let now = jiff::Timestamp::now().as_second();
     let isvc_refs: Vec<&str> = isvcs.iter().map(String::as_str).collect();
     let deployment_refs: Vec<&str> = deployments.iter().map(String::as_str).collect();
-    let mut metrics = kube::series(now, &isvc_refs, &deployment_refs);
+    let mut metrics = kube::series(now, &isvc_refs, (&deployment_refs, &[]));
     metrics.push_str("# EOF\n");
     let prom = kube::prometheus(&dir.path().join("prometheus"), &metrics, false);
     let prom_port: u16 = prom.url.rsplit(':').next().unwrap().parse().unwrap();

@@ -123,7 +123,11 @@ impl Drop for Prometheus {
 /// 10% and answers 30% of it with 5xx), pricing-api's three FastAPI pods, and the
 /// team's MAPE gauge.
 pub fn openmetrics(now: i64) -> String {
-    let mut out = series(now, &["fraud-detector"], &["pricing-api"]);
+    let mut out = series(
+        now,
+        &["fraud-detector"],
+        (&["recsys-api"], &["pricing-api"]),
+    );
     out.push_str("# TYPE model_mape gauge\n");
     for i in 0..=MINUTES {
         let t = now - (MINUTES - i) * 60;
@@ -139,8 +143,10 @@ const MINUTES: i64 = 180;
 
 /// Three hours of traffic for InferenceServices in `serving` (revisions 00006 at 90%,
 /// canary 00007 at 10% failing 30% of it) and Deployments in `apps` (three pods,
-/// 2 a second each, 1% 5xx), in KServe/Knative's and the instrumentator's names.
-pub fn series(now: i64, isvcs: &[&str], deployments: &[&str]) -> String {
+/// 2 a second each, 1% 5xx; `meshed` ones seen by Istio's sidecars too), in
+/// KServe/Knative's, Istio's and the FastAPI instrumentator's names.
+pub fn series(now: i64, isvcs: &[&str], (plain, meshed): (&[&str], &[&str])) -> String {
+    let deployments: Vec<&str> = plain.iter().chain(meshed).copied().collect();
     let minutes = MINUTES;
     let mut out = String::new();
     out.push_str("# TYPE revision_app_request_count unknown\n");
@@ -196,7 +202,7 @@ pub fn series(now: i64, isvcs: &[&str], deployments: &[&str]) -> String {
             .collect()
     };
     out.push_str("# TYPE http_requests counter\n");
-    for d in deployments {
+    for d in &deployments {
         for pod in pods(d) {
             for (status, per_second) in [("2xx", 2.0), ("5xx", 0.02)] {
                 let labels = format!(
@@ -210,8 +216,46 @@ pub fn series(now: i64, isvcs: &[&str], deployments: &[&str]) -> String {
             }
         }
     }
+    // The same Deployments in an Istio mesh: its sidecars see the same traffic,
+    // which must be counted once.
+    out.push_str("# TYPE istio_requests counter\n");
+    for d in meshed {
+        for (code, per_second) in [("200", 6.0), ("503", 0.06)] {
+            let labels = format!(
+                "reporter=\"destination\",destination_workload=\"{d}\",destination_workload_namespace=\"apps\",response_code=\"{code}\""
+            );
+            for i in 0..=minutes {
+                let t = now - (minutes - i) * 60;
+                let v = per_second * (i * 60) as f64;
+                out.push_str(&format!("istio_requests_total{{{labels}}} {v} {t}\n"));
+            }
+        }
+    }
+    out.push_str("# TYPE istio_request_duration_milliseconds histogram\n");
+    for d in meshed {
+        let labels = format!(
+            "reporter=\"destination\",destination_workload=\"{d}\",destination_workload_namespace=\"apps\""
+        );
+        for i in 0..=minutes {
+            let t = now - (minutes - i) * 60;
+            let n = (i * 60) as f64 * 6.0;
+            for (le, share) in [("100", 0.9), ("250", 0.995), ("1000", 1.0), ("+Inf", 1.0)] {
+                let v = n * share;
+                out.push_str(&format!(
+                    "istio_request_duration_milliseconds_bucket{{{labels},le=\"{le}\"}} {v} {t}\n"
+                ));
+            }
+            out.push_str(&format!(
+                "istio_request_duration_milliseconds_count{{{labels}}} {n} {t}\n"
+            ));
+            out.push_str(&format!(
+                "istio_request_duration_milliseconds_sum{{{labels}}} {} {t}\n",
+                n * 50.0
+            ));
+        }
+    }
     out.push_str("# TYPE http_request_duration_seconds histogram\n");
-    for d in deployments {
+    for d in &deployments {
         for pod in pods(d) {
             let labels =
                 format!("handler=\"/predict\",method=\"POST\",namespace=\"apps\",pod=\"{pod}\"");

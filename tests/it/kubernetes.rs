@@ -118,8 +118,8 @@ fn kserve_canaries_and_labelled_deployments_are_rows_with_prometheus_metrics() {
         .unwrap()
         .contains("RevisionFailed"));
 
-    // A FastAPI Deployment labelled model=pricing: replicas, pods, the instrumentator's
-    // per-pod series summed, seconds made milliseconds, and the team's MAPE gauge.
+    // A FastAPI Deployment labelled model=pricing, in a mesh: replicas, pods, Istio's
+    // series taken over the instrumentator's (not both), and the team's MAPE gauge.
     let pricing = row(&json, "pricing");
     let ep = &pricing["endpoint"];
     assert_eq!(ep["kind"], "deployment");
@@ -130,17 +130,20 @@ fn kserve_canaries_and_labelled_deployments_are_rows_with_prometheus_metrics() {
     let per_minute = pricing["metrics"]["Invocations"].as_f64().unwrap();
     assert!(
         (per_minute - 363.6).abs() < 1.0,
-        "3 pods × 2.02 a second: {per_minute}"
+        "3 pods × 2.02 a second, seen by the app and by Istio, counted once: {per_minute}"
     );
     let p99 = pricing["metrics"]["ModelLatency.p99"].as_f64().unwrap();
+    assert!(p99 > 100.0 && p99 <= 250.0, "milliseconds: {p99}");
+    assert_eq!(pricing["metrics"]["MAPE"], 7.5);
+
+    // app.kubernetes.io/name joins a model config names; a stuck rollout is crit;
+    // outside the mesh its latency is the instrumentator's, seconds made milliseconds.
+    let recs = row(&json, "recommendation-engine");
+    let p99 = recs["metrics"]["ModelLatency.p99"].as_f64().unwrap();
     assert!(
         p99 > 100.0 && p99 <= 250.0,
         "seconds made milliseconds: {p99}"
     );
-    assert_eq!(pricing["metrics"]["MAPE"], 7.5);
-
-    // app.kubernetes.io/name joins a model config names; a stuck rollout is crit.
-    let recs = row(&json, "recommendation-engine");
     assert_eq!(recs["endpoint"]["rollout"], "ProgressDeadlineExceeded");
     assert_eq!(recs["endpoint"]["pods"]["waiting"], "CrashLoopBackOff");
     assert_eq!(recs["stages"]["endpoint"]["health"], "crit");
@@ -347,4 +350,71 @@ mod rollback {
         assert!(refused.contains("no canary takes traffic"), "{refused}");
         assert_eq!(kube.patches().len(), 2);
     }
+}
+
+/// `[[eks]]`: DescribeCluster (answered here in the EKS API reference's shape, as
+/// no emulator gives a cluster whose endpoint is ours) names the API server and its
+/// CA; the token is minted from the session's credentials.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_eks_cluster_is_found_by_describe_cluster() {
+    use base64::Engine;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let dir = tempfile::tempdir().unwrap();
+    let kube = KubeServer::start(dir.path());
+    let ca = std::fs::read(dir.path().join("ca.pem")).unwrap();
+    let eks = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/clusters/ml-test"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "cluster": {
+                "name": "ml-test",
+                "arn": "arn:aws:eks:us-east-1:123456789012:cluster/ml-test",
+                "version": "1.31",
+                "endpoint": kube.url(),
+                "status": "ACTIVE",
+                "certificateAuthority": {
+                    "data": base64::engine::general_purpose::STANDARD.encode(&ca)
+                },
+            }
+        })))
+        .expect(1)
+        .mount(&eks)
+        .await;
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let config =
+        "[[eks]]\ncluster = \"ml-test\"\nregion = \"us-east-1\"\nnamespaces = [\"serving\"]\n";
+    let eks_url = eks.uri();
+    let out = tokio::task::spawn_blocking(move || {
+        let path = home.join("config.toml");
+        std::fs::write(&path, config).unwrap();
+        let mut c = crate::binary::aws_binary(&home, &ministack_url(), &ministack_url());
+        c.args([
+            "snapshot",
+            "--json",
+            "--endpoint-url",
+            &moto_url(),
+            "--region",
+            "af-south-1",
+        ])
+        .args(["--config", &path.display().to_string()])
+        .env("AWS_ENDPOINT_URL_EKS", eks_url)
+        .env_remove("KUBECONFIG");
+        c.output().unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let said = format!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {said}"));
+    let fraud = row(&json, "fraud-detection");
+    assert_eq!(fraud["endpoint"]["cluster"], "ml-test", "{said}");
+    assert_eq!(fraud["endpoint"]["namespace"], "serving");
+    assert_eq!(json["api_calls"]["EKS:DescribeCluster"], 1, "{said}");
+    // Only the namespace config names was read.
+    assert!(kube
+        .requests()
+        .iter()
+        .all(|r| !r.contains("/deployments?") || r.contains("/namespaces/serving/")));
 }

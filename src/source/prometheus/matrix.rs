@@ -90,13 +90,27 @@ fn point(p: &Value) -> Option<(Timestamp, f64)> {
 }
 
 impl Answer {
-    /// One workload's series, its revisions combined, scaled.
-    pub fn workload(&self, namespace: &str, name: &str, how: Combine, scale: f64) -> Series {
+    /// One workload's series, its revisions combined, scaled; read through the
+    /// first convention of `preferred` that has it (a series without `via`, from a
+    /// template of the user's, is taken as it is).
+    pub fn workload(
+        &self,
+        (namespace, name): (&str, &str),
+        preferred: &[&str],
+        how: Combine,
+        scale: f64,
+    ) -> Series {
+        let mine = |l: &Labels| {
+            l.get("namespace").map(String::as_str) == Some(namespace)
+                && l.get("workload").map(String::as_str) == Some(name)
+        };
+        let via = preferred.iter().copied().find(|v| {
+            self.series
+                .iter()
+                .any(|(l, _)| mine(l) && l.get("via").map(String::as_str) == Some(v))
+        });
         self.combined(
-            |l| {
-                l.get("namespace").map(String::as_str) == Some(namespace)
-                    && l.get("workload").map(String::as_str) == Some(name)
-            },
+            |l| mine(l) && l.get("via").map(String::as_str) == via,
             how,
             scale,
         )
@@ -159,9 +173,10 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(answer.samples, 4242);
-        let sum = answer.workload("serving", "fraud", Combine::Sum, 60.0);
+        let fraud = ("serving", "fraud");
+        let sum = answer.workload(fraud, &[], Combine::Sum, 60.0);
         assert_eq!(sum.values().collect::<Vec<_>>(), vec![120.0, 120.0]);
-        let max = answer.workload("serving", "fraud", Combine::Max, 1.0);
+        let max = answer.workload(fraud, &[], Combine::Max, 1.0);
         assert_eq!(max.values().collect::<Vec<_>>(), vec![1.5, 2.0]);
         let canary = answer.revision("fraud-predictor-00002", Combine::Sum, 1.0);
         assert_eq!(canary.values().collect::<Vec<_>>(), vec![0.5]);

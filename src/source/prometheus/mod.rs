@@ -213,7 +213,8 @@ impl PromSource {
                 }
             };
             for t in group {
-                let series = answer.workload(&t.namespace, &t.name, how, scale);
+                let place = (t.namespace.as_str(), t.name.as_str());
+                let series = answer.workload(place, &queries::PREFERRED, how, scale);
                 let row = rows.entry(t.model.clone()).or_insert_with(|| row(&t.model));
                 if !series.points.is_empty() {
                     row.metrics.insert(metric.to_string(), series);

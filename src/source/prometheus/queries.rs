@@ -1,8 +1,11 @@
 //! The PromQL the Prometheus source asks: one `query_range` per metric class for
 //! every workload at once (their names as a regex), answering series labelled
 //! `namespace` and `workload` (and `revision` where KServe's Knative revisions say
-//! it). Built-in templates read KServe/Knative's queue-proxy metrics and the
-//! FastAPI instrumentator's; config replaces any of them.
+//! it). Built-in templates read three conventions, each series tagged with `via`:
+//! KServe/Knative's queue-proxy, Istio's sidecars, and the FastAPI instrumentator
+//! scraped per pod. A workload seen through several (a FastAPI pod in a mesh) is
+//! read through the first of them (`PREFERRED`), never counted twice. Config
+//! replaces any class's template.
 
 use std::collections::BTreeMap;
 
@@ -10,14 +13,24 @@ use super::matrix::Combine;
 use crate::config::kube::{NAMESPACES, WORKLOADS};
 use crate::model::metrics::names;
 
+/// The conventions in the order a workload's series are taken from.
+pub const PREFERRED: [&str; 3] = ["knative", "istio", "app"];
+
 /// Knative's queue-proxy: per-revision counts and latencies (milliseconds), the
 /// predictor's configuration named "<isvc>-predictor" (older KServe:
 /// "-predictor-default").
 const KNATIVE_SELECTOR: &str =
     r#"configuration_name=~"({workloads})-predictor(-default)?",namespace_name=~"{namespaces}""#;
+/// Istio's sidecar, as the destination reports it: the workload is the Deployment
+/// (KServe's raw mode: "<isvc>-predictor"), latencies in milliseconds.
+const ISTIO_SELECTOR: &str = r#"reporter="destination",destination_workload=~"({workloads})(-predictor(-default)?)?",destination_workload_namespace=~"{namespaces}""#;
 /// The FastAPI instrumentator, scraped per pod: a Deployment's pods are
-/// "<deployment>-<replicaset hash>-<pod hash>".
+/// "<deployment>-<replicaset hash>-<pod hash>", latencies in seconds.
 const POD_SELECTOR: &str = r#"pod=~"({workloads})-[a-z0-9]+-[a-z0-9]+",namespace=~"{namespaces}""#;
+
+fn via(expr: String, name: &str) -> String {
+    format!(r#"label_replace({expr}, "via", "{name}", "", "")"#)
+}
 
 fn knative(expr: &str) -> String {
     format!(
@@ -25,62 +38,108 @@ fn knative(expr: &str) -> String {
     )
 }
 
+fn istio(expr: &str) -> String {
+    format!(
+        r#"label_replace(label_replace({expr}, "workload", "$1", "destination_workload", "(.+?)(-predictor(-default)?)?"), "namespace", "$1", "destination_workload_namespace", "(.+)")"#
+    )
+}
+
 fn by_pod(expr: &str) -> String {
     format!(r#"label_replace({expr}, "workload", "$1", "pod", "(.+)-[a-z0-9]+-[a-z0-9]+")"#)
 }
 
+/// A class's three readings: (metric, extra matchers) for Knative, Istio and the app.
+struct Sources<'a> {
+    knative: (&'a str, &'a str),
+    istio: (&'a str, &'a str),
+    app: (&'a str, &'a str),
+}
+
+impl Sources<'_> {
+    fn selectors(&self) -> [String; 3] {
+        let sel = |(metric, extra): (&str, &str), base: &str| format!("{metric}{{{extra}{base}}}");
+        [
+            sel(self.knative, KNATIVE_SELECTOR),
+            sel(self.istio, ISTIO_SELECTOR),
+            sel(self.app, POD_SELECTOR),
+        ]
+    }
+
+    /// Per second, summed per workload (and Knative revision).
+    fn rate(&self) -> String {
+        let [k, i, a] = self.selectors().map(|s| format!("rate({s}[5m])"));
+        [
+            via(
+                format!("sum by (namespace, workload, revision) ({})", knative(&k)),
+                "knative",
+            ),
+            via(
+                format!("sum by (namespace, workload) ({})", istio(&i)),
+                "istio",
+            ),
+            via(
+                format!("sum by (namespace, workload) ({})", by_pod(&a)),
+                "app",
+            ),
+        ]
+        .join(" or ")
+    }
+
+    /// The `q` quantile in milliseconds (the app's histogram is in seconds).
+    fn quantile(&self, q: &str) -> String {
+        let [k, i, a] = self.selectors().map(|s| format!("rate({s}[5m])"));
+        [
+            via(
+                format!(
+                    "histogram_quantile({q}, sum by (le, namespace, workload, revision) ({}))",
+                    knative(&k)
+                ),
+                "knative",
+            ),
+            via(
+                format!(
+                    "histogram_quantile({q}, sum by (le, namespace, workload) ({}))",
+                    istio(&i)
+                ),
+                "istio",
+            ),
+            via(
+                format!(
+                    "1000 * histogram_quantile({q}, sum by (le, namespace, workload) ({}))",
+                    by_pod(&a)
+                ),
+                "app",
+            ),
+        ]
+        .join(" or ")
+    }
+}
+
 /// The built-in template of each class: requests and 5xx per second, latency in ms.
 pub fn defaults() -> BTreeMap<&'static str, String> {
-    let k = |m: &str| format!("{m}{{{KNATIVE_SELECTOR}}}");
-    let k5 = |m: &str| format!(r#"{m}{{response_code_class="5xx",{KNATIVE_SELECTOR}}}"#);
-    let p = |m: &str, extra: &str| format!("{m}{{{extra}{POD_SELECTOR}}}");
-    let rate = |sel: String| format!("rate({sel}[5m])");
-    let quantile = |q: &str, kn: String, pod: String| {
-        format!(
-            "histogram_quantile({q}, sum by (le, namespace, workload, revision) ({})) or \
-             1000 * histogram_quantile({q}, sum by (le, namespace, workload) ({}))",
-            knative(&rate(kn)),
-            by_pod(&rate(pod))
-        )
+    let requests = Sources {
+        knative: ("revision_app_request_count", ""),
+        istio: ("istio_requests_total", ""),
+        app: ("http_requests_total", ""),
     };
-    let count = |kn: String, pod: String| {
-        format!(
-            "sum by (namespace, workload, revision) ({}) or sum by (namespace, workload) ({})",
-            knative(&rate(kn)),
-            by_pod(&rate(pod))
-        )
+    let errors = Sources {
+        knative: (
+            "revision_app_request_count",
+            r#"response_code_class="5xx","#,
+        ),
+        istio: ("istio_requests_total", r#"response_code=~"5..","#),
+        app: ("http_requests_total", r#"status=~"5..","#),
+    };
+    let latency = Sources {
+        knative: ("revision_app_request_latencies_bucket", ""),
+        istio: ("istio_request_duration_milliseconds_bucket", ""),
+        app: ("http_request_duration_seconds_bucket", ""),
     };
     BTreeMap::from([
-        (
-            "requests",
-            count(
-                k("revision_app_request_count"),
-                p("http_requests_total", ""),
-            ),
-        ),
-        (
-            "errors_5xx",
-            count(
-                k5("revision_app_request_count"),
-                p("http_requests_total", r#"status=~"5..","#),
-            ),
-        ),
-        (
-            "latency_p50",
-            quantile(
-                "0.5",
-                k("revision_app_request_latencies_bucket"),
-                p("http_request_duration_seconds_bucket", ""),
-            ),
-        ),
-        (
-            "latency_p99",
-            quantile(
-                "0.99",
-                k("revision_app_request_latencies_bucket"),
-                p("http_request_duration_seconds_bucket", ""),
-            ),
-        ),
+        ("requests", requests.rate()),
+        ("errors_5xx", errors.rate()),
+        ("latency_p50", latency.quantile("0.5")),
+        ("latency_p99", latency.quantile("0.99")),
     ])
 }
 

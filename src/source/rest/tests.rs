@@ -107,3 +107,35 @@ fn server_messages_are_one_bounded_line() {
     let long = format!(r#"{{"detail":"{}\nsecond"}}"#, "x".repeat(500));
     assert_eq!(server_message(long.as_bytes()).unwrap().len(), 200);
 }
+
+#[tokio::test]
+async fn amp_queries_are_signed_for_aps_and_name_no_server() {
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    let credentials = SharedCredentialsProvider::new(aws_credential_types::Credentials::new(
+        "AKIDEXAMPLE",
+        "secret",
+        None,
+        None,
+        "test",
+    ));
+    let url = reqwest::Url::parse(
+        "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-0a1b/api/v1/query_range?query=up",
+    )
+    .unwrap();
+    let signing = Signing {
+        credentials: &credentials,
+        region: "us-east-1",
+        name: "aps",
+        server_arn: None,
+    };
+    let headers = sigv4_headers(&signing, &Method::GET, &url, ("", "application/json"))
+        .await
+        .unwrap();
+    let auth = headers
+        .iter()
+        .find(|(h, _)| h.eq_ignore_ascii_case("authorization"))
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    assert!(auth.contains("/us-east-1/aps/aws4_request"), "{auth}");
+    assert!(!headers.iter().any(|(h, _)| h == SERVER_ARN_HEADER));
+}
