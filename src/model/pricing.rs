@@ -5,6 +5,12 @@
 /// CloudWatch bills. Counted under this key beside the requests.
 pub const METRICS_REQUESTED: &str = "CloudWatch:GetMetricData/metrics";
 
+/// Whether a count is of requests, not of what requests were billed by (metrics
+/// asked, samples processed), which are kept under "Service:Operation/what".
+pub fn counts_requests(operation: &str) -> bool {
+    !operation.contains('/')
+}
+
 /// GetMetricData is billed per metric requested, $0.01 per 1,000 (CloudWatch pricing);
 /// the requests themselves are not billed again.
 pub const CLOUDWATCH_PER_METRIC: f64 = 0.01 / 1000.0;
@@ -65,5 +71,12 @@ mod tests {
         assert!((estimate(AMP_SAMPLES, 1_000_000_000) - 0.1).abs() < 1e-12);
         assert_eq!(estimate("AMP:QueryRange", 1000), 0.0);
         assert_eq!(estimate("Prometheus:QueryRange", 1000), 0.0);
+    }
+
+    #[test]
+    fn what_requests_were_billed_by_is_not_a_request() {
+        assert!(counts_requests("AMP:QueryRange"));
+        assert!(!counts_requests(AMP_SAMPLES));
+        assert!(!counts_requests(METRICS_REQUESTED));
     }
 }

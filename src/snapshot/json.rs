@@ -94,7 +94,7 @@ fn scopes(app: &App) -> Vec<ScopeOut> {
                 requests: app.calls_by_scope().get(&ix).map_or(0, |calls| {
                     calls
                         .iter()
-                        .filter(|(op, _)| op.as_str() != crate::model::pricing::METRICS_REQUESTED)
+                        .filter(|(op, _)| crate::model::pricing::counts_requests(op))
                         .map(|(_, n)| n)
                         .sum()
                 }),

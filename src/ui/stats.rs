@@ -17,7 +17,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let total_calls: u64 = app
         .api_calls()
         .iter()
-        .filter(|(op, _)| op.as_str() != METRICS_REQUESTED)
+        .filter(|(op, _)| pricing::counts_requests(op))
         .map(|(_, n)| n)
         .sum();
     let total_cost: f64 = app
@@ -36,6 +36,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .map(|(op, n)| {
                 let label = match op.as_str() {
                     METRICS_REQUESTED => "  └ metrics requested (billed per metric)".to_string(),
+                    op if op.ends_with("/samples") => {
+                        "  └ samples processed (AMP bills them)".to_string()
+                    }
                     _ => op.clone(),
                 };
                 Row::new(vec![
@@ -95,7 +98,7 @@ fn scope_rows<'a>(app: &App) -> Vec<Row<'a>> {
             .map_or_else(|| format!("scope {ix}"), |s| s.name());
         let requests: u64 = calls
             .iter()
-            .filter(|(op, _)| op.as_str() != METRICS_REQUESTED)
+            .filter(|(op, _)| pricing::counts_requests(op))
             .map(|(_, n)| n)
             .sum();
         let cost: f64 = calls.iter().map(|(op, n)| pricing::estimate(op, *n)).sum();

@@ -5,6 +5,7 @@
 //! QUALITY and DRIFT like CloudWatch's. Every request is counted; on AMP the
 //! samples each query processed are what it bills, counted beside them.
 
+mod kept;
 pub mod matrix;
 pub mod queries;
 
@@ -13,11 +14,13 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use tokio::sync::watch;
 
+use self::kept::{Kept, CANARY};
 use self::matrix::Answer;
 use crate::aws::ApiCalls;
 use crate::config::{Config, PrometheusAt};
 use crate::model::facts::ModelFacts;
-use crate::model::metrics::{names, Series, WINDOW_MINUTES};
+use crate::model::metrics::{names, Series};
+use crate::model::pricing::AMP_SAMPLES;
 use crate::model::Fleet;
 use crate::source::k8s::WorkloadTarget;
 use crate::source::rest::{Auth, Rest};
@@ -25,7 +28,9 @@ use crate::source::{report, Source, SourceId, Update};
 
 /// The resolution of every series: one point a minute, like CloudWatch's.
 const STEP_SECONDS: i64 = 60;
-use crate::model::pricing::AMP_SAMPLES;
+
+/// Samples a self-hosted Prometheus processed: free, counted to size AMP by.
+pub const SAMPLES: &str = "Prometheus:QueryRange/samples";
 const HINT: &str = "set PROMETHEUS_TOKEN, or PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD";
 
 /// What is asked, beside the workloads Kubernetes names.
@@ -118,6 +123,7 @@ pub struct PromSource {
     /// What each cluster's source found; heard from once before the first query.
     workloads: Vec<watch::Receiver<Vec<WorkloadTarget>>>,
     heard: bool,
+    kept: Kept,
 }
 
 /// How long the first query waits for the clusters to say what serves models.
@@ -140,6 +146,7 @@ impl PromSource {
             billed,
             workloads,
             heard: false,
+            kept: Kept::default(),
         }
     }
 
@@ -163,9 +170,70 @@ impl PromSource {
         let targets = self.targets().await;
         let end = Timestamp::now();
         let end_s = end.as_second() - end.as_second() % STEP_SECONDS;
-        let range = (end_s - WINDOW_MINUTES * 60, end_s);
-        let mut rows: BTreeMap<String, ModelFacts> = BTreeMap::new();
+        let start = self.kept.start(&targets, end_s);
         let mut problems = Vec::new();
+        if start <= end_s {
+            let mut fresh = self.ask_classes(&rest, &targets, (start, end_s)).await;
+            problems.append(&mut fresh.1);
+            let mut gauges = self.ask_gauges(&rest, (start, end_s)).await;
+            problems.append(&mut gauges.1);
+            let read = fresh.0.into_iter().chain(gauges.0);
+            self.kept.take(read, end_s, problems.is_empty());
+        }
+        let mut rows: BTreeMap<String, ModelFacts> = targets
+            .iter()
+            .map(|t| (t.model.clone(), row(&t.model)))
+            .collect();
+        for ((model, metric), series) in &self.kept.series {
+            if metric.starts_with(CANARY) || series.points.is_empty() {
+                continue;
+            }
+            let row = rows.entry(model.clone()).or_insert_with(|| row(model));
+            row.metrics.insert(metric.clone(), series.clone());
+        }
+        for (model, row) in &mut rows {
+            let canary = |metric: &str| {
+                self.kept
+                    .series
+                    .get(&(model.clone(), format!("{CANARY}{metric}")))
+            };
+            if let (Some(errors), Some(requests)) =
+                (canary(names::ERRORS_5XX), canary(names::INVOCATIONS))
+            {
+                let rate = crate::model::metrics::rate_percent(errors, requests);
+                if !rate.points.is_empty() {
+                    row.metrics.insert(names::CANARY_RATE_5XX.to_string(), rate);
+                }
+            }
+        }
+        if !problems.is_empty() && rows.values().all(|r| r.metrics.is_empty()) {
+            return Err(problems.swap_remove(0));
+        }
+        for p in &problems {
+            tracing::warn!("{p}");
+        }
+        let now = Some(end);
+        Ok(Fleet {
+            models: rows
+                .into_values()
+                .map(|mut r| {
+                    r.metrics_at = now;
+                    r.metrics_source = Some(SourceId::Prometheus);
+                    r
+                })
+                .collect(),
+            ..Fleet::default()
+        })
+    }
+
+    /// Every metric class for every workload over `range`: series by (model, metric)
+    /// (a canary revision's under `CANARY`), and what failed.
+    async fn ask_classes(
+        &self,
+        rest: &Rest,
+        targets: &[WorkloadTarget],
+        range: (i64, i64),
+    ) -> (Vec<((String, String), Series)>, Vec<String>) {
         // Workloads asked together, except models with templates of their own.
         let (own, shared): (Vec<&WorkloadTarget>, Vec<&WorkloadTarget>) = targets
             .iter()
@@ -189,18 +257,15 @@ impl PromSource {
                 asks.push((class.clone(), template.clone(), vec![*t]));
             }
         }
-        let this = &*self;
         let answered =
             futures_util::future::join_all(asks.iter().map(|(class, template, group)| {
                 let names: Vec<&str> = group.iter().map(|t| t.name.as_str()).collect();
                 let namespaces: Vec<&str> = group.iter().map(|t| t.namespace.as_str()).collect();
                 let query = queries::fill(template, &names, &namespaces);
-                let rest = &rest;
-                async move { (class, group, this.ask(rest, &query, range).await) }
+                async move { (class, group, self.ask(rest, &query, range).await) }
             }))
             .await;
-        // The canary revision's own requests and 5xx, by model.
-        let mut canaries: BTreeMap<(String, &str), Series> = BTreeMap::new();
+        let (mut read, mut problems) = (Vec::new(), Vec::new());
         for (class, group, answer) in answered {
             let Some((metric, scale, how)) = queries::stored_as(class) else {
                 continue;
@@ -215,60 +280,37 @@ impl PromSource {
             for t in group {
                 let place = (t.namespace.as_str(), t.name.as_str());
                 let series = answer.workload(place, &queries::PREFERRED, how, scale);
-                let row = rows.entry(t.model.clone()).or_insert_with(|| row(&t.model));
-                if !series.points.is_empty() {
-                    row.metrics.insert(metric.to_string(), series);
-                }
+                read.push(((t.model.clone(), metric.to_string()), series));
                 if let Some(revision) = &t.canary {
                     let series = answer.revision(revision, how, scale);
-                    canaries.insert((t.model.clone(), metric), series);
+                    read.push(((t.model.clone(), format!("{CANARY}{metric}")), series));
                 }
             }
         }
-        for ((model, metric), errors) in &canaries {
-            if *metric != names::ERRORS_5XX {
-                continue;
-            }
-            let requests = canaries.get(&(model.clone(), names::INVOCATIONS));
-            let (Some(requests), Some(row)) = (requests, rows.get_mut(model)) else {
-                continue;
-            };
-            let rate = crate::model::metrics::rate_percent(errors, requests);
-            if !rate.points.is_empty() {
-                row.metrics.insert(names::CANARY_RATE_5XX.to_string(), rate);
-            }
-        }
+        (read, problems)
+    }
+
+    /// The team's gauges over `range`, by (model, key).
+    async fn ask_gauges(
+        &self,
+        rest: &Rest,
+        range: (i64, i64),
+    ) -> (Vec<((String, String), Series)>, Vec<String>) {
+        let (mut read, mut problems) = (Vec::new(), Vec::new());
         for (key, metric) in &self.settings.model_metrics {
             let label = &self.settings.model_label;
             let query = format!("max by ({label}) ({metric})");
-            match self.ask(&rest, &query, range).await {
-                Ok(answer) => {
-                    for (model, series) in answer.by_label(label) {
-                        let row = rows.entry(model.clone()).or_insert_with(|| row(&model));
-                        row.metrics.insert(key.clone(), series);
-                    }
-                }
+            match self.ask(rest, &query, range).await {
+                Ok(answer) => read.extend(
+                    answer
+                        .by_label(label)
+                        .into_iter()
+                        .map(|(model, series)| ((model, key.clone()), series)),
+                ),
                 Err(why) => problems.push(why),
             }
         }
-        if !problems.is_empty() && rows.values().all(|r| r.metrics.is_empty()) {
-            return Err(problems.swap_remove(0));
-        }
-        for p in &problems {
-            tracing::warn!("{p}");
-        }
-        let now = Some(end);
-        Ok(Fleet {
-            models: rows
-                .into_values()
-                .map(|mut r| {
-                    r.metrics_at = now;
-                    r.metrics_source = Some(SourceId::Prometheus);
-                    r
-                })
-                .collect(),
-            ..Fleet::default()
-        })
+        (read, problems)
     }
 
     /// One `query_range` over `range` (seconds), read and bounded.
@@ -289,9 +331,9 @@ impl PromSource {
             .get("QueryRange", "api/v1/query_range", &params)
             .await?;
         let answer = matrix::read(&value).map_err(|e| format!("{}: {e}", rest.server()))?;
-        if self.billed {
-            self.calls.add(AMP_SAMPLES, answer.samples);
-        }
+        // What AMP bills; on a server of the team's own, what the same would cost there.
+        let key = if self.billed { AMP_SAMPLES } else { SAMPLES };
+        self.calls.add(key, answer.samples);
         Ok(answer)
     }
 }
