@@ -76,12 +76,12 @@ pub fn merge<'a>(parts: impl IntoIterator<Item = &'a Fleet>, names: &Normaliser)
                     added.push(i);
                 }
                 None => match served_by_lineage(&out.models, m) {
-                    // A workload no name joins, serving an MLflow version's artifact.
-                    Some(i) => {
+                    // A workload no name joins, serving a model's artifact.
+                    Some((i, evidence)) => {
                         let Some(into) = out.models.get_mut(i) else {
                             continue;
                         };
-                        join(into, &joined_by_lineage(m), false);
+                        join(into, &joined_by_lineage(m, &evidence), false);
                         renamed.insert((m.scope.index, &m.name), into.name.clone());
                         added.push(i);
                     }
@@ -225,33 +225,51 @@ fn join(into: &mut ModelFacts, from: &ModelFacts, by_key: bool) {
     }
 }
 
-/// The row keeps its own identity; the joined part's pieces are added, each saying
-/// how it was joined (a stripped-name match is never more than a name match).
-/// The row (of `m`'s scope, with no endpoint yet) one of whose MLflow versions `m`'s
-/// workload on Kubernetes serves, by its `storageUri`.
-fn served_by_lineage(rows: &[ModelFacts], m: &ModelFacts) -> Option<usize> {
+/// The row (of `m`'s scope, with no endpoint yet) whose model `m`'s workload on
+/// Kubernetes serves, by its `storageUri`: one of the row's MLflow versions' artifact,
+/// else the output of one of its SageMaker training jobs (SageMaker's layout names
+/// the job). With what matched, said to the user.
+fn served_by_lineage(rows: &[ModelFacts], m: &ModelFacts) -> Option<(usize, String)> {
     let ep = m.endpoint.as_ref().filter(|e| e.k8s.is_some())?;
     let artifact = ep.artifact.as_deref()?;
-    rows.iter().position(|r| {
-        r.endpoint.is_none()
-            && r.scope.index == m.scope.index
-            && super::registry::version_serving(&r.registry, artifact).is_some()
+    let open = |r: &ModelFacts| r.endpoint.is_none() && r.scope.index == m.scope.index;
+    let by_version = rows.iter().enumerate().find_map(|(i, r)| {
+        let at = super::registry::version_serving(&r.registry, artifact).filter(|_| open(r))?;
+        let version = r.registry.get(at)?.version;
+        Some((
+            i,
+            format!("it serves {artifact}, MLflow version v{version}'s artifact"),
+        ))
+    });
+    by_version.or_else(|| {
+        let job = super::runs::job_named_in(artifact)?;
+        let i = rows.iter().position(|r| {
+            open(r)
+                && r.training
+                    .iter()
+                    .any(|t| t.source == super::runs::RunSource::SageMaker && t.name == job)
+        })?;
+        Some((
+            i,
+            format!("it serves {artifact}, training job {job}'s output"),
+        ))
     })
 }
 
 /// `m` with its pieces said to be joined by what they serve.
-fn joined_by_lineage(m: &ModelFacts) -> ModelFacts {
+fn joined_by_lineage(m: &ModelFacts, evidence: &str) -> ModelFacts {
     let mut m = m.clone();
-    let artifact = m.endpoint.as_ref().and_then(|e| e.artifact.clone());
-    if let (Some(identity), Some(artifact)) = (m.identity.as_mut(), artifact) {
+    if let Some(identity) = m.identity.as_mut() {
         for p in &mut identity.pieces {
             p.by = JoinedBy::Lineage;
-            p.evidence = format!("it serves {artifact}, an MLflow version's artifact");
+            p.evidence = evidence.to_string();
         }
     }
     m
 }
 
+/// The row keeps its own identity; the joined part's pieces are added, each saying
+/// how it was joined (a stripped-name match is never more than a name match).
 fn join_identity(into: &mut ModelFacts, from: &ModelFacts, by_key: bool) {
     let Some(theirs) = &from.identity else {
         return;
@@ -437,8 +455,7 @@ mod tests {
 
     #[test]
     fn a_workload_no_name_joins_lands_on_the_model_whose_mlflow_artifact_it_serves() {
-        use crate::model::facts::{Approval, EndpointFacts, MlflowVersion, ModelVersion};
-        use crate::model::identity::Identity;
+        use crate::model::facts::{Approval, MlflowVersion, ModelVersion};
         let mut mlflow = model("FraudDetector");
         mlflow.registry.push(ModelVersion {
             version: 7,
@@ -452,27 +469,13 @@ mod tests {
                 ..MlflowVersion::default()
             })),
         });
-        let mut kserve = model("scorer");
-        kserve.identity = Some(
-            Identity::new(JoinedBy::Name, "InferenceService serving/scorer").with(
-                "InferenceService serving/scorer",
-                JoinedBy::Name,
-                "InferenceService serving/scorer",
-            ),
-        );
-        kserve.endpoint = Some(EndpointFacts {
-            name: "scorer".into(),
-            artifact: Some("s3://ml-models/fraud/7/model.bst".into()),
-            k8s: Some(Box::new(crate::model::k8s::tests::inference_service())),
-            ..EndpointFacts::default()
-        });
         let parts = [
             Fleet {
                 models: vec![mlflow],
                 ..Fleet::default()
             },
             Fleet {
-                models: vec![kserve],
+                models: vec![kserve_serving("s3://ml-models/fraud/7/model.bst")],
                 ..Fleet::default()
             },
         ];
@@ -481,14 +484,90 @@ mod tests {
         let m = &merged.models[0];
         assert_eq!(m.name, "FraudDetector");
         assert!(m.registry[0].deployed, "v7 is the one served");
-        let piece = m
-            .identity
-            .as_ref()
-            .unwrap()
+        let piece = scorer_piece(m);
+        assert_eq!(piece.by, JoinedBy::Lineage);
+        assert!(piece.evidence.contains("MLflow version v7"), "{piece:?}");
+    }
+
+    /// A KServe row no name joins, serving `artifact`.
+    fn kserve_serving(artifact: &str) -> ModelFacts {
+        use crate::model::facts::EndpointFacts;
+        use crate::model::identity::Identity;
+        let mut kserve = model("scorer");
+        let what = "InferenceService serving/scorer";
+        kserve.identity =
+            Some(Identity::new(JoinedBy::Name, what).with(what, JoinedBy::Name, what));
+        kserve.endpoint = Some(EndpointFacts {
+            name: "scorer".into(),
+            artifact: Some(artifact.into()),
+            k8s: Some(Box::new(crate::model::k8s::tests::inference_service())),
+            ..EndpointFacts::default()
+        });
+        kserve
+    }
+
+    fn scorer_piece(m: &ModelFacts) -> &crate::model::identity::Piece {
+        let identity = m.identity.as_ref().unwrap();
+        let piece = identity
             .pieces
             .iter()
-            .find(|p| p.what == "InferenceService serving/scorer")
-            .unwrap();
+            .find(|p| p.what == "InferenceService serving/scorer");
+        piece.unwrap()
+    }
+
+    #[test]
+    fn a_workload_serving_a_sagemaker_jobs_output_lands_on_the_model_that_trained_it() {
+        use crate::model::facts::{RunDetail, RunSource, RunStatus, TrainingRun};
+        let run = |source| TrainingRun {
+            name: "demand-train-v3".into(),
+            status: RunStatus::Completed,
+            started: Timestamp::UNIX_EPOCH,
+            ended: None,
+            failure_reason: None,
+            objective: None,
+            secondary_status: None,
+            execution_arn: None,
+            serving: false,
+            source,
+            detail: RunDetail::default(),
+        };
+        // An Airflow run of the same name is not the job SageMaker's layout names.
+        let mut airflow = model("forecast-etl");
+        airflow.training = vec![run(RunSource::Airflow)];
+        let mut trained = model("demand");
+        trained.training = vec![run(RunSource::SageMaker)];
+        let parts = [
+            Fleet {
+                models: vec![airflow, trained],
+                ..Fleet::default()
+            },
+            Fleet {
+                models: vec![
+                    kserve_serving("s3://ml/out/demand-train-v3/output/model.tar.gz"),
+                    {
+                        let mut other = kserve_serving("s3://ml/out/gone-v1/output/model.tar.gz");
+                        other.name = "other".into();
+                        other
+                    },
+                ],
+                ..Fleet::default()
+            },
+        ];
+        let merged = merge(&parts, &Normaliser::default());
+        let names: Vec<&str> = merged.models.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["forecast-etl", "demand", "other"],
+            "a job no row ran joins nothing"
+        );
+        let piece = scorer_piece(&merged.models[1]);
         assert_eq!(piece.by, JoinedBy::Lineage);
+        assert!(
+            piece
+                .evidence
+                .contains("training job demand-train-v3's output"),
+            "{piece:?}"
+        );
+        assert!(merged.models[1].endpoint.is_some());
     }
 }

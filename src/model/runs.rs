@@ -103,3 +103,36 @@ impl RunDetail {
         *self == RunDetail::default()
     }
 }
+
+/// The training job a SageMaker artifact URL names: SageMaker writes a job's model
+/// to `<S3OutputPath>/<job name>/output/model.tar.gz`. Only a candidate: the job's
+/// own `S3ModelArtifacts` must match it exactly.
+pub fn job_named_in(artifact: &str) -> Option<&str> {
+    let path = artifact.strip_prefix("s3://")?;
+    let dir = path
+        .strip_suffix("/output/model.tar.gz")
+        .or_else(|| path.strip_suffix("/output/model/"))
+        .or_else(|| path.strip_suffix("/output/model"))?;
+    let (_, job) = dir.rsplit_once('/')?;
+    (!job.is_empty()).then_some(job)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_job_name_is_read_from_sagemakers_artifact_layout() {
+        assert_eq!(
+            job_named_in("s3://models/out/demand-train-v3/output/model.tar.gz"),
+            Some("demand-train-v3")
+        );
+        assert_eq!(
+            job_named_in("s3://b/pipelines-abc-Train-x1/output/model/"),
+            Some("pipelines-abc-Train-x1")
+        );
+        assert_eq!(job_named_in("s3://b/hand-made/model.tar.gz"), None);
+        assert_eq!(job_named_in("https://x/y/output/model.tar.gz"), None);
+        assert_eq!(job_named_in("s3://b/output/model.tar.gz"), None);
+    }
+}

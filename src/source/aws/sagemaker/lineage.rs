@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::registry::Versions;
 use crate::aws::errors::{describe, is_not_found};
 use crate::model::identity::Normaliser;
+use crate::model::runs::job_named_in;
 use crate::source::aws::fan_out::{fan_out, lock};
 use crate::source::pages::Pages;
 use crate::source::turns::Turns;
@@ -477,19 +478,6 @@ async fn groups(client: &Client) -> Result<Vec<String>, String> {
         }
     }
     Ok(out)
-}
-
-/// The training job a SageMaker artifact URL names: SageMaker writes a job's model
-/// to `<S3OutputPath>/<job name>/output/model.tar.gz`. Only a candidate: the job's
-/// own `S3ModelArtifacts` must match it exactly.
-pub fn job_named_in(artifact: &str) -> Option<&str> {
-    let path = artifact.strip_prefix("s3://")?;
-    let dir = path
-        .strip_suffix("/output/model.tar.gz")
-        .or_else(|| path.strip_suffix("/output/model/"))
-        .or_else(|| path.strip_suffix("/output/model"))?;
-    let (_, job) = dir.rsplit_once('/')?;
-    (!job.is_empty()).then_some(job)
 }
 
 #[cfg(test)]

@@ -192,7 +192,7 @@ impl JobDetails {
         client: &Client,
         artifact: &str,
     ) -> Result<Option<TrainingRun>, String> {
-        let Some(name) = super::lineage::job_named_in(artifact) else {
+        let Some(name) = crate::model::runs::job_named_in(artifact) else {
             return Ok(None);
         };
         let known = {
@@ -219,7 +219,7 @@ impl JobDetails {
     /// The training channel of the finished job that wrote `artifact`, when it has
     /// been described (lineage describes the serving job).
     pub fn training_data(&self, artifact: &str) -> Option<String> {
-        let name = super::lineage::job_named_in(artifact)?;
+        let name = crate::model::runs::job_named_in(artifact)?;
         let known = lock(&self.0);
         let d = known.described.get(name)?;
         (d.artifact.as_deref() == Some(artifact))

@@ -1,21 +1,6 @@
 use super::*;
 
 #[test]
-fn the_job_name_is_read_from_sagemakers_artifact_layout() {
-    assert_eq!(
-        job_named_in("s3://models/out/demand-train-v3/output/model.tar.gz"),
-        Some("demand-train-v3")
-    );
-    assert_eq!(
-        job_named_in("s3://b/pipelines-abc-Train-x1/output/model/"),
-        Some("pipelines-abc-Train-x1")
-    );
-    assert_eq!(job_named_in("s3://b/hand-made/model.tar.gz"), None);
-    assert_eq!(job_named_in("https://x/y/output/model.tar.gz"), None);
-    assert_eq!(job_named_in("s3://b/output/model.tar.gz"), None);
-}
-
-#[test]
 fn models_link_by_package_name_or_exact_artifact() {
     let l = Lineage::default();
     l.known().packages.insert(
