@@ -383,6 +383,8 @@ async fn an_eks_cluster_is_found_by_describe_cluster() {
         .await;
     let home = dir.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
+    // The first token is refused as an expired one is: a fresh one is minted.
+    std::fs::write(dir.path().join("expire-next-eks-token"), "").unwrap();
     let config =
         "[[eks]]\ncluster = \"ml-test\"\nregion = \"us-east-1\"\nnamespaces = [\"serving\"]\n";
     let eks_url = eks.uri();
@@ -412,6 +414,8 @@ async fn an_eks_cluster_is_found_by_describe_cluster() {
     assert_eq!(fraud["endpoint"]["cluster"], "ml-test", "{said}");
     assert_eq!(fraud["endpoint"]["namespace"], "serving");
     assert_eq!(json["api_calls"]["EKS:DescribeCluster"], 1, "{said}");
+    let requests = kube.requests();
+    assert!(requests.iter().any(|r| r == "refused an expired EKS token"), "{requests:?}");
     // Only the namespace config names was read.
     assert!(kube
         .requests()

@@ -185,6 +185,15 @@ class Handler(BaseHTTPRequestHandler):
         if token in (READER, LIMITED):
             return token
         if eks_token_ok(token):
+            # A test drops this file to have the next EKS token refused as one past
+            # its 15 minutes is.
+            expire = os.path.join(state, "expire-next-eks-token")
+            with lock:
+                if os.path.exists(expire):
+                    os.remove(expire)
+                    with open(requests_log, "a") as f:
+                        f.write("refused an expired EKS token\n")
+                    return None
             return "eks"
         return None
 
