@@ -3,7 +3,7 @@
 //! showed sent once, and the object read back until its rollout completes or fails.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
@@ -11,41 +11,49 @@ use super::{Call, Observation, Plan, SendError, Step};
 use crate::model::k8s::rollback::{Undo, JSON_PATCH, MERGE_PATCH};
 use crate::model::k8s::{Workload, WorkloadKind};
 use crate::source::k8s::api::{KubeApi, DEPLOYMENTS, INFERENCE_SERVICES, REPLICA_SETS};
+use crate::source::k8s::connect::ClusterSpec;
 use crate::source::k8s::{connect, read};
 use crate::source::serving::ServingSetup;
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct KubeExecutor {
     setup: ServingSetup,
-    /// Each cluster as reached for the last fresh read: the patch goes out on it.
-    reached: Mutex<HashMap<String, KubeApi>>,
-}
-
-impl Clone for KubeExecutor {
-    fn clone(&self) -> Self {
-        KubeExecutor::new(self.setup.clone())
-    }
+    /// Each cluster as reached for the last fresh read: the patch goes out on it,
+    /// shared by the clones that plan and send (not reached a third time between).
+    reached: Arc<Mutex<HashMap<String, KubeApi>>>,
 }
 
 impl KubeExecutor {
     pub fn new(setup: ServingSetup) -> KubeExecutor {
         KubeExecutor {
             setup,
-            reached: Mutex::default(),
+            reached: Arc::default(),
         }
     }
 
     /// The cluster `name` reached now (its endpoint, CA and token asked again).
     async fn reach(&self, name: &str) -> Result<KubeApi, String> {
-        let spec = self
-            .setup
-            .clusters
+        let clusters = &self.setup.clusters;
+        // The kubeconfig's current context is known by the name the file gives it.
+        let spec = clusters
             .iter()
             .find(|c| c.label() == name)
+            .or_else(|| {
+                clusters
+                    .iter()
+                    .find(|c| matches!(c, ClusterSpec::Context(k) if k.context.is_none()))
+            })
             .ok_or_else(|| {
                 format!("cluster {name} is not in this config ([[eks]] or [kubernetes])")
             })?;
         let (api, _) = connect::connect(spec, self.setup.sdk.as_ref(), &self.setup.calls).await?;
+        // Someone switched the current context since the row was read: not this cluster.
+        if api.cluster != name {
+            return Err(format!(
+                "the kubeconfig's current context is now {}, not {name}: nothing sent",
+                api.cluster
+            ));
+        }
         if let Ok(mut reached) = self.reached.lock() {
             reached.insert(name.to_string(), api.clone());
         }
@@ -173,7 +181,12 @@ fn previous_template(
         })
         .max_by_key(|(r, _)| *r)
         .map(|(r, mut template)| {
-            if let Some(labels) = template["metadata"]["labels"].as_object_mut() {
+            // `get_mut`, not indexing: a template that is not an object stays as read.
+            let labels = template
+                .get_mut("metadata")
+                .and_then(|m| m.get_mut("labels"))
+                .and_then(Value::as_object_mut);
+            if let Some(labels) = labels {
                 labels.remove(read::TEMPLATE_HASH);
             }
             (r, template)
@@ -219,12 +232,17 @@ fn canary_step(v: &Value) -> Observation {
     Observation { now, applied, step }
 }
 
-/// A Deployment after its template went back: applied once the template is the
-/// one sent, done once every replica is updated and ready, failed if it is stuck.
+/// A Deployment after its template went back: applied once the controller made it
+/// a revision newer than the one replaced (the template alone may look the same
+/// before: two revisions can share an image), done once every replica is updated
+/// and ready, failed if it is stuck.
 fn undo_step(v: &Value, u: &Undo) -> Observation {
     let image = v["spec"]["template"]["spec"]["containers"][0]["image"].as_str();
-    let applied = image.is_some() && image == u.image();
     let w = read::deployment(v, &u.target.cluster);
+    let applied = w
+        .as_ref()
+        .and_then(|w| w.revision)
+        .is_some_and(|r| r > u.from_revision);
     let replicas = w.as_ref().and_then(|w| w.replicas);
     let ready = replicas.map_or("?".into(), |r| format!("{}/{} ready", r.ready, r.desired));
     let now = format!(
@@ -237,7 +255,11 @@ fn undo_step(v: &Value, u: &Undo) -> Observation {
     );
     let rollout = w.as_ref().and_then(|w| w.rollout.clone());
     let step = match (applied, rollout.as_deref()) {
-        (false, _) => Step::Running(format!("template still {}", image.unwrap_or("?"))),
+        (false, _) => Step::Running(format!(
+            "revision still {} · {}",
+            u.from_revision,
+            image.unwrap_or("?")
+        )),
         (true, Some("ProgressDeadlineExceeded")) => Step::Failed(format!(
             "rollout stuck (ProgressDeadlineExceeded) · {ready}"
         )),
@@ -278,6 +300,64 @@ mod tests {
         assert_eq!(template["metadata"]["labels"]["app"], "pricing-api");
         assert!(previous_template(sets, "pricing-api", Some(1)).is_none());
         assert!(previous_template(sets, "other", Some(3)).is_none());
+    }
+
+    #[test]
+    fn an_undo_is_applied_once_the_revision_moves_and_done_once_every_replica_is_ready() {
+        let all = cluster();
+        let deployment = all["deployments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["metadata"]["name"] == "pricing-api")
+            .unwrap()
+            .clone();
+        let undo = Undo {
+            target: crate::model::k8s::rollback::Target {
+                cluster: "ml".into(),
+                namespace: "apps".into(),
+                name: "pricing-api".into(),
+                resource_version: "1".into(),
+            },
+            from_revision: 3,
+            to_revision: 2,
+            // The same image as now: only the revision can tell the patch landed.
+            template: deployment["spec"]["template"].clone(),
+        };
+        let o = undo_step(&deployment, &undo);
+        assert!(!o.applied, "revision 3 is the one replaced: {o:?}");
+        assert!(matches!(o.step, Step::Running(_)));
+
+        let mut now = deployment.clone();
+        now["metadata"]["annotations"][read::REVISION] = "4".into();
+        now["metadata"]["generation"] = 6.into();
+        let o = undo_step(&now, &undo);
+        assert!(o.applied);
+        assert!(
+            matches!(o.step, Step::Running(_)),
+            "the controller has not seen it: {o:?}"
+        );
+
+        now["status"]["observedGeneration"] = 6.into();
+        let o = undo_step(&now, &undo);
+        assert!(matches!(o.step, Step::Succeeded(_)), "{o:?}");
+
+        now["status"]["conditions"][1]["reason"] = "ProgressDeadlineExceeded".into();
+        let o = undo_step(&now, &undo);
+        assert!(matches!(o.step, Step::Failed(_)), "{o:?}");
+    }
+
+    #[test]
+    fn a_replica_set_whose_template_is_not_an_object_is_no_panic() {
+        let sets = [serde_json::json!({
+            "metadata": {
+                "annotations": {"deployment.kubernetes.io/revision": "1"},
+                "ownerReferences": [{"kind": "Deployment", "name": "api"}],
+            },
+            "spec": {"template": "not an object"},
+        })];
+        let (revision, template) = previous_template(&sets, "api", Some(2)).unwrap();
+        assert_eq!((revision, template), (1, Value::from("not an object")));
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub fn version_serving(registry: &[ModelVersion], artifact: &str) -> Option<usiz
                     .artifact
                     .as_deref()
                     .map(|a| a.trim_end_matches('/'))
-                    .is_some_and(|a| !a.is_empty() && artifact.starts_with(a));
+                    .is_some_and(|a| !a.is_empty() && is_under(artifact, a));
                 let by_run = f
                     .run_id
                     .as_deref()
@@ -23,6 +23,13 @@ pub fn version_serving(registry: &[ModelVersion], artifact: &str) -> Option<usiz
                 by_location || by_run
             })
     })
+}
+
+/// `path` is `location` or inside it: `…/fraud/7` holds `…/fraud/7/model.bst`, not
+/// `…/fraud/70/model.bst`.
+fn is_under(path: &str, location: &str) -> bool {
+    path.strip_prefix(location)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// Marks the MLflow version the row's endpoint serves by artifact, when one matches.
@@ -79,6 +86,27 @@ mod tests {
             artifact: artifact.map(str::to_string),
             protected: None,
         }
+    }
+
+    #[test]
+    fn a_sibling_location_is_not_the_served_one() {
+        let registry = [
+            version(7, "s3://ml/fraud/7", false),
+            version(70, "s3://ml/fraud/70/", false),
+        ];
+        assert_eq!(
+            version_serving(&registry, "s3://ml/fraud/70/model.bst"),
+            Some(1)
+        );
+        assert_eq!(
+            version_serving(&registry, "s3://ml/fraud/7/model.bst"),
+            Some(0)
+        );
+        assert_eq!(version_serving(&registry, "s3://ml/fraud/7"), Some(0));
+        assert_eq!(
+            version_serving(&registry, "s3://ml/fraud/700/model.bst"),
+            None
+        );
     }
 
     #[test]

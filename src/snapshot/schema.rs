@@ -303,7 +303,8 @@ pub struct StageOut {
 
 #[derive(Debug, Serialize)]
 pub struct EndpointOut {
-    /// "sagemaker" (an endpoint) or "ecs" (a service behind a load balancer).
+    /// "sagemaker" (an endpoint), "ecs" (a service behind a load balancer),
+    /// "kserve" (an InferenceService) or "deployment" (a Kubernetes Deployment).
     pub kind: &'static str,
     pub name: String,
     pub status: String,

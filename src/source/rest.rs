@@ -285,6 +285,8 @@ impl Rest {
             // An expired token: one new token, one more try. A refused mutation was
             // not applied, so sending it again cannot apply it twice.
             (Auth::Jwt { .. } | Auth::Eks(_), Ok(r)) if r.status() == StatusCode::UNAUTHORIZED => {
+                self.calls
+                    .count(&format!("{}:{}", self.service, call.operation));
                 self.attempt(call, true).await
             }
             (_, r) => r,

@@ -121,6 +121,7 @@ fn main() {
         } else {
             &["first", "second (the same minute)"]
         };
+        let mut last_minute = None;
         for refresh in refreshes {
             if refresh.starts_with("a minute") {
                 let second = jiff::Timestamp::now().as_second() % 60;
@@ -132,9 +133,14 @@ fn main() {
                 panic!("the Kubernetes source failed");
             };
             let listed = started.elapsed();
+            let minute = || jiff::Timestamp::now().as_second() / 60;
+            let started_in = minute();
             let Update::Fleet { fleet: metrics, .. } = prometheus.fetch().await else {
                 panic!("the Prometheus source failed");
             };
+            // This fetch and the one before it both within one minute.
+            let same_minute = last_minute == Some(minute());
+            last_minute = Some(started_in);
             let took = started.elapsed();
             assert_eq!(fleet.models.len(), models, "every workload is a row");
             let with_metrics = metrics
@@ -159,6 +165,16 @@ fn main() {
                     .sum()
             };
             let total = requests(&calls.counts()) - requests(&before);
+            if same_minute {
+                let asked = |c: &std::collections::BTreeMap<String, u64>| {
+                    c.get("Prometheus:QueryRange").copied().unwrap_or(0)
+                };
+                assert_eq!(
+                    asked(&calls.counts()),
+                    asked(&before),
+                    "nothing new to ask Prometheus within the minute"
+                );
+            }
             println!(
                 "kube: {refresh} refresh of {models} models: rows at {:.2} s, metrics at {:.2} s, {total} requests ({})",
                 listed.as_secs_f64(),

@@ -129,8 +129,8 @@ fn kserve_canaries_and_labelled_deployments_are_rows_with_prometheus_metrics() {
     assert_eq!(ep["pods"]["last_termination"], "OOMKilled");
     let per_minute = pricing["metrics"]["Invocations"].as_f64().unwrap();
     assert!(
-        (per_minute - 363.6).abs() < 1.0,
-        "3 pods × 2.02 a second, seen by the app and by Istio, counted once: {per_minute}"
+        (per_minute - 381.8).abs() < 1.0,
+        "Istio's 6.363 a second, not the app's 3 pods × 2.02 (363.6) nor both: {per_minute}"
     );
     let p99 = pricing["metrics"]["ModelLatency.p99"].as_f64().unwrap();
     assert!(p99 > 100.0 && p99 <= 250.0, "milliseconds: {p99}");
@@ -349,6 +349,27 @@ mod rollback {
         let refused = executor.prepare(&request, None).await.unwrap_err();
         assert!(refused.contains("no canary takes traffic"), "{refused}");
         assert_eq!(kube.patches().len(), 2);
+
+        // The rows name the current context; someone switching it (`kubectl config
+        // use-context`) turns the next B away rather than sending it elsewhere.
+        let pricing = row("pricing");
+        let workload = pricing
+            .endpoint
+            .as_ref()
+            .and_then(|e| e.k8s.as_ref())
+            .unwrap();
+        assert_eq!(workload.cluster, "ml-test");
+        kube.kubeconfig("ml-staging");
+        let request = Request {
+            model: pricing,
+            ..request
+        };
+        let refused = executor.prepare(&request, None).await.unwrap_err();
+        assert!(
+            refused.contains("current context is now ml-staging"),
+            "{refused}"
+        );
+        assert_eq!(kube.patches().len(), 2);
     }
 }
 
@@ -415,8 +436,14 @@ async fn an_eks_cluster_is_found_by_describe_cluster() {
     assert_eq!(fraud["endpoint"]["namespace"], "serving");
     assert_eq!(json["api_calls"]["EKS:DescribeCluster"], 1, "{said}");
     let requests = kube.requests();
-    assert!(requests.iter().any(|r| r == "refused an expired EKS token"), "{requests:?}");
+    assert!(
+        requests.iter().any(|r| r == "refused an expired EKS token"),
+        "{requests:?}"
+    );
     // Only the namespace config names was read.
+    assert!(requests
+        .iter()
+        .any(|r| r.contains("/namespaces/serving/deployments?")));
     assert!(kube
         .requests()
         .iter()

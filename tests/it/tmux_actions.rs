@@ -417,13 +417,17 @@ fn a_person_drops_the_failing_kserve_canary_in_the_demo() {
         "the rollback dialog with the exact PATCH",
     );
     t.keys(&["y"]);
-    t.wait_for_all(
-        &[
-            "rollback of InferenceService serving/credit-risk succeeded",
-            "credit-risk-predictor-00006",
-        ],
-        "all traffic back on the previous revision",
+    t.wait_for(
+        "rollback of InferenceService serving/credit-risk succeeded",
+        "the read-back",
     );
+    // The split on screen moved: the previous revision takes it all, no canary left.
+    t.wait_until("all traffic back on the previous revision", |screen| {
+        screen
+            .lines()
+            .any(|l| l.contains("credit-risk-predictor-00006") && l.contains("100%"))
+            && !screen.contains("00007 canary")
+    });
     assert_eq!(
         audit_after(&t, 3),
         [

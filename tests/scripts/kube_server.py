@@ -262,17 +262,27 @@ class Handler(BaseHTTPRequestHandler):
         elif plural == "deployments":
             if kind != "application/json-patch+json" or not isinstance(body, list):
                 return self.reply(*status(415, "UnsupportedMediaType", f"unexpected {kind}"))
-            for op in body:
-                if op.get("op") == "test" and op.get("path") == "/metadata/resourceVersion":
-                    if op.get("value") != rv:
-                        return self.reply(*status(422, "Invalid", "the test operation failed: resourceVersion"))
-                elif op.get("op") == "replace" and op.get("path") == "/spec/template":
-                    template = op.get("value", {})
-                    if "pod-template-hash" in template.get("metadata", {}).get("labels", {}):
-                        return self.reply(*status(422, "Invalid", "the template still carries pod-template-hash"))
-                    obj["spec"]["template"] = template
-                else:
-                    return self.reply(*status(422, "Invalid", f"unexpected op {json.dumps(op)}"))
+            # Exactly what `kubectl rollout undo` amounts to, guarded: test the
+            # resourceVersion read, then the previous ReplicaSet's template, its
+            # pod-template-hash taken out. Anything else is refused, applying nothing.
+            ops = [(op.get("op"), op.get("path")) for op in body]
+            if ops != [("test", "/metadata/resourceVersion"), ("replace", "/spec/template")]:
+                return self.reply(*status(422, "Invalid", f"unexpected ops {json.dumps(ops)}"))
+            if body[0].get("value") != rv:
+                return self.reply(*status(422, "Invalid", "the test operation failed: resourceVersion"))
+            template = body[1].get("value", {})
+            owned = [r for r in objects["replicasets"]
+                     if any(o.get("name") == obj["metadata"]["name"] for o in r["metadata"].get("ownerReferences", []))]
+            current = int(obj["metadata"]["annotations"]["deployment.kubernetes.io/revision"])
+            older = sorted((r for r in owned if int(r["metadata"]["annotations"]["deployment.kubernetes.io/revision"]) < current),
+                           key=lambda r: int(r["metadata"]["annotations"]["deployment.kubernetes.io/revision"]))
+            if not older:
+                return self.reply(*status(422, "Invalid", "no previous ReplicaSet"))
+            previous = json.loads(json.dumps(older[-1]["spec"]["template"]))
+            previous.get("metadata", {}).get("labels", {}).pop("pod-template-hash", None)
+            if template != previous:
+                return self.reply(*status(422, "Invalid", "the template is not the previous ReplicaSet's without pod-template-hash"))
+            obj["spec"]["template"] = template
             # The controller's work, done at once: the old ReplicaSet becomes the newest.
             revs = [int(r["metadata"]["annotations"]["deployment.kubernetes.io/revision"])
                     for r in objects["replicasets"] if r["metadata"]["labels"].get("app") == obj["metadata"]["name"]]

@@ -334,3 +334,28 @@ fn quality_shows_the_worst_metric() {
     let s = stage(&m, Stage::Quality);
     assert_eq!((s.health, s.summary.as_str()), (Health::Crit, "CVR 0.4%"));
 }
+
+#[test]
+fn a_kserve_canarys_own_5xx_is_judged_by_the_5xx_threshold() {
+    let mut m = healthy();
+    m.metrics.insert(names::ERRORS_5XX.into(), series(21.0));
+    assert_eq!(
+        stage(&m, Stage::Endpoint).summary,
+        "5xx 2.1%",
+        "no canary series"
+    );
+    // Failing on its 10% share: 30% of the canary's requests, 3% of the endpoint's.
+    m.metrics
+        .insert(names::CANARY_RATE_5XX.into(), series(30.0));
+    let s = stage(&m, Stage::Endpoint);
+    assert_eq!(s.health, Health::Crit);
+    assert!(s.summary.starts_with("canary 5xx 30"), "{s:?}");
+    // Both warn: the canary speaks, as the first of equals.
+    m.metrics.insert(names::CANARY_RATE_5XX.into(), series(3.0));
+    let s = stage(&m, Stage::Endpoint);
+    assert_eq!(s.health, Health::Warn);
+    assert!(s.summary.starts_with("canary 5xx 3"), "{s:?}");
+    // A healthy canary leaves the endpoint's own rate to speak.
+    m.metrics.insert(names::CANARY_RATE_5XX.into(), series(0.1));
+    assert_eq!(stage(&m, Stage::Endpoint).summary, "5xx 2.1%");
+}

@@ -12,7 +12,7 @@ use super::token::EksToken;
 use crate::aws::errors::describe;
 use crate::aws::ApiCalls;
 use crate::config::{EksConfig, KubernetesConfig};
-use crate::source::rest::{Auth, Rest, Tls};
+use crate::source::rest::{plain_http_warning, Auth, Rest, Tls};
 
 /// What fixes a refused token, said with a 401.
 const HINT: &str = "map this identity to the cluster (EKS access entry or aws-auth)";
@@ -25,7 +25,8 @@ pub enum ClusterSpec {
 }
 
 impl ClusterSpec {
-    /// The cluster's name in rows, messages and the audit log.
+    /// The cluster's name as config gives it ("kubeconfig" for the current context,
+    /// whose name only the file says: rows carry the name `connect` read).
     pub fn label(&self) -> String {
         match self {
             ClusterSpec::Eks(e) => e.cluster.clone(),
@@ -64,7 +65,15 @@ pub async fn connect(
             if namespaces.is_empty() {
                 namespaces.extend(context.namespace.clone());
             }
-            let label = spec.label();
+            let label = k.context.clone().unwrap_or_else(|| context.name.clone());
+            let credentials = !matches!(context.user, UserAuth::None);
+            // A cluster credential read on the network is the cluster: refused.
+            if plain_http_warning("Kubernetes", &context.server, credentials).is_some() {
+                return Err(format!(
+                    "context {label}: server {} is plain http, where its credentials are readable on the network; use https",
+                    context.server
+                ));
+            }
             let auth = user_auth(context.user, sdk).await?;
             let tls = tls(context.ca, &auth.1);
             let rest = Rest::with_tls(&context.server, auth.0, ("Kubernetes", HINT), tls, calls)?;
@@ -205,5 +214,36 @@ fn tls(ca: Option<Vec<u8>>, identity: &Option<Vec<u8>>) -> Tls {
     Tls {
         roots: ca,
         identity: identity.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn credentials_are_never_sent_to_a_cluster_over_plain_http() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kubeconfig");
+        let file = |server: &str| {
+            format!(
+                "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster: {{server: {server}}}\ncontexts:\n- name: c\n  context: {{cluster: k, user: u}}\nusers:\n- name: u\n  user: {{token: secret}}\n"
+            )
+        };
+        std::fs::write(&path, file("http://10.0.0.7:8080")).unwrap();
+        let spec = ClusterSpec::Context(KubernetesConfig {
+            kubeconfig: Some(path.display().to_string()),
+            ..KubernetesConfig::default()
+        });
+        let calls = ApiCalls::default();
+        let refused = connect(&spec, None, &calls).await.err().unwrap();
+        assert!(
+            refused.contains("server http://10.0.0.7:8080 is plain http"),
+            "{refused}"
+        );
+        // On loopback (a port-forward, kubectl proxy) it is the user's own machine.
+        std::fs::write(&path, file("http://127.0.0.1:8001")).unwrap();
+        let (api, _) = connect(&spec, None, &calls).await.unwrap();
+        assert_eq!(api.cluster, "c");
     }
 }

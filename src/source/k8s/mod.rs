@@ -100,9 +100,10 @@ impl KubeSource {
             false => namespaces.iter().cloned().map(Some).collect(),
         };
         let listed = fan_out(places, self.settings.in_flight, |ns| async move {
-            let isvcs = api.list(INFERENCE_SERVICES, ns.as_deref(), None).await;
-            let deployments = api.list(DEPLOYMENTS, ns.as_deref(), None).await;
-            (isvcs, deployments)
+            tokio::join!(
+                api.list(INFERENCE_SERVICES, ns.as_deref(), None),
+                api.list(DEPLOYMENTS, ns.as_deref(), None)
+            )
         })
         .await;
         let mut found: Vec<(Owner, Workload, Option<String>)> = Vec::new();

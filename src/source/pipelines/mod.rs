@@ -82,7 +82,8 @@ impl PipelineSetup {
     }
 }
 
-/// MLflow's and Airflow's URLs that would send credentials over plain http.
+/// MLflow's, Airflow's and Prometheus's URLs that would send credentials over plain
+/// http.
 fn plain_http_warnings(config: &Config) -> Vec<String> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
     let any = |keys: &[&str]| keys.iter().any(|k| env(k).is_some());
@@ -98,6 +99,10 @@ fn plain_http_warnings(config: &Config) -> Vec<String> {
             .airflow_url
             .as_deref()
             .and_then(|u| rest::plain_http_warning("Airflow", u, airflow_creds)),
+        config.prometheus.url.as_ref().and_then(|u| {
+            let creds = any(&["PROMETHEUS_TOKEN", "PROMETHEUS_USERNAME"]);
+            rest::plain_http_warning("Prometheus", u.get_ref(), creds)
+        }),
     ]
     .into_iter()
     .flatten()

@@ -156,11 +156,15 @@ pub fn stored_as(class: &str) -> Option<(&'static str, f64, Combine)> {
     }
 }
 
-/// Regex-safe: names are DNS labels, but a stray character must not widen a query.
+/// Regex-safe inside a PromQL string: names are DNS labels, but a stray character
+/// from a misbehaving server must neither widen the regex nor end the string (a
+/// regex escape is `\\` in PromQL, so a backslash itself is four).
 fn escape(name: &str) -> String {
     name.chars()
+        .filter(|c| !c.is_control())
         .flat_map(|c| match c {
-            '.' | '+' | '*' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '|' | '^' | '$' | '\\' => {
+            '\\' => vec!['\\'; 4],
+            '.' | '+' | '*' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '|' | '^' | '$' => {
                 vec!['\\', '\\', c]
             }
             '"' => vec!['\\', '"'],
@@ -214,6 +218,9 @@ mod tests {
             &["serving"],
         );
         assert_eq!(q, r#"x{pod=~"(a\\.b|b)-.+",namespace=~"serving"}"#);
+        // A hostile name can neither end the string nor escape the escape.
+        let q = fill(r#"x{pod=~"{workloads}"}"#, &["a\\\"}or vector(1)#\n"], &[]);
+        assert_eq!(q, r#"x{pod=~"a\\\\\"\\}or vector\\(1\\)#"}"#);
         for (class, template) in defaults() {
             assert!(template.contains(WORKLOADS), "{class}");
             assert!(stored_as(class).is_some(), "{class}");
