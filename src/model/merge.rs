@@ -294,6 +294,7 @@ fn join_identity(into: &mut ModelFacts, from: &ModelFacts, by_key: bool) {
 mod tests {
     use super::*;
     use crate::model::facts::{Alarm, AlarmState, DataFacts};
+    use crate::model::facts::{RunDetail, RunSource, RunStatus, TrainingRun};
     use crate::model::metrics::Series;
     use jiff::Timestamp;
 
@@ -415,10 +416,8 @@ mod tests {
         assert_eq!(models, vec![Some("demand-forecasting"), None]);
     }
 
-    #[test]
-    fn training_runs_of_every_orchestrator_are_one_list_newest_first() {
-        use crate::model::facts::{RunDetail, RunSource, RunStatus, TrainingRun};
-        let run = |name: &str, at: i64, source| TrainingRun {
+    fn run(name: &str, at: i64, source: RunSource) -> TrainingRun {
+        TrainingRun {
             name: name.into(),
             status: RunStatus::Completed,
             started: Timestamp::from_second(at).unwrap(),
@@ -430,7 +429,11 @@ mod tests {
             serving: false,
             source,
             detail: RunDetail::default(),
-        };
+        }
+    }
+
+    #[test]
+    fn training_runs_of_every_orchestrator_are_one_list_newest_first() {
         let mut sm = model("churn");
         sm.training = vec![run("job", 100, RunSource::SageMaker)];
         let mut airflow = model("churn");
@@ -517,20 +520,7 @@ mod tests {
 
     #[test]
     fn a_workload_serving_a_sagemaker_jobs_output_lands_on_the_model_that_trained_it() {
-        use crate::model::facts::{RunDetail, RunSource, RunStatus, TrainingRun};
-        let run = |source| TrainingRun {
-            name: "demand-train-v3".into(),
-            status: RunStatus::Completed,
-            started: Timestamp::UNIX_EPOCH,
-            ended: None,
-            failure_reason: None,
-            objective: None,
-            secondary_status: None,
-            execution_arn: None,
-            serving: false,
-            source,
-            detail: RunDetail::default(),
-        };
+        let run = |source| run("demand-train-v3", 0, source);
         // An Airflow run of the same name is not the job SageMaker's layout names.
         let mut airflow = model("forecast-etl");
         airflow.training = vec![run(RunSource::Airflow)];

@@ -111,6 +111,32 @@ pub struct Pods {
 }
 
 impl Workload {
+    /// `kind` `namespace/name` on `cluster`, nothing else known yet.
+    pub fn new(kind: WorkloadKind, cluster: &str, namespace: &str, name: &str) -> Workload {
+        Workload {
+            kind,
+            cluster: cluster.to_string(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            ready: None,
+            reason: None,
+            url: None,
+            traffic: Vec::new(),
+            canary_percent: None,
+            previous_revision: None,
+            storage_uri: None,
+            image: None,
+            replicas: None,
+            rollout: None,
+            revision: None,
+            pods: Pods::default(),
+            resource_version: None,
+            labels: Vec::new(),
+            unread: Vec::new(),
+            previous_template: None,
+        }
+    }
+
     /// "namespace/name", as config names it and the action shows it.
     pub fn id(&self) -> String {
         format!("{}/{}", self.namespace, self.name)
@@ -131,12 +157,7 @@ pub(crate) mod tests {
 
     pub fn inference_service() -> Workload {
         Workload {
-            kind: WorkloadKind::Kserve,
-            cluster: "ml".into(),
-            namespace: "serving".into(),
-            name: "fraud-detector".into(),
             ready: Some(true),
-            reason: None,
             url: Some("http://fraud-detector.serving.example.com".into()),
             traffic: vec![
                 Traffic {
@@ -153,18 +174,12 @@ pub(crate) mod tests {
             canary_percent: Some(10),
             previous_revision: Some("fraud-detector-predictor-00001".into()),
             storage_uri: Some("s3://models/fraud/v2".into()),
-            image: None,
             replicas: Some(Replicas {
                 ready: 2,
                 desired: 2,
             }),
-            rollout: None,
-            revision: None,
-            pods: Pods::default(),
             resource_version: Some("4711".into()),
-            labels: vec![],
-            unread: vec![],
-            previous_template: None,
+            ..Workload::new(WorkloadKind::Kserve, "ml", "serving", "fraud-detector")
         }
     }
 

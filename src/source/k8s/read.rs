@@ -58,27 +58,11 @@ fn first_line(s: &str) -> String {
 
 fn skeleton(v: &Value, kind: WorkloadKind, cluster: &str) -> Option<Workload> {
     let meta = &v["metadata"];
+    let (namespace, name) = (text(&meta["namespace"])?, text(&meta["name"])?);
     Some(Workload {
-        kind,
-        cluster: cluster.to_string(),
-        namespace: text(&meta["namespace"])?,
-        name: text(&meta["name"])?,
-        ready: None,
-        reason: None,
-        url: None,
-        traffic: Vec::new(),
-        canary_percent: None,
-        previous_revision: None,
-        storage_uri: None,
-        image: None,
-        replicas: None,
-        rollout: None,
-        revision: None,
-        pods: Pods::default(),
         resource_version: text(&meta["resourceVersion"]),
         labels: labels(v),
-        unread: Vec::new(),
-        previous_template: None,
+        ..Workload::new(kind, cluster, &namespace, &name)
     })
 }
 

@@ -228,26 +228,9 @@ impl Simulator {
 /// A ready workload of `kind` with nothing else said.
 fn workload(kind: WorkloadKind, namespace: &str, name: &str) -> Workload {
     Workload {
-        kind,
-        cluster: CLUSTER.into(),
-        namespace: namespace.into(),
-        name: name.into(),
         ready: Some(true),
-        reason: None,
-        url: None,
-        traffic: Vec::new(),
-        canary_percent: None,
-        previous_revision: None,
-        storage_uri: None,
-        image: None,
-        replicas: None,
-        rollout: None,
-        revision: None,
-        pods: Pods::default(),
-        resource_version: None,
         labels: vec![("model".into(), name.into())],
-        unread: Vec::new(),
-        previous_template: None,
+        ..Workload::new(kind, CLUSTER, namespace, name)
     }
 }
 
