@@ -248,6 +248,16 @@ mod rollback {
         model: &ModelFacts,
         dir: &std::path::Path,
     ) -> (Call, Vec<Step>, String) {
+        roll_back_with(executor, model, dir, || {}).await
+    }
+
+    /// The same, `between` the confirmation and the send.
+    async fn roll_back_with(
+        executor: &Executor,
+        model: &ModelFacts,
+        dir: &std::path::Path,
+        between: impl FnOnce(),
+    ) -> (Call, Vec<Step>, String) {
         let request = Request {
             kind: Kind::Rollback,
             model: model.clone(),
@@ -268,6 +278,7 @@ mod rollback {
             typed: String::new(),
             read_at: prepared.read_at,
         };
+        between();
         let gate = Gate {
             audit: AuditLog::open(&dir.join("audit.jsonl")),
             read_only: false,
@@ -283,6 +294,27 @@ mod rollback {
         }
         let audit = std::fs::read_to_string(dir.join("audit.jsonl")).unwrap();
         (call, steps, audit)
+    }
+
+    #[tokio::test]
+    async fn a_change_between_the_read_and_the_send_is_refused_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let kube = KubeServer::start(dir.path());
+        let (rows, executor) = cluster(&kube).await;
+        for (model, refusal) in [("fraud-detection", "409"), ("pricing", "422")] {
+            let row = rows.iter().find(|m| m.name == model).unwrap();
+            let someone_else =
+                || std::fs::write(dir.path().join("changed-since-read"), "").unwrap();
+            let (_, steps, _) = roll_back_with(&executor, row, dir.path(), someone_else).await;
+            let Some(Step::Failed(why)) = steps.last() else {
+                panic!("{model}: {steps:?}");
+            };
+            assert!(why.contains(refusal), "{model}: {why}");
+        }
+        let sent = kube.patches();
+        assert_eq!(sent.len(), 2, "each sent once, not retried: {sent:?}");
+        let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+        assert!(!audit.contains("\"succeeded\""), "{audit}");
     }
 
     #[tokio::test]

@@ -245,6 +245,12 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, {"apiVersion": api, "kind": kind + "List", "metadata": meta, "items": page})
 
     def patch(self, obj, plural, kind, body):
+        # A test drops this file to have someone else change the object between the
+        # dashboard's read and its patch.
+        changed = os.path.join(state, "changed-since-read")
+        if os.path.exists(changed):
+            os.remove(changed)
+            obj["metadata"]["resourceVersion"] = str(int(obj["metadata"]["resourceVersion"]) + 1)
         rv = obj["metadata"]["resourceVersion"]
         if plural == "inferenceservices":
             expected = {"metadata": {"resourceVersion": rv}, "spec": {"predictor": {"canaryTrafficPercent": 0}}}
