@@ -1,15 +1,21 @@
-//! JSON over HTTP for MLflow's and Airflow's REST APIs: auth as their own clients do
-//! it, every request counted, answers bounded in size and parsed defensively, and
-//! every failure said in one line with what to do.
+//! JSON over HTTP for the REST APIs read (MLflow, Airflow, Kubernetes, Prometheus):
+//! auth as their own clients do it, every request counted, answers bounded in size
+//! and parsed defensively, and every failure said in one line with what to do.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::aws::ApiCalls;
+
+mod sign;
+mod url;
+
+use self::sign::{sigv4_headers, Signing};
+pub use self::url::{plain_http_warning, without_user_info};
 
 /// Answers larger than this are refused: a REST answer of a bounded page is never
 /// this big, and the dashboard must not hold an unbounded one in memory.
@@ -82,65 +88,6 @@ pub struct Rest {
 pub const MLFLOW_SIGNING_NAME: &str = "sagemaker-mlflow";
 /// The header that names a managed tracking server.
 pub const SERVER_ARN_HEADER: &str = "x-mlflow-sm-tracking-server-arn";
-
-/// `url` without its user-info, and the user and password it carried (decoded).
-/// The URL is then safe to show; the credentials become the request's Basic auth.
-pub fn without_user_info(url: &str) -> (String, Option<(String, String)>) {
-    let Ok(mut parsed) = reqwest::Url::parse(url) else {
-        return (crate::model::secret::redact_urls(url), None);
-    };
-    if parsed.username().is_empty() && parsed.password().is_none() {
-        return (url.to_string(), None);
-    }
-    let user = percent_decode(parsed.username());
-    let password = parsed.password().map(percent_decode).unwrap_or_default();
-    let _ = parsed.set_username("");
-    let _ = parsed.set_password(None);
-    let stripped = parsed.as_str().trim_end_matches('/').to_string();
-    (stripped, Some((user, password)))
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (b, hex) {
-            (b'%', Some(v)) => {
-                out.push(v);
-                i += 3;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The one-line warning for credentials that would cross the network in clear text:
-/// a plain `http://` URL to a host other than this machine, with credentials.
-pub fn plain_http_warning(service: &str, url: &str, credentials: bool) -> Option<String> {
-    let parsed = reqwest::Url::parse(url).ok()?;
-    let carries = credentials || !parsed.username().is_empty() || parsed.password().is_some();
-    let host = parsed.host_str()?;
-    let ip = host.trim_start_matches('[').trim_end_matches(']');
-    let loopback = host == "localhost"
-        || ip
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    (parsed.scheme() == "http" && carries && !loopback).then(|| {
-        format!(
-            "warning: {service} credentials go to {} over plain http, readable on the network; use https",
-            parsed.host_str().unwrap_or_default()
-        )
-    })
-}
 
 impl Rest {
     /// A client of `base`. User-info in the URL becomes Basic auth (when no other
@@ -485,75 +432,6 @@ async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, String
         bytes.extend_from_slice(&chunk);
     }
     Ok(bytes)
-}
-
-/// Who signs a request, where, for which service.
-struct Signing<'a> {
-    credentials: &'a aws_credential_types::provider::SharedCredentialsProvider,
-    region: &'a str,
-    name: &'a str,
-    server_arn: Option<&'a str>,
-}
-
-/// The headers that sign one request (SageMaker's managed MLflow, Amazon Managed
-/// Service for Prometheus).
-async fn sigv4_headers(
-    signing: &Signing<'_>,
-    method: &Method,
-    url: &reqwest::Url,
-    (payload, content_type): (&str, &str),
-) -> Result<Vec<(String, String)>, String> {
-    use aws_credential_types::provider::ProvideCredentials;
-    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-    let Signing {
-        credentials,
-        region,
-        name,
-        server_arn,
-    } = signing;
-    let creds = credentials.provide_credentials().await.map_err(|e| {
-        format!("no AWS credentials to sign with ({e}): run `aws sso login` or set AWS_PROFILE")
-    })?;
-    let identity = creds.into();
-    let params = aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name(name)
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .map_err(|e| format!("cannot sign: {e}"))?
-        .into();
-    let host = url.host_str().unwrap_or_default().to_string();
-    let host = match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host,
-    };
-    let mut headers = vec![("host".to_string(), host)];
-    if let Some(arn) = server_arn {
-        headers.push((SERVER_ARN_HEADER.to_string(), arn.to_string()));
-    }
-    if !payload.is_empty() {
-        headers.push(("content-type".into(), content_type.into()));
-    }
-    let signable = SignableRequest::new(
-        method.as_str(),
-        url.as_str(),
-        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        SignableBody::Bytes(payload.as_bytes()),
-    )
-    .map_err(|e| format!("cannot sign: {e}"))?;
-    let (instructions, _) = sign(signable, &params)
-        .map_err(|e| format!("cannot sign: {e}"))?
-        .into_parts();
-    let signed = instructions
-        .headers()
-        .map(|(k, v)| (k.to_string(), v.to_string()));
-    Ok(headers
-        .into_iter()
-        .filter(|(k, _)| k != "host")
-        .chain(signed)
-        .collect())
 }
 
 #[cfg(test)]
