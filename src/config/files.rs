@@ -69,12 +69,22 @@ fn private(file: File) -> io::Result<File> {
 /// Replaces `path` with `bytes`: written 0600 to a temporary file beside it, synced,
 /// renamed over it, and the folder synced, so the name always holds a whole file.
 pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace_with(path, |file| file.write_all(bytes))
+}
+
+/// The same, the content written by `write` as it is made (a large value need not
+/// be held whole in memory first); an error from it leaves the old file as it was.
+pub fn replace_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     // Per process: two dashboards never write the same temporary.
     let partial = path.with_extension(format!("partial-{}", std::process::id()));
     let written = (|| {
-        let mut file = create_private(&partial)?;
-        file.write_all(bytes)?;
+        let mut file = io::BufWriter::new(create_private(&partial)?);
+        write(&mut file)?;
+        let file = file.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         fs::rename(&partial, path)
     })();

@@ -3,6 +3,7 @@
 //! reader never sees half a file. A cache only saves requests: one that cannot be
 //! read or written is a log line, never an error the user has to deal with.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
@@ -94,23 +95,44 @@ impl JsonFile {
         }
     }
 
+    /// Written as it is serialized: a thousand models' facts are megabytes, and a
+    /// buffer that size each minute is memory the allocator keeps.
     fn try_save<T: Serialize>(&self, value: &T) -> Result<(), String> {
-        let bytes = match self.format {
-            Some(format) => serde_json::to_vec(&Versioned { format, value }),
-            None => serde_json::to_vec(value),
-        }
-        .map_err(|e| e.to_string())?;
-        if bytes.len() as u64 > self.max_bytes {
-            return Err(format!(
-                "{} bytes, more than {}",
-                bytes.len(),
-                self.max_bytes
-            ));
-        }
         if let Some(dir) = self.path.parent() {
             files::own_dir(dir).map_err(|e| e.to_string())?;
         }
-        files::replace(&self.path, &bytes).map_err(|e| e.to_string())
+        let max = self.max_bytes;
+        files::replace_with(&self.path, |file| {
+            let mut bounded = Bounded { file, left: max };
+            match self.format {
+                Some(format) => serde_json::to_writer(&mut bounded, &Versioned { format, value }),
+                None => serde_json::to_writer(&mut bounded, value),
+            }
+            .map_err(std::io::Error::other)
+        })
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// A writer that refuses to go past a size: what is too large is not written.
+struct Bounded<'a> {
+    file: &'a mut dyn Write,
+    left: u64,
+}
+
+impl Write for Bounded<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let len = buf.len() as u64;
+        if len > self.left {
+            return Err(std::io::Error::other("more than the file's bound"));
+        }
+        self.left -= len;
+        self.file.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
     }
 }
 
