@@ -105,7 +105,7 @@ fn work(jobs: &std_mpsc::Receiver<Job>, updates: &mpsc::Sender<Update>, config: 
             Job::Open(dir) => store = open(dir, config),
             Job::Record(at, fleet) => {
                 if let Store::Recording(h) = &mut store {
-                    if let Err(e) = h.record(at, &fleet) {
+                    if let Err(e) = h.record(at, *fleet) {
                         tracing::warn!("history not recorded: {e}");
                     }
                 }

@@ -24,10 +24,10 @@ fn history(c: &mut Criterion) {
     let sim = simulator(42, start, 6);
     let at = |m: i64| start + SignedDuration::from_mins(m);
     let mut store = History::open(dir.path(), &config).expect("open");
-    store.record(at(0), &sim.fleet_at(at(0))).expect("record");
+    store.record(at(0), sim.fleet_at(at(0))).expect("record");
     let whole = store.size();
     for m in 1..MINUTES {
-        store.record(at(m), &sim.fleet_at(at(m))).expect("record");
+        store.record(at(m), sim.fleet_at(at(m))).expect("record");
     }
     let each = (store.size() - whole) / (MINUTES as u64 - 1);
     println!(
@@ -42,7 +42,7 @@ fn history(c: &mut Criterion) {
                 minute += 1;
                 (at(minute), sim.fleet_at(at(minute)))
             },
-            |(t, fleet)| store.record(t, &fleet).expect("record"),
+            |(t, fleet)| store.record(t, fleet).expect("record"),
             criterion::BatchSize::SmallInput,
         )
     });

@@ -113,12 +113,12 @@ impl History {
         }
     }
 
-    /// Records `fleet` as it was at `at`, unless the last record is too recent.
-    pub fn record(&mut self, at: Timestamp, fleet: &Fleet) -> io::Result<bool> {
+    /// Records `fleet` as it was at `at`, unless the last record is too recent. Taken
+    /// by value: its series are cut to what is new in place, not in a copy.
+    pub fn record(&mut self, at: Timestamp, mut fleet: Fleet) -> io::Result<bool> {
         if self.last.is_some_and(|t| at.duration_since(t) < self.every) {
             return Ok(false);
         }
-        let mut fleet = fleet.clone();
         if let Some(since) = self.last {
             for m in &mut fleet.models {
                 for s in m.metrics.values_mut() {
@@ -260,11 +260,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut h = History::open(dir.path(), &config(dir.path())).unwrap();
         for minute in 0..240 {
-            h.record(at(minute), &fleet(minute)).unwrap();
+            h.record(at(minute), fleet(minute)).unwrap();
         }
         // Less than a minute later: not recorded.
         assert!(!h
-            .record(at(239) + SignedDuration::from_secs(30), &fleet(239))
+            .record(at(239) + SignedDuration::from_secs(30), fleet(239))
             .unwrap());
         let (when, f) = h.fleet_at(at(200) + SignedDuration::from_secs(30)).unwrap();
         assert_eq!(when, at(200));
