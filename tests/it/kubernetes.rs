@@ -442,21 +442,7 @@ async fn an_eks_cluster_is_found_by_describe_cluster() {
         "[[eks]]\ncluster = \"ml-test\"\nregion = \"us-east-1\"\nnamespaces = [\"serving\"]\n";
     let eks_url = eks.uri();
     let out = tokio::task::spawn_blocking(move || {
-        let path = home.join("config.toml");
-        std::fs::write(&path, config).unwrap();
-        let mut c = crate::binary::aws_binary(&home, &ministack_url(), &ministack_url());
-        c.args([
-            "snapshot",
-            "--json",
-            "--endpoint-url",
-            &moto_url(),
-            "--region",
-            "af-south-1",
-        ])
-        .args(["--config", &path.display().to_string()])
-        .env("AWS_ENDPOINT_URL_EKS", eks_url)
-        .env_remove("KUBECONFIG");
-        c.output().unwrap()
+        snapshot(&home, config, &[("AWS_ENDPOINT_URL_EKS", &eks_url)])
     })
     .await
     .unwrap();

@@ -266,7 +266,9 @@ pub fn status_word(w: &Workload) -> &'static str {
     }
 }
 
-fn endpoint(w: Workload, protected: Option<String>) -> EndpointFacts {
+/// The endpoint a workload is, in the terms every row has (its revisions as
+/// variants, its storageUri as the artifact); the demo's workloads too.
+pub fn endpoint(w: Workload, protected: Option<String>) -> EndpointFacts {
     let status = status_word(&w);
     let config_name = match w.kind {
         WorkloadKind::Kserve => w

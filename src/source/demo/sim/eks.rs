@@ -50,35 +50,7 @@ impl Simulator {
         if kind == WorkloadKind::Kserve {
             self.canary_metrics(p, m, now);
         }
-        m.endpoint = Some(EndpointFacts {
-            name: w.name.clone(),
-            status: crate::source::k8s::status_word(&w).to_string(),
-            failure_reason: None,
-            config_name: w
-                .traffic
-                .first()
-                .map(|t| t.revision.clone())
-                .unwrap_or_else(|| {
-                    w.revision
-                        .map(|r| format!("revision {r}"))
-                        .unwrap_or_default()
-                }),
-            variants: w
-                .traffic
-                .iter()
-                .map(|t| Variant {
-                    name: t.revision.clone(),
-                    weight: f64::from(t.percent) / 100.0,
-                    instances: 0,
-                    model_version: None,
-                })
-                .collect(),
-            config_history: Vec::new(),
-            artifact: w.storage_uri.clone(),
-            protected: None,
-            ecs: None,
-            k8s: Some(Box::new(w)),
-        });
+        m.endpoint = Some(crate::source::k8s::endpoint(w, None));
     }
 
     /// Whether `B` dropped the model's canary by `at` (and the traffic moved).
