@@ -147,7 +147,6 @@ const MINUTES: i64 = 180;
 /// KServe/Knative's, Istio's and the FastAPI instrumentator's names.
 pub fn series(now: i64, isvcs: &[&str], (plain, meshed): (&[&str], &[&str])) -> String {
     let deployments: Vec<&str> = plain.iter().chain(meshed).copied().collect();
-    let minutes = MINUTES;
     let mut out = String::new();
     out.push_str("# TYPE revision_app_request_count unknown\n");
     for isvc in isvcs {
@@ -162,11 +161,13 @@ pub fn series(now: i64, isvcs: &[&str], (plain, meshed): (&[&str], &[&str])) -> 
             (knative("00007", "5xx", "500"), 0.3),
         ];
         for (labels, per_second) in &flows {
-            for i in 0..=minutes {
-                let t = now - (minutes - i) * 60;
-                let v = per_second * (i * 60) as f64;
-                out.push_str(&format!("revision_app_request_count{{{labels}}} {v} {t}\n"));
-            }
+            counter(
+                &mut out,
+                now,
+                "revision_app_request_count",
+                labels,
+                *per_second,
+            );
         }
     }
     out.push_str("# TYPE revision_app_request_latencies histogram\n");
@@ -176,23 +177,9 @@ pub fn series(now: i64, isvcs: &[&str], (plain, meshed): (&[&str], &[&str])) -> 
                 "namespace_name=\"serving\",configuration_name=\"{isvc}-predictor\",revision_name=\"{isvc}-predictor-{rev}\""
             );
             // Milliseconds, as Knative records them: all under 50 ms, half under 10.
-            for i in 0..=minutes {
-                let t = now - (minutes - i) * 60;
-                let n = (i * 60) as f64;
-                for (le, share) in [("10.0", 0.5), ("50.0", 1.0), ("+Inf", 1.0)] {
-                    let v = n * share;
-                    out.push_str(&format!(
-                        "revision_app_request_latencies_bucket{{{labels},le=\"{le}\"}} {v} {t}\n"
-                    ));
-                }
-                out.push_str(&format!(
-                    "revision_app_request_latencies_count{{{labels}}} {n} {t}\n"
-                ));
-                out.push_str(&format!(
-                    "revision_app_request_latencies_sum{{{labels}}} {} {t}\n",
-                    n * 12.0
-                ));
-            }
+            let buckets = [("10.0", 0.5), ("50.0", 1.0), ("+Inf", 1.0)];
+            let name = "revision_app_request_latencies";
+            histogram(&mut out, now, name, &labels, (1.0, 12.0), &buckets);
         }
     }
     let pods = |d: &str| -> Vec<String> {
@@ -208,11 +195,7 @@ pub fn series(now: i64, isvcs: &[&str], (plain, meshed): (&[&str], &[&str])) -> 
                 let labels = format!(
                     "handler=\"/predict\",method=\"POST\",status=\"{status}\",namespace=\"apps\",pod=\"{pod}\",job=\"{d}\""
                 );
-                for i in 0..=minutes {
-                    let t = now - (minutes - i) * 60;
-                    let v = per_second * (i * 60) as f64;
-                    out.push_str(&format!("http_requests_total{{{labels}}} {v} {t}\n"));
-                }
+                counter(&mut out, now, "http_requests_total", &labels, per_second);
             }
         }
     }
@@ -225,11 +208,7 @@ pub fn series(now: i64, isvcs: &[&str], (plain, meshed): (&[&str], &[&str])) -> 
             let labels = format!(
                 "reporter=\"destination\",destination_workload=\"{d}\",destination_workload_namespace=\"apps\",response_code=\"{code}\""
             );
-            for i in 0..=minutes {
-                let t = now - (minutes - i) * 60;
-                let v = per_second * (i * 60) as f64;
-                out.push_str(&format!("istio_requests_total{{{labels}}} {v} {t}\n"));
-            }
+            counter(&mut out, now, "istio_requests_total", &labels, per_second);
         }
     }
     out.push_str("# TYPE istio_request_duration_milliseconds histogram\n");
@@ -237,50 +216,53 @@ pub fn series(now: i64, isvcs: &[&str], (plain, meshed): (&[&str], &[&str])) -> 
         let labels = format!(
             "reporter=\"destination\",destination_workload=\"{d}\",destination_workload_namespace=\"apps\""
         );
-        for i in 0..=minutes {
-            let t = now - (minutes - i) * 60;
-            let n = (i * 60) as f64 * 6.0;
-            for (le, share) in [("100", 0.9), ("250", 0.995), ("1000", 1.0), ("+Inf", 1.0)] {
-                let v = n * share;
-                out.push_str(&format!(
-                    "istio_request_duration_milliseconds_bucket{{{labels},le=\"{le}\"}} {v} {t}\n"
-                ));
-            }
-            out.push_str(&format!(
-                "istio_request_duration_milliseconds_count{{{labels}}} {n} {t}\n"
-            ));
-            out.push_str(&format!(
-                "istio_request_duration_milliseconds_sum{{{labels}}} {} {t}\n",
-                n * 50.0
-            ));
-        }
+        let buckets = [("100", 0.9), ("250", 0.995), ("1000", 1.0), ("+Inf", 1.0)];
+        let name = "istio_request_duration_milliseconds";
+        histogram(&mut out, now, name, &labels, (6.0, 50.0), &buckets);
     }
     out.push_str("# TYPE http_request_duration_seconds histogram\n");
     for d in &deployments {
         for pod in pods(d) {
             let labels =
                 format!("handler=\"/predict\",method=\"POST\",namespace=\"apps\",pod=\"{pod}\"");
-            for i in 0..=minutes {
-                let t = now - (minutes - i) * 60;
-                let n = (i * 60) as f64 * 2.0;
-                // Seconds, as the instrumentator records them: 99% under 0.25 s.
-                for (le, share) in [("0.1", 0.9), ("0.25", 0.995), ("1.0", 1.0), ("+Inf", 1.0)] {
-                    let v = n * share;
-                    out.push_str(&format!(
-                        "http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {v} {t}\n"
-                    ));
-                }
-                out.push_str(&format!(
-                    "http_request_duration_seconds_count{{{labels}}} {n} {t}\n"
-                ));
-                out.push_str(&format!(
-                    "http_request_duration_seconds_sum{{{labels}}} {} {t}\n",
-                    n * 0.05
-                ));
-            }
+            // Seconds, as the instrumentator records them: 99% under 0.25 s.
+            let buckets = [("0.1", 0.9), ("0.25", 0.995), ("1.0", 1.0), ("+Inf", 1.0)];
+            let name = "http_request_duration_seconds";
+            histogram(&mut out, now, name, &labels, (2.0, 0.05), &buckets);
         }
     }
     out
+}
+
+/// A counter of `name{labels}` growing `per_second`, a point a minute for the window.
+fn counter(out: &mut String, now: i64, name: &str, labels: &str, per_second: f64) {
+    for i in 0..=MINUTES {
+        let t = now - (MINUTES - i) * 60;
+        let v = per_second * (i * 60) as f64;
+        out.push_str(&format!("{name}{{{labels}}} {v} {t}\n"));
+    }
+}
+
+/// A histogram of `name{labels}`: `per_second` observations, `mean` each on average,
+/// `buckets` (upper bound, cumulative share), a point a minute for the window.
+fn histogram(
+    out: &mut String,
+    now: i64,
+    name: &str,
+    labels: &str,
+    (per_second, mean): (f64, f64),
+    buckets: &[(&str, f64)],
+) {
+    for i in 0..=MINUTES {
+        let t = now - (MINUTES - i) * 60;
+        let n = (i * 60) as f64 * per_second;
+        for (le, share) in buckets {
+            let v = n * share;
+            out.push_str(&format!("{name}_bucket{{{labels},le=\"{le}\"}} {v} {t}\n"));
+        }
+        out.push_str(&format!("{name}_count{{{labels}}} {n} {t}\n"));
+        out.push_str(&format!("{name}_sum{{{labels}}} {} {t}\n", n * mean));
+    }
 }
 
 /// A TCP proxy on a free loopback port in front of `port`, holding every chunk the
