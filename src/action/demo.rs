@@ -141,6 +141,17 @@ impl DemoExecutor {
     fn perform(&self, p: &Plan) -> Result<Option<String>, String> {
         let now = Timestamp::now();
         let model = p.model.clone();
+        // A new version serving the model from now on (a config, a revision).
+        let deployed = |model, version| {
+            self.sim.record(|a| {
+                a.deploys.push(Deploy {
+                    model,
+                    version,
+                    at: now,
+                })
+            });
+            Ok(None)
+        };
         match &p.call {
             // An endpoint config or a task definition names the version it serves.
             Call::UpdateEndpoint { config, .. }
@@ -150,14 +161,7 @@ impl DemoExecutor {
             } => {
                 let version = trailing_number(config)
                     .ok_or_else(|| format!("no demo config or task definition {config}"))?;
-                self.sim.record(|a| {
-                    a.deploys.push(Deploy {
-                        model,
-                        version,
-                        at: now,
-                    })
-                });
-                Ok(None)
+                deployed(model, version)
             }
             Call::UpdateEndpointWeights { weights, .. } => {
                 let weights = weights.clone();
@@ -237,17 +241,7 @@ impl DemoExecutor {
                 });
                 Ok(None)
             }
-            Call::PatchDeployment(u) => {
-                let version = u32::try_from(u.to_revision).unwrap_or(0);
-                self.sim.record(|a| {
-                    a.deploys.push(Deploy {
-                        model,
-                        version,
-                        at: now,
-                    })
-                });
-                Ok(None)
-            }
+            Call::PatchDeployment(u) => deployed(model, u32::try_from(u.to_revision).unwrap_or(0)),
         }
     }
 
