@@ -4,6 +4,7 @@
 
 use tokio::sync::watch;
 
+use super::aws::sagemaker::elsewhere::ServedElsewhere;
 use super::k8s::connect::ClusterSpec;
 use super::k8s::{KubeSettings, KubeSource};
 use super::prometheus::{PromSettings, PromSource};
@@ -42,6 +43,7 @@ impl ServingSetup {
                 tag_keys: config.identity.tag_keys.clone(),
                 protected_tags: config.actions.protected_tags.clone(),
                 in_flight: config.aws.max_in_flight,
+                names: crate::model::identity::Normaliser::new(&config.identity.affixes),
             },
             prometheus: config
                 .prometheus_at
@@ -61,13 +63,23 @@ impl ServingSetup {
             .map(|spec| {
                 let (tx, rx) = watch::channel(Vec::new());
                 receivers.push(rx);
-                KubeSource::new(
+                let source = KubeSource::new(
                     spec.clone(),
                     self.sdk.clone(),
                     &self.calls,
                     self.kube.clone(),
                 )
-                .publish_targets(tx)
+                .publish_targets(tx);
+                // What a storageUri is in SageMaker's registry, asked as the first scope.
+                match &self.sdk {
+                    Some(sdk) => source.registered_in(ServedElsewhere::new(
+                        sdk,
+                        &self.calls,
+                        self.kube.in_flight,
+                        self.kube.names.clone(),
+                    )),
+                    None => source,
+                }
             })
             .collect();
         let prometheus = self.prometheus.as_ref().map(|(at, settings)| {

@@ -436,7 +436,7 @@ pub async fn seed_training_job_on(sdk: &SdkConfig, name: &str, channel: Option<&
 }
 
 /// A package version whose inference container is `artifact`; returns its ARN.
-async fn seed_package(sdk: &SdkConfig, group: &str, artifact: &str, approval: &str) -> String {
+pub async fn seed_package(sdk: &SdkConfig, group: &str, artifact: &str, approval: &str) -> String {
     use aws_sdk_sagemaker::types::*;
     let sm = aws_sdk_sagemaker::Client::new(sdk);
     let spec = InferenceSpecification::builder()

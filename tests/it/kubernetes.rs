@@ -170,6 +170,123 @@ fn kserve_canaries_and_labelled_deployments_are_rows_with_prometheus_metrics() {
     assert!(counted.contains("Prometheus:QueryRange"), "{counted}");
 }
 
+/// The fixture's cluster with its storageUris in `bucket`.
+fn cluster_serving_from(dir: &Path, bucket: &str) -> std::path::PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixture = std::fs::read_to_string(root.join("tests/fixtures/k8s/cluster.json")).unwrap();
+    let path = dir.join("cluster.json");
+    std::fs::write(
+        &path,
+        fixture.replace("s3://ml-models/", &format!("s3://{bucket}/")),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn a_storage_uri_joins_the_sagemaker_package_version_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = crate::seed::unique("reg");
+    let bucket = format!("ml-models-{run}");
+    let (fraud, churn) = (
+        format!("fraud-models-{run}"),
+        format!("churn-classifier-{run}"),
+    );
+    // Registered in the region the snapshot reads: two teams' groups, and a decoy
+    // whose artifact sits in a folder named like churn's but not in it.
+    let fraud_v2 = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let sdk = crate::seed::sdk(&moto_url())
+            .await
+            .into_builder()
+            .region(aws_config::Region::new("af-south-1"))
+            .build();
+        let sm = aws_sdk_sagemaker::Client::new(&sdk);
+        for group in [&fraud, &churn, &format!("decoy-{run}")] {
+            let g = sm
+                .create_model_package_group()
+                .model_package_group_name(group);
+            g.send().await.unwrap();
+        }
+        let mut arns = Vec::new();
+        for (group, path, approval) in [
+            (
+                format!("decoy-{run}"),
+                "churn/v3-old/model.tar.gz",
+                "Approved",
+            ),
+            (fraud.clone(), "fraud-detection/v6/model.bst", "Approved"),
+            (
+                fraud.clone(),
+                "fraud-detection/v7/model.bst",
+                "PendingManualApproval",
+            ),
+            (churn.clone(), "churn/v3/model.tar.gz", "Approved"),
+        ] {
+            let artifact = format!("s3://{bucket}/{path}");
+            arns.push(crate::seed::seed_package(&sdk, &group, &artifact, approval).await);
+        }
+        arns.swap_remove(2)
+    });
+    let kube = KubeServer::start_with(dir.path(), &cluster_serving_from(dir.path(), &bucket), 2);
+    let config = format!(
+        "[kubernetes]\nkubeconfig = \"{}\"\n",
+        kube.kubeconfig("ml-test").display()
+    );
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let out = snapshot(&home, &config, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let said = format!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {said}"));
+    let pieces = |row: &Value| row["identity"]["pieces"].as_array().unwrap().clone();
+
+    // Labelled model=fraud-detection, it keeps that name; its storageUri is the
+    // artifact of fraud-models' version 2, marked deployed beside version 1.
+    let row_fraud = row(&json, "fraud-detection");
+    assert_eq!(
+        row_fraud["registry"]["source"], "sagemaker",
+        "{row_fraud:#}"
+    );
+    let versions = row_fraud["registry"]["versions"].as_array().unwrap();
+    let deployed: Vec<&Value> = versions.iter().filter(|v| v["deployed"] == true).collect();
+    assert_eq!(versions.len(), 2, "{versions:?}");
+    assert_eq!(deployed.len(), 1, "{versions:?}");
+    assert_eq!(deployed[0]["version"], 2, "{versions:?}");
+    assert_eq!(deployed[0]["approval"], "PendingManualApproval");
+    assert!(fraud_v2.ends_with("/2"), "{fraud_v2}");
+    let by_lineage = pieces(row_fraud)
+        .into_iter()
+        .find(|p| p["what"] == format!("package group {fraud}"))
+        .unwrap_or_else(|| panic!("{row_fraud:#}"));
+    assert_eq!(by_lineage["by"], "lineage");
+    assert!(by_lineage["evidence"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("package {fraud}/2's artifact")));
+
+    // No label: the InferenceService is named by the group its folder's artifact is
+    // registered in (not by the decoy in churn/v3-old), its own name an alias.
+    assert!(
+        !json["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "churn-sklearn"),
+        "{said}"
+    );
+    let row_churn = row(&json, &churn);
+    assert_eq!(row_churn["endpoint"]["kind"], "kserve");
+    assert_eq!(row_churn["endpoint"]["name"], "churn-sklearn");
+    assert_eq!(row_churn["identity"]["by"], "lineage", "{row_churn:#}");
+    assert!(row_churn["identity"]["evidence"]
+        .as_str()
+        .unwrap()
+        .contains("the folder of package"));
+    assert_eq!(row_churn["registry"]["versions"][0]["deployed"], true);
+    let counted = json["api_calls"].to_string();
+    assert!(counted.contains("DescribeModelPackage"), "{counted}");
+}
+
 #[test]
 fn refusals_name_what_to_grant_or_set() {
     let dir = tempfile::tempdir().unwrap();

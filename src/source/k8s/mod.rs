@@ -3,14 +3,17 @@
 //! one bounded list of InferenceServices and one of Deployments per namespace (or
 //! across all), then each serving workload's pods. No watches: a refresh is a read.
 //! Rows join a model by `[[models]] inference_service`/`deployment`, then a model
-//! label (`[identity] tag_keys`), then an InferenceService's own name (every
-//! InferenceService serves a model; a Deployment without a model label is left alone).
+//! label (`[identity] tag_keys`), then the SageMaker package group whose version's
+//! artifact its storageUri is (`registered`), then an InferenceService's own name
+//! (every InferenceService serves a model; a Deployment without a model label is
+//! left alone).
 
 pub mod api;
 pub mod connect;
 pub mod kubeconfig;
 mod pods;
 pub mod read;
+mod registered;
 pub mod token;
 
 use serde_json::Value;
@@ -25,6 +28,7 @@ use crate::model::identity::JoinedBy;
 use crate::model::k8s::{Workload, WorkloadKind};
 use crate::model::Fleet;
 use crate::source::aws::fan_out::fan_out;
+use crate::source::aws::sagemaker::elsewhere::ServedElsewhere;
 use crate::source::owner::{row_of, Owner};
 use crate::source::{report, Source, SourceId, Update};
 
@@ -40,6 +44,8 @@ pub struct KubeSettings {
     /// Labels (e.g. env=prod) that make a rollback need the name typed.
     pub protected_tags: Vec<String>,
     pub in_flight: usize,
+    /// How names shed affixes: which package groups a storageUri is looked for in first.
+    pub names: crate::model::identity::Normaliser,
 }
 
 /// A workload serving a model: what Prometheus is asked about.
@@ -63,6 +69,8 @@ pub struct KubeSource {
     /// The API and the namespaces to read, once reached.
     api: Option<(KubeApi, Vec<String>)>,
     targets: Option<WorkloadTargets>,
+    /// Where storageUris are looked up among SageMaker's registered versions.
+    registry: Option<ServedElsewhere>,
 }
 
 impl KubeSource {
@@ -79,7 +87,14 @@ impl KubeSource {
             settings,
             api: None,
             targets: None,
+            registry: None,
         }
+    }
+
+    /// Joins workloads to SageMaker's model registry by what they serve.
+    pub fn registered_in(mut self, registry: ServedElsewhere) -> Self {
+        self.registry = Some(registry);
+        self
     }
 
     /// Tells Prometheus which workloads serve which models.
@@ -148,10 +163,11 @@ impl KubeSource {
                 (owner, w)
             })
             .collect();
+        let (read, problem) = registered::join(self.registry.as_mut(), read).await;
         if let Some(tx) = &self.targets {
             let targets = read
                 .iter()
-                .map(|(o, w)| WorkloadTarget {
+                .map(|(o, w, _)| WorkloadTarget {
                     model: o.model.clone(),
                     kind: w.kind,
                     namespace: w.namespace.clone(),
@@ -163,13 +179,14 @@ impl KubeSource {
             tx.send_replace(targets);
         }
         let mut rows = Vec::new();
-        for (owner, w) in read {
+        for (owner, w, registered) in read {
             let what = format!("{} {}", kind_word(w.kind), w.id());
             let protected = self.protection(&owner, &w);
             let row = row_of(&mut rows, &owner, what);
             if !row.aliases.contains(&w.name) {
                 row.aliases.push(w.name.clone());
             }
+            registered::attach(row, &w, registered, problem.as_deref());
             row.endpoint = Some(endpoint(w, protected));
         }
         Ok(Fleet {

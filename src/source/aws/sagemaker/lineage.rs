@@ -114,6 +114,16 @@ impl PackageRef {
     }
 }
 
+/// A package version found by its artifact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageAt {
+    pub arn: String,
+    pub group: String,
+    pub version: u32,
+    /// The version's own artifact URL.
+    pub artifact: String,
+}
+
 #[derive(Default)]
 pub struct Lineage {
     /// Shared by the describes in flight.
@@ -260,10 +270,7 @@ impl Lineage {
     }
 
     /// Indexes the registry's artifacts when some served model is linked to no
-    /// package yet (at most every few refreshes): ListModelPackageGroups, then the
-    /// groups named like an unmatched model or its job first, each group's newest
-    /// versions (listed through `versions`, shared with the registry column)
-    /// described once, until every served artifact is matched. `listed`: the groups
+    /// package yet (at most every few refreshes): see `index`. `listed`: the groups
     /// `groups_if_due` listed ahead.
     pub async fn index_if_needed(
         &mut self,
@@ -292,27 +299,99 @@ impl Lineage {
                 std::iter::once(names.key(m)).chain(job)
             })
             .collect();
+        let matched = |l: &Lineage| l.unmatched(models).is_empty();
+        self.index(client, versions, (names, &hints), listed, matched)
+            .await
+    }
+
+    /// Indexes the registry when one of `artifacts` (served outside SageMaker: a
+    /// KServe storageUri) is no package version's yet, at most every few calls.
+    /// `hints`: the names the models serving them go by.
+    pub async fn index_artifacts(
+        &mut self,
+        client: &Client,
+        artifacts: &[String],
+        versions: &Versions,
+        (names, hints): (&Normaliser, &[String]),
+    ) -> Result<(), String> {
+        let matched = |l: &Lineage| artifacts.iter().all(|a| l.package_at(a).is_some());
+        let due = self.index_due();
+        self.refreshes += 1;
+        if !due || matched(self) {
+            return Ok(());
+        }
+        self.indexed_at = Some(self.refreshes);
+        let jobs = artifacts.iter().filter_map(|a| job_named_in(a));
+        let hints: HashSet<String> = hints
+            .iter()
+            .map(String::as_str)
+            .chain(jobs)
+            .map(|n| names.key(n))
+            .collect();
+        self.index(client, versions, (names, &hints), None, matched)
+            .await
+    }
+
+    /// ListModelPackageGroups (unless `listed`), then the groups named like a
+    /// `hint` first, each group's newest versions (listed through `versions`,
+    /// shared with the registry column) described once, until `matched`.
+    async fn index(
+        &self,
+        client: &Client,
+        versions: &Versions,
+        (names, hints): (&Normaliser, &HashSet<String>),
+        listed: Option<Result<Vec<String>, String>>,
+        matched: impl Fn(&Lineage) -> bool,
+    ) -> Result<(), String> {
         let mut groups = match listed {
             Some(listed) => listed?,
             None => groups(client).await?,
         };
         groups.sort_by_key(|g| !hints.contains(&names.key(g)));
         // A handful of groups at a time, most likely first, until all are matched.
-        let this = &*self;
-        for batch in groups.chunks(this.in_flight.max(1)) {
-            if this.unmatched(models).is_empty() {
+        for batch in groups.chunks(self.in_flight.max(1)) {
+            if matched(self) {
                 break;
             }
-            let indexed = fan_out(batch, this.in_flight, |group| async move {
+            let indexed = fan_out(batch, self.in_flight, |group| async move {
                 let arns = versions.arns(client, group).await?;
                 let newest = arns.iter().take(INDEXED_VERSIONS);
-                let described = fan_out(newest, this.in_flight, |arn| this.package(client, arn));
+                let described = fan_out(newest, self.in_flight, |arn| self.package(client, arn));
                 described.await.into_iter().collect::<Result<(), String>>()
             })
             .await;
             indexed.into_iter().collect::<Result<(), String>>()?;
         }
         Ok(())
+    }
+
+    /// The package version whose artifact `uri` is: the same URL (a trailing `/`
+    /// aside), else the one version whose artifact lies in the folder `uri` names
+    /// (KServe's storageUri may name the folder `model.tar.gz` is in). Two in one
+    /// folder match neither.
+    pub fn package_at(&self, uri: &str) -> Option<PackageAt> {
+        let known = self.known();
+        let uri = uri.trim_end_matches('/');
+        let found = |(artifact, arn): (&String, &String)| {
+            let p = known.packages.get(arn)?;
+            Some(PackageAt {
+                arn: arn.clone(),
+                group: p.group.clone(),
+                version: p.version,
+                artifact: artifact.clone(),
+            })
+        };
+        if let Some(exact) = known.by_artifact.get_key_value(uri).and_then(found) {
+            return Some(exact);
+        }
+        let mut inside = known.by_artifact.iter().filter(|(url, _)| {
+            url.strip_prefix(uri)
+                .is_some_and(|rest| rest.starts_with('/'))
+        });
+        match (inside.next(), inside.next()) {
+            (Some(one), None) => found(one),
+            _ => None,
+        }
     }
 
     /// The served models that name an artifact but no package lineage has matched.

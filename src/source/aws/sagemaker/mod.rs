@@ -6,6 +6,7 @@
 //! jobs and pipeline executions, and says how.
 
 mod configs;
+pub mod elsewhere;
 mod endpoint;
 mod endpoints;
 mod history;

@@ -113,3 +113,50 @@ proptest::proptest! {
         proptest::prop_assert_eq!(artifact.as_deref(), Some(url));
     }
 }
+
+/// A package version of `group` with `artifact`, as DescribeModelPackage left it.
+fn registered(l: &Lineage, group: &str, version: u32, artifact: &str) {
+    let arn = format!("arn:pkg/{group}/{version}");
+    let mut known = l.known();
+    known.by_artifact.insert(artifact.into(), arn.clone());
+    known.packages.insert(
+        arn,
+        Package {
+            group: group.into(),
+            version,
+            artifact: Some(artifact.into()),
+        },
+    );
+}
+
+#[test]
+fn a_storage_uri_is_the_version_with_that_artifact_or_the_one_in_its_folder() {
+    let l = Lineage::default();
+    registered(&l, "churn", 3, "s3://m/churn/v3/model.tar.gz");
+    registered(&l, "fraud", 7, "s3://m/fraud/v7/model.bst");
+    registered(&l, "fraud", 8, "s3://m/fraud/v8/model.bst");
+    registered(&l, "twins", 1, "s3://m/twins/a.tar.gz");
+    registered(&l, "twins", 2, "s3://m/twins/b.tar.gz");
+    let at = |uri: &str| l.package_at(uri).map(|p| (p.group, p.version));
+    assert_eq!(at("s3://m/fraud/v7/model.bst"), Some(("fraud".into(), 7)));
+    assert_eq!(
+        at("s3://m/churn/v3/"),
+        Some(("churn".into(), 3)),
+        "its folder"
+    );
+    assert_eq!(at("s3://m/churn/v3"), Some(("churn".into(), 3)));
+    assert_eq!(
+        at("s3://m/churn/v"),
+        None,
+        "a folder is whole: v3 is not in v"
+    );
+    assert_eq!(at("s3://m/fraud/v70/model.bst"), None);
+    assert_eq!(
+        at("s3://m/twins"),
+        None,
+        "two versions in one folder: neither"
+    );
+    assert_eq!(at("gs://m/fraud/v7/model.bst"), None);
+    let exact = l.package_at("s3://m/churn/v3").unwrap();
+    assert_eq!(exact.artifact, "s3://m/churn/v3/model.tar.gz");
+}
