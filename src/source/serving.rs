@@ -43,7 +43,6 @@ impl ServingSetup {
                 tag_keys: config.identity.tag_keys.clone(),
                 protected_tags: config.actions.protected_tags.clone(),
                 in_flight: config.aws.max_in_flight,
-                names: crate::model::identity::Normaliser::new(&config.identity.affixes),
             },
             prometheus: config
                 .prometheus_at
@@ -76,7 +75,6 @@ impl ServingSetup {
                         sdk,
                         &self.calls,
                         self.kube.in_flight,
-                        self.kube.names.clone(),
                     )),
                     None => source,
                 }

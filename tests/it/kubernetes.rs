@@ -193,7 +193,7 @@ fn a_storage_uri_joins_the_sagemaker_package_version_it_is() {
         format!("churn-classifier-{run}"),
     );
     // Registered in the region the snapshot reads: two teams' groups, and a decoy
-    // whose artifact sits in a folder named like churn's but not in it.
+    // whose artifact sits deeper in churn's folder (a folder holds its own files).
     let fraud_v2 = tokio::runtime::Runtime::new().unwrap().block_on(async {
         let sdk = crate::seed::sdk(&moto_url())
             .await
@@ -211,7 +211,7 @@ fn a_storage_uri_joins_the_sagemaker_package_version_it_is() {
         for (group, path, approval) in [
             (
                 format!("decoy-{run}"),
-                "churn/v3-old/model.tar.gz",
+                "churn/v3/archive/model.tar.gz",
                 "Approved",
             ),
             (fraud.clone(), "fraud-detection/v6/model.bst", "Approved"),
@@ -265,7 +265,7 @@ fn a_storage_uri_joins_the_sagemaker_package_version_it_is() {
         .contains(&format!("package {fraud}/2's artifact")));
 
     // No label: the InferenceService is named by the group its folder's artifact is
-    // registered in (not by the decoy in churn/v3-old), its own name an alias.
+    // registered in (not by the decoy deeper in churn/v3/archive), its own name an alias.
     assert!(
         !json["models"]
             .as_array()

@@ -44,8 +44,6 @@ pub struct KubeSettings {
     /// Labels (e.g. env=prod) that make a rollback need the name typed.
     pub protected_tags: Vec<String>,
     pub in_flight: usize,
-    /// How names shed affixes: which package groups a storageUri is looked for in first.
-    pub names: crate::model::identity::Normaliser,
 }
 
 /// A workload serving a model: what Prometheus is asked about.
@@ -163,7 +161,7 @@ impl KubeSource {
                 (owner, w)
             })
             .collect();
-        let (read, problem) = registered::join(self.registry.as_mut(), read).await;
+        let read = registered::join(self.registry.as_mut(), read).await;
         if let Some(tx) = &self.targets {
             let targets = read
                 .iter()
@@ -186,7 +184,7 @@ impl KubeSource {
             if !row.aliases.contains(&w.name) {
                 row.aliases.push(w.name.clone());
             }
-            registered::attach(row, &w, registered, problem.as_deref());
+            registered::attach(row, &w, registered);
             row.endpoint = Some(endpoint(w, protected));
         }
         Ok(Fleet {

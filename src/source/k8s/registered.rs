@@ -7,40 +7,34 @@ use crate::model::facts::{ModelFacts, StaleFacts};
 use crate::model::identity::JoinedBy;
 use crate::model::k8s::Workload;
 use crate::model::stage::Stage;
-use crate::source::aws::sagemaker::elsewhere::{Registered, Served, ServedElsewhere};
+use crate::source::aws::sagemaker::elsewhere::{Registered, ServedElsewhere};
 use crate::source::owner::Owner;
 use crate::source::SourceId;
 
-/// A workload, the model it belongs to, and the package version it serves.
-pub type Joined = (Owner, Workload, Option<Registered>);
+/// A workload, the model it belongs to, and the package version it serves (or why
+/// the registry could not say).
+pub type Joined = (Owner, Workload, Result<Option<Registered>, String>);
 
 /// `read` with each workload's package version, owners named by it where only a
-/// name did; and why the registry could not be asked, when it could not.
+/// name did.
 pub async fn join(
     elsewhere: Option<&mut ServedElsewhere>,
     read: Vec<(Owner, Workload)>,
-) -> (Vec<Joined>, Option<String>) {
-    let served: Vec<Served> = read
+) -> Vec<Joined> {
+    let served: Vec<String> = read
         .iter()
-        .map(|(o, w)| Served {
-            artifact: w.storage_uri.clone().unwrap_or_default(),
-            names: vec![o.model.clone(), w.name.clone()],
-        })
+        .map(|(_, w)| w.storage_uri.clone().unwrap_or_default())
         .collect();
-    let (found, problem) = match elsewhere {
-        Some(e) => match e.find(&served).await {
-            Ok(found) => (found, None),
-            Err(why) => (Vec::new(), Some(why)),
-        },
-        None => (Vec::new(), None),
+    let found = match elsewhere {
+        Some(e) => e.find(&served).await,
+        None => Vec::new(),
     };
     let mut found = found.into_iter();
-    let joined = read
-        .into_iter()
+    read.into_iter()
         .map(|(owner, w)| {
-            let registered = found.next().flatten();
+            let registered = found.next().unwrap_or(Ok(None));
             let owner = match &registered {
-                Some(r) if owner.by == JoinedBy::Name => Owner {
+                Ok(Some(r)) if owner.by == JoinedBy::Name => Owner {
                     model: r.package.group.clone(),
                     by: JoinedBy::Lineage,
                     evidence: r.evidence(w.storage_uri.as_deref().unwrap_or_default()),
@@ -49,34 +43,30 @@ pub async fn join(
             };
             (owner, w, registered)
         })
-        .collect();
-    (joined, problem)
+        .collect()
 }
 
 /// The registry's part of `row`: the package group's versions and how it joined,
 /// or, when the registry could not be asked, that this row's REGISTRY is unknown.
-pub fn attach(
-    row: &mut ModelFacts,
-    w: &Workload,
-    registered: Option<Registered>,
-    problem: Option<&str>,
-) {
+pub fn attach(row: &mut ModelFacts, w: &Workload, registered: Result<Option<Registered>, String>) {
     let served = w.storage_uri.as_deref().unwrap_or_default();
-    if let Some(r) = registered {
-        if let Some(identity) = row.identity.as_mut() {
-            let group = format!("package group {}", r.package.group);
-            identity.join(group, JoinedBy::Lineage, r.evidence(served));
+    match registered {
+        Ok(Some(r)) => {
+            if let Some(identity) = row.identity.as_mut() {
+                let group = format!("package group {}", r.package.group);
+                identity.join(group, JoinedBy::Lineage, r.evidence(served));
+            }
+            if row.registry.is_empty() {
+                row.registry = r.versions;
+            }
         }
-        if row.registry.is_empty() {
-            row.registry = r.versions;
+        Ok(None) => {}
+        Err(why) => {
+            let stale = StaleFacts::new(SourceId::SageMaker, &[Stage::Registry], why, None);
+            if !row.stale.contains(&stale) {
+                row.stale.push(stale);
+            }
         }
-    } else if let Some(why) = problem.filter(|_| served.starts_with("s3://")) {
-        row.stale.push(StaleFacts::new(
-            SourceId::SageMaker,
-            &[Stage::Registry],
-            why,
-            None,
-        ));
     }
 }
 
@@ -99,24 +89,24 @@ mod tests {
             by: JoinedBy::Name,
             evidence: "InferenceService serving/churn-sklearn".into(),
         };
-        let (joined, problem) = join(None, vec![(owner.clone(), serving("s3://m/churn"))]).await;
-        assert_eq!(problem, None);
+        let joined = join(None, vec![(owner.clone(), serving("s3://m/churn"))]).await;
         assert_eq!(joined.len(), 1);
         assert_eq!(joined[0].0, owner);
-        assert_eq!(joined[0].2, None);
+        assert_eq!(joined[0].2, Ok(None));
     }
 
     #[test]
-    fn a_registry_that_could_not_be_asked_leaves_s3_rows_unknown_not_empty() {
+    fn a_registry_that_could_not_be_asked_leaves_the_row_unknown_not_empty() {
         let why = "sagemaker:ListModelPackageGroups: AccessDenied";
         let mut row = ModelFacts::named("churn");
-        attach(&mut row, &serving("s3://m/churn/v3"), None, Some(why));
+        for _ in 0..2 {
+            // Two workloads of one row: said once.
+            attach(&mut row, &serving("s3://m/churn/v3"), Err(why.into()));
+        }
         assert_eq!(row.stale.len(), 1);
         assert_eq!(row.stale[0].source, SourceId::SageMaker);
         assert_eq!(row.stale[0].stages, vec![Stage::Registry]);
         assert_eq!(row.stale[0].why, why);
-        let mut elsewhere = ModelFacts::named("hf");
-        attach(&mut elsewhere, &serving("hf://org/model"), None, Some(why));
-        assert!(elsewhere.stale.is_empty(), "never looked for in SageMaker");
+        assert!(row.registry.is_empty());
     }
 }

@@ -5,7 +5,7 @@
 //! is described once a session; a URI no version has sends the registry to be
 //! indexed again only every few refreshes.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use aws_sdk_sagemaker::Client;
 
@@ -13,7 +13,6 @@ use super::lineage::{Lineage, PackageAt};
 use super::registry::Versions;
 use crate::aws::ApiCalls;
 use crate::model::facts::ModelVersion;
-use crate::model::identity::Normaliser;
 use crate::source::aws::fan_out::fan_out;
 
 /// A served artifact's package version, and its group's versions (newest first).
@@ -43,66 +42,86 @@ impl Registered {
 pub struct ServedElsewhere {
     client: Client,
     lineage: Lineage,
-    names: Normaliser,
     in_flight: usize,
-}
-
-/// One artifact a workload serves, and the names its model goes by (hints for
-/// which package groups to look in first).
-pub struct Served {
-    pub artifact: String,
-    pub names: Vec<String>,
+    /// Why the registry could not be indexed last time it was due: said on the
+    /// rows it leaves unknown until an index goes through.
+    unindexed: Option<String>,
 }
 
 impl ServedElsewhere {
-    pub fn new(
-        sdk: &aws_config::SdkConfig,
-        calls: &ApiCalls,
-        in_flight: usize,
-        names: Normaliser,
-    ) -> ServedElsewhere {
+    pub fn new(sdk: &aws_config::SdkConfig, calls: &ApiCalls, in_flight: usize) -> ServedElsewhere {
         let config = aws_sdk_sagemaker::config::Builder::from(sdk)
             .interceptor(calls.clone())
             .build();
         ServedElsewhere {
             client: Client::from_conf(config),
             lineage: Lineage::new(in_flight.max(1)),
-            names,
             in_flight: in_flight.max(1),
+            unindexed: None,
         }
     }
 
-    /// Each of `served`'s package version, when one has its artifact. Only S3 URIs
-    /// are looked for (SageMaker's artifacts are in S3): `gs://`, `pvc://` and
-    /// `hf://` cost nothing.
-    pub async fn find(&mut self, served: &[Served]) -> Result<Vec<Option<Registered>>, String> {
-        let in_s3: Vec<&Served> = served
-            .iter()
-            .filter(|s| s.artifact.starts_with("s3://"))
-            .collect();
-        if in_s3.is_empty() {
-            return Ok(vec![None; served.len()]);
+    /// The package version each of `served` (artifact URIs) is, when one is, or why
+    /// it could not be known. Only S3 URIs are looked for (SageMaker's artifacts
+    /// are in S3): `gs://`, `pvc://` and `hf://` cost nothing. A group's versions
+    /// are listed once, every served one marked deployed.
+    pub async fn find(&mut self, served: &[String]) -> Vec<Result<Option<Registered>, String>> {
+        let artifacts: Vec<String> = served.iter().filter(|a| in_s3(a)).cloned().collect();
+        if artifacts.is_empty() {
+            return served.iter().map(|_| Ok(None)).collect();
         }
-        let artifacts: Vec<String> = in_s3.iter().map(|s| s.artifact.clone()).collect();
-        let hints: Vec<String> = in_s3.iter().flat_map(|s| s.names.clone()).collect();
-        let versions = Versions::default();
         let client = &self.client;
-        self.lineage
-            .index_artifacts(client, &artifacts, &versions, (&self.names, &hints))
-            .await?;
-        let lineage = &self.lineage;
-        let found = fan_out(served, self.in_flight, |s| {
+        match self.lineage.index_artifacts(client, &artifacts).await {
+            Ok(true) => self.unindexed = None,
+            Ok(false) => {}
+            Err(why) => self.unindexed = Some(why),
+        }
+        let found: Vec<Option<PackageAt>> = served
+            .iter()
+            .map(|a| self.lineage.package_at(a).filter(|_| in_s3(a)))
+            .collect();
+        let mut groups: BTreeMap<String, HashSet<String>> = BTreeMap::new();
+        for p in found.iter().flatten() {
+            groups
+                .entry(p.group.clone())
+                .or_default()
+                .insert(p.arn.clone());
+        }
+        let versions = Versions::default();
+        let listed = fan_out(&groups, self.in_flight, |(group, deployed)| {
             let versions = &versions;
             async move {
-                let Some(package) = lineage.package_at(&s.artifact) else {
-                    return Ok(None);
-                };
-                let deployed = HashSet::from([package.arn.clone()]);
-                let versions = versions.of_group(client, &package.group, &deployed).await?;
-                Ok(Some(Registered { package, versions }))
+                (
+                    group.as_str(),
+                    versions.of_group(client, group, deployed).await,
+                )
             }
         })
         .await;
-        found.into_iter().collect()
+        let listed: BTreeMap<&str, Result<Vec<ModelVersion>, String>> =
+            listed.into_iter().collect();
+        served
+            .iter()
+            .zip(found)
+            .map(|(artifact, package)| match package {
+                Some(package) => match listed.get(package.group.as_str()) {
+                    Some(Ok(versions)) => Ok(Some(Registered {
+                        package,
+                        versions: versions.clone(),
+                    })),
+                    Some(Err(why)) => Err(why.clone()),
+                    None => Ok(None),
+                },
+                None => match (&self.unindexed, in_s3(artifact)) {
+                    (Some(why), true) => Err(why.clone()),
+                    _ => Ok(None),
+                },
+            })
+            .collect()
     }
+}
+
+/// An S3 object or folder: where SageMaker keeps artifacts.
+fn in_s3(uri: &str) -> bool {
+    uri.starts_with("s3://")
 }

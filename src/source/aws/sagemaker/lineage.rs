@@ -12,7 +12,9 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
-use aws_sdk_sagemaker::types::ContainerDefinition;
+use aws_sdk_sagemaker::types::{
+    ContainerDefinition, ModelPackageSortBy, ModelPackageType, SortOrder,
+};
 use aws_sdk_sagemaker::Client;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -29,6 +31,9 @@ use crate::source::turns::Turns;
 const INDEXED_VERSIONS: usize = 20;
 /// Package groups looked at when indexing artifacts.
 const INDEXED_GROUPS: usize = 1000;
+/// The account's newest package versions looked at for artifacts served outside
+/// SageMaker (two pages).
+const NEWEST_VERSIONS: usize = 200;
 /// An unresolved artifact sends the registry to be indexed again only this often
 /// (in refreshes): a team without a registry must not pay for a listing each time.
 const INDEX_EVERY: u64 = 10;
@@ -148,6 +153,18 @@ pub struct Known {
     by_artifact: HashMap<String, String>,
     /// Packages a model names that no longer exist: not asked for again.
     absent: HashSet<String>,
+}
+
+impl Known {
+    fn found(&self, artifact: &str, arn: &str) -> Option<PackageAt> {
+        let p = self.packages.get(arn)?;
+        Some(PackageAt {
+            arn: arn.to_string(),
+            group: p.group.clone(),
+            version: p.version,
+            artifact: artifact.to_string(),
+        })
+    }
 }
 
 impl Lineage {
@@ -270,7 +287,10 @@ impl Lineage {
     }
 
     /// Indexes the registry's artifacts when some served model is linked to no
-    /// package yet (at most every few refreshes): see `index`. `listed`: the groups
+    /// package yet (at most every few refreshes): ListModelPackageGroups, then the
+    /// groups named like an unmatched model or its job first, each group's newest
+    /// versions (listed through `versions`, shared with the registry column)
+    /// described once, until every served artifact is matched. `listed`: the groups
     /// `groups_if_due` listed ahead.
     pub async fn index_if_needed(
         &mut self,
@@ -299,64 +319,21 @@ impl Lineage {
                 std::iter::once(names.key(m)).chain(job)
             })
             .collect();
-        let matched = |l: &Lineage| l.unmatched(models).is_empty();
-        self.index(client, versions, (names, &hints), listed, matched)
-            .await
-    }
-
-    /// Indexes the registry when one of `artifacts` (served outside SageMaker: a
-    /// KServe storageUri) is no package version's yet, at most every few calls.
-    /// `hints`: the names the models serving them go by.
-    pub async fn index_artifacts(
-        &mut self,
-        client: &Client,
-        artifacts: &[String],
-        versions: &Versions,
-        (names, hints): (&Normaliser, &[String]),
-    ) -> Result<(), String> {
-        let matched = |l: &Lineage| artifacts.iter().all(|a| l.package_at(a).is_some());
-        let due = self.index_due();
-        self.refreshes += 1;
-        if !due || matched(self) {
-            return Ok(());
-        }
-        self.indexed_at = Some(self.refreshes);
-        let jobs = artifacts.iter().filter_map(|a| job_named_in(a));
-        let hints: HashSet<String> = hints
-            .iter()
-            .map(String::as_str)
-            .chain(jobs)
-            .map(|n| names.key(n))
-            .collect();
-        self.index(client, versions, (names, &hints), None, matched)
-            .await
-    }
-
-    /// ListModelPackageGroups (unless `listed`), then the groups named like a
-    /// `hint` first, each group's newest versions (listed through `versions`,
-    /// shared with the registry column) described once, until `matched`.
-    async fn index(
-        &self,
-        client: &Client,
-        versions: &Versions,
-        (names, hints): (&Normaliser, &HashSet<String>),
-        listed: Option<Result<Vec<String>, String>>,
-        matched: impl Fn(&Lineage) -> bool,
-    ) -> Result<(), String> {
         let mut groups = match listed {
             Some(listed) => listed?,
             None => groups(client).await?,
         };
         groups.sort_by_key(|g| !hints.contains(&names.key(g)));
         // A handful of groups at a time, most likely first, until all are matched.
-        for batch in groups.chunks(self.in_flight.max(1)) {
-            if matched(self) {
+        let this = &*self;
+        for batch in groups.chunks(this.in_flight.max(1)) {
+            if this.unmatched(models).is_empty() {
                 break;
             }
-            let indexed = fan_out(batch, self.in_flight, |group| async move {
+            let indexed = fan_out(batch, this.in_flight, |group| async move {
                 let arns = versions.arns(client, group).await?;
                 let newest = arns.iter().take(INDEXED_VERSIONS);
-                let described = fan_out(newest, self.in_flight, |arn| self.package(client, arn));
+                let described = fan_out(newest, this.in_flight, |arn| this.package(client, arn));
                 described.await.into_iter().collect::<Result<(), String>>()
             })
             .await;
@@ -365,31 +342,70 @@ impl Lineage {
         Ok(())
     }
 
-    /// The package version whose artifact `uri` is: the same URL (a trailing `/`
-    /// aside), else the one version whose artifact lies in the folder `uri` names
-    /// (KServe's storageUri may name the folder `model.tar.gz` is in). Two in one
-    /// folder match neither.
-    pub fn package_at(&self, uri: &str) -> Option<PackageAt> {
+    /// Indexes the registry when one of `artifacts` (served outside SageMaker: a
+    /// KServe storageUri) is no package version's yet, at most every few calls, and
+    /// says whether it did: the account's newest versions, whatever their group
+    /// (ListModelPackages across groups, newest first), each described once, until
+    /// every artifact is matched. An artifact in no registry costs a page or two
+    /// every few refreshes, not every version of every group.
+    pub async fn index_artifacts(
+        &mut self,
+        client: &Client,
+        artifacts: &[String],
+    ) -> Result<bool, String> {
+        let matched = |l: &Lineage| artifacts.iter().all(|a| l.package_at(a).is_some());
+        let due = self.index_due();
+        self.refreshes += 1;
+        if !due || matched(self) {
+            return Ok(false);
+        }
+        self.indexed_at = Some(self.refreshes);
+        let newest = newest_versions(client).await?;
+        for batch in newest.chunks(self.in_flight.max(1)) {
+            if matched(self) {
+                break;
+            }
+            let described = fan_out(batch, self.in_flight, |arn| self.package(client, arn)).await;
+            described.into_iter().collect::<Result<(), String>>()?;
+        }
+        Ok(true)
+    }
+
+    /// The package version whose artifact is `uri` itself (a trailing `/` aside).
+    fn exactly(&self, uri: &str) -> Option<PackageAt> {
         let known = self.known();
         let uri = uri.trim_end_matches('/');
-        let found = |(artifact, arn): (&String, &String)| {
-            let p = known.packages.get(arn)?;
-            Some(PackageAt {
-                arn: arn.clone(),
-                group: p.group.clone(),
-                version: p.version,
-                artifact: artifact.clone(),
-            })
-        };
-        if let Some(exact) = known.by_artifact.get_key_value(uri).and_then(found) {
+        let slashed = format!("{uri}/");
+        let (artifact, arn) = known
+            .by_artifact
+            .get_key_value(uri)
+            .or_else(|| known.by_artifact.get_key_value(slashed.as_str()))?;
+        known.found(artifact, arn)
+    }
+
+    /// The package version whose artifact `uri` is: the same URL (a trailing `/`
+    /// aside), else the one indexed version whose artifact is a file right in the
+    /// folder `uri` names (a KServe storageUri may name the folder `model.tar.gz`
+    /// is in). Two in one folder match neither; a bucket alone is no folder.
+    pub fn package_at(&self, uri: &str) -> Option<PackageAt> {
+        if let Some(exact) = self.exactly(uri) {
             return Some(exact);
         }
+        let folder = uri.trim_end_matches('/');
+        let in_bucket = folder
+            .strip_prefix("s3://")
+            .is_some_and(|path| path.split('/').filter(|p| !p.is_empty()).count() >= 2);
+        if !in_bucket {
+            return None;
+        }
+        let known = self.known();
         let mut inside = known.by_artifact.iter().filter(|(url, _)| {
-            url.strip_prefix(uri)
-                .is_some_and(|rest| rest.starts_with('/'))
+            url.strip_prefix(folder)
+                .and_then(|rest| rest.strip_prefix('/'))
+                .is_some_and(|file| !file.is_empty() && !file.contains('/'))
         });
         match (inside.next(), inside.next()) {
-            (Some(one), None) => found(one),
+            (Some((artifact, arn)), None) => known.found(artifact, arn),
             _ => None,
         }
     }
@@ -483,17 +499,31 @@ impl Lineage {
         };
         let arn = p.model_package_arn().unwrap_or(arn).to_string();
         let mut known = self.known();
+        let version = p
+            .model_package_version()
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(0);
         if let Some(url) = &artifact {
-            known.by_artifact.entry(url.clone()).or_insert(arn.clone());
+            // One artifact registered again: the group's newest version, whichever
+            // was described first; across groups, the first group's.
+            let older_of_group = |held: &String| {
+                known
+                    .packages
+                    .get(held)
+                    .is_some_and(|h| h.group == group && h.version < version)
+            };
+            match known.by_artifact.get(url) {
+                Some(held) if !older_of_group(held) => {}
+                _ => {
+                    known.by_artifact.insert(url.clone(), arn.clone());
+                }
+            }
         }
         known.packages.insert(
             arn,
             Package {
                 group: group.to_string(),
-                version: p
-                    .model_package_version()
-                    .and_then(|v| u32::try_from(v).ok())
-                    .unwrap_or(0),
+                version,
                 artifact,
             },
         );
@@ -531,6 +561,34 @@ fn served_by(primary: Option<&ContainerDefinition>, listed: &[ContainerDefinitio
         containers,
         learned: Timestamp::UNIX_EPOCH,
     }
+}
+
+/// The ARNs of the account's newest versioned packages, whatever their group.
+async fn newest_versions(client: &Client) -> Result<Vec<String>, String> {
+    const OP: &str = "sagemaker:ListModelPackages";
+    let mut pages = client
+        .list_model_packages()
+        .model_package_type(ModelPackageType::Versioned)
+        .sort_by(ModelPackageSortBy::CreationTime)
+        .sort_order(SortOrder::Descending)
+        .max_results(super::PAGE)
+        .into_paginator()
+        .send();
+    let mut bound = Pages::new(OP, NEWEST_VERSIONS / 100);
+    let mut arns = Vec::new();
+    while let Some(page) = pages.next().await {
+        if bound.count().is_err() {
+            break;
+        }
+        let page = page.map_err(|e| describe(OP, &e))?;
+        let listed = page.model_package_summary_list().iter();
+        arns.extend(listed.filter_map(|p| p.model_package_arn().map(str::to_string)));
+        if arns.len() >= NEWEST_VERSIONS {
+            break;
+        }
+    }
+    arns.truncate(NEWEST_VERSIONS);
+    Ok(arns)
 }
 
 async fn groups(client: &Client) -> Result<Vec<String>, String> {
