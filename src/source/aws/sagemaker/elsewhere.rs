@@ -1,9 +1,9 @@
 //! Which registered model package version an artifact served outside SageMaker is
-//! (a KServe predictor's `storageUri`): the registry is indexed the way lineage
-//! indexes it for an endpoint's `ModelDataUrl`, and the group's versions are listed
-//! for the row, the one served marked deployed. Package versions never change: each
-//! is described once a session; a URI no version has sends the registry to be
-//! indexed again only every few refreshes.
+//! (a KServe predictor's `storageUri`), matched as an endpoint's `ModelDataUrl` is
+//! (lineage's index of artifacts, fed from the account's newest versions), and the
+//! group's versions listed for the row, the ones served marked deployed. Package
+//! versions never change: each is described once a session; a URI no version has
+//! sends the registry to be looked at again only every few refreshes.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -26,7 +26,7 @@ impl Registered {
     /// What matched, for the identity shown to the user.
     pub fn evidence(&self, served: &str) -> String {
         let p = &self.package;
-        match served.trim_end_matches('/') == p.artifact {
+        match served.trim_end_matches('/') == p.artifact.trim_end_matches('/') {
             true => format!(
                 "it serves {served}, package {}/{}'s artifact",
                 p.group, p.version
