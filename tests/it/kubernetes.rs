@@ -194,7 +194,7 @@ fn a_storage_uri_joins_the_sagemaker_package_version_it_is() {
     );
     // Registered in the region the snapshot reads: two teams' groups, and a decoy
     // whose artifact sits deeper in churn's folder (a folder holds its own files).
-    let fraud_v2 = tokio::runtime::Runtime::new().unwrap().block_on(async {
+    let fraud_v3 = tokio::runtime::Runtime::new().unwrap().block_on(async {
         let sdk = crate::seed::sdk(&moto_url())
             .await
             .into_builder()
@@ -215,6 +215,8 @@ fn a_storage_uri_joins_the_sagemaker_package_version_it_is() {
                 "Approved",
             ),
             (fraud.clone(), "fraud-detection/v6/model.bst", "Approved"),
+            (fraud.clone(), "fraud-detection/v7/model.bst", "Rejected"),
+            // The same artifact registered again: the group's newest is the one.
             (
                 fraud.clone(),
                 "fraud-detection/v7/model.bst",
@@ -225,7 +227,7 @@ fn a_storage_uri_joins_the_sagemaker_package_version_it_is() {
             let artifact = format!("s3://{bucket}/{path}");
             arns.push(crate::seed::seed_package(&sdk, &group, &artifact, approval).await);
         }
-        arns.swap_remove(2)
+        arns.swap_remove(3)
     });
     let kube = KubeServer::start_with(dir.path(), &cluster_serving_from(dir.path(), &bucket), 2);
     let config = format!(
@@ -241,7 +243,7 @@ fn a_storage_uri_joins_the_sagemaker_package_version_it_is() {
     let pieces = |row: &Value| row["identity"]["pieces"].as_array().unwrap().clone();
 
     // Labelled model=fraud-detection, it keeps that name; its storageUri is the
-    // artifact of fraud-models' version 2, marked deployed beside version 1.
+    // artifact of fraud-models' versions 2 and 3: 3, the newest, is marked deployed.
     let row_fraud = row(&json, "fraud-detection");
     assert_eq!(
         row_fraud["registry"]["source"], "sagemaker",
@@ -249,11 +251,11 @@ fn a_storage_uri_joins_the_sagemaker_package_version_it_is() {
     );
     let versions = row_fraud["registry"]["versions"].as_array().unwrap();
     let deployed: Vec<&Value> = versions.iter().filter(|v| v["deployed"] == true).collect();
-    assert_eq!(versions.len(), 2, "{versions:?}");
+    assert_eq!(versions.len(), 3, "{versions:?}");
     assert_eq!(deployed.len(), 1, "{versions:?}");
-    assert_eq!(deployed[0]["version"], 2, "{versions:?}");
+    assert_eq!(deployed[0]["version"], 3, "{versions:?}");
     assert_eq!(deployed[0]["approval"], "PendingManualApproval");
-    assert!(fraud_v2.ends_with("/2"), "{fraud_v2}");
+    assert!(fraud_v3.ends_with("/3"), "{fraud_v3}");
     let by_lineage = pieces(row_fraud)
         .into_iter()
         .find(|p| p["what"] == format!("package group {fraud}"))
@@ -262,7 +264,7 @@ fn a_storage_uri_joins_the_sagemaker_package_version_it_is() {
     assert!(by_lineage["evidence"]
         .as_str()
         .unwrap()
-        .contains(&format!("package {fraud}/2's artifact")));
+        .contains(&format!("package {fraud}/3's artifact")));
 
     // No label: the InferenceService is named by the group its folder's artifact is
     // registered in (not by the decoy deeper in churn/v3/archive), its own name an alias.
