@@ -17,6 +17,11 @@ use mlopsdash::run;
 use mlopsdash::run::origin::Origin;
 use mlopsdash::snapshot;
 
+/// Left open for hours, the dashboard frees what each refresh built; jemalloc gives
+/// those pages back to the system, where glibc's allocator kept them.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     // Every file this process creates (audit log, history, cache, logs, exports) is
     // its user's alone, whatever the shell's umask; the code sets 0600 too.
