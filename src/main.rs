@@ -19,6 +19,7 @@ use mlopsdash::snapshot;
 
 /// Left open for hours, the dashboard frees what each refresh built; jemalloc gives
 /// those pages back to the system, where glibc's allocator kept them.
+#[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
