@@ -43,6 +43,7 @@ impl ServingSetup {
                 tag_keys: config.identity.tag_keys.clone(),
                 protected_tags: config.actions.protected_tags.clone(),
                 in_flight: config.aws.max_in_flight,
+                names: crate::model::identity::Normaliser::new(&config.identity.affixes),
             },
             prometheus: config
                 .prometheus_at

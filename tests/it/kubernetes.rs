@@ -276,7 +276,8 @@ fn a_storage_uri_joins_the_sagemaker_package_version_it_is() {
             .any(|m| m["name"] == "churn-sklearn"),
         "{said}"
     );
-    let row_churn = row(&json, &churn);
+    let churn_row = mlopsdash::model::identity::Normaliser::default().strip(&churn);
+    let row_churn = row(&json, churn_row);
     assert_eq!(row_churn["endpoint"]["kind"], "kserve");
     assert_eq!(row_churn["endpoint"]["name"], "churn-sklearn");
     assert_eq!(row_churn["identity"]["by"], "lineage", "{row_churn:#}");

@@ -44,6 +44,8 @@ pub struct KubeSettings {
     /// Labels (e.g. env=prod) that make a rollback need the name typed.
     pub protected_tags: Vec<String>,
     pub in_flight: usize,
+    /// How names shed affixes: a package group names a model as it would an endpoint's.
+    pub names: crate::model::identity::Normaliser,
 }
 
 /// A workload serving a model: what Prometheus is asked about.
@@ -161,7 +163,7 @@ impl KubeSource {
                 (owner, w)
             })
             .collect();
-        let read = registered::join(self.registry.as_mut(), read).await;
+        let read = registered::join(self.registry.as_mut(), read, &self.settings.names).await;
         if let Some(tx) = &self.targets {
             let targets = read
                 .iter()

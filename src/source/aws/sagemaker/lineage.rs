@@ -80,6 +80,18 @@ struct Package {
     group: String,
     version: u32,
     artifact: Option<String>,
+    /// When it was registered: of two versions with one artifact, the newer is the one.
+    #[serde(default)]
+    created: Option<Timestamp>,
+}
+
+impl Package {
+    /// Which of two versions holding one artifact is the one: the newer, then
+    /// (registered the same instant) the greater ARN, whatever order they were
+    /// described in.
+    fn newer(&self, arn: &str, than: (&Package, &str)) -> bool {
+        (self.created, self.version, arn) > (than.0.created, than.0.version, than.1)
+    }
 }
 
 /// How a model was linked to its package version.
@@ -343,8 +355,9 @@ impl Lineage {
     }
 
     /// Indexes the registry when one of `artifacts` (served outside SageMaker: a
-    /// KServe storageUri) is no package version's yet, at most every few calls, and
-    /// says whether it did: the account's newest versions, whatever their group
+    /// KServe storageUri) is no package version's yet, at once for a URI not looked
+    /// for before (`untried`: a rollout to a new version), else at most every few
+    /// calls, and says whether it did: the account's newest versions, whatever their group
     /// (ListModelPackages across groups, newest first), each described once, until
     /// every artifact is matched. An artifact in no registry costs a page or two
     /// every few refreshes, not every version of every group.
@@ -352,9 +365,10 @@ impl Lineage {
         &mut self,
         client: &Client,
         artifacts: &[String],
+        untried: bool,
     ) -> Result<bool, String> {
         let matched = |l: &Lineage| artifacts.iter().all(|a| l.package_at(a).is_some());
-        let due = self.index_due();
+        let due = self.index_due() || untried;
         self.refreshes += 1;
         if !due || matched(self) {
             return Ok(false);
@@ -499,34 +513,25 @@ impl Lineage {
         };
         let arn = p.model_package_arn().unwrap_or(arn).to_string();
         let mut known = self.known();
-        let version = p
-            .model_package_version()
-            .and_then(|v| u32::try_from(v).ok())
-            .unwrap_or(0);
+        let package = Package {
+            group: group.to_string(),
+            version: p
+                .model_package_version()
+                .and_then(|v| u32::try_from(v).ok())
+                .unwrap_or(0),
+            artifact: artifact.clone(),
+            created: p.creation_time().and_then(super::super::timestamp),
+        };
         if let Some(url) = &artifact {
-            // One artifact registered again: the group's newest version, whichever
-            // was described first; across groups, the first group's.
-            let older_of_group = |held: &String| {
-                known
-                    .packages
-                    .get(held)
-                    .is_some_and(|h| h.group == group && h.version < version)
-            };
-            match known.by_artifact.get(url) {
-                Some(held) if !older_of_group(held) => {}
-                _ => {
-                    known.by_artifact.insert(url.clone(), arn.clone());
-                }
+            let held = known.by_artifact.get(url).and_then(|held| {
+                let h = known.packages.get(held)?;
+                Some((h, held.as_str()))
+            });
+            if held.is_none_or(|held| package.newer(&arn, held)) {
+                known.by_artifact.insert(url.clone(), arn.clone());
             }
         }
-        known.packages.insert(
-            arn,
-            Package {
-                group: group.to_string(),
-                version,
-                artifact,
-            },
-        );
+        known.packages.insert(arn, package);
         Ok(())
     }
 }
@@ -576,16 +581,16 @@ async fn newest_versions(client: &Client) -> Result<Vec<String>, String> {
         .send();
     let mut bound = Pages::new(OP, NEWEST_VERSIONS / 100);
     let mut arns = Vec::new();
-    while let Some(page) = pages.next().await {
+    while arns.len() < NEWEST_VERSIONS {
+        let Some(page) = pages.next().await else {
+            break;
+        };
         if bound.count().is_err() {
             break;
         }
         let page = page.map_err(|e| describe(OP, &e))?;
         let listed = page.model_package_summary_list().iter();
         arns.extend(listed.filter_map(|p| p.model_package_arn().map(str::to_string)));
-        if arns.len() >= NEWEST_VERSIONS {
-            break;
-        }
     }
     arns.truncate(NEWEST_VERSIONS);
     Ok(arns)

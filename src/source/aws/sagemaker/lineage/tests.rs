@@ -9,6 +9,7 @@ fn models_link_by_package_name_or_exact_artifact() {
             group: "demand-group".into(),
             version: 3,
             artifact: Some("s3://m/demand-train-v3/output/model.tar.gz".into()),
+            created: None,
         },
     );
     l.known().by_artifact.insert(
@@ -100,7 +101,7 @@ proptest::proptest! {
         let l = Lineage::default();
         l.known().packages.insert(
             "arn:pkg/churn/4".into(),
-            Package { group: "churn".into(), version: 4, artifact: Some(url.into()) },
+            Package { group: "churn".into(), version: 4, artifact: Some(url.into()), created: None },
         );
         l.known().by_artifact.insert(url.into(), "arn:pkg/churn/4".into());
         l.known().models.insert("churn-pipeline".into(), served);
@@ -125,6 +126,7 @@ fn registered(l: &Lineage, group: &str, version: u32, artifact: &str) {
             group: group.into(),
             version,
             artifact: Some(artifact.into()),
+            created: None,
         },
     );
 }
@@ -159,4 +161,28 @@ fn a_storage_uri_is_the_version_with_that_artifact_or_the_one_in_its_folder() {
     assert_eq!(at("gs://m/fraud/v7/model.bst"), None);
     let exact = l.package_at("s3://m/churn/v3").unwrap();
     assert_eq!(exact.artifact, "s3://m/churn/v3/model.tar.gz");
+}
+
+#[test]
+fn of_two_versions_with_one_artifact_the_newer_is_the_one_in_either_order() {
+    let at = |s: i64| Some(Timestamp::from_second(s).unwrap());
+    let package = |group: &str, version: u32, created| Package {
+        group: group.into(),
+        version,
+        artifact: Some("s3://m/a.tar.gz".into()),
+        created,
+    };
+    let (old, new) = (package("churn", 2, at(100)), package("churn", 3, at(200)));
+    assert!(new.newer("arn:3", (&old, "arn:2")));
+    assert!(!old.newer("arn:2", (&new, "arn:3")));
+    // Across groups the registration time decides, not the group or the version.
+    let other = package("churn-staging", 1, at(300));
+    assert!(other.newer("arn:s1", (&new, "arn:3")));
+    assert!(!new.newer("arn:3", (&other, "arn:s1")));
+    // The same instant: the ARN, so the answer never depends on describe order.
+    let twin = package("twin", 3, at(200));
+    assert_ne!(
+        twin.newer("arn:t", (&new, "arn:3")),
+        new.newer("arn:3", (&twin, "arn:t"))
+    );
 }
