@@ -5,7 +5,7 @@
 //! versions never change: each is described once a session; a URI no version has
 //! sends the registry to be looked at again only every few refreshes.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use aws_sdk_sagemaker::Client;
 
@@ -86,42 +86,88 @@ impl ServedElsewhere {
             Ok(false) => {}
             Err(why) => self.unindexed = Some(why),
         }
-        self.tried.extend(artifacts);
+        // What the cluster serves now: a URI gone and back is new again.
+        self.tried = artifacts.into_iter().collect();
         let found: Vec<Option<PackageAt>> = served
             .iter()
             .map(|a| self.lineage.package_at(a).filter(|_| in_s3(a)))
             .collect();
-        // Each group listed once (`Versions` keeps the listing), then each
-        // workload's own version marked from it.
-        let versions = Versions::default();
-        let groups: BTreeSet<&str> = found.iter().flatten().map(|p| p.group.as_str()).collect();
-        let none = HashSet::new();
-        fan_out(&groups, self.in_flight, |g| {
+        // Each group listed once; each workload marks its own version in it.
+        let groups: BTreeSet<String> = found.iter().flatten().map(|p| p.group.clone()).collect();
+        let (versions, none) = (Versions::default(), HashSet::new());
+        let listed = fan_out(&groups, self.in_flight, |g| {
             versions.of_group(client, g, &none)
-        })
-        .await;
-        let mut out = Vec::with_capacity(served.len());
-        for (artifact, package) in served.iter().zip(found) {
-            out.push(match package {
+        });
+        let listed: BTreeMap<&String, Result<Vec<ModelVersion>, String>> =
+            groups.iter().zip(listed.await).collect();
+        served
+            .iter()
+            .zip(found)
+            .map(|(artifact, package)| match package {
                 Some(package) => {
-                    let deployed = HashSet::from([package.arn.clone()]);
-                    let listed = versions.of_group(client, &package.group, &deployed).await;
-                    Ok(Some(Registered {
-                        package,
-                        versions: listed,
-                    }))
+                    let versions = listed.get(&package.group).cloned();
+                    let versions = versions.unwrap_or_else(|| Ok(Vec::new())).map(|vs| {
+                        let served = |v: &ModelVersion| v.arn.as_deref() == Some(&package.arn);
+                        vs.into_iter()
+                            .map(|v| ModelVersion {
+                                deployed: served(&v),
+                                ..v
+                            })
+                            .collect()
+                    });
+                    Ok(Some(Registered { package, versions }))
                 }
                 None => match (&self.unindexed, in_s3(artifact)) {
                     (Some(why), true) => Err(why.clone()),
                     _ => Ok(None),
                 },
-            });
-        }
-        out
+            })
+            .collect()
     }
 }
 
 /// An S3 object or folder: where SageMaker keeps artifacts.
 fn in_s3(uri: &str) -> bool {
     uri.starts_with("s3://")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_config::retry::RetryConfig;
+    use aws_config::{BehaviorVersion, Region};
+    use aws_credential_types::Credentials;
+
+    /// A registry nobody answers (a closed loopback port), asked once per request.
+    fn unreachable() -> aws_config::SdkConfig {
+        aws_config::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .retry_config(RetryConfig::disabled())
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                    "a", "b", None, None, "test",
+                )),
+            )
+            .build()
+    }
+
+    #[tokio::test]
+    async fn a_registry_that_cannot_be_asked_says_so_for_s3_uris_until_it_can() {
+        let mut e = ServedElsewhere::new(&unreachable(), &ApiCalls::default(), 2);
+        let served = vec![
+            "s3://m/churn/v3/model.tar.gz".to_string(),
+            "hf://org/churn".into(),
+        ];
+        let first = e.find(&served).await;
+        let why = first[0]
+            .as_ref()
+            .expect_err("an S3 URI the registry could not be asked about");
+        assert!(why.contains("ListModelPackages"), "{why}");
+        assert_eq!(first[1], Ok(None), "never looked for in SageMaker");
+        // The next refresh is not due to ask again: still unknown, not empty.
+        let again = e.find(&served).await;
+        assert!(again[0].is_err(), "{again:?}");
+    }
 }
